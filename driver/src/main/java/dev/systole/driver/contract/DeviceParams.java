@@ -1,0 +1,120 @@
+package dev.systole.driver.contract;
+
+import java.util.function.IntUnaryOperator;
+
+/**
+ * The build parameters of one device: what the host reads back at open time and what the emulator
+ * is built with. Everything that sizes a program (tile shapes, buffer ranges, HBM placement) is
+ * computed from these, never assumed, so a host runs unchanged on a board built with other sizes.
+ */
+public record DeviceParams(int arrayRows, int arrayCols, int abufRows, int wbufRows, int accRows,
+    long hbmMb, int hbmChannels, int clockKhz) {
+
+  public DeviceParams {
+    check(Param.ARRAY_ROWS, arrayRows);
+    check(Param.ARRAY_COLS, arrayCols);
+    check(Param.ABUF_ROWS, abufRows);
+    check(Param.WBUF_ROWS, wbufRows);
+    check(Param.ACC_ROWS, accRows);
+    check(Param.HBM_MB, hbmMb);
+    check(Param.HBM_CHANNELS, hbmChannels);
+    check(Param.CLOCK_KHZ, clockKhz);
+    if (arrayRows != arrayCols) {
+      throw new IllegalArgumentException(String.format(
+          "array %dx%d is not square (expected ARRAY_ROWS == ARRAY_COLS in contract %d.x)",
+          arrayRows, arrayCols, Contract.VERSION_MAJOR));
+    }
+  }
+
+  private static void check(Param p, long value) {
+    if (value < p.min() || value > p.max()) {
+      throw new IllegalArgumentException(String.format("%s: %d out of range (expected %d to %d)",
+          p, value, p.min(), p.max()));
+    }
+  }
+
+  /** The parameters of the default build. */
+  public static DeviceParams defaults() {
+    return new DeviceParams((int) Param.ARRAY_ROWS.defaultValue(),
+        (int) Param.ARRAY_COLS.defaultValue(), (int) Param.ABUF_ROWS.defaultValue(),
+        (int) Param.WBUF_ROWS.defaultValue(), (int) Param.ACC_ROWS.defaultValue(),
+        Param.HBM_MB.defaultValue(), (int) Param.HBM_CHANNELS.defaultValue(),
+        (int) Param.CLOCK_KHZ.defaultValue());
+  }
+
+  /**
+   * Parameters read from a device's parameter registers.
+   *
+   * @param readRegister reads the register at a byte offset
+   * @throws IllegalArgumentException naming the register if a value is outside its range
+   */
+  public static DeviceParams fromRegisters(IntUnaryOperator readRegister) {
+    long[] v = new long[Param.values().length];
+    for (Param p : Param.values()) {
+      v[p.ordinal()] = readRegister.applyAsInt(p.register().offset()) & 0xFFFFFFFFL;
+    }
+    return new DeviceParams((int) v[Param.ARRAY_ROWS.ordinal()],
+        (int) v[Param.ARRAY_COLS.ordinal()], (int) v[Param.ABUF_ROWS.ordinal()],
+        (int) v[Param.WBUF_ROWS.ordinal()], (int) v[Param.ACC_ROWS.ordinal()],
+        v[Param.HBM_MB.ordinal()], (int) v[Param.HBM_CHANNELS.ordinal()],
+        (int) v[Param.CLOCK_KHZ.ordinal()]);
+  }
+
+  /** The value of parameter {@code p}, as its register reports it. */
+  public long get(Param p) {
+    return switch (p) {
+      case ARRAY_ROWS -> arrayRows;
+      case ARRAY_COLS -> arrayCols;
+      case ABUF_ROWS -> abufRows;
+      case WBUF_ROWS -> wbufRows;
+      case ACC_ROWS -> accRows;
+      case HBM_MB -> hbmMb;
+      case HBM_CHANNELS -> hbmChannels;
+      case CLOCK_KHZ -> clockKhz;
+    };
+  }
+
+  /** A copy with the given parameters changed, checked once all are applied. */
+  public DeviceParams with(java.util.Map<Param, Long> changes) {
+    long[] v = new long[Param.values().length];
+    for (Param q : Param.values()) {
+      v[q.ordinal()] = changes.getOrDefault(q, get(q));
+    }
+    return new DeviceParams((int) v[0], (int) v[1], (int) v[2], (int) v[3], (int) v[4], v[5],
+        (int) v[6], (int) v[7]);
+  }
+
+  /** Lanes of a row in every buffer (the array is square). */
+  public int lanes() {
+    return arrayCols;
+  }
+
+  public long hbmBytes() {
+    return hbmMb << 20;
+  }
+
+  public int rows(Buffer b) {
+    return (int) get(b.rowsParam());
+  }
+
+  public int rowBytes(Buffer b) {
+    return arrayCols * b.laneBytes();
+  }
+
+  /** Multiply-accumulates the array does per cycle when streaming. */
+  public int macsPerCycle() {
+    return arrayRows * arrayCols;
+  }
+
+  /** Seconds per cycle at the device clock. */
+  public double secondsPerCycle() {
+    return 1.0 / (clockKhz * 1000.0);
+  }
+
+  @Override
+  public String toString() {
+    return String.format("array %dx%d, ABUF %d rows, WBUF %d rows, ACC %d rows, HBM %d MiB in %d"
+        + " channels, clock %d kHz", arrayRows, arrayCols, abufRows, wbufRows, accRows, hbmMb,
+        hbmChannels, clockKhz);
+  }
+}

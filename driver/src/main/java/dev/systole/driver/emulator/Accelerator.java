@@ -1,0 +1,306 @@
+package dev.systole.driver.emulator;
+
+import dev.systole.driver.contract.Contract;
+import dev.systole.driver.contract.Counter;
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.driver.contract.ErrorCode;
+import dev.systole.driver.contract.Param;
+import dev.systole.driver.contract.Reg;
+import dev.systole.driver.contract.RegField;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The emulated accelerator as the host sees it: the register window of the contract in front of
+ * a {@link Machine}, with programs run on a worker thread of its own so that STATUS reads BUSY
+ * while a program runs, completion is an event the host waits for, and a SOFT_RESET can abort a
+ * run. The same engine serves {@code EmulatorDevice} in process and a sim board's device nodes
+ * from another process.
+ *
+ * <p>Every register access takes the one lock; a run touches the datapath only on the worker, and
+ * its results (status, counters) are published under the lock when it ends.
+ */
+public final class Accelerator implements AutoCloseable {
+  private final DeviceParams params;
+  private final CardMemory memory;
+  private final int buildId;
+  private final Machine machine;
+  private final Object lock = new Object();
+
+  private int progAddrLo;
+  private int progAddrHi;
+  private int progLen;
+  private int intEnable;
+  private int intStatus;
+  private int scratch;
+  private int status;
+  private int errorCode;
+  private int errorPc;
+  private volatile int pc;
+  private long cycles;
+  private final Map<Counter, Long> published = new EnumMap<>(Counter.class);
+
+  private Thread worker;
+  private volatile boolean abort;
+  private boolean closed;
+  private Runnable interruptListener = () -> { };
+
+  public Accelerator(DeviceParams params, CardMemory memory, int buildId) {
+    if (memory.size() < params.hbmBytes()) {
+      throw new IllegalArgumentException(String.format(
+          "card memory of %d bytes is smaller than HBM_MB=%d (expected at least %d bytes)",
+          memory.size(), params.hbmMb(), params.hbmBytes()));
+    }
+    this.params = params;
+    this.memory = memory;
+    this.buildId = buildId;
+    this.machine = new Machine(params, memory);
+    publishCounters();
+  }
+
+  public DeviceParams params() {
+    return params;
+  }
+
+  public CardMemory memory() {
+    return memory;
+  }
+
+  /** Called (on the worker thread) each time the interrupt line rises. */
+  public void setInterruptListener(Runnable listener) {
+    synchronized (lock) {
+      interruptListener = listener;
+    }
+  }
+
+  /** Whether the interrupt line is high: {@code (INT_STATUS & INT_ENABLE) != 0}. */
+  public boolean interruptLine() {
+    synchronized (lock) {
+      return (intStatus & intEnable) != 0;
+    }
+  }
+
+  /**
+   * Reads the register at byte {@code offset}. Offsets that name no register read 0.
+   *
+   * @throws IndexOutOfBoundsException if the offset is outside the window or not aligned
+   */
+  public int readRegister(int offset) {
+    checkOffset(offset);
+    Reg reg = Reg.atOffset(offset);
+    if (reg == null) {
+      return 0;
+    }
+    synchronized (lock) {
+      return switch (reg) {
+        case MAGIC -> Contract.MAGIC;
+        case VERSION -> Contract.VERSION;
+        case BUILD_ID -> buildId;
+        case ARRAY_ROWS, ARRAY_COLS, ABUF_ROWS, WBUF_ROWS, ACC_ROWS, HBM_MB, HBM_CHANNELS,
+            CLOCK_KHZ -> (int) params.get(Param.valueOf(reg.name()));
+        case CTRL -> 0;
+        case STATUS -> status;
+        case ERROR_CODE -> errorCode;
+        case ERROR_PC -> errorPc;
+        case PC -> pc;
+        case PROG_ADDR_LO -> progAddrLo;
+        case PROG_ADDR_HI -> progAddrHi;
+        case PROG_LEN -> progLen;
+        case INT_ENABLE -> intEnable;
+        case INT_STATUS -> intStatus;
+        case SCRATCH -> scratch;
+        default -> counterHalf(reg);
+      };
+    }
+  }
+
+  private int counterHalf(Reg reg) {
+    for (Counter c : Counter.values()) {
+      if (c.lo() == reg) {
+        return (int) counterValue(c);
+      }
+      if (c.hi() == reg) {
+        return (int) (counterValue(c) >>> 32);
+      }
+    }
+    throw new IllegalStateException("register " + reg + " has no value in the emulator");
+  }
+
+  private long counterValue(Counter c) {
+    return c == Counter.CYCLES ? cycles : published.get(c);
+  }
+
+  /**
+   * Writes the register at byte {@code offset}; writes to read-only or unnamed offsets are
+   * ignored, as on the hardware.
+   *
+   * @throws IndexOutOfBoundsException if the offset is outside the window or not aligned
+   */
+  public void writeRegister(int offset, int value) {
+    checkOffset(offset);
+    Reg reg = Reg.atOffset(offset);
+    if (reg == null) {
+      return;
+    }
+    Runnable rose = null;
+    synchronized (lock) {
+      boolean lineBefore = (intStatus & intEnable) != 0;
+      switch (reg) {
+        case CTRL -> control(value);
+        case PROG_ADDR_LO -> progAddrLo = value;
+        case PROG_ADDR_HI -> progAddrHi = value;
+        case PROG_LEN -> progLen = value;
+        case INT_ENABLE -> intEnable = value & (RegField.INT_ENABLE_DONE.mask()
+            | RegField.INT_ENABLE_ERROR.mask());
+        case INT_STATUS -> intStatus &= ~value;
+        case SCRATCH -> scratch = value;
+        default -> { }
+      }
+      if (!lineBefore && (intStatus & intEnable) != 0) {
+        rose = interruptListener;
+      }
+    }
+    if (rose != null) {
+      rose.run();
+    }
+  }
+
+  private static void checkOffset(int offset) {
+    if (offset < 0 || offset > Contract.REGISTER_WINDOW_BYTES - 4 || (offset & 3) != 0) {
+      throw new IndexOutOfBoundsException(String.format(
+          "register offset 0x%x (expected a multiple of 4 in 0x000..0x%03x)", offset,
+          Contract.REGISTER_WINDOW_BYTES - 4));
+    }
+  }
+
+  private void control(int value) {
+    if (RegField.CTRL_SOFT_RESET.isSet(value)) {
+      softReset();
+      return;
+    }
+    if (RegField.CTRL_CLEAR_COUNTERS.isSet(value)) {
+      machine.clearCounters();
+      cycles = 0;
+      publishCounters();
+    }
+    if (RegField.CTRL_START.isSet(value) && !RegField.STATUS_BUSY.isSet(status)) {
+      start();
+    }
+  }
+
+  private void start() {
+    if (closed) {
+      return;
+    }
+    status = RegField.STATUS_BUSY.mask();
+    errorCode = 0;
+    errorPc = 0;
+    cycles = 0;
+    pc = 0;
+    abort = false;
+    long address = (progAddrHi & 0xFFFFFFFFL) << 32 | (progAddrLo & 0xFFFFFFFFL);
+    long length = progLen & 0xFFFFFFFFL;
+    worker = new Thread(() -> runProgram(address, length), "systole-emulator");
+    worker.setDaemon(true);
+    worker.start();
+  }
+
+  private void runProgram(long address, long length) {
+    Machine.Outcome outcome;
+    try {
+      outcome = machine.run(address, length, () -> abort, i -> pc = i);
+    } catch (RuntimeException e) {
+      // A defect in the emulator must still end the run visibly, never leave it BUSY.
+      outcome = new Machine.Outcome(ErrorCode.NONE, 0, 0, true);
+      Thread t = Thread.currentThread();
+      t.getUncaughtExceptionHandler().uncaughtException(t, e);
+    }
+    Runnable rose = null;
+    synchronized (lock) {
+      if (!outcome.aborted()) {
+        boolean lineBefore = (intStatus & intEnable) != 0;
+        cycles = outcome.cycles();
+        boolean failed = outcome.error() != ErrorCode.NONE;
+        status = RegField.STATUS_DONE.mask() | (failed ? RegField.STATUS_ERROR.mask() : 0);
+        errorCode = outcome.error().code();
+        errorPc = (int) outcome.errorPc();
+        intStatus |= RegField.INT_STATUS_DONE.mask()
+            | (failed ? RegField.INT_STATUS_ERROR.mask() : 0);
+        publishCounters();
+        if (!lineBefore && (intStatus & intEnable) != 0) {
+          rose = interruptListener;
+        }
+      }
+      worker = null;
+      lock.notifyAll();
+    }
+    if (rose != null) {
+      rose.run();
+    }
+  }
+
+  private void softReset() {
+    abort = true;
+    while (worker != null) {
+      try {
+        lock.wait();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    progAddrLo = 0;
+    progAddrHi = 0;
+    progLen = 0;
+    intEnable = 0;
+    intStatus = 0;
+    scratch = 0;
+    status = 0;
+    errorCode = 0;
+    errorPc = 0;
+    pc = 0;
+    cycles = 0;
+    machine.clearCounters();
+    machine.resetArray();
+    publishCounters();
+  }
+
+  private void publishCounters() {
+    published.put(Counter.BUSY_CYCLES, machine.busyCycles);
+    published.put(Counter.ARRAY_CYCLES, machine.arrayCycles);
+    published.put(Counter.STALL_CYCLES, machine.stallCycles);
+    published.put(Counter.INSTRET, machine.instret);
+    published.put(Counter.MACS, machine.macs);
+    published.put(Counter.BYTES_READ, machine.bytesRead);
+    published.put(Counter.BYTES_WRITTEN, machine.bytesWritten);
+  }
+
+  /**
+   * Waits until no program is running.
+   *
+   * @return true if idle, false if the timeout passed first
+   */
+  public boolean awaitIdle(long timeout, TimeUnit unit) throws InterruptedException {
+    long deadline = System.nanoTime() + unit.toNanos(timeout);
+    synchronized (lock) {
+      while (worker != null) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        TimeUnit.NANOSECONDS.timedWait(lock, left);
+      }
+      return true;
+    }
+  }
+
+  /** Aborts any running program and stops accepting new ones. */
+  @Override
+  public void close() {
+    synchronized (lock) {
+      closed = true;
+      softReset();
+    }
+  }
+}

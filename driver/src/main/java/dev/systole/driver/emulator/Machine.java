@@ -1,0 +1,430 @@
+package dev.systole.driver.emulator;
+
+import dev.systole.driver.contract.Arithmetic;
+import dev.systole.driver.contract.Buffer;
+import dev.systole.driver.contract.Contract;
+import dev.systole.driver.contract.Contract.Timing;
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.driver.contract.ErrorCode;
+import dev.systole.driver.contract.Instruction;
+import dev.systole.driver.contract.InstructionCheck;
+import dev.systole.driver.contract.Isa;
+import dev.systole.driver.contract.Opcode;
+import dev.systole.driver.contract.Unit;
+import java.util.Arrays;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntConsumer;
+
+/**
+ * The accelerator's datapath and timing, executing one program at a time: buffers, the array's
+ * weight registers, the instruction semantics of the contract and its timing model.
+ *
+ * <p>Instructions take effect in program order. The hardware overlaps units, and a program that
+ * orders its conflicting accesses with {@code wait} bits (as the contract requires) cannot tell
+ * the difference; cycle counts come from the timing model, computed alongside, not from the order
+ * the emulator happens to do the work in. That split keeps the functional path simple and fast
+ * and makes the timing model a formula that can be read, documented and matched by the RTL.
+ */
+final class Machine {
+  private static final int LOAD = 0;
+  private static final int EXEC = 1;
+  private static final int STORE = 2;
+  private static final int BEAT_SHIFT = Integer.numberOfTrailingZeros(Contract.MEM_BEAT_BYTES);
+  private static final int FETCH_CHUNK = 256;
+
+  /** How one run ended. {@code errorPc} is meaningful only when {@code error} is not NONE. */
+  record Outcome(ErrorCode error, long errorPc, long cycles, boolean aborted) {}
+
+  private final DeviceParams params;
+  private final CardMemory memory;
+  private final int lanes;
+  private final byte[] abuf;
+  private final byte[] wbuf;
+  private final int[] acc;
+  private final int[] active;
+  private final int[] shadow;
+  private boolean activeValid;
+  private boolean shadowValid;
+
+  // Timing state of the current run.
+  private long tPrev;
+  private final long[] free = new long[3];
+  private final long[] done = new long[3];
+
+  // Cumulative counters; the owner reads them after a run and may zero them.
+  long busyCycles;
+  long arrayCycles;
+  long stallCycles;
+  long instret;
+  long macs;
+  long bytesRead;
+  long bytesWritten;
+
+  Machine(DeviceParams params, CardMemory memory) {
+    this.params = params;
+    this.memory = memory;
+    this.lanes = params.lanes();
+    this.abuf = new byte[params.abufRows() * lanes];
+    this.wbuf = new byte[params.wbufRows() * lanes];
+    this.acc = new int[params.accRows() * lanes];
+    this.active = new int[lanes * lanes];
+    this.shadow = new int[lanes * lanes];
+  }
+
+  void clearCounters() {
+    busyCycles = 0;
+    arrayCycles = 0;
+    stallCycles = 0;
+    instret = 0;
+    macs = 0;
+    bytesRead = 0;
+    bytesWritten = 0;
+  }
+
+  /** Forgets the weight tiles held in the array (SOFT_RESET). */
+  void resetArray() {
+    activeValid = false;
+    shadowValid = false;
+  }
+
+  /**
+   * Runs the program of {@code length} instructions at card address {@code address}.
+   *
+   * @param aborted polled between instructions; true ends the run at once (SOFT_RESET)
+   * @param pcListener told the index of each instruction as it reaches the issue stage
+   */
+  Outcome run(long address, long length, BooleanSupplier aborted, IntConsumer pcListener) {
+    long bytes = length * Contract.INSTRUCTION_BYTES;
+    if (length == 0 || address % Contract.PROGRAM_ALIGNMENT != 0 || address < 0
+        || address > memory.size() - bytes) {
+      busyCycles += 1;
+      return new Outcome(ErrorCode.PROG_RANGE, 0, 1, false);
+    }
+    tPrev = Timing.FETCH_LATENCY - 1;
+    Arrays.fill(free, 0);
+    Arrays.fill(done, 0);
+    byte[] fetch = new byte[FETCH_CHUNK * Contract.INSTRUCTION_BYTES];
+    for (long pc = 0; pc < length; pc++) {
+      if (aborted.getAsBoolean()) {
+        return new Outcome(ErrorCode.NONE, 0, 0, true);
+      }
+      int slot = (int) (pc % FETCH_CHUNK);
+      if (slot == 0) {
+        int n = (int) Math.min(FETCH_CHUNK, length - pc);
+        memory.read(address + pc * Contract.INSTRUCTION_BYTES, fetch, 0,
+            n * Contract.INSTRUCTION_BYTES);
+      }
+      pcListener.accept((int) pc);
+      Instruction in = Instruction.read(fetch, slot * Contract.INSTRUCTION_BYTES);
+      long ready = Math.max(tPrev + 1, Timing.FETCH_LATENCY + pc);
+      InstructionCheck.Violation v = InstructionCheck.check(in, params);
+      ErrorCode error = v != null ? v.code() : dynamicCheck(in);
+      if (error != ErrorCode.NONE) {
+        return end(error, pc, ready);
+      }
+      long issue = issue(in, ready);
+      execute(in, issue);
+      instret++;
+      tPrev = issue;
+      if (in.opcode() == Opcode.HALT) {
+        long cycles = issue + 1;
+        busyCycles += cycles;
+        return new Outcome(ErrorCode.NONE, 0, cycles, false);
+      }
+    }
+    return end(ErrorCode.PROG_END, length, Math.max(tPrev + 1, Timing.FETCH_LATENCY + length));
+  }
+
+  private Outcome end(ErrorCode error, long pc, long ready) {
+    long last = ready;
+    for (long d : done) {
+      last = Math.max(last, d);
+    }
+    long cycles = last + 1;
+    busyCycles += cycles;
+    return new Outcome(error, pc, cycles, false);
+  }
+
+  private ErrorCode dynamicCheck(Instruction in) {
+    if (in.opcode() != Opcode.MATMUL) {
+      return ErrorCode.NONE;
+    }
+    if (in.flag(Isa.Matmul.W_SWAP) ? !shadowValid
+        : !in.flag(Isa.Matmul.W_LOAD) && !activeValid) {
+      return ErrorCode.NO_WEIGHTS;
+    }
+    return ErrorCode.NONE;
+  }
+
+  /** The issue cycle of {@code in}: when its unit can take it and its waits are satisfied. */
+  private long issue(Instruction in, long ready) {
+    Opcode op = in.opcode();
+    long mem = 0;
+    long other = ready;
+    switch (op.unit()) {
+      case LOAD -> mem = free[LOAD];
+      case STORE -> mem = free[STORE];
+      case EXEC -> other = Math.max(other, op == Opcode.MATMUL ? free[EXEC] : done[EXEC]);
+      case CONTROL -> {
+        mem = Math.max(done[LOAD], done[STORE]);
+        other = Math.max(other, done[EXEC]);
+      }
+    }
+    int wait = in.waitMask();
+    if ((wait & Unit.LOAD.waitMask()) != 0) {
+      mem = Math.max(mem, done[LOAD]);
+    }
+    if ((wait & Unit.STORE.waitMask()) != 0) {
+      mem = Math.max(mem, done[STORE]);
+    }
+    if ((wait & Unit.EXEC.waitMask()) != 0) {
+      other = Math.max(other, done[EXEC]);
+    }
+    if (mem > other) {
+      stallCycles += mem - other;
+      return mem;
+    }
+    return other;
+  }
+
+  private void execute(Instruction in, long t) {
+    switch (in.opcode()) {
+      case LOAD -> load(in, t);
+      case STORE -> store(in, t);
+      case MATMUL -> matmul(in, t);
+      case REQUANT -> requant(in, t);
+      case VMAX -> vmax(in, t);
+      case VADD -> vadd(in, t);
+      case FENCE, HALT -> { }
+    }
+  }
+
+  private static long beats(long address, long bytes) {
+    return ((address + bytes - 1) >>> BEAT_SHIFT) - (address >>> BEAT_SHIFT) + 1;
+  }
+
+  /** Beats to move a strided block: a contiguous row is one burst, else one per element. */
+  private static long transferBeats(long addr, long xSize, long ySize, long xStride,
+      long yStride, long elem) {
+    long total = 0;
+    for (long y = 0; y < ySize; y++) {
+      long rowAddr = addr + y * yStride;
+      if (xStride == elem) {
+        total += beats(rowAddr, xSize * elem);
+      } else {
+        for (long x = 0; x < xSize; x++) {
+          total += beats(rowAddr + x * xStride, elem);
+        }
+      }
+    }
+    return total;
+  }
+
+  private void load(Instruction in, long t) {
+    Buffer buf = Buffer.fromId(in.get(Isa.Load.BUF));
+    int elem = (int) in.get(Isa.Load.ELEM_BYTES);
+    int pad = (int) in.get(Isa.Load.PAD_VALUE);
+    long addr = in.get(Isa.Load.HBM_ADDR);
+    int xSize = (int) in.get(Isa.Load.X_SIZE);
+    int ySize = (int) in.get(Isa.Load.Y_SIZE);
+    long xStride = in.get(Isa.Load.X_STRIDE);
+    long yStride = in.get(Isa.Load.Y_STRIDE);
+    int xPad0 = (int) in.get(Isa.Load.X_PAD0);
+    int xPad1 = (int) in.get(Isa.Load.X_PAD1);
+    int yPad0 = (int) in.get(Isa.Load.Y_PAD0);
+    int yPad1 = (int) in.get(Isa.Load.Y_PAD1);
+    int width = xPad0 + xSize + xPad1;
+    int height = yPad0 + ySize + yPad1;
+    int row = (int) in.get(Isa.Load.DST_ROW);
+    int rowBytes = params.rowBytes(buf);
+    byte[] tmp = buf == Buffer.ACC ? new byte[rowBytes] : null;
+    for (int yy = 0; yy < height; yy++) {
+      int y = yy - yPad0;
+      boolean padRow = y < 0 || y >= ySize;
+      for (int xx = 0; xx < width; xx++, row++) {
+        int x = xx - xPad0;
+        int filled = 0;
+        if (!padRow && x >= 0 && x < xSize) {
+          long a = addr + y * yStride + x * xStride;
+          if (buf == Buffer.ACC) {
+            memory.read(a, tmp, 0, elem);
+            for (int lane = 0; lane < elem / 4; lane++) {
+              acc[row * lanes + lane] = littleEndianInt(tmp, 4 * lane);
+            }
+          } else {
+            memory.read(a, buf == Buffer.ABUF ? abuf : wbuf, row * lanes, elem);
+          }
+          filled = elem;
+        }
+        if (buf == Buffer.ACC) {
+          Arrays.fill(acc, row * lanes + filled / 4, (row + 1) * lanes, pad);
+        } else if (filled < rowBytes) {
+          Arrays.fill(buf == Buffer.ABUF ? abuf : wbuf, row * lanes + filled, (row + 1) * lanes,
+              (byte) pad);
+        }
+      }
+    }
+    bytesRead += (long) xSize * ySize * elem;
+    long beats = transferBeats(addr, xSize, ySize, xStride, yStride, elem);
+    long cycles = Timing.LOAD_OVERHEAD + Timing.READ_LATENCY
+        + Math.max(beats, (long) width * height);
+    free[LOAD] = t + cycles;
+    done[LOAD] = t + cycles;
+  }
+
+  private void store(Instruction in, long t) {
+    Buffer buf = Buffer.fromId(in.get(Isa.Store.BUF));
+    int elem = (int) in.get(Isa.Store.ELEM_BYTES);
+    long addr = in.get(Isa.Store.HBM_ADDR);
+    int xSize = (int) in.get(Isa.Store.X_SIZE);
+    int ySize = (int) in.get(Isa.Store.Y_SIZE);
+    long xStride = in.get(Isa.Store.X_STRIDE);
+    long yStride = in.get(Isa.Store.Y_STRIDE);
+    int row = (int) in.get(Isa.Store.SRC_ROW);
+    byte[] tmp = buf == Buffer.ACC ? new byte[params.rowBytes(buf)] : null;
+    for (int y = 0; y < ySize; y++) {
+      for (int x = 0; x < xSize; x++, row++) {
+        long a = addr + y * yStride + x * xStride;
+        if (buf == Buffer.ACC) {
+          for (int lane = 0; lane < elem / 4; lane++) {
+            putLittleEndianInt(tmp, 4 * lane, acc[row * lanes + lane]);
+          }
+          memory.write(a, tmp, 0, elem);
+        } else {
+          memory.write(a, buf == Buffer.ABUF ? abuf : wbuf, row * lanes, elem);
+        }
+      }
+    }
+    bytesWritten += (long) xSize * ySize * elem;
+    long beats = transferBeats(addr, xSize, ySize, xStride, yStride, elem);
+    long cycles = Timing.STORE_OVERHEAD + Math.max(beats, (long) xSize * ySize)
+        + Timing.WRITE_LATENCY;
+    free[STORE] = t + cycles;
+    done[STORE] = t + cycles;
+  }
+
+  private void loadTile(int[] dst, int wbufRow) {
+    for (int i = 0; i < lanes * lanes; i++) {
+      dst[i] = wbuf[wbufRow * lanes + i];
+    }
+  }
+
+  private void matmul(Instruction in, long t) {
+    boolean wLoad = in.flag(Isa.Matmul.W_LOAD);
+    boolean wPreload = in.flag(Isa.Matmul.W_PRELOAD);
+    if (in.flag(Isa.Matmul.W_SWAP)) {
+      System.arraycopy(shadow, 0, active, 0, active.length);
+      shadowValid = false;
+    }
+    if (wLoad) {
+      loadTile(active, (int) in.get(Isa.Matmul.W_ROW));
+      shadowValid = false;
+    }
+    activeValid = true;
+    int rows = (int) in.get(Isa.Matmul.ROWS);
+    int aRow = (int) in.get(Isa.Matmul.A_ROW);
+    int accRow = (int) in.get(Isa.Matmul.ACC_ROW);
+    boolean accumulate = in.flag(Isa.Matmul.ACCUMULATE);
+    int[] out = new int[lanes];
+    for (int i = 0; i < rows; i++) {
+      int a0 = (aRow + i) * lanes;
+      int c0 = (accRow + i) * lanes;
+      if (accumulate) {
+        System.arraycopy(acc, c0, out, 0, lanes);
+      } else {
+        Arrays.fill(out, 0);
+      }
+      for (int k = 0; k < lanes; k++) {
+        int a = abuf[a0 + k];
+        if (a != 0) {
+          int w0 = k * lanes;
+          for (int n = 0; n < lanes; n++) {
+            out[n] += a * active[w0 + n];
+          }
+        }
+      }
+      System.arraycopy(out, 0, acc, c0, lanes);
+    }
+    if (wPreload) {
+      loadTile(shadow, (int) in.get(Isa.Matmul.PRE_ROW));
+      shadowValid = true;
+    }
+    arrayCycles += rows;
+    macs += (long) rows * lanes * lanes;
+    long stream = (wLoad ? params.arrayRows() : 0)
+        + Math.max(rows, wPreload ? params.arrayRows() : 0);
+    free[EXEC] = t + stream;
+    done[EXEC] = Math.max(done[EXEC],
+        t + stream + 2L * params.arrayRows() + Timing.ARRAY_LATENCY);
+  }
+
+  private void requant(Instruction in, long t) {
+    int rows = (int) in.get(Isa.Requant.ROWS);
+    int accRow = (int) in.get(Isa.Requant.ACC_ROW);
+    int dstRow = (int) in.get(Isa.Requant.DST_ROW);
+    int prm = (int) in.get(Isa.Requant.PARAM_ROW) * lanes;
+    int zp = (int) in.get(Isa.Requant.ZERO_POINT);
+    boolean relu = in.flag(Isa.Requant.RELU);
+    int[] bias = Arrays.copyOfRange(acc, prm, prm + lanes);
+    int[] mult = Arrays.copyOfRange(acc, prm + lanes, prm + 2 * lanes);
+    int[] shift = Arrays.copyOfRange(acc, prm + 2 * lanes, prm + 3 * lanes);
+    for (int i = 0; i < rows; i++) {
+      int s0 = (accRow + i) * lanes;
+      int d0 = (dstRow + i) * lanes;
+      for (int j = 0; j < lanes; j++) {
+        abuf[d0 + j] = (byte) Arithmetic.requantize(acc[s0 + j], bias[j], mult[j], shift[j], zp,
+            relu);
+      }
+    }
+    long cycles = Timing.REQUANT_SETUP + rows + Timing.REQUANT_LATENCY;
+    free[EXEC] = t + cycles;
+    done[EXEC] = t + cycles;
+  }
+
+  private void vmax(Instruction in, long t) {
+    int rows = (int) in.get(Isa.Vmax.ROWS);
+    int a = (int) in.get(Isa.Vmax.A_ROW) * lanes;
+    int b = (int) in.get(Isa.Vmax.B_ROW) * lanes;
+    int d = (int) in.get(Isa.Vmax.DST_ROW) * lanes;
+    for (int i = 0; i < rows * lanes; i++) {
+      abuf[d + i] = (byte) Math.max(abuf[a + i], abuf[b + i]);
+    }
+    vectorTiming(rows, t);
+  }
+
+  private void vadd(Instruction in, long t) {
+    int rows = (int) in.get(Isa.Vadd.ROWS);
+    int a = (int) in.get(Isa.Vadd.A_ROW) * lanes;
+    int b = (int) in.get(Isa.Vadd.B_ROW) * lanes;
+    int d = (int) in.get(Isa.Vadd.DST_ROW) * lanes;
+    int az = (int) in.get(Isa.Vadd.A_ZERO);
+    int bz = (int) in.get(Isa.Vadd.B_ZERO);
+    int oz = (int) in.get(Isa.Vadd.OUT_ZERO);
+    int am = (int) in.get(Isa.Vadd.A_MULT);
+    int bm = (int) in.get(Isa.Vadd.B_MULT);
+    int shift = (int) in.get(Isa.Vadd.SHIFT);
+    boolean relu = in.flag(Isa.Vadd.RELU);
+    for (int i = 0; i < rows * lanes; i++) {
+      abuf[d + i] = (byte) Arithmetic.vadd(abuf[a + i], abuf[b + i], az, bz, oz, am, bm, shift,
+          relu);
+    }
+    vectorTiming(rows, t);
+  }
+
+  private void vectorTiming(int rows, long t) {
+    long cycles = rows + Timing.VECTOR_LATENCY;
+    free[EXEC] = t + cycles;
+    done[EXEC] = t + cycles;
+  }
+
+  private static int littleEndianInt(byte[] b, int i) {
+    return (b[i] & 0xFF) | (b[i + 1] & 0xFF) << 8 | (b[i + 2] & 0xFF) << 16 | b[i + 3] << 24;
+  }
+
+  private static void putLittleEndianInt(byte[] b, int i, int v) {
+    b[i] = (byte) v;
+    b[i + 1] = (byte) (v >>> 8);
+    b[i + 2] = (byte) (v >>> 16);
+    b[i + 3] = (byte) (v >>> 24);
+  }
+}

@@ -1,0 +1,118 @@
+package dev.systole.driver.emulator;
+
+import io.netty.buffer.ByteBuf;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
+/**
+ * Card memory that costs heap only for the pages written: a 16 GiB HBM is a table of page
+ * references (2 MiB of them at 64 KiB pages) and unwritten pages read as zero without being
+ * allocated. A flat table beats a hash map here because every LOAD and STORE element looks a page
+ * up, and the table's size is bounded by the contract's largest HBM.
+ */
+public final class SparseMemory implements CardMemory {
+  static final int PAGE_BITS = 16;
+  static final int PAGE_SIZE = 1 << PAGE_BITS;
+  private static final int PAGE_MASK = PAGE_SIZE - 1;
+
+  private final long size;
+  private final AtomicReferenceArray<byte[]> pages;
+
+  public SparseMemory(long size) {
+    if (size <= 0 || (size >>> PAGE_BITS) >= Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("card memory size " + size
+          + " out of range (expected 1 to " + ((long) Integer.MAX_VALUE << PAGE_BITS) + ")");
+    }
+    this.size = size;
+    this.pages = new AtomicReferenceArray<>((int) ((size + PAGE_MASK) >>> PAGE_BITS));
+  }
+
+  @Override
+  public long size() {
+    return size;
+  }
+
+  /** Pages that hold data: the heap this memory costs is this times 64 KiB. */
+  public int pagesAllocated() {
+    int n = 0;
+    for (int i = 0; i < pages.length(); i++) {
+      if (pages.get(i) != null) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  private byte[] pageForWrite(int index) {
+    byte[] p = pages.get(index);
+    if (p == null) {
+      byte[] fresh = new byte[PAGE_SIZE];
+      p = pages.compareAndExchange(index, null, fresh);
+      if (p == null) {
+        p = fresh;
+      }
+    }
+    return p;
+  }
+
+  @Override
+  public void read(long address, byte[] dst, int offset, int length) {
+    checkRange("read", address, length);
+    while (length > 0) {
+      int in = (int) (address & PAGE_MASK);
+      int n = Math.min(length, PAGE_SIZE - in);
+      byte[] p = pages.get((int) (address >>> PAGE_BITS));
+      if (p == null) {
+        java.util.Arrays.fill(dst, offset, offset + n, (byte) 0);
+      } else {
+        System.arraycopy(p, in, dst, offset, n);
+      }
+      address += n;
+      offset += n;
+      length -= n;
+    }
+  }
+
+  @Override
+  public void write(long address, byte[] src, int offset, int length) {
+    checkRange("write", address, length);
+    while (length > 0) {
+      int in = (int) (address & PAGE_MASK);
+      int n = Math.min(length, PAGE_SIZE - in);
+      System.arraycopy(src, offset, pageForWrite((int) (address >>> PAGE_BITS)), in, n);
+      address += n;
+      offset += n;
+      length -= n;
+    }
+  }
+
+  @Override
+  public void read(long address, ByteBuf dst, int index, int length) {
+    checkRange("read", address, length);
+    while (length > 0) {
+      int in = (int) (address & PAGE_MASK);
+      int n = Math.min(length, PAGE_SIZE - in);
+      byte[] p = pages.get((int) (address >>> PAGE_BITS));
+      if (p == null) {
+        dst.setZero(index, n);
+      } else {
+        dst.setBytes(index, p, in, n);
+      }
+      address += n;
+      index += n;
+      length -= n;
+    }
+  }
+
+  @Override
+  public void write(long address, ByteBuf src, int index, int length) {
+    checkRange("write", address, length);
+    while (length > 0) {
+      int in = (int) (address & PAGE_MASK);
+      int n = Math.min(length, PAGE_SIZE - in);
+      src.getBytes(index, pageForWrite((int) (address >>> PAGE_BITS)), in, n);
+      address += n;
+      index += n;
+      length -= n;
+    }
+  }
+}
