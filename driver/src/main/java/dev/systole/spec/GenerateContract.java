@@ -24,6 +24,7 @@ public final class GenerateContract {
     Map<Path, String> out = new java.util.LinkedHashMap<>();
     new JavaGenerator(spec).generate().forEach((name, text) -> out.put(javaDir.resolve(name),
         text));
+    out.put(Path.of("fpga/spec/generated/tables.md"), new MarkdownGenerator(spec).generate());
     return out;
   }
 

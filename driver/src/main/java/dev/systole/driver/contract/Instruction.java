@@ -162,18 +162,31 @@ public final class Instruction {
 
   /**
    * The instruction in assembly syntax, {@code MNEMONIC field=value ...}, listing fields that are
-   * not zero. An unknown opcode prints as {@code .word} with the raw words.
+   * not zero, and buffers always. An unknown opcode, or a known one with reserved bits set, prints
+   * as {@code .word} with the raw words (and the decoded fields in a comment), so the text always
+   * assembles back to the same bits.
    */
   @Override
   public String toString() {
     Opcode op = opcode();
-    if (op == null) {
+    if (op == null || hasReservedBits()) {
       StringJoiner j = new StringJoiner(" ", ".word ", "");
       for (long w : words) {
         j.add(String.format("0x%016x", w));
       }
-      return j.toString();
+      if (op == null) {
+        return j.toString();
+      }
+      StringJoiner r = new StringJoiner(",", " ; " + fields(op) + " with reserved bits ", "");
+      for (int i = 0; i < WORDS; i++) {
+        r.add(String.format("0x%x", reservedBitsSet(i)));
+      }
+      return j + r.toString();
     }
+    return fields(op);
+  }
+
+  private String fields(Opcode op) {
     StringJoiner j = new StringJoiner(" ");
     j.add(op.name());
     for (InstrField f : op.fields()) {
@@ -181,16 +194,9 @@ public final class Instruction {
         continue;
       }
       long v = get(f);
-      if (v != 0) {
+      if (v != 0 || f.kind() == InstrField.Kind.BUFFER) {
         j.add(f.name() + "=" + formatValue(f, v));
       }
-    }
-    if (hasReservedBits()) {
-      StringJoiner r = new StringJoiner(",", "reserved=", "");
-      for (int i = 0; i < WORDS; i++) {
-        r.add(String.format("0x%x", reservedBitsSet(i)));
-      }
-      j.add(r.toString());
     }
     return j.toString();
   }

@@ -52,6 +52,9 @@ class InstructionTest {
     Instruction bad = Instruction.ofWords(0x08 | (1L << 20), 0, 0, 0);
     assertTrue(bad.hasReservedBits());
     assertEquals(1L << 20, bad.reservedBitsSet(0));
+    assertTrue(bad.toString().endsWith("; HALT with reserved bits 0x100000,0x0,0x0,0x0"),
+        bad.toString());
+    assertEquals(bad, Assembler.parse(bad.toString()));
     Instruction loadTop = Instruction.ofWords(0x01, 0, 0, 0).with(Isa.Load.Y_PAD1, 255);
     assertFalse(loadTop.hasReservedBits(), "y_pad1 fills the top byte of a LOAD");
   }

@@ -1,0 +1,234 @@
+package dev.systole.host.golden;
+
+import dev.systole.driver.contract.Assembler;
+import dev.systole.driver.contract.Counter;
+import dev.systole.driver.contract.ErrorCode;
+import dev.systole.driver.contract.Instruction;
+import dev.systole.driver.contract.Param;
+import java.io.ByteArrayOutputStream;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The text form of a {@link GoldenProgram}: readable in a review, diffable, and free of any
+ * Java-specific encoding, so a C++ testbench or a script can replay it too.
+ *
+ * <pre>
+ * # description lines
+ * name gemm_16x16x16
+ * requires ARRAY_ROWS=16 ARRAY_COLS=16
+ * program 0x0
+ *   LOAD buf=ABUF ...
+ *   HALT
+ * end
+ * data 0x10000          (hex bytes, any line breaks)
+ *   00010203...
+ * end
+ * expect ok             (or: expect error BUF_RANGE at 3)
+ * expect data 0x20000
+ *   ...
+ * end
+ * expect counter INSTRET 5
+ * </pre>
+ */
+public final class GoldenFormat {
+  private static final HexFormat HEX = HexFormat.of();
+  private static final int HEX_LINE_BYTES = 32;
+
+  private GoldenFormat() {}
+
+  public static String write(GoldenProgram g) {
+    StringBuilder sb = new StringBuilder();
+    for (String line : g.description().split("\n")) {
+      sb.append("# ").append(line).append('\n');
+    }
+    sb.append("name ").append(g.name()).append('\n');
+    if (!g.requires().isEmpty()) {
+      sb.append("requires");
+      g.requires().forEach((p, v) -> sb.append(' ').append(p).append('=').append(v));
+      sb.append('\n');
+    }
+    sb.append(String.format("program 0x%x%n", g.programAddress()));
+    for (Instruction in : g.program()) {
+      sb.append("  ").append(in).append('\n');
+    }
+    sb.append("end\n");
+    for (GoldenProgram.Region r : g.inputs()) {
+      region(sb, "data", r);
+    }
+    if (g.expectedError() == ErrorCode.NONE) {
+      sb.append("expect ok\n");
+    } else {
+      sb.append("expect error ").append(g.expectedError()).append(" at ")
+          .append(g.expectedErrorPc()).append('\n');
+    }
+    for (GoldenProgram.Region r : g.expectedData()) {
+      region(sb, "expect data", r);
+    }
+    g.expectedCounters().forEach((c, v) -> sb.append("expect counter ").append(c).append(' ')
+        .append(v).append('\n'));
+    return sb.toString();
+  }
+
+  private static void region(StringBuilder sb, String keyword, GoldenProgram.Region r) {
+    sb.append(String.format("%s 0x%x%n", keyword, r.address()));
+    byte[] b = r.bytes();
+    for (int i = 0; i < b.length; i += HEX_LINE_BYTES) {
+      sb.append("  ").append(HEX.formatHex(b, i, Math.min(b.length, i + HEX_LINE_BYTES)))
+          .append('\n');
+    }
+    sb.append("end\n");
+  }
+
+  /**
+   * Parses a golden file.
+   *
+   * @param source names the file in error messages
+   * @throws IllegalArgumentException naming the source, the line and the problem
+   */
+  public static GoldenProgram parse(String source, String text) {
+    String[] lines = text.split("\n", -1);
+    StringBuilder description = new StringBuilder();
+    String name = null;
+    Map<Param, Long> requires = new EnumMap<>(Param.class);
+    Long programAddress = null;
+    List<Instruction> program = new ArrayList<>();
+    List<GoldenProgram.Region> inputs = new ArrayList<>();
+    List<GoldenProgram.Region> expected = new ArrayList<>();
+    Map<Counter, Long> counters = new EnumMap<>(Counter.class);
+    ErrorCode error = null;
+    long errorPc = 0;
+    int i = 0;
+    try {
+      while (i < lines.length) {
+        String line = lines[i].strip();
+        int lineNo = i + 1;
+        i++;
+        if (line.isEmpty()) {
+          continue;
+        }
+        if (line.startsWith("#")) {
+          description.append(description.length() == 0 ? "" : "\n")
+              .append(line.substring(1).strip());
+          continue;
+        }
+        String[] t = line.split("\\s+");
+        try {
+          switch (t[0]) {
+            case "name" -> name = arg(t, 1);
+            case "requires" -> {
+              for (int k = 1; k < t.length; k++) {
+                String[] kv = t[k].split("=", 2);
+                if (kv.length != 2) {
+                  throw new IllegalArgumentException("\"" + t[k] + "\" is not PARAM=VALUE");
+                }
+                requires.put(Param.valueOf(kv[0].toUpperCase(Locale.ROOT)), number(kv[1]));
+              }
+            }
+            case "program" -> {
+              programAddress = number(arg(t, 1));
+              int start = i;
+              i = blockEnd(lines, i, lineNo);
+              for (int k = start; k < i - 1; k++) {
+                if (!lines[k].isBlank()) {
+                  try {
+                    program.add(Assembler.parse(lines[k]));
+                  } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("line " + (k + 1) + ": " + e.getMessage(),
+                        e);
+                  }
+                }
+              }
+            }
+            case "data" -> {
+              long addr = number(arg(t, 1));
+              int start = i;
+              i = blockEnd(lines, i, lineNo);
+              inputs.add(new GoldenProgram.Region(addr, hex(lines, start, i - 1)));
+            }
+            case "expect" -> {
+              switch (arg(t, 1)) {
+                case "ok" -> error = ErrorCode.NONE;
+                case "error" -> {
+                  error = ErrorCode.valueOf(arg(t, 2));
+                  if (!arg(t, 3).equals("at")) {
+                    throw new IllegalArgumentException("expected: expect error CODE at PC");
+                  }
+                  errorPc = number(arg(t, 4));
+                }
+                case "data" -> {
+                  long addr = number(arg(t, 2));
+                  int start = i;
+                  i = blockEnd(lines, i, lineNo);
+                  expected.add(new GoldenProgram.Region(addr, hex(lines, start, i - 1)));
+                }
+                case "counter" -> counters.put(Counter.valueOf(arg(t, 2)), number(arg(t, 3)));
+                default -> throw new IllegalArgumentException("unknown expectation \"" + t[1]
+                    + "\" (expected ok, error, data or counter)");
+              }
+            }
+            default -> throw new IllegalArgumentException("unknown keyword \"" + t[0]
+                + "\" (expected name, requires, program, data or expect)");
+          }
+        } catch (IllegalArgumentException e) {
+          String msg = e.getMessage();
+          throw new IllegalArgumentException(msg != null && msg.startsWith("line ") ? msg
+              : "line " + lineNo + ": " + msg, e);
+        }
+      }
+      if (name == null || programAddress == null || error == null) {
+        throw new IllegalArgumentException("missing " + (name == null ? "name"
+            : programAddress == null ? "program" : "expect ok / expect error"));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+    }
+    return new GoldenProgram(name, description.toString(), requires, programAddress, program,
+        inputs, error, errorPc, expected, counters);
+  }
+
+  private static String arg(String[] t, int k) {
+    if (k >= t.length) {
+      throw new IllegalArgumentException("\"" + String.join(" ", t) + "\" is missing a value");
+    }
+    return t[k];
+  }
+
+  private static long number(String s) {
+    try {
+      return s.startsWith("0x") ? Long.parseUnsignedLong(s.substring(2), 16) : Long.parseLong(s);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("\"" + s + "\" is not a number", e);
+    }
+  }
+
+  /** Index of the line after the {@code end} that closes a block starting at {@code from}. */
+  private static int blockEnd(String[] lines, int from, int openedAt) {
+    for (int k = from; k < lines.length; k++) {
+      if (lines[k].strip().equals("end")) {
+        return k + 1;
+      }
+    }
+    throw new IllegalArgumentException("block opened on line " + openedAt + " has no end");
+  }
+
+  private static byte[] hex(String[] lines, int from, int to) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (int k = from; k < to; k++) {
+      String s = lines[k].strip().replace(" ", "");
+      if (s.isEmpty()) {
+        continue;
+      }
+      try {
+        out.writeBytes(HEX.parseHex(s));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("line " + (k + 1) + ": not hex bytes: " + s, e);
+      }
+    }
+    return out.toByteArray();
+  }
+}

@@ -1,0 +1,625 @@
+package dev.systole.tests.golden;
+
+import dev.systole.driver.Device;
+import dev.systole.driver.Devices;
+import dev.systole.driver.contract.Arithmetic;
+import dev.systole.driver.contract.Assembler;
+import dev.systole.driver.contract.Counter;
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.driver.contract.ErrorCode;
+import dev.systole.driver.contract.Instruction;
+import dev.systole.driver.contract.InstructionCheck;
+import dev.systole.driver.contract.Isa;
+import dev.systole.driver.contract.Param;
+import dev.systole.host.golden.GoldenFormat;
+import dev.systole.host.golden.GoldenProgram;
+import dev.systole.host.golden.GoldenRunner;
+import dev.systole.tests.GemmPrograms;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Makes the golden programs in {@code tests/golden}: every instruction and every error status of
+ * the contract, with inputs and expected results. Expected bytes come from plain computations of
+ * what each program means (a matrix product, a convolution written from its definition, a padded
+ * copy), never from running an implementation; the counters that follow from the program text
+ * (instructions, MACs, bytes) are counted here from the text. Only the timing counters come from
+ * the emulator's timing model, and a program is written only if the emulator agrees with every
+ * expectation, so a generator bug and an emulator bug have to agree to slip through.
+ *
+ * <p>Run {@code main} with the repository root to rewrite the files; {@code GoldenFilesTest}
+ * fails if the committed files differ from what this produces.
+ */
+public final class GoldenGenerator {
+  static final int D = 16;
+  static final long IN = 0x10_0000;
+  static final long IN2 = 0x20_0000;
+  static final long OUT = 0x80_0000;
+  static final long OUT2 = 0x90_0000;
+  static final Map<Param, Long> ARRAY16 = Map.of(Param.ARRAY_ROWS, 16L, Param.ARRAY_COLS, 16L,
+      Param.ABUF_ROWS, 4096L, Param.WBUF_ROWS, 4096L, Param.ACC_ROWS, 4096L);
+
+  private GoldenGenerator() {}
+
+  /** A golden program under construction. */
+  static final class G {
+    final String name;
+    final String description;
+    final Map<Param, Long> requires = new EnumMap<>(Param.class);
+    long programAddress;
+    List<Instruction> program = new ArrayList<>();
+    final List<GoldenProgram.Region> inputs = new ArrayList<>();
+    final List<GoldenProgram.Region> expected = new ArrayList<>();
+    ErrorCode error = ErrorCode.NONE;
+    long errorPc;
+
+    G(String name, String description) {
+      this.name = name;
+      this.description = description;
+      requires.putAll(ARRAY16);
+    }
+
+    G asm(String text) {
+      program.addAll(Assembler.parseProgram(text));
+      return this;
+    }
+
+    G input(long address, byte[] bytes) {
+      inputs.add(new GoldenProgram.Region(address, bytes));
+      return this;
+    }
+
+    G expect(long address, byte[] bytes) {
+      expected.add(new GoldenProgram.Region(address, bytes));
+      return this;
+    }
+
+    G error(ErrorCode code, long pc) {
+      error = code;
+      errorPc = pc;
+      return this;
+    }
+  }
+
+  static byte[] random(Random r, int n) {
+    byte[] b = new byte[n];
+    r.nextBytes(b);
+    return b;
+  }
+
+  static byte[] ints(int[] v) {
+    byte[] b = new byte[v.length * 4];
+    for (int i = 0; i < v.length; i++) {
+      b[4 * i] = (byte) v[i];
+      b[4 * i + 1] = (byte) (v[i] >>> 8);
+      b[4 * i + 2] = (byte) (v[i] >>> 16);
+      b[4 * i + 3] = (byte) (v[i] >>> 24);
+    }
+    return b;
+  }
+
+  static byte[][] matrix(Random r, int rows, int cols) {
+    byte[][] m = new byte[rows][cols];
+    for (byte[] row : m) {
+      r.nextBytes(row);
+    }
+    return m;
+  }
+
+  static int[] flatten(int[][] c) {
+    int n = c[0].length;
+    int[] out = new int[c.length * n];
+    for (int i = 0; i < c.length; i++) {
+      System.arraycopy(c[i], 0, out, i * n, n);
+    }
+    return out;
+  }
+
+  /** Every golden program, in the order of the index. */
+  public static List<G> all() {
+    Random r = new Random(20261122);
+    List<G> out = new ArrayList<>();
+    out.add(new G("halt", "The smallest program: HALT alone.").asm("HALT"));
+    out.add(loadStoreAbuf(r));
+    out.add(loadStridedPadded(r));
+    out.add(loadStoreAcc(r));
+    out.add(storeMasked(r));
+    out.add(wbufRoundTrip(r));
+    out.add(matmulTile(r));
+    out.add(matmulAccumulate(r));
+    out.add(matmulPreloadSwap(r));
+    out.add(requantRelu(r));
+    out.add(vmax(r));
+    out.add(vadd(r));
+    out.add(fenceThroughMemory(r));
+    out.add(gemmTiled(r));
+    out.add(conv3x3(r));
+    out.addAll(errors(r));
+    return out;
+  }
+
+  private static G loadStoreAbuf(Random r) {
+    byte[] data = random(r, 64 * D);
+    return new G("load_store_abuf", "LOAD 64 contiguous ABUF rows and STORE them elsewhere.")
+        .input(IN, data)
+        .asm(String.format("LOAD buf=ABUF dst_row=100 elem_bytes=16 hbm_addr=0x%x x_size=64"
+            + " y_size=1 x_stride=16%n"
+            + "STORE buf=ABUF src_row=100 elem_bytes=16 hbm_addr=0x%x x_size=64 y_size=1"
+            + " x_stride=16 wait=LOAD%nHALT", IN, OUT))
+        .expect(OUT, data);
+  }
+
+  private static G loadStridedPadded(Random r) {
+    // HBM: 10 rows of 8 elements of 16 bytes. Load elements 0,2,4 of rows 0,2,4,6, 12 bytes
+    // each, with one pad element before and two after each row, one pad row above and below.
+    byte[] src = random(r, 10 * 8 * D);
+    int width = 1 + 3 + 2;
+    int height = 1 + 4 + 1;
+    byte[] want = new byte[width * height * D];
+    java.util.Arrays.fill(want, (byte) -7);
+    for (int y = 0; y < 4; y++) {
+      for (int x = 0; x < 3; x++) {
+        int row = (1 + y) * width + 1 + x;
+        System.arraycopy(src, (2 * y * 8 + 2 * x) * D, want, row * D, 12);
+      }
+    }
+    return new G("load_strided_padded", "A strided 2-D LOAD with partial elements and padding"
+        + " on all four sides (pad_value -7), stored back contiguously.")
+        .input(IN, src)
+        .asm(String.format("LOAD buf=ABUF dst_row=7 elem_bytes=12 pad_value=-7 hbm_addr=0x%x"
+            + " x_size=3 y_size=4 x_stride=32 y_stride=256 x_pad0=1 x_pad1=2 y_pad0=1 y_pad1=1%n"
+            + "STORE buf=ABUF src_row=7 elem_bytes=16 hbm_addr=0x%x x_size=36 y_size=1"
+            + " x_stride=16 wait=LOAD%nHALT", IN, OUT))
+        .expect(OUT, want);
+  }
+
+  private static G loadStoreAcc(Random r) {
+    // Two HBM rows of 4 int32 elements of 10 lanes (40 bytes), elements 64 bytes apart and rows
+    // 512 apart; one pad element after each row; pad -3 sign-extended to every missing lane.
+    int[] src = new int[2 * 128];
+    for (int i = 0; i < src.length; i++) {
+      src[i] = r.nextInt();
+    }
+    int[] want = new int[10 * D];
+    java.util.Arrays.fill(want, -3);
+    for (int y = 0; y < 2; y++) {
+      for (int x = 0; x < 4; x++) {
+        System.arraycopy(src, y * 128 + x * 16, want, (y * 5 + x) * D, 10);
+      }
+    }
+    return new G("load_store_acc", "LOAD int32 rows into ACC with partial elements and a"
+        + " sign-extended pad, STORE them back as little-endian int32.")
+        .input(IN, ints(src))
+        .asm(String.format("LOAD buf=ACC dst_row=20 elem_bytes=40 pad_value=-3 hbm_addr=0x%x"
+            + " x_size=4 y_size=2 x_stride=64 y_stride=512 x_pad1=1%n"
+            + "STORE buf=ACC src_row=20 elem_bytes=64 hbm_addr=0x%x x_size=10 y_size=1"
+            + " x_stride=64 wait=LOAD%nHALT", IN, OUT))
+        .expect(OUT, ints(want));
+  }
+
+  private static G storeMasked(Random r) {
+    byte[] data = random(r, 8 * D);
+    byte[] guard = random(r, 8 * D);
+    byte[] want = guard.clone();
+    for (int i = 0; i < 8; i++) {
+      System.arraycopy(data, i * D, want, i * D, 5);
+    }
+    return new G("store_masked", "A STORE with elem_bytes 5 writes 5 bytes of each row and leaves"
+        + " the other 11 bytes of each 16-byte slot as they were.")
+        .input(IN, data).input(OUT, guard)
+        .asm(String.format("LOAD buf=ABUF elem_bytes=16 hbm_addr=0x%x x_size=8 y_size=1"
+            + " x_stride=16%n"
+            + "STORE buf=ABUF elem_bytes=5 hbm_addr=0x%x x_size=8 y_size=1 x_stride=16"
+            + " wait=LOAD%nHALT", IN, OUT))
+        .expect(OUT, want);
+  }
+
+  private static G wbufRoundTrip(Random r) {
+    byte[] data = random(r, 32 * D);
+    // Stored as two HBM rows of 16 elements, 1024 bytes apart.
+    byte[] region = new byte[1024 + 16 * D];
+    java.util.Arrays.fill(region, (byte) 0x5A);
+    System.arraycopy(data, 0, region, 0, 16 * D);
+    System.arraycopy(data, 16 * D, region, 1024, 16 * D);
+    return new G("wbuf_roundtrip", "LOAD 32 rows into WBUF and STORE them as two strided rows.")
+        .input(IN, data).input(OUT, filled(1024 + 16 * D, 0x5A))
+        .asm(String.format("LOAD buf=WBUF dst_row=4000 elem_bytes=16 hbm_addr=0x%x x_size=32"
+            + " y_size=1 x_stride=16%n"
+            + "STORE buf=WBUF src_row=4000 elem_bytes=16 hbm_addr=0x%x x_size=16 y_size=2"
+            + " x_stride=16 y_stride=1024 wait=LOAD%nHALT", IN, OUT))
+        .expect(OUT, region);
+  }
+
+  static byte[] filled(int n, int value) {
+    byte[] b = new byte[n];
+    java.util.Arrays.fill(b, (byte) value);
+    return b;
+  }
+
+  /** A GEMM golden through the shared GEMM program shape, checked against the plain product. */
+  private static G gemm(Random r, String name, String description, int m, int n, int k,
+      GemmPrograms.Requant q) {
+    byte[][] a = matrix(r, m, k);
+    byte[][] w = matrix(r, k, n);
+    GemmPrograms.Layout at = new GemmPrograms.Layout(IN, IN2, OUT2 - 0x1000, OUT);
+    G g = new G(name, description)
+        .input(at.a(), GemmPrograms.layoutA(a, k, D))
+        .input(at.w(), GemmPrograms.layoutW(w, n, D));
+    g.program = GemmPrograms.build(m, n, k, DeviceParams.defaults(), at, q);
+    int[][] c = GemmPrograms.reference(a, w, n);
+    if (q == null) {
+      return g.expect(at.c(), ints(flatten(c)));
+    }
+    g.input(at.params(), GemmPrograms.layoutParams(q, n, D));
+    byte[] want = new byte[m * n];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < n; j++) {
+        want[i * n + j] = (byte) Arithmetic.requantize(c[i][j], q.bias()[j], q.mult()[j],
+            q.shift()[j], q.zeroPoint(), q.relu());
+      }
+    }
+    return g.expect(at.c(), want);
+  }
+
+  private static G matmulTile(Random r) {
+    return gemm(r, "matmul_tile", "One 16x16x16 MATMUL with w_load; int32 results.", 16, 16, 16,
+        null);
+  }
+
+  private static G matmulAccumulate(Random r) {
+    return gemm(r, "matmul_accumulate", "M=20, K=48: three MATMULs accumulate over K chunks.",
+        20, 16, 48, null);
+  }
+
+  private static G matmulPreloadSwap(Random r) {
+    byte[][] a = matrix(r, 8, 16);
+    byte[][] w = matrix(r, 16, 48);
+    int[][] c = GemmPrograms.reference(a, w, 48);
+    int[] want = new int[3 * 8 * D];
+    for (int t = 0; t < 3; t++) {
+      for (int i = 0; i < 8; i++) {
+        System.arraycopy(c[i], t * D, want, (t * 8 + i) * D, D);
+      }
+    }
+    return new G("matmul_preload_swap", "Three weight tiles: the first by w_load, the next two"
+        + " preloaded while the previous MATMUL streams and made active by w_swap.")
+        .input(IN, GemmPrograms.layoutA(a, 16, D)).input(IN2, GemmPrograms.layoutW(w, 48, D))
+        .asm(String.format("LOAD buf=ABUF elem_bytes=16 hbm_addr=0x%x x_size=8 y_size=1"
+            + " x_stride=16%n"
+            + "LOAD buf=WBUF elem_bytes=16 hbm_addr=0x%x x_size=48 y_size=1 x_stride=16%n"
+            + "MATMUL w_load=1 w_row=0 w_preload=1 pre_row=16 acc_row=0 rows=8 wait=LOAD%n"
+            + "MATMUL w_swap=1 w_preload=1 pre_row=32 acc_row=8 rows=8%n"
+            + "MATMUL w_swap=1 acc_row=16 rows=8%n"
+            + "STORE buf=ACC elem_bytes=64 hbm_addr=0x%x x_size=24 y_size=1 x_stride=64"
+            + " wait=EXEC%nHALT", IN, IN2, OUT))
+        .expect(OUT, ints(want));
+  }
+
+  static GemmPrograms.Requant requantParams(Random r, int n, int zeroPoint, boolean relu) {
+    int[] bias = new int[n];
+    int[] mult = new int[n];
+    int[] shift = new int[n];
+    for (int j = 0; j < n; j++) {
+      bias[j] = r.nextInt(20001) - 10000;
+      mult[j] = (1 << 30) + r.nextInt(1 << 30);
+      shift[j] = 38 + r.nextInt(3);
+    }
+    return new GemmPrograms.Requant(bias, mult, shift, zeroPoint, relu);
+  }
+
+  private static G requantRelu(Random r) {
+    return gemm(r, "requant_relu", "M=16, K=32, N=16 with per-column bias, multiplier and shift,"
+        + " zero point -5 and ReLU: int8 results.", 16, 16, 32,
+        requantParams(r, 16, -5, true));
+  }
+
+  private static G vmax(Random r) {
+    byte[] a = random(r, 10 * D);
+    byte[] b = random(r, 10 * D);
+    byte[] want = new byte[10 * D];
+    for (int i = 0; i < want.length; i++) {
+      want[i] = (byte) Math.max(a[i], b[i]);
+    }
+    return new G("vmax", "VMAX of two runs of 10 ABUF rows.")
+        .input(IN, a).input(IN2, b)
+        .asm(String.format("LOAD buf=ABUF dst_row=0 elem_bytes=16 hbm_addr=0x%x x_size=10"
+            + " y_size=1 x_stride=16%n"
+            + "LOAD buf=ABUF dst_row=10 elem_bytes=16 hbm_addr=0x%x x_size=10 y_size=1"
+            + " x_stride=16%n"
+            + "VMAX a_row=0 b_row=10 dst_row=30 rows=10 wait=LOAD%n"
+            + "STORE buf=ABUF src_row=30 elem_bytes=16 hbm_addr=0x%x x_size=10 y_size=1"
+            + " x_stride=16 wait=EXEC%nHALT", IN, IN2, OUT))
+        .expect(OUT, want);
+  }
+
+  private static G vadd(Random r) {
+    byte[] a = random(r, 12 * D);
+    byte[] b = random(r, 12 * D);
+    byte[] want = new byte[12 * D];
+    int am = 11_000;
+    int bm = -7_000;
+    for (int i = 0; i < want.length; i++) {
+      want[i] = (byte) Arithmetic.vadd(a[i], b[i], 3, -4, 2, am, bm, 14, true);
+    }
+    return new G("vadd", "VADD with zero points 3 and -4, multipliers 11000 and -7000, shift 14,"
+        + " output zero point 2 and ReLU; the result overwrites the first operand in place.")
+        .input(IN, a).input(IN2, b)
+        .asm(String.format("LOAD buf=ABUF dst_row=0 elem_bytes=16 hbm_addr=0x%x x_size=12"
+            + " y_size=1 x_stride=16%n"
+            + "LOAD buf=ABUF dst_row=12 elem_bytes=16 hbm_addr=0x%x x_size=12 y_size=1"
+            + " x_stride=16%n"
+            + "VADD a_row=0 b_row=12 dst_row=0 rows=12 a_zero=3 b_zero=-4 out_zero=2 shift=14"
+            + " a_mult=%d b_mult=%d relu=1 wait=LOAD%n"
+            + "STORE buf=ABUF src_row=0 elem_bytes=16 hbm_addr=0x%x x_size=12 y_size=1"
+            + " x_stride=16 wait=EXEC%nHALT", IN, IN2, am, bm, OUT))
+        .expect(OUT, want);
+  }
+
+  private static G fenceThroughMemory(Random r) {
+    byte[] data = random(r, 4 * D);
+    return new G("fence_through_memory", "STORE rows to HBM, FENCE, LOAD them back and STORE"
+        + " them again: FENCE orders a read of HBM after an earlier write.")
+        .input(IN, data)
+        .asm(String.format("LOAD buf=ABUF dst_row=0 elem_bytes=16 hbm_addr=0x%x x_size=4"
+            + " y_size=1 x_stride=16%n"
+            + "STORE buf=ABUF src_row=0 elem_bytes=16 hbm_addr=0x%x x_size=4 y_size=1"
+            + " x_stride=16 wait=LOAD%n"
+            + "FENCE%n"
+            + "LOAD buf=ABUF dst_row=50 elem_bytes=16 hbm_addr=0x%x x_size=4 y_size=1"
+            + " x_stride=16%n"
+            + "STORE buf=ABUF src_row=50 elem_bytes=16 hbm_addr=0x%x x_size=4 y_size=1"
+            + " x_stride=16 wait=LOAD%nHALT", IN, OUT2, OUT2, OUT))
+        .expect(OUT, data).expect(OUT2, data);
+  }
+
+  private static G gemmTiled(Random r) {
+    return gemm(r, "gemm_tiled_requant", "A 70x40x100 GEMM (no dimension a multiple of 16) tiled"
+        + " with double-buffered loads, requantized to int8 with zero point 3.", 70, 40, 100,
+        requantParams(r, 40, 3, false));
+  }
+
+  private static G conv3x3(Random r) {
+    int h = 6;
+    int w = 6;
+    byte[][][] x = new byte[h][w][D];
+    for (byte[][] row : x) {
+      for (byte[] px : row) {
+        r.nextBytes(px);
+      }
+    }
+    byte[][][][] k = new byte[3][3][D][D];
+    for (byte[][][] ky : k) {
+      for (byte[][] kx : ky) {
+        for (byte[] ci : kx) {
+          r.nextBytes(ci);
+        }
+      }
+    }
+    GemmPrograms.Requant q = requantParams(r, D, 0, true);
+    byte[] img = new byte[h * w * D];
+    for (int y = 0; y < h; y++) {
+      for (int xx = 0; xx < w; xx++) {
+        System.arraycopy(x[y][xx], 0, img, (y * w + xx) * D, D);
+      }
+    }
+    byte[] tiles = new byte[9 * D * D];
+    for (int ky = 0; ky < 3; ky++) {
+      for (int kx = 0; kx < 3; kx++) {
+        for (int ci = 0; ci < D; ci++) {
+          System.arraycopy(k[ky][kx][ci], 0, tiles, ((ky * 3 + kx) * D + ci) * D, D);
+        }
+      }
+    }
+    // Reference: the convolution from its definition, zero padding 1, stride 1.
+    byte[] want = new byte[h * w * D];
+    for (int oy = 0; oy < h; oy++) {
+      for (int ox = 0; ox < w; ox++) {
+        for (int co = 0; co < D; co++) {
+          int s = 0;
+          for (int ky = 0; ky < 3; ky++) {
+            for (int kx = 0; kx < 3; kx++) {
+              int iy = oy + ky - 1;
+              int ix = ox + kx - 1;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+                continue;
+              }
+              for (int ci = 0; ci < D; ci++) {
+                s += x[iy][ix][ci] * k[ky][kx][ci][co];
+              }
+            }
+          }
+          want[(oy * w + ox) * D + co] = (byte) Arithmetic.requantize(s, q.bias()[co],
+              q.mult()[co], q.shift()[co], q.zeroPoint(), q.relu());
+        }
+      }
+    }
+    StringBuilder asm = new StringBuilder();
+    asm.append(String.format("LOAD buf=WBUF elem_bytes=16 hbm_addr=0x%x x_size=144 y_size=1"
+        + " x_stride=16%n", IN2));
+    asm.append(String.format("LOAD buf=ACC dst_row=4000 elem_bytes=64 hbm_addr=0x%x x_size=3"
+        + " y_size=1 x_stride=64%n", OUT2));
+    for (int ky = 0; ky < 3; ky++) {
+      for (int kx = 0; kx < 3; kx++) {
+        int t = ky * 3 + kx;
+        int y0 = Math.max(0, ky - 1);
+        int x0 = Math.max(0, kx - 1);
+        int ySize = h - Math.abs(ky - 1);
+        int xSize = w - Math.abs(kx - 1);
+        asm.append(String.format("LOAD buf=ABUF dst_row=%d elem_bytes=16 hbm_addr=0x%x"
+            + " x_size=%d y_size=%d x_stride=16 y_stride=%d x_pad0=%d x_pad1=%d y_pad0=%d"
+            + " y_pad1=%d%n", 36 * t, IN + (long) (y0 * w + x0) * D, xSize, ySize, w * D,
+            kx == 0 ? 1 : 0, kx == 2 ? 1 : 0, ky == 0 ? 1 : 0, ky == 2 ? 1 : 0));
+      }
+    }
+    for (int t = 0; t < 9; t++) {
+      asm.append(String.format("MATMUL w_load=1 w_row=%d a_row=%d acc_row=0 rows=36"
+          + " accumulate=%d%s%n", 16 * t, 36 * t, t > 0 ? 1 : 0, t == 0 ? " wait=LOAD" : ""));
+    }
+    asm.append("REQUANT acc_row=0 dst_row=400 rows=36 param_row=4000 relu=1\n");
+    asm.append(String.format("STORE buf=ABUF src_row=400 elem_bytes=16 hbm_addr=0x%x x_size=36"
+        + " y_size=1 x_stride=16 wait=EXEC%nHALT", OUT));
+    return new G("conv3x3_pad1", "A 3x3 convolution, 16 to 16 channels on a 6x6 image, zero"
+        + " padding 1: nine shifted, padded LOADs and nine accumulating MATMULs, then REQUANT with"
+        + " ReLU, as CONTRACT.md lowers convolutions.")
+        .input(IN, img).input(IN2, tiles)
+        .input(OUT2, GemmPrograms.layoutParams(q, D, D))
+        .asm(asm.toString())
+        .expect(OUT, want);
+  }
+
+  private static List<G> errors(Random r) {
+    List<G> out = new ArrayList<>();
+    byte[] data = random(r, 4 * D);
+    String storeFirst = String.format("LOAD buf=ABUF elem_bytes=16 hbm_addr=0x%x x_size=4"
+        + " y_size=1 x_stride=16%n"
+        + "STORE buf=ABUF elem_bytes=16 hbm_addr=0x%x x_size=4 y_size=1 x_stride=16"
+        + " wait=LOAD%n", IN, OUT);
+    out.add(new G("err_bad_opcode", "An unknown opcode after a LOAD and a STORE: the device stops"
+        + " with BAD_OPCODE at instruction 2, and the STORE before it has completed.")
+        .input(IN, data).asm(storeFirst + ".word 0xff 0 0 0\nHALT")
+        .expect(OUT, data).error(ErrorCode.BAD_OPCODE, 2));
+    out.add(new G("err_reserved_bits", "HALT with reserved bit 40 set.")
+        .asm(".word 0x10000000008 0 0 0").error(ErrorCode.RESERVED_BITS, 0));
+    out.add(new G("err_bad_field", "LOAD into buffer id 3, which does not exist.")
+        .asm("LOAD buf=3 elem_bytes=16 x_size=1 y_size=1\nHALT").error(ErrorCode.BAD_FIELD, 0));
+    out.add(new G("err_acc_partial_lane", "LOAD into ACC of 6 bytes: not whole int32 lanes.")
+        .asm("LOAD buf=ACC elem_bytes=6 x_size=1 y_size=1\nHALT").error(ErrorCode.BAD_FIELD, 0));
+    out.add(new G("err_vector_overlap", "VMAX whose destination partly overlaps a source.")
+        .asm("VMAX a_row=0 b_row=20 dst_row=1 rows=4\nHALT").error(ErrorCode.BAD_FIELD, 0));
+    out.add(new G("err_zero_length", "MATMUL of zero rows.")
+        .asm("MATMUL w_load=1 rows=0\nHALT").error(ErrorCode.ZERO_LENGTH, 0));
+    out.add(new G("err_load_zero_size", "LOAD with x_size 0.")
+        .asm("LOAD buf=ABUF elem_bytes=16 x_size=0 y_size=1\nHALT")
+        .error(ErrorCode.ZERO_LENGTH, 0));
+    out.add(new G("err_oversized", "LOAD of 17-byte elements into 16-byte ABUF rows.")
+        .asm("LOAD buf=ABUF elem_bytes=17 x_size=1 y_size=1\nHALT")
+        .error(ErrorCode.OVERSIZED, 0));
+    out.add(new G("err_buf_range", "MATMUL streaming ABUF rows 4090..4105 of 4096.")
+        .asm("MATMUL w_load=1 a_row=4090 rows=16\nHALT").error(ErrorCode.BUF_RANGE, 0));
+    out.add(new G("err_load_padding_range", "LOAD whose padding runs past the end of ACC.")
+        .asm("LOAD buf=ACC dst_row=4095 elem_bytes=64 x_size=1 y_size=1 y_pad1=1\nHALT")
+        .error(ErrorCode.BUF_RANGE, 0));
+    long end = 16L << 30;
+    byte[] guard = random(r, 64);
+    G hbm = new G("err_hbm_range", "A STORE whose last row runs 8 bytes past the end of a 16 GiB"
+        + " HBM: HBM_RANGE at instruction 1, and nothing at the end of HBM is written.")
+        .input(IN, data).input(end - 64, guard)
+        .asm(String.format("LOAD buf=ABUF elem_bytes=16 hbm_addr=0x%x x_size=4 y_size=1"
+            + " x_stride=16%n"
+            + "STORE buf=ABUF elem_bytes=16 hbm_addr=0x%x x_size=4 y_size=1 x_stride=16"
+            + " wait=LOAD%nHALT", IN, end - 56))
+        .expect(end - 64, guard).error(ErrorCode.HBM_RANGE, 1);
+    hbm.requires.put(Param.HBM_MB, 16384L);
+    out.add(hbm);
+    out.add(new G("err_no_weights", "MATMUL with no tile ever loaded into the array.")
+        .asm("MATMUL rows=1\nHALT").error(ErrorCode.NO_WEIGHTS, 0));
+    out.add(new G("err_swap_without_preload", "w_swap when nothing was preloaded.")
+        .asm("MATMUL w_load=1 rows=1\nMATMUL w_swap=1 rows=1\nHALT")
+        .error(ErrorCode.NO_WEIGHTS, 1));
+    G misaligned = new G("err_prog_misaligned", "A program at an address that is not a multiple"
+        + " of 32: PROG_RANGE before anything runs.").asm("HALT").error(ErrorCode.PROG_RANGE, 0);
+    misaligned.programAddress = 0x10;
+    out.add(misaligned);
+    out.add(new G("err_prog_empty", "START with PROG_LEN 0.").error(ErrorCode.PROG_RANGE, 0));
+    out.add(new G("err_prog_end", "A program without HALT: PROG_END at PROG_LEN.")
+        .asm("FENCE\nFENCE").error(ErrorCode.PROG_END, 2));
+    return out;
+  }
+
+  /**
+   * Counts what follows from the program text alone: instructions retired, MACs, array cycles and
+   * payload bytes, up to the HALT or the faulting instruction.
+   */
+  static Map<Counter, Long> countedFromText(G g) {
+    long instret = 0;
+    long macs = 0;
+    long arrayCycles = 0;
+    long read = 0;
+    long written = 0;
+    boolean progRange = g.error == ErrorCode.PROG_RANGE;
+    long last = g.error == ErrorCode.NONE ? g.program.size() : g.errorPc;
+    for (int i = 0; i < last && !progRange; i++) {
+      Instruction in = g.program.get(i);
+      instret++;
+      switch (in.opcode()) {
+        case MATMUL -> {
+          long rows = in.get(Isa.Matmul.ROWS);
+          arrayCycles += rows;
+          macs += rows * D * D;
+        }
+        case LOAD -> read += in.get(Isa.Load.X_SIZE) * in.get(Isa.Load.Y_SIZE)
+            * in.get(Isa.Load.ELEM_BYTES);
+        case STORE -> written += in.get(Isa.Store.X_SIZE) * in.get(Isa.Store.Y_SIZE)
+            * in.get(Isa.Store.ELEM_BYTES);
+        default -> { }
+      }
+    }
+    Map<Counter, Long> c = new LinkedHashMap<>();
+    c.put(Counter.INSTRET, instret);
+    c.put(Counter.MACS, macs);
+    c.put(Counter.ARRAY_CYCLES, arrayCycles);
+    c.put(Counter.BYTES_READ, read);
+    c.put(Counter.BYTES_WRITTEN, written);
+    return c;
+  }
+
+  /**
+   * The finished program: counters from the text, timing counters from the emulator, after the
+   * emulator has matched every expectation.
+   */
+  static GoldenProgram finish(G g, Device emulator) {
+    for (int i = 0; i < g.program.size() && g.error == ErrorCode.NONE; i++) {
+      InstructionCheck.Violation v = InstructionCheck.check(g.program.get(i),
+          emulator.info().params());
+      if (v != null) {
+        throw new IllegalStateException(g.name + ": instruction " + i + " is illegal: " + v);
+      }
+    }
+    Map<Counter, Long> counters = countedFromText(g);
+    GoldenProgram untimed = new GoldenProgram(g.name, g.description, g.requires, g.programAddress,
+        g.program, g.inputs, g.error, g.errorPc, g.expected, counters);
+    GoldenRunner.Outcome o = new GoldenRunner(Duration.ofSeconds(60), true).run(emulator,
+        untimed);
+    if (o.verdict() != GoldenRunner.Verdict.PASS) {
+      throw new IllegalStateException("the emulator disagrees with golden program " + g.name
+          + ": " + o.problems());
+    }
+    Map<Counter, Long> device = emulator.counters();
+    counters.put(Counter.CYCLES, device.get(Counter.CYCLES));
+    counters.put(Counter.STALL_CYCLES, device.get(Counter.STALL_CYCLES));
+    return new GoldenProgram(g.name, g.description, g.requires, g.programAddress, g.program,
+        g.inputs, g.error, g.errorPc, g.expected, counters);
+  }
+
+  /** File name to contents: one .golden file per program and the INDEX listing them in order. */
+  public static Map<String, String> files() {
+    Map<String, String> out = new LinkedHashMap<>();
+    StringBuilder index = new StringBuilder();
+    try (Device emulator = Devices.open("emulator")) {
+      for (G g : all()) {
+        String file = g.name + ".golden";
+        out.put(file, GoldenFormat.write(finish(g, emulator)));
+        index.append(file).append('\n');
+      }
+    }
+    out.put("INDEX", index.toString());
+    return out;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path dir = Path.of(args.length > 0 ? args[0] : ".").resolve("tests/golden");
+    Files.createDirectories(dir);
+    for (Map.Entry<String, String> e : files().entrySet()) {
+      Files.writeString(dir.resolve(e.getKey()), e.getValue(), StandardCharsets.UTF_8);
+    }
+    System.out.println("wrote " + files().size() + " files to " + dir);
+  }
+}
