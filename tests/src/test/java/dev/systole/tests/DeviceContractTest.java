@@ -163,8 +163,18 @@ public abstract class DeviceContractTest {
     device.run(0x1000, 3, Duration.ofSeconds(30));
     assertEquals(6, device.counters().get(Counter.INSTRET), "counters accumulate");
     assertEquals(2 * r.cycles(), device.counters().get(Counter.BUSY_CYCLES));
+    long total = device.counters().get(Counter.TOTAL_CYCLES);
+    assertTrue(total >= 2 * r.cycles(), "TOTAL_CYCLES " + total + " below BUSY_CYCLES");
     device.write(Reg.CTRL, RegField.CTRL_CLEAR_COUNTERS.mask());
     assertEquals(0, device.counters().get(Counter.INSTRET));
+  }
+
+  @Test
+  void theClockCounterAdvancesWhileIdle() throws InterruptedException {
+    long before = device.counters().get(Counter.TOTAL_CYCLES);
+    Thread.sleep(20);
+    long after = device.counters().get(Counter.TOTAL_CYCLES);
+    assertTrue(after > before, "TOTAL_CYCLES did not advance: " + before + " then " + after);
   }
 
   @Test

@@ -4,6 +4,8 @@ package dev.systole.driver.contract;
 
 /** 64-bit performance counters, each a LO/HI register pair. */
 public enum Counter {
+  /** Clock cycles, running or idle: shows the kernel clock is alive. Never less than BUSY_CYCLES. */
+  TOTAL_CYCLES(Reg.TOTAL_CYCLES_LO, Reg.TOTAL_CYCLES_HI, "Clock cycles, running or idle: shows the kernel clock is alive. Never less than BUSY_CYCLES."),
   /** Cycles of the last program, from START to the end of the run (restarts at each START). */
   CYCLES(Reg.CYCLES_LO, Reg.CYCLES_HI, "Cycles of the last program, from START to the end of the run (restarts at each START)."),
   /** Cycles spent running programs. */

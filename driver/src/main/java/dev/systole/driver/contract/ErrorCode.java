@@ -25,7 +25,9 @@ public enum ErrorCode {
   /** At START: PROG_LEN is zero, PROG_ADDR is not aligned, or the program runs past the end of HBM. */
   PROG_RANGE(9, "At START: PROG_LEN is zero, PROG_ADDR is not aligned, or the program runs past the end of HBM."),
   /** The last instruction of the program was executed and it was not HALT. */
-  PROG_END(10, "The last instruction of the program was executed and it was not HALT.");
+  PROG_END(10, "The last instruction of the program was executed and it was not HALT."),
+  /** Card memory answered a read or write with an error (an AXI SLVERR or DECERR response). */
+  MEM_FAULT(11, "Card memory answered a read or write with an error (an AXI SLVERR or DECERR response).");
 
   private final int code;
   private final String doc;

@@ -34,8 +34,8 @@ public enum Reg {
   ERROR_CODE(0x048, Access.RO, 0x0, "Why the last program failed: one of the error codes; NONE after a clean run."),
   /** Index (from 0) of the instruction that failed; 0 for PROG_RANGE. */
   ERROR_PC(0x04C, Access.RO, 0x0, "Index (from 0) of the instruction that failed; 0 for PROG_RANGE."),
-  /** Index of the instruction the issue stage is at: progress while running, the last issued instruction after. */
-  PC(0x050, Access.RO, 0x0, "Index of the instruction the issue stage is at: progress while running, the last issued instruction after."),
+  /** Index of the instruction at the issue stage: progress while running; after the run, the last instruction decoded (the HALT or the faulting one). */
+  PC(0x050, Access.RO, 0x0, "Index of the instruction at the issue stage: progress while running; after the run, the last instruction decoded (the HALT or the faulting one)."),
   /** Card address of the first instruction, bits 31:0. */
   PROG_ADDR_LO(0x060, Access.RW, 0x0, "Card address of the first instruction, bits 31:0."),
   /** Card address of the first instruction, bits 63:32. */
@@ -48,6 +48,10 @@ public enum Reg {
   INT_STATUS(0x074, Access.W1C, 0x0, "Pending interrupt causes; the line is high while (INT_STATUS & INT_ENABLE) != 0. Write 1 to a bit to acknowledge it."),
   /** Holds whatever is written; for link tests. */
   SCRATCH(0x078, Access.RW, 0x0, "Holds whatever is written; for link tests."),
+  /** Clock cycles, running or idle: shows the kernel clock is alive. Never less than BUSY_CYCLES. Bits 31:0. */
+  TOTAL_CYCLES_LO(0x140, Access.RO, 0x0, "Clock cycles, running or idle: shows the kernel clock is alive. Never less than BUSY_CYCLES. Bits 31:0."),
+  /** Clock cycles, running or idle: shows the kernel clock is alive. Never less than BUSY_CYCLES. Bits 63:32. */
+  TOTAL_CYCLES_HI(0x144, Access.RO, 0x0, "Clock cycles, running or idle: shows the kernel clock is alive. Never less than BUSY_CYCLES. Bits 63:32."),
   /** Cycles of the last program, from START to the end of the run (restarts at each START). Bits 31:0. */
   CYCLES_LO(0x100, Access.RO, 0x0, "Cycles of the last program, from START to the end of the run (restarts at each START). Bits 31:0."),
   /** Cycles of the last program, from START to the end of the run (restarts at each START). Bits 63:32. */

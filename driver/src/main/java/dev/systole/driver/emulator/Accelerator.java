@@ -18,8 +18,12 @@ import java.util.concurrent.TimeUnit;
  * run. The same engine serves {@code EmulatorDevice} in process and a sim board's device nodes
  * from another process.
  *
+ * <p>The emulator has no clock of its own: TOTAL_CYCLES is the host's elapsed time at CLOCK_KHZ,
+ * and never less than BUSY_CYCLES, the modelled cycles of the programs run.
+ *
  * <p>Every register access takes the one lock; a run touches the datapath only on the worker, and
- * its results (status, counters) are published under the lock when it ends.
+ * its results (status, the run's counts added to the counters) are published under the lock when
+ * it ends, so counters read during a run show the totals of the runs before it.
  */
 public final class Accelerator implements AutoCloseable {
   private final DeviceParams params;
@@ -39,7 +43,8 @@ public final class Accelerator implements AutoCloseable {
   private int errorPc;
   private volatile int pc;
   private long cycles;
-  private final Map<Counter, Long> published = new EnumMap<>(Counter.class);
+  private long epochNanos = System.nanoTime();
+  private final Map<Counter, Long> totals = new EnumMap<>(Counter.class);
 
   private Thread worker;
   private volatile boolean abort;
@@ -56,7 +61,7 @@ public final class Accelerator implements AutoCloseable {
     this.memory = memory;
     this.buildId = buildId;
     this.machine = new Machine(params, memory);
-    publishCounters();
+    clearTotals();
   }
 
   public DeviceParams params() {
@@ -128,7 +133,12 @@ public final class Accelerator implements AutoCloseable {
   }
 
   private long counterValue(Counter c) {
-    return c == Counter.CYCLES ? cycles : published.get(c);
+    return switch (c) {
+      case CYCLES -> cycles;
+      case TOTAL_CYCLES -> Math.max(totals.get(Counter.BUSY_CYCLES),
+          (System.nanoTime() - epochNanos) / 1000 * params.clockKhz() / 1000);
+      default -> totals.get(c);
+    };
   }
 
   /**
@@ -180,9 +190,8 @@ public final class Accelerator implements AutoCloseable {
       return;
     }
     if (RegField.CTRL_CLEAR_COUNTERS.isSet(value)) {
-      machine.clearCounters();
       cycles = 0;
-      publishCounters();
+      clearTotals();
     }
     if (RegField.CTRL_START.isSet(value) && !RegField.STATUS_BUSY.isSet(status)) {
       start();
@@ -207,37 +216,37 @@ public final class Accelerator implements AutoCloseable {
   }
 
   private void runProgram(long address, long length) {
-    Machine.Outcome outcome;
+    Machine.Outcome outcome = null;
+    Runnable rose = null;
     try {
       outcome = machine.run(address, length, () -> abort, i -> pc = i);
-    } catch (RuntimeException e) {
-      // A defect in the emulator must still end the run visibly, never leave it BUSY.
-      outcome = new Machine.Outcome(ErrorCode.NONE, 0, 0, true);
-      Thread t = Thread.currentThread();
-      t.getUncaughtExceptionHandler().uncaughtException(t, e);
-    }
-    Runnable rose = null;
-    synchronized (lock) {
-      if (!outcome.aborted()) {
-        boolean lineBefore = (intStatus & intEnable) != 0;
-        cycles = outcome.cycles();
-        boolean failed = outcome.error() != ErrorCode.NONE;
-        status = RegField.STATUS_DONE.mask() | (failed ? RegField.STATUS_ERROR.mask() : 0);
-        errorCode = outcome.error().code();
-        errorPc = (int) outcome.errorPc();
-        intStatus |= RegField.INT_STATUS_DONE.mask()
-            | (failed ? RegField.INT_STATUS_ERROR.mask() : 0);
-        publishCounters();
-        if (!lineBefore && (intStatus & intEnable) != 0) {
-          rose = interruptListener;
+    } finally {
+      // An emulator defect leaves STATUS BUSY (the host's deadline resets it), but the worker is
+      // always released so that SOFT_RESET never waits for a thread that is gone.
+      synchronized (lock) {
+        if (outcome != null && !outcome.aborted()) {
+          rose = finish(outcome);
         }
+        worker = null;
+        lock.notifyAll();
       }
-      worker = null;
-      lock.notifyAll();
     }
     if (rose != null) {
       rose.run();
     }
+  }
+
+  /** Publishes a run's end under the lock; returns the listener to call if the line rose. */
+  private Runnable finish(Machine.Outcome outcome) {
+    boolean lineBefore = (intStatus & intEnable) != 0;
+    cycles = outcome.cycles();
+    boolean failed = outcome.error() != ErrorCode.NONE;
+    status = RegField.STATUS_DONE.mask() | (failed ? RegField.STATUS_ERROR.mask() : 0);
+    errorCode = outcome.error().code();
+    errorPc = (int) outcome.errorPc();
+    intStatus |= RegField.INT_STATUS_DONE.mask() | (failed ? RegField.INT_STATUS_ERROR.mask() : 0);
+    addRun();
+    return !lineBefore && (intStatus & intEnable) != 0 ? interruptListener : null;
   }
 
   private void softReset() {
@@ -261,19 +270,26 @@ public final class Accelerator implements AutoCloseable {
     errorPc = 0;
     pc = 0;
     cycles = 0;
-    machine.clearCounters();
     machine.resetArray();
-    publishCounters();
+    clearTotals();
   }
 
-  private void publishCounters() {
-    published.put(Counter.BUSY_CYCLES, machine.busyCycles);
-    published.put(Counter.ARRAY_CYCLES, machine.arrayCycles);
-    published.put(Counter.STALL_CYCLES, machine.stallCycles);
-    published.put(Counter.INSTRET, machine.instret);
-    published.put(Counter.MACS, machine.macs);
-    published.put(Counter.BYTES_READ, machine.bytesRead);
-    published.put(Counter.BYTES_WRITTEN, machine.bytesWritten);
+  private void clearTotals() {
+    epochNanos = System.nanoTime();
+    for (Counter c : Counter.values()) {
+      totals.put(c, 0L);
+    }
+  }
+
+  /** Adds the counts of the run that just ended (read from the machine after its thread ran). */
+  private void addRun() {
+    totals.merge(Counter.BUSY_CYCLES, machine.busyCycles, Long::sum);
+    totals.merge(Counter.ARRAY_CYCLES, machine.arrayCycles, Long::sum);
+    totals.merge(Counter.STALL_CYCLES, machine.stallCycles, Long::sum);
+    totals.merge(Counter.INSTRET, machine.instret, Long::sum);
+    totals.merge(Counter.MACS, machine.macs, Long::sum);
+    totals.merge(Counter.BYTES_READ, machine.bytesRead, Long::sum);
+    totals.merge(Counter.BYTES_WRITTEN, machine.bytesWritten, Long::sum);
   }
 
   /**

@@ -5,7 +5,8 @@ import io.netty.buffer.ByteBuf;
 /**
  * The card memory (HBM) behind an emulated accelerator: byte-addressed, {@link #size()} bytes.
  * Callers check ranges before calling; implementations check again and throw rather than touch
- * memory outside their size.
+ * memory outside their size. A memory that cannot complete an access (a backing file that fails)
+ * throws {@link MemoryFault}, which the accelerator reports as the MEM_FAULT error status.
  */
 public interface CardMemory {
   long size();

@@ -51,7 +51,8 @@ final class Machine {
   private final long[] free = new long[3];
   private final long[] done = new long[3];
 
-  // Cumulative counters; the owner reads them after a run and may zero them.
+  // Counts of the current run, zeroed at its start; the owner adds them to its totals when the
+  // run ends, so clearing the totals never races with a run.
   long busyCycles;
   long arrayCycles;
   long stallCycles;
@@ -71,7 +72,7 @@ final class Machine {
     this.shadow = new int[lanes * lanes];
   }
 
-  void clearCounters() {
+  private void clearCounters() {
     busyCycles = 0;
     arrayCycles = 0;
     stallCycles = 0;
@@ -94,13 +95,15 @@ final class Machine {
    * @param pcListener told the index of each instruction as it reaches the issue stage
    */
   Outcome run(long address, long length, BooleanSupplier aborted, IntConsumer pcListener) {
+    clearCounters();
     long bytes = length * Contract.INSTRUCTION_BYTES;
     if (length == 0 || address % Contract.PROGRAM_ALIGNMENT != 0 || address < 0
-        || address > memory.size() - bytes) {
+        || address > params.hbmBytes() - bytes) {
       busyCycles += 1;
       return new Outcome(ErrorCode.PROG_RANGE, 0, 1, false);
     }
     tPrev = Timing.FETCH_LATENCY - 1;
+    clearCounters();
     Arrays.fill(free, 0);
     Arrays.fill(done, 0);
     byte[] fetch = new byte[FETCH_CHUNK * Contract.INSTRUCTION_BYTES];
@@ -109,21 +112,30 @@ final class Machine {
         return new Outcome(ErrorCode.NONE, 0, 0, true);
       }
       int slot = (int) (pc % FETCH_CHUNK);
-      if (slot == 0) {
-        int n = (int) Math.min(FETCH_CHUNK, length - pc);
-        memory.read(address + pc * Contract.INSTRUCTION_BYTES, fetch, 0,
-            n * Contract.INSTRUCTION_BYTES);
-      }
-      pcListener.accept((int) pc);
-      Instruction in = Instruction.read(fetch, slot * Contract.INSTRUCTION_BYTES);
       long ready = Math.max(tPrev + 1, Timing.FETCH_LATENCY + pc);
+      pcListener.accept((int) pc);
+      Instruction in;
+      try {
+        if (slot == 0) {
+          int n = (int) Math.min(FETCH_CHUNK, length - pc);
+          memory.read(address + pc * Contract.INSTRUCTION_BYTES, fetch, 0,
+              n * Contract.INSTRUCTION_BYTES);
+        }
+        in = Instruction.read(fetch, slot * Contract.INSTRUCTION_BYTES);
+      } catch (MemoryFault e) {
+        return end(ErrorCode.MEM_FAULT, pc, ready);
+      }
       InstructionCheck.Violation v = InstructionCheck.check(in, params);
       ErrorCode error = v != null ? v.code() : dynamicCheck(in);
       if (error != ErrorCode.NONE) {
         return end(error, pc, ready);
       }
       long issue = issue(in, ready);
-      execute(in, issue);
+      try {
+        execute(in, issue);
+      } catch (MemoryFault e) {
+        return end(ErrorCode.MEM_FAULT, pc, ready);
+      }
       instret++;
       tPrev = issue;
       if (in.opcode() == Opcode.HALT) {

@@ -102,6 +102,11 @@ final class SelftestCommand implements Callable<Integer> {
     }
     out.println(passed + " passed, " + failed + " failed" + (skipped > 0 ? ", " + skipped
         + " skipped" : ""));
+    if (passed == 0 && failed == 0) {
+      spec.commandLine().getErr().println("systole selftest: no golden program fits this device;"
+          + " the bundled programs are written for the default build (see the SKIP lines)");
+      return ExitCodes.CHECK_FAILED;
+    }
     return failed == 0 ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
   }
 }

@@ -134,7 +134,8 @@ public final class GoldenFormat {
               int start = i;
               i = blockEnd(lines, i, lineNo);
               for (int k = start; k < i - 1; k++) {
-                if (!lines[k].isBlank()) {
+                String code = lines[k].replaceFirst("[#;].*", "");
+                if (!code.isBlank()) {
                   try {
                     program.add(Assembler.parse(lines[k]));
                   } catch (IllegalArgumentException e) {

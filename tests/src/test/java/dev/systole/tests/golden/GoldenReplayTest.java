@@ -52,7 +52,9 @@ class GoldenReplayTest {
         }
       });
     }
-    assertEquals(java.util.EnumSet.allOf(ErrorCode.class), errors);
+    // MEM_FAULT comes from the memory system, not from a program: fault injection tests it.
+    assertEquals(java.util.EnumSet.complementOf(java.util.EnumSet.of(ErrorCode.MEM_FAULT)),
+        errors);
     assertEquals(java.util.EnumSet.allOf(dev.systole.driver.contract.Opcode.class), ops);
   }
 
