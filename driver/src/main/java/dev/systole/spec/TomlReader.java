@@ -24,7 +24,7 @@ final class TomlReader {
   }
 
   private TomlTable parse(String text) {
-    TomlTable root = new TomlTable(file, "", 1);
+    TomlTable root = new TomlTable(file);
     TomlTable current = root;
     String[] lines = text.split("\n", -1);
     for (int i = 0; i < lines.length; i++) {

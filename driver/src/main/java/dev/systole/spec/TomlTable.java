@@ -16,15 +16,24 @@ final class TomlTable {
   record Value(Object value, int line) {}
 
   private final String file;
-  private final String path;
+  private final TomlTable parent;
+  private final String key;
+  private final int index;
   private final int line;
   private final Map<String, Value> values = new LinkedHashMap<>();
   private final Map<String, List<TomlTable>> arrays = new LinkedHashMap<>();
   private final Map<String, TomlTable> tables = new LinkedHashMap<>();
 
-  TomlTable(String file, String path, int line) {
+  /** The root table. */
+  TomlTable(String file) {
+    this(file, null, "", -1, 1);
+  }
+
+  private TomlTable(String file, TomlTable parent, String key, int index, int line) {
     this.file = file;
-    this.path = path;
+    this.parent = parent;
+    this.key = key;
+    this.index = index;
     this.line = line;
   }
 
@@ -32,8 +41,20 @@ final class TomlTable {
     return file;
   }
 
+  /**
+   * Where this table is, for messages: {@code register[VERSION].field[MAJOR]} when the elements
+   * of an array have names, {@code register[3]} when they do not.
+   */
   String path() {
-    return path;
+    if (parent == null) {
+      return "";
+    }
+    String base = parent.qualify(key);
+    if (index < 0) {
+      return base;
+    }
+    Value name = values.get("name");
+    return base + "[" + (name != null && name.value() instanceof String s ? s : index) + "]";
   }
 
   int line() {
@@ -52,7 +73,7 @@ final class TomlTable {
       throw new SpecException(file, atLine, qualify(key), "already defined as a value or table");
     }
     List<TomlTable> list = arrays.computeIfAbsent(key, k -> new ArrayList<>());
-    TomlTable t = new TomlTable(file, qualify(key) + "[" + list.size() + "]", atLine);
+    TomlTable t = new TomlTable(file, this, key, list.size(), atLine);
     list.add(t);
     return t;
   }
@@ -61,7 +82,7 @@ final class TomlTable {
     if (values.containsKey(key) || arrays.containsKey(key) || tables.containsKey(key)) {
       throw new SpecException(file, atLine, qualify(key), "defined twice");
     }
-    TomlTable t = new TomlTable(file, qualify(key), atLine);
+    TomlTable t = new TomlTable(file, this, key, -1, atLine);
     tables.put(key, t);
     return t;
   }
@@ -71,6 +92,7 @@ final class TomlTable {
   }
 
   String qualify(String key) {
+    String path = path();
     return path.isEmpty() ? key : path + "." + key;
   }
 
@@ -80,7 +102,7 @@ final class TomlTable {
   }
 
   SpecException error(String problem) {
-    return new SpecException(file, line, path, problem);
+    return new SpecException(file, line, path(), problem);
   }
 
   boolean has(String key) {

@@ -42,7 +42,7 @@ class ContractSpecTest {
   void overlappingFieldsAreNamed() {
     SpecException e = broken("name = \"dst_row\"\nlsb = 16", "name = \"dst_row\"\nlsb = 13");
     assertEquals("contract.toml", e.file());
-    assertEquals("instruction[0].field[1].lsb", e.field());
+    assertEquals("instruction[LOAD].field[dst_row].lsb", e.field());
     assertEquals(lineOf("name = \"dst_row\"\nlsb = 16") + 1, e.line());
     assertTrue(e.getMessage().contains("overlap"), e.getMessage());
   }
@@ -56,7 +56,7 @@ class ContractSpecTest {
   @Test
   void duplicateOpcodesAreRefused() {
     SpecException e = broken("opcode = 0x02", "opcode = 0x01");
-    assertEquals("instruction[1].opcode", e.field());
+    assertEquals("instruction[STORE].opcode", e.field());
     assertTrue(e.getMessage().contains("defined twice"), e.getMessage());
   }
 
@@ -76,7 +76,7 @@ class ContractSpecTest {
   void unknownKeysAreRefused() {
     SpecException e = broken("name = \"SCRATCH\"", "name = \"SCRATCH\"\nwidht = 3");
     assertTrue(e.getMessage().contains("unknown key"), e.getMessage());
-    assertEquals("register[21].widht", e.field());
+    assertEquals("register[SCRATCH].widht", e.field());
   }
 
   @Test
@@ -89,7 +89,7 @@ class ContractSpecTest {
   @Test
   void defaultsOutsideTheirRangeAreRefused() {
     SpecException e = broken("default = 16\nmin = 4\nmax = 64", "default = 128\nmin = 4\nmax = 64");
-    assertEquals("param[0].default", e.field());
+    assertEquals("param[ARRAY_ROWS].default", e.field());
     assertTrue(e.getMessage().contains("out of range"), e.getMessage());
   }
 
