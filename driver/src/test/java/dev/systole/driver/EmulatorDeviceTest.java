@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.systole.driver.contract.Assembler;
-import dev.systole.driver.contract.Contract;
 import dev.systole.driver.contract.Counter;
 import dev.systole.driver.contract.ErrorCode;
 import dev.systole.driver.contract.Instruction;
@@ -38,16 +37,17 @@ class EmulatorDeviceTest {
     device.close();
   }
 
-  private void load(long address, List<Instruction> program) {
-    ByteBuf buf = Unpooled.buffer(program.size() * Contract.INSTRUCTION_BYTES);
+  private static void load(Device d, long address, List<Instruction> program) {
+    ByteBuf buf = Unpooled.wrappedBuffer(Instruction.encode(program));
     try {
-      for (int i = 0; i < program.size(); i++) {
-        program.get(i).write(buf, i * Contract.INSTRUCTION_BYTES);
-      }
-      device.dmaWrite(address, buf, 0, buf.capacity());
+      d.dmaWrite(address, buf);
     } finally {
       buf.release();
     }
+  }
+
+  private void load(long address, List<Instruction> program) {
+    load(device, address, program);
   }
 
   @Test
@@ -97,15 +97,7 @@ class EmulatorDeviceTest {
       AbstractDevice timed = new EmulatorDevice("emulator", d.info().params(),
           () -> clock.addAndGet(1_000_000_000L));
       try {
-        ByteBuf buf = Unpooled.buffer(LONG_PROGRAM.size() * 32);
-        try {
-          for (int i = 0; i < LONG_PROGRAM.size(); i++) {
-            LONG_PROGRAM.get(i).write(buf, i * 32);
-          }
-          timed.dmaWrite(0, buf, 0, buf.capacity());
-        } finally {
-          buf.release();
-        }
+        load(timed, 0, LONG_PROGRAM);
         timed.start(0, LONG_PROGRAM.size());
         DeviceTimeoutException e = assertThrows(DeviceTimeoutException.class,
             () -> timed.await(Duration.ofSeconds(2)));

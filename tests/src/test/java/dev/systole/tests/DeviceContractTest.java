@@ -49,12 +49,11 @@ public abstract class DeviceContractTest {
   }
 
   private void loadProgram(long address, List<Instruction> program) {
-    ByteBuf buf = buffer(program.size() * Contract.INSTRUCTION_BYTES);
+    byte[] code = Instruction.encode(program);
+    ByteBuf buf = buffer(code.length);
     try {
-      for (int i = 0; i < program.size(); i++) {
-        program.get(i).write(buf, i * Contract.INSTRUCTION_BYTES);
-      }
-      device.dmaWrite(address, buf, 0, buf.capacity());
+      buf.writeBytes(code);
+      device.dmaWrite(address, buf);
     } finally {
       buf.release();
     }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.systole.driver.Device;
 import dev.systole.driver.Devices;
 import dev.systole.driver.contract.Arithmetic;
-import dev.systole.driver.contract.Contract;
 import dev.systole.driver.contract.Counter;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Instruction;
@@ -84,11 +83,7 @@ class RandomGemmTest {
     if (q != null) {
       write(device, P, GemmPrograms.layoutParams(q, n, d));
     }
-    byte[] code = new byte[program.size() * Contract.INSTRUCTION_BYTES];
-    for (int i = 0; i < program.size(); i++) {
-      program.get(i).write(code, i * Contract.INSTRUCTION_BYTES);
-    }
-    write(device, 0, code);
+    write(device, 0, Instruction.encode(program));
     device.write(Reg.CTRL, RegField.CTRL_CLEAR_COUNTERS.mask());
     device.run(0, program.size(), Duration.ofSeconds(60));
     int[][] want = GemmPrograms.reference(a, w, n);

@@ -65,6 +65,15 @@ public final class Instruction {
     return new Instruction(w);
   }
 
+  /** A program as the bytes it occupies in card memory, 32 per instruction. */
+  public static byte[] encode(java.util.List<Instruction> program) {
+    byte[] out = new byte[program.size() * Contract.INSTRUCTION_BYTES];
+    for (int i = 0; i < program.size(); i++) {
+      program.get(i).write(out, i * Contract.INSTRUCTION_BYTES);
+    }
+    return out;
+  }
+
   /** Writes the 32 bytes at absolute index {@code index} of {@code buf}, indices unchanged. */
   public void write(ByteBuf buf, int index) {
     for (int i = 0; i < WORDS; i++) {

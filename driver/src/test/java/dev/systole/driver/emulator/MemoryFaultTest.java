@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.systole.driver.contract.Assembler;
-import dev.systole.driver.contract.Contract;
 import dev.systole.driver.contract.Counter;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.ErrorCode;
@@ -74,10 +73,7 @@ class MemoryFaultTest {
         LOAD buf=ABUF elem_bytes=16 hbm_addr=0x300000 x_size=1 y_size=1
         HALT
         """);
-    byte[] code = new byte[program.size() * Contract.INSTRUCTION_BYTES];
-    for (int i = 0; i < program.size(); i++) {
-      program.get(i).write(code, i * Contract.INSTRUCTION_BYTES);
-    }
+    byte[] code = Instruction.encode(program);
     memory.write(0, code, 0, code.length);
     memory.write(0x1000, new byte[] {7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7}, 0, 16);
     try (Accelerator acc = new Accelerator(p, memory, 0)) {

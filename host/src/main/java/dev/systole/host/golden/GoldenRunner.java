@@ -3,9 +3,9 @@ package dev.systole.host.golden;
 import dev.systole.driver.Device;
 import dev.systole.driver.DeviceException;
 import dev.systole.driver.RunResult;
-import dev.systole.driver.contract.Contract;
 import dev.systole.driver.contract.Counter;
 import dev.systole.driver.contract.ErrorCode;
+import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.Param;
 import dev.systole.driver.contract.Reg;
 import dev.systole.driver.contract.RegField;
@@ -86,11 +86,7 @@ public final class GoldenRunner {
       for (GoldenProgram.Region r : g.inputs()) {
         write(device, r.address(), r.bytes());
       }
-      byte[] program = new byte[g.program().size() * Contract.INSTRUCTION_BYTES];
-      for (int i = 0; i < g.program().size(); i++) {
-        g.program().get(i).write(program, i * Contract.INSTRUCTION_BYTES);
-      }
-      write(device, g.programAddress(), program);
+      write(device, g.programAddress(), Instruction.encode(g.program()));
       device.start(g.programAddress(), g.program().size());
       result = device.await(timeout);
     } catch (DeviceException | IndexOutOfBoundsException | IllegalStateException e) {
