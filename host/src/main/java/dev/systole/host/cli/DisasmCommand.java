@@ -1,0 +1,104 @@
+package dev.systole.host.cli;
+
+import dev.systole.driver.contract.Contract;
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.driver.contract.Instruction;
+import dev.systole.driver.contract.InstructionCheck;
+import dev.systole.host.compiler.GemmCompiler;
+import dev.systole.host.compiler.GemmLayer;
+import dev.systole.host.compiler.LayerGraph;
+import dev.systole.host.compiler.Requant;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code systole disasm}: a program as readable instructions. */
+@Command(name = "disasm", mixinStandardHelpOptions = true,
+    description = {"Print a program as readable instructions: a binary program file (32 bytes"
+        + " per instruction, as it lies in card memory), or the program the compiler makes for a"
+        + " GEMM. Illegal instructions are marked with the error the device would report."})
+final class DisasmCommand implements Callable<Integer> {
+  @Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
+
+  static final class Source {
+    @Parameters(paramLabel = "FILE", description = "A binary program file.")
+    Path file;
+
+    @Option(names = "--gemm", paramLabel = "MxKxN",
+        description = "Compile a GEMM of these shapes (with random weights) and print it.")
+    String gemm;
+  }
+
+  @Option(names = "--requant", description = "With --gemm: requantize to int8.")
+  boolean requant;
+
+  @Option(names = "--params", paramLabel = "PARAM=VALUE,...", defaultValue = "",
+      description = "With --gemm: compile for another build, e.g. ARRAY=8.")
+  String buildParams;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    DeviceParams p = DeviceParams.defaults();
+    List<Instruction> program = new ArrayList<>();
+    if (source.file != null) {
+      byte[] bytes = Files.readAllBytes(source.file);
+      if (bytes.length % Contract.INSTRUCTION_BYTES != 0) {
+        throw new IllegalArgumentException(source.file + " has " + bytes.length + " bytes (expected"
+            + " a multiple of " + Contract.INSTRUCTION_BYTES + ", one instruction each)");
+      }
+      for (int i = 0; i < bytes.length; i += Contract.INSTRUCTION_BYTES) {
+        program.add(Instruction.read(bytes, i));
+      }
+    } else {
+      String[] dims = source.gemm.toLowerCase().split("x");
+      if (dims.length != 3) {
+        throw new IllegalArgumentException("--gemm " + source.gemm + " (expected MxKxN, e.g."
+            + " 64x300x53)");
+      }
+      int m = Integer.parseInt(dims[0].strip());
+      int k = Integer.parseInt(dims[1].strip());
+      int n = Integer.parseInt(dims[2].strip());
+      if (!buildParams.isEmpty()) {
+        try (var d = dev.systole.driver.Devices.open("emulator:" + buildParams)) {
+          p = d.info().params();
+        }
+      }
+      byte[] w = new byte[k * n];
+      GemmLayer layer = new GemmLayer(k, n, w, requant ? new int[n] : null,
+          requant ? Requant.uniform(n, 1 << 30, 31, 0, false) : null);
+      GemmCompiler.Program prog = GemmCompiler.compile(LayerGraph.of(layer), m, p,
+          new GemmCompiler.Addresses(0x100000, List.of(0x200000L), List.of(0x300000L),
+              List.of(0x400000L)));
+      GemmCompiler.LayerPlan plan = prog.layers().get(0);
+      out.printf("# GEMM %dx%dx%d -> %s on %s%n", m, k, n, requant ? "int8" : "int32", p);
+      out.printf("# m-blocks of %d rows, %d K chunks per step, activations %s, %d steps%n",
+          plan.mTile(), plan.chunksPerStep(), plan.resident() ? "resident across n-tiles"
+              : "reloaded per step", plan.steps());
+      out.println("# X at 0x100000, W at 0x200000, constants at 0x300000, Y at 0x400000");
+      program.addAll(prog.instructions());
+    }
+    int illegal = 0;
+    for (int i = 0; i < program.size(); i++) {
+      Instruction in = program.get(i);
+      InstructionCheck.Violation v = InstructionCheck.check(in, p);
+      if (v != null) {
+        illegal++;
+      }
+      out.printf("%6d  %s%s%n", i, in, v == null ? "" : "    ; " + v);
+    }
+    return illegal == 0 ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
+  }
+}
