@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 @Command(name = "systole", mixinStandardHelpOptions = true,
     versionProvider = SystoleCli.Version.class,
     description = "Host runtime and diagnostics of the Systole inference accelerator.",
-    subcommands = {SelftestCommand.class,
+    subcommands = {SelftestCommand.class, GemmCommand.class, BenchCommand.class,
         DisasmCommand.class, CommandLine.HelpCommand.class})
 public final class SystoleCli implements Runnable {
   @CommandLine.Spec

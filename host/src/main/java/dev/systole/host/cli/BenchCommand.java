@@ -1,0 +1,162 @@
+package dev.systole.host.cli;
+
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.host.compiler.GemmCompiler;
+import dev.systole.host.compiler.GemmLayer;
+import dev.systole.host.compiler.LayerGraph;
+import dev.systole.host.compiler.Requant;
+import dev.systole.host.runtime.LoadedGraph;
+import dev.systole.host.runtime.Session;
+import dev.systole.host.tensor.Tensor;
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code systole bench}: measurements that print their figures. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = "Benchmarks that print their figures.",
+    subcommands = {BenchCommand.Gemm.class})
+final class BenchCommand implements Runnable {
+  @Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** {@code systole bench gemm}: one GEMM, run many times through a session. */
+  @Command(name = "gemm", mixinStandardHelpOptions = true,
+      description = {"Run a random int8 GEMM M x K times K x N through a session and print"
+          + " device cycles, device time at the contract's clock, array utilization, host wall"
+          + " time per run (median, p99), host overhead (wall time minus the time spent waiting"
+          + " for the device) and, on the emulator, its throughput."})
+  static final class Gemm implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    DeviceOption device;
+
+    @Option(names = "--m", defaultValue = "512", description = "Rows of A (default 512).")
+    int m;
+
+    @Option(names = "--n", defaultValue = "512", description = "Columns of B (default 512).")
+    int n;
+
+    @Option(names = "--k", defaultValue = "512", description = "Columns of A (default 512).")
+    int k;
+
+    @Option(names = "--iterations", defaultValue = "20", description = "Measured runs"
+        + " (default 20).")
+    int iterations;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "Unmeasured runs first"
+        + " (default 3).")
+    int warmup;
+
+    @Option(names = "--requant", description = "Requantize to int8 (default: int32 output).")
+    boolean requant;
+
+    @Option(names = "--json", description = "Print one JSON object instead of text.")
+    boolean json;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      if (m < 1 || n < 1 || k < 1 || iterations < 1 || warmup < 0) {
+        throw new IllegalArgumentException(String.format("--m %d --n %d --k %d --iterations %d"
+            + " --warmup %d (expected dimensions and iterations >= 1, warmup >= 0)", m, n, k,
+            iterations, warmup));
+      }
+      Random r = new Random(42);
+      byte[] w = new byte[k * n];
+      r.nextBytes(w);
+      byte[] x = new byte[m * k];
+      r.nextBytes(x);
+      Requant q = requant ? Requant.uniform(n, 1 << 30, 40, 0, false) : null;
+      LayerGraph graph = LayerGraph.of(new GemmLayer(k, n, w, requant ? new int[n] : null, q));
+      Tensor input = Tensor.ofInt8(x, m, k);
+      try (Session session = Session.open(device.name, line -> {
+        if (!json) {
+          out.println(line);
+        }
+      })) {
+        DeviceParams p = session.device().info().params();
+        LoadedGraph g = session.load(graph);
+        for (int i = 0; i < warmup; i++) {
+          session.execute(g, input);
+        }
+        long[] wall = new long[iterations];
+        long[] overhead = new long[iterations];
+        long cycles = 0;
+        for (int i = 0; i < iterations; i++) {
+          Session.Result res = session.execute(g, input);
+          wall[i] = res.hostNanos();
+          overhead[i] = res.overheadNanos();
+          cycles = res.deviceCycles();
+        }
+        GemmCompiler.Program program = g.program(Math.min(m, session.maxRowsPerRun()));
+        long useful = (long) m * n * k;
+        double utilization = useful / ((double) cycles * p.macsPerCycle());
+        double deviceSeconds = cycles * p.secondsPerCycle();
+        double wallMedian = percentile(wall, 50) / 1e9;
+        double gops = 2.0 * useful / wallMedian / 1e9;
+        boolean emulator = session.device().info().backend().equals("emulator");
+        if (json) {
+          out.printf(Locale.ROOT, "{\"bench\":\"gemm\",\"m\":%d,\"n\":%d,\"k\":%d,\"output\":\"%s\","
+              + "\"device\":\"%s\",\"backend\":\"%s\",\"array\":%d,\"clock_khz\":%d,"
+              + "\"instructions\":%d,\"device_cycles\":%d,\"device_seconds\":%.9f,"
+              + "\"utilization\":%.6f,\"wall_median_seconds\":%.9f,\"wall_p99_seconds\":%.9f,"
+              + "\"overhead_median_seconds\":%.9f,\"overhead_p99_seconds\":%.9f,"
+              + "\"host_gops\":%.6f,\"iterations\":%d}%n", m, n, k, requant ? "int8" : "int32",
+              session.device().name(), session.device().info().backend(), p.arrayRows(),
+              p.clockKhz(), program.instructions().size(), cycles, deviceSeconds, utilization,
+              wallMedian, percentile(wall, 99) / 1e9, percentile(overhead, 50) / 1e9,
+              percentile(overhead, 99) / 1e9, gops, iterations);
+        } else {
+          out.printf(Locale.ROOT, "bench gemm %dx%dx%d int8 -> %s on %s (array %dx%d, %d MHz),"
+              + " %d iterations%n", m, k, n, requant ? "int8" : "int32", session.device().name(),
+              p.arrayRows(), p.arrayCols(), p.clockKhz() / 1000, iterations);
+          out.printf(Locale.ROOT, "  program            %d instructions%n",
+              program.instructions().size());
+          out.printf(Locale.ROOT, "  device cycles      %,d per run%n", cycles);
+          out.printf(Locale.ROOT, "  device time        %.3f ms at %d MHz%n",
+              deviceSeconds * 1e3, p.clockKhz() / 1000);
+          out.printf(Locale.ROOT, "  array utilization  %.1f %% (useful MACs / (cycles x %d))%n",
+              utilization * 100, p.macsPerCycle());
+          out.printf(Locale.ROOT, "  host wall time     median %s, p99 %s per run%n",
+              time(percentile(wall, 50)), time(percentile(wall, 99)));
+          out.printf(Locale.ROOT, "  host overhead      median %s, p99 %s per run (wall time"
+              + " minus waiting for the device)%n", time(percentile(overhead, 50)),
+              time(percentile(overhead, 99)));
+          if (emulator) {
+            out.printf(Locale.ROOT, "  emulator           %.2f GOPS on the host (2*M*N*K / median"
+                + " wall time)%n", gops);
+          }
+        }
+      }
+      return ExitCodes.OK;
+    }
+
+    static long percentile(long[] values, int p) {
+      long[] sorted = values.clone();
+      Arrays.sort(sorted);
+      int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
+      return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+    }
+
+    static String time(long nanos) {
+      if (nanos >= 1_000_000) {
+        return String.format(Locale.ROOT, "%.2f ms", nanos / 1e6);
+      }
+      return String.format(Locale.ROOT, "%.1f us", nanos / 1e3);
+    }
+  }
+}
