@@ -9,6 +9,8 @@ import dev.systole.driver.contract.Reg;
 import dev.systole.driver.contract.RegField;
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -46,7 +48,13 @@ public final class Accelerator implements AutoCloseable {
   private long epochNanos = System.nanoTime();
   private final Map<Counter, Long> totals = new EnumMap<>(Counter.class);
 
-  private Thread worker;
+  /** Runs programs one at a time; created once, so a START costs a hand-off, not a thread. */
+  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "systole-emulator");
+    t.setDaemon(true);
+    return t;
+  });
+  private boolean running;
   private volatile boolean abort;
   private boolean closed;
   private Runnable interruptListener = () -> { };
@@ -210,9 +218,8 @@ public final class Accelerator implements AutoCloseable {
     abort = false;
     long address = (progAddrHi & 0xFFFFFFFFL) << 32 | (progAddrLo & 0xFFFFFFFFL);
     long length = progLen & 0xFFFFFFFFL;
-    worker = new Thread(() -> runProgram(address, length), "systole-emulator");
-    worker.setDaemon(true);
-    worker.start();
+    running = true;
+    worker.execute(() -> runProgram(address, length));
   }
 
   private void runProgram(long address, long length) {
@@ -221,13 +228,13 @@ public final class Accelerator implements AutoCloseable {
     try {
       outcome = machine.run(address, length, () -> abort, i -> pc = i);
     } finally {
-      // An emulator defect leaves STATUS BUSY (the host's deadline resets it), but the worker is
-      // always released so that SOFT_RESET never waits for a thread that is gone.
+      // An emulator defect leaves STATUS BUSY (the host's deadline resets it), but the run is
+      // always marked over so that SOFT_RESET never waits for a run that is gone.
       synchronized (lock) {
         if (outcome != null && !outcome.aborted()) {
           rose = finish(outcome);
         }
-        worker = null;
+        running = false;
         lock.notifyAll();
       }
     }
@@ -251,7 +258,7 @@ public final class Accelerator implements AutoCloseable {
 
   private void softReset() {
     abort = true;
-    while (worker != null) {
+    while (running) {
       try {
         lock.wait();
       } catch (InterruptedException e) {
@@ -300,7 +307,7 @@ public final class Accelerator implements AutoCloseable {
   public boolean awaitIdle(long timeout, TimeUnit unit) throws InterruptedException {
     long deadline = System.nanoTime() + unit.toNanos(timeout);
     synchronized (lock) {
-      while (worker != null) {
+      while (running) {
         long left = deadline - System.nanoTime();
         if (left <= 0) {
           return false;
@@ -318,5 +325,6 @@ public final class Accelerator implements AutoCloseable {
       closed = true;
       softReset();
     }
+    worker.shutdown();
   }
 }
