@@ -84,9 +84,9 @@ final class DisasmCommand implements Callable<Integer> {
               List.of(0x400000L)));
       GemmCompiler.LayerPlan plan = prog.layers().get(0);
       out.printf("# GEMM %dx%dx%d -> %s on %s%n", m, k, n, requant ? "int8" : "int32", p);
-      out.printf("# m-blocks of %d rows, %d K chunks per step, activations %s, %d steps%n",
-          plan.mTile(), plan.chunksPerStep(), plan.resident() ? "resident across n-tiles"
-              : "reloaded per step", plan.steps());
+      out.printf("# m-blocks of %d rows, %d K chunks per step, %s, %d steps, %d buffer rows"
+          + " loaded%n", plan.mTile(), plan.chunksPerStep(),
+          plan.order().name().toLowerCase().replace('_', ' '), plan.steps(), plan.loadedRows());
       out.println("# X at 0x100000, W at 0x200000, constants at 0x300000, Y at 0x400000");
       program.addAll(prog.instructions());
     }

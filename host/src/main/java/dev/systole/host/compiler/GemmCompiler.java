@@ -37,9 +37,20 @@ public final class GemmCompiler {
   public record Addresses(long input, List<Long> weights, List<Long> constants,
       List<Long> outputs) {}
 
-  /** How one layer was tiled. */
-  public record LayerPlan(int m, int k, int n, int mTile, int chunksPerStep, boolean resident,
-      int steps, long macs) {}
+  /**
+   * Which operand stays in its buffer while the other streams: the m-block of activations (every
+   * n-tile's weights stream past it), the n-tile's weights (every m-block's activations stream
+   * past them), or neither, when K is too large for a whole row of chunks and is split into steps.
+   */
+  public enum Order {
+    ACTIVATIONS_RESIDENT,
+    WEIGHTS_RESIDENT,
+    K_SPLIT
+  }
+
+  /** How one layer was tiled, and the buffer rows its LOADs write (a proxy for traffic). */
+  public record LayerPlan(int m, int k, int n, int mTile, int chunksPerStep, Order order,
+      int steps, long loadedRows, long macs) {}
 
   /** A compiled program: its instructions and how each layer was tiled. */
   public record Program(List<Instruction> instructions, List<LayerPlan> layers) {
@@ -74,9 +85,13 @@ public final class GemmCompiler {
     return new Program(List.copyOf(out), List.copyOf(plans));
   }
 
-  /** One step: a slice of K chunks for one n-tile of one m-block. */
-  private record Step(int block, int m0, int rows, int tile, int nt, int c0, int c1,
-      boolean firstOfTile, boolean lastOfTile, boolean firstOfBlock) {}
+  /**
+   * One step: K chunks {@code [c0, c1)} for one n-tile of one m-block. Consecutive steps that use
+   * the same activations share an A slice (loaded once into one ABUF half), and likewise the same
+   * weights a W slice (loaded once into one WBUF third).
+   */
+  private record Step(int m0, int rows, int tile, int nt, int c0, int c1, boolean firstOfTile,
+      boolean lastOfTile, int aSlice, int wSlice) {}
 
   private static final class LayerEmitter {
     private final List<Instruction> out;
@@ -95,7 +110,7 @@ public final class GemmCompiler {
     private final int wThird;
     private final int accHalf;
     private final int paramBase;
-    private final boolean resident;
+    private final Order order;
     private final int chunksPerStep;
     private final int mt;
     private final List<Step> steps = new ArrayList<>();
@@ -123,21 +138,46 @@ public final class GemmCompiler {
         throw new IllegalArgumentException("WBUF of " + p.wbufRows() + " rows is too small to"
             + " double-buffer weight tiles (expected at least " + 3 * d + " rows)");
       }
-      this.resident = kc <= maxChunks && aHalf / kc >= 1;
-      this.chunksPerStep = resident ? kc : Math.min(maxChunks, aHalf);
+      boolean whole = kc <= maxChunks && aHalf / kc >= 1;
+      this.chunksPerStep = whole ? kc : Math.min(maxChunks, aHalf);
       this.mt = Math.min(m, Math.min(aHalf / chunksPerStep, Math.min(accHalf, oHalf)));
       if (mt < 1) {
         throw new IllegalArgumentException("buffers of " + p + " are too small for one row");
       }
-      int tile = 0;
-      int block = 0;
-      for (int m0 = 0; m0 < m; m0 += mt, block++) {
-        int rows = Math.min(mt, m - m0);
-        for (int nt = 0; nt < nc; nt++, tile++) {
+      if (!whole) {
+        this.order = Order.K_SPLIT;
+      } else {
+        // Rows the LOADs write either way: activations once plus weights once per m-block, or
+        // weights once plus activations once per n-tile. The cheaper order wins.
+        long blocks = (m + mt - 1) / mt;
+        long weightRows = (long) nc * kc * d;
+        long activationRows = (long) m * kc;
+        this.order = activationRows + blocks * weightRows <= weightRows + nc * activationRows
+            ? Order.ACTIVATIONS_RESIDENT : Order.WEIGHTS_RESIDENT;
+      }
+      buildSteps();
+    }
+
+    private void buildSteps() {
+      int blocks = (m + mt - 1) / mt;
+      int outer = order == Order.WEIGHTS_RESIDENT ? nc : blocks;
+      int inner = order == Order.WEIGHTS_RESIDENT ? blocks : nc;
+      int aSlice = -1;
+      int wSlice = -1;
+      for (int o = 0; o < outer; o++) {
+        for (int i = 0; i < inner; i++) {
+          int block = order == Order.WEIGHTS_RESIDENT ? i : o;
+          int nt = order == Order.WEIGHTS_RESIDENT ? o : i;
+          int m0 = block * mt;
+          int rows = Math.min(mt, m - m0);
+          int tile = o * inner + i;
           for (int c0 = 0; c0 < kc; c0 += chunksPerStep) {
             int c1 = Math.min(kc, c0 + chunksPerStep);
-            steps.add(new Step(block, m0, rows, tile, nt, c0, c1, c0 == 0, c1 == kc,
-                nt == 0 && c0 == 0));
+            boolean newA = order != Order.ACTIVATIONS_RESIDENT || i == 0;
+            boolean newW = order != Order.WEIGHTS_RESIDENT || i == 0;
+            aSlice += newA && c0 == 0 || order == Order.K_SPLIT && c0 > 0 ? 1 : 0;
+            wSlice += newW && c0 == 0 || order == Order.K_SPLIT && c0 > 0 ? 1 : 0;
+            steps.add(new Step(m0, rows, tile, nt, c0, c1, c0 == 0, c1 == kc, aSlice, wSlice));
           }
         }
       }
@@ -156,12 +196,15 @@ public final class GemmCompiler {
     /** LOADs not yet placed: they may go anywhere after their release and before their need. */
     private static final class PendingLoad {
       final List<Instruction> instructions;
+      final long rows;
       final long cycles;
+      int neededAt = Integer.MAX_VALUE;
       boolean emitted;
 
       PendingLoad(List<Instruction> instructions, long rows) {
         this.instructions = instructions;
-        this.cycles = 34 + rows;
+        this.rows = rows;
+        this.cycles = 34L * instructions.size() + rows;
       }
     }
 
@@ -174,44 +217,46 @@ public final class GemmCompiler {
       // before everything; the first MATMUL waits for them.
       Step first = steps.get(0);
       List<Instruction> prologue = new ArrayList<>();
-      loadActivations(first, first.c0(), first.c1(), aRegion(0), prologue);
-      loadWeights(0, prologue);
-      loadWeights(1, prologue);
+      loadActivations(first, first.c0(), first.c1(), prologue);
+      int[] wFirst = firstStepOfEachSlice(false);
+      int[] aFirst = firstStepOfEachSlice(true);
+      loadWeights(steps.get(wFirst[0]), prologue);
+      if (wFirst.length > 1) {
+        loadWeights(steps.get(wFirst[1]), prologue);
+      }
       if (requant || bias) {
         loadConstants(first, 0, prologue);
       }
       out.addAll(prologue);
-      PendingLoad[] weightsOf = new PendingLoad[steps.size()];
-      PendingLoad[] activationsOf = new PendingLoad[steps.size()];
+      long loaded = rows(prologue);
       Event[] firstEvent = new Event[steps.size()];
       Event[] lastEvent = new Event[steps.size()];
       int matmuls = 0;
       for (int s = 0; s < steps.size(); s++) {
         Step st = steps.get(s);
         Step next = s + 1 < steps.size() ? steps.get(s + 1) : null;
-        int aBase = aRegion(resident ? st.block() : s);
+        int aBase = aRegion(st.aSlice());
         int accRow = (st.tile() % 2) * accHalf;
+        boolean newA = s == 0 || steps.get(s - 1).aSlice() != st.aSlice();
         for (int c = st.c0(); c < st.c1(); c++) {
           boolean firstOfStep = c == st.c0();
           boolean lastOfStep = c + 1 == st.c1();
           Instruction mm = Instruction.of(Opcode.MATMUL)
-              .with(Isa.Matmul.A_ROW, aBase + (long) (c - (resident ? 0 : st.c0())) * st.rows())
+              .with(Isa.Matmul.A_ROW, aBase + (long) (c - aOrigin(st)) * st.rows())
               .with(Isa.Matmul.ACC_ROW, accRow)
               .with(Isa.Matmul.ROWS, st.rows())
               .with(Isa.Matmul.ACCUMULATE, !(st.firstOfTile() && firstOfStep) || bias);
-          long wRow = wRow(s, c);
+          long wRow = wRow(st, c);
           mm = matmuls == 0 ? mm.with(Isa.Matmul.W_LOAD, true).with(Isa.Matmul.W_ROW, wRow)
               : mm.with(Isa.Matmul.W_SWAP, true);
-          long preload = lastOfStep ? (next == null ? -1 : wRow(s + 1, next.c0())) : wRow(s, c + 1);
+          long preload = lastOfStep ? (next == null ? -1 : wRow(next, next.c0())) : wRow(st, c + 1);
           if (preload >= 0) {
             mm = mm.with(Isa.Matmul.W_PRELOAD, true).with(Isa.Matmul.PRE_ROW, preload);
           }
-          // Freshly loaded inputs: this step's activations (a new block, or every step when
-          // K is split), the bias rows of a new tile, the first weights; and the next step's
-          // weights when this MATMUL preloads from them.
-          boolean fresh = firstOfStep && (matmuls == 0 || !resident || st.firstOfBlock()
-              || bias && st.firstOfTile());
-          boolean crossing = lastOfStep && next != null;
+          // Freshly loaded inputs: a new A slice, the bias rows of a new tile, the first
+          // weights; and a new W slice when this MATMUL preloads from it.
+          boolean fresh = firstOfStep && (matmuls == 0 || newA || bias && st.firstOfTile());
+          boolean crossing = lastOfStep && next != null && next.wSlice() != st.wSlice();
           Event e = new Event();
           if (fresh || crossing) {
             mm = mm.waitFor(Unit.LOAD);
@@ -229,45 +274,72 @@ public final class GemmCompiler {
           }
         }
         if (st.lastOfTile()) {
-          events.add(epilogue(st, accRow, next, requant, bias, drain));
+          Event e = epilogue(st, accRow, next, requant, bias, drain);
+          loaded += rows(e.instructions);
+          events.add(e);
         }
       }
-      // Loads released by the first MATMUL of a step, needed by a later MATMUL.
-      for (int s = 0; s < steps.size(); s++) {
-        Step st = steps.get(s);
-        if (s + 2 < steps.size()) {
-          List<Instruction> w = new ArrayList<>();
-          loadWeights(s + 2, w);
-          Step ws = steps.get(s + 2);
-          weightsOf[s + 2] = new PendingLoad(w, (long) (ws.c1() - ws.c0()) * d);
-          firstEvent[s].releases.add(weightsOf[s + 2]);
-          lastEvent[s + 1].needs.add(weightsOf[s + 2]);
-        }
-        if (!resident && s + 1 < steps.size()) {
-          Step n = steps.get(s + 1);
-          List<Instruction> a = new ArrayList<>();
-          loadActivations(n, n.c0(), n.c1(), aRegion(s + 1), a);
-          activationsOf[s + 1] = new PendingLoad(a, (long) (n.c1() - n.c0()) * n.rows());
-          firstEvent[s].releases.add(activationsOf[s + 1]);
-          firstEvent[s + 1].needs.add(activationsOf[s + 1]);
-        } else if (resident) {
-          int nb = firstStepOfBlock(st.block() + 1);
-          int from = (int) ((long) st.nt() * kc / nc);
-          int to = (int) ((long) (st.nt() + 1) * kc / nc);
-          if (nb >= 0 && to > from) {
-            Step n = steps.get(nb);
+      // W slice j + 2 loads once the first step of slice j has started (the third it overwrites
+      // held slice j - 1, whose last reader has then finished) and must be there for the last
+      // MATMUL of slice j + 1, which preloads its first tile.
+      for (int j = 0; j + 2 < wFirst.length; j++) {
+        List<Instruction> w = new ArrayList<>();
+        loadWeights(steps.get(wFirst[j + 2]), w);
+        PendingLoad load = new PendingLoad(w, rows(w));
+        loaded += load.rows;
+        firstEvent[wFirst[j]].releases.add(load);
+        lastEvent[wFirst[j + 2] - 1].needs.add(load);
+      }
+      // A slice j + 1 loads in pieces, one per step of slice j, each once that step has started
+      // (the half it overwrites held slice j - 1); all of it before the first MATMUL of j + 1.
+      for (int j = 0; j + 1 < aFirst.length; j++) {
+        int from = aFirst[j];
+        int to = aFirst[j + 1];
+        Step n = steps.get(to);
+        int chunks = n.c1() - n.c0();
+        int pieces = to - from;
+        for (int i = 0; i < pieces; i++) {
+          int c0 = n.c0() + (int) ((long) i * chunks / pieces);
+          int c1 = n.c0() + (int) ((long) (i + 1) * chunks / pieces);
+          if (c1 > c0) {
             List<Instruction> a = new ArrayList<>();
-            loadActivations(n, from, to, aRegion(n.block()), a);
-            PendingLoad piece = new PendingLoad(a, (long) (to - from) * n.rows());
-            firstEvent[s].releases.add(piece);
-            firstEvent[nb].needs.add(piece);
+            loadActivations(n, c0, c1, a);
+            PendingLoad piece = new PendingLoad(a, rows(a));
+            loaded += piece.rows;
+            firstEvent[from + i].releases.add(piece);
+            firstEvent[to].needs.add(piece);
           }
         }
       }
       schedule(events);
       long macs = (long) m * kc * nc * d * d;
-      return new LayerPlan(m, layer.inFeatures(), layer.outFeatures(), mt, chunksPerStep,
-          resident, steps.size(), macs);
+      return new LayerPlan(m, layer.inFeatures(), layer.outFeatures(), mt, chunksPerStep, order,
+          steps.size(), loaded, macs);
+    }
+
+    /** The index of the first step of each A slice (or W slice). */
+    private int[] firstStepOfEachSlice(boolean activations) {
+      List<Integer> firsts = new ArrayList<>();
+      int last = -1;
+      for (int s = 0; s < steps.size(); s++) {
+        int slice = activations ? steps.get(s).aSlice() : steps.get(s).wSlice();
+        if (slice != last) {
+          firsts.add(s);
+          last = slice;
+        }
+      }
+      return firsts.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    /** Buffer rows the LOADs among {@code instructions} write. */
+    private static long rows(List<Instruction> instructions) {
+      long rows = 0;
+      for (Instruction in : instructions) {
+        if (in.opcode() == Opcode.LOAD) {
+          rows += dev.systole.driver.contract.InstructionCheck.rowsTouched(in, true);
+        }
+      }
+      return rows;
     }
 
     /**
@@ -275,18 +347,28 @@ public final class GemmCompiler {
      * one instruction at a time, so a LOAD placed while the unit is still busy stops the issue of
      * everything behind it and starves the array. A released load is therefore placed only where
      * the LOAD unit should be idle (by the cycle estimates) and where it can finish before the
-     * next instruction that waits on LOAD; a load whose consumer comes next is placed regardless.
+     * next instruction that waits on LOAD, or, if that instruction is its own consumer, as early
+     * as possible, since that wait is paid either way; a load whose consumer comes next is placed
+     * regardless.
      */
     private void schedule(List<Event> events) {
       long t = 0;
-      for (Event e : events) {
+      for (int i = 0; i < events.size(); i++) {
+        Event e = events.get(i);
         e.start = t;
         t += e.cycles;
+        for (PendingLoad p : e.needs) {
+          p.neededAt = Math.min(p.neededAt, i);
+        }
       }
       long[] nextSync = new long[events.size() + 1];
+      int[] nextSyncIndex = new int[events.size() + 1];
       nextSync[events.size()] = Long.MAX_VALUE;
+      nextSyncIndex[events.size()] = Integer.MAX_VALUE;
       for (int i = events.size() - 1; i >= 0; i--) {
-        nextSync[i] = events.get(i).sync ? events.get(i).start : nextSync[i + 1];
+        boolean sync = events.get(i).sync;
+        nextSync[i] = sync ? events.get(i).start : nextSync[i + 1];
+        nextSyncIndex[i] = sync ? i : nextSyncIndex[i + 1];
       }
       List<PendingLoad> released = new ArrayList<>();
       long loadFree = 0;
@@ -300,7 +382,8 @@ public final class GemmCompiler {
           }
         }
         while (!released.isEmpty() && loadFree <= now
-            && now + released.get(0).cycles <= nextSync[i]) {
+            && (now + released.get(0).cycles <= nextSync[i]
+                || released.get(0).neededAt <= nextSyncIndex[i])) {
           loadFree = place(released.remove(0), now, loadFree);
         }
         out.addAll(e.instructions);
@@ -350,11 +433,6 @@ public final class GemmCompiler {
       return e;
     }
 
-    private int firstStepOfBlock(int block) {
-      int index = block * nc * WeightLayout.chunks(kc, chunksPerStep);
-      return index < steps.size() ? index : -1;
-    }
-
     private static Instruction store(Buffer buf, int row, int elem, long addr, int rows,
         long stride) {
       return Instruction.of(Opcode.STORE).waitFor(Unit.EXEC)
@@ -367,25 +445,26 @@ public final class GemmCompiler {
           .with(Isa.Store.X_STRIDE, stride);
     }
 
-    private int aRegion(int index) {
-      return (index % 2) * aHalf;
+    private int aRegion(int slice) {
+      return (slice % 2) * aHalf;
     }
 
-    /** The WBUF row of chunk {@code c}'s tile in step {@code s}. */
-    private long wRow(int s, int c) {
-      return (long) (s % 3) * wThird + (long) (c - steps.get(s).c0()) * d;
+    /** The K chunk at the start of the step's A slice in ABUF. */
+    private int aOrigin(Step st) {
+      return order == Order.K_SPLIT ? st.c0() : 0;
     }
 
-    /** Loads step {@code s}'s weight tiles into its WBUF third, if the step exists. */
-    private void loadWeights(int s, List<Instruction> into) {
-      if (s >= steps.size()) {
-        return;
-      }
-      Step st = steps.get(s);
+    /** The WBUF row of chunk {@code c}'s tile in step {@code st}. */
+    private long wRow(Step st, int c) {
+      return (long) (st.wSlice() % 3) * wThird + (long) (c - st.c0()) * d;
+    }
+
+    /** Loads the weight tiles of step {@code st} into its W slice's WBUF third. */
+    private void loadWeights(Step st, List<Instruction> into) {
       int tiles = st.c1() - st.c0();
       into.add(Instruction.of(Opcode.LOAD)
           .with(Isa.Load.BUF, Buffer.WBUF.id())
-          .with(Isa.Load.DST_ROW, (long) (s % 3) * wThird)
+          .with(Isa.Load.DST_ROW, (long) (st.wSlice() % 3) * wThird)
           .with(Isa.Load.ELEM_BYTES, d)
           .with(Isa.Load.HBM_ADDR, w + ((long) st.nt() * kc + st.c0()) * d * d)
           .with(Isa.Load.X_SIZE, (long) tiles * d)
@@ -394,13 +473,13 @@ public final class GemmCompiler {
     }
 
     /**
-     * Loads K chunks {@code [from, to)} of the rows of {@code st} into ABUF at {@code base}, chunk
-     * c at {@code base + (c - first) * rows}, where first is the step's own first chunk when K is
-     * split and 0 when the block is resident. A partial last chunk is padded with zeros.
+     * Loads K chunks {@code [from, to)} of the rows of {@code st} into its A slice's ABUF half,
+     * chunk c at {@code base + (c - origin) * rows}. A partial last chunk is padded with zeros.
      */
-    private void loadActivations(Step st, int from, int to, int base, List<Instruction> into) {
+    private void loadActivations(Step st, int from, int to, List<Instruction> into) {
       int k = layer.inFeatures();
-      int origin = resident ? 0 : st.c0();
+      int origin = aOrigin(st);
+      int base = aRegion(st.aSlice());
       int full = Math.min(to, k / d);
       long rowAddr = x + (long) st.m0() * k;
       if (full > from) {

@@ -182,7 +182,8 @@ class GemmCompilerTest {
         LayerGraph g = LayerGraph.of(randomLayer(r, k, n, i % 3 == 2, i % 3 == 1));
         GemmCompiler.Program p = check(dev, g, input(r, m, k), m + "x" + k + "x" + n);
         if (k > 256) {
-          assertTrue(!p.layers().get(0).resident(), "K=" + k + " must be split on this build");
+          assertEquals(GemmCompiler.Order.K_SPLIT, p.layers().get(0).order(),
+              "K=" + k + " must be split on this build");
         }
       }
     }
@@ -216,6 +217,21 @@ class GemmCompilerTest {
         LayerGraph g = LayerGraph.of(randomLayer(r, k, n, i % 3 == 2, i % 3 == 1));
         check(dev, g, input(r, m, k), m + "x" + k + "x" + n);
       }
+    }
+  }
+
+  @Test
+  void theCheaperLoopOrderIsChosenAndBothAreExact() {
+    Random r = new Random(8);
+    try (Device dev = Devices.open("emulator")) {
+      LayerGraph wide = LayerGraph.of(randomLayer(r, 256, 256, true, false));
+      GemmCompiler.Program a = check(dev, wide, input(r, 300, 256), "wide");
+      assertEquals(GemmCompiler.Order.ACTIVATIONS_RESIDENT, a.layers().get(0).order());
+      LayerGraph tall = LayerGraph.of(randomLayer(r, 256, 16, false, true));
+      GemmCompiler.Program w = check(dev, tall, input(r, 1000, 256), "tall");
+      assertEquals(GemmCompiler.Order.WEIGHTS_RESIDENT, w.layers().get(0).order());
+      assertEquals(16L * 16 + 1000L * 16 + 1000, w.layers().get(0).loadedRows(),
+          "every weight row (16 chunks x 16), activation row (1000 x 16) and bias row once");
     }
   }
 
