@@ -43,6 +43,7 @@ final class Machine {
   private final int[] acc;
   private final int[] active;
   private final int[] shadow;
+  private final MatmulKernel kernel;
   private boolean activeValid;
   private boolean shadowValid;
 
@@ -70,6 +71,7 @@ final class Machine {
     this.acc = new int[params.accRows() * lanes];
     this.active = new int[lanes * lanes];
     this.shadow = new int[lanes * lanes];
+    this.kernel = MatmulKernel.create(lanes);
   }
 
   private void clearCounters() {
@@ -337,26 +339,7 @@ final class Machine {
     int aRow = (int) in.get(Isa.Matmul.A_ROW);
     int accRow = (int) in.get(Isa.Matmul.ACC_ROW);
     boolean accumulate = in.flag(Isa.Matmul.ACCUMULATE);
-    int[] out = new int[lanes];
-    for (int i = 0; i < rows; i++) {
-      int a0 = (aRow + i) * lanes;
-      int c0 = (accRow + i) * lanes;
-      if (accumulate) {
-        System.arraycopy(acc, c0, out, 0, lanes);
-      } else {
-        Arrays.fill(out, 0);
-      }
-      for (int k = 0; k < lanes; k++) {
-        int a = abuf[a0 + k];
-        if (a != 0) {
-          int w0 = k * lanes;
-          for (int n = 0; n < lanes; n++) {
-            out[n] += a * active[w0 + n];
-          }
-        }
-      }
-      System.arraycopy(out, 0, acc, c0, lanes);
-    }
+    kernel.run(abuf, aRow * lanes, active, acc, accRow * lanes, rows, accumulate);
     if (wPreload) {
       loadTile(shadow, (int) in.get(Isa.Matmul.PRE_ROW));
       shadowValid = true;

@@ -1,0 +1,90 @@
+package dev.systole.driver.emulator;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+
+/**
+ * The emulator's functional GEMM: the MATMUL kernel over the whole problem, the way a program
+ * drives the array. A is laid out in ABUF as K/D blocks of M rows of D lanes, B as (K/D)·(N/D)
+ * weight tiles of D×D, C in ACC as N/D blocks of M rows of D int32 lanes; for every column block
+ * and every weight tile the kernel streams all M rows through the tile, accumulating over K after
+ * the first tile. One thread, as the emulator runs. This lives in the kernel's package because the
+ * kernel is package-private.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(jvmArgsAppend = "--add-modules=jdk.incubator.vector")
+public class EmulatorGemmBenchmark {
+  @Param({"16"})
+  public int lanes;
+
+  @Param({"vector", "scalar"})
+  public String kernel;
+
+  private MatmulKernel matmul;
+  private byte[] abuf;
+  private int[][] tiles;
+  private int[] acc;
+
+  @Setup
+  public void setup() {
+    GemmProblem p = new GemmProblem();
+    int d = lanes;
+    int m = GemmProblem.M;
+    int kt = GemmProblem.K / d;
+    int nt = GemmProblem.N / d;
+    matmul = kernel.equals("vector") ? MatmulKernel.vector(d) : MatmulKernel.scalar(d);
+    if (matmul == null) {
+      throw new IllegalStateException("no vector kernel for D=" + d
+          + " (is the JVM running with --add-modules jdk.incubator.vector?)");
+    }
+    abuf = new byte[kt * m * d];
+    for (int t = 0; t < kt; t++) {
+      for (int i = 0; i < m; i++) {
+        System.arraycopy(p.a, i * GemmProblem.K + t * d, abuf, (t * m + i) * d, d);
+      }
+    }
+    tiles = new int[kt * nt][d * d];
+    for (int t = 0; t < kt; t++) {
+      for (int u = 0; u < nt; u++) {
+        for (int k = 0; k < d; k++) {
+          for (int n = 0; n < d; n++) {
+            tiles[t * nt + u][k * d + n] = p.b[(t * d + k) * GemmProblem.N + u * d + n];
+          }
+        }
+      }
+    }
+    acc = new int[nt * m * d];
+    gemm();
+    int[] c = new int[m * GemmProblem.N];
+    for (int u = 0; u < nt; u++) {
+      for (int i = 0; i < m; i++) {
+        System.arraycopy(acc, (u * m + i) * d, c, i * GemmProblem.N + u * d, d);
+      }
+    }
+    GemmProblem.check("the " + kernel + " kernel", p.reference(false), c);
+  }
+
+  @Benchmark
+  public int[] gemm() {
+    int d = lanes;
+    int m = GemmProblem.M;
+    int kt = GemmProblem.K / d;
+    int nt = GemmProblem.N / d;
+    for (int u = 0; u < nt; u++) {
+      for (int t = 0; t < kt; t++) {
+        matmul.run(abuf, t * m * d, tiles[t * nt + u], acc, u * m * d, m, t > 0);
+      }
+    }
+    return acc;
+  }
+}

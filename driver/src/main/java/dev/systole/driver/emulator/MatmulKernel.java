@@ -1,0 +1,69 @@
+package dev.systole.driver.emulator;
+
+import dev.systole.driver.contract.Param;
+
+/**
+ * The arithmetic of MATMUL (contract 7.1): activation rows through a D×D weight tile into int32
+ * accumulator rows, {@code acc[c + i][n] = (accumulate ? acc[c + i][n] : 0) + Σ_k a[r + i][k] ·
+ * W[k][n]}, wrapping modulo 2^32.
+ *
+ * <p>This is the emulator's hot loop, so it has two implementations behind one factory. The
+ * vector one uses the incubating Vector API when the JVM was started with {@code --add-modules
+ * jdk.incubator.vector}; the scalar one is plain Java and runs everywhere. Which one {@link
+ * #create} picks is decided once, when this class loads, from whether the module is in the boot
+ * layer; the vector class is never loaded without it. Both give identical results, bit for bit:
+ * the vector kernel computes the dot products in float, which is exact here because an int8
+ * product is at most 2^14 in magnitude and D ≤ 64 (ARRAY_ROWS at most) of them sum to at most
+ * 2^20, well inside the 24-bit significand, and it adds the previous accumulator in int32 as the
+ * contract says.
+ *
+ * <p>A kernel owns scratch space, so each {@link Machine} has its own and kernels are not shared
+ * between threads.
+ */
+abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKernel {
+  private static final boolean VECTOR_MODULE =
+      ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+
+  /** Lanes D of a buffer row and size of the square weight tile. */
+  final int lanes;
+
+  MatmulKernel(int lanes) {
+    if (lanes < Param.ARRAY_ROWS.min() || lanes > Param.ARRAY_ROWS.max()) {
+      throw new IllegalArgumentException(String.format("lanes: %d (expected: %d <= lanes <= %d)",
+          lanes, Param.ARRAY_ROWS.min(), Param.ARRAY_ROWS.max()));
+    }
+    this.lanes = lanes;
+  }
+
+  /**
+   * The fastest kernel for D = {@code lanes} that this JVM can run: the vector one when the
+   * module is present and D spans at least one strip of vector columns, else the scalar one.
+   */
+  static MatmulKernel create(int lanes) {
+    MatmulKernel vector = VECTOR_MODULE && VectorMatmulKernel.coversColumns(lanes)
+        ? VectorMatmulKernel.create(lanes) : null;
+    return vector != null ? vector : new ScalarMatmulKernel(lanes);
+  }
+
+  /** The plain Java kernel, whatever the JVM. */
+  static MatmulKernel scalar(int lanes) {
+    return new ScalarMatmulKernel(lanes);
+  }
+
+  /**
+   * The Vector API kernel, for any D, or null when the module is absent or the platform has no
+   * vectors. Columns that do not fill a vector strip are computed by its scalar tail.
+   */
+  static MatmulKernel vector(int lanes) {
+    return VECTOR_MODULE ? VectorMatmulKernel.create(lanes) : null;
+  }
+
+  /**
+   * Streams {@code rows} activation rows, starting at lane offset {@code a} of {@code abuf},
+   * through {@code tile} (D×D, row-major [k][n], values of int8 range) into the accumulator rows
+   * starting at lane offset {@code c} of {@code acc}. Offsets are in lanes (row index × D); the
+   * caller has checked that every row lies inside its buffer.
+   */
+  abstract void run(byte[] abuf, int a, int[] tile, int[] acc, int c, int rows,
+      boolean accumulate);
+}
