@@ -53,6 +53,9 @@ abstract class AbstractDevice implements Device {
   /** A short name of the backend for {@link DeviceInfo}. */
   abstract String backend();
 
+  /** Called just before a program starts, after the previous run's interrupts are acknowledged. */
+  void beforeStart() {}
+
   /**
    * Reads identification and parameters and refuses a device that is not a Systole accelerator of
    * this host's contract major version. Backends call this at the end of opening.
@@ -155,6 +158,7 @@ abstract class AbstractDevice implements Device {
     programLength = instructions;
     rawWrite(Reg.INT_STATUS.offset(), RegField.INT_STATUS_DONE.mask()
         | RegField.INT_STATUS_ERROR.mask());
+    beforeStart();
     rawWrite(Reg.PROG_ADDR_LO.offset(), (int) address);
     rawWrite(Reg.PROG_ADDR_HI.offset(), (int) (address >>> 32));
     rawWrite(Reg.PROG_LEN.offset(), instructions);

@@ -83,11 +83,8 @@ final class BenchCommand implements Runnable {
       Requant q = requant ? Requant.uniform(n, 1 << 30, 40, 0, false) : null;
       LayerGraph graph = LayerGraph.of(new GemmLayer(k, n, w, requant ? new int[n] : null, q));
       Tensor input = Tensor.ofInt8(x, m, k);
-      try (Session session = Session.open(device.name, line -> {
-        if (!json) {
-          out.println(line);
-        }
-      })) {
+      PrintWriter announce = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
+      try (Session session = Session.owning(device.open(announce))) {
         DeviceParams p = session.device().info().params();
         LoadedGraph g = session.load(graph);
         for (int i = 0; i < warmup; i++) {

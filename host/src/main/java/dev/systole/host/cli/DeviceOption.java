@@ -9,12 +9,21 @@ import picocli.CommandLine.Option;
 /** The {@code --device NAME} option every device command shares. */
 final class DeviceOption {
   @Option(names = "--device", paramLabel = "NAME", defaultValue = "auto",
-      description = "Device to use: auto (a board if present, else the emulator), emulator, "
-          + "emulator:PARAM=VALUE,... Default: ${DEFAULT-VALUE}.")
+      description = "Device to use: auto (a board if present, else the emulator), xdma:N "
+          + "(board N through the XDMA driver), emulator, emulator:PARAM=VALUE,... "
+          + "Default: ${DEFAULT-VALUE}.")
   String name;
+
+  @Option(names = "--xdma-root", paramLabel = "DIR",
+      description = "Directory holding the xdma device nodes (default /dev; a sim board's"
+          + " directory to drive it).")
+  java.nio.file.Path xdmaRoot;
 
   /** Opens the device; {@code auto} says on {@code out} which one it chose. */
   Device open(PrintWriter out) {
+    if (xdmaRoot != null) {
+      System.setProperty(dev.systole.driver.XdmaProvider.ROOT_PROPERTY, xdmaRoot.toString());
+    }
     return Devices.open(name, Ticker.system(), line -> {
       out.println(line);
       out.flush();

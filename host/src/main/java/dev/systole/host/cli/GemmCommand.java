@@ -90,7 +90,7 @@ final class GemmCommand implements Callable<Integer> {
     byte[] weights = new byte[k * n];
     tb.data().get(weights);
     LayerGraph graph = LayerGraph.of(new GemmLayer(k, n, weights, biasValues, requant));
-    try (Session session = Session.open(device.name, line -> pw.println(line))) {
+    try (Session session = Session.owning(device.open(pw))) {
       LoadedGraph g = session.load(graph);
       Session.Result r = session.execute(g, ta);
       Npy.write(out, r.output());

@@ -76,6 +76,11 @@ public final class Session implements AutoCloseable {
         DEFAULT_MAX_ROWS, Duration.ofSeconds(60));
   }
 
+  /** A session that owns {@code device} and closes it when the session closes. */
+  public static Session owning(Device device) {
+    return new Session(device, true, DEFAULT_MAX_ROWS, Duration.ofSeconds(60));
+  }
+
   /** A session on a device the caller owns and closes. */
   public static Session on(Device device) {
     return on(device, DEFAULT_MAX_ROWS, Duration.ofSeconds(60));
