@@ -1,5 +1,6 @@
 package dev.systole.driver.simboard;
 
+import dev.systole.driver.DeviceException;
 import dev.systole.driver.contract.Contract;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Param;
@@ -328,13 +329,13 @@ public final class SimBoard implements AutoCloseable {
   /**
    * Waits until the board stops serving: it was closed, or its serving thread failed.
    *
-   * @throws IllegalStateException with the failure as its cause if the serving thread failed
+   * @throws DeviceException with the failure as its cause if the serving thread failed
    */
   public void awaitStopped() throws InterruptedException {
     stopped.await();
     Throwable f = failure;
     if (f != null) {
-      throw new IllegalStateException("sim board in " + dir + " stopped serving: " + f, f);
+      throw new DeviceException("sim board in " + dir + " stopped serving: " + f, f);
     }
   }
 
