@@ -84,6 +84,47 @@ public record DeviceParams(int arrayRows, int arrayCols, int abufRows, int wbufR
         (int) v[6], (int) v[7]);
   }
 
+  /**
+   * A copy with assignments {@code PARAM=VALUE,...} applied, for example {@code ARRAY=8,HBM_MB=256};
+   * {@code ARRAY} sets both ARRAY_ROWS and ARRAY_COLS. An empty string changes nothing.
+   *
+   * @throws IllegalArgumentException naming the assignment that is not a parameter or a number,
+   *     or the value out of range
+   */
+  public DeviceParams with(String assignments) {
+    java.util.Map<Param, Long> changes = new java.util.EnumMap<>(Param.class);
+    if (!assignments.isEmpty()) {
+      for (String assignment : assignments.split(",")) {
+        int eq = assignment.indexOf('=');
+        if (eq < 0) {
+          throw new IllegalArgumentException("parameter \"" + assignment
+              + "\" (expected PARAM=VALUE, e.g. ARRAY=8)");
+        }
+        String key = assignment.substring(0, eq).strip().toUpperCase(java.util.Locale.ROOT);
+        long value;
+        try {
+          value = Long.parseLong(assignment.substring(eq + 1).strip());
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("parameter " + key + " = \""
+              + assignment.substring(eq + 1) + "\" is not a number", e);
+        }
+        if (key.equals("ARRAY")) {
+          changes.put(Param.ARRAY_ROWS, value);
+          changes.put(Param.ARRAY_COLS, value);
+          continue;
+        }
+        try {
+          changes.put(Param.valueOf(key), value);
+        } catch (IllegalArgumentException e) {
+          throw new IllegalArgumentException("parameter \"" + key
+              + "\" is not a contract parameter (expected ARRAY or one of "
+              + java.util.Arrays.toString(Param.values()) + ")", e);
+        }
+      }
+    }
+    return with(changes);
+  }
+
   /** Lanes of a row in every buffer (the array is square). */
   public int lanes() {
     return arrayCols;

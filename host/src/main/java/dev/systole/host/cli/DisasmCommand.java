@@ -71,11 +71,7 @@ final class DisasmCommand implements Callable<Integer> {
       int m = Integer.parseInt(dims[0].strip());
       int k = Integer.parseInt(dims[1].strip());
       int n = Integer.parseInt(dims[2].strip());
-      if (!buildParams.isEmpty()) {
-        try (var d = dev.systole.driver.Devices.open("emulator:" + buildParams)) {
-          p = d.info().params();
-        }
-      }
+      p = p.with(buildParams);
       byte[] w = new byte[k * n];
       GemmLayer layer = new GemmLayer(k, n, w, requant ? new int[n] : null,
           requant ? Requant.uniform(n, 1 << 30, 31, 0, false) : null);

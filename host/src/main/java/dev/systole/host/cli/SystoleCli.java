@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
     versionProvider = SystoleCli.Version.class,
     description = "Host runtime and diagnostics of the Systole inference accelerator.",
     subcommands = {SelftestCommand.class, GemmCommand.class, BenchCommand.class,
-        DisasmCommand.class, CommandLine.HelpCommand.class})
+        DisasmCommand.class, SimboardCommand.class, CommandLine.HelpCommand.class})
 public final class SystoleCli implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;

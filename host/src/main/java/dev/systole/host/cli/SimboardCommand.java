@@ -1,0 +1,111 @@
+package dev.systole.host.cli;
+
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.driver.simboard.Fault;
+import dev.systole.driver.simboard.SimBoard;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code systole simboard}: serves a sim board until the process is killed (SIGTERM or SIGINT,
+ * which close the board through a shutdown hook) or its thread is interrupted.
+ */
+@Command(name = "simboard", mixinStandardHelpOptions = true,
+    description = {"Serve a sim board: the device nodes of XDMA board 0 (xdma0_user, xdma0_h2c_0,"
+        + " xdma0_c2h_0, xdma0_events_0) in a directory, with an accelerator engine behind them,"
+        + " until killed.",
+        "Prints one line once the nodes are ready; fpga/sim/PROTOCOL.md describes them."})
+final class SimboardCommand implements Callable<Integer> {
+  @Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--dir", paramLabel = "DIR", required = true,
+      description = "Directory for the nodes (created if missing).")
+  Path dir;
+
+  /** What runs behind the nodes. */
+  enum Engine {
+    EMULATOR,
+    RTL
+  }
+
+  @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "emulator",
+      converter = EngineConverter.class,
+      description = "emulator (the Java engine) or rtl (the RTL under Verilator)."
+          + " Default: ${DEFAULT-VALUE}.")
+  Engine engine;
+
+  @Option(names = "--fault", paramLabel = "NAME", split = ",", converter = FaultConverter.class,
+      description = "Inject a fault: hang, link-down, spurious-irq, dma-fail or dma-short."
+          + " Repeatable.")
+  List<Fault> faults = new ArrayList<>();
+
+  @Option(names = "--params", paramLabel = "PARAM=VALUE,...", defaultValue = "",
+      description = "Build parameters, e.g. ARRAY=8,HBM_MB=1024 (default: the default build;"
+          + " HBM is a sparse file, so 16 GiB costs only what is written).")
+  String buildParams;
+
+  static final class EngineConverter implements CommandLine.ITypeConverter<Engine> {
+    @Override
+    public Engine convert(String value) {
+      try {
+        return Engine.valueOf(value.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException("\"" + value
+            + "\" is not an engine (expected emulator or rtl)");
+      }
+    }
+  }
+
+  static final class FaultConverter implements CommandLine.ITypeConverter<Fault> {
+    @Override
+    public Fault convert(String value) {
+      try {
+        return Fault.fromLabel(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    if (engine == Engine.RTL) {
+      throw new IllegalArgumentException("the rtl engine needs the Verilator build of the RTL,"
+          + " which comes with the RTL (fpga/rtl) and is not part of this build; use --engine"
+          + " emulator");
+    }
+    DeviceParams params = DeviceParams.defaults().with(buildParams);
+    Set<Fault> injected = EnumSet.noneOf(Fault.class);
+    injected.addAll(faults);
+    SimBoard board = SimBoard.start(dir, params, injected);
+    Thread hook = new Thread(board::close, "systole-simboard-close");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      PrintWriter out = spec.commandLine().getOut();
+      out.printf("sim board serving %s (%s engine, array %dx%d, HBM %d MiB%s)%n", dir,
+          SimBoard.ENGINE, params.arrayRows(), params.arrayCols(), params.hbmMb(),
+          injected.isEmpty() ? "" : ", faults " + injected.stream().map(Fault::label)
+              .collect(Collectors.joining(", ")));
+      out.flush();
+      board.awaitStopped();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      Runtime.getRuntime().removeShutdownHook(hook);
+    } finally {
+      board.close();
+    }
+    return ExitCodes.OK;
+  }
+}
