@@ -114,8 +114,17 @@ final class XdmaDevice extends AbstractDevice {
     return value;
   }
 
+  /**
+   * Writes a register. A write to a read-only register or to an offset that names none has no
+   * effect on a board, so it is not issued at all: the result is the same on hardware, and a sim
+   * board's shared window never shows a value the board would only restore later.
+   */
   @Override
   void rawWrite(int offset, int value) {
+    Reg reg = Reg.atOffset(offset);
+    if (reg == null || reg.access() == Reg.Access.RO) {
+      return;
+    }
     window.write32(offset, value);
     if (offset == Reg.CTRL.offset() && value != 0) {
       long deadline = ticker.nanoTime() + CTRL_TAKEN_NANOS;
