@@ -36,6 +36,22 @@ final class XdmaDevice extends AbstractDevice {
   }
 
   private static final long CTRL_TAKEN_NANOS = TimeUnit.SECONDS.toNanos(2);
+  /** Per word of the window: the mask of a register's fields, or -1 (all bits) if it has none. */
+  private static final int[] READ_MASK = new int[Contract.REGISTER_WINDOW_BYTES / 4];
+  /** Per word of the window: whether a write there can have an effect. */
+  private static final boolean[] WRITABLE = new boolean[Contract.REGISTER_WINDOW_BYTES / 4];
+
+  static {
+    java.util.Arrays.fill(READ_MASK, -1);
+    for (Reg reg : Reg.values()) {
+      int mask = 0;
+      for (RegField f : reg.fields()) {
+        mask |= f.mask();
+      }
+      READ_MASK[reg.offset() / 4] = reg.fields().isEmpty() ? -1 : mask;
+      WRITABLE[reg.offset() / 4] = reg.access() != Reg.Access.RO;
+    }
+  }
   private static final int BOUNCE_BYTES = 1 << 20;
 
   private final XdmaNodes nodes;
@@ -103,15 +119,7 @@ final class XdmaDevice extends AbstractDevice {
           + " 0x%03x, and MAGIC too); the board is gone from the bus, in reset, or not"
           + " programmed", name(), offset));
     }
-    Reg reg = Reg.atOffset(offset);
-    if (reg != null && !reg.fields().isEmpty()) {
-      int mask = 0;
-      for (RegField f : reg.fields()) {
-        mask |= f.mask();
-      }
-      value &= mask;
-    }
-    return value;
+    return value & READ_MASK[offset / 4];
   }
 
   /**
@@ -121,8 +129,7 @@ final class XdmaDevice extends AbstractDevice {
    */
   @Override
   void rawWrite(int offset, int value) {
-    Reg reg = Reg.atOffset(offset);
-    if (reg == null || reg.access() == Reg.Access.RO) {
+    if (!WRITABLE[offset / 4]) {
       return;
     }
     window.write32(offset, value);

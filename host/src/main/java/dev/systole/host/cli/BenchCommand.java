@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
 /** {@code systole bench}: measurements that print their figures. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks that print their figures.",
-    subcommands = {BenchCommand.Gemm.class})
+    subcommands = {BenchCommand.Gemm.class, BenchCommand.Dma.class})
 final class BenchCommand implements Runnable {
   @Spec
   picocli.CommandLine.Model.CommandSpec spec;
@@ -29,6 +29,106 @@ final class BenchCommand implements Runnable {
   @Override
   public void run() {
     spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** {@code systole bench dma}: DMA throughput and the cost of register and small accesses. */
+  @Command(name = "dma", mixinStandardHelpOptions = true,
+      description = {"Measure DMA throughput host to card and card to host from 4 KiB to the"
+          + " largest size, each next to a plain memory copy of the same size in the same run,"
+          + " and the cost of one register read, one register write and one 4-byte DMA read."})
+  static final class Dma implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    DeviceOption device;
+
+    @Option(names = "--max-mib", defaultValue = "256",
+        description = "Largest transfer in MiB (default ${DEFAULT-VALUE}).")
+    int maxMib;
+
+    @Option(names = "--address", defaultValue = "0x10000000",
+        description = "Card address of the transfers (default ${DEFAULT-VALUE}).")
+    String address;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      long card = Long.decode(address);
+      try (dev.systole.driver.Device d = device.open(out)) {
+        out.printf(Locale.ROOT, "bench dma on %s%n", d.name());
+        out.printf(Locale.ROOT, "  %10s %12s %12s %12s %8s %8s%n", "size", "h2c MB/s",
+            "c2h MB/s", "copy MB/s", "h2c/copy", "c2h/copy");
+        long max = (long) maxMib << 20;
+        for (long size = 4096; size <= max; size *= 4) {
+          int n = (int) size;
+          int iterations = (int) Math.max(3, Math.min(200, (64L << 20) / size));
+          io.netty.buffer.ByteBuf a = dev.systole.host.runtime.Staging.allocate(n);
+          io.netty.buffer.ByteBuf b = dev.systole.host.runtime.Staging.allocate(n);
+          try {
+            a.setZero(0, n);
+            long[] h2c = new long[iterations];
+            long[] c2h = new long[iterations];
+            long[] copy = new long[iterations];
+            for (int i = 0; i < iterations; i++) {
+              long t0 = System.nanoTime();
+              d.dmaWrite(card, a, 0, n);
+              long t1 = System.nanoTime();
+              d.dmaRead(card, b, 0, n);
+              long t2 = System.nanoTime();
+              b.setBytes(0, a, 0, n);
+              long t3 = System.nanoTime();
+              h2c[i] = t1 - t0;
+              c2h[i] = t2 - t1;
+              copy[i] = t3 - t2;
+            }
+            double mh = size / (Gemm.percentile(h2c, 50) / 1e9) / 1e6;
+            double mc = size / (Gemm.percentile(c2h, 50) / 1e9) / 1e6;
+            double mm = size / (Gemm.percentile(copy, 50) / 1e9) / 1e6;
+            out.printf(Locale.ROOT, "  %10s %12.0f %12.0f %12.0f %8.2f %8.2f%n", bytes(size), mh,
+                mc, mm, mh / mm, mc / mm);
+            out.flush();
+          } finally {
+            a.release();
+            b.release();
+          }
+        }
+        int reps = 20_000;
+        long[] reads = new long[reps];
+        long[] writes = new long[reps];
+        long[] small = new long[Math.min(reps, 5000)];
+        io.netty.buffer.ByteBuf four = dev.systole.host.runtime.Staging.allocate(4);
+        try {
+          for (int i = 0; i < reps; i++) {
+            long t0 = System.nanoTime();
+            d.read(dev.systole.driver.contract.Reg.SCRATCH);
+            long t1 = System.nanoTime();
+            d.write(dev.systole.driver.contract.Reg.SCRATCH, i);
+            long t2 = System.nanoTime();
+            reads[i] = t1 - t0;
+            writes[i] = t2 - t1;
+          }
+          for (int i = 0; i < small.length; i++) {
+            long t0 = System.nanoTime();
+            d.dmaRead(card, four, 0, 4);
+            small[i] = System.nanoTime() - t0;
+          }
+        } finally {
+          four.release();
+        }
+        out.printf(Locale.ROOT, "  register read   median %d ns, p99 %d ns%n",
+            Gemm.percentile(reads, 50), Gemm.percentile(reads, 99));
+        out.printf(Locale.ROOT, "  register write  median %d ns, p99 %d ns%n",
+            Gemm.percentile(writes, 50), Gemm.percentile(writes, 99));
+        out.printf(Locale.ROOT, "  4-byte DMA read median %d ns, p99 %d ns%n",
+            Gemm.percentile(small, 50), Gemm.percentile(small, 99));
+      }
+      return ExitCodes.OK;
+    }
+
+    private static String bytes(long n) {
+      return n >= 1 << 20 ? (n >> 20) + " MiB" : (n >> 10) + " KiB";
+    }
   }
 
   /** {@code systole bench gemm}: one GEMM, run many times through a session. */
