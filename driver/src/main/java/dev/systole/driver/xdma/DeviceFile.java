@@ -96,6 +96,36 @@ public final class DeviceFile implements AutoCloseable {
    * @param what the name of what the lock guards, for the message ({@code xdma0})
    * @throws DeviceException if another open file holds the lock
    */
+  /**
+   * Who holds the flock on {@code file}, from the kernel's lock table ({@code /proc/locks} lists
+   * each lock with the pid and the inode): "process 1234 (java ...)", or a general phrase when the
+   * table cannot tell.
+   */
+  static String holder(Path file, Path locks) {
+    try {
+      long inode = ((Number) java.nio.file.Files.getAttribute(file, "unix:ino")).longValue();
+      for (String line : java.nio.file.Files.readAllLines(locks)) {
+        String[] f = line.trim().split("\\s+");
+        // "1: FLOCK  ADVISORY  WRITE 1234 00:2a:5678 0 EOF" (an entry may start with "->").
+        int i = f.length > 0 && f[0].equals("->") ? 1 : 0;
+        if (f.length >= i + 6 && f[i + 1].equals("FLOCK") && f[i + 5].endsWith(":" + inode)) {
+          String pid = f[i + 4];
+          Path cmdline = Path.of("/proc", pid, "cmdline");
+          String command = java.nio.file.Files.exists(cmdline)
+              ? new String(java.nio.file.Files.readAllBytes(cmdline),
+                  java.nio.charset.StandardCharsets.UTF_8).replace('\0', ' ').strip() : "";
+          if (command.length() > 80) {
+            command = command.substring(0, 77) + "...";
+          }
+          return "process " + pid + (command.isEmpty() ? "" : " (" + command + ")");
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // The table is a courtesy: without it the message still says the node is locked.
+    }
+    return "another process (or another open file in this one)";
+  }
+
   public void lockExclusive(String what) {
     int interrupts = 0;
     int r;
@@ -103,8 +133,8 @@ public final class DeviceFile implements AutoCloseable {
       r = io.flock(fd(), LibC.LOCK_EX | LibC.LOCK_NB);
     } while (r == -LibC.EINTR && ++interrupts < MAX_INTERRUPTS);
     if (r == -LibC.EWOULDBLOCK) {
-      throw new DeviceException(what + " is in use: another process (or another open file in this"
-          + " one) holds the lock on " + path);
+      throw new DeviceException(what + " is in use: " + holder(path, Path.of("/proc/locks"))
+          + " holds the lock on " + path);
     }
     if (r < 0) {
       throw new NativeIoException("flock " + path + ": " + NativeIoException.describe(io, -r),
