@@ -9,7 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Regenerates the files derived from the contract, or with {@code --check} reports those that
+ * Regenerates the files derived from the contract (the Java view, the reference tables and the
+ * SystemVerilog package), or with {@code --check} reports those that
  * differ from what the spec produces. Run through {@code scripts/generate-contract}.
  *
  * <p>Usage: {@code GenerateContract [--check] REPO_ROOT}
@@ -25,6 +26,7 @@ public final class GenerateContract {
     new JavaGenerator(spec).generate().forEach((name, text) -> out.put(javaDir.resolve(name),
         text));
     out.put(Path.of("fpga/spec/generated/tables.md"), new MarkdownGenerator(spec).generate());
+    out.put(Path.of("fpga/rtl/systole_pkg.sv"), new SvGenerator(spec).generate());
     return out;
   }
 
