@@ -65,7 +65,8 @@ public final class JavaGenerator {
     return String.format("0x%X", v);
   }
 
-  private static String camel(String snake) {
+  /** {@code UPPER_SNAKE} or {@code lower_snake} as {@code UpperCamel}. */
+  static String camel(String snake) {
     StringBuilder sb = new StringBuilder();
     for (String part : snake.toLowerCase(Locale.ROOT).split("_")) {
       if (!part.isEmpty()) {

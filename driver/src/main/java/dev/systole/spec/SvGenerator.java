@@ -1,6 +1,7 @@
 package dev.systole.spec;
 
-import java.util.Locale;
+import static dev.systole.spec.JavaGenerator.camel;
+
 import java.util.Map;
 
 /**
@@ -15,16 +16,6 @@ public final class SvGenerator {
 
   public SvGenerator(ContractSpec spec) {
     this.spec = spec;
-  }
-
-  private static String camel(String snake) {
-    StringBuilder sb = new StringBuilder();
-    for (String part : snake.toLowerCase(Locale.ROOT).split("_")) {
-      if (!part.isEmpty()) {
-        sb.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
-      }
-    }
-    return sb.toString();
   }
 
   public String generate() {
