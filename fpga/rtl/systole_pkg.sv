@@ -234,6 +234,16 @@ package systole_pkg;
   localparam int unsigned WaitLsb = 8;
   localparam int unsigned WaitWidth = 3;
 
+  // Bits that belong to a field of each instruction; any other bit set is RESERVED_BITS
+  localparam logic [255:0] LoadFieldBits = 256'hffffffffffffffffffffffffffffffff0000ffffffffffff00ff0fffffff37ff;
+  localparam logic [255:0] StoreFieldBits = 256'h00000000ffffffffffffffffffffffff0000ffffffffffff00000fffffff37ff;
+  localparam logic [255:0] MatmulFieldBits = 256'h0000000000000000000000000000000000000000fffffffffffffffffffff7ff;
+  localparam logic [255:0] RequantFieldBits = 256'h000000000000000000000000000000000000000000ffffffffffffffffff17ff;
+  localparam logic [255:0] VmaxFieldBits = 256'h00000000000000000000000000000000000000000000ffffffffffffffff07ff;
+  localparam logic [255:0] VaddFieldBits = 256'h0000000000000000ffffffffffffffff00003fffffffffffffffffffffff17ff;
+  localparam logic [255:0] FenceFieldBits = 256'h00000000000000000000000000000000000000000000000000000000000007ff;
+  localparam logic [255:0] HaltFieldBits = 256'h00000000000000000000000000000000000000000000000000000000000007ff;
+
   // Timing model constants, in cycles
   localparam int unsigned TimingFetchLatency = 34;
   localparam int unsigned TimingReadLatency = 32;

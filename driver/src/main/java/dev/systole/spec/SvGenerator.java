@@ -111,6 +111,17 @@ public final class SvGenerator {
     sb.append(String.format("  localparam int unsigned WaitWidth = %d;%n",
         ContractSpec.WAIT_WIDTH));
 
+    sb.append("\n  // Bits that belong to a field of each instruction; any other bit set is RESERVED_BITS\n");
+    for (ContractSpec.Instruction in : spec.instructions()) {
+      java.math.BigInteger mask = java.math.BigInteger.ZERO;
+      for (ContractSpec.Field f : in.fields()) {
+        mask = mask.or(java.math.BigInteger.ONE.shiftLeft(f.width())
+            .subtract(java.math.BigInteger.ONE).shiftLeft(f.lsb()));
+      }
+      sb.append(String.format("  localparam logic [255:0] %sFieldBits = 256'h%064x;%n",
+          camel(in.name()), mask));
+    }
+
     sb.append("\n  // Timing model constants, in cycles\n");
     for (Map.Entry<String, Long> e : spec.timing().entrySet()) {
       sb.append(String.format("  localparam int unsigned Timing%s = %d;%n", camel(e.getKey()),
