@@ -1,1 +1,16 @@
 systole_pkg.sv
+systole_ram.sv
+systole_mpram.sv
+systole_fifo.sv
+systole_check.sv
+systole_fetch.sv
+systole_issue.sv
+systole_load.sv
+systole_store.sv
+systole_pe.sv
+systole_array.sv
+systole_requant.sv
+systole_exec.sv
+systole_core.sv
+systole_regs.sv
+systole_top.sv
