@@ -62,6 +62,8 @@ final class XdmaDevice extends AbstractDevice {
   private final DeviceFile h2c;
   private final DeviceFile c2h;
   private final DeviceFile events;
+  /** What this device brought up and takes down with it: a sim board it serves itself from. */
+  private volatile AutoCloseable owned;
 
   XdmaDevice(String name, XdmaNodes nodes, NativeIo io, Ticker ticker, Completion completion) {
     super(name, ticker);
@@ -213,8 +215,14 @@ final class XdmaDevice extends AbstractDevice {
     return "xdma";
   }
 
+  /** Makes {@link #close()} close {@code resource} too, after the device's own nodes. */
+  XdmaDevice owning(AutoCloseable resource) {
+    this.owned = resource;
+    return this;
+  }
+
   @Override
   public void close() {
-    closeQuietly(events, c2h, h2c, window, user);
+    closeQuietly(events, c2h, h2c, window, user, owned);
   }
 }

@@ -1,9 +1,13 @@
 package dev.systole.testing;
 
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** Where tests find the repository. */
+/** Where tests find the repository and the external tools some of them need. */
 public final class Tools {
   private Tools() {}
 
@@ -21,4 +25,37 @@ public final class Tools {
     return p;
   }
 
+  /** True in CI (Maven passes the CI variable as {@code systole.ci}). */
+  public static boolean ci() {
+    return "true".equals(System.getProperty("systole.ci")) || "true".equals(System.getenv("CI"));
+  }
+
+  /** Whether {@code command} is on the PATH. */
+  public static boolean onPath(String command) {
+    String path = System.getenv("PATH");
+    if (path == null) {
+      return false;
+    }
+    for (String dir : path.split(File.pathSeparator)) {
+      if (Files.isExecutable(Path.of(dir, command))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Requires {@code command} (for example verilator): without it the test is skipped with a
+   * message on a developer's machine, and fails in CI, where scripts/test installs it.
+   */
+  public static void require(String command, String debianPackage) {
+    if (onPath(command)) {
+      return;
+    }
+    String msg = command + " is not installed (Debian: apt-get install " + debianPackage + ")";
+    if (ci()) {
+      fail(msg + "; CI must have it: scripts/test installs it");
+    }
+    assumeTrue(false, "skipped: " + msg);
+  }
 }

@@ -349,8 +349,10 @@ final class Machine {
     long stream = (wLoad ? params.arrayRows() : 0)
         + Math.max(rows, wPreload ? params.arrayRows() : 0);
     free[EXEC] = t + stream;
-    done[EXEC] = Math.max(done[EXEC],
-        t + stream + 2L * params.arrayRows() + Timing.ARRAY_LATENCY);
+    // The last row's result reaches ACC 2D + ARRAY_LATENCY cycles after it entered the array; a
+    // preload that outlasts the rows does not delay it.
+    done[EXEC] = Math.max(done[EXEC], t + (wLoad ? params.arrayRows() : 0) + rows
+        + 2L * params.arrayRows() + Timing.ARRAY_LATENCY);
   }
 
   private void requant(Instruction in, long t) {

@@ -6,7 +6,6 @@ import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Param;
 import dev.systole.driver.contract.Reg;
 import dev.systole.driver.contract.RegField;
-import dev.systole.driver.emulator.Accelerator;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -41,14 +40,14 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A sim board: the device nodes of XDMA board 0 served from a directory by the emulator engine,
+ * A sim board: the device nodes of XDMA board 0 served from a directory by an engine,
  * as {@code fpga/sim/PROTOCOL.md} specifies, so that the code that drives a real board runs its
  * real system calls against it unchanged.
  *
  * <p>The register window is a 4096-byte file that host and board both map shared. A file raises
  * no event when the host stores to it, so one serving thread polls the window against a shadow
  * copy of what the board last stored there, and every word that differs is a host write, applied
- * to the {@link Accelerator} with the contract's semantics. Every store the board makes is a
+ * to the {@link SimEngine} with the contract's semantics. Every store the board makes is a
  * compare-and-swap from the shadow value: if it fails, the host wrote the word meanwhile, and that
  * write is applied first, so neither side's store is lost.
  *
@@ -88,15 +87,11 @@ public final class SimBoard implements AutoCloseable {
   public static final String PID_FILE = "simboard.pid";
   public static final String JSON_FILE = "simboard.json";
 
-  /** The engine behind the nodes. */
-  public static final String ENGINE = "emulator";
   /** Where {@link Fault#DMA_SHORT} cuts the card memory file: reads past it come back short. */
   public static final long DMA_SHORT_CUT = 1L << 20;
   /** How often {@link Fault#SPURIOUS_IRQ} writes an event with no cause. */
   public static final int SPURIOUS_IRQ_PERIOD_MILLIS = 2;
 
-  /** BUILD_ID of the emulator engine, as the contract says. */
-  private static final int BUILD_ID = 0;
   /** What {@link Fault#DMA_FAIL} points the h2c node at: writes fail with ENOSPC. */
   private static final Path FULL_DEVICE = Path.of("/dev/full");
   /** The card memory's name inside the directory that replaces the c2h node under DMA_FAIL. */
@@ -133,7 +128,7 @@ public final class SimBoard implements AutoCloseable {
 
   private final Path dir;
   private final DeviceParams params;
-  private final Accelerator engine;
+  private final SimEngine engine;
   private final FileMemory memory;
   private final MappedByteBuffer window;
   private final IntBuffer words;
@@ -161,7 +156,7 @@ public final class SimBoard implements AutoCloseable {
   private boolean dirty;
 
   private SimBoard(Path dir, DeviceParams params, FileMemory memory, MappedByteBuffer window,
-      RandomAccessFile events, Set<Fault> faults) throws IOException {
+      RandomAccessFile events, Set<Fault> faults, SimEngine.Factory engines) throws IOException {
     this.dir = dir;
     this.params = params;
     this.memory = memory;
@@ -171,7 +166,7 @@ public final class SimBoard implements AutoCloseable {
     this.eventsBacklog = new FileInputStream(events.getFD());
     this.faults = faults;
     takeFaults(faults);
-    this.engine = new Accelerator(params, memory, BUILD_ID);
+    this.engine = engines.create(params, dir.resolve(H2C_NODE), memory);
     this.server = new Thread(this::serve, "systole-simboard");
     server.setDaemon(true);
     engine.setInterruptListener(() -> {
@@ -191,6 +186,15 @@ public final class SimBoard implements AutoCloseable {
    */
   public static SimBoard start(Path dir, DeviceParams params, Set<Fault> faults)
       throws IOException {
+    return start(dir, params, faults, SimEngine.emulator());
+  }
+
+  /**
+   * As {@link #start(Path, DeviceParams, Set)}, with the engine {@code engines} makes behind the
+   * nodes (the emulator, or the RTL under Verilator).
+   */
+  public static SimBoard start(Path dir, DeviceParams params, Set<Fault> faults,
+      SimEngine.Factory engines) throws IOException {
     Files.createDirectories(dir);
     refuseIfServed(dir);
     removeNodes(dir);
@@ -213,7 +217,7 @@ public final class SimBoard implements AutoCloseable {
       Files.createLink(dir.resolve(C2H_NODE), h2c);
       mkfifo(fifo);
       events = new RandomAccessFile(fifo.toFile(), "rw");
-      board = new SimBoard(dir, params, memory, window, events, initial);
+      board = new SimBoard(dir, params, memory, window, events, initial, engines);
     } catch (IOException | RuntimeException e) {
       if (events != null) {
         events.close();
@@ -252,6 +256,11 @@ public final class SimBoard implements AutoCloseable {
 
   public DeviceParams params() {
     return params;
+  }
+
+  /** The name of the engine behind the nodes: {@code emulator} or {@code rtl}. */
+  public String engine() {
+    return engine.name();
   }
 
   /** The faults injected now. */
@@ -570,9 +579,9 @@ public final class SimBoard implements AutoCloseable {
     }
     String json = "{\n"
         + "  \"board\": 0,\n"
-        + "  \"engine\": \"" + ENGINE + "\",\n"
+        + "  \"engine\": \"" + engine.name() + "\",\n"
         + "  \"contract\": \"" + Contract.VERSION_MAJOR + "." + Contract.VERSION_MINOR + "\",\n"
-        + "  \"build_id\": " + BUILD_ID + ",\n"
+        + "  \"build_id\": " + engine.buildId() + ",\n"
         + "  \"params\": " + paramJson + ",\n"
         + "  \"faults\": " + faultJson
         + (faults.contains(Fault.DMA_SHORT) ? ",\n  \"dma_short_cut\": "

@@ -2,7 +2,9 @@ package dev.systole.host.cli;
 
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.simboard.Fault;
+import dev.systole.driver.rtl.RtlEngine;
 import dev.systole.driver.simboard.SimBoard;
+import dev.systole.driver.simboard.SimEngine;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -46,6 +48,12 @@ final class SimboardCommand implements Callable<Integer> {
           + " Default: ${DEFAULT-VALUE}.")
   Engine engine;
 
+  @Option(names = "--mem", paramLabel = "MODEL", defaultValue = "fixed",
+      converter = MemoryConverter.class,
+      description = "With --engine rtl, the HBM model: fixed (the latency the timing model is"
+          + " exact for) or hbm (banks, rows, refresh). Default: ${DEFAULT-VALUE}.")
+  RtlEngine.Memory memory;
+
   @Option(names = "--fault", paramLabel = "NAME", split = ",", converter = FaultConverter.class,
       description = "Inject a fault: hang, link-down, spurious-irq, dma-fail or dma-short."
           + " Repeatable.")
@@ -68,6 +76,17 @@ final class SimboardCommand implements Callable<Integer> {
     }
   }
 
+  static final class MemoryConverter implements CommandLine.ITypeConverter<RtlEngine.Memory> {
+    @Override
+    public RtlEngine.Memory convert(String value) {
+      try {
+        return RtlEngine.Memory.parse(value);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    }
+  }
+
   static final class FaultConverter implements CommandLine.ITypeConverter<Fault> {
     @Override
     public Fault convert(String value) {
@@ -81,21 +100,18 @@ final class SimboardCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (engine == Engine.RTL) {
-      throw new IllegalArgumentException("the rtl engine needs the Verilator build of the RTL,"
-          + " which comes with the RTL (fpga/rtl) and is not part of this build; use --engine"
-          + " emulator");
-    }
     DeviceParams params = DeviceParams.defaults().with(buildParams);
     Set<Fault> injected = EnumSet.noneOf(Fault.class);
     injected.addAll(faults);
-    SimBoard board = SimBoard.start(dir, params, injected);
+    SimBoard board = SimBoard.start(dir, params, injected, engine == Engine.RTL
+        ? RtlEngine.factory(memory) : SimEngine.emulator());
     Thread hook = new Thread(board::close, "systole-simboard-close");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       PrintWriter out = spec.commandLine().getOut();
       out.printf("sim board serving %s (%s engine, array %dx%d, HBM %d MiB%s)%n", dir,
-          SimBoard.ENGINE, params.arrayRows(), params.arrayCols(), params.hbmMb(),
+          board.engine() + (engine == Engine.RTL ? ", " + memory.name().toLowerCase(Locale.ROOT)
+              + " memory" : ""), params.arrayRows(), params.arrayCols(), params.hbmMb(),
           injected.isEmpty() ? "" : ", faults " + injected.stream().map(Fault::label)
               .collect(Collectors.joining(", ")));
       out.flush();

@@ -49,15 +49,6 @@ class SimboardCliTest {
   }
 
   @Test
-  void theRtlEngineNeedsTheVerilatorBuild() {
-    GemmCliTest.Run r = GemmCliTest.systole("simboard", "--dir", dir.toString(), "--engine",
-        "rtl");
-    assertEquals(ExitCodes.BAD_INPUT, r.code());
-    assertTrue(r.err().contains("the rtl engine needs the Verilator build of the RTL"), r.err());
-    assertFalse(Files.exists(dir.resolve("xdma0_user")), "nothing was created");
-  }
-
-  @Test
   void unknownFaultsAndEnginesAreUsageErrors() {
     GemmCliTest.Run r = GemmCliTest.systole("simboard", "--dir", dir.toString(), "--fault",
         "melt");

@@ -1,0 +1,209 @@
+package dev.systole.driver.rtl;
+
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.IntByReference;
+import dev.systole.driver.contract.Contract.Timing;
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.driver.contract.Reg;
+import dev.systole.driver.simboard.SimEngine;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The RTL under Verilator as a sim board's engine. Register accesses become AXI4-Lite
+ * transactions on the Verilated top level; while a program runs, a clock thread of its own
+ * advances the model in slices, so the host sees STATUS.BUSY, the interrupt and the counters as a
+ * board gives them. The card memory is the sim board's memory file, which the model's HBM reads and
+ * writes.
+ */
+public final class RtlEngine implements SimEngine {
+  /** Cycles clocked per slice while a program runs: short enough that register reads wait little. */
+  private static final long SLICE_CYCLES = 20_000;
+  private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
+
+  /** Which memory model the HBM ports see. */
+  public enum Memory {
+    /** The fixed-latency model the timing model is exact for (fpga/rtl/MICROARCH.md). */
+    FIXED,
+    /** A model of HBM2 pseudo-channels: banks, rows, refresh, limited bandwidth (fpga/sim). */
+    HBM;
+
+    String config() {
+      return this == FIXED
+          ? "fixed,read=" + Timing.READ_LATENCY + ",write=" + Timing.WRITE_LATENCY
+          : "hbm,seed=1";
+    }
+
+    public static Memory parse(String s) {
+      try {
+        return valueOf(s.strip().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("memory model \"" + s + "\" (expected fixed or hbm)",
+            e);
+      }
+    }
+  }
+
+  private final SimLibrary lib;
+  private final Pointer sim;
+  private final Object lock = new Object();
+  private final Thread clock;
+  private final int buildId;
+  private final Memory memory;
+  private volatile Runnable listener = () -> { };
+  private volatile boolean closed;
+  private boolean busy;
+  private boolean irq;
+
+  private RtlEngine(SimLibrary lib, Pointer sim, Memory memory) {
+    this.lib = lib;
+    this.sim = sim;
+    this.memory = memory;
+    this.buildId = read(Reg.BUILD_ID.offset());
+    this.clock = new Thread(this::clockLoop, "systole-rtl-clock");
+    clock.setDaemon(true);
+    clock.start();
+  }
+
+  /** A factory for sim boards: the RTL for the board's parameters, with {@code memory}. */
+  public static SimEngine.Factory factory(Memory memory) {
+    return (params, file, mem) -> open(params, file, memory);
+  }
+
+  /**
+   * Opens the RTL for {@code params} on the card memory file {@code memoryFile}, building the
+   * Verilated model first if the cache has none for these parameters.
+   */
+  public static RtlEngine open(DeviceParams params, Path memoryFile, Memory memory) {
+    Path library = RtlBuild.library(params);
+    SimLibrary lib = Native.load(library.toString(), SimLibrary.class);
+    byte[] err = new byte[512];
+    Pointer sim = lib.systole_sim_open(memoryFile.toString(), params.hbmBytes(), memory.config(),
+        err, err.length);
+    if (sim == null) {
+      int n = 0;
+      while (n < err.length && err[n] != 0) {
+        n++;
+      }
+      throw new RtlUnavailableException("the RTL simulation did not open: "
+          + new String(err, 0, n, StandardCharsets.UTF_8));
+    }
+    return new RtlEngine(lib, sim, memory);
+  }
+
+  @Override
+  public String name() {
+    return "rtl";
+  }
+
+  public Memory memory() {
+    return memory;
+  }
+
+  @Override
+  public int buildId() {
+    return buildId;
+  }
+
+  /** Clock cycles simulated since the model was opened. */
+  public long simulatedCycles() {
+    synchronized (lock) {
+      checkOpen();
+      return lib.systole_sim_cycles(sim);
+    }
+  }
+
+  @Override
+  public int readRegister(int offset) {
+    return read(offset);
+  }
+
+  private int read(int offset) {
+    synchronized (lock) {
+      checkOpen();
+      IntByReference v = new IntByReference();
+      if (lib.systole_sim_read(sim, offset, v) != 0) {
+        throw new IllegalStateException(String.format(
+            "the RTL's register window answered a read of 0x%03X with an error", offset));
+      }
+      sample();
+      return v.getValue();
+    }
+  }
+
+  @Override
+  public void writeRegister(int offset, int value) {
+    boolean run;
+    synchronized (lock) {
+      checkOpen();
+      if (lib.systole_sim_write(sim, offset, value) != 0) {
+        throw new IllegalStateException(String.format(
+            "the RTL's register window answered a write of 0x%08X to 0x%03X with an error",
+            value, offset));
+      }
+      sample();
+      run = busy;
+    }
+    if (run) {
+      LockSupport.unpark(clock);
+    }
+  }
+
+  @Override
+  public void setInterruptListener(Runnable listener) {
+    this.listener = listener;
+  }
+
+  /** Reads the busy and interrupt lines; a rising interrupt line calls the listener. */
+  private void sample() {
+    busy = lib.systole_sim_busy(sim) != 0;
+    boolean now = lib.systole_sim_irq(sim) != 0;
+    if (now && !irq) {
+      listener.run();
+    }
+    irq = now;
+  }
+
+  private void clockLoop() {
+    while (!closed) {
+      boolean running;
+      synchronized (lock) {
+        if (closed) {
+          return;
+        }
+        if (busy) {
+          lib.systole_sim_run(sim, SLICE_CYCLES);
+          sample();
+        }
+        running = busy;
+      }
+      if (!running) {
+        LockSupport.parkNanos(IDLE_PARK_NANOS);
+      } else {
+        Thread.yield();
+      }
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("the RTL engine is closed");
+    }
+  }
+
+  @Override
+  public void close() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      lib.systole_sim_close(sim);
+    }
+    LockSupport.unpark(clock);
+  }
+}
