@@ -1,7 +1,6 @@
 // The accelerator behind the register window: fetch, the issue stage, the LOAD, EXEC and STORE
 // units and the three buffers. See MICROARCH.md.
 module systole_core
-  import systole_pkg::*;
 #(
   parameter int unsigned ArrayDim = 16,
   parameter int unsigned AbufRows = 4096,
@@ -151,23 +150,23 @@ module systole_core
   // WBUF: written by LOAD; read by EXEC (0) and STORE (1). ACC: written by LOAD (0) and EXEC (1);
   // read by EXEC (0) and STORE (1).
   logic [1:0]                abuf_we;
-  logic [1:0][AbufAw-1:0]    abuf_waddr;
-  logic [1:0][8*D-1:0]       abuf_wdata;
+  logic [2*AbufAw-1:0]   abuf_waddr;
+  logic [2*8*D-1:0]       abuf_wdata;
   logic [2:0]                abuf_re;
-  logic [2:0][AbufAw-1:0]    abuf_raddr;
-  logic [2:0][8*D-1:0]       abuf_rdata;
+  logic [3*AbufAw-1:0]   abuf_raddr;
+  logic [3*8*D-1:0]       abuf_rdata;
   logic [0:0]                wbuf_we;
-  logic [0:0][WbufAw-1:0]    wbuf_waddr;
-  logic [0:0][8*D-1:0]       wbuf_wdata;
+  logic [1*WbufAw-1:0]   wbuf_waddr;
+  logic [1*8*D-1:0]       wbuf_wdata;
   logic [1:0]                wbuf_re;
-  logic [1:0][WbufAw-1:0]    wbuf_raddr;
-  logic [1:0][8*D-1:0]       wbuf_rdata;
+  logic [2*WbufAw-1:0]   wbuf_raddr;
+  logic [2*8*D-1:0]       wbuf_rdata;
   logic [1:0]                acc_we;
-  logic [1:0][AccAw-1:0]     acc_waddr;
-  logic [1:0][32*D-1:0]      acc_wdata;
+  logic [2*AccAw-1:0]   acc_waddr;
+  logic [2*32*D-1:0]      acc_wdata;
   logic [1:0]                acc_re;
-  logic [1:0][AccAw-1:0]     acc_raddr;
-  logic [1:0][32*D-1:0]      acc_rdata;
+  logic [2*AccAw-1:0]   acc_raddr;
+  logic [2*32*D-1:0]      acc_rdata;
 
   systole_mpram #(.Rows(AbufRows), .Width(8 * D), .NumWrite(2), .NumRead(3)) u_abuf (
     .clk_i  (clk_i),
@@ -238,15 +237,15 @@ module systole_core
     .wr_data_o  (ld_wr_data)
   );
 
-  assign abuf_we[0]    = ld_wr_en && ld_wr_buf == BufAbuf;
-  assign abuf_waddr[0] = AbufAw'(ld_wr_row);
-  assign abuf_wdata[0] = ld_wr_data[8*D-1:0];
-  assign wbuf_we[0]    = ld_wr_en && ld_wr_buf == BufWbuf;
-  assign wbuf_waddr[0] = WbufAw'(ld_wr_row);
-  assign wbuf_wdata[0] = ld_wr_data[8*D-1:0];
-  assign acc_we[0]     = ld_wr_en && ld_wr_buf == BufAcc;
-  assign acc_waddr[0]  = AccAw'(ld_wr_row);
-  assign acc_wdata[0]  = ld_wr_data;
+  assign abuf_we[0]    = ld_wr_en && ld_wr_buf == systole_pkg::BufAbuf;
+  assign abuf_waddr[0*AbufAw +: AbufAw] = AbufAw'(ld_wr_row);
+  assign abuf_wdata[0*8*D +: 8*D] = ld_wr_data[8*D-1:0];
+  assign wbuf_we[0]    = ld_wr_en && ld_wr_buf == systole_pkg::BufWbuf;
+  assign wbuf_waddr[0*WbufAw +: WbufAw] = WbufAw'(ld_wr_row);
+  assign wbuf_wdata[0*8*D +: 8*D] = ld_wr_data[8*D-1:0];
+  assign acc_we[0]     = ld_wr_en && ld_wr_buf == systole_pkg::BufAcc;
+  assign acc_waddr[0*AccAw +: AccAw]  = AccAw'(ld_wr_row);
+  assign acc_wdata[0*32*D +: 32*D]  = ld_wr_data;
 
   // STORE: one read port from the buffer its instruction names.
   logic        st_rd_en;
@@ -283,17 +282,17 @@ module systole_core
     .rd_en_o     (st_rd_en),
     .rd_buf_o    (st_rd_buf),
     .rd_row_o    (st_rd_row),
-    .abuf_rdata_i(abuf_rdata[2]),
-    .wbuf_rdata_i(wbuf_rdata[1]),
-    .acc_rdata_i (acc_rdata[1])
+    .abuf_rdata_i(abuf_rdata[2*8*D +: 8*D]),
+    .wbuf_rdata_i(wbuf_rdata[1*8*D +: 8*D]),
+    .acc_rdata_i (acc_rdata[1*32*D +: 32*D])
   );
 
-  assign abuf_re[2]    = st_rd_en && st_rd_buf == BufAbuf;
-  assign abuf_raddr[2] = AbufAw'(st_rd_row);
-  assign wbuf_re[1]    = st_rd_en && st_rd_buf == BufWbuf;
-  assign wbuf_raddr[1] = WbufAw'(st_rd_row);
-  assign acc_re[1]     = st_rd_en && st_rd_buf == BufAcc;
-  assign acc_raddr[1]  = AccAw'(st_rd_row);
+  assign abuf_re[2]    = st_rd_en && st_rd_buf == systole_pkg::BufAbuf;
+  assign abuf_raddr[2*AbufAw +: AbufAw] = AbufAw'(st_rd_row);
+  assign wbuf_re[1]    = st_rd_en && st_rd_buf == systole_pkg::BufWbuf;
+  assign wbuf_raddr[1*WbufAw +: WbufAw] = WbufAw'(st_rd_row);
+  assign acc_re[1]     = st_rd_en && st_rd_buf == systole_pkg::BufAcc;
+  assign acc_raddr[1*AccAw +: AccAw]  = AccAw'(st_rd_row);
 
   // EXEC.
   systole_exec #(
@@ -310,23 +309,23 @@ module systole_core
     .free_o        (exec_free),
     .done_o        (exec_done),
     .abuf_a_re_o   (abuf_re[0]),
-    .abuf_a_addr_o (abuf_raddr[0]),
-    .abuf_a_rdata_i(abuf_rdata[0]),
+    .abuf_a_addr_o (abuf_raddr[0*AbufAw +: AbufAw]),
+    .abuf_a_rdata_i(abuf_rdata[0*8*D +: 8*D]),
     .abuf_b_re_o   (abuf_re[1]),
-    .abuf_b_addr_o (abuf_raddr[1]),
-    .abuf_b_rdata_i(abuf_rdata[1]),
+    .abuf_b_addr_o (abuf_raddr[1*AbufAw +: AbufAw]),
+    .abuf_b_rdata_i(abuf_rdata[1*8*D +: 8*D]),
     .abuf_we_o     (abuf_we[1]),
-    .abuf_waddr_o  (abuf_waddr[1]),
-    .abuf_wdata_o  (abuf_wdata[1]),
+    .abuf_waddr_o  (abuf_waddr[1*AbufAw +: AbufAw]),
+    .abuf_wdata_o  (abuf_wdata[1*8*D +: 8*D]),
     .wbuf_re_o     (wbuf_re[0]),
-    .wbuf_addr_o   (wbuf_raddr[0]),
-    .wbuf_rdata_i  (wbuf_rdata[0]),
+    .wbuf_addr_o   (wbuf_raddr[0*WbufAw +: WbufAw]),
+    .wbuf_rdata_i  (wbuf_rdata[0*8*D +: 8*D]),
     .acc_re_o      (acc_re[0]),
-    .acc_raddr_o   (acc_raddr[0]),
-    .acc_rdata_i   (acc_rdata[0]),
+    .acc_raddr_o   (acc_raddr[0*AccAw +: AccAw]),
+    .acc_rdata_i   (acc_rdata[0*32*D +: 32*D]),
     .acc_we_o      (acc_we[1]),
-    .acc_waddr_o   (acc_waddr[1]),
-    .acc_wdata_o   (acc_wdata[1])
+    .acc_waddr_o   (acc_waddr[1*AccAw +: AccAw]),
+    .acc_wdata_o   (acc_wdata[1*32*D +: 32*D])
   );
 
 endmodule

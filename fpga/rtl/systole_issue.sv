@@ -6,7 +6,6 @@
 // An instruction is "ready" (the contract's ready(i)) in the cycle it sits in the decode register:
 // the cycle after it was at the fetch FIFO's head and the previous one issued.
 module systole_issue
-  import systole_pkg::*;
 #(
   parameter int unsigned ArrayDim = 16,
   parameter int unsigned AbufRows = 4096,
@@ -100,12 +99,12 @@ module systole_issue
   logic       no_weights;
   logic [7:0] error_now;
   assign opcode     = d_instr_q[7:0];
-  assign wait_bits  = d_instr_q[WaitLsb +: WaitWidth];
-  assign w_load     = d_instr_q[MatmulWLoadLsb];
-  assign w_swap     = d_instr_q[MatmulWSwapLsb];
-  assign w_preload  = d_instr_q[MatmulWPreloadLsb];
-  assign no_weights = opcode == OpMatmul && (w_swap ? !pre_valid_q : (!w_load && !active_valid_q));
-  assign error_now  = d_error_q != ErrNone ? d_error_q : (no_weights ? ErrNoWeights : ErrNone);
+  assign wait_bits  = d_instr_q[systole_pkg::WaitLsb +: systole_pkg::WaitWidth];
+  assign w_load     = d_instr_q[systole_pkg::MatmulWLoadLsb];
+  assign w_swap     = d_instr_q[systole_pkg::MatmulWSwapLsb];
+  assign w_preload  = d_instr_q[systole_pkg::MatmulWPreloadLsb];
+  assign no_weights = opcode == systole_pkg::OpMatmul && (w_swap ? !pre_valid_q : (!w_load && !active_valid_q));
+  assign error_now  = d_error_q != systole_pkg::ErrNone ? d_error_q : (no_weights ? systole_pkg::ErrNoWeights : systole_pkg::ErrNone);
 
   // The issue rules of the contract's 9.2: a memory part (LOAD/STORE units) and the rest.
   logic mem_ok, other_ok, can_issue;
@@ -113,22 +112,22 @@ module systole_issue
     mem_ok   = 1'b1;
     other_ok = 1'b1;
     unique case (opcode)
-      OpLoad:                    mem_ok = load_free_i;
-      OpStore:                   mem_ok = store_free_i;
-      OpMatmul:                  other_ok = exec_free_i;
-      OpRequant, OpVmax, OpVadd: other_ok = exec_done_i;
+      systole_pkg::OpLoad:                    mem_ok = load_free_i;
+      systole_pkg::OpStore:                   mem_ok = store_free_i;
+      systole_pkg::OpMatmul:                  other_ok = exec_free_i;
+      systole_pkg::OpRequant, systole_pkg::OpVmax, systole_pkg::OpVadd: other_ok = exec_done_i;
       default: begin  // FENCE, HALT
         mem_ok   = load_free_i && store_free_i;
         other_ok = exec_done_i;
       end
     endcase
-    if (wait_bits[WaitLoadBit] && !load_free_i) begin
+    if (wait_bits[systole_pkg::WaitLoadBit] && !load_free_i) begin
       mem_ok = 1'b0;
     end
-    if (wait_bits[WaitStoreBit] && !store_free_i) begin
+    if (wait_bits[systole_pkg::WaitStoreBit] && !store_free_i) begin
       mem_ok = 1'b0;
     end
-    if (wait_bits[WaitExecBit] && !exec_done_i) begin
+    if (wait_bits[systole_pkg::WaitExecBit] && !exec_done_i) begin
       other_ok = 1'b0;
     end
   end
@@ -145,10 +144,10 @@ module systole_issue
   assign unit_fault = load_fault_i || store_fault_i;
   assign fault_pc   = load_fault_i ? load_pc_q : store_pc_q;
   assign decoding   = state_q == Running && d_valid_q && !unit_fault;
-  assign bad        = decoding && error_now != ErrNone;
+  assign bad        = decoding && error_now != systole_pkg::ErrNone;
   assign can_issue  = mem_ok && other_ok;
   assign issuing    = decoding && !bad && can_issue;
-  assign halting    = issuing && opcode == OpHalt;
+  assign halting    = issuing && opcode == systole_pkg::OpHalt;
   assign prog_end   = state_q == Running && !d_valid_q && !unit_fault && next_pc_q == prog_len_q;
 
   // Errors found now end the run once every unit has completed (maybe in this very cycle).
@@ -157,12 +156,12 @@ module systole_issue
   logic [31:0] fail_pc;
   always_comb begin
     fail_now   = 1'b0;
-    fail_error = ErrNone;
+    fail_error = systole_pkg::ErrNone;
     fail_pc    = '0;
     if (state_q == Running) begin
       if (unit_fault) begin
         fail_now   = 1'b1;
-        fail_error = ErrMemFault;
+        fail_error = systole_pkg::ErrMemFault;
         fail_pc    = fault_pc;
       end else if (bad) begin
         fail_now   = 1'b1;
@@ -170,7 +169,7 @@ module systole_issue
         fail_pc    = d_pc_q;
       end else if (prog_end) begin
         fail_now   = 1'b1;
-        fail_error = ErrProgEnd;
+        fail_error = systole_pkg::ErrProgEnd;
         fail_pc    = prog_len_q;
       end
     end
@@ -232,7 +231,7 @@ module systole_issue
           if (take) begin
             d_valid_q <= 1'b1;
             d_instr_q <= instr_i;
-            d_error_q <= instr_fault_i ? ErrMemFault : head_error;
+            d_error_q <= instr_fault_i ? systole_pkg::ErrMemFault : head_error;
             d_pc_q    <= next_pc_q;
             pc_q      <= next_pc_q;
             next_pc_q <= next_pc_q + 1;
@@ -244,7 +243,7 @@ module systole_issue
         state_q <= Idle;
       end
 
-      if (issuing && opcode == OpMatmul) begin
+      if (issuing && opcode == systole_pkg::OpMatmul) begin
         active_valid_q <= 1'b1;
         pre_valid_q    <= w_preload ? 1'b1 : ((w_swap || w_load) ? 1'b0 : pre_valid_q);
       end
@@ -259,22 +258,22 @@ module systole_issue
 
   // Outputs.
   assign unit_instr_o  = d_instr_q;
-  assign load_issue_o  = issuing && opcode == OpLoad;
-  assign store_issue_o = issuing && opcode == OpStore;
-  assign exec_issue_o  = issuing && (opcode == OpMatmul || opcode == OpRequant
-      || opcode == OpVmax || opcode == OpVadd);
+  assign load_issue_o  = issuing && opcode == systole_pkg::OpLoad;
+  assign store_issue_o = issuing && opcode == systole_pkg::OpStore;
+  assign exec_issue_o  = issuing && (opcode == systole_pkg::OpMatmul || opcode == systole_pkg::OpRequant
+      || opcode == systole_pkg::OpVmax || opcode == systole_pkg::OpVadd);
   assign fetch_start_o = start_ok;
   assign fetch_stop_o  = run_end_o || clear_i;
   assign running_o     = state_q != Idle;
 
   always_comb begin
     run_end_o      = 1'b0;
-    run_error_o    = ErrNone;
+    run_error_o    = systole_pkg::ErrNone;
     run_error_pc_o = '0;
     if (!clear_i) begin
       if (start_i && state_q == Idle && prog_range_bad) begin
         run_end_o   = 1'b1;
-        run_error_o = ErrProgRange;
+        run_error_o = systole_pkg::ErrProgRange;
       end else if (state_q == Running && fail_now && units_idle) begin
         run_end_o      = 1'b1;
         run_error_o    = fail_error;
@@ -294,12 +293,12 @@ module systole_issue
 
   // Counter events.
   logic [47:0] xfer_bytes;  // at most 65535 * 65535 * 4095 < 2^44
-  assign xfer_bytes = 48'(d_instr_q[LoadXSizeLsb +: LoadXSizeWidth])
-      * 48'(d_instr_q[LoadYSizeLsb +: LoadYSizeWidth])
-      * 48'(d_instr_q[LoadElemBytesLsb +: LoadElemBytesWidth]);
+  assign xfer_bytes = 48'(d_instr_q[systole_pkg::LoadXSizeLsb +: systole_pkg::LoadXSizeWidth])
+      * 48'(d_instr_q[systole_pkg::LoadYSizeLsb +: systole_pkg::LoadYSizeWidth])
+      * 48'(d_instr_q[systole_pkg::LoadElemBytesLsb +: systole_pkg::LoadElemBytesWidth]);
   assign instret_o       = issuing;
-  assign array_rows_o    = (issuing && opcode == OpMatmul)
-      ? 17'(d_instr_q[MatmulRowsLsb +: MatmulRowsWidth]) : '0;
+  assign array_rows_o    = (issuing && opcode == systole_pkg::OpMatmul)
+      ? 17'(d_instr_q[systole_pkg::MatmulRowsLsb +: systole_pkg::MatmulRowsWidth]) : '0;
   assign stall_o         = decoding && !bad && other_ok && !mem_ok;
   assign bytes_read_o    = load_issue_o ? xfer_bytes : '0;
   assign bytes_written_o = store_issue_o ? xfer_bytes : '0;

@@ -12,12 +12,13 @@ module systole_mpram #(
 ) (
   input  logic                             clk_i,
   input  logic                             rst_ni,
+  // Port p's address and data are bits [p*Aw +: Aw] and [p*Width +: Width] of the vectors.
   input  logic [NumWrite-1:0]              we_i,
-  input  logic [NumWrite-1:0][Aw-1:0]      waddr_i,
-  input  logic [NumWrite-1:0][Width-1:0]   wdata_i,
+  input  logic [NumWrite*Aw-1:0]           waddr_i,
+  input  logic [NumWrite*Width-1:0]        wdata_i,
   input  logic [NumRead-1:0]               re_i,
-  input  logic [NumRead-1:0][Aw-1:0]       raddr_i,
-  output logic [NumRead-1:0][Width-1:0]    rdata_o
+  input  logic [NumRead*Aw-1:0]            raddr_i,
+  output logic [NumRead*Width-1:0]         rdata_o
 );
 
   logic [Width-1:0] bank_rdata [NumWrite][NumRead];
@@ -30,10 +31,10 @@ module systole_mpram #(
       ) u_bank (
         .clk_i  (clk_i),
         .we_i   (we_i[w]),
-        .waddr_i(waddr_i[w]),
-        .wdata_i(wdata_i[w]),
+        .waddr_i(waddr_i[w*Aw +: Aw]),
+        .wdata_i(wdata_i[w*Width +: Width]),
         .re_i   (re_i[r]),
-        .raddr_i(raddr_i[r]),
+        .raddr_i(raddr_i[r*Aw +: Aw]),
         .rdata_o(bank_rdata[w][r])
       );
     end
@@ -41,34 +42,36 @@ module systole_mpram #(
 
   if (NumWrite == 1) begin : g_single
     for (genvar r = 0; r < NumRead; r++) begin : g_out
-      assign rdata_o[r] = bank_rdata[0][r];
+      assign rdata_o[r*Width +: Width] = bank_rdata[0][r];
     end
   end else begin : g_lvt
     logic [LvtW-1:0] lvt_q [Rows];
-    logic [NumRead-1:0][LvtW-1:0] sel_q;
+    logic [LvtW-1:0] sel_q [NumRead];
 
     always_ff @(posedge clk_i) begin
       for (int unsigned w = 0; w < NumWrite; w++) begin
         if (we_i[w]) begin
-          lvt_q[waddr_i[w]] <= LvtW'(w);
+          lvt_q[waddr_i[w*Aw +: Aw]] <= LvtW'(w);
         end
       end
     end
 
     always_ff @(posedge clk_i or negedge rst_ni) begin
       if (!rst_ni) begin
-        sel_q <= '0;
+        for (int unsigned r = 0; r < NumRead; r++) begin
+          sel_q[r] <= '0;
+        end
       end else begin
         for (int unsigned r = 0; r < NumRead; r++) begin
           if (re_i[r]) begin
-            sel_q[r] <= lvt_q[raddr_i[r]];
+            sel_q[r] <= lvt_q[raddr_i[r*Aw +: Aw]];
           end
         end
       end
     end
 
     for (genvar r = 0; r < NumRead; r++) begin : g_out
-      assign rdata_o[r] = bank_rdata[sel_q[r]][r];
+      assign rdata_o[r*Width +: Width] = bank_rdata[sel_q[r]][r];
     end
   end
 
