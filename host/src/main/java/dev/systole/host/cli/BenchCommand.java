@@ -193,12 +193,22 @@ final class BenchCommand implements Runnable {
         long[] wall = new long[iterations];
         long[] overhead = new long[iterations];
         long cycles = 0;
+        boolean simulated = session.device().name().startsWith("sim");
+        long clockBefore = simulated
+            ? session.device().counters().get(dev.systole.driver.contract.Counter.TOTAL_CYCLES) : 0;
+        long timedStart = System.nanoTime();
         for (int i = 0; i < iterations; i++) {
           Session.Result res = session.execute(g, input);
           wall[i] = res.hostNanos();
           overhead[i] = res.overheadNanos();
           cycles = res.deviceCycles();
         }
+        long timedNanos = System.nanoTime() - timedStart;
+        // A simulated board's clock advances only as the simulator clocks it: its rate over the
+        // timed runs is the simulator's speed.
+        double simRate = simulated ? (session.device().counters().get(
+            dev.systole.driver.contract.Counter.TOTAL_CYCLES) - clockBefore) / (timedNanos / 1e9)
+            : 0;
         GemmCompiler.Program program = g.program(Math.min(m, session.maxRowsPerRun()));
         long useful = (long) m * n * k;
         double utilization = useful / ((double) cycles * p.macsPerCycle());
@@ -212,11 +222,12 @@ final class BenchCommand implements Runnable {
               + "\"instructions\":%d,\"device_cycles\":%d,\"device_seconds\":%.9f,"
               + "\"utilization\":%.6f,\"wall_median_seconds\":%.9f,\"wall_p99_seconds\":%.9f,"
               + "\"overhead_median_seconds\":%.9f,\"overhead_p99_seconds\":%.9f,"
-              + "\"host_gops\":%.6f,\"iterations\":%d}%n", m, n, k, requant ? "int8" : "int32",
+              + "\"host_gops\":%.6f,\"sim_cycles_per_second\":%.0f,\"iterations\":%d}%n", m, n,
+              k, requant ? "int8" : "int32",
               session.device().name(), session.device().info().backend(), p.arrayRows(),
               p.clockKhz(), program.instructions().size(), cycles, deviceSeconds, utilization,
               wallMedian, percentile(wall, 99) / 1e9, percentile(overhead, 50) / 1e9,
-              percentile(overhead, 99) / 1e9, gops, iterations);
+              percentile(overhead, 99) / 1e9, gops, simRate, iterations);
         } else {
           out.printf(Locale.ROOT, "bench gemm %dx%dx%d int8 -> %s on %s (array %dx%d, %d MHz),"
               + " %d iterations%n", m, k, n, requant ? "int8" : "int32", session.device().name(),
@@ -233,6 +244,10 @@ final class BenchCommand implements Runnable {
           out.printf(Locale.ROOT, "  host overhead      median %s, p99 %s per run (wall time"
               + " minus waiting for the device)%n", time(percentile(overhead, 50)),
               time(percentile(overhead, 99)));
+          if (simulated) {
+            out.printf(Locale.ROOT, "  simulation speed   %,.0f cycles/s (clock cycles the"
+                + " simulator ran per wall second)%n", simRate);
+          }
           if (emulator) {
             out.printf(Locale.ROOT, "  emulator           %.2f GOPS on the host (2*M*N*K / median"
                 + " wall time)%n", gops);
