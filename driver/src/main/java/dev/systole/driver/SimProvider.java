@@ -59,7 +59,8 @@ public final class SimProvider implements DeviceProvider {
     try {
       board = SimBoard.start(dir, params, Set.of(), RtlEngine.factory(memory));
       SimBoard served = board;
-      return new XdmaDevice("sim", new XdmaNodes(dir, 0), NativeIo.libc(), ticker,
+      String name = memory == RtlEngine.Memory.FIXED ? "sim" : "sim:MEM=hbm";
+      return new XdmaDevice(name, new XdmaNodes(dir, 0), NativeIo.libc(), ticker,
           XdmaDevice.Completion.INTERRUPT).owning(() -> {
             served.close();
             deleteTree(dir);

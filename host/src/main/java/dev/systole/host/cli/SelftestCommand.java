@@ -47,8 +47,8 @@ final class SelftestCommand implements Callable<Integer> {
 
   @Option(names = "--timing", paramLabel = "MODE", defaultValue = "auto",
       converter = TimingConverter.class,
-      description = "Check cycle counters against the timing model: auto (on the emulator only),"
-          + " exact or ignore. Default: ${DEFAULT-VALUE}.")
+      description = "Check cycle counters against the timing model: auto (on the emulator, and"
+          + " on the RTL with its fixed-latency memory: device sim), exact or ignore. Default: ${DEFAULT-VALUE}.")
   Timing timing;
 
   static final class TimingConverter implements picocli.CommandLine.ITypeConverter<Timing> {
@@ -83,7 +83,8 @@ final class SelftestCommand implements Callable<Integer> {
     int skipped = 0;
     try (Device d = device.open(out)) {
       boolean exact = timing == Timing.EXACT
-          || timing == Timing.AUTO && d.info().backend().equals("emulator");
+          || timing == Timing.AUTO && (d.info().backend().equals("emulator")
+              || d.name().equals("sim"));
       GoldenRunner runner = new GoldenRunner(Duration.ofMillis((long) (timeoutSeconds * 1000)),
           exact);
       out.println("selftest on " + d.info());
