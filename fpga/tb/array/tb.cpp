@@ -119,10 +119,19 @@ int main(int argc, char** argv) {
   auto ctx = std::make_unique<VerilatedContext>();
   ctx->commandArgs(argc, argv);
   auto top = std::make_unique<Vsystole_array>(ctx.get());
+  // Reset: a falling edge of rst_ni, two clock edges under it, then release.
   top->clk_i = 0;
-  top->rst_ni = 0;
   top->clear_i = 0;
+  top->rst_ni = 1;
   top->eval();
+  top->rst_ni = 0;
+  top->eval();
+  for (int i = 0; i < 2; i++) {
+    top->clk_i = 1;
+    top->eval();
+    top->clk_i = 0;
+    top->eval();
+  }
   top->rst_ni = 1;
   top->eval();
 
