@@ -28,7 +28,12 @@
 
 namespace {
 
-constexpr int D = 16;
+// The array size of the build under test (systole_exec's default; another one is tested by building
+// with -GArrayDim=N and -CFLAGS -DTB_ARRAY_DIM=N).
+#ifndef TB_ARRAY_DIM
+#define TB_ARRAY_DIM 16
+#endif
+constexpr int D = TB_ARRAY_DIM;
 constexpr long kArrayLatency = 3;
 constexpr long kRequantSetup = 3;
 constexpr long kRequantLatency = 7;
@@ -211,6 +216,18 @@ struct Access {
   int abuf_a = -1, abuf_b = -1, wbuf = -1, acc_r = -1, abuf_w = -1, acc_w = -1;
   long who = -1;
 };
+
+// Word i (32 bits) of a port, whatever type Verilator gives it.
+void set_word(uint32_t& s, int, uint32_t v) { s = v; }
+void set_word(uint64_t& s, int i, uint32_t v) {
+  s = (s & ~(0xffffffffull << (32 * i))) | (static_cast<uint64_t>(v) << (32 * i));
+}
+template <std::size_t N>
+void set_word(VlWide<N>& s, int i, uint32_t v) { s[i] = v; }
+uint32_t get_word(uint32_t s, int) { return s; }
+uint32_t get_word(uint64_t s, int i) { return static_cast<uint32_t>(s >> (32 * i)); }
+template <std::size_t N>
+uint32_t get_word(const VlWide<N>& s, int i) { return s[i]; }
 
 int8_t pick8(std::mt19937& rng) {
   const uint32_t r = rng() % 8;
@@ -488,11 +505,11 @@ int main(int argc, char** argv) {
 
     // Read data of the reads of cycle c - 1.
     for (int i = 0; i < D / 4; i++) {
-      top->abuf_a_rdata_i[i] = rd_a[i];
-      top->abuf_b_rdata_i[i] = rd_b[i];
-      top->wbuf_rdata_i[i] = rd_w[i];
+      set_word(top->abuf_a_rdata_i, i, rd_a[i]);
+      set_word(top->abuf_b_rdata_i, i, rd_b[i]);
+      set_word(top->wbuf_rdata_i, i, rd_w[i]);
     }
-    for (int i = 0; i < D; i++) top->acc_rdata_i[i] = rd_acc[i];
+    for (int i = 0; i < D; i++) set_word(top->acc_rdata_i, i, rd_acc[i]);
     top->eval();
 
     // The accesses of cycle c against the schedule.
@@ -529,10 +546,10 @@ int main(int argc, char** argv) {
       for (int i = 0; i < D; i++) rd_acc[i] = static_cast<uint32_t>(rtl.acc[top->acc_raddr_o * D + i]);
     }
     if (top->abuf_we_o) {
-      for (int i = 0; i < D; i++) rtl.abuf[top->abuf_waddr_o * D + i] = static_cast<int8_t>(top->abuf_wdata_o[i / 4] >> (8 * (i % 4)));
+      for (int i = 0; i < D; i++) rtl.abuf[top->abuf_waddr_o * D + i] = static_cast<int8_t>(get_word(top->abuf_wdata_o, i / 4) >> (8 * (i % 4)));
     }
     if (top->acc_we_o) {
-      for (int i = 0; i < D; i++) rtl.acc[top->acc_waddr_o * D + i] = static_cast<int32_t>(top->acc_wdata_o[i]);
+      for (int i = 0; i < D; i++) rtl.acc[top->acc_waddr_o * D + i] = static_cast<int32_t>(get_word(top->acc_wdata_o, i));
     }
     if (it != sched.end()) sched.erase(it);
 
