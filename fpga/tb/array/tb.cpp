@@ -55,7 +55,7 @@ Tile random_tile(std::mt19937& rng) {
 
 int main(int argc, char** argv) {
   const uint32_t seed = 0xa77a;
-  const int instrs = 3000;
+  const int instrs = 10000;
   std::printf("array: seed 0x%x, D = %d, %d instructions\n", seed, D, instrs);
   std::mt19937 rng(seed);
 

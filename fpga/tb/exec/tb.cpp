@@ -238,7 +238,7 @@ int8_t pick8(std::mt19937& rng) {
 
 int main(int argc, char** argv) {
   const uint32_t seed = 0xe8ec;
-  const long instrs = 15000;
+  const long instrs = 50000;
   std::printf("exec: seed 0x%x, D = %d, %ld instructions\n", seed, D, instrs);
   std::mt19937 rng(seed);
 

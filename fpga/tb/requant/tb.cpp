@@ -103,7 +103,7 @@ int8_t pick8(std::mt19937& rng) {
 
 int main(int argc, char** argv) {
   const uint32_t seed = 0x7e9a;
-  const long randoms = 400000;
+  const long randoms = 2000000;
   std::printf("requant: seed 0x%x, %ld random cases per lane\n", seed, randoms);
   std::mt19937 rng(seed);
 
