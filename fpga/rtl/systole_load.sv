@@ -16,7 +16,6 @@
 // clear_i stops the instruction at once (no more buffer writes, no new AR); the unit then
 // accepts and drops the R beats it is still owed and is free once it has them all.
 module systole_load
-  import systole_pkg::*;
 #(
   parameter int unsigned ArrayDim = 16,
   parameter int unsigned AbufRows = 4096,
@@ -71,19 +70,19 @@ module systole_load
   logic [7:0]  f_pad, f_x_pad0, f_x_pad1, f_y_pad0, f_y_pad1;
   logic [47:0] f_hbm_addr;
   logic [31:0] f_x_stride, f_y_stride;
-  assign f_buf      = instr_i[LoadBufLsb +: LoadBufWidth];
-  assign f_dst_row  = instr_i[LoadDstRowLsb +: LoadDstRowWidth];
-  assign f_elem     = instr_i[LoadElemBytesLsb +: LoadElemBytesWidth];
-  assign f_pad      = instr_i[LoadPadValueLsb +: LoadPadValueWidth];
-  assign f_hbm_addr = instr_i[LoadHbmAddrLsb +: LoadHbmAddrWidth];
-  assign f_x_size   = instr_i[LoadXSizeLsb +: LoadXSizeWidth];
-  assign f_y_size   = instr_i[LoadYSizeLsb +: LoadYSizeWidth];
-  assign f_x_stride = instr_i[LoadXStrideLsb +: LoadXStrideWidth];
-  assign f_y_stride = instr_i[LoadYStrideLsb +: LoadYStrideWidth];
-  assign f_x_pad0   = instr_i[LoadXPad0Lsb +: LoadXPad0Width];
-  assign f_x_pad1   = instr_i[LoadXPad1Lsb +: LoadXPad1Width];
-  assign f_y_pad0   = instr_i[LoadYPad0Lsb +: LoadYPad0Width];
-  assign f_y_pad1   = instr_i[LoadYPad1Lsb +: LoadYPad1Width];
+  assign f_buf      = instr_i[systole_pkg::LoadBufLsb +: systole_pkg::LoadBufWidth];
+  assign f_dst_row  = instr_i[systole_pkg::LoadDstRowLsb +: systole_pkg::LoadDstRowWidth];
+  assign f_elem     = instr_i[systole_pkg::LoadElemBytesLsb +: systole_pkg::LoadElemBytesWidth];
+  assign f_pad      = instr_i[systole_pkg::LoadPadValueLsb +: systole_pkg::LoadPadValueWidth];
+  assign f_hbm_addr = instr_i[systole_pkg::LoadHbmAddrLsb +: systole_pkg::LoadHbmAddrWidth];
+  assign f_x_size   = instr_i[systole_pkg::LoadXSizeLsb +: systole_pkg::LoadXSizeWidth];
+  assign f_y_size   = instr_i[systole_pkg::LoadYSizeLsb +: systole_pkg::LoadYSizeWidth];
+  assign f_x_stride = instr_i[systole_pkg::LoadXStrideLsb +: systole_pkg::LoadXStrideWidth];
+  assign f_y_stride = instr_i[systole_pkg::LoadYStrideLsb +: systole_pkg::LoadYStrideWidth];
+  assign f_x_pad0   = instr_i[systole_pkg::LoadXPad0Lsb +: systole_pkg::LoadXPad0Width];
+  assign f_x_pad1   = instr_i[systole_pkg::LoadXPad1Lsb +: systole_pkg::LoadXPad1Width];
+  assign f_y_pad0   = instr_i[systole_pkg::LoadYPad0Lsb +: systole_pkg::LoadYPad0Width];
+  assign f_y_pad1   = instr_i[systole_pkg::LoadYPad1Lsb +: systole_pkg::LoadYPad1Width];
 
   logic [255:0] unused_instr;
   assign unused_instr = instr_i;
@@ -132,7 +131,7 @@ module systole_load
   logic [31:0] owed_q;          // beats of accepted ARs not yet received
   logic        r_first_q;       // the next R beat is the first of its burst
   // aligner
-  logic [AlignWords-1:0][255:0] al_q;
+  logic [AlignWords*256-1:0] al_q;   // AlignWords words of 32 bytes
   logic [PtrW:0]   fill_q;
   logic [PtrW-1:0] wptr_q, rptr_q;
   // write port
@@ -173,8 +172,10 @@ module systole_load
     .hi_o         (gen_hi)
   );
 
-  assign gen_ready = busy_q && !clear_i && (!arvalid_q || m_arready_i)
-                   && ({1'b0, credit_q} + {{CreditW-4{1'b0}}, gen_beats} <= (CreditW + 1)'(BeatFifoDepth));
+  logic [CreditW:0] credit_need;
+  assign credit_need = {1'b0, credit_q} + {{CreditW-4{1'b0}}, gen_beats};
+  assign gen_ready   = busy_q && !clear_i && (!arvalid_q || m_arready_i)
+                     && (credit_need <= (CreditW + 1)'(BeatFifoDepth));
   assign gen_fire  = gen_valid && gen_ready;
   assign ar_hs     = arvalid_q && m_arready_i;
   assign r_fire    = m_rvalid_i;   // rready is always 1
@@ -237,32 +238,31 @@ module systole_load
   logic [PtrW:0]   fill_after_out;
   logic [4:0]      wshift;
   logic [255:0]    rot;
-  logic [AlignWords-1:0][255:0] al_d;
+  logic [AlignWords*256-1:0] al_d;
 
   assign out_data       = busy_q && (data_left_q != '0) && (fill_q >= (PtrW + 1)'(elem_q));
   assign beat_n         = {1'b0, beat_hi} - {1'b0, beat_lo} + 6'd1;
   assign fill_after_out = out_data ? fill_q - (PtrW + 1)'(elem_q) : fill_q;
   assign absorb         = busy_q && beat_valid
-                        && ({1'b0, fill_after_out} + (PtrW + 2)'(beat_n) <= (PtrW + 2)'(AlignBytes));
+                        && ({1'b0, fill_after_out} + (PtrW + 2)'(beat_n)
+                            <= (PtrW + 2)'(AlignBytes));
   assign wshift         = wptr_q[4:0] - beat_lo;
 
-  always_comb begin
-    // rot[lane] = the beat byte that lands on that lane of the byte buffer
-    for (int l = 0; l < 32; l++) begin
-      logic [4:0] src;
-      src = 5'(l) - wshift;
-      rot[8*l +: 8] = beat_data[8*src +: 8];
-    end
-    al_d = al_q;
-    for (int w = 0; w < AlignWords; w++) begin
-      for (int l = 0; l < 32; l++) begin
-        logic [PtrW-1:0] k;
-        k = PtrW'(32 * w + l) - wptr_q;
-        if (absorb && ({1'b0, k} < (PtrW + 1)'(beat_n))) begin
-          al_d[w][8*l +: 8] = rot[8*l +: 8];
-        end
-      end
-    end
+  // rot[lane] = the beat byte that lands on that lane of the byte buffer
+  for (genvar l = 0; l < 32; l++) begin : g_rot
+    localparam logic [4:0] Lane = l;
+    logic [4:0] src;
+    assign src             = Lane - wshift;
+    assign rot[8*l +: 8]   = beat_data[8*src +: 8];
+  end
+
+  // byte a of the buffer takes its lane of the beat when it lies in wptr .. wptr + n - 1
+  for (genvar a = 0; a < AlignBytes; a++) begin : g_wr
+    localparam logic [PtrW-1:0] Addr = a;
+    logic [PtrW-1:0] k;
+    assign k                = Addr - wptr_q;
+    assign al_d[8*a +: 8]   = (absorb && ({1'b0, k} < (PtrW + 1)'(beat_n)))
+                            ? rot[8*(a % 32) +: 8] : al_q[8*a +: 8];
   end
 
   // The element at the read pointer, and the row it makes.
@@ -270,28 +270,31 @@ module systole_load
   logic [WinWords*256-1:0]         win;
   logic [8*RowBytes-1:0]           elem_bytes;
   logic [32*ArrayDim-1:0]          data_row, pad_row;
+  logic                            acc_row;
 
-  assign rword = rptr_q[PtrW-1:5];
+  assign rword   = rptr_q[PtrW-1:5];
+  assign acc_row = (buf_q == systole_pkg::BufAcc);
 
-  always_comb begin
-    for (int w = 0; w < WinWords; w++) begin
-      win[256*w +: 256] = al_q[(PtrW - 5)'(rword + (PtrW - 5)'(w))];
+  // the words the element spans, from the read pointer's word on
+  for (genvar w = 0; w < WinWords; w++) begin : g_win
+    localparam logic [PtrW-6:0] Word = w;
+    logic [PtrW-6:0] idx;
+    assign idx                = rword + Word;
+    assign win[256*w +: 256]  = al_q[256*idx +: 256];
+  end
+
+  for (genvar k = 0; k < RowBytes; k++) begin : g_row
+    localparam logic [11:0] Byte = k;
+    logic [7:0] fillb;
+    // ACC lanes take pad_value sign-extended, int8 lanes pad_value; bytes past an int8 row are 0
+    if (k % 4 == 0) begin : g_lsb
+      assign fillb = (acc_row || k < ArrayDim) ? pad_q : 8'd0;
+    end else begin : g_msb
+      assign fillb = acc_row ? {8{pad_q[7]}} : (k < ArrayDim) ? pad_q : 8'd0;
     end
-    for (int k = 0; k < RowBytes; k++) begin
-      elem_bytes[8*k +: 8] = win[8*(k + int'(rptr_q[4:0])) +: 8];
-    end
-    for (int k = 0; k < RowBytes; k++) begin
-      logic [7:0] fillb;
-      logic       acc;
-      acc = (buf_q == BufAcc);
-      if (acc) begin
-        fillb = (k % 4 == 0) ? pad_q : {8{pad_q[7]}};
-      end else begin
-        fillb = (k < ArrayDim) ? pad_q : 8'd0;
-      end
-      pad_row[8*k +: 8]  = fillb;
-      data_row[8*k +: 8] = (k < int'(elem_q)) ? elem_bytes[8*k +: 8] : fillb;
-    end
+    assign elem_bytes[8*k +: 8] = win[8*(k + rptr_q[4:0]) +: 8];
+    assign pad_row[8*k +: 8]    = fillb;
+    assign data_row[8*k +: 8]   = (Byte < elem_q) ? elem_bytes[8*k +: 8] : fillb;
   end
 
   // ---------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@
 // already sent still get all their W beats, with every strobe 0 (nothing is written), and the unit
 // is free once every B response owed has arrived.
 module systole_store
-  import systole_pkg::*;
 #(
   parameter int unsigned ArrayDim = 16,
   parameter int unsigned AbufRows = 4096,
@@ -73,14 +72,14 @@ module systole_store
   logic [11:0] f_elem;
   logic [47:0] f_hbm_addr;
   logic [31:0] f_x_stride, f_y_stride;
-  assign f_buf      = instr_i[StoreBufLsb +: StoreBufWidth];
-  assign f_src_row  = instr_i[StoreSrcRowLsb +: StoreSrcRowWidth];
-  assign f_elem     = instr_i[StoreElemBytesLsb +: StoreElemBytesWidth];
-  assign f_hbm_addr = instr_i[StoreHbmAddrLsb +: StoreHbmAddrWidth];
-  assign f_x_size   = instr_i[StoreXSizeLsb +: StoreXSizeWidth];
-  assign f_y_size   = instr_i[StoreYSizeLsb +: StoreYSizeWidth];
-  assign f_x_stride = instr_i[StoreXStrideLsb +: StoreXStrideWidth];
-  assign f_y_stride = instr_i[StoreYStrideLsb +: StoreYStrideWidth];
+  assign f_buf      = instr_i[systole_pkg::StoreBufLsb +: systole_pkg::StoreBufWidth];
+  assign f_src_row  = instr_i[systole_pkg::StoreSrcRowLsb +: systole_pkg::StoreSrcRowWidth];
+  assign f_elem     = instr_i[systole_pkg::StoreElemBytesLsb +: systole_pkg::StoreElemBytesWidth];
+  assign f_hbm_addr = instr_i[systole_pkg::StoreHbmAddrLsb +: systole_pkg::StoreHbmAddrWidth];
+  assign f_x_size   = instr_i[systole_pkg::StoreXSizeLsb +: systole_pkg::StoreXSizeWidth];
+  assign f_y_size   = instr_i[systole_pkg::StoreYSizeLsb +: systole_pkg::StoreYSizeWidth];
+  assign f_x_stride = instr_i[systole_pkg::StoreXStrideLsb +: systole_pkg::StoreXStrideWidth];
+  assign f_y_stride = instr_i[systole_pkg::StoreYStrideLsb +: systole_pkg::StoreYStrideWidth];
 
   logic [255:0] unused_instr;
   assign unused_instr = instr_i;
@@ -94,7 +93,7 @@ module systole_store
   logic [15:0] rd_row_q;
   logic        rd_pending_q;  // a row read last cycle: its data is on the read port now
   // byte buffer
-  logic [AlignWords-1:0][255:0] al_q;
+  logic [AlignWords*256-1:0] al_q;   // AlignWords words of 32 bytes
   logic [PtrW:0]   fill_q;
   logic [PtrW-1:0] wptr_q, rptr_q;
   // AXI
@@ -190,9 +189,9 @@ module systole_store
   logic [8*RowBytes-1:0] row_data;
   always_comb begin
     row_data = '0;
-    if (buf_q == BufAcc) begin
+    if (buf_q == systole_pkg::BufAcc) begin
       row_data = acc_rdata_i;
-    end else if (buf_q == BufWbuf) begin
+    end else if (buf_q == systole_pkg::BufWbuf) begin
       row_data[8*ArrayDim-1:0] = wbuf_rdata_i;
     end else begin
       row_data[8*ArrayDim-1:0] = abuf_rdata_i;
@@ -218,7 +217,7 @@ module systole_store
   // Byte buffer: write the new element at wptr, read the beat's bytes at rptr.
   logic [PtrW-6:0]          wword, rword;
   logic [WinWords*256-1:0]  ewin;
-  logic [AlignWords-1:0][255:0] al_d;
+  logic [AlignWords*256-1:0] al_d;
   logic [511:0]             rwin;
   logic [255:0]             beat_data;
   logic [31:0]              beat_strb;
@@ -226,34 +225,41 @@ module systole_store
   assign wword = wptr_q[PtrW-1:5];
   assign rword = rptr_q[PtrW-1:5];
 
-  always_comb begin
-    // the element shifted to its byte offset in the window of words it lands in
-    for (int j = 0; j < WinWords * 32; j++) begin
-      int src;
-      src = j - int'(wptr_q[4:0]);
-      ewin[8*j +: 8] = (src >= 0 && src < RowBytes) ? row_data[8*src +: 8] : 8'd0;
-    end
-    al_d = al_q;
-    for (int w = 0; w < AlignWords; w++) begin
-      logic [PtrW-6:0] ww;
-      ww = (PtrW - 5)'(w) - wword;
-      for (int l = 0; l < 32; l++) begin
-        logic [PtrW-1:0] k;
-        k = PtrW'(32 * w + l) - wptr_q;
-        if (rd_pending_q && ({1'b0, k} < (PtrW + 1)'(elem_q)) && (int'(ww) < WinWords)) begin
-          al_d[w][8*l +: 8] = ewin[8*(32 * int'(ww) + l) +: 8];
-        end
-      end
-    end
-    // the beat: its lane j takes the byte at rptr + j - lo
-    rwin = {al_q[(PtrW - 5)'(rword + 1'b1)], al_q[rword]};
-    for (int j = 0; j < 32; j++) begin
-      logic [5:0] idx;
-      idx = 6'(rptr_q[4:0]) + 6'(j) - 6'(b_lo);
-      beat_data[8*j +: 8] = rwin[8*idx +: 8];
-      beat_strb[j] = !drain_q && !clear_i && (5'(j) >= b_lo) && (5'(j) <= b_hi);
-    end
+  // the element shifted to its byte offset in the window of words it lands in
+  for (genvar j = 0; j < WinWords * 32; j++) begin : g_ewin
+    localparam logic [10:0] Pos = j;
+    logic [10:0] src;      // bit 10 set: before the element
+    assign src            = Pos - {6'd0, wptr_q[4:0]};
+    assign ewin[8*j +: 8] = (!src[10] && src[9:0] < 10'(RowBytes)) ? row_data[8*src[9:0] +: 8]
+                                                                  : 8'd0;
   end
+
+  // byte a of the buffer takes the element's byte when it lies in wptr .. wptr + elem_bytes - 1
+  for (genvar a = 0; a < AlignBytes; a++) begin : g_wr
+    localparam logic [PtrW-1:0] Addr = a;
+    localparam logic [PtrW-6:0] Word = (PtrW - 5)'(a / 32);
+    logic [PtrW-1:0] k;
+    logic [PtrW-6:0] ww;   // its word in the element's window
+    assign k  = Addr - wptr_q;
+    assign ww = Word - wword;
+    assign al_d[8*a +: 8] = (rd_pending_q && ({1'b0, k} < (PtrW + 1)'(elem_q))
+                             && ({1'b0, ww} < (PtrW - 4)'(WinWords)))
+                          ? ewin[8*(32 * ww + a % 32) +: 8] : al_q[8*a +: 8];
+  end
+
+  // the beat: its lane j takes the byte at rptr + j - lo
+  logic [PtrW-6:0] rword1;
+  assign rword1 = rword + 1'b1;
+  assign rwin   = {al_q[256*rword1 +: 256], al_q[256*rword +: 256]};
+  for (genvar j = 0; j < 32; j++) begin : g_beat
+    localparam logic [5:0] Lane = j;
+    logic [5:0] idx;
+    assign idx                 = {1'b0, rptr_q[4:0]} + Lane - {1'b0, b_lo};
+    assign beat_data[8*j +: 8] = rwin[8*idx +: 8];
+  end
+  // strobes on lanes lo .. hi
+  assign beat_strb = (drain_q || clear_i) ? 32'd0
+                   : (32'hFFFF_FFFF << b_lo) & (32'hFFFF_FFFF >> (5'd31 - b_hi));
 
   // ---------------------------------------------------------------------------------------------
   // Sequential state

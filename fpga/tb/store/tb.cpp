@@ -106,7 +106,7 @@ void reference(const Store& s, Buffers& b, std::vector<uint8_t>& mem) {
   }
 }
 
-// ---- the bench -----------------------------------------------------------------------------------
+// ---- the bench ---------------------------------------------------------------------------------
 struct Aw {
   uint64_t addr;
   int len;          // beats
@@ -225,7 +225,9 @@ class Bench {
     if (top_->m_awvalid_o) {
       uint64_t a = top_->m_awaddr_o;
       int len = top_->m_awlen_o + 1;
-      if (aw_pending_ && (a != aw_addr_ || len != aw_len_)) fail("AW payload changed before awready");
+      if (aw_pending_ && (a != aw_addr_ || len != aw_len_)) {
+        fail("AW payload changed before awready");
+      }
       if (top_->m_awsize_o != 5 || top_->m_awburst_o != 1) fail("AW size/burst not 5/INCR");
       if ((a >> 12) != (((a & ~uint64_t(31)) + 32 * uint64_t(len) - 1) >> 12)) {
         fail("AW crosses a 4 KiB boundary");
