@@ -12,8 +12,9 @@
 // transfer (fault_o once, the unit still completes on time), and clear_i with bursts in flight
 // (no strobed byte after it, every W beat and B response owed exchanged, free again, the next
 // STORE correct). An AXI checker runs throughout: no burst crosses 4 KiB, len <= 15, size 5,
-// INCR, awvalid and its payload held until awready, wlast exactly on each burst's last beat, no
-// W beat without its AW, free_o only when no B response is owed.
+// INCR, awvalid and its payload held until awready, wlast exactly on each burst's last beat,
+// free_o only when no B response is owed. A phase with random awready/wready/bvalid stalls
+// checks the data path where the memory is not the fixed-latency one (cycles not compared).
 #include <verilated.h>
 
 #include <algorithm>
@@ -148,6 +149,7 @@ class Bench {
   ~Bench() { top_->final(); }
 
   int64_t write_latency = 16;
+  bool stalls = false;  // awready, wready and bvalid drop at random: data is checked, not cycles
   uint64_t bad_from = ~uint64_t(0);  // bursts touching addresses at or above this answer SLVERR
   int errors = 0;
   bool clear_now = false;
@@ -158,7 +160,9 @@ class Bench {
   Buffers& bufs() { return bufs_; }
   int64_t cycle() const { return cycle_; }
   bool free() const { return top_->free_o; }
-  bool slave_idle() const { return aws_.empty() && bq_.empty(); }
+  bool slave_idle() const {
+    return aws_.empty() && bq_.empty() && wq_.empty() && !aw_pending_;
+  }
   int faults() const { return faults_; }
   void begin_clear_watch() { after_clear_ = false; }
 
@@ -200,12 +204,14 @@ class Bench {
         if (rd_buf_ == 2) top_->acc_rdata_i[k] = w;
       }
     }
+    top_->m_awready_i = !stalls || stall_rng_() % 4 != 0;
+    top_->m_wready_i = !stalls || stall_rng_() % 3 != 0;
     // B channel: the oldest complete burst's response once due.
     top_->m_bvalid_i = 0;
     top_->m_bresp_i = 0;
     if (!bq_.empty()) {
       int64_t due = std::max(bq_.front().first, last_b_ + 1);
-      if (due <= cycle_) {
+      if (due <= cycle_ && (!stalls || stall_rng_() % 3 != 0)) {
         top_->m_bvalid_i = 1;
         top_->m_bresp_i = bq_.front().second ? 2 : 0;
       }
@@ -242,33 +248,45 @@ class Bench {
       }
     }
     if (top_->m_wvalid_o && top_->m_wready_i) {
-      // the oldest AW whose W beats are not all in
+      WBeat w;
+      for (int k = 0; k < 8; k++) w.data[k] = top_->m_wdata_o[k];
+      w.strb = top_->m_wstrb_o;
+      w.last = top_->m_wlast_o;
+      w.cycle = cycle_;
+      // A beat already on W when clear_i came must stay there until wready (AXI); it was sent
+      // before the clear. Any other strobed beat after the clear is a failure.
+      w.after_clear = after_clear_ && !held_at_clear_;
+      if (after_clear_) held_at_clear_ = false;
+      wq_.push_back(w);
+    }
+    if (clear_now) held_at_clear_ = top_->m_wvalid_o && !top_->m_wready_i;
+    // W beats go to the oldest AW whose beats are not all in (a W beat may precede its AW).
+    while (!wq_.empty()) {
       Aw* aw = nullptr;
       for (auto& x : aws_) {
         if (x.beats < x.len) { aw = &x; break; }
       }
-      if (!aw) {
-        fail("W beat without an AW");
-      } else {
-        uint64_t base = (aw->addr & ~uint64_t(31)) + 32 * uint64_t(aw->beats);
-        bool bad = false;
-        for (int j = 0; j < 32; j++) {
-          if (!((top_->m_wstrb_o >> j) & 1)) continue;
-          uint64_t a = base + j;
-          if (a < aw->addr) fail("strobe before the burst's address");
-          if (after_clear_) strobes_after_clear++;
-          if (a >= bad_from || a >= mem_.size()) { bad = true; continue; }
-          mem_[a] = uint8_t(top_->m_wdata_o[j / 4] >> (8 * (j % 4)));
-          lo_written = std::min(lo_written, a);
-          hi_written = std::max(hi_written, a + 1);
-        }
-        if (base >= bad_from) bad = true;
-        aw->bad = aw->bad || bad;
-        aw->beats++;
-        bool last = aw->beats == aw->len;
-        if (bool(top_->m_wlast_o) != last) fail("wlast not on the burst's last beat");
-        if (last) aw->wlast = cycle_;
+      if (!aw) break;
+      const WBeat& w = wq_.front();
+      uint64_t base = (aw->addr & ~uint64_t(31)) + 32 * uint64_t(aw->beats);
+      bool bad = false;
+      for (int j = 0; j < 32; j++) {
+        if (!((w.strb >> j) & 1)) continue;
+        uint64_t a = base + j;
+        if (a < aw->addr) fail("strobe before the burst's address");
+        if (w.after_clear) strobes_after_clear++;
+        if (a >= bad_from || a >= mem_.size()) { bad = true; continue; }
+        mem_[a] = uint8_t(w.data[j / 4] >> (8 * (j % 4)));
+        lo_written = std::min(lo_written, a);
+        hi_written = std::max(hi_written, a + 1);
       }
+      if (base >= bad_from) bad = true;
+      aw->bad = aw->bad || bad;
+      aw->beats++;
+      bool last = aw->beats == aw->len;
+      if (w.last != last) fail("wlast not on the burst's last beat");
+      if (last) aw->wlast = std::max(w.cycle, aw->accept);
+      wq_.pop_front();
     }
     // Bursts with AW and wlast in: B due Lw after the later of the two.
     while (!aws_.empty() && aws_.front().beats == aws_.front().len) {
@@ -312,7 +330,17 @@ class Bench {
   std::unique_ptr<Vsystole_store> top_;
   std::vector<uint8_t> mem_;
   Buffers bufs_;
+  struct WBeat {
+    uint32_t data[8];
+    uint32_t strb;
+    bool last;
+    int64_t cycle;
+    bool after_clear;
+  };
   std::deque<Aw> aws_;
+  std::deque<WBeat> wq_;
+  bool held_at_clear_ = false;
+  std::mt19937 stall_rng_{13};
   std::deque<std::pair<int64_t, bool>> bq_;
   uint32_t noise_state_ = 0x9e3779b9;
   uint32_t noise_() {  // xorshift32: cheap noise for the unread ports
@@ -466,6 +494,27 @@ int main(int argc, char** argv) {
     std::printf("back-to-back: %d STOREs, cycles and final memory checked\n", n);
   }
 
+  // 2b. A memory that stalls: awready, wready and bvalid low at random. Data only.
+  {
+    Bench bench(ctx.get());
+    bench.stalls = true;
+    std::vector<uint8_t> want = bench.mem();
+    int n = 500;
+    for (int i = 0; i < n && failures < 10; i++) {
+      Store s = random_store(rng);
+      reference(s, bench.bufs(), want);
+      int64_t c = bench.run(s);
+      if (c < 0) {
+        std::printf("HANG with stalls #%d\n", i);
+        return 1;
+      }
+      failures += check(bench, s, want, c, c, i, "stalls");
+      if (failures) bench.mem() = want;
+    }
+    failures += bench.errors;
+    std::printf("stalls: %d STOREs under random awready/wready/bvalid stalls, data checked\n", n);
+  }
+
   // 3. An SLVERR in the middle of a transfer: fault_o once, the STORE completes in its time.
   {
     Bench bench(ctx.get());
@@ -491,8 +540,9 @@ int main(int argc, char** argv) {
   // 4. clear_i with bursts in flight, at many points of a transfer.
   {
     int cleared = 0;
-    for (int at = 1; at < 200 && failures < 10; at += 7) {
+    for (int at = 1; at < 400 && failures < 10; at += 7) {
       Bench bench(ctx.get());
+      bench.stalls = at >= 200;  // the second half with a stalling memory
       bench.clear_seen_ = true;  // between the clear and free, responses are owed by design
       Store s;
       s.buf = 0; s.elem = 16; s.xs = 150; s.ys = 2; s.xst = 16; s.yst = 4096 + 3;
@@ -517,12 +567,13 @@ int main(int argc, char** argv) {
       Store next = random_store(rng);
       reference(next, bench.bufs(), want);
       int64_t c = bench.run(next);
-      failures += check(bench, next, want, c, store_cycles(next, bench.write_latency), at,
-                        "after clear");
+      int64_t wc = bench.stalls ? c : store_cycles(next, bench.write_latency);
+      failures += check(bench, next, want, c, wc, at, "after clear");
       failures += bench.errors;
       cleared++;
     }
-    std::printf("clear: %d clears with bursts in flight drained, then a STORE checked\n", cleared);
+    std::printf("clear: %d clears with bursts in flight (half with a stalling memory) drained, "
+                "then a STORE checked\n", cleared);
   }
 
   std::printf("store tb: %s (%d failures)\n", failures ? "FAILED" : "passed", failures);
