@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <vector>
@@ -443,6 +444,41 @@ int main(int argc, char** argv) {
   }
   std::printf("random: %" PRId64 " LOADs, %" PRId64 " rows, data and cycles checked\n", checked,
               rows_checked);
+
+  // 1b. GEMM and convolution shapes at the default latency, with their cycle counts.
+  {
+    Bench bench(ctx.get());
+    bench.read_latency = 32;
+    auto mk = [](int buf, int elem, uint64_t addr, int xs, int ys, uint64_t xst, uint64_t yst,
+                 int pad) {
+      Load l;
+      l.buf = buf; l.elem = elem; l.addr = addr; l.xs = xs; l.ys = ys; l.xst = xst; l.yst = yst;
+      l.xp0 = l.xp1 = l.yp0 = l.yp1 = pad;
+      return l;
+    };
+    const Load shapes[] = {
+        mk(0, 16, 0x100000, 4096, 1, 16, 0, 0),        // an A block of 4096 rows
+        mk(0, 16, 0x100003, 4096, 1, 16, 0, 0),        // the same, unaligned
+        mk(0, 5, 0x100000, 4096, 1, 5, 0, 0),          // a partial K chunk (5 lanes)
+        mk(1, 16, 0x200000, 256, 1, 16, 0, 0),         // 16 weight tiles
+        mk(2, 64, 0x300000, 3, 1, 64, 0, 0),           // requantization parameters
+        mk(2, 64, 0x300000, 1024, 1, 64, 0, 0),        // 1024 ACC rows (beat-bound)
+        mk(0, 16, 0x140000, 32, 32, 16, 16 * 34, 1),   // a padded 32x32 feature map
+    };
+    for (const Load& l : shapes) {
+      Buffers want = bench.bufs();
+      reference(l, bench.mem(), want);
+      bench.written().clear();
+      int64_t c = bench.run(l);
+      failures += check_rows(bench, l, want, c, load_cycles(l, 32), 0, 32);
+      bench.bufs() = want;
+      std::printf("  C=%-5" PRId64 " ", c);
+      l.print(stdout);
+      std::printf("\n");
+    }
+    failures += bench.errors;
+    std::printf("shapes: %zu GEMM/convolution LOADs checked\n", std::size(shapes));
+  }
 
   // 2. Back to back: each LOAD issued in the first cycle the unit is free.
   {

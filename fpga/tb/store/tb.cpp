@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <iterator>
 #include <memory>
 #include <random>
 #include <vector>
@@ -468,6 +469,34 @@ int main(int argc, char** argv) {
   }
   std::printf("random: %" PRId64 " STOREs, %" PRId64 " rows, memory and cycles checked\n", checked,
               rows_checked);
+
+  // 1b. GEMM shapes at the default latency, with their cycle counts.
+  {
+    Bench bench(ctx.get());
+    std::vector<uint8_t> want = bench.mem();
+    auto mk = [](int buf, int elem, uint64_t addr, int xs, int ys, uint64_t xst, uint64_t yst) {
+      Store s;
+      s.buf = buf; s.elem = elem; s.addr = addr; s.xs = xs; s.ys = ys; s.xst = xst; s.yst = yst;
+      return s;
+    };
+    const Store shapes[] = {
+        mk(2, 64, 0x100000, 4096, 1, 64, 0),    // an int32 result block of 4096 rows
+        mk(2, 20, 0x200000, 1000, 1, 20, 0),    // N = 5 lanes: masked, contiguous
+        mk(2, 20, 0x200000, 1000, 1, 64, 0),    // N = 5 lanes into a D-lane layout
+        mk(0, 16, 0x300000, 4096, 1, 16, 0),    // an int8 activation block
+        mk(0, 16, 0x300005, 64, 8, 16, 4096),   // unaligned rows 4 KiB apart
+    };
+    for (const Store& s : shapes) {
+      reference(s, bench.bufs(), want);
+      int64_t c = bench.run(s);
+      failures += check(bench, s, want, c, store_cycles(s, bench.write_latency), 0, "shape");
+      std::printf("  C=%-5" PRId64 " ", c);
+      s.print(stdout);
+      std::printf("\n");
+    }
+    failures += bench.errors;
+    std::printf("shapes: %zu GEMM STOREs checked\n", std::size(shapes));
+  }
 
   // 2. Back to back: each STORE issued in the first cycle the unit is free.
   {
