@@ -1,0 +1,486 @@
+// The EXEC unit: MATMUL through the systolic array, REQUANT, VMAX and VADD (contract 6.3 to 6.6,
+// arithmetic in section 7), with the cycle timing of MICROARCH.md "EXEC timing".
+//
+// Let an instruction issue (be accepted) in cycle T; D = ArrayDim.
+//
+// MATMUL: L0 = w_load ? D : 0, S = L0 + max(rows, w_preload ? D : 0).
+//   WBUF row w_row + k is read in cycle T + k (w_load), pre_row + k in T + L0 + k (w_preload),
+//   ABUF row a_row + i in T + L0 + i (port a). The row enters the array through one register
+//   (T + L0 + i + 2), leaves it de-skewed 2D - 1 cycles later; ACC row acc_row + i is read in
+//   the cycle before (when accumulating) and written from a register in
+//   T + L0 + i + 2D + ArrayLatency - 1. free_o is 1 again at T + S, done_o at
+//   T + L0 + rows + 2D + ArrayLatency (and not before every earlier MATMUL's own done time; a
+//   preload that outlasts the rows does not delay it: its weight writes only meet later MATMULs).
+//   The old ACC value is taken from the two most recent writes when they hit the same row (the
+//   write in progress and the one of the cycle before, which a read in that cycle may miss), so
+//   MATMULs accumulating into the same rows may follow each other back to back.
+//   w_swap flips the active bank; w_load writes the active bank, w_preload the other one. A tile
+//   row read in cycle c is written into PE (k, n) at the edge ending c + k + n + 1.
+// REQUANT: ACC rows param_row, +1, +2 (bias, mult, shift) are read in T, T + 1, T + 2, ACC row
+//   acc_row + i in T + RequantSetup + i; ABUF row dst_row + i is written in
+//   T + RequantSetup + i + RequantLatency - 1; free and done at T + RequantSetup + rows +
+//   RequantLatency.
+// VMAX, VADD: ABUF rows a_row + i (port a) and b_row + i (port b) are read in T + i; dst_row + i
+//   is written in T + i + VectorLatency - 1; free and done at T + rows + VectorLatency.
+//
+// The issue stage sends MATMUL only when free_o, REQUANT/VMAX/VADD only when done_o, with every
+// field already checked; anything else on issue_i is ignored. clear_i returns the unit to idle in
+// one cycle: nothing stays in flight, the bank pointer returns to 0.
+module systole_exec
+  import systole_pkg::*;
+#(
+  parameter  int unsigned ArrayDim = 16,
+  parameter  int unsigned AbufRows = 4096,
+  parameter  int unsigned WbufRows = 4096,
+  parameter  int unsigned AccRows  = 4096,
+  localparam int unsigned AbufAw   = $clog2(AbufRows),
+  localparam int unsigned WbufAw   = $clog2(WbufRows),
+  localparam int unsigned AccAw    = $clog2(AccRows)
+) (
+  input  logic                      clk_i,
+  input  logic                      rst_ni,
+  input  logic                      clear_i,
+
+  input  logic                      issue_i,
+  input  logic [InstructionBits-1:0] instr_i,
+  output logic                      free_o,
+  output logic                      done_o,
+
+  output logic                      abuf_a_re_o,
+  output logic [AbufAw-1:0]         abuf_a_addr_o,
+  input  logic [8*ArrayDim-1:0]     abuf_a_rdata_i,
+  output logic                      abuf_b_re_o,
+  output logic [AbufAw-1:0]         abuf_b_addr_o,
+  input  logic [8*ArrayDim-1:0]     abuf_b_rdata_i,
+  output logic                      abuf_we_o,
+  output logic [AbufAw-1:0]         abuf_waddr_o,
+  output logic [8*ArrayDim-1:0]     abuf_wdata_o,
+
+  output logic                      wbuf_re_o,
+  output logic [WbufAw-1:0]         wbuf_addr_o,
+  input  logic [8*ArrayDim-1:0]     wbuf_rdata_i,
+
+  output logic                      acc_re_o,
+  output logic [AccAw-1:0]          acc_raddr_o,
+  input  logic [32*ArrayDim-1:0]    acc_rdata_i,
+  output logic                      acc_we_o,
+  output logic [AccAw-1:0]          acc_waddr_o,
+  output logic [32*ArrayDim-1:0]    acc_wdata_o
+);
+
+  localparam int unsigned D = ArrayDim;
+
+  // Timing constants of this implementation (MICROARCH.md "EXEC timing").
+  localparam int unsigned ArrayLatency   = 3;  // ABUF data register, ACC add register, write
+  localparam int unsigned RequantSetup   = 3;  // the three parameter rows
+  localparam int unsigned LaneLatency    = 5;  // systole_requant and systole_vec_lane
+  localparam int unsigned RequantLatency = LaneLatency + 2;  // + read latency, + write cycle
+  localparam int unsigned VectorLatency  = LaneLatency + 2;
+
+  localparam int unsigned RelW = 18;  // cycles since issue: S < 2^17
+  localparam int unsigned CntW = 18;  // cycles until free / done: < 2^17
+  localparam int unsigned TagW = AccAw + 1;  // {accumulate, ACC row} beside each array row
+
+  typedef enum logic [1:0] {
+    KindMatmul  = 2'd0,
+    KindRequant = 2'd1,
+    KindVector  = 2'd2
+  } kind_e;
+
+  // -----------------------------------------------------------------------------------------------
+  // Accepting an instruction.
+  logic [OpcodeWidth-1:0] op;
+  logic                   op_mm, op_rq, op_vmax, op_vadd;
+  logic                   free_q, done_q;
+  logic                   acc_mm, acc_rq, acc_vec, accept;
+
+  assign op      = instr_i[OpcodeLsb +: OpcodeWidth];
+  assign op_mm   = op == OpMatmul;
+  assign op_rq   = op == OpRequant;
+  assign op_vmax = op == OpVmax;
+  assign op_vadd = op == OpVadd;
+
+  assign acc_mm  = issue_i && !clear_i && op_mm && free_q;
+  assign acc_rq  = issue_i && !clear_i && op_rq && done_q;
+  assign acc_vec = issue_i && !clear_i && (op_vmax || op_vadd) && done_q;
+  assign accept  = acc_mm || acc_rq || acc_vec;
+
+  // The instruction being sequenced: instr_i in the cycle it is accepted, its copy after that.
+  logic [191:0]    instr_q;
+  logic [191:0]    ins;
+  kind_e           kind_q, kind;
+  logic            vmax_q;
+  logic            seq_q, active;
+  logic [RelW-1:0] rel_q, rel;
+  logic            bank_q, bank;
+
+  assign ins    = accept ? instr_i[191:0] : instr_q;
+  assign kind   = acc_mm ? KindMatmul : acc_rq ? KindRequant : acc_vec ? KindVector : kind_q;
+  assign active = accept || seq_q;
+  assign rel    = accept ? '0 : rel_q;
+
+  // Bits of the instruction that no EXEC field uses (opcode and wait are decoded above).
+  logic unused_instr;
+  assign unused_instr = ^{instr_i[InstructionBits-1:192], ins[11:0], ins[127:110]};
+
+  // -----------------------------------------------------------------------------------------------
+  // Fields.
+  logic            m_accum, m_wload, m_wswap, m_wpre;
+  logic [15:0]     m_rows;
+  logic [15:0]     r_rows;
+  logic [15:0]     v_rows;
+  // Row fields are 16 bits; a buffer address uses their low bits (the issue stage has checked that
+  // the rows lie inside the buffer), so the high bits go unused in smaller builds.
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [15:0]     m_arow, m_accrow, m_wrow, m_prerow;
+  logic [15:0]     r_accrow, r_dstrow, r_prmrow;
+  logic [15:0]     v_arow, v_brow, v_dstrow;
+  logic [RelW-1:0] r_drel;
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  assign m_accum  = ins[MatmulAccumulateLsb];
+  assign m_wload  = ins[MatmulWLoadLsb];
+  assign m_wswap  = ins[MatmulWSwapLsb];
+  assign m_wpre   = ins[MatmulWPreloadLsb];
+  assign m_arow   = ins[MatmulARowLsb +: MatmulARowWidth];
+  assign m_accrow = ins[MatmulAccRowLsb +: MatmulAccRowWidth];
+  assign m_rows   = ins[MatmulRowsLsb +: MatmulRowsWidth];
+  assign m_wrow   = ins[MatmulWRowLsb +: MatmulWRowWidth];
+  assign m_prerow = ins[MatmulPreRowLsb +: MatmulPreRowWidth];
+
+  assign r_accrow = ins[RequantAccRowLsb +: RequantAccRowWidth];
+  assign r_dstrow = ins[RequantDstRowLsb +: RequantDstRowWidth];
+  assign r_rows   = ins[RequantRowsLsb +: RequantRowsWidth];
+  assign r_prmrow = ins[RequantParamRowLsb +: RequantParamRowWidth];
+
+  // VMAX and VADD share the positions of a_row, b_row, dst_row and rows.
+  assign v_arow   = ins[VaddARowLsb +: VaddARowWidth];
+  assign v_brow   = ins[VaddBRowLsb +: VaddBRowWidth];
+  assign v_dstrow = ins[VaddDstRowLsb +: VaddDstRowWidth];
+  assign v_rows   = ins[VaddRowsLsb +: VaddRowsWidth];
+
+  // -----------------------------------------------------------------------------------------------
+  // The read sequence, one step per cycle from T.
+  logic [RelW-1:0] m_l0, m_body, m_len, m_arel, r_len, v_len, len;
+
+  assign m_l0   = m_wload ? RelW'(D) : '0;
+  assign m_body = (m_wpre && RelW'(m_rows) < RelW'(D)) ? RelW'(D) : RelW'(m_rows);
+  assign m_len  = m_l0 + m_body;
+  assign m_arel = rel - m_l0;
+  assign r_len  = RelW'(RequantSetup) + RelW'(r_rows);
+  assign r_drel = rel - RelW'(RequantSetup);
+  assign v_len  = RelW'(v_rows);
+
+  always_comb begin
+    unique case (kind)
+      KindMatmul:  len = m_len;
+      KindRequant: len = r_len;
+      default:     len = v_len;
+    endcase
+  end
+
+  logic mm_now, rq_now, vec_now;
+  assign mm_now  = active && kind == KindMatmul;
+  assign rq_now  = active && kind == KindRequant;
+  assign vec_now = active && kind == KindVector;
+
+  // The bank the rows of this MATMUL use: flipped by w_swap when it is accepted.
+  assign bank = (acc_mm && m_wswap) ? !bank_q : bank_q;
+
+  // MATMUL: weight tiles.
+  logic w_load_rd, w_pre_rd, w_rd, w_first, w_bank;
+  assign w_load_rd = mm_now && m_wload && rel < RelW'(D);
+  assign w_pre_rd  = mm_now && m_wpre && rel >= m_l0 && m_arel < RelW'(D);
+  assign w_rd      = w_load_rd || w_pre_rd;
+  assign w_first   = w_load_rd ? rel == '0 : rel == m_l0;
+  assign w_bank    = w_load_rd ? bank : !bank;
+
+  assign wbuf_re_o   = w_rd;
+  assign wbuf_addr_o = w_load_rd ? WbufAw'(m_wrow) + WbufAw'(rel)
+                                 : WbufAw'(m_prerow) + WbufAw'(m_arel);
+
+  // MATMUL: activation rows.
+  logic             a_rd;
+  logic [TagW-1:0]  a_tag;
+  assign a_rd  = mm_now && rel >= m_l0 && m_arel < RelW'(m_rows);
+  assign a_tag = {m_accum, AccAw'(m_accrow) + AccAw'(m_arel)};
+
+  // REQUANT: parameter rows, then the source rows.
+  logic             r_prm;
+  logic [1:0]       r_prm_sel;
+  logic [AccAw-1:0] r_addr;
+  assign r_prm     = rel < RelW'(RequantSetup);
+  assign r_prm_sel = rel[1:0];
+  assign r_addr    = r_prm ? AccAw'(r_prmrow) + AccAw'(rel) : AccAw'(r_accrow) + AccAw'(r_drel);
+
+  // ABUF read ports: MATMUL rows on port a; VMAX/VADD on both.
+  assign abuf_a_re_o   = a_rd || vec_now;
+  assign abuf_a_addr_o = vec_now ? AbufAw'(v_arow) + AbufAw'(rel) : AbufAw'(m_arow) + AbufAw'(m_arel);
+  assign abuf_b_re_o   = vec_now;
+  assign abuf_b_addr_o = AbufAw'(v_brow) + AbufAw'(rel);
+
+  // -----------------------------------------------------------------------------------------------
+  // Sequencer state, free and done.
+  logic [CntW-1:0] free_cnt_q, free_cnt_d, done_cnt_q, done_cnt_d, done_dec, mm_done;
+
+  assign done_dec = (done_cnt_q == '0) ? '0 : done_cnt_q - 1'b1;
+  assign mm_done  = CntW'(m_l0) + CntW'(m_rows) + CntW'(2 * D + ArrayLatency - 1);
+
+  always_comb begin
+    free_cnt_d = (free_cnt_q == '0) ? '0 : free_cnt_q - 1'b1;
+    done_cnt_d = done_dec;
+    if (acc_mm) begin
+      free_cnt_d = CntW'(m_len) - 1'b1;
+      done_cnt_d = (mm_done > done_dec) ? mm_done : done_dec;
+    end else if (acc_rq) begin
+      free_cnt_d = CntW'(r_len) + CntW'(RequantLatency - 1);
+      done_cnt_d = free_cnt_d;
+    end else if (acc_vec) begin
+      free_cnt_d = CntW'(v_len) + CntW'(VectorLatency - 1);
+      done_cnt_d = free_cnt_d;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      seq_q      <= 1'b0;
+      rel_q      <= '0;
+      kind_q     <= KindMatmul;
+      vmax_q     <= 1'b0;
+      bank_q     <= 1'b0;
+      free_cnt_q <= '0;
+      done_cnt_q <= '0;
+      free_q     <= 1'b1;
+      done_q     <= 1'b1;
+    end else if (clear_i) begin
+      seq_q      <= 1'b0;
+      rel_q      <= '0;
+      kind_q     <= KindMatmul;
+      vmax_q     <= 1'b0;
+      bank_q     <= 1'b0;
+      free_cnt_q <= '0;
+      done_cnt_q <= '0;
+      free_q     <= 1'b1;
+      done_q     <= 1'b1;
+    end else begin
+      seq_q      <= active && (rel + 1'b1 < len);
+      rel_q      <= rel + 1'b1;
+      kind_q     <= kind;
+      if (accept) begin
+        vmax_q <= op_vmax;
+      end
+      if (acc_mm) begin
+        bank_q <= bank;
+      end
+      free_cnt_q <= free_cnt_d;
+      done_cnt_q <= done_cnt_d;
+      free_q     <= free_cnt_d == '0;
+      done_q     <= done_cnt_d == '0;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (accept) begin
+      instr_q <= instr_i[191:0];
+    end
+  end
+
+  assign free_o = free_q;
+  assign done_o = done_q;
+
+  // -----------------------------------------------------------------------------------------------
+  // MATMUL datapath: read data one cycle after the read, one register, the array.
+  logic            a_v1_q, a_v2_q, a_bank1_q, a_bank2_q;
+  logic [TagW-1:0] a_tag1_q, a_tag2_q;
+  logic [8*D-1:0]  a_data2_q;
+  logic            w_first1_q, w_bank1_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      a_v1_q     <= 1'b0;
+      a_v2_q     <= 1'b0;
+      w_first1_q <= 1'b0;
+    end else if (clear_i) begin
+      a_v1_q     <= 1'b0;
+      a_v2_q     <= 1'b0;
+      w_first1_q <= 1'b0;
+    end else begin
+      a_v1_q     <= a_rd;
+      a_v2_q     <= a_v1_q;
+      w_first1_q <= w_rd && w_first;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    a_tag1_q  <= a_tag;
+    a_bank1_q <= bank;
+    a_tag2_q  <= a_tag1_q;
+    a_bank2_q <= a_bank1_q;
+    a_data2_q <= abuf_a_rdata_i;
+    w_bank1_q <= w_bank;
+  end
+
+  logic             pre_valid, out_valid;
+  logic [TagW-1:0]  pre_tag, out_tag;
+  logic [32*D-1:0]  out_data;
+
+  systole_array #(
+    .ArrayDim(D),
+    .TagWidth(TagW)
+  ) u_array (
+    .clk_i      (clk_i),
+    .rst_ni     (rst_ni),
+    .clear_i    (clear_i),
+    .in_valid_i (a_v2_q),
+    .in_bank_i  (a_bank2_q),
+    .in_tag_i   (a_tag2_q),
+    .in_data_i  (a_data2_q),
+    .w_first_i  (w_first1_q),
+    .w_bank_i   (w_bank1_q),
+    .w_data_i   (wbuf_rdata_i),
+    .pre_valid_o(pre_valid),
+    .pre_tag_o  (pre_tag),
+    .out_valid_o(out_valid),
+    .out_tag_o  (out_tag),
+    .out_data_o (out_data)
+  );
+
+  // Accumulate: the old row is read the cycle before the result leaves the array.
+  logic             mm_acc_re;
+  logic             out_accum;
+  logic [AccAw-1:0] out_addr;
+  assign mm_acc_re = pre_valid && pre_tag[TagW-1];
+  assign out_accum = out_tag[TagW-1];
+  assign out_addr  = out_tag[AccAw-1:0];
+
+  logic             wr_v_q, last_v_q;
+  logic [AccAw-1:0] wr_addr_q, last_addr_q;
+  logic [32*D-1:0]  wr_data_q, last_data_q;
+  logic [32*D-1:0]  old, sum;
+
+  always_comb begin
+    if (wr_v_q && wr_addr_q == out_addr) begin
+      old = wr_data_q;
+    end else if (last_v_q && last_addr_q == out_addr) begin
+      old = last_data_q;
+    end else begin
+      old = acc_rdata_i;
+    end
+    for (int unsigned n = 0; n < D; n++) begin
+      sum[32*n +: 32] = (out_accum ? old[32*n +: 32] : 32'd0) + out_data[32*n +: 32];
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wr_v_q   <= 1'b0;
+      last_v_q <= 1'b0;
+    end else if (clear_i) begin
+      wr_v_q   <= 1'b0;
+      last_v_q <= 1'b0;
+    end else begin
+      wr_v_q   <= out_valid;
+      last_v_q <= wr_v_q;
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    wr_addr_q   <= out_addr;
+    wr_data_q   <= sum;
+    last_addr_q <= wr_addr_q;
+    last_data_q <= wr_data_q;
+  end
+
+  assign acc_we_o    = wr_v_q;
+  assign acc_waddr_o = wr_addr_q;
+  assign acc_wdata_o = wr_data_q;
+
+  assign acc_re_o    = rq_now || mm_acc_re;
+  assign acc_raddr_o = rq_now ? r_addr : pre_tag[AccAw-1:0];
+
+  // -----------------------------------------------------------------------------------------------
+  // REQUANT, VMAX, VADD: lanes fed the cycle after the read, written LaneLatency cycles later.
+  logic             prm_v_q, rq_v_q, vec_v_q;
+  logic [1:0]       prm_sel_q;
+  logic [32*D-1:0]  bias_q, mult_q;
+  logic [6*D-1:0]   shift_q;
+  logic [LaneLatency-1:0] lane_v_q;
+  logic [AbufAw-1:0] waddr_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      prm_v_q  <= 1'b0;
+      rq_v_q   <= 1'b0;
+      vec_v_q  <= 1'b0;
+      lane_v_q <= '0;
+    end else if (clear_i) begin
+      prm_v_q  <= 1'b0;
+      rq_v_q   <= 1'b0;
+      vec_v_q  <= 1'b0;
+      lane_v_q <= '0;
+    end else begin
+      prm_v_q  <= rq_now && r_prm;
+      rq_v_q   <= rq_now && !r_prm;
+      vec_v_q  <= vec_now;
+      lane_v_q <= {lane_v_q[LaneLatency-2:0], rq_v_q || vec_v_q};
+    end
+  end
+
+  always_ff @(posedge clk_i) begin
+    prm_sel_q <= r_prm_sel;
+    if (prm_v_q) begin
+      unique case (prm_sel_q)
+        2'd0:    bias_q <= acc_rdata_i;
+        2'd1:    mult_q <= acc_rdata_i;
+        default: begin
+          for (int unsigned j = 0; j < D; j++) begin
+            shift_q[6*j +: 6] <= acc_rdata_i[32*j +: 6];
+          end
+        end
+      endcase
+    end
+    if (acc_rq) begin
+      waddr_q <= AbufAw'(r_dstrow);
+    end else if (acc_vec) begin
+      waddr_q <= AbufAw'(v_dstrow);
+    end else if (abuf_we_o) begin
+      waddr_q <= waddr_q + 1'b1;
+    end
+  end
+
+  // Lane parameters come from the copy of the instruction (valid from T + 1).
+  logic [8*D-1:0] rq_q, vec_q;
+
+  for (genvar j = 0; j < D; j++) begin : g_lane
+    systole_requant u_requant (
+      .clk_i  (clk_i),
+      .acc_i  (acc_rdata_i[32*j +: 32]),
+      .bias_i (bias_q[32*j +: 32]),
+      .mult_i (mult_q[32*j +: 32]),
+      .shift_i(shift_q[6*j +: 6]),
+      .zp_i   (instr_q[RequantZeroPointLsb +: RequantZeroPointWidth]),
+      .relu_i (instr_q[RequantReluLsb]),
+      .q_o    (rq_q[8*j +: 8])
+    );
+
+    systole_vec_lane u_vec (
+      .clk_i     (clk_i),
+      .max_i     (vmax_q),
+      .a_i       (abuf_a_rdata_i[8*j +: 8]),
+      .b_i       (abuf_b_rdata_i[8*j +: 8]),
+      .a_zero_i  (instr_q[VaddAZeroLsb +: VaddAZeroWidth]),
+      .b_zero_i  (instr_q[VaddBZeroLsb +: VaddBZeroWidth]),
+      .out_zero_i(instr_q[VaddOutZeroLsb +: VaddOutZeroWidth]),
+      .a_mult_i  (instr_q[VaddAMultLsb +: VaddAMultWidth]),
+      .b_mult_i  (instr_q[VaddBMultLsb +: VaddBMultWidth]),
+      .shift_i   (instr_q[VaddShiftLsb +: VaddShiftWidth]),
+      .relu_i    (instr_q[VaddReluLsb]),
+      .q_o       (vec_q[8*j +: 8])
+    );
+  end
+
+  assign abuf_we_o    = lane_v_q[LaneLatency-1];
+  assign abuf_waddr_o = waddr_q;
+  assign abuf_wdata_o = (kind_q == KindRequant) ? rq_q : vec_q;
+
+endmodule

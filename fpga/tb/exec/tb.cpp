@@ -1,0 +1,585 @@
+// Unit test of systole_exec (D = 16, 4096-row buffers) with C++ models of ABUF, WBUF and ACC
+// (one-cycle read latency) and a functional model that runs each instruction completely, in
+// program order, when it issues (as the emulator does).
+//
+// Random instruction sequences: MATMUL in the pipelined tile pattern (w_load + w_preload, then
+// w_swap + w_preload, ..., then w_swap), back-to-back MATMULs accumulating into the same ACC rows,
+// single MATMULs with random flags, REQUANT (parameter rows holding usable and extreme values,
+// shifts above 63), VMAX and VADD (in place, dst == a_row or b_row, or disjoint). Each is issued at
+// the first cycle the rules allow (MATMUL when free_o, the others when done_o), sometimes a few
+// cycles later, and now and then clear_i cuts into work in flight.
+//
+// Checked: every buffer access happens in exactly the cycle and at the address the EXEC timing of
+// MICROARCH.md gives, and no other access happens; free_o and done_o are 1 exactly from the cycles
+// the formulas give; the buffers equal the functional model whenever the unit is idle and at the
+// end. After a clear_i, the unit is free and done in the next cycle and writes nothing more.
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "Vsystole_exec.h"
+#include "verilated.h"
+
+namespace {
+
+// The array size of the build under test (systole_exec's default; another one is tested by building
+// with -GArrayDim=N and -CFLAGS -DTB_ARRAY_DIM=N).
+#ifndef TB_ARRAY_DIM
+#define TB_ARRAY_DIM 16
+#endif
+constexpr int D = TB_ARRAY_DIM;
+constexpr long kArrayLatency = 3;
+constexpr long kRequantSetup = 3;
+constexpr long kRequantLatency = 7;
+constexpr long kVectorLatency = 7;
+constexpr int kAbufRows = 4096, kWbufRows = 4096, kAccRows = 4096;
+constexpr int kOpMatmul = 3, kOpRequant = 4, kOpVmax = 5, kOpVadd = 6;
+// Rows the generator uses: small ranges, so that instructions collide.
+constexpr int kAbufSpan = 600, kWbufSpan = 300, kAccSpan = 200, kParamBase = 200, kParamSpan = 60;
+
+struct Bufs {
+  std::vector<int8_t> abuf = std::vector<int8_t>(kAbufRows * D);
+  std::vector<int8_t> wbuf = std::vector<int8_t>(kWbufRows * D);
+  std::vector<int32_t> acc = std::vector<int32_t>(kAccRows * D);
+};
+
+struct Instr {
+  int op = 0;
+  // MATMUL
+  bool accumulate = false, w_load = false, w_swap = false, w_preload = false;
+  int a_row = 0, acc_row = 0, rows = 1, w_row = 0, pre_row = 0;
+  // REQUANT (acc_row, rows shared), VMAX/VADD (a_row, rows shared)
+  bool relu = false;
+  int dst_row = 0, param_row = 0, b_row = 0;
+  int zero_point = 0, a_zero = 0, b_zero = 0, out_zero = 0, shift = 0;
+  int32_t a_mult = 0, b_mult = 0;
+
+  void set(uint32_t* w, int lsb, int width, uint64_t v) const {
+    for (int i = 0; i < width; i++) {
+      if ((v >> i) & 1) w[(lsb + i) / 32] |= 1u << ((lsb + i) % 32);
+    }
+  }
+  void encode(uint32_t* w) const {
+    for (int i = 0; i < 8; i++) w[i] = 0;
+    set(w, 0, 8, op);
+    if (op == kOpMatmul) {
+      set(w, 12, 1, accumulate);
+      set(w, 13, 1, w_load);
+      set(w, 14, 1, w_swap);
+      set(w, 15, 1, w_preload);
+      set(w, 16, 16, a_row);
+      set(w, 32, 16, acc_row);
+      set(w, 48, 16, rows);
+      if (w_load) set(w, 64, 16, w_row);
+      if (w_preload) set(w, 80, 16, pre_row);
+    } else if (op == kOpRequant) {
+      set(w, 12, 1, relu);
+      set(w, 16, 16, acc_row);
+      set(w, 32, 16, dst_row);
+      set(w, 48, 16, rows);
+      set(w, 64, 16, param_row);
+      set(w, 80, 8, static_cast<uint8_t>(zero_point));
+    } else {
+      if (op == kOpVadd) set(w, 12, 1, relu);
+      set(w, 16, 16, a_row);
+      set(w, 32, 16, b_row);
+      set(w, 48, 16, dst_row);
+      set(w, 64, 16, rows);
+      if (op == kOpVadd) {
+        set(w, 80, 8, static_cast<uint8_t>(a_zero));
+        set(w, 88, 8, static_cast<uint8_t>(b_zero));
+        set(w, 96, 8, static_cast<uint8_t>(out_zero));
+        set(w, 104, 6, shift);
+        set(w, 128, 32, static_cast<uint32_t>(a_mult));
+        set(w, 160, 32, static_cast<uint32_t>(b_mult));
+      }
+    }
+  }
+  std::string text() const {
+    char b[256];
+    if (op == kOpMatmul) {
+      std::snprintf(b, sizeof b,
+                    "MATMUL accumulate=%d w_load=%d w_swap=%d w_preload=%d a_row=%d acc_row=%d"
+                    " rows=%d w_row=%d pre_row=%d",
+                    accumulate, w_load, w_swap, w_preload, a_row, acc_row, rows, w_row, pre_row);
+    } else if (op == kOpRequant) {
+      std::snprintf(b, sizeof b,
+                    "REQUANT relu=%d acc_row=%d dst_row=%d rows=%d param_row=%d zero_point=%d",
+                    relu, acc_row, dst_row, rows, param_row, zero_point);
+    } else if (op == kOpVmax) {
+      std::snprintf(b, sizeof b, "VMAX a_row=%d b_row=%d dst_row=%d rows=%d", a_row, b_row,
+                    dst_row, rows);
+    } else {
+      std::snprintf(b, sizeof b,
+                    "VADD relu=%d a_row=%d b_row=%d dst_row=%d rows=%d a_zero=%d b_zero=%d"
+                    " out_zero=%d shift=%d a_mult=%d b_mult=%d",
+                    relu, a_row, b_row, dst_row, rows, a_zero, b_zero, out_zero, shift, a_mult,
+                    b_mult);
+    }
+    return b;
+  }
+};
+
+// Contract 7.2 to 7.4.
+__int128 rshift(__int128 p, int s) {
+  if (s == 0) return p;
+  __int128 floor = p >> s;
+  __int128 rem = p - floor * (static_cast<__int128>(1) << s);
+  __int128 half = static_cast<__int128>(1) << (s - 1);
+  if (rem > half || (rem == half && (floor & 1) != 0)) return floor + 1;
+  return floor;
+}
+int8_t clamp8(__int128 q, __int128 lo) {
+  return static_cast<int8_t>(std::min<__int128>(127, std::max(lo, q)));
+}
+int8_t requantize(int32_t acc, int32_t bias, int32_t mult, int32_t shift, int zp, bool relu) {
+  __int128 v = static_cast<__int128>(acc) + bias;
+  v = std::min<__int128>(INT32_MAX, std::max<__int128>(INT32_MIN, v));
+  return clamp8(rshift(v * mult, shift & 63) + zp, relu ? zp : -128);
+}
+int8_t vadd(int a, int b, const Instr& in) {
+  __int128 sum = static_cast<__int128>(a - in.a_zero) * in.a_mult +
+                 static_cast<__int128>(b - in.b_zero) * in.b_mult;
+  return clamp8(rshift(sum, in.shift) + in.out_zero, in.relu ? in.out_zero : -128);
+}
+
+// The functional model: the emulator's order of effects.
+struct Model {
+  Bufs m;
+  std::vector<int8_t> active = std::vector<int8_t>(D * D), shadow = std::vector<int8_t>(D * D);
+  bool active_valid = false, shadow_valid = false;
+  std::vector<long> abuf_writer = std::vector<long>(kAbufRows, -1);
+  std::vector<long> acc_writer = std::vector<long>(kAccRows, -1);
+  long rq_inside = 0, vadd_inside = 0;  // results strictly inside (-128, 127): not saturated
+
+  void tile(std::vector<int8_t>& t, int row) {
+    for (int i = 0; i < D * D; i++) t[i] = m.wbuf[row * D + i];
+  }
+  void run(const Instr& in, long idx) {
+    if (in.op == kOpMatmul) {
+      if (in.w_swap) {
+        active = shadow;
+        shadow_valid = false;
+      }
+      if (in.w_load) {
+        tile(active, in.w_row);
+        shadow_valid = false;
+      }
+      active_valid = true;
+      for (int i = 0; i < in.rows; i++) {
+        for (int n = 0; n < D; n++) {
+          uint32_t s = in.accumulate ? static_cast<uint32_t>(m.acc[(in.acc_row + i) * D + n]) : 0;
+          for (int k = 0; k < D; k++) {
+            s += static_cast<uint32_t>(m.abuf[(in.a_row + i) * D + k] * active[k * D + n]);
+          }
+          m.acc[(in.acc_row + i) * D + n] = static_cast<int32_t>(s);
+        }
+        acc_writer[in.acc_row + i] = idx;
+      }
+      if (in.w_preload) {
+        tile(shadow, in.pre_row);
+        shadow_valid = true;
+      }
+    } else if (in.op == kOpRequant) {
+      const int32_t* p = &m.acc[in.param_row * D];
+      std::vector<int32_t> bias(p, p + D), mult(p + D, p + 2 * D), shift(p + 2 * D, p + 3 * D);
+      for (int i = 0; i < in.rows; i++) {
+        for (int j = 0; j < D; j++) {
+          const int8_t q = requantize(m.acc[(in.acc_row + i) * D + j], bias[j], mult[j], shift[j],
+                                      in.zero_point, in.relu);
+          rq_inside += q != -128 && q != 127;
+          m.abuf[(in.dst_row + i) * D + j] = q;
+        }
+        abuf_writer[in.dst_row + i] = idx;
+      }
+    } else {
+      std::vector<int8_t> out(in.rows * D);
+      for (int i = 0; i < in.rows * D; i++) {
+        const int a = m.abuf[in.a_row * D + i], b = m.abuf[in.b_row * D + i];
+        out[i] = in.op == kOpVmax ? static_cast<int8_t>(std::max(a, b)) : vadd(a, b, in);
+        if (in.op == kOpVadd) vadd_inside += out[i] != -128 && out[i] != 127;
+      }
+      std::copy(out.begin(), out.end(), m.abuf.begin() + in.dst_row * D);
+      for (int i = 0; i < in.rows; i++) abuf_writer[in.dst_row + i] = idx;
+    }
+  }
+};
+
+// The accesses expected in one cycle: an address per port, or -1.
+struct Access {
+  int abuf_a = -1, abuf_b = -1, wbuf = -1, acc_r = -1, abuf_w = -1, acc_w = -1;
+  long who = -1;
+};
+
+// Word i (32 bits) of a port, whatever type Verilator gives it.
+void set_word(uint32_t& s, int, uint32_t v) { s = v; }
+void set_word(uint64_t& s, int i, uint32_t v) {
+  s = (s & ~(0xffffffffull << (32 * i))) | (static_cast<uint64_t>(v) << (32 * i));
+}
+template <std::size_t N>
+void set_word(VlWide<N>& s, int i, uint32_t v) { s[i] = v; }
+uint32_t get_word(uint32_t s, int) { return s; }
+uint32_t get_word(uint64_t s, int i) { return static_cast<uint32_t>(s >> (32 * i)); }
+template <std::size_t N>
+uint32_t get_word(const VlWide<N>& s, int i) { return s[i]; }
+
+int8_t pick8(std::mt19937& rng) {
+  const uint32_t r = rng() % 8;
+  return r == 0 ? -128 : r == 1 ? 127 : static_cast<int8_t>(rng());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const uint32_t seed = 0xe8ec;
+  const long instrs = 50000;
+  std::printf("exec: seed 0x%x, D = %d, %ld instructions\n", seed, D, instrs);
+  std::mt19937 rng(seed);
+
+  // Initial contents, the same on both sides.
+  Model model;
+  Bufs& mm = model.m;
+  for (auto& v : mm.abuf) v = pick8(rng);
+  for (auto& v : mm.wbuf) v = pick8(rng);
+  for (auto& v : mm.acc) v = static_cast<int32_t>(rng()) >> (rng() % 16);
+  // REQUANT parameter rows: bias, mult, shift triples that give results inside int8 mostly,
+  // with extremes and shifts above 63 (masked to their low 6 bits) here and there.
+  for (int r = kParamBase; r < kParamBase + kParamSpan; r++) {
+    for (int j = 0; j < D; j++) {
+      int32_t& v = mm.acc[r * D + j];
+      switch ((r - kParamBase) % 3) {
+        case 0: v = rng() % 10 == 0 ? INT32_MIN : static_cast<int32_t>(rng() % 20001) - 10000; break;
+        case 1: v = rng() % 10 == 0 ? INT32_MAX : static_cast<int32_t>(rng() % (1u << 26)) - (1 << 24); break;
+        default: v = rng() % 8 == 0 ? static_cast<int32_t>(rng()) : static_cast<int32_t>(28 + rng() % 12); break;
+      }
+    }
+  }
+  Bufs rtl = mm;
+
+  auto ctx = std::make_unique<VerilatedContext>();
+  ctx->commandArgs(argc, argv);
+  auto top = std::make_unique<Vsystole_exec>(ctx.get());
+
+  std::vector<Instr> log;
+  std::map<long, Access> sched;
+  std::deque<Instr> plan;
+  int errors = 0;
+  auto fail = [&](const char* what, long c, long who) {
+    errors++;
+    if (errors > 10) return;
+    std::printf("%s at cycle %ld", what, c);
+    if (who >= 0) std::printf(" (instruction %ld: %s)", who, log[who].text().c_str());
+    std::printf("\n");
+  };
+  auto put = [&](long cycle, int Access::*port, int addr, long who) {
+    Access& a = sched[cycle];
+    if (a.*port != -1) fail("TESTBENCH: two accesses scheduled on one port", cycle, who);
+    a.*port = addr;
+    a.who = who;
+  };
+
+  // Instruction generation: batches of patterns, validated again just before they issue.
+  auto rows_small = [&]() { return 1 + static_cast<int>(rng() % 4); };
+  auto rows_any = [&]() {
+    return rng() % 3 == 0 ? rows_small() : 1 + static_cast<int>(rng() % (rng() % 4 == 0 ? 90 : 40));
+  };
+  auto matmul = [&](int rows) {
+    Instr in;
+    in.op = kOpMatmul;
+    in.rows = rows;
+    in.a_row = static_cast<int>(rng() % (kAbufSpan - rows));
+    in.acc_row = static_cast<int>(rng() % (kAccSpan - rows));
+    in.accumulate = rng() % 2;
+    in.w_row = static_cast<int>(rng() % (kWbufSpan - D));
+    in.pre_row = static_cast<int>(rng() % (kWbufSpan - D));
+    return in;
+  };
+  auto vec_rows = [&](Instr& in) {
+    in.rows = rows_any();
+    for (;;) {
+      in.a_row = static_cast<int>(rng() % (kAbufSpan - in.rows));
+      in.b_row = static_cast<int>(rng() % (kAbufSpan - in.rows));
+      const int mode = rng() % 4;
+      if (mode == 0) { in.dst_row = in.a_row; }
+      else if (mode == 1) { in.dst_row = in.b_row; }
+      else { in.dst_row = static_cast<int>(rng() % (kAbufSpan - in.rows)); }
+      auto ok = [&](int src) {
+        return src == in.dst_row || src + in.rows <= in.dst_row || in.dst_row + in.rows <= src;
+      };
+      if (ok(in.a_row) && ok(in.b_row)) return;
+    }
+  };
+  auto generate = [&]() {
+    const uint32_t p = rng() % 100;
+    if (p < 25) {  // the pipelined tile sequence
+      const int tiles = 2 + static_cast<int>(rng() % 3);
+      for (int t = 0; t < tiles; t++) {
+        Instr in = matmul(rng() % 2 ? rows_small() : 16 + static_cast<int>(rng() % 30));
+        in.w_load = t == 0;
+        in.w_swap = t > 0;
+        in.w_preload = t < tiles - 1;
+        plan.push_back(in);
+      }
+    } else if (p < 40) {  // back to back into the same ACC rows
+      const int n = 2 + static_cast<int>(rng() % 3);
+      Instr in = matmul(rows_small());
+      for (int i = 0; i < n; i++) {
+        in.accumulate = i > 0 || rng() % 2;
+        in.a_row = static_cast<int>(rng() % (kAbufSpan - in.rows));
+        plan.push_back(in);
+      }
+    } else if (p < 60) {  // one MATMUL, random flags
+      Instr in = matmul(rows_any());
+      const uint32_t f = rng() % 4;
+      in.w_load = f == 1;
+      in.w_swap = f == 2;
+      in.w_preload = rng() % 3 == 0;
+      plan.push_back(in);
+    } else if (p < 75) {
+      Instr in;
+      in.op = kOpRequant;
+      in.rows = rows_any();
+      in.acc_row = static_cast<int>(rng() % (kAccSpan + kParamSpan - in.rows));
+      in.dst_row = static_cast<int>(rng() % (kAbufSpan - in.rows));
+      in.param_row = rng() % 6 == 0 ? static_cast<int>(rng() % (kAccSpan - 3))
+                                    : kParamBase + 3 * static_cast<int>(rng() % (kParamSpan / 3));
+      in.zero_point = pick8(rng);
+      in.relu = rng() % 2;
+      plan.push_back(in);
+    } else {
+      Instr in;
+      in.op = rng() % 2 ? kOpVmax : kOpVadd;
+      vec_rows(in);
+      if (in.op == kOpVadd) {
+        in.relu = rng() % 2;
+        in.a_zero = pick8(rng);
+        in.b_zero = pick8(rng);
+        in.out_zero = pick8(rng);
+        const bool wild = rng() % 6 == 0;
+        in.shift = wild ? static_cast<int>(rng() % 64) : 12 + static_cast<int>(rng() % 8);
+        in.a_mult = wild ? static_cast<int32_t>(rng()) : static_cast<int32_t>(rng() % 8192) - 2048;
+        in.b_mult = wild ? static_cast<int32_t>(rng()) : static_cast<int32_t>(rng() % 8192) - 2048;
+      }
+      plan.push_back(in);
+    }
+  };
+  auto weights_ok = [&](const Instr& in) {
+    if (in.op != kOpMatmul) return true;
+    if (in.w_swap) return model.shadow_valid;
+    return in.w_load || model.active_valid;
+  };
+
+  auto compare = [&](long c) {
+    for (int r = 0; r < kAbufRows && errors <= 10; r++) {
+      for (int j = 0; j < D; j++) {
+        if (rtl.abuf[r * D + j] != mm.abuf[r * D + j]) {
+          char b[160];
+          std::snprintf(b, sizeof b, "ABUF row %d lane %d is %d, expected %d", r, j,
+                        rtl.abuf[r * D + j], mm.abuf[r * D + j]);
+          fail(b, c, model.abuf_writer[r]);
+          break;
+        }
+      }
+    }
+    for (int r = 0; r < kAccRows && errors <= 10; r++) {
+      for (int j = 0; j < D; j++) {
+        if (rtl.acc[r * D + j] != mm.acc[r * D + j]) {
+          char b[160];
+          std::snprintf(b, sizeof b, "ACC row %d lane %d is %d, expected %d", r, j,
+                        rtl.acc[r * D + j], mm.acc[r * D + j]);
+          fail(b, c, model.acc_writer[r]);
+          break;
+        }
+      }
+    }
+  };
+
+  // Reset: a falling edge of rst_ni, two clock edges under it, then release.
+  top->clk_i = 0;
+  top->clear_i = 0;
+  top->issue_i = 0;
+  top->rst_ni = 1;
+  top->eval();
+  top->rst_ni = 0;
+  top->eval();
+  for (int i = 0; i < 2; i++) {
+    top->clk_i = 1;
+    top->eval();
+    top->clk_i = 0;
+    top->eval();
+  }
+  top->rst_ni = 1;
+  top->eval();
+
+  long free_t = 0, done_t = 0;
+  long issued = 0, delay = 0, clears = 0, clears_busy = 0, compares = 0;
+  long n_mm = 0, n_rq = 0, n_vmax = 0, n_vadd = 0, n_inplace = 0, n_swap = 0, n_pre_under = 0;
+  long n_first_cycle = 0, n_acc_close = 0;
+  std::vector<long> last_acc_write(kAccRows, -100);
+  uint32_t rd_a[D / 4] = {}, rd_b[D / 4] = {}, rd_w[D / 4] = {}, rd_acc[D] = {};
+  long c = 0;
+  long last_compare_issue = 0;
+  for (; errors <= 10; c++) {
+    // free_o and done_o during cycle c.
+    if (top->free_o != (c >= free_t)) fail(top->free_o ? "free_o early" : "free_o late", c, issued - 1);
+    if (top->done_o != (c >= done_t)) fail(top->done_o ? "done_o early" : "done_o late", c, issued - 1);
+    if (issued >= instrs && c >= done_t + 3) break;
+
+    // Idle: compare the buffers now and then.
+    if (c >= done_t && issued - last_compare_issue >= 40 && sched.lower_bound(c) == sched.end()) {
+      compare(c);
+      compares++;
+      last_compare_issue = issued;
+    }
+
+    // A clear now and then, often with work in flight.
+    bool clear = issued > 0 && issued < instrs && rng() % 2500 == 0;
+    top->clear_i = clear;
+    top->issue_i = 0;
+    if (!clear && issued < instrs) {
+      if (plan.empty()) generate();
+      while (!weights_ok(plan.front())) {
+        plan.clear();
+        generate();
+      }
+      const Instr& in = plan.front();
+      const bool allowed = in.op == kOpMatmul ? c >= free_t : c >= done_t;
+      if (allowed && delay == 0 && rng() % 6 == 0) delay = 1 + static_cast<long>(rng() % 4);
+      if (allowed && delay > 0) delay--;
+      else if (allowed) {
+        const bool first_cycle = in.op == kOpMatmul ? c == free_t : c == done_t;
+        n_first_cycle += first_cycle;
+        uint32_t w[8];
+        in.encode(w);
+        for (int i = 0; i < 8; i++) top->instr_i[i] = w[i];
+        top->issue_i = 1;
+        const long T = c, idx = static_cast<long>(log.size());
+        log.push_back(in);
+        model.run(in, idx);
+        if (in.op == kOpMatmul) {
+          n_mm++;
+          n_swap += in.w_swap;
+          const long L0 = in.w_load ? D : 0;
+          const long S = L0 + std::max<long>(in.rows, in.w_preload ? D : 0);
+          if (in.w_preload && in.rows >= D) n_pre_under++;
+          if (in.w_load) for (int k = 0; k < D; k++) put(T + k, &Access::wbuf, in.w_row + k, idx);
+          if (in.w_preload) for (int k = 0; k < D; k++) put(T + L0 + k, &Access::wbuf, in.pre_row + k, idx);
+          for (int i = 0; i < in.rows; i++) {
+            put(T + L0 + i, &Access::abuf_a, in.a_row + i, idx);
+            const long wc = T + L0 + i + 2 * D + kArrayLatency - 1;
+            put(wc, &Access::acc_w, in.acc_row + i, idx);
+            if (in.accumulate) put(wc - 2, &Access::acc_r, in.acc_row + i, idx);
+            if (in.accumulate && wc - last_acc_write[in.acc_row + i] <= 2) n_acc_close++;
+            last_acc_write[in.acc_row + i] = wc;
+          }
+          free_t = T + S;
+          done_t = std::max(done_t, T + L0 + in.rows + 2 * D + kArrayLatency);
+        } else if (in.op == kOpRequant) {
+          n_rq++;
+          for (int j = 0; j < 3; j++) put(T + j, &Access::acc_r, in.param_row + j, idx);
+          for (int i = 0; i < in.rows; i++) {
+            put(T + kRequantSetup + i, &Access::acc_r, in.acc_row + i, idx);
+            put(T + kRequantSetup + i + kRequantLatency - 1, &Access::abuf_w, in.dst_row + i, idx);
+          }
+          free_t = done_t = T + kRequantSetup + in.rows + kRequantLatency;
+        } else {
+          (in.op == kOpVmax ? n_vmax : n_vadd)++;
+          n_inplace += in.dst_row == in.a_row || in.dst_row == in.b_row;
+          for (int i = 0; i < in.rows; i++) {
+            put(T + i, &Access::abuf_a, in.a_row + i, idx);
+            put(T + i, &Access::abuf_b, in.b_row + i, idx);
+            put(T + i + kVectorLatency - 1, &Access::abuf_w, in.dst_row + i, idx);
+          }
+          free_t = done_t = T + in.rows + kVectorLatency;
+        }
+        plan.pop_front();
+        issued++;
+      }
+    }
+
+    // Read data of the reads of cycle c - 1.
+    for (int i = 0; i < D / 4; i++) {
+      set_word(top->abuf_a_rdata_i, i, rd_a[i]);
+      set_word(top->abuf_b_rdata_i, i, rd_b[i]);
+      set_word(top->wbuf_rdata_i, i, rd_w[i]);
+    }
+    for (int i = 0; i < D; i++) set_word(top->acc_rdata_i, i, rd_acc[i]);
+    top->eval();
+
+    // The accesses of cycle c against the schedule.
+    Access want;
+    auto it = sched.find(c);
+    if (it != sched.end()) want = it->second;
+    auto check = [&](const char* port, bool en, uint32_t addr, int exp) {
+      if (en != (exp >= 0) || (en && static_cast<int>(addr) != exp)) {
+        char b[160];
+        std::snprintf(b, sizeof b, "%s: %s %u, expected %s %d", port, en ? "access at" : "no access",
+                      en ? addr : 0u, exp >= 0 ? "access at" : "none", exp);
+        fail(b, c, want.who);
+      }
+    };
+    check("ABUF read a", top->abuf_a_re_o, top->abuf_a_addr_o, want.abuf_a);
+    check("ABUF read b", top->abuf_b_re_o, top->abuf_b_addr_o, want.abuf_b);
+    check("WBUF read", top->wbuf_re_o, top->wbuf_addr_o, want.wbuf);
+    check("ACC read", top->acc_re_o, top->acc_raddr_o, want.acc_r);
+    check("ABUF write", top->abuf_we_o, top->abuf_waddr_o, want.abuf_w);
+    check("ACC write", top->acc_we_o, top->acc_waddr_o, want.acc_w);
+
+    // The buffers: reads see the contents before this cycle's writes.
+    auto pack8 = [&](const std::vector<int8_t>& mem, uint32_t row, uint32_t* out) {
+      for (int i = 0; i < D / 4; i++) {
+        uint32_t word = 0;
+        for (int b = 0; b < 4; b++) word |= static_cast<uint32_t>(static_cast<uint8_t>(mem[row * D + 4 * i + b])) << (8 * b);
+        out[i] = word;
+      }
+    };
+    if (top->abuf_a_re_o) pack8(rtl.abuf, top->abuf_a_addr_o, rd_a);
+    if (top->abuf_b_re_o) pack8(rtl.abuf, top->abuf_b_addr_o, rd_b);
+    if (top->wbuf_re_o) pack8(rtl.wbuf, top->wbuf_addr_o, rd_w);
+    if (top->acc_re_o) {
+      for (int i = 0; i < D; i++) rd_acc[i] = static_cast<uint32_t>(rtl.acc[top->acc_raddr_o * D + i]);
+    }
+    if (top->abuf_we_o) {
+      for (int i = 0; i < D; i++) rtl.abuf[top->abuf_waddr_o * D + i] = static_cast<int8_t>(get_word(top->abuf_wdata_o, i / 4) >> (8 * (i % 4)));
+    }
+    if (top->acc_we_o) {
+      for (int i = 0; i < D; i++) rtl.acc[top->acc_waddr_o * D + i] = static_cast<int32_t>(get_word(top->acc_wdata_o, i));
+    }
+    if (it != sched.end()) sched.erase(it);
+
+    top->clk_i = 1;
+    top->eval();
+    top->clk_i = 0;
+    top->eval();
+
+    if (clear) {
+      // Nothing may happen after the clear; what was in flight is lost, so the model takes the
+      // buffers as they are and forgets the tiles.
+      clears++;
+      clears_busy += c + 1 < done_t;
+      sched.erase(sched.upper_bound(c), sched.end());
+      mm = rtl;
+      model.active_valid = model.shadow_valid = false;
+      plan.clear();
+      free_t = done_t = c + 1;
+      delay = 0;
+    }
+  }
+  compare(c);
+  top->final();
+  std::printf("exec: %ld instructions in %ld cycles: %ld MATMUL (%ld w_swap, %ld preloads under >= D"
+              " rows, %ld accumulations within 2 cycles of the previous write of the row), %ld"
+              " REQUANT (%ld lanes not saturated), %ld VMAX, %ld VADD (%ld in place, %ld lanes not"
+              " saturated); %ld issued at the first allowed cycle;"
+              " %ld clears (%ld with work in flight); buffers compared %ld times: %s\n",
+              issued, c, n_mm, n_swap, n_pre_under, n_acc_close, n_rq, model.rq_inside, n_vmax,
+              n_vadd, n_inplace, model.vadd_inside,
+              n_first_cycle, clears, clears_busy, compares + 1, errors ? "FAILED" : "ok");
+  return errors ? 1 : 0;
+}
