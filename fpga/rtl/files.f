@@ -5,11 +5,15 @@ systole_fifo.sv
 systole_check.sv
 systole_fetch.sv
 systole_issue.sv
+systole_align_bursts.sv
+systole_align_fifo.sv
 systole_load.sv
 systole_store.sv
 systole_pe.sv
 systole_array.sv
+systole_vec_round.sv
 systole_requant.sv
+systole_vec_lane.sv
 systole_exec.sv
 systole_core.sv
 systole_regs.sv

@@ -143,8 +143,10 @@ module systole_core
     .bytes_written_o(bytes_written_o)
   );
 
-  logic unused_running;
-  assign unused_running = running;
+  // Row fields are 16 bits; a buffer of fewer rows uses the low bits (the issue stage checked the
+  // range). The issue stage's running flag is for debug visibility only.
+  logic unused_core;
+  assign unused_core = running ^ (^ld_wr_row) ^ (^st_rd_row);
 
   // Buffers. ABUF: written by LOAD (0) and EXEC (1); read by EXEC a (0), EXEC b (1), STORE (2).
   // WBUF: written by LOAD; read by EXEC (0) and STORE (1). ACC: written by LOAD (0) and EXEC (1);

@@ -41,6 +41,8 @@ module systole_mpram #(
   end
 
   if (NumWrite == 1) begin : g_single
+    logic unused_rst;  // no live-value table to reset
+    assign unused_rst = rst_ni;
     for (genvar r = 0; r < NumRead; r++) begin : g_out
       assign rdata_o[r*Width +: Width] = bank_rdata[0][r];
     end

@@ -247,15 +247,16 @@ package systole_pkg;
   localparam logic [255:0] HaltFieldBits = 256'h00000000000000000000000000000000000000000000000000000000000007ff;
 
   // Timing model constants, in cycles
-  localparam int unsigned TimingFetchLatency = 34;
+  localparam int unsigned TimingFetchLatency = 35;
   localparam int unsigned TimingReadLatency = 32;
   localparam int unsigned TimingWriteLatency = 16;
-  localparam int unsigned TimingLoadOverhead = 2;
-  localparam int unsigned TimingStoreOverhead = 2;
+  localparam int unsigned TimingLoadOverhead = 7;
+  localparam int unsigned TimingLoadPadOverhead = 2;
+  localparam int unsigned TimingStoreOverhead = 5;
   localparam int unsigned TimingArrayLatency = 3;
   localparam int unsigned TimingRequantSetup = 3;
-  localparam int unsigned TimingRequantLatency = 4;
-  localparam int unsigned TimingVectorLatency = 2;
+  localparam int unsigned TimingRequantLatency = 7;
+  localparam int unsigned TimingVectorLatency = 7;
 
 endpackage
 /* verilator lint_on UNUSEDPARAM */

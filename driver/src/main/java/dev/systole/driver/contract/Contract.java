@@ -21,14 +21,15 @@ public final class Contract {
   public static final class Timing {
     private Timing() {}
 
-    public static final int FETCH_LATENCY = 34;
+    public static final int FETCH_LATENCY = 35;
     public static final int READ_LATENCY = 32;
     public static final int WRITE_LATENCY = 16;
-    public static final int LOAD_OVERHEAD = 2;
-    public static final int STORE_OVERHEAD = 2;
+    public static final int LOAD_OVERHEAD = 7;
+    public static final int LOAD_PAD_OVERHEAD = 2;
+    public static final int STORE_OVERHEAD = 5;
     public static final int ARRAY_LATENCY = 3;
     public static final int REQUANT_SETUP = 3;
-    public static final int REQUANT_LATENCY = 4;
-    public static final int VECTOR_LATENCY = 2;
+    public static final int REQUANT_LATENCY = 7;
+    public static final int VECTOR_LATENCY = 7;
   }
 }

@@ -29,7 +29,6 @@ final class Machine {
   private static final int LOAD = 0;
   private static final int EXEC = 1;
   private static final int STORE = 2;
-  private static final int BEAT_SHIFT = Integer.numberOfTrailingZeros(Contract.MEM_BEAT_BYTES);
   private static final int FETCH_CHUNK = 256;
 
   /** How one run ended. {@code errorPc} is meaningful only when {@code error} is not NONE. */
@@ -213,27 +212,6 @@ final class Machine {
     }
   }
 
-  private static long beats(long address, long bytes) {
-    return ((address + bytes - 1) >>> BEAT_SHIFT) - (address >>> BEAT_SHIFT) + 1;
-  }
-
-  /** Beats to move a strided block: a contiguous row is one burst, else one per element. */
-  private static long transferBeats(long addr, long xSize, long ySize, long xStride,
-      long yStride, long elem) {
-    long total = 0;
-    for (long y = 0; y < ySize; y++) {
-      long rowAddr = addr + y * yStride;
-      if (xStride == elem) {
-        total += beats(rowAddr, xSize * elem);
-      } else {
-        for (long x = 0; x < xSize; x++) {
-          total += beats(rowAddr + x * xStride, elem);
-        }
-      }
-    }
-    return total;
-  }
-
   private void load(Instruction in, long t) {
     Buffer buf = Buffer.fromId(in.get(Isa.Load.BUF));
     int elem = (int) in.get(Isa.Load.ELEM_BYTES);
@@ -279,9 +257,8 @@ final class Machine {
       }
     }
     bytesRead += (long) xSize * ySize * elem;
-    long beats = transferBeats(addr, xSize, ySize, xStride, yStride, elem);
-    long cycles = Timing.LOAD_OVERHEAD + Timing.READ_LATENCY
-        + Math.max(beats, (long) width * height);
+    long cycles = TransferTiming.loadCycles(addr, elem, xSize, ySize, xStride, yStride, xPad0,
+        xPad1, yPad0, yPad1, Timing.READ_LATENCY);
     free[LOAD] = t + cycles;
     done[LOAD] = t + cycles;
   }
@@ -310,9 +287,8 @@ final class Machine {
       }
     }
     bytesWritten += (long) xSize * ySize * elem;
-    long beats = transferBeats(addr, xSize, ySize, xStride, yStride, elem);
-    long cycles = Timing.STORE_OVERHEAD + Math.max(beats, (long) xSize * ySize)
-        + Timing.WRITE_LATENCY;
+    long cycles = TransferTiming.storeCycles(addr, elem, xSize, ySize, xStride, yStride,
+        Timing.WRITE_LATENCY);
     free[STORE] = t + cycles;
     done[STORE] = t + cycles;
   }

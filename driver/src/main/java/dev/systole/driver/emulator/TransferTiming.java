@@ -1,5 +1,7 @@
 package dev.systole.driver.emulator;
 
+import dev.systole.driver.contract.Contract;
+
 /**
  * The timing twin of the LOAD and STORE units: how many cycles each is busy, from the
  * instruction's fields alone, under the fixed-latency memory model (arready, awready and wready
@@ -59,16 +61,16 @@ public final class TransferTiming {
    * LOAD, data rows: the AR of beat 0 at T + 2, its data written at T + 6 + Lr, the unit free the
    * cycle after the last write: C = Lr + M + 7.
    */
-  static final int LOAD_DATA_OVERHEAD = 7;
+  static final int LOAD_DATA_OVERHEAD = Contract.Timing.LOAD_OVERHEAD;
 
   /** LOAD, padding rows: the first written at T + 2, one a cycle: C = W*H + 2 at the least. */
-  static final int LOAD_PAD_OVERHEAD = 2;
+  static final int LOAD_PAD_OVERHEAD = Contract.Timing.LOAD_PAD_OVERHEAD;
 
   /**
    * STORE: row 0 read at T + 1, beat 0 on W at T + 4 at the earliest, its B Lw later, the unit
    * free the cycle after the last B: C = Lw + Q + 5.
    */
-  static final int STORE_OVERHEAD = 5;
+  static final int STORE_OVERHEAD = Contract.Timing.STORE_OVERHEAD;
 
   private TransferTiming() {}
 
