@@ -27,7 +27,6 @@
 // field already checked; anything else on issue_i is ignored. clear_i returns the unit to idle in
 // one cycle: nothing stays in flight, the bank pointer returns to 0.
 module systole_exec
-  import systole_pkg::*;
 #(
   parameter  int unsigned ArrayDim = 16,
   parameter  int unsigned AbufRows = 4096,
@@ -42,7 +41,7 @@ module systole_exec
   input  logic                      clear_i,
 
   input  logic                      issue_i,
-  input  logic [InstructionBits-1:0] instr_i,
+  input  logic [systole_pkg::InstructionBits-1:0] instr_i,
   output logic                      free_o,
   output logic                      done_o,
 
@@ -89,16 +88,16 @@ module systole_exec
 
   // -----------------------------------------------------------------------------------------------
   // Accepting an instruction.
-  logic [OpcodeWidth-1:0] op;
+  logic [systole_pkg::OpcodeWidth-1:0] op;
   logic                   op_mm, op_rq, op_vmax, op_vadd;
   logic                   free_q, done_q;
   logic                   acc_mm, acc_rq, acc_vec, accept;
 
-  assign op      = instr_i[OpcodeLsb +: OpcodeWidth];
-  assign op_mm   = op == OpMatmul;
-  assign op_rq   = op == OpRequant;
-  assign op_vmax = op == OpVmax;
-  assign op_vadd = op == OpVadd;
+  assign op      = instr_i[systole_pkg::OpcodeLsb +: systole_pkg::OpcodeWidth];
+  assign op_mm   = op == systole_pkg::OpMatmul;
+  assign op_rq   = op == systole_pkg::OpRequant;
+  assign op_vmax = op == systole_pkg::OpVmax;
+  assign op_vadd = op == systole_pkg::OpVadd;
 
   assign acc_mm  = issue_i && !clear_i && op_mm && free_q;
   assign acc_rq  = issue_i && !clear_i && op_rq && done_q;
@@ -121,7 +120,7 @@ module systole_exec
 
   // Bits of the instruction that no EXEC field uses (opcode and wait are decoded above).
   logic unused_instr;
-  assign unused_instr = ^{instr_i[InstructionBits-1:192], ins[11:0], ins[127:110]};
+  assign unused_instr = ^{instr_i[systole_pkg::InstructionBits-1:192], ins[11:0], ins[127:110]};
 
   // -----------------------------------------------------------------------------------------------
   // Fields.
@@ -138,26 +137,26 @@ module systole_exec
   logic [RelW-1:0] r_drel;
   /* verilator lint_on UNUSEDSIGNAL */
 
-  assign m_accum  = ins[MatmulAccumulateLsb];
-  assign m_wload  = ins[MatmulWLoadLsb];
-  assign m_wswap  = ins[MatmulWSwapLsb];
-  assign m_wpre   = ins[MatmulWPreloadLsb];
-  assign m_arow   = ins[MatmulARowLsb +: MatmulARowWidth];
-  assign m_accrow = ins[MatmulAccRowLsb +: MatmulAccRowWidth];
-  assign m_rows   = ins[MatmulRowsLsb +: MatmulRowsWidth];
-  assign m_wrow   = ins[MatmulWRowLsb +: MatmulWRowWidth];
-  assign m_prerow = ins[MatmulPreRowLsb +: MatmulPreRowWidth];
+  assign m_accum  = ins[systole_pkg::MatmulAccumulateLsb];
+  assign m_wload  = ins[systole_pkg::MatmulWLoadLsb];
+  assign m_wswap  = ins[systole_pkg::MatmulWSwapLsb];
+  assign m_wpre   = ins[systole_pkg::MatmulWPreloadLsb];
+  assign m_arow   = ins[systole_pkg::MatmulARowLsb +: systole_pkg::MatmulARowWidth];
+  assign m_accrow = ins[systole_pkg::MatmulAccRowLsb +: systole_pkg::MatmulAccRowWidth];
+  assign m_rows   = ins[systole_pkg::MatmulRowsLsb +: systole_pkg::MatmulRowsWidth];
+  assign m_wrow   = ins[systole_pkg::MatmulWRowLsb +: systole_pkg::MatmulWRowWidth];
+  assign m_prerow = ins[systole_pkg::MatmulPreRowLsb +: systole_pkg::MatmulPreRowWidth];
 
-  assign r_accrow = ins[RequantAccRowLsb +: RequantAccRowWidth];
-  assign r_dstrow = ins[RequantDstRowLsb +: RequantDstRowWidth];
-  assign r_rows   = ins[RequantRowsLsb +: RequantRowsWidth];
-  assign r_prmrow = ins[RequantParamRowLsb +: RequantParamRowWidth];
+  assign r_accrow = ins[systole_pkg::RequantAccRowLsb +: systole_pkg::RequantAccRowWidth];
+  assign r_dstrow = ins[systole_pkg::RequantDstRowLsb +: systole_pkg::RequantDstRowWidth];
+  assign r_rows   = ins[systole_pkg::RequantRowsLsb +: systole_pkg::RequantRowsWidth];
+  assign r_prmrow = ins[systole_pkg::RequantParamRowLsb +: systole_pkg::RequantParamRowWidth];
 
   // VMAX and VADD share the positions of a_row, b_row, dst_row and rows.
-  assign v_arow   = ins[VaddARowLsb +: VaddARowWidth];
-  assign v_brow   = ins[VaddBRowLsb +: VaddBRowWidth];
-  assign v_dstrow = ins[VaddDstRowLsb +: VaddDstRowWidth];
-  assign v_rows   = ins[VaddRowsLsb +: VaddRowsWidth];
+  assign v_arow   = ins[systole_pkg::VaddARowLsb +: systole_pkg::VaddARowWidth];
+  assign v_brow   = ins[systole_pkg::VaddBRowLsb +: systole_pkg::VaddBRowWidth];
+  assign v_dstrow = ins[systole_pkg::VaddDstRowLsb +: systole_pkg::VaddDstRowWidth];
+  assign v_rows   = ins[systole_pkg::VaddRowsLsb +: systole_pkg::VaddRowsWidth];
 
   // -----------------------------------------------------------------------------------------------
   // The read sequence, one step per cycle from T.
@@ -458,8 +457,8 @@ module systole_exec
       .bias_i (bias_q[32*j +: 32]),
       .mult_i (mult_q[32*j +: 32]),
       .shift_i(shift_q[6*j +: 6]),
-      .zp_i   (instr_q[RequantZeroPointLsb +: RequantZeroPointWidth]),
-      .relu_i (instr_q[RequantReluLsb]),
+      .zp_i   (instr_q[systole_pkg::RequantZeroPointLsb +: systole_pkg::RequantZeroPointWidth]),
+      .relu_i (instr_q[systole_pkg::RequantReluLsb]),
       .q_o    (rq_q[8*j +: 8])
     );
 
@@ -468,13 +467,13 @@ module systole_exec
       .max_i     (vmax_q),
       .a_i       (abuf_a_rdata_i[8*j +: 8]),
       .b_i       (abuf_b_rdata_i[8*j +: 8]),
-      .a_zero_i  (instr_q[VaddAZeroLsb +: VaddAZeroWidth]),
-      .b_zero_i  (instr_q[VaddBZeroLsb +: VaddBZeroWidth]),
-      .out_zero_i(instr_q[VaddOutZeroLsb +: VaddOutZeroWidth]),
-      .a_mult_i  (instr_q[VaddAMultLsb +: VaddAMultWidth]),
-      .b_mult_i  (instr_q[VaddBMultLsb +: VaddBMultWidth]),
-      .shift_i   (instr_q[VaddShiftLsb +: VaddShiftWidth]),
-      .relu_i    (instr_q[VaddReluLsb]),
+      .a_zero_i  (instr_q[systole_pkg::VaddAZeroLsb +: systole_pkg::VaddAZeroWidth]),
+      .b_zero_i  (instr_q[systole_pkg::VaddBZeroLsb +: systole_pkg::VaddBZeroWidth]),
+      .out_zero_i(instr_q[systole_pkg::VaddOutZeroLsb +: systole_pkg::VaddOutZeroWidth]),
+      .a_mult_i  (instr_q[systole_pkg::VaddAMultLsb +: systole_pkg::VaddAMultWidth]),
+      .b_mult_i  (instr_q[systole_pkg::VaddBMultLsb +: systole_pkg::VaddBMultWidth]),
+      .shift_i   (instr_q[systole_pkg::VaddShiftLsb +: systole_pkg::VaddShiftWidth]),
+      .relu_i    (instr_q[systole_pkg::VaddReluLsb]),
       .q_o       (vec_q[8*j +: 8])
     );
   end
