@@ -1,1 +1,3 @@
 systole_pkg.sv
+systole_regs.sv
+systole_top.sv
