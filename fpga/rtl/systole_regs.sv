@@ -471,12 +471,10 @@ module systole_regs
 `ifndef SYNTHESIS
   // The core ends a run only while one is running; in the cycle of its soft_reset_i pulse it may
   // still end the run it is being told to abort (that pulse is ignored above).
-  always_ff @(posedge clk_i) begin
-    if (rst_ni && run_end_i) begin
-      assert (busy_q || soft_reset_q)
-        else $error("systole_regs: run_end_i while no program runs");
-    end
-  end
+  // (No disable iff on rst_ni: the core ends nothing in reset, and a synchronous use of the
+  // asynchronous reset would be flagged by Verilator as SYNCASYNCNET.)
+  RunEndWhileBusy: assert property (@(posedge clk_i) run_end_i |-> busy_q || soft_reset_q)
+    else $error("systole_regs: run_end_i while no program runs");
 `endif
 
 endmodule
