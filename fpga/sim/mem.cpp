@@ -349,8 +349,8 @@ class HbmTiming final : public MemTiming {
   static constexpr double kTrcdNs = 14, kTrpNs = 14;
   static constexpr double kTrefiNs = 3900, kTrfcSbNs = 160;
   // Pipeline (controller, PHY, AXI switch) in kernel cycles, CAS latency included
-  static constexpr unsigned kReadIn = 10, kReadOut = 14;
-  static constexpr unsigned kWriteIn = 4, kWriteOut = 4;
+  static constexpr unsigned kReadIn = 11, kReadOut = 16;
+  static constexpr unsigned kWriteIn = 5, kWriteOut = 5;
   static constexpr unsigned kJitter = 4;               // uniform 0 .. kJitter cycles
   static constexpr unsigned kMaxOutstanding = 16;      // bursts per port and direction
   static constexpr uint64_t kSub = 256;                // sub-cycle ticks for the data bus

@@ -49,12 +49,23 @@ struct systole_sim {
 #endif
 
   ~systole_sim() {
+    if (ctx) use();
     if (top) top->final();
 #ifdef SYSTOLE_SIM_TRACE
     if (fst) fst->close();
+    fst.reset();
 #endif
+    top.reset();
+    ctx.reset();
+    // Nothing may go on pointing at the context just freed.
+    Verilated::threadContextp(Verilated::defaultContextp());
     if (fd >= 0) ::close(fd);
   }
+
+  // Verilator finds "the" context of the calling thread through a thread-local pointer (scope
+  // destruction, for one, goes through it): with several instances, or calls from several
+  // threads, it must be this instance's whenever this instance runs Verilated code.
+  void use() { Verilated::threadContextp(ctx.get()); }
 
   // The first half of a cycle: the memory drives its outputs, the model settles with the clock
   // low. The caller then samples the model's outputs for this cycle.
@@ -195,6 +206,8 @@ SYSTOLE_API systole_sim *systole_sim_open(const char *hbm_path, uint64_t hbm_byt
     return nullptr;
   }
   s->ctx.reset(new VerilatedContext);
+  s->use();
+  s->ctx->threads(1);  // the model is single-threaded: no idle worker thread per instance
   s->ctx->fatalOnError(true);
 #ifdef SYSTOLE_SIM_TRACE
   s->ctx->traceEverOn(true);
@@ -256,15 +269,18 @@ SYSTOLE_API systole_sim *systole_sim_open(const char *hbm_path, uint64_t hbm_byt
 
 SYSTOLE_API int systole_sim_read(systole_sim *s, uint32_t offset, uint32_t *value) {
   uint32_t dummy;
+  s->use();
   return s->read(offset, value ? value : &dummy);
 }
 
 SYSTOLE_API int systole_sim_write(systole_sim *s, uint32_t offset, uint32_t value) {
+  s->use();
   return s->write(offset, value);
 }
 
 SYSTOLE_API uint64_t systole_sim_run(systole_sim *s, uint64_t max_cycles) {
   uint64_t n = 0;
+  s->use();
   bool irq = s->top->irq_o;
   while (n < max_cycles && s->top->busy_o) {
     s->step();
@@ -284,6 +300,7 @@ SYSTOLE_API uint64_t systole_sim_cycles(systole_sim *s) { return s->cycle; }
 
 SYSTOLE_API int systole_sim_set_trace(systole_sim *s, const char *fst_path) {
 #ifdef SYSTOLE_SIM_TRACE
+  s->use();
   if (s->fst) {
     s->fst->close();
     s->fst.reset();
