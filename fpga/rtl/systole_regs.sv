@@ -25,15 +25,14 @@
 // run_end_i after it is ignored (the run was aborted). CLEAR_COUNTERS acts before START of the
 // same write.
 module systole_regs
-  import systole_pkg::*;
 #(
-  parameter int unsigned ArrayDim    = ArrayRowsDefault,
-  parameter int unsigned AbufRows    = AbufRowsDefault,
-  parameter int unsigned WbufRows    = WbufRowsDefault,
-  parameter int unsigned AccRows     = AccRowsDefault,
-  parameter int unsigned HbmMb       = HbmMbDefault,
-  parameter int unsigned HbmChannels = HbmChannelsDefault,
-  parameter int unsigned ClockKhz    = ClockKhzDefault,
+  parameter int unsigned ArrayDim    = systole_pkg::ArrayRowsDefault,
+  parameter int unsigned AbufRows    = systole_pkg::AbufRowsDefault,
+  parameter int unsigned WbufRows    = systole_pkg::WbufRowsDefault,
+  parameter int unsigned AccRows     = systole_pkg::AccRowsDefault,
+  parameter int unsigned HbmMb       = systole_pkg::HbmMbDefault,
+  parameter int unsigned HbmChannels = systole_pkg::HbmChannelsDefault,
+  parameter int unsigned ClockKhz    = systole_pkg::ClockKhzDefault,
   parameter int unsigned BuildId     = 0
 ) (
   input  logic        clk_i,
@@ -147,13 +146,13 @@ module systole_regs
   logic        wr_int_enable, wr_int_status, wr_scratch;
 
   assign wr_word         = {wr_addr[11:2], 2'b00};
-  assign wr_ctrl         = wr_fire && wr_word == RegCtrl;
-  assign wr_prog_addr_lo = wr_fire && wr_word == RegProgAddrLo;
-  assign wr_prog_addr_hi = wr_fire && wr_word == RegProgAddrHi;
-  assign wr_prog_len     = wr_fire && wr_word == RegProgLen;
-  assign wr_int_enable   = wr_fire && wr_word == RegIntEnable;
-  assign wr_int_status   = wr_fire && wr_word == RegIntStatus;
-  assign wr_scratch      = wr_fire && wr_word == RegScratch;
+  assign wr_ctrl         = wr_fire && wr_word == systole_pkg::RegCtrl;
+  assign wr_prog_addr_lo = wr_fire && wr_word == systole_pkg::RegProgAddrLo;
+  assign wr_prog_addr_hi = wr_fire && wr_word == systole_pkg::RegProgAddrHi;
+  assign wr_prog_len     = wr_fire && wr_word == systole_pkg::RegProgLen;
+  assign wr_int_enable   = wr_fire && wr_word == systole_pkg::RegIntEnable;
+  assign wr_int_status   = wr_fire && wr_word == systole_pkg::RegIntStatus;
+  assign wr_scratch      = wr_fire && wr_word == systole_pkg::RegScratch;
 
   // ---------------------------------------------------------------------------------------------
   // CTRL: SOFT_RESET first and alone, else CLEAR_COUNTERS, then START.
@@ -161,9 +160,9 @@ module systole_regs
   logic soft_reset, clear_counters, start;
   logic busy_q;
 
-  assign soft_reset     = wr_ctrl && wr_bits[RegCtrlSoftResetLsb];
-  assign clear_counters = wr_ctrl && !soft_reset && wr_bits[RegCtrlClearCountersLsb];
-  assign start          = wr_ctrl && !soft_reset && wr_bits[RegCtrlStartLsb] && !busy_q;
+  assign soft_reset     = wr_ctrl && wr_bits[systole_pkg::RegCtrlSoftResetLsb];
+  assign clear_counters = wr_ctrl && !soft_reset && wr_bits[systole_pkg::RegCtrlClearCountersLsb];
+  assign start          = wr_ctrl && !soft_reset && wr_bits[systole_pkg::RegCtrlStartLsb] && !busy_q;
 
   // ---------------------------------------------------------------------------------------------
   // Registers.
@@ -195,7 +194,7 @@ module systole_regs
 
   // A run ends only while one is running: a pulse after a SOFT_RESET belongs to an aborted run.
   assign run_end    = run_end_i && busy_q;
-  assign run_failed = run_error_i != 8'(ErrNone);
+  assign run_failed = run_error_i != 8'(systole_pkg::ErrNone);
   assign cycles_inc = cycles_q + 64'd1;
 
   always_comb begin
@@ -395,45 +394,45 @@ module systole_regs
 
   always_comb begin
     unique case ({s_axil_araddr_i[11:2], 2'b00})
-      RegMagic:         rd_value = Magic;
-      RegVersion:       rd_value = {16'(ContractVersionMajor), 16'(ContractVersionMinor)};
-      RegBuildId:       rd_value = 32'(BuildId);
-      RegArrayRows:     rd_value = 32'(ArrayDim);
-      RegArrayCols:     rd_value = 32'(ArrayDim);
-      RegAbufRows:      rd_value = 32'(AbufRows);
-      RegWbufRows:      rd_value = 32'(WbufRows);
-      RegAccRows:       rd_value = 32'(AccRows);
-      RegHbmMb:         rd_value = 32'(HbmMb);
-      RegHbmChannels:   rd_value = 32'(HbmChannels);
-      RegClockKhz:      rd_value = 32'(ClockKhz);
-      RegStatus:        rd_value = 32'({error_q, done_q, busy_q});
-      RegErrorCode:     rd_value = 32'(error_code_q);
-      RegErrorPc:       rd_value = error_pc_q;
-      RegPc:            rd_value = pc_q;
-      RegProgAddrLo:    rd_value = prog_addr_lo_q;
-      RegProgAddrHi:    rd_value = prog_addr_hi_q;
-      RegProgLen:       rd_value = prog_len_q;
-      RegIntEnable:     rd_value = 32'(int_enable_q);
-      RegIntStatus:     rd_value = 32'(int_status_q);
-      RegScratch:       rd_value = scratch_q;
-      RegCyclesLo:      rd_value = cycles_q[31:0];
-      RegCyclesHi:      rd_value = cycles_q[63:32];
-      RegBusyCyclesLo:  rd_value = busy_cycles_q[31:0];
-      RegBusyCyclesHi:  rd_value = busy_cycles_q[63:32];
-      RegArrayCyclesLo: rd_value = array_cycles_q[31:0];
-      RegArrayCyclesHi: rd_value = array_cycles_q[63:32];
-      RegStallCyclesLo: rd_value = stall_cycles_q[31:0];
-      RegStallCyclesHi: rd_value = stall_cycles_q[63:32];
-      RegInstretLo:     rd_value = instret_q[31:0];
-      RegInstretHi:     rd_value = instret_q[63:32];
-      RegMacsLo:        rd_value = macs_q[31:0];
-      RegMacsHi:        rd_value = macs_q[63:32];
-      RegBytesReadLo:   rd_value = bytes_read_q[31:0];
-      RegBytesReadHi:   rd_value = bytes_read_q[63:32];
-      RegBytesWrittenLo: rd_value = bytes_written_q[31:0];
-      RegBytesWrittenHi: rd_value = bytes_written_q[63:32];
-      RegTotalCyclesLo: rd_value = total_cycles_q[31:0];
-      RegTotalCyclesHi: rd_value = total_cycles_q[63:32];
+      systole_pkg::RegMagic:         rd_value = systole_pkg::Magic;
+      systole_pkg::RegVersion:       rd_value = {16'(systole_pkg::ContractVersionMajor), 16'(systole_pkg::ContractVersionMinor)};
+      systole_pkg::RegBuildId:       rd_value = 32'(BuildId);
+      systole_pkg::RegArrayRows:     rd_value = 32'(ArrayDim);
+      systole_pkg::RegArrayCols:     rd_value = 32'(ArrayDim);
+      systole_pkg::RegAbufRows:      rd_value = 32'(AbufRows);
+      systole_pkg::RegWbufRows:      rd_value = 32'(WbufRows);
+      systole_pkg::RegAccRows:       rd_value = 32'(AccRows);
+      systole_pkg::RegHbmMb:         rd_value = 32'(HbmMb);
+      systole_pkg::RegHbmChannels:   rd_value = 32'(HbmChannels);
+      systole_pkg::RegClockKhz:      rd_value = 32'(ClockKhz);
+      systole_pkg::RegStatus:        rd_value = 32'({error_q, done_q, busy_q});
+      systole_pkg::RegErrorCode:     rd_value = 32'(error_code_q);
+      systole_pkg::RegErrorPc:       rd_value = error_pc_q;
+      systole_pkg::RegPc:            rd_value = pc_q;
+      systole_pkg::RegProgAddrLo:    rd_value = prog_addr_lo_q;
+      systole_pkg::RegProgAddrHi:    rd_value = prog_addr_hi_q;
+      systole_pkg::RegProgLen:       rd_value = prog_len_q;
+      systole_pkg::RegIntEnable:     rd_value = 32'(int_enable_q);
+      systole_pkg::RegIntStatus:     rd_value = 32'(int_status_q);
+      systole_pkg::RegScratch:       rd_value = scratch_q;
+      systole_pkg::RegCyclesLo:      rd_value = cycles_q[31:0];
+      systole_pkg::RegCyclesHi:      rd_value = cycles_q[63:32];
+      systole_pkg::RegBusyCyclesLo:  rd_value = busy_cycles_q[31:0];
+      systole_pkg::RegBusyCyclesHi:  rd_value = busy_cycles_q[63:32];
+      systole_pkg::RegArrayCyclesLo: rd_value = array_cycles_q[31:0];
+      systole_pkg::RegArrayCyclesHi: rd_value = array_cycles_q[63:32];
+      systole_pkg::RegStallCyclesLo: rd_value = stall_cycles_q[31:0];
+      systole_pkg::RegStallCyclesHi: rd_value = stall_cycles_q[63:32];
+      systole_pkg::RegInstretLo:     rd_value = instret_q[31:0];
+      systole_pkg::RegInstretHi:     rd_value = instret_q[63:32];
+      systole_pkg::RegMacsLo:        rd_value = macs_q[31:0];
+      systole_pkg::RegMacsHi:        rd_value = macs_q[63:32];
+      systole_pkg::RegBytesReadLo:   rd_value = bytes_read_q[31:0];
+      systole_pkg::RegBytesReadHi:   rd_value = bytes_read_q[63:32];
+      systole_pkg::RegBytesWrittenLo: rd_value = bytes_written_q[31:0];
+      systole_pkg::RegBytesWrittenHi: rd_value = bytes_written_q[63:32];
+      systole_pkg::RegTotalCyclesLo: rd_value = total_cycles_q[31:0];
+      systole_pkg::RegTotalCyclesHi: rd_value = total_cycles_q[63:32];
       // CTRL (wo) reads 0, and so does every offset that names no register.
       default:          rd_value = '0;
     endcase

@@ -4,15 +4,14 @@
 // The masters follow MICROARCH.md: m_fetch_* and m_load_* read, m_store_* writes; 64-bit
 // addresses, 256-bit data, INCR bursts of at most 16 beats that never cross 4 KiB, one ID.
 module systole_top
-  import systole_pkg::*;
 #(
-  parameter int unsigned ArrayDim    = ArrayRowsDefault,
-  parameter int unsigned AbufRows    = AbufRowsDefault,
-  parameter int unsigned WbufRows    = WbufRowsDefault,
-  parameter int unsigned AccRows     = AccRowsDefault,
-  parameter int unsigned HbmMb       = HbmMbDefault,
-  parameter int unsigned HbmChannels = HbmChannelsDefault,
-  parameter int unsigned ClockKhz    = ClockKhzDefault,
+  parameter int unsigned ArrayDim    = systole_pkg::ArrayRowsDefault,
+  parameter int unsigned AbufRows    = systole_pkg::AbufRowsDefault,
+  parameter int unsigned WbufRows    = systole_pkg::WbufRowsDefault,
+  parameter int unsigned AccRows     = systole_pkg::AccRowsDefault,
+  parameter int unsigned HbmMb       = systole_pkg::HbmMbDefault,
+  parameter int unsigned HbmChannels = systole_pkg::HbmChannelsDefault,
+  parameter int unsigned ClockKhz    = systole_pkg::ClockKhzDefault,
   parameter int unsigned BuildId     = 0
 ) (
   input  logic         clk_i,
