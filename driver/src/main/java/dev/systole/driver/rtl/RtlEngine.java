@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The RTL under Verilator as a sim board's engine. Register accesses become AXI4-Lite
@@ -21,8 +22,11 @@ import java.util.concurrent.locks.LockSupport;
  * writes.
  */
 public final class RtlEngine implements SimEngine {
-  /** Cycles clocked per slice while a program runs: short enough that register reads wait little. */
-  private static final long SLICE_CYCLES = 20_000;
+  /**
+   * Cycles clocked per slice while a program runs: a few milliseconds of simulation, so that a
+   * register access waits little (the lock is fair: a waiting access goes before the next slice).
+   */
+  private static final long SLICE_CYCLES = 500;
   private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(2);
 
   /** Which memory model the HBM ports see. */
@@ -50,7 +54,7 @@ public final class RtlEngine implements SimEngine {
 
   private final SimLibrary lib;
   private final Pointer sim;
-  private final Object lock = new Object();
+  private final ReentrantLock lock = new ReentrantLock(true);
   private final Thread clock;
   private final int buildId;
   private final Memory memory;
@@ -111,9 +115,12 @@ public final class RtlEngine implements SimEngine {
 
   /** Clock cycles simulated since the model was opened. */
   public long simulatedCycles() {
-    synchronized (lock) {
+    lock.lock();
+    try {
       checkOpen();
       return lib.systole_sim_cycles(sim);
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -123,7 +130,8 @@ public final class RtlEngine implements SimEngine {
   }
 
   private int read(int offset) {
-    synchronized (lock) {
+    lock.lock();
+    try {
       checkOpen();
       IntByReference v = new IntByReference();
       if (lib.systole_sim_read(sim, offset, v) != 0) {
@@ -132,13 +140,16 @@ public final class RtlEngine implements SimEngine {
       }
       sample();
       return v.getValue();
+    } finally {
+      lock.unlock();
     }
   }
 
   @Override
   public void writeRegister(int offset, int value) {
     boolean run;
-    synchronized (lock) {
+    lock.lock();
+    try {
       checkOpen();
       if (lib.systole_sim_write(sim, offset, value) != 0) {
         throw new IllegalStateException(String.format(
@@ -147,6 +158,8 @@ public final class RtlEngine implements SimEngine {
       }
       sample();
       run = busy;
+    } finally {
+      lock.unlock();
     }
     if (run) {
       LockSupport.unpark(clock);
@@ -171,7 +184,8 @@ public final class RtlEngine implements SimEngine {
   private void clockLoop() {
     while (!closed) {
       boolean running;
-      synchronized (lock) {
+      lock.lock();
+      try {
         if (closed) {
           return;
         }
@@ -180,6 +194,8 @@ public final class RtlEngine implements SimEngine {
           sample();
         }
         running = busy;
+      } finally {
+        lock.unlock();
       }
       if (!running) {
         LockSupport.parkNanos(IDLE_PARK_NANOS);
@@ -197,12 +213,15 @@ public final class RtlEngine implements SimEngine {
 
   @Override
   public void close() {
-    synchronized (lock) {
+    lock.lock();
+    try {
       if (closed) {
         return;
       }
       closed = true;
       lib.systole_sim_close(sim);
+    } finally {
+      lock.unlock();
     }
     LockSupport.unpark(clock);
   }
