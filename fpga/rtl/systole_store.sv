@@ -226,12 +226,17 @@ module systole_store
   assign rword = rptr_q[PtrW-1:5];
 
   // the element shifted to its byte offset in the window of words it lands in
+  // (window byte j is element byte j - off, off = wptr mod 32; outside the element it is 0 and
+  // never written). With 32 zero bytes below the row, byte j comes from row_ext byte
+  // j + 32 - off, one of the 32 bytes j + 1 .. j + 32.
+  logic [8*(WinWords*32+32)-1:0] row_ext;
+  logic                          unused_row_ext;
+  assign row_ext        = {{(8*(WinWords*32-RowBytes)){1'b0}}, row_data, 256'd0};
+  assign unused_row_ext = ^row_ext[7:0];   // byte 0 is below every window byte's range
   for (genvar j = 0; j < WinWords * 32; j++) begin : g_ewin
-    localparam logic [10:0] Pos = j;
-    logic [10:0] src;      // bit 10 set: before the element
-    assign src            = Pos - {6'd0, wptr_q[4:0]};
-    assign ewin[8*j +: 8] = (!src[10] && src[9:0] < 10'(RowBytes)) ? row_data[8*src[9:0] +: 8]
-                                                                  : 8'd0;
+    logic [255:0] from;
+    assign from           = row_ext[8*(j+1) +: 256];
+    assign ewin[8*j +: 8] = from[8*(5'd31 - wptr_q[4:0]) +: 8];
   end
 
   // byte a of the buffer takes the element's byte when it lies in wptr .. wptr + elem_bytes - 1
