@@ -239,17 +239,22 @@ module systole_store
     assign ewin[8*j +: 8] = from[8*(5'd31 - wptr_q[4:0]) +: 8];
   end
 
-  // byte a of the buffer takes the element's byte when it lies in wptr .. wptr + elem_bytes - 1
-  for (genvar a = 0; a < AlignBytes; a++) begin : g_wr
-    localparam logic [PtrW-1:0] Addr = a;
-    localparam logic [PtrW-6:0] Word = (PtrW - 5)'(a / 32);
-    logic [PtrW-1:0] k;
-    logic [PtrW-6:0] ww;   // its word in the element's window
-    assign k  = Addr - wptr_q;
-    assign ww = Word - wword;
-    assign al_d[8*a +: 8] = (rd_pending_q && ({1'b0, k} < (PtrW + 1)'(elem_q))
-                             && ({1'b0, ww} < (PtrW - 4)'(WinWords)))
-                          ? ewin[8*(32 * ww + a % 32) +: 8] : al_q[8*a +: 8];
+  // Buffer word w takes window word (w - wword) mod AlignWords, when that is a window word; each
+  // of its bytes is written when it lies in wptr .. wptr + elem_bytes - 1.
+  for (genvar w = 0; w < AlignWords; w++) begin : g_wr
+    localparam logic [PtrW-6:0] Word = w;
+    logic [PtrW-6:0] ww;
+    logic [255:0]    src;
+    assign ww  = Word - wword;
+    assign src = ewin[256*ww +: 256];
+    for (genvar l = 0; l < 32; l++) begin : g_byte
+      localparam logic [PtrW-1:0] Addr = PtrW'(32 * w + l);
+      logic [PtrW-1:0] k;
+      assign k = Addr - wptr_q;
+      assign al_d[256*w + 8*l +: 8] = (rd_pending_q && ({1'b0, k} < (PtrW + 1)'(elem_q))
+                                       && ({1'b0, ww} < (PtrW - 4)'(WinWords)))
+                                    ? src[8*l +: 8] : al_q[256*w + 8*l +: 8];
+    end
   end
 
   // the beat: its lane j takes the byte at rptr + j - lo
