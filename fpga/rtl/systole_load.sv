@@ -273,6 +273,9 @@ module systole_load
   logic                            acc_row;
 
   assign rword   = rptr_q[PtrW-1:5];
+  // The window's last bytes are past any element (k + off <= RowBytes + 30).
+  logic unused_win;
+  assign unused_win = ^win;
   assign acc_row = (buf_q == systole_pkg::BufAcc);
 
   // the words the element spans, from the read pointer's word on
@@ -285,16 +288,16 @@ module systole_load
 
   for (genvar k = 0; k < RowBytes; k++) begin : g_row
     localparam logic [11:0] Byte = k;
-    logic [7:0]  fillb;
-    logic [11:0] pos;   // its byte in the window
-    assign pos = Byte + {7'd0, rptr_q[4:0]};
+    logic [7:0]   fillb;
+    logic [255:0] from; // the 32 window bytes it can come from: k + 0 .. k + 31
+    assign from = win[8*k +: 256];
     // ACC lanes take pad_value sign-extended, int8 lanes pad_value; bytes past an int8 row are 0
     if (k % 4 == 0) begin : g_lsb
       assign fillb = (acc_row || k < ArrayDim) ? pad_q : 8'd0;
     end else begin : g_msb
       assign fillb = acc_row ? {8{pad_q[7]}} : (k < ArrayDim) ? pad_q : 8'd0;
     end
-    assign elem_bytes[8*k +: 8] = win[8*pos +: 8];
+    assign elem_bytes[8*k +: 8] = from[8*rptr_q[4:0] +: 8];
     assign pad_row[8*k +: 8]    = fillb;
     assign data_row[8*k +: 8]   = (Byte < elem_q) ? elem_bytes[8*k +: 8] : fillb;
   end

@@ -226,25 +226,35 @@ module systole_store
   assign rword = rptr_q[PtrW-1:5];
 
   // the element shifted to its byte offset in the window of words it lands in
+  // (window byte j is element byte j - off, off = wptr mod 32; outside the element it is 0 and
+  // never written). With 32 zero bytes below the row, byte j comes from row_ext byte
+  // j + 32 - off, one of the 32 bytes j + 1 .. j + 32.
+  logic [8*(WinWords*32+32)-1:0] row_ext;
+  logic                          unused_row_ext;
+  assign row_ext        = {{(8*(WinWords*32-RowBytes)){1'b0}}, row_data, 256'd0};
+  assign unused_row_ext = ^row_ext[7:0];   // byte 0 is below every window byte's range
   for (genvar j = 0; j < WinWords * 32; j++) begin : g_ewin
-    localparam logic [10:0] Pos = j;
-    logic [10:0] src;      // bit 10 set: before the element
-    assign src            = Pos - {6'd0, wptr_q[4:0]};
-    assign ewin[8*j +: 8] = (!src[10] && src[9:0] < 10'(RowBytes)) ? row_data[8*src[9:0] +: 8]
-                                                                  : 8'd0;
+    logic [255:0] from;
+    assign from           = row_ext[8*(j+1) +: 256];
+    assign ewin[8*j +: 8] = from[8*(5'd31 - wptr_q[4:0]) +: 8];
   end
 
-  // byte a of the buffer takes the element's byte when it lies in wptr .. wptr + elem_bytes - 1
-  for (genvar a = 0; a < AlignBytes; a++) begin : g_wr
-    localparam logic [PtrW-1:0] Addr = a;
-    localparam logic [PtrW-6:0] Word = (PtrW - 5)'(a / 32);
-    logic [PtrW-1:0] k;
-    logic [PtrW-6:0] ww;   // its word in the element's window
-    assign k  = Addr - wptr_q;
-    assign ww = Word - wword;
-    assign al_d[8*a +: 8] = (rd_pending_q && ({1'b0, k} < (PtrW + 1)'(elem_q))
-                             && ({1'b0, ww} < (PtrW - 4)'(WinWords)))
-                          ? ewin[8*(32 * ww + a % 32) +: 8] : al_q[8*a +: 8];
+  // Buffer word w takes window word (w - wword) mod AlignWords, when that is a window word; each
+  // of its bytes is written when it lies in wptr .. wptr + elem_bytes - 1.
+  for (genvar w = 0; w < AlignWords; w++) begin : g_wr
+    localparam logic [PtrW-6:0] Word = w;
+    logic [PtrW-6:0] ww;
+    logic [255:0]    src;
+    assign ww  = Word - wword;
+    assign src = ewin[256*ww +: 256];
+    for (genvar l = 0; l < 32; l++) begin : g_byte
+      localparam logic [PtrW-1:0] Addr = PtrW'(32 * w + l);
+      logic [PtrW-1:0] k;
+      assign k = Addr - wptr_q;
+      assign al_d[256*w + 8*l +: 8] = (rd_pending_q && ({1'b0, k} < (PtrW + 1)'(elem_q))
+                                       && ({1'b0, ww} < (PtrW - 4)'(WinWords)))
+                                    ? src[8*l +: 8] : al_q[256*w + 8*l +: 8];
+    end
   end
 
   // the beat: its lane j takes the byte at rptr + j - lo
