@@ -10,7 +10,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
 
@@ -42,7 +44,7 @@ public final class SimProvider implements DeviceProvider {
       if (p.isEmpty()) {
         continue;
       }
-      if (p.toUpperCase(java.util.Locale.ROOT).startsWith("MEM=")) {
+      if (p.toUpperCase(Locale.ROOT).startsWith("MEM=")) {
         memory = RtlEngine.Memory.parse(p.substring(4));
       } else {
         rest.add(p);
@@ -65,24 +67,19 @@ public final class SimProvider implements DeviceProvider {
             served.close();
             deleteTree(dir);
           });
-    } catch (IOException e) {
+    } catch (IOException | RuntimeException e) {
       if (board != null) {
         board.close();
       }
       deleteTree(dir);
-      throw new UncheckedIOException("cannot start the sim board", e);
-    } catch (RuntimeException e) {
-      if (board != null) {
-        board.close();
-      }
-      deleteTree(dir);
-      throw e;
+      throw e instanceof IOException io
+          ? new UncheckedIOException("cannot start the sim board", io) : (RuntimeException) e;
     }
   }
 
   private static void deleteTree(Path dir) {
     try (Stream<Path> s = Files.walk(dir)) {
-      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException ignored) {
       // A temporary directory left behind is harmless.
     }
