@@ -351,8 +351,8 @@ class HbmTiming final : public MemTiming {
   // Pipeline (controller, PHY, AXI switch) in kernel cycles, CAS latency included
   static constexpr unsigned kReadIn = 11, kReadOut = 16;
   static constexpr unsigned kWriteIn = 5, kWriteOut = 5;
-  static constexpr unsigned kJitter = 4;               // uniform 0 .. kJitter cycles
-  static constexpr unsigned kMaxOutstanding = 16;      // bursts per port and direction
+  static constexpr unsigned kJitter = 2;               // uniform 0 .. kJitter cycles
+  static constexpr unsigned kMaxOutstanding = 64;      // bursts per port and direction
   static constexpr uint64_t kSub = 256;                // sub-cycle ticks for the data bus
 
   HbmTiming(const HbmGeometry &g, uint64_t seed) : g_(g), rng_(seed) {

@@ -14,6 +14,13 @@ import java.util.TreeMap;
  *
  * <p>First fit is enough here: a session allocates weights once when a model is loaded and a few
  * I/O regions per batch shape, so fragmentation stays small and the list short.
+ *
+ * <p>HBM is split into pseudo-channels (channel i holds the i-th of {@code channels} equal
+ * slices), each with its own bandwidth. The accelerator's three memory ports (instruction fetch,
+ * LOAD, STORE) run side by side; when two of them stream from one channel they share its
+ * bandwidth and its banks, and the run takes longer than the timing model says. So an allocation
+ * can name the channel it prefers: first fit inside that channel's slice, and anywhere when the
+ * slice is full (placement is a matter of speed, never of correctness).
  */
 public final class HbmAllocator {
   /** A placed region of card memory. */
@@ -24,16 +31,36 @@ public final class HbmAllocator {
   }
 
   private final long capacity;
+  private final int channels;
   private final TreeMap<Long, Long> free = new TreeMap<>();
   private final TreeMap<Long, Region> used = new TreeMap<>();
 
-  /** Manages card addresses {@code [0, capacity)}. */
+  /** Manages card addresses {@code [0, capacity)} as one channel. */
   public HbmAllocator(long capacity) {
+    this(capacity, 1);
+  }
+
+  /** Manages card addresses {@code [0, capacity)} split into {@code channels} equal slices. */
+  public HbmAllocator(long capacity, int channels) {
     if (capacity <= 0) {
       throw new IllegalArgumentException("card memory of " + capacity + " bytes (expected > 0)");
     }
+    if (channels < 1 || channels > capacity) {
+      throw new IllegalArgumentException("card memory of " + capacity + " bytes in " + channels
+          + " channels (expected 1 <= channels <= capacity)");
+    }
     this.capacity = capacity;
+    this.channels = channels;
     free.put(0L, capacity);
+  }
+
+  public int channels() {
+    return channels;
+  }
+
+  /** The channel that holds {@code address}. */
+  public int channelOf(long address) {
+    return (int) Math.min(channels - 1, address / (capacity / channels));
   }
 
   public long capacity() {
@@ -54,6 +81,14 @@ public final class HbmAllocator {
    * @throws OutOfDeviceMemoryException if no free block is large enough
    */
   public synchronized Region allocate(String purpose, long size, long alignment) {
+    return allocate(purpose, size, alignment, -1);
+  }
+
+  /**
+   * Allocates as {@link #allocate(String, long, long)}, inside channel {@code channel modulo
+   * channels()} when it has room, else anywhere; a negative channel means anywhere.
+   */
+  public synchronized Region allocate(String purpose, long size, long alignment, int channel) {
     if (size <= 0) {
       throw new IllegalArgumentException(purpose + ": allocation of " + size
           + " bytes (expected > 0)");
@@ -62,26 +97,49 @@ public final class HbmAllocator {
       throw new IllegalArgumentException(purpose + ": alignment " + alignment
           + " (expected a power of two)");
     }
-    for (Map.Entry<Long, Long> e : free.entrySet()) {
+    if (channel >= 0) {
+      long slice = capacity / channels;
+      int c = channel % channels;
+      long lo = c * slice;
+      long hi = c == channels - 1 ? capacity : lo + slice;
+      Region r = firstFit(purpose, size, alignment, lo, hi);
+      if (r != null) {
+        return r;
+      }
+    }
+    Region r = firstFit(purpose, size, alignment, 0, capacity);
+    if (r != null) {
+      return r;
+    }
+    long total = free.values().stream().mapToLong(Long::longValue).sum();
+    long largest = free.values().stream().mapToLong(Long::longValue).max().orElse(0);
+    throw new OutOfDeviceMemoryException(purpose, size, total, largest, capacity, regions());
+  }
+
+  private Region firstFit(String purpose, long size, long alignment, long lo, long hi) {
+    Long from = free.floorKey(lo);
+    for (Map.Entry<Long, Long> e : free.tailMap(from == null ? lo : from, true).entrySet()) {
       long start = e.getKey();
+      if (start >= hi) {
+        break;
+      }
       long blockEnd = start + e.getValue();
-      long aligned = (start + alignment - 1) & -alignment;
-      if (aligned + size <= blockEnd && aligned + size > aligned) {
+      long aligned = (Math.max(start, lo) + alignment - 1) & -alignment;
+      long end = aligned + size;
+      if (end <= Math.min(blockEnd, hi) && end > aligned) {
         free.remove(start);
         if (aligned > start) {
           free.put(start, aligned - start);
         }
-        if (aligned + size < blockEnd) {
-          free.put(aligned + size, blockEnd - aligned - size);
+        if (end < blockEnd) {
+          free.put(end, blockEnd - end);
         }
         Region r = new Region(aligned, size, purpose);
         used.put(aligned, r);
         return r;
       }
     }
-    long total = free.values().stream().mapToLong(Long::longValue).sum();
-    long largest = free.values().stream().mapToLong(Long::longValue).max().orElse(0);
-    throw new OutOfDeviceMemoryException(purpose, size, total, largest, capacity, regions());
+    return null;
   }
 
   /** Returns a region to the free list, merging it with free neighbours. */

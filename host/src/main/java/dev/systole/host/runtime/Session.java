@@ -38,6 +38,13 @@ public final class Session implements AutoCloseable {
   /** Default rows of one device run; larger batches are split. */
   public static final int DEFAULT_MAX_ROWS = 4096;
 
+  // Where things go in HBM: the LOAD port reads inputs and weights, the STORE port writes each
+  // layer's output (read by the next layer's LOADs while it writes its own), and the fetch port
+  // reads the program, so each stream gets a pseudo-channel of its own (see HbmAllocator).
+  private static final int WEIGHT_CHANNEL = 0;
+  private static final int INPUT_CHANNEL = 1;
+  private static final int OUTPUT_CHANNEL = 2;
+
   private final Device device;
   private final boolean ownsDevice;
   private final DeviceParams params;
@@ -56,7 +63,7 @@ public final class Session implements AutoCloseable {
     this.device = device;
     this.ownsDevice = ownsDevice;
     this.params = device.info().params();
-    this.hbm = new HbmAllocator(params.hbmBytes());
+    this.hbm = new HbmAllocator(params.hbmBytes(), params.hbmChannels());
     this.maxRows = maxRows;
     this.timeout = timeout;
     this.submitter = Executors.newSingleThreadExecutor(r -> {
@@ -119,12 +126,12 @@ public final class Session implements AutoCloseable {
           GemmLayer l = graph.layers().get(i);
           byte[] tiles = WeightLayout.tiles(l, d);
           HbmAllocator.Region w = hbm.allocate("weights of layer " + i, tiles.length,
-              Staging.ALIGNMENT);
+              Staging.ALIGNMENT, WEIGHT_CHANNEL);
           weights.add(w);
           upload(w.address(), ByteBuffer.wrap(tiles));
           byte[] c = WeightLayout.constants(l, d);
           HbmAllocator.Region r = hbm.allocate("constants of layer " + i, Math.max(1, c.length),
-              Staging.ALIGNMENT);
+              Staging.ALIGNMENT, WEIGHT_CHANNEL);
           constants.add(r);
           if (c.length > 0) {
             upload(r.address(), ByteBuffer.wrap(c));
@@ -245,14 +252,15 @@ public final class Session implements AutoCloseable {
     ByteBuf stagingOut = null;
     try {
       HbmAllocator.Region input = hbm.allocate("input of " + rows + " rows", (long) rows
-          * graph.inFeatures(), Staging.ALIGNMENT);
+          * graph.inFeatures(), Staging.ALIGNMENT, INPUT_CHANNEL);
       regions.add(input);
       List<HbmAllocator.Region> outputs = new ArrayList<>();
       List<Long> outAddresses = new ArrayList<>();
       for (int i = 0; i < graph.layers().size(); i++) {
         GemmLayer l = graph.layers().get(i);
         HbmAllocator.Region o = hbm.allocate("output of layer " + i + " for " + rows + " rows",
-            (long) rows * l.outFeatures() * (l.int8Output() ? 1 : 4), Staging.ALIGNMENT);
+            (long) rows * l.outFeatures() * (l.int8Output() ? 1 : 4), Staging.ALIGNMENT,
+            OUTPUT_CHANNEL + i % 2);
         regions.add(o);
         outputs.add(o);
         outAddresses.add(o.address());
@@ -263,7 +271,7 @@ public final class Session implements AutoCloseable {
               g.constants.stream().map(HbmAllocator.Region::address).toList(), outAddresses));
       byte[] code = Instruction.encode(program.instructions());
       HbmAllocator.Region codeRegion = hbm.allocate("program for " + rows + " rows",
-          code.length, Staging.ALIGNMENT);
+          code.length, Staging.ALIGNMENT, hbm.channels() - 1);
       regions.add(codeRegion);
       stagingIn = Staging.allocate(rows * graph.inFeatures());
       stagingOut = Staging.allocate(rows * graph.outFeatures() * graph.outputElementBytes());

@@ -74,4 +74,23 @@ class HbmAllocatorTest {
     long sum = live.stream().mapToLong(HbmAllocator.Region::size).sum();
     assertEquals(sum, a.usedBytes());
   }
+
+  @Test
+  void aPreferredChannelIsUsedWhileItHasRoomAndThenAnyOther() {
+    HbmAllocator a = new HbmAllocator(1 << 20, 4);
+    HbmAllocator.Region x = a.allocate("x", 1000, 4096, 2);
+    assertEquals(2 << 18, x.address());
+    assertEquals(2, a.channelOf(x.address()));
+    HbmAllocator.Region y = a.allocate("y", 5000, 4096, 6);
+    assertEquals(2, a.channelOf(y.address()), "channels wrap around");
+    assertEquals(x.address() + 4096, y.address());
+    HbmAllocator.Region big = a.allocate("big", (1 << 18) - 3 * 4096, 4096, 2);
+    HbmAllocator.Region spill = a.allocate("spill", 4096, 4096, 2);
+    assertEquals(0, spill.address(), "a full channel spills over to the first fit anywhere");
+    assertEquals(3 << 18, big.end(), "the rest of channel 2, to its last byte");
+    HbmAllocator.Region last = a.allocate("last", 100, 1, 3);
+    assertEquals(3, a.channelOf(last.address()));
+    assertEquals(4096, a.allocate("any", 10, 1, -1).address(), "no preference: first fit");
+    assertThrows(IllegalArgumentException.class, () -> new HbmAllocator(1 << 20, 0));
+  }
 }
