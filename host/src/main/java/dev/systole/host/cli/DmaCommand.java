@@ -103,9 +103,11 @@ final class DmaCommand implements Runnable {
                 w += buf.getBytes(w, ch, done + w, n - w);
               }
             } else {
+              byte[] bytes = new byte[n];
+              buf.getBytes(0, bytes);
               for (int i = 0; i < n; i += 16) {
                 int k = Math.min(16, n - i);
-                buf.getBytes(i, line, 0, k);
+                System.arraycopy(bytes, i, line, 0, k);
                 if (dump != null) {
                   dump.line(at + done + i, line, k);
                 } else {

@@ -16,6 +16,7 @@ import dev.systole.host.golden.GoldenRunner;
 import dev.systole.host.golden.GoldenSet;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -113,8 +114,15 @@ public final class Validation {
     return TESTS.stream().filter(names::contains).toList();
   }
 
-  /** Runs {@code tests}, telling {@code each} every outcome as it comes. */
+  /**
+   * Runs {@code tests}, telling {@code each} every outcome as it comes.
+   *
+   * @throws IllegalArgumentException before any test runs, if the HBM ranges do not fit
+   */
   public List<Outcome> run(List<String> tests, Consumer<Outcome> each) {
+    if (tests.contains("hbm")) {
+      hbmRanges();
+    }
     List<Outcome> out = new ArrayList<>();
     String lost = null;
     for (String t : tests) {
@@ -280,14 +288,14 @@ public final class Validation {
         Integer.MAX_VALUE - 8));
   }
 
-  private static void random(ByteBuf buf, int index, long length, long seed) {
-    for (long i = 0; i < length; i += 8) {
+  private static void random(ByteBuffer v, int length, long seed) {
+    for (int i = 0; i < length; i += 8) {
       long w = HbmTest.splitmix(seed + i);
       if (i + 8 <= length) {
-        buf.setLongLE(index + (int) i, w);
+        v.putLong(i, w);
       } else {
-        for (long j = i; j < length; j++) {
-          buf.setByte(index + (int) j, (int) (w >>> (8 * (j - i))));
+        for (int j = i; j < length; j++) {
+          v.put(j, (byte) (w >>> (8 * (j - i))));
         }
       }
     }
@@ -312,20 +320,21 @@ public final class Validation {
         progress(String.format("transfer %d/%d: %s at card address 0x%x",
             i + 1, sizes.size(), Sizes.format(size), card));
         long seed = options.seed() ^ (i * 0x2545F4914F6CDD1DL);
-        random(out, outIndex, size, seed);
-        in.setZero(0, capacity);
-        random(in, inIndex, size, ~seed);
+        ByteBuffer sent = HbmTest.view(out, outIndex, (int) size);
+        ByteBuffer back = HbmTest.view(in, inIndex, (int) size);
+        random(sent, (int) size, seed);
+        random(back, (int) size, ~seed);
         device.dmaWrite(card, out, outIndex, (int) size);
         device.dmaRead(card, in, inIndex, (int) size);
         bytes += size;
         long wrong = 0;
-        long at = -1;
+        int at = -1;
         for (int j = 0; j < size; j += 8) {
-          if (j + 8 <= size && out.getLong(outIndex + j) == in.getLong(inIndex + j)) {
+          if (j + 8 <= size && sent.getLong(j) == back.getLong(j)) {
             continue;
           }
           for (int k = j; k < Math.min(size, j + 8); k++) {
-            if (out.getByte(outIndex + k) != in.getByte(inIndex + k)) {
+            if (sent.get(k) != back.get(k)) {
               at = at < 0 ? k : at;
               wrong++;
             }
@@ -337,7 +346,7 @@ public final class Validation {
             first = String.format("%s written to card address 0x%x came back with %d byte%s"
                 + " wrong, the first at card address 0x%x (wrote 0x%02x, read 0x%02x)",
                 Sizes.format(size), card, wrong, wrong == 1 ? "" : "s", card + at,
-                out.getByte(outIndex + (int) at) & 0xFF, in.getByte(inIndex + (int) at) & 0xFF);
+                sent.get(at) & 0xFF, back.get(at) & 0xFF);
           }
         }
       }
