@@ -106,12 +106,25 @@ final class OrtReference implements AutoCloseable {
       return OrtEnvironment.getEnvironment();
     } catch (LinkageError | RuntimeException e) {
       String msg = "ONNX Runtime's native library does not load on " + System.getProperty("os.name")
-          + " " + System.getProperty("os.arch") + ": " + e;
+          + " " + System.getProperty("os.arch") + ": " + causes(e);
       if (Tools.ci()) {
         return fail(msg + "; CI must have it (it ships in the onnxruntime jar)", e);
       }
       return abort("skipped: " + msg);
     }
+  }
+
+  /**
+   * What went wrong, down to the first cause: a failed class initializer says nothing itself, and
+   * the missing library is named two causes down.
+   */
+  private static String causes(Throwable e) {
+    StringBuilder sb = new StringBuilder();
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      sb.append(sb.length() == 0 ? "" : ": ")
+          .append(c.getMessage() != null ? c.getMessage() : c.getClass().getSimpleName());
+    }
+    return sb.toString();
   }
 
   /** The model's input names, in the model's order. */

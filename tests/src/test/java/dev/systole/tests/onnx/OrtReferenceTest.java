@@ -9,6 +9,7 @@ import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;
 import dev.systole.testing.Tools;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -16,11 +17,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.opentest4j.AssertionFailedError;
+import org.opentest4j.TestAbortedException;
 
 /**
  * The ONNX Runtime reference on the element types it passes in and out, each through an op whose
  * result this test computes exactly on its own (the models are written by
- * scripts/make-ort-fixtures), and on the inputs it refuses before ONNX Runtime sees them.
+ * scripts/make-ort-fixtures), on the inputs it refuses before ONNX Runtime sees them, and, in a
+ * JVM of its own that cannot find the native library, on how a missing ONNX Runtime is reported.
  */
 class OrtReferenceTest {
   private static final Path MODELS = Tools.root().resolve("tests/src/test/resources/ort");
@@ -127,6 +134,37 @@ class OrtReferenceTest {
           "x", Tensor.ofFloat32(new float[6], 2, 3)))).getMessage();
       assertTrue(shape.endsWith("input 'x' has shape 2x3 (expected [-1, 4], -1 for any size)"),
           shape);
+    }
+  }
+
+  @ParameterizedTest(name = "ci={0}")
+  @ValueSource(booleans = {false, true})
+  void anUnloadableLibrarySkipsOnADevelopersMachineAndFailsInCi(boolean ci, @TempDir Path empty)
+      throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"),
+        "-Donnxruntime.native.path=" + empty, "-Dsystole.ci=" + ci, Unloadable.class.getName());
+    pb.environment().remove("CI");
+    pb.redirectErrorStream(true);
+    Process p = pb.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+    String thrown = ci ? AssertionFailedError.class.getName()
+        : TestAbortedException.class.getName();
+    assertTrue(out.startsWith(thrown + ": "), out);
+    assertTrue(out.contains("Native library 'onnxruntime' not found at " + empty), out);
+  }
+
+  /** What {@link OrtReference#environment()} throws, printed, in a JVM started by the test. */
+  static final class Unloadable {
+    public static void main(String[] args) {
+      try {
+        OrtReference.environment();
+        System.out.println("loaded");
+      } catch (AssertionFailedError | TestAbortedException e) {
+        System.out.println(e.getClass().getName() + ": " + e.getMessage());
+      }
     }
   }
 
