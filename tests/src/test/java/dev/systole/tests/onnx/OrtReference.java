@@ -237,6 +237,7 @@ final class OrtReference implements AutoCloseable {
       case INT32 -> OnnxJavaType.INT32;
       case INT64 -> OnnxJavaType.INT64;
       case FLOAT32 -> OnnxJavaType.FLOAT;
+      case BOOL -> OnnxJavaType.BOOL;
     };
   }
 
@@ -252,7 +253,7 @@ final class OrtReference implements AutoCloseable {
       }
     }
     throw new IllegalArgumentException(String.format(
-        "%s: output '%s' has dtype %s (expected int8, uint8, int32, int64 or float32)",
+        "%s: output '%s' has dtype %s (expected int8, uint8, int32, int64, float32 or bool)",
         name, output, typeName(type)));
   }
 
