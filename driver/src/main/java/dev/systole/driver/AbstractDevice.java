@@ -56,6 +56,13 @@ abstract class AbstractDevice implements Device {
   /** Called just before a program starts, after the previous run's interrupts are acknowledged. */
   void beforeStart() {}
 
+  /** A backend without an interrupt line of its own to wait on has none to report. */
+  @Override
+  public boolean awaitInterrupt(Duration timeout) {
+    throw new UnsupportedOperationException(name + " (" + backend() + ") has no interrupt line"
+        + " to wait on");
+  }
+
   /**
    * Reads identification and parameters and refuses a device that is not a Systole accelerator of
    * this host's contract major version. Backends call this at the end of opening.

@@ -89,6 +89,18 @@ public interface Device extends AutoCloseable {
     return await(timeout).throwIfFailed();
   }
 
+  /**
+   * Waits at most {@code timeout} for the device's user interrupt, for diagnostics: programs are
+   * waited for with {@link #await}, which does not depend on the interrupt arriving. Only
+   * interrupts raised since the last {@link #start} count, and the device raises one only for
+   * causes INT_ENABLE enables (a backend that waits by interrupt enables DONE when it starts a
+   * program).
+   *
+   * @return whether an interrupt arrived in time
+   * @throws UnsupportedOperationException if this device was opened to wait by polling
+   */
+  boolean awaitInterrupt(Duration timeout);
+
   /** The performance counters, each read consistently (HI, LO, HI). */
   Map<Counter, Long> counters();
 

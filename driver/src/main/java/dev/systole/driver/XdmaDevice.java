@@ -198,6 +198,20 @@ final class XdmaDevice extends AbstractDevice {
   }
 
   @Override
+  public boolean awaitInterrupt(java.time.Duration timeout) {
+    if (events == null) {
+      throw new UnsupportedOperationException(name() + " was opened to poll STATUS"
+          + " (,poll): it does not wait for the user interrupt");
+    }
+    int millis = (int) Math.min(Integer.MAX_VALUE, Math.max(0, timeout.toMillis()));
+    if (events.pollIn(millis, ticker) == 0) {
+      return false;
+    }
+    events.readInt();
+    return true;
+  }
+
+  @Override
   void waitForEvent(long maxNanos) {
     if (completion == Completion.INTERRUPT) {
       int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE,

@@ -28,7 +28,8 @@ public final class XdmaProvider implements DeviceProvider {
     return "xdma:N[,poll] (board N through the XDMA driver; nodes in /dev or --xdma-root)";
   }
 
-  static Path root() {
+  /** The directory the xdma nodes are looked for in: {@value #ROOT_PROPERTY}, else /dev. */
+  public static Path root() {
     String r = System.getProperty(ROOT_PROPERTY);
     return r == null || r.isBlank() ? XdmaNodes.DEV : Path.of(r);
   }
@@ -52,6 +53,13 @@ public final class XdmaProvider implements DeviceProvider {
       }
     }
     XdmaNodes nodes = new XdmaNodes(root(), board);
+    if (!Files.exists(nodes.user())) {
+      throw new DeviceNotFoundException("no board xdma:" + board + ": " + nodes.user()
+          + " does not exist (" + (root().equals(XdmaNodes.DEV)
+              ? "is the board in the bus, and the xdma driver loaded and bound to it?"
+              : "is a sim board serving " + root() + "?") + " systole devices lists what is"
+          + " there)");
+    }
     return new XdmaDevice("xdma:" + board, nodes, NativeIo.libc(), ticker, completion);
   }
 

@@ -169,6 +169,18 @@ public abstract class DeviceContractTest {
   }
 
   @Test
+  void anEnabledInterruptArrivesWhenAProgramEnds() {
+    loadProgram(0x1000, List.of(Assembler.parse("FENCE"), Assembler.parse("HALT")));
+    device.write(Reg.INT_ENABLE, RegField.INT_ENABLE_DONE.mask());
+    device.start(0x1000, 2);
+    assertTrue(device.awaitInterrupt(Duration.ofSeconds(10)), "no interrupt within 10 s");
+    assertTrue(RegField.STATUS_DONE.isSet(device.read(Reg.STATUS)),
+        "the interrupt came before DONE");
+    assertTrue(device.await(Duration.ofSeconds(10)).ok());
+    assertEquals(RegField.INT_STATUS_DONE.mask(), device.read(Reg.INT_STATUS));
+  }
+
+  @Test
   void theClockCounterAdvancesWhileIdle() throws InterruptedException {
     long before = device.counters().get(Counter.TOTAL_CYCLES);
     Thread.sleep(20);

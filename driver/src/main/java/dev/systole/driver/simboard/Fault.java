@@ -18,7 +18,21 @@ public enum Fault {
   /** {@code h2c} writes fail with ENOSPC and {@code c2h} reads with EISDIR. */
   DMA_FAIL,
   /** The card memory file ends at {@link SimBoard#DMA_SHORT_CUT}: reads past it come back short. */
-  DMA_SHORT;
+  DMA_SHORT,
+  /**
+   * {@code h2c} writes succeed but their data never reaches card memory (the node is /dev/null),
+   * so what is read back is not what was written: silent DMA corruption.
+   */
+  DMA_CORRUPT,
+  /**
+   * Bit {@link SimBoard#STUCK_BIT} of the byte at {@link SimBoard#stuckBitAddress} reads 0 and
+   * stays 0 for the accelerator's memory ports (emulator engine only).
+   */
+  HBM_STUCK_BIT,
+  /** Programs end and INT_STATUS is set, but no interrupt ever reaches the events FIFO. */
+  NO_IRQ,
+  /** The link state in {@code pci/} shows a x16 link trained at x8: everything works, slower. */
+  LINK_DEGRADED;
 
   /** The name used in {@code simboard.json} and by {@code --fault}: {@code link-down}. */
   public String label() {

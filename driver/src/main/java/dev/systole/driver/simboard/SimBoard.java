@@ -6,6 +6,7 @@ import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Param;
 import dev.systole.driver.contract.Reg;
 import dev.systole.driver.contract.RegField;
+import dev.systole.driver.emulator.CardMemory;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -91,9 +92,30 @@ public final class SimBoard implements AutoCloseable {
   public static final long DMA_SHORT_CUT = 1L << 20;
   /** How often {@link Fault#SPURIOUS_IRQ} writes an event with no cause. */
   public static final int SPURIOUS_IRQ_PERIOD_MILLIS = 2;
+  /**
+   * The directory that shows the board's PCIe link as sysfs shows a PCI function's: files
+   * {@code vendor}, {@code device}, {@code current_link_speed}, {@code current_link_width},
+   * {@code max_link_speed} and {@code max_link_width}, so a host reads them with the code that
+   * reads sysfs.
+   */
+  public static final String PCI_DIR = "pci";
+  /** The link speed a sim board reports: PCIe Gen3, as an Alveo U55C trains with XDMA. */
+  public static final String LINK_SPEED = "8.0 GT/s PCIe";
+  /** The lanes a sim board's link has, and trains to unless {@link Fault#LINK_DEGRADED}. */
+  public static final int LINK_WIDTH = 16;
+  /** The lanes the link trains to under {@link Fault#LINK_DEGRADED}: a x16 card in a x8 slot. */
+  public static final int DEGRADED_LINK_WIDTH = 8;
+  /** The PCI device ID a sim board reports: the XDMA IP's default for Gen3 x16. */
+  public static final int PCI_DEVICE_ID = 0x903f;
+  /** The bit that {@link Fault#HBM_STUCK_BIT} holds at 0. */
+  public static final int STUCK_BIT = 4;
+  private static final int STUCK_CHANNEL = 5;
+  private static final long STUCK_OFFSET = 0x3039;
 
   /** What {@link Fault#DMA_FAIL} points the h2c node at: writes fail with ENOSPC. */
   private static final Path FULL_DEVICE = Path.of("/dev/full");
+  /** What {@link Fault#DMA_CORRUPT} points the h2c node at: writes succeed and go nowhere. */
+  private static final Path NULL_DEVICE = Path.of("/dev/null");
   /** The card memory's name inside the directory that replaces the c2h node under DMA_FAIL. */
   private static final String KEPT_MEMORY = "card-memory";
   /**
@@ -130,6 +152,8 @@ public final class SimBoard implements AutoCloseable {
   private final DeviceParams params;
   private final SimEngine engine;
   private final FileMemory memory;
+  /** The card memory as the engine sees it: the file, with the stuck bit when injected. */
+  private final StuckBitMemory engineMemory;
   private final MappedByteBuffer window;
   private final IntBuffer words;
   private final RandomAccessFile events;
@@ -166,13 +190,49 @@ public final class SimBoard implements AutoCloseable {
     this.eventsBacklog = new FileInputStream(events.getFD());
     this.faults = faults;
     takeFaults(faults);
-    this.engine = engines.create(params, dir.resolve(H2C_NODE), memory);
+    this.engineMemory = new StuckBitMemory(memory, stuckBitAddress(params), 1 << STUCK_BIT);
+    this.engine = engines.create(params, dir.resolve(H2C_NODE), engineMemory);
+    if (faults.contains(Fault.HBM_STUCK_BIT) && !readsThroughCardMemory()) {
+      engine.close();
+      throw stuckBitNeedsEmulator();
+    }
     this.server = new Thread(this::serve, "systole-simboard");
     server.setDaemon(true);
     engine.setInterruptListener(() -> {
       lineRose.set(true);
       LockSupport.unpark(server);
     });
+  }
+
+  /**
+   * The card address of the byte whose bit {@link #STUCK_BIT} {@link Fault#HBM_STUCK_BIT} holds at
+   * 0: an odd address a little into the region of HBM channel 5 (or of the last channel, for a
+   * build with fewer), where a memory test that samples each channel region finds it.
+   */
+  public static long stuckBitAddress(DeviceParams params) {
+    long region = params.hbmBytes() / params.hbmChannels();
+    return Math.min(STUCK_CHANNEL, params.hbmChannels() - 1) * region
+        + Math.min(STUCK_OFFSET, region - 1);
+  }
+
+  /**
+   * Whether the engine reaches card memory through the board's {@link CardMemory}: the emulator
+   * does; the RTL's memory model reads the file itself, past any fault the board puts in between.
+   */
+  private boolean readsThroughCardMemory() {
+    return engine.name().equals("emulator");
+  }
+
+  private IllegalArgumentException stuckBitNeedsEmulator() {
+    return new IllegalArgumentException("fault " + Fault.HBM_STUCK_BIT.label() + " needs the"
+        + " emulator engine (the " + engine.name() + " engine reads the card memory file itself)");
+  }
+
+  private static void checkCombination(Set<Fault> faults) {
+    if (faults.contains(Fault.DMA_FAIL) && faults.contains(Fault.DMA_CORRUPT)) {
+      throw new IllegalArgumentException("faults " + Fault.DMA_FAIL.label() + " and "
+          + Fault.DMA_CORRUPT.label() + " both replace the h2c node (expected one of them)");
+    }
   }
 
   /**
@@ -199,6 +259,7 @@ public final class SimBoard implements AutoCloseable {
     refuseIfServed(dir);
     removeNodes(dir);
     Set<Fault> initial = immutable(faults);
+    checkCombination(initial);
     Path user = dir.resolve(USER_NODE);
     Path h2c = dir.resolve(H2C_NODE);
     Path fifo = dir.resolve(EVENTS_NODE);
@@ -238,6 +299,7 @@ public final class SimBoard implements AutoCloseable {
         breakNodes(f);
       }
       writeJson();
+      writeLink();
       mirror();
       server.start();
       Path tmp = dir.resolve(PID_FILE + ".tmp");
@@ -278,11 +340,16 @@ public final class SimBoard implements AutoCloseable {
     if (faults.contains(fault)) {
       return;
     }
-    breakNodes(fault);
     EnumSet<Fault> next = EnumSet.of(fault);
     next.addAll(faults);
+    checkCombination(next);
+    if (fault == Fault.HBM_STUCK_BIT && !readsThroughCardMemory()) {
+      throw stuckBitNeedsEmulator();
+    }
+    breakNodes(fault);
     faults = Collections.unmodifiableSet(next);
     writeJson();
+    writeLink();
     awaitApplied();
   }
 
@@ -302,6 +369,7 @@ public final class SimBoard implements AutoCloseable {
     next.remove(fault);
     faults = Collections.unmodifiableSet(next);
     writeJson();
+    writeLink();
     awaitApplied();
   }
 
@@ -525,9 +593,13 @@ public final class SimBoard implements AutoCloseable {
     }
   }
 
-  /** Writes one interrupt word, unless the link is down or the host has a backlog to read. */
+  /**
+   * Writes one interrupt word, unless the link is down, interrupts are lost ({@link Fault#NO_IRQ})
+   * or the host has a backlog to read.
+   */
   private void signal() throws IOException {
-    if (!linkDown && eventsBacklog.available() < EVENTS_BACKLOG_BYTES) {
+    if (!linkDown && !current.contains(Fault.NO_IRQ)
+        && eventsBacklog.available() < EVENTS_BACKLOG_BYTES) {
       events.write(EVENT_WORD);
     }
   }
@@ -547,6 +619,19 @@ public final class SimBoard implements AutoCloseable {
         Files.move(dirTmp, c2h, StandardCopyOption.ATOMIC_MOVE);
       }
       case DMA_SHORT -> memory.setFileLength(Math.min(DMA_SHORT_CUT, params.hbmBytes()));
+      case DMA_CORRUPT -> {
+        Path h2c = dir.resolve(H2C_NODE);
+        Files.delete(h2c);
+        Files.createSymbolicLink(h2c, NULL_DEVICE);
+      }
+      case HBM_STUCK_BIT -> {
+        long at = stuckBitAddress(params);
+        byte[] b = new byte[1];
+        memory.read(at, b, 0, 1);
+        b[0] &= (byte) ~(1 << STUCK_BIT);
+        memory.write(at, b, 0, 1);
+        engineMemory.setStuck(true);
+      }
       default -> { }
     }
   }
@@ -564,6 +649,12 @@ public final class SimBoard implements AutoCloseable {
         Files.createLink(h2c, c2h);
       }
       case DMA_SHORT -> memory.setFileLength(params.hbmBytes());
+      case DMA_CORRUPT -> {
+        Path h2c = dir.resolve(H2C_NODE);
+        Files.delete(h2c);
+        Files.createLink(h2c, dir.resolve(C2H_NODE));
+      }
+      case HBM_STUCK_BIT -> engineMemory.setStuck(false);
       default -> { }
     }
   }
@@ -586,11 +677,34 @@ public final class SimBoard implements AutoCloseable {
         + "  \"faults\": " + faultJson
         + (faults.contains(Fault.DMA_SHORT) ? ",\n  \"dma_short_cut\": "
             + Math.min(DMA_SHORT_CUT, params.hbmBytes()) : "")
+        + (faults.contains(Fault.HBM_STUCK_BIT) ? ",\n  \"stuck_bit\": {\"address\": "
+            + stuckBitAddress(params) + ", \"bit\": " + STUCK_BIT + ", \"value\": 0}" : "")
         + "\n}\n";
-    Path tmp = dir.resolve(JSON_FILE + ".tmp");
-    Files.writeString(tmp, json, StandardCharsets.UTF_8);
-    Files.move(tmp, dir.resolve(JSON_FILE), StandardCopyOption.ATOMIC_MOVE,
-        StandardCopyOption.REPLACE_EXISTING);
+    writeAtomically(dir.resolve(JSON_FILE), json);
+  }
+
+  /**
+   * Writes the link state into {@value #PCI_DIR}: Gen3 x16 trained at full speed and width, at x8
+   * under {@link Fault#LINK_DEGRADED}, and, under {@link Fault#LINK_DOWN}, what sysfs shows for a
+   * link that is down (an unknown speed and width 0).
+   */
+  private void writeLink() throws IOException {
+    Path pci = Files.createDirectories(dir.resolve(PCI_DIR));
+    boolean down = faults.contains(Fault.LINK_DOWN);
+    int width = down ? 0 : faults.contains(Fault.LINK_DEGRADED) ? DEGRADED_LINK_WIDTH
+        : LINK_WIDTH;
+    writeAtomically(pci.resolve("vendor"), String.format("0x%04x%n", 0x10ee));
+    writeAtomically(pci.resolve("device"), String.format("0x%04x%n", PCI_DEVICE_ID));
+    writeAtomically(pci.resolve("max_link_speed"), LINK_SPEED + "\n");
+    writeAtomically(pci.resolve("max_link_width"), LINK_WIDTH + "\n");
+    writeAtomically(pci.resolve("current_link_speed"), (down ? "Unknown" : LINK_SPEED) + "\n");
+    writeAtomically(pci.resolve("current_link_width"), width + "\n");
+  }
+
+  private static void writeAtomically(Path file, String text) throws IOException {
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.writeString(tmp, text, StandardCharsets.UTF_8);
+    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
   }
 
   private static void refuseIfServed(Path dir) throws IOException {

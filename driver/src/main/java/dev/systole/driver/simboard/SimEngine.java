@@ -2,6 +2,7 @@ package dev.systole.driver.simboard;
 
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.emulator.Accelerator;
+import dev.systole.driver.emulator.CardMemory;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -30,7 +31,7 @@ public interface SimEngine extends AutoCloseable {
   /** Makes the engine of a board, given the board's parameters and its card memory. */
   @FunctionalInterface
   interface Factory {
-    SimEngine create(DeviceParams params, Path memoryFile, FileMemory memory) throws IOException;
+    SimEngine create(DeviceParams params, Path memoryFile, CardMemory memory) throws IOException;
   }
 
   /** The Java emulator, as in-process devices use it. */

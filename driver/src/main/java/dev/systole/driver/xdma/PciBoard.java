@@ -34,6 +34,11 @@ public record PciBoard(String address, int vendor, int device, Optional<String> 
     return driver.filter(XdmaNodes.DRIVER::equals).isPresent();
   }
 
+  /** The link's state as sysfs gave it. */
+  public PcieLink link() {
+    return new PcieLink(currentLinkSpeed, currentLinkWidth, maxLinkSpeed, maxLinkWidth);
+  }
+
   /**
    * Whether the link trained below what both ends support (a slower speed or fewer lanes), as in a
    * x16 card in a x4 slot: DMA will be slower than it could be. False when sysfs does not say.

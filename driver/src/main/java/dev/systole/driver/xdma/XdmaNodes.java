@@ -193,7 +193,7 @@ public record XdmaNodes(Path root, int board) {
    * A sysfs attribute's text without the newline; empty if the file is missing or unreadable
    * (some attributes fail to read on some devices, and none of these is essential).
    */
-  private static Optional<String> read(Path file) {
+  static Optional<String> read(Path file) {
     try {
       return Optional.of(Files.readString(file).strip());
     } catch (IOException e) {
@@ -201,7 +201,7 @@ public record XdmaNodes(Path root, int board) {
     }
   }
 
-  private static OptionalInt readInt(Path file) {
+  static OptionalInt readInt(Path file) {
     Optional<String> text = read(file);
     try {
       return text.isPresent() ? OptionalInt.of(Integer.parseInt(text.get())) : OptionalInt.empty();

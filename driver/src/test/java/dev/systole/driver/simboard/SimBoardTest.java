@@ -452,6 +452,138 @@ class SimBoardTest {
     assertArrayEquals(new byte[64], dmaRead(2 * cut, 64));
   }
 
+  @Test
+  void noIrqEndsProgramsButWritesNoInterrupt() throws IOException {
+    start(Fault.NO_IRQ);
+    try (FileInputStream events = new FileInputStream(
+        dir.resolve(SimBoard.EVENTS_NODE).toFile())) {
+      write(Reg.INT_ENABLE, RegField.INT_ENABLE_DONE.mask());
+      assertEquals(DONE, run(0x1000, "HALT"));
+      assertEquals(RegField.INT_STATUS_DONE.mask(), read(Reg.INT_STATUS) & INT_BITS,
+          "the device raised its line");
+      sleep(20);
+      assertEquals(0, events.available(), "but no word reached the FIFO");
+      board.clear(Fault.NO_IRQ);
+      write(Reg.INT_STATUS, INT_BITS);
+      await("INT_STATUS cleared", () -> (read(Reg.INT_STATUS) & INT_BITS) == 0);
+      run(0x1000, "HALT");
+      awaitEvent(events);
+    }
+  }
+
+  @Test
+  void dmaCorruptLosesHostWritesSilently() throws IOException {
+    start();
+    byte[] before = {1, 2, 3, 4};
+    dmaWrite(0x4000, before);
+    board.inject(Fault.DMA_CORRUPT);
+    dmaWrite(0x4000, new byte[] {9, 9, 9, 9});
+    assertArrayEquals(before, dmaRead(0x4000, 4), "the write went nowhere");
+    assertTrue(Files.readString(dir.resolve(SimBoard.JSON_FILE)).contains("\"dma-corrupt\""));
+    IllegalArgumentException both = assertThrows(IllegalArgumentException.class,
+        () -> board.inject(Fault.DMA_FAIL));
+    assertEquals("faults dma-fail and dma-corrupt both replace the h2c node (expected one of"
+        + " them)", both.getMessage());
+    board.clear(Fault.DMA_CORRUPT);
+    dmaWrite(0x4000, new byte[] {9, 9, 9, 9});
+    assertArrayEquals(new byte[] {9, 9, 9, 9}, dmaRead(0x4000, 4));
+    assertTrue(Files.isSameFile(dir.resolve(SimBoard.H2C_NODE), dir.resolve(SimBoard.C2H_NODE)));
+  }
+
+  @Test
+  void aStuckBitReadsZeroThroughTheAcceleratorsPorts() throws IOException {
+    start(Fault.HBM_STUCK_BIT);
+    long at = SimBoard.stuckBitAddress(PARAMS);
+    long region = PARAMS.hbmBytes() / PARAMS.hbmChannels();
+    assertEquals(5 * region + 0x3039, at);
+    assertTrue(Files.readString(dir.resolve(SimBoard.JSON_FILE))
+        .contains("\"stuck_bit\": {\"address\": " + at + ", \"bit\": 4, \"value\": 0}"));
+    long block = at & ~0xFL;
+    byte[] ones = new byte[16];
+    java.util.Arrays.fill(ones, (byte) 0xFF);
+    dmaWrite(block, ones);
+    assertArrayEquals(ones, dmaRead(block, 16), "DMA reaches the file directly");
+    long copy = 0x100000;
+    assertEquals(DONE, run(0x1000, "LOAD buf=ABUF elem_bytes=16 hbm_addr=" + block
+        + " x_size=1 y_size=1\nSTORE buf=ABUF elem_bytes=16 wait=LOAD hbm_addr=" + copy
+        + " x_size=1 y_size=1\nHALT"));
+    byte[] copied = dmaRead(copy, 16);
+    int index = (int) (at - block);
+    for (int i = 0; i < 16; i++) {
+      assertEquals(i == index ? (byte) 0xEF : (byte) 0xFF, copied[i], "byte " + i);
+    }
+    board.clear(Fault.HBM_STUCK_BIT);
+    run(0x1000, "LOAD buf=ABUF elem_bytes=16 hbm_addr=" + block
+        + " x_size=1 y_size=1\nSTORE buf=ABUF elem_bytes=16 wait=LOAD hbm_addr=" + copy
+        + " x_size=1 y_size=1\nHALT");
+    assertArrayEquals(ones, dmaRead(copy, 16));
+  }
+
+  @Test
+  void aStuckBitNeedsAnEngineThatReadsThroughTheBoard() throws IOException {
+    SimEngine.Factory other = (p, file, memory) -> {
+      SimEngine e = SimEngine.emulator().create(p, file, memory);
+      return new SimEngine() {
+        @Override
+        public String name() {
+          return "rtl";
+        }
+
+        @Override
+        public int buildId() {
+          return e.buildId();
+        }
+
+        @Override
+        public int readRegister(int offset) {
+          return e.readRegister(offset);
+        }
+
+        @Override
+        public void writeRegister(int offset, int value) {
+          e.writeRegister(offset, value);
+        }
+
+        @Override
+        public void setInterruptListener(Runnable listener) {
+          e.setInterruptListener(listener);
+        }
+
+        @Override
+        public void close() {
+          e.close();
+        }
+      };
+    };
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SimBoard.start(dir, PARAMS, Set.of(Fault.HBM_STUCK_BIT), other));
+    assertEquals("fault hbm-stuck-bit needs the emulator engine (the rtl engine reads the card"
+        + " memory file itself)", e.getMessage());
+    board = SimBoard.start(dir, PARAMS, Set.of(), other);
+    e = assertThrows(IllegalArgumentException.class, () -> board.inject(Fault.HBM_STUCK_BIT));
+    assertEquals("fault hbm-stuck-bit needs the emulator engine (the rtl engine reads the card"
+        + " memory file itself)", e.getMessage());
+  }
+
+  @Test
+  void thePciDirectoryShowsTheLinkAsSysfsWould() throws IOException {
+    start();
+    Path pci = dir.resolve(SimBoard.PCI_DIR);
+    assertEquals("0x10ee", Files.readString(pci.resolve("vendor")).strip());
+    assertEquals("8.0 GT/s PCIe", Files.readString(pci.resolve("current_link_speed")).strip());
+    assertEquals("16", Files.readString(pci.resolve("current_link_width")).strip());
+    board.inject(Fault.LINK_DEGRADED);
+    assertEquals("8", Files.readString(pci.resolve("current_link_width")).strip());
+    assertEquals("16", Files.readString(pci.resolve("max_link_width")).strip());
+    board.inject(Fault.LINK_DOWN);
+    assertEquals("0", Files.readString(pci.resolve("current_link_width")).strip());
+    assertEquals("Unknown", Files.readString(pci.resolve("current_link_speed")).strip());
+    board.clear(Fault.LINK_DOWN);
+    board.clear(Fault.LINK_DEGRADED);
+    assertEquals("16", Files.readString(pci.resolve("current_link_width")).strip());
+    assertEquals(Contract.MAGIC, read(Reg.MAGIC));
+  }
+
   // ---- life cycle ----
 
   @Test

@@ -19,6 +19,16 @@ final class DeviceOption {
           + " directory to drive it).")
   java.nio.file.Path xdmaRoot;
 
+  /** The directory the xdma nodes are looked for in: {@code --xdma-root}, else /dev. */
+  java.nio.file.Path root() {
+    return xdmaRoot != null ? xdmaRoot : dev.systole.driver.xdma.XdmaNodes.DEV;
+  }
+
+  /** A writer for announcements nobody should see (the output is JSON). */
+  static PrintWriter silent() {
+    return new PrintWriter(java.io.Writer.nullWriter());
+  }
+
   /** Opens the device; {@code auto} says on {@code out} which one it chose. */
   Device open(PrintWriter out) {
     if (xdmaRoot != null) {

@@ -14,4 +14,6 @@ public final class ExitCodes {
   public static final int DEVICE_ERROR = 3;
   /** An input (a file, a model, a value) was malformed or did not fit. */
   public static final int BAD_INPUT = 4;
+  /** The device asked for is not there at all (no board, no nodes), or none was found. */
+  public static final int NO_DEVICE = 5;
 }

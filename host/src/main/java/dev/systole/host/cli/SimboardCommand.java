@@ -55,8 +55,9 @@ final class SimboardCommand implements Callable<Integer> {
   RtlEngine.Memory memory;
 
   @Option(names = "--fault", paramLabel = "NAME", split = ",", converter = FaultConverter.class,
-      description = "Inject a fault: hang, link-down, spurious-irq, dma-fail or dma-short."
-          + " Repeatable.")
+      description = "Inject a fault: hang, link-down, spurious-irq, dma-fail, dma-short,"
+          + " dma-corrupt, hbm-stuck-bit, no-irq or link-degraded (fpga/sim/PROTOCOL.md says"
+          + " what each does). Repeatable.")
   List<Fault> faults = new ArrayList<>();
 
   @Option(names = "--params", paramLabel = "PARAM=VALUE,...", defaultValue = "",

@@ -1,6 +1,7 @@
 package dev.systole.host.cli;
 
 import dev.systole.driver.DeviceException;
+import dev.systole.driver.DeviceNotFoundException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -17,7 +18,9 @@ import picocli.CommandLine.Command;
     versionProvider = SystoleCli.Version.class,
     description = "Host runtime and diagnostics of the Systole inference accelerator.",
     subcommands = {SelftestCommand.class, GemmCommand.class, BenchCommand.class,
-        DisasmCommand.class, SimboardCommand.class, CommandLine.HelpCommand.class})
+        DisasmCommand.class, SimboardCommand.class, DevicesCommand.class, ExamineCommand.class,
+        ValidateCommand.class, RegCommand.class, DmaCommand.class,
+        CommandLine.HelpCommand.class})
 public final class SystoleCli implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -41,7 +44,9 @@ public final class SystoleCli implements Runnable {
   private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
     PrintWriter err = cl.getErr();
     int code;
-    if (e instanceof DeviceException) {
+    if (e instanceof DeviceNotFoundException) {
+      code = ExitCodes.NO_DEVICE;
+    } else if (e instanceof DeviceException) {
       code = ExitCodes.DEVICE_ERROR;
     } else if (e instanceof IllegalArgumentException || e instanceof IndexOutOfBoundsException
         || e instanceof IOException || e instanceof UncheckedIOException) {

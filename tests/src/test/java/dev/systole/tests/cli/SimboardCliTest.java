@@ -54,7 +54,8 @@ class SimboardCliTest {
         "melt");
     assertEquals(ExitCodes.USAGE, r.code());
     assertTrue(r.err().contains("no fault \"melt\" (expected one of hang, link-down,"
-        + " spurious-irq, dma-fail, dma-short)"), r.err());
+        + " spurious-irq, dma-fail, dma-short, dma-corrupt, hbm-stuck-bit, no-irq,"
+        + " link-degraded)"), r.err());
     r = GemmCliTest.systole("simboard", "--dir", dir.toString(), "--engine", "fpga");
     assertEquals(ExitCodes.USAGE, r.code());
     assertTrue(r.err().contains("\"fpga\" is not an engine (expected emulator or rtl)"), r.err());
