@@ -351,13 +351,13 @@ public final class Session implements AutoCloseable {
           byte[] w = GraphCompiler.weights(node, d);
           if (w.length > 0) {
             weights[node.index()] = hbm.allocate("weights of '" + node.name() + "'", w.length,
-                Staging.ALIGNMENT);
+                Staging.ALIGNMENT, WEIGHT_CHANNEL);
             upload(weights[node.index()].address(), ByteBuffer.wrap(w));
           }
           byte[] c = GraphCompiler.constants(node, d);
           if (c.length > 0) {
             constants[node.index()] = hbm.allocate("constants of '" + node.name() + "'",
-                c.length, Staging.ALIGNMENT);
+                c.length, Staging.ALIGNMENT, WEIGHT_CHANNEL);
             upload(constants[node.index()].address(), ByteBuffer.wrap(c));
           }
         }
@@ -580,7 +580,8 @@ public final class Session implements AutoCloseable {
       for (DeviceGraph.Node node : graph.nodes()) {
         HbmAllocator.Region r = hbm.allocate((node.kind() == DeviceGraph.Kind.INPUT ? "input '"
             : "output of '") + node.name() + "' for a batch of " + batch,
-            node.outputBytes(batch), Staging.ALIGNMENT);
+            node.outputBytes(batch), Staging.ALIGNMENT, node.kind() == DeviceGraph.Kind.INPUT
+                ? INPUT_CHANNEL : OUTPUT_CHANNEL + node.index() % 2);
         regions.add(r);
         tensors.add(r);
         outputs[node.index()] = r.address();
@@ -593,7 +594,7 @@ public final class Session implements AutoCloseable {
           new GraphCompiler.Placement(outputs, weights, constants));
       byte[] code = Instruction.encode(program.instructions());
       HbmAllocator.Region codeRegion = hbm.allocate("program for a batch of " + batch,
-          code.length, Staging.ALIGNMENT);
+          code.length, Staging.ALIGNMENT, hbm.channels() - 1);
       regions.add(codeRegion);
       List<ByteBuf> in = new ArrayList<>();
       for (DeviceGraph.Node node : graph.inputs()) {
