@@ -59,6 +59,34 @@ public final class WeightLayout {
     return out;
   }
 
+  /**
+   * Reorders the rows of a K x N weight matrix written for ONNX's Flatten of an NCHW tensor
+   * (feature {@code (c*H + h)*W + w}) into the NHWC order a {@link DeviceGraph} flattens in
+   * (feature {@code (h*W + w)*C + c}), so a GEMM after a convolution needs no transpose of the
+   * data.
+   */
+  public static byte[] nchwFlattenToNhwc(byte[] weights, int channels, int height, int width,
+      int outFeatures) {
+    long k = (long) channels * height * width;
+    if (channels < 1 || height < 1 || width < 1 || outFeatures < 1
+        || weights.length != k * outFeatures) {
+      throw new IllegalArgumentException("weights of " + weights.length + " bytes for "
+          + channels + "x" + height + "x" + width + " features x " + outFeatures
+          + " outputs (expected " + k * outFeatures + ", all dimensions >= 1)");
+    }
+    byte[] out = new byte[weights.length];
+    for (int c = 0; c < channels; c++) {
+      for (int h = 0; h < height; h++) {
+        for (int w = 0; w < width; w++) {
+          int from = (c * height + h) * width + w;
+          int to = (h * width + w) * channels + c;
+          System.arraycopy(weights, from * outFeatures, out, to * outFeatures, outFeatures);
+        }
+      }
+    }
+    return out;
+  }
+
   private static void putInt(byte[] b, int i, int v) {
     b[i] = (byte) v;
     b[i + 1] = (byte) (v >>> 8);
