@@ -12,11 +12,11 @@ import java.util.Map;
  * likewise, max pooling over the in-image pixels of each window, and the contract's VADD per
  * element. Nothing here knows how the device lowers a layer.
  */
-final class GraphReference {
+public final class GraphReference {
   private GraphReference() {}
 
   /** Every node's output for {@code batch} items, given each input's NHWC bytes by name. */
-  static Map<String, int[]> run(DeviceGraph g, int batch, Map<String, byte[]> inputs) {
+  public static Map<String, int[]> run(DeviceGraph g, int batch, Map<String, byte[]> inputs) {
     Map<String, int[]> values = new HashMap<>();
     for (Node n : g.nodes()) {
       int[] v;
