@@ -58,4 +58,20 @@ public final class Tools {
     }
     assumeTrue(false, "skipped: " + msg);
   }
+
+  /**
+   * Requires the directory {@code dir} (for example a Debian data package's files): without it the
+   * test is skipped with a message on a developer's machine, and fails in CI, where scripts/test
+   * installs the package.
+   */
+  public static void requireDirectory(Path dir, String debianPackage) {
+    if (Files.isDirectory(dir)) {
+      return;
+    }
+    String msg = dir + " does not exist (Debian: apt-get install " + debianPackage + ")";
+    if (ci()) {
+      fail(msg + "; CI must have it: scripts/test installs it");
+    }
+    assumeTrue(false, "skipped: " + msg);
+  }
 }

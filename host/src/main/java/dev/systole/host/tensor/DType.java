@@ -5,7 +5,8 @@ import java.util.Locale;
 /**
  * The element types a {@link Tensor} can hold: the accelerator's int8 operands and int32
  * accumulators, uint8 for quantized inputs with a zero point, int64 for shapes and indices as ONNX
- * stores them, and float32 for the model's own values before quantization. Every type is stored
+ * stores them, float32 for the model's own values before quantization, and bool (one byte, 0 or
+ * 1, as NumPy stores it) for masks. Every type is stored
  * little-endian, as on the host and in card memory, so a type is fully named by its NumPy
  * descriptor and there is no byte order to carry around.
  */
@@ -14,7 +15,8 @@ public enum DType {
   UINT8(1, "|u1"),
   INT32(4, "<i4"),
   INT64(8, "<i8"),
-  FLOAT32(4, "<f4");
+  FLOAT32(4, "<f4"),
+  BOOL(1, "|b1");
 
   private final int size;
   private final String npyDescr;
@@ -36,7 +38,7 @@ public enum DType {
 
   /**
    * The type NumPy names {@code descr}, accepting exactly the descriptors NumPy writes for these
-   * types ({@code |i1 |u1 <i4 <i8 <f4}).
+   * types ({@code |i1 |u1 <i4 <i8 <f4 |b1}).
    *
    * @throws IllegalArgumentException for any other descriptor, naming it and the supported ones
    */
@@ -50,7 +52,7 @@ public enum DType {
         "unsupported dtype '" + descr + "' (expected one of " + supportedDescrs() + ")");
   }
 
-  /** The supported descriptors, for messages: {@code |i1, |u1, <i4, <i8, <f4}. */
+  /** The supported descriptors, for messages: {@code |i1, |u1, <i4, <i8, <f4, |b1}. */
   static String supportedDescrs() {
     StringBuilder sb = new StringBuilder();
     for (DType t : values()) {
@@ -60,7 +62,7 @@ public enum DType {
   }
 
   /** The lower-case name used in messages and {@link Tensor#toString()}, e.g. {@code int8}. */
-  String label() {
+  public String label() {
     return name().toLowerCase(Locale.ROOT);
   }
 }

@@ -71,6 +71,30 @@ public final class Tensor {
     return t;
   }
 
+  public static Tensor ofUint8(byte[] values, long... shape) {
+    Tensor t = allocate(DType.UINT8, shape);
+    t.checkValueCount(values.length);
+    t.buf.put(0, values);
+    return t;
+  }
+
+  /** A bool tensor: each value is stored as one byte, 1 for true and 0 for false. */
+  public static Tensor ofBool(boolean[] values, long... shape) {
+    Tensor t = allocate(DType.BOOL, shape);
+    t.checkValueCount(values.length);
+    for (int i = 0; i < values.length; i++) {
+      t.buf.put(i, values[i] ? (byte) 1 : 0);
+    }
+    return t;
+  }
+
+  public static Tensor ofInt64(long[] values, long... shape) {
+    Tensor t = allocate(DType.INT64, shape);
+    t.checkValueCount(values.length);
+    t.buf.asLongBuffer().put(values);
+    return t;
+  }
+
   public static Tensor ofInt32(int[] values, long... shape) {
     Tensor t = allocate(DType.INT32, shape);
     t.checkValueCount(values.length);
@@ -188,6 +212,56 @@ public final class Tensor {
     buf.putFloat(offset(flatIndex, DType.FLOAT32, "setFloat32"), v);
   }
 
+  /** A bool element: any nonzero byte reads as true, as in NumPy. */
+  public boolean getBool(long flatIndex) {
+    return buf.get(offset(flatIndex, DType.BOOL, "getBool")) != 0;
+  }
+
+  public void setBool(long flatIndex, boolean v) {
+    buf.put(offset(flatIndex, DType.BOOL, "setBool"), v ? (byte) 1 : 0);
+  }
+
+  /**
+   * The bytes as a new array, for element-wise work that would be slow through the accessors; for
+   * the one-byte types (int8, uint8, bool) these are the elements themselves.
+   */
+  public byte[] toByteArray() {
+    byte[] out = new byte[Math.toIntExact(byteSize())];
+    buf.get(0, out);
+    return out;
+  }
+
+  /** The int32 elements as a new array. */
+  public int[] toIntArray() {
+    checkBulk(DType.INT32, "toIntArray");
+    int[] out = new int[(int) numel];
+    buf.asIntBuffer().get(out);
+    return out;
+  }
+
+  /** The int64 elements as a new array. */
+  public long[] toLongArray() {
+    checkBulk(DType.INT64, "toLongArray");
+    long[] out = new long[(int) numel];
+    buf.asLongBuffer().get(out);
+    return out;
+  }
+
+  /** The float32 elements as a new array. */
+  public float[] toFloatArray() {
+    checkBulk(DType.FLOAT32, "toFloatArray");
+    float[] out = new float[(int) numel];
+    buf.asFloatBuffer().get(out);
+    return out;
+  }
+
+  private void checkBulk(DType expected, String accessor) {
+    if (dtype != expected) {
+      throw new IllegalStateException(String.format(
+          "%s on a tensor of dtype %s (expected %s)", accessor, dtype.label(), expected.label()));
+    }
+  }
+
   private int offset(long flatIndex, DType expected, String accessor) {
     if (dtype != expected) {
       throw new IllegalStateException(String.format(
@@ -254,7 +328,8 @@ public final class Tensor {
     return shapeString(shape);
   }
 
-  static String shapeString(long[] shape) {
+  /** {@code shape} as {@code 37x300}, or {@code scalar} for rank 0. */
+  public static String shapeString(long[] shape) {
     if (shape.length == 0) {
       return "scalar";
     }

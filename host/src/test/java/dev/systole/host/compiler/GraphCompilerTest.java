@@ -246,4 +246,26 @@ class GraphCompilerTest {
     assertTrue(c2.utilization(DeviceParams.defaults()) > 0.3, "16->16 3x3 conv on 16x16: "
         + c2.utilization(DeviceParams.defaults()));
   }
+
+  @Test
+  void sweepOfChannelsKernelsAndStrides() {
+    Random r = new Random(9);
+    int count = 0;
+    try (Device dev = Devices.open("emulator")) {
+      for (int c : new int[] {3, 5, 17, 33}) {
+        for (int k : new int[] {1, 3, 5, 7}) {
+          for (int s = 1; s <= 3; s++) {
+            int pad = r.nextInt(k / 2 + 1);
+            Window w = new Window(k, k, s, s, pad, r.nextInt(k / 2 + 1), pad, pad, 1, 1);
+            Shape in = new Shape(k + r.nextInt(9), k + r.nextInt(9), c);
+            int oc = new int[] {3, 5, 17, 33}[r.nextInt(4)];
+            check(dev, single(r, in, r.nextInt(256) - 128, conv(r, c, oc, w, true)), 2, r,
+                "conv " + w + " " + in + " -> " + oc);
+            count++;
+          }
+        }
+      }
+    }
+    assertEquals(48, count);
+  }
 }

@@ -20,17 +20,19 @@ class DTypeTest {
     assertEquals("<i4", DType.INT32.npyDescr());
     assertEquals("<i8", DType.INT64.npyDescr());
     assertEquals("<f4", DType.FLOAT32.npyDescr());
+    assertEquals(1, DType.BOOL.size());
+    assertEquals("|b1", DType.BOOL.npyDescr());
     for (DType t : DType.values()) {
       assertEquals(t, DType.fromNpyDescr(t.npyDescr()));
     }
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"<i1", "i1", "|b1", ">i4", "i4", "<f8", "<u4", ""})
+  @ValueSource(strings = {"<i1", "i1", "<b1", ">i4", "i4", "<f8", "<u4", ""})
   void otherDescriptorsAreRefusedWithTheSupportedList(String descr) {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> DType.fromNpyDescr(descr));
-    assertEquals("unsupported dtype '" + descr + "' (expected one of |i1, |u1, <i4, <i8, <f4)",
+    assertEquals("unsupported dtype '" + descr + "' (expected one of |i1, |u1, <i4, <i8, <f4, |b1)",
         e.getMessage());
   }
 }

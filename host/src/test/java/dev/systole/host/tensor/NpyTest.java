@@ -302,7 +302,7 @@ class NpyTest {
   @Test
   void refusesBigEndianData() throws IOException {
     assertEquals("big-endian dtype '>i4' is not supported (expected little-endian, one of"
-        + " |i1, |u1, <i4, <i8, <f4) in header \"{'descr': '>i4', 'fortran_order': False,"
+        + " |i1, |u1, <i4, <i8, <f4, |b1) in header \"{'descr': '>i4', 'fortran_order': False,"
         + " 'shape': (3,), }\"", error(fixtureBytes("int32_3_bigendian")));
   }
 
@@ -315,10 +315,10 @@ class NpyTest {
 
   @Test
   void refusesOtherDtypesNamingThem() throws IOException {
-    assertEquals("unsupported dtype '<f8' (expected one of |i1, |u1, <i4, <i8, <f4) in header"
+    assertEquals("unsupported dtype '<f8' (expected one of |i1, |u1, <i4, <i8, <f4, |b1) in header"
         + " \"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }\"",
         error(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }")));
-    assertHeaderError("unsupported dtype [('a', '<i4')] (expected one of |i1, |u1, <i4, <i8, <f4)",
+    assertHeaderError("unsupported dtype [('a', '<i4')] (expected one of |i1, |u1, <i4, <i8, <f4, |b1)",
         "{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (2,), }");
   }
 

@@ -280,4 +280,34 @@ class TensorTest {
     assertEquals(nan1, Tensor.ofFloat32(new float[] {Float.NaN}, 1));
     assertNotEquals(Tensor.ofFloat32(new float[] {0.0f}), Tensor.ofFloat32(new float[] {-0.0f}));
   }
+
+  @Test
+  void factoriesAndBulkCopiesOfEveryElementType() {
+    Tensor i64 = Tensor.ofInt64(new long[] {-1L << 40, 7, 0}, 3);
+    assertEquals(-1L << 40, i64.getInt64(0));
+    assertArrayEquals(new long[] {-1L << 40, 7, 0}, i64.toLongArray());
+
+    Tensor u8 = Tensor.ofUint8(new byte[] {(byte) 200, 3}, 2, 1);
+    assertEquals(200, u8.getUint8(0));
+    assertArrayEquals(new byte[] {(byte) 200, 3}, u8.toByteArray());
+
+    Tensor mask = Tensor.ofBool(new boolean[] {true, false, true}, 3);
+    assertEquals("Tensor[bool 3]", mask.toString());
+    assertArrayEquals(new byte[] {1, 0, 1}, mask.toByteArray());
+    mask.setBool(1, true);
+    assertEquals(true, mask.getBool(1));
+
+    int[] ints = {5, -6, Integer.MIN_VALUE};
+    assertArrayEquals(ints, Tensor.ofInt32(ints, 3).toIntArray());
+    float[] floats = {1.5f, -0f, Float.NaN};
+    assertArrayEquals(floats, Tensor.ofFloat32(floats, 3).toFloatArray());
+    assertArrayEquals(new int[] {1, 2},
+        Tensor.wrap(DType.INT32, new long[] {2}, ByteBuffer.allocateDirect(8)
+            .order(ByteOrder.LITTLE_ENDIAN).putInt(1).putInt(2).flip()).toIntArray());
+
+    assertEquals("toFloatArray on a tensor of dtype int64 (expected float32)",
+        message(IllegalStateException.class, i64::toFloatArray));
+    assertEquals("getBool on a tensor of dtype uint8 (expected bool)",
+        message(IllegalStateException.class, () -> u8.getBool(0)));
+  }
 }

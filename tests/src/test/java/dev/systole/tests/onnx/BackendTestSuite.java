@@ -1,0 +1,209 @@
+package dev.systole.tests.onnx;
+
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.WireFormat;
+import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.ModelException;
+import dev.systole.host.graph.ValueInfo;
+import dev.systole.host.onnx.Onnx;
+import dev.systole.host.tensor.DType;
+import dev.systole.host.tensor.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/**
+ * The ONNX backend tests (a directory per test: {@code model.onnx} and {@code test_data_set_N/}
+ * with {@code input_i.pb} and {@code output_i.pb} TensorProtos) run through a {@link GraphRunner}.
+ * A test is Systole's to pass when every op in it is one Systole claims; which ops a model holds is
+ * read here with a few lines of protobuf, independently of Systole's reader, so a reader that
+ * wrongly refuses a model shows as a failure rather than as "not supported".
+ */
+final class BackendTestSuite {
+  /** The tolerances of ONNX's backend test runner. */
+  static final double RTOL = 1e-3;
+  static final double ATOL = 1e-7;
+
+  /** Tags (field number << 3 | wire type 2) of ModelProto.graph, GraphProto.node, NodeProto's. */
+  private static final int GRAPH_TAG = 7 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED;
+  private static final int NODE_TAG = 1 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED;
+  private static final int OP_TYPE_TAG = 4 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED;
+  private static final int DOMAIN_TAG = 7 << 3 | WireFormat.WIRETYPE_LENGTH_DELIMITED;
+
+  enum Status { PASS, FAIL, NOT_SUPPORTED, EXCLUDED }
+
+  record Result(String test, Status status, String detail) {}
+
+  /** A claimed-op test Systole refuses on purpose, and a phrase its error must contain. */
+  record Exclusion(String reason, String errorMustContain) {}
+
+  private final GraphRunner runner;
+  private final Map<String, Exclusion> exclusions;
+
+  BackendTestSuite(GraphRunner runner, Map<String, Exclusion> exclusions) {
+    this.runner = runner;
+    this.exclusions = exclusions;
+  }
+
+  List<Result> runAll(Path suiteDir) throws IOException {
+    List<Result> results = new ArrayList<>();
+    try (Stream<Path> dirs = Files.list(suiteDir)) {
+      for (Path dir : dirs.filter(Files::isDirectory).sorted().toList()) {
+        results.add(run(dir));
+      }
+    }
+    return results;
+  }
+
+  Result run(Path dir) throws IOException {
+    String name = dir.getFileName().toString();
+    byte[] model = Files.readAllBytes(dir.resolve("model.onnx"));
+    Set<String> unclaimed = new TreeSet<>(opTypes(model));
+    unclaimed.removeAll(Graph.supportedOps());
+    if (!unclaimed.isEmpty()) {
+      return new Result(name, Status.NOT_SUPPORTED, "ops " + String.join(", ", unclaimed));
+    }
+    Exclusion exclusion = exclusions.get(name);
+    String failure;
+    try {
+      failure = runDataSets(dir, Onnx.read(name, model));
+    } catch (ModelException e) {
+      failure = "error: " + e.getMessage();
+      if (exclusion != null) {
+        return e.getMessage().contains(exclusion.errorMustContain)
+            ? new Result(name, Status.EXCLUDED, exclusion.reason)
+            : new Result(name, Status.FAIL, "excluded, but its error does not say \""
+                + exclusion.errorMustContain + "\": " + e.getMessage());
+      }
+    }
+    if (exclusion != null) {
+      return new Result(name, Status.FAIL, "excluded (" + exclusion.reason + ") but "
+          + (failure == null ? "it passes: remove the exclusion" : failure));
+    }
+    return failure == null ? new Result(name, Status.PASS, "")
+        : new Result(name, Status.FAIL, failure);
+  }
+
+  /** Runs every data set; returns null if all match, else what differed. */
+  private String runDataSets(Path dir, Graph graph) throws IOException {
+    List<Path> sets;
+    try (Stream<Path> s = Files.list(dir)) {
+      sets = s.filter(p -> p.getFileName().toString().startsWith("test_data_set_")).sorted()
+          .toList();
+    }
+    if (sets.isEmpty()) {
+      return "no test_data_set_* directory";
+    }
+    for (Path set : sets) {
+      Map<String, Tensor> inputs = new LinkedHashMap<>();
+      Map<String, long[]> shapes = new HashMap<>();
+      for (int i = 0; i < graph.inputs().size(); i++) {
+        ValueInfo in = graph.inputs().get(i);
+        Tensor t = Onnx.readTensor(set.resolve("input_" + i + ".pb"));
+        inputs.put(in.name(), t);
+        shapes.put(in.name(), t.shape());
+      }
+      Map<String, long[]> inferred = graph.inferShapes(shapes, inputs);
+      Map<String, Tensor> outputs = runner.run(graph, inputs);
+      for (int i = 0; i < graph.outputs().size(); i++) {
+        String out = graph.outputs().get(i).name();
+        Tensor expected = Onnx.readTensor(set.resolve("output_" + i + ".pb"));
+        Tensor got = outputs.get(out);
+        String where = set.getFileName() + " output '" + out + "': ";
+        if (!Arrays.equals(inferred.get(out), expected.shape())) {
+          return where + "shape inference gives "
+              + (inferred.get(out) == null ? "nothing" : Tensor.shapeString(inferred.get(out)))
+              + ", expected " + expected.shapeString();
+        }
+        String diff = compare(got, expected);
+        if (diff != null) {
+          return where + diff;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Null if {@code got} matches: integers and bools exactly, floats within the tolerances. */
+  static String compare(Tensor got, Tensor expected) {
+    if (got == null) {
+      return "no output";
+    }
+    if (got.dtype() != expected.dtype() || !Arrays.equals(got.shape(), expected.shape())) {
+      return "got " + got + ", expected " + expected;
+    }
+    if (got.dtype() != DType.FLOAT32) {
+      byte[] g = got.toByteArray();
+      byte[] e = expected.toByteArray();
+      int es = got.dtype().size();
+      for (int i = 0; i < g.length; i++) {
+        if (g[i] != e[i] && !(got.dtype() == DType.BOOL && (g[i] != 0) == (e[i] != 0))) {
+          return "element " + i / es + " differs (integer outputs must match exactly)";
+        }
+      }
+      return null;
+    }
+    float[] g = got.toFloatArray();
+    float[] e = expected.toFloatArray();
+    for (int i = 0; i < g.length; i++) {
+      boolean ok = Float.isNaN(e[i]) ? Float.isNaN(g[i])
+          : g[i] == e[i] || Math.abs((double) g[i] - e[i]) <= ATOL + RTOL * Math.abs(e[i]);
+      if (!ok) {
+        return String.format("element %d is %s, expected %s (rtol %g, atol %g)",
+            i, g[i], e[i], RTOL, ATOL);
+      }
+    }
+    return null;
+  }
+
+  /** The op types of a model's main graph, as domain.op for domains other than the default. */
+  static List<String> opTypes(byte[] model) {
+    List<String> ops = new ArrayList<>();
+    try {
+      CodedInputStream in = CodedInputStream.newInstance(model);
+      int tag;
+      while ((tag = in.readTag()) != 0) {
+        if (tag == GRAPH_TAG) {
+          CodedInputStream graph = CodedInputStream.newInstance(in.readByteArray());
+          int t;
+          while ((t = graph.readTag()) != 0) {
+            if (t == NODE_TAG) {
+              ops.add(opType(CodedInputStream.newInstance(graph.readByteArray())));
+            } else {
+              graph.skipField(t);
+            }
+          }
+        } else {
+          in.skipField(tag);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list the ops of a test model", e);
+    }
+    return ops;
+  }
+
+  private static String opType(CodedInputStream node) throws IOException {
+    String op = "";
+    String domain = "";
+    int t;
+    while ((t = node.readTag()) != 0) {
+      switch (t) {
+        case OP_TYPE_TAG -> op = node.readString();
+        case DOMAIN_TAG -> domain = node.readString();
+        default -> node.skipField(t);
+      }
+    }
+    return domain.isEmpty() || domain.equals("ai.onnx") ? op : domain + "." + op;
+  }
+}
