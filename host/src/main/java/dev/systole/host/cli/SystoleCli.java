@@ -1,6 +1,7 @@
 package dev.systole.host.cli;
 
 import dev.systole.driver.DeviceException;
+import dev.systole.host.graph.ModelException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -16,8 +17,9 @@ import picocli.CommandLine.Command;
 @Command(name = "systole", mixinStandardHelpOptions = true,
     versionProvider = SystoleCli.Version.class,
     description = "Host runtime and diagnostics of the Systole inference accelerator.",
-    subcommands = {SelftestCommand.class, GemmCommand.class, BenchCommand.class,
-        DisasmCommand.class, SimboardCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {DemoCommand.class, RunCommand.class, CompileCommand.class,
+        SelftestCommand.class, GemmCommand.class, BenchCommand.class, DisasmCommand.class,
+        SimboardCommand.class, CommandLine.HelpCommand.class})
 public final class SystoleCli implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -44,7 +46,8 @@ public final class SystoleCli implements Runnable {
     if (e instanceof DeviceException) {
       code = ExitCodes.DEVICE_ERROR;
     } else if (e instanceof IllegalArgumentException || e instanceof IndexOutOfBoundsException
-        || e instanceof IOException || e instanceof UncheckedIOException) {
+        || e instanceof IOException || e instanceof UncheckedIOException
+        || e instanceof ModelException) {
       code = ExitCodes.BAD_INPUT;
     } else {
       code = ExitCodes.CHECK_FAILED;

@@ -1,0 +1,90 @@
+package dev.systole.host.model;
+
+import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.Node;
+import dev.systole.host.tensor.DType;
+import java.util.Map;
+import java.util.StringJoiner;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A model ready to run: its graph, the quantization of its float values, and the plans made for
+ * it so far, one per set of input shapes (so per batch size), made on first use and then reused,
+ * so a second run of the same shapes neither partitions nor quantizes again. Device programs are
+ * cached the same way by the session that runs them (see {@link ModelRunner}).
+ */
+public final class Model {
+  private final Graph graph;
+  private final Calibration calibration;
+  private final Map<String, Plan> plans = new ConcurrentHashMap<>();
+
+  private Model(Graph graph, Calibration calibration) {
+    this.graph = graph;
+    this.calibration = calibration;
+  }
+
+  /**
+   * The model of {@code graph} quantized with {@code calibration} ({@link Calibration#none()}
+   * for a model with no float layers; its float layers would then run on the CPU).
+   */
+  public static Model of(Graph graph, Calibration calibration) {
+    return new Model(graph, calibration);
+  }
+
+  public Graph graph() {
+    return graph;
+  }
+
+  public Calibration calibration() {
+    return calibration;
+  }
+
+  /**
+   * Whether the model has float layers the device could run once they are quantized: a float
+   * Conv, Gemm, MatMul, MaxPool or Add. Such a model needs a calibration.
+   */
+  public static boolean needsCalibration(Graph graph) {
+    for (Node n : graph.nodes()) {
+      switch (n.opType()) {
+        case "Conv", "Gemm", "MatMul", "MaxPool", "Add" -> {
+          if (graph.dtype(n.input(0)) == DType.FLOAT32) {
+            return true;
+          }
+        }
+        default -> {
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The plan for inputs of these shapes (by input name), made now or taken from the cache.
+   *
+   * @throws dev.systole.host.graph.ModelException if the shapes do not fit the model
+   */
+  public Plan plan(Map<String, long[]> inputShapes) {
+    String key = key(inputShapes);
+    Plan p = plans.get(key);
+    if (p != null) {
+      return p;
+    }
+    Map<String, long[]> shapes = graph.inferShapes(inputShapes);
+    return plans.computeIfAbsent(key, k -> Partitioner.partition(graph, shapes,
+        calibration::params));
+  }
+
+  /** How many plans (input shapes) are cached. */
+  public int cachedPlans() {
+    return plans.size();
+  }
+
+  private String key(Map<String, long[]> inputShapes) {
+    StringJoiner j = new StringJoiner(";");
+    graph.inputs().forEach(in -> {
+      long[] s = inputShapes.get(in.name());
+      j.add(in.name() + "=" + (s == null ? "?" : java.util.Arrays.toString(s)));
+    });
+    return j.toString();
+  }
+}
