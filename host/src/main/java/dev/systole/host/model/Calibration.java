@@ -69,26 +69,27 @@ public final class Calibration {
   }
 
   /**
-   * Runs {@code graph} in float over {@code inputs} (one tensor per graph input, all with the
-   * same first dimension, the number of samples) and chooses each float value's range with
-   * {@code method}.
+   * Runs {@code graph} in float over {@code inputs} (one tensor per graph input; when they all
+   * have the same first dimension, it is the number of samples and they are run in slices of it,
+   * else they are run as one sample) and chooses each float value's range with {@code method}.
    *
    * @throws ModelException if an input is missing or does not fit the model
    */
   public static Calibration run(Graph graph, Map<String, Tensor> inputs,
       RangeObserver.Method method) {
     long samples = -1;
+    boolean sliceable = true;
     for (ValueInfo in : graph.inputs()) {
       Tensor t = inputs.get(in.name());
       if (t == null) {
         throw new ModelException("no calibration data for input '" + in.name() + "' (expected "
             + in.typeString() + ")");
       }
-      if (t.rank() == 0 || samples >= 0 && t.dim(0) != samples) {
-        throw new ModelException("calibration input '" + in.name() + "' is " + t.shapeString()
-            + " (expected the same number of samples, along the first axis, for every input)");
-      }
-      samples = t.dim(0);
+      sliceable &= t.rank() > 0 && (samples < 0 || t.dim(0) == samples);
+      samples = t.rank() > 0 ? t.dim(0) : 1;
+    }
+    if (!sliceable) {
+      samples = 1;
     }
     Interpreter interpreter = Interpreter.create(graph);
     Map<String, RangeObserver> observers = new LinkedHashMap<>();
@@ -97,7 +98,8 @@ public final class Calibration {
       long to = Math.min(samples, from + SLICE);
       Map<String, Tensor> env = new HashMap<>();
       for (ValueInfo in : graph.inputs()) {
-        Tensor slice = Tensors.rows(inputs.get(in.name()), from, to);
+        Tensor slice = sliceable ? Tensors.rows(inputs.get(in.name()), from, to)
+            : inputs.get(in.name());
         env.put(in.name(), slice);
         observe(observers, in.name(), slice, method);
       }

@@ -2,7 +2,11 @@ package dev.systole.host.model;
 
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.Node;
+import dev.systole.host.graph.ValueInfo;
 import dev.systole.host.tensor.DType;
+import dev.systole.host.tensor.Tensor;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.ConcurrentHashMap;
@@ -59,17 +63,50 @@ public final class Model {
   }
 
   /**
-   * The plan for inputs of these shapes (by input name), made now or taken from the cache.
+   * The plan for inputs like {@code inputs} (their shapes, and the values of int64 inputs, which
+   * a model may use as shapes), made now or taken from the cache.
    *
-   * @throws dev.systole.host.graph.ModelException if the shapes do not fit the model
+   * @throws dev.systole.host.graph.ModelException if the inputs do not fit the model
    */
-  public Plan plan(Map<String, long[]> inputShapes) {
-    String key = key(inputShapes);
+  public Plan plan(Map<String, Tensor> inputs) {
+    Map<String, long[]> inputShapes = new LinkedHashMap<>();
+    Map<String, Tensor> shapeValues = new LinkedHashMap<>();
+    StringJoiner key = new StringJoiner(";");
+    for (ValueInfo in : graph.inputs()) {
+      Tensor t = inputs.get(in.name());
+      if (t == null) {
+        continue;
+      }
+      inputShapes.put(in.name(), t.shape());
+      key.add(in.name() + "=" + Arrays.toString(t.shape()));
+      if (t.dtype() == DType.INT64) {
+        shapeValues.put(in.name(), t);
+        key.add(Arrays.toString(t.toLongArray()));
+      }
+    }
+    return planFor(key.toString(), inputShapes, shapeValues);
+  }
+
+  /**
+   * The plan for inputs of these shapes, by input name, for a model whose shapes do not depend
+   * on input values.
+   */
+  public Plan planForShapes(Map<String, long[]> inputShapes) {
+    StringJoiner key = new StringJoiner(";");
+    for (ValueInfo in : graph.inputs()) {
+      long[] s = inputShapes.get(in.name());
+      key.add(in.name() + "=" + (s == null ? "?" : Arrays.toString(s)));
+    }
+    return planFor(key.toString(), inputShapes, Map.of());
+  }
+
+  private Plan planFor(String key, Map<String, long[]> inputShapes,
+      Map<String, Tensor> shapeValues) {
     Plan p = plans.get(key);
     if (p != null) {
       return p;
     }
-    Map<String, long[]> shapes = graph.inferShapes(inputShapes);
+    Map<String, long[]> shapes = graph.inferShapes(inputShapes, shapeValues);
     return plans.computeIfAbsent(key, k -> Partitioner.partition(graph, shapes,
         calibration::params));
   }
@@ -77,14 +114,5 @@ public final class Model {
   /** How many plans (input shapes) are cached. */
   public int cachedPlans() {
     return plans.size();
-  }
-
-  private String key(Map<String, long[]> inputShapes) {
-    StringJoiner j = new StringJoiner(";");
-    graph.inputs().forEach(in -> {
-      long[] s = inputShapes.get(in.name());
-      j.add(in.name() + "=" + (s == null ? "?" : java.util.Arrays.toString(s)));
-    });
-    return j.toString();
   }
 }

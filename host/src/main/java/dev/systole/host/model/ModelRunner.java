@@ -85,7 +85,8 @@ public final class ModelRunner implements AutoCloseable {
 
   private Result run(Map<String, Tensor> inputs, boolean profile) {
     long begin = System.nanoTime();
-    Plan plan = model.plan(Inputs.check(model.graph(), inputs));
+    Inputs.check(model.graph(), inputs);
+    Plan plan = model.plan(inputs);
     Map<String, Tensor> env = new HashMap<>(inputs);
     List<CpuTime> cpu = new ArrayList<>();
     List<LayerProfile> layers = new ArrayList<>();
