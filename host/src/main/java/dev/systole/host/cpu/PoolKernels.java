@@ -26,7 +26,7 @@ final class PoolKernels {
     float[] y = new float[planes * outPlane];
     boolean wantIndices = node.hasOutput(1);
     long[] idx = wantIndices ? new long[y.length] : null;
-    boolean columnMajor = node.intAttr("storage_order") == 1;
+    boolean columnMajor = node.attribute("storage_order").map(a -> a.asInt() == 1).orElse(false);
     int[] k = g.kernel();
     int[] s = g.strides();
     int[] d = g.dilations();

@@ -103,13 +103,14 @@ final class OpSchemas {
     for (String binary : List.of("Add", "Sub", "Mul", "Div")) {
       op(binary, v(1, 6, 7, 13, 14), 7, 13, 14).arity(0, 2, 2, 1, 1);
     }
-    op("MaxPool", v(1, 8, 10, 11, 12), 8, 10, 11, 12).arity(0, 1, 1, 1, 2)
+    op("MaxPool", v(1, 8, 10, 11, 12), 1, 8, 10, 11, 12).arity(0, 1, 1, 1, 1)
+        .arity(8, 1, 1, 1, 2)
         .attr("auto_pad", STRING, Attribute.of("NOTSET"), AUTO_PAD)
         .attr("ceil_mode", INT, 10, ANY, Attribute.of(0L), BOOLEAN)
         .attr("dilations", INTS, 10, ANY, null, POSITIVE)
         .attr("kernel_shape", INTS, null, POSITIVE)
         .attr("pads", INTS, null, NON_NEGATIVE)
-        .attr("storage_order", INT, Attribute.of(0L), BOOLEAN)
+        .attr("storage_order", INT, 8, ANY, Attribute.of(0L), BOOLEAN)
         .attr("strides", INTS, null, POSITIVE);
     op("AveragePool", v(1, 7, 10, 11), 7, 10, 11).arity(0, 1, 1, 1, 1)
         .attr("auto_pad", STRING, Attribute.of("NOTSET"), AUTO_PAD)

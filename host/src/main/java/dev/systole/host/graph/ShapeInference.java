@@ -287,7 +287,8 @@ final class ShapeInference {
       case "Reshape" -> {
         Tensor target = needValue(n, 1, vals, strict);
         if (target != null) {
-          out[0] = reshape(n, x, target.toLongArray(), n.intAttr("allowzero") == 1);
+          out[0] = reshape(n, x, target.toLongArray(),
+              n.attribute("allowzero").map(a -> a.asInt() == 1).orElse(false));
           outVals[0] = reshaped(vals[0], out[0]);
         }
       }

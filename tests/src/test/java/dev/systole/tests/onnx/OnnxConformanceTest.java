@@ -11,13 +11,15 @@ import dev.systole.tests.onnx.BackendTestSuite.Status;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The ONNX backend node tests of Debian's libonnx-testdata, for every op Systole claims, through
+ * The ONNX backend tests of Debian's libonnx-testdata (the node tests, and the models exported
+ * from PyTorch's modules and operators), for every op Systole claims, through
  * the CPU interpreter: integer outputs exactly, float outputs within ONNX's tolerances, and the
  * shapes inference gives equal to the expected ones. Writes {@code target/onnx-conformance.md}, a
  * table of every test with pass, fail, excluded or not supported and why. The data's root is
@@ -26,35 +28,40 @@ import org.junit.jupiter.api.Test;
 class OnnxConformanceTest {
   private static final Path DEFAULT_ROOT = Path.of("/usr/share/libonnx-testdata/data");
 
+  /** The suites with a model per test: ONNX's node tests and the PyTorch-exported ones. */
+  private static final List<String> SUITES =
+      List.of("node", "pytorch-converted", "pytorch-operator", "simple");
+
   /** Tests of claimed ops that Systole refuses on purpose, each with its reason. */
   static final Map<String, Exclusion> EXCLUDED = Map.of(
-      "test_batchnorm_epsilon_training_mode", new Exclusion(
+      "node/test_batchnorm_epsilon_training_mode", new Exclusion(
           "training-mode BatchNormalization (Systole runs inference)", "training_mode"),
-      "test_batchnorm_example_training_mode", new Exclusion(
+      "node/test_batchnorm_example_training_mode", new Exclusion(
           "training-mode BatchNormalization (Systole runs inference)", "training_mode"),
-      "test_training_dropout", new Exclusion(
+      "node/test_training_dropout", new Exclusion(
           "random dropout in training mode", "training_mode is true"),
-      "test_training_dropout_default", new Exclusion(
+      "node/test_training_dropout_default", new Exclusion(
           "random dropout in training mode", "training_mode is true"),
-      "test_training_dropout_default_mask", new Exclusion(
+      "node/test_training_dropout_default_mask", new Exclusion(
           "random dropout in training mode", "training_mode is true"),
-      "test_training_dropout_mask", new Exclusion(
-          "random dropout in training mode", "training_mode is true"),
-      "test_identity_opt", new Exclusion(
-          "an optional-typed input (Systole reads tensors only)", "reads tensors only"),
-      "test_identity_sequence", new Exclusion(
-          "a sequence-typed input (Systole reads tensors only)", "reads tensors only"));
+      "node/test_training_dropout_mask", new Exclusion(
+          "random dropout in training mode", "training_mode is true"));
 
   @Test
-  void theInterpreterPassesEveryNodeTestOfTheOpsSystoleClaims() throws IOException {
+  void theInterpreterPassesEveryBackendTestOfTheOpsSystoleClaims() throws IOException {
     Path root = Path.of(System.getProperty("systole.onnx.testdata", DEFAULT_ROOT.toString()));
     Tools.requireDirectory(root.resolve("node"), "libonnx-testdata");
     BackendTestSuite suite = new BackendTestSuite(
         (graph, inputs) -> Interpreter.create(graph).run(inputs), EXCLUDED);
-    List<Result> results = suite.runAll(root.resolve("node"));
+    List<Result> results = new ArrayList<>();
+    for (String dir : SUITES) {
+      if (Files.isDirectory(root.resolve(dir))) {
+        results.addAll(suite.runAll(root.resolve(dir)));
+      }
+    }
 
     Map<Status, Integer> counts = new EnumMap<>(Status.class);
-    StringBuilder table = new StringBuilder("# ONNX backend node tests: CPU interpreter\n\n");
+    StringBuilder table = new StringBuilder("# ONNX backend tests: CPU interpreter\n\n");
     results.forEach(r -> counts.merge(r.status(), 1, Integer::sum));
     String summary = String.format("%d pass, %d fail, %d excluded, %d not supported (of %d)",
         counts.getOrDefault(Status.PASS, 0), counts.getOrDefault(Status.FAIL, 0),
@@ -78,6 +85,6 @@ class OnnxConformanceTest {
     assertEquals(EXCLUDED.size(), counts.getOrDefault(Status.EXCLUDED, 0),
         "every exclusion names a test that exists and is refused as its reason says");
     assertTrue(counts.getOrDefault(Status.PASS, 0) > 150,
-        "the claimed ops have well over 150 node tests; found " + counts.get(Status.PASS));
+        "the claimed ops have well over 150 tests; found " + counts.get(Status.PASS));
   }
 }
