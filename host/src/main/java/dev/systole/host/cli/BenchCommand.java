@@ -1,16 +1,22 @@
 package dev.systole.host.cli;
 
 import dev.systole.driver.contract.DeviceParams;
+import dev.systole.host.compiler.ConvLayer;
+import dev.systole.host.compiler.DeviceGraph;
 import dev.systole.host.compiler.GemmCompiler;
+import dev.systole.host.compiler.GraphCompiler;
 import dev.systole.host.compiler.GemmLayer;
 import dev.systole.host.compiler.LayerGraph;
 import dev.systole.host.compiler.Requant;
+import dev.systole.host.compiler.Window;
+import dev.systole.host.runtime.LoadedDeviceGraph;
 import dev.systole.host.runtime.LoadedGraph;
 import dev.systole.host.runtime.Session;
 import dev.systole.host.tensor.Tensor;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -21,7 +27,8 @@ import picocli.CommandLine.Spec;
 /** {@code systole bench}: measurements that print their figures. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks that print their figures.",
-    subcommands = {BenchCommand.Gemm.class, BenchCommand.Dma.class, BenchModelCommand.class})
+    subcommands = {BenchCommand.Gemm.class, BenchCommand.Conv.class, BenchCommand.Dma.class,
+        BenchModelCommand.class})
 final class BenchCommand implements Runnable {
   @Spec
   picocli.CommandLine.Model.CommandSpec spec;
@@ -128,6 +135,116 @@ final class BenchCommand implements Runnable {
 
     private static String bytes(long n) {
       return n >= 1 << 20 ? (n >> 20) + " MiB" : (n >> 10) + " KiB";
+    }
+  }
+
+  /** {@code systole bench conv}: one convolution layer, run many times through a session. */
+  @Command(name = "conv", mixinStandardHelpOptions = true,
+      description = {"Run a random int8 convolution (requantized to int8, padding k/2 on every"
+          + " side) on a batch of H x W x C images through a session and print device cycles,"
+          + " the timing model's estimate, device time, array utilization and host wall time"
+          + " per run (median, p99)."})
+  static final class Conv implements Callable<Integer> {
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    DeviceOption device;
+
+    @Option(names = "--h", defaultValue = "56", description = "Input height (default 56).")
+    int h;
+
+    @Option(names = "--w", defaultValue = "56", description = "Input width (default 56).")
+    int w;
+
+    @Option(names = "--c", defaultValue = "64", description = "Input channels (default 64).")
+    int c;
+
+    @Option(names = "--oc", defaultValue = "64", description = "Output channels (default 64).")
+    int oc;
+
+    @Option(names = "--k", defaultValue = "3", description = "Kernel size (default 3).")
+    int k;
+
+    @Option(names = "--stride", defaultValue = "1", description = "Stride (default 1).")
+    int stride;
+
+    @Option(names = "--batch", defaultValue = "1", description = "Images per run (default 1).")
+    int batch;
+
+    @Option(names = "--iterations", defaultValue = "10", description = "Measured runs"
+        + " (default 10).")
+    int iterations;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "Unmeasured runs first"
+        + " (default 2).")
+    int warmup;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = spec.commandLine().getOut();
+      if (h < 1 || w < 1 || c < 1 || oc < 1 || k < 1 || stride < 1 || batch < 1
+          || iterations < 1 || warmup < 0 || k / 2 > Window.MAX_PAD) {
+        throw new IllegalArgumentException(String.format("--h %d --w %d --c %d --oc %d --k %d"
+            + " --stride %d --batch %d --iterations %d --warmup %d (expected sizes, batch and"
+            + " iterations >= 1, k <= %d, warmup >= 0)", h, w, c, oc, k, stride, batch,
+            iterations, warmup, 2 * Window.MAX_PAD + 1));
+      }
+      Random r = new Random(42);
+      byte[] weights = new byte[oc * c * k * k];
+      r.nextBytes(weights);
+      long reduction = (long) c * k * k;
+      int shift = 31 + (int) Math.ceil(Math.log(Math.sqrt(reduction) * 60) / Math.log(2));
+      ConvLayer conv = new ConvLayer(c, oc, Window.of(k, stride, k / 2), weights, new int[oc],
+          Requant.uniform(oc, 1 << 30, shift, 0, true));
+      DeviceGraph.Builder b = DeviceGraph.builder();
+      DeviceGraph.Node y = b.conv("conv", b.input("x", new DeviceGraph.Shape(h, w, c), 0), conv);
+      DeviceGraph graph = b.output(y).build();
+      byte[] x = new byte[batch * h * w * c];
+      r.nextBytes(x);
+      Map<String, Tensor> input = Map.of("x", Tensor.ofInt8(x, batch, h, w, c));
+      try (Session session = Session.owning(device.open(out))) {
+        DeviceParams p = session.device().info().params();
+        LoadedDeviceGraph g = session.load(graph);
+        for (int i = 0; i < warmup; i++) {
+          session.execute(g, input);
+        }
+        long[] wall = new long[iterations];
+        long cycles = 0;
+        int runs = 0;
+        for (int i = 0; i < iterations; i++) {
+          Session.GraphResult res = session.execute(g, input);
+          wall[i] = res.hostNanos();
+          cycles = res.deviceCycles();
+          runs = res.runs();
+        }
+        GraphCompiler.Program program = g.program(Math.min(batch, g.batchPerRun()));
+        long estimate = 0;
+        for (long b0 = 0; b0 < batch; b0 += g.batchPerRun()) {
+          estimate += g.program((int) Math.min(g.batchPerRun(), batch - b0)).estimatedCycles();
+        }
+        long useful = batch * (long) y.shape().height() * y.shape().width() * oc * reduction;
+        double utilization = useful / ((double) cycles * p.macsPerCycle());
+        double deviceSeconds = cycles * p.secondsPerCycle();
+        GemmCompiler.LayerPlan plan = program.nodes().get(0).matmul();
+        out.printf(Locale.ROOT, "bench conv %dx%dx%d -> %dx%dx%d, %dx%d kernel stride %d pad %d,"
+            + " batch %d on %s (array %dx%d, %d MHz), %d iterations%n", h, w, c,
+            y.shape().height(), y.shape().width(), oc, k, k, stride, k / 2, batch,
+            session.device().name(), p.arrayRows(), p.arrayCols(), p.clockKhz() / 1000,
+            iterations);
+        out.printf(Locale.ROOT, "  program            %d instructions, %d run(s) per batch,"
+            + " %s, tiles of up to %d pixels%n", program.instructions().size(), runs,
+            plan.order().name().toLowerCase(Locale.ROOT).replace('_', ' '), plan.mTile());
+        out.printf(Locale.ROOT, "  device cycles      %,d per batch (timing model %,d)%n",
+            cycles, estimate);
+        out.printf(Locale.ROOT, "  device time        %.3f ms at %d MHz, %.0f images/s%n",
+            deviceSeconds * 1e3, p.clockKhz() / 1000, batch / deviceSeconds);
+        out.printf(Locale.ROOT, "  array utilization  %.1f %% (useful MACs / (cycles x %d))%n",
+            utilization * 100, p.macsPerCycle());
+        out.printf(Locale.ROOT, "  host wall time     median %s, p99 %s per batch%n",
+            Gemm.time(Gemm.percentile(wall, 50)), Gemm.time(Gemm.percentile(wall, 99)));
+      }
+      return ExitCodes.OK;
     }
   }
 

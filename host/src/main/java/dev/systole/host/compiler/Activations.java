@@ -26,4 +26,7 @@ interface Activations {
    * at row {@code dstRow + (c - from) * block.rows()}, one buffer row per activation row.
    */
   void load(Block block, int from, int to, int dstRow, List<Instruction> into);
+
+  /** Whether every chunk takes a LOAD of its own (else a LOAD covers many chunks). */
+  boolean loadPerChunk();
 }

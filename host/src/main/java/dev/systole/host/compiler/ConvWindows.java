@@ -93,4 +93,9 @@ final class ConvWindows implements Activations {
       into.add(in);
     }
   }
+
+  @Override
+  public boolean loadPerChunk() {
+    return true;
+  }
 }

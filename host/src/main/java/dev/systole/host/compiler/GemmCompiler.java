@@ -37,11 +37,14 @@ public final class GemmCompiler {
   /**
    * Which operand stays in its buffer while the other streams: the m-block of activations (every
    * n-tile's weights stream past it), the n-tile's weights (every m-block's activations stream
-   * past them), or neither, when K is too large for a whole row of chunks and is split into steps.
+   * past them), all the weights (when they fit WBUF), or neither, when K is too large for a
+   * whole row of chunks and is split into steps.
    */
   public enum Order {
     ACTIVATIONS_RESIDENT,
     WEIGHTS_RESIDENT,
+    /** Every weight tile of the layer loaded into WBUF once, every m-block streaming past. */
+    ALL_RESIDENT,
     K_SPLIT
   }
 

@@ -1,6 +1,7 @@
 package dev.systole.host.compiler;
 
 import dev.systole.driver.contract.Buffer;
+import dev.systole.driver.contract.Contract.Timing;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.InstructionCheck;
@@ -95,10 +96,23 @@ final class MatmulEmitter {
     } else {
       // Rows the LOADs write either way: activations once plus weights once per m-block, or
       // weights once plus activations once per n-tile. The cheaper order wins.
+      // What the LOADs cost either way, in cycles of the LOAD unit: a row each, and the latency
+      // of each LOAD, which counts when every chunk of a slice is a LOAD of its own (windows).
+      long perLoad = Timing.READ_LATENCY + Timing.LOAD_OVERHEAD;
+      long nb = blocks.size();
       long weightRows = (long) nc * kc * d;
-      long activationRows = (long) m * kc;
-      this.order = activationRows + blocks.size() * weightRows <= weightRows + nc * activationRows
-          ? Order.ACTIVATIONS_RESIDENT : Order.WEIGHTS_RESIDENT;
+      long slice = (long) m * kc + nb * (source.loadPerChunk() ? kc : 1) * perLoad;
+      long aResident = slice + nb * weightRows + nb * nc * perLoad;
+      long wResident = weightRows + nc * perLoad + nc * slice;
+      long allResident = weightRows + perLoad + slice;
+      // Every weight tile in WBUF at once loads each row once, the least there is; it pays
+      // only when the other orders reload something.
+      boolean allFit = weightRows <= p.wbufRows();
+      if (allFit && allResident < Math.min(aResident, wResident)) {
+        this.order = Order.ALL_RESIDENT;
+      } else {
+        this.order = aResident <= wResident ? Order.ACTIVATIONS_RESIDENT : Order.WEIGHTS_RESIDENT;
+      }
     }
     buildSteps();
   }
@@ -117,8 +131,10 @@ final class MatmulEmitter {
         int tile = o * inner + i;
         for (int c0 = 0; c0 < kc; c0 += chunksPerStep) {
           int c1 = Math.min(kc, c0 + chunksPerStep);
-          boolean newA = order != Order.ACTIVATIONS_RESIDENT || i == 0;
-          boolean newW = order != Order.WEIGHTS_RESIDENT || i == 0;
+          boolean newA = order != Order.ACTIVATIONS_RESIDENT && order != Order.ALL_RESIDENT
+              || i == 0;
+          boolean newW = order == Order.ALL_RESIDENT ? o == 0 && i == 0
+              : order != Order.WEIGHTS_RESIDENT || i == 0;
           aSlice += newA && c0 == 0 || order == Order.K_SPLIT && c0 > 0 ? 1 : 0;
           wSlice += newW && c0 == 0 || order == Order.K_SPLIT && c0 > 0 ? 1 : 0;
           steps.add(new Step(m0, rows, tile, nt, c0, c1, c0 == 0, c1 == kc, aSlice, wSlice));
@@ -175,6 +191,7 @@ final class MatmulEmitter {
     long loaded = rows(prologue);
     Event[] firstEvent = new Event[steps.size()];
     Event[] lastEvent = new Event[steps.size()];
+    List<List<Event>> matmulEvents = new ArrayList<>();
     int matmuls = 0;
     for (int s = 0; s < steps.size(); s++) {
       Step st = steps.get(s);
@@ -182,6 +199,7 @@ final class MatmulEmitter {
       int aBase = aRegion(st.aSlice());
       int accRow = (st.tile() % 2) * accHalf;
       boolean newA = s == 0 || steps.get(s - 1).aSlice() != st.aSlice();
+      matmulEvents.add(new ArrayList<>());
       for (int c = st.c0(); c < st.c1(); c++) {
         boolean firstOfStep = c == st.c0();
         boolean lastOfStep = c + 1 == st.c1();
@@ -209,6 +227,7 @@ final class MatmulEmitter {
         e.instructions.add(mm);
         e.cycles = Math.max(st.rows(), preload >= 0 ? d : 0) + (matmuls == 0 ? d : 0);
         events.add(e);
+        matmulEvents.get(s).add(e);
         matmuls++;
         if (firstOfStep) {
           firstEvent[s] = e;
@@ -236,12 +255,23 @@ final class MatmulEmitter {
     }
     // A slice j + 1 loads in pieces, one per step of slice j, each once that step has started
     // (the half it overwrites held slice j - 1); all of it before the first MATMUL of j + 1.
+    // When every chunk is a LOAD of its own, the pieces are single chunks spread over the
+    // MATMULs of slice j instead: consecutive LOADs hold up issue while each waits for the one
+    // before, and a long run of them would starve the array.
     for (int j = 0; j + 1 < aFirst.length; j++) {
       int from = aFirst[j];
       int to = aFirst[j + 1];
       Step n = steps.get(to);
       int chunks = n.c1() - n.c0();
-      int pieces = to - from;
+      List<Event> starts = new ArrayList<>();
+      for (int i = from; i < to; i++) {
+        if (source.loadPerChunk()) {
+          starts.addAll(matmulEvents.get(i));
+        } else {
+          starts.add(firstEvent[i]);
+        }
+      }
+      int pieces = source.loadPerChunk() ? Math.min(chunks, starts.size()) : starts.size();
       for (int i = 0; i < pieces; i++) {
         int c0 = n.c0() + (int) ((long) i * chunks / pieces);
         int c1 = n.c0() + (int) ((long) (i + 1) * chunks / pieces);
@@ -250,7 +280,7 @@ final class MatmulEmitter {
           loadActivations(n, c0, c1, a);
           PendingLoad piece = new PendingLoad(a, rows(a));
           loaded += piece.rows;
-          firstEvent[from + i].releases.add(piece);
+          starts.get((int) ((long) i * starts.size() / pieces)).releases.add(piece);
           firstEvent[to].needs.add(piece);
         }
       }
@@ -400,11 +430,24 @@ final class MatmulEmitter {
 
   /** The WBUF row of chunk {@code c}'s tile in step {@code st}. */
   private long wRow(Step st, int c) {
+    if (order == Order.ALL_RESIDENT) {
+      return ((long) st.nt() * kc + c) * d;
+    }
     return (long) (st.wSlice() % 3) * wThird + (long) (c - st.c0()) * d;
   }
 
   /** Loads the weight tiles of step {@code st} into its W slice's WBUF third. */
   private void loadWeights(Step st, List<Instruction> into) {
+    if (order == Order.ALL_RESIDENT) {
+      into.add(Instruction.of(Opcode.LOAD)
+          .with(Isa.Load.BUF, Buffer.WBUF.id())
+          .with(Isa.Load.ELEM_BYTES, d)
+          .with(Isa.Load.HBM_ADDR, w)
+          .with(Isa.Load.X_SIZE, (long) nc * kc * d)
+          .with(Isa.Load.Y_SIZE, 1)
+          .with(Isa.Load.X_STRIDE, d));
+      return;
+    }
     int tiles = st.c1() - st.c0();
     into.add(Instruction.of(Opcode.LOAD)
         .with(Isa.Load.BUF, Buffer.WBUF.id())

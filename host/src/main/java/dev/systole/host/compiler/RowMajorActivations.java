@@ -71,4 +71,9 @@ final class RowMajorActivations implements Activations {
           .with(Isa.Load.Y_SIZE, 1));
     }
   }
+
+  @Override
+  public boolean loadPerChunk() {
+    return false;
+  }
 }

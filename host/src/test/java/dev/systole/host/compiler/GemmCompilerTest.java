@@ -224,9 +224,15 @@ class GemmCompilerTest {
   void theCheaperLoopOrderIsChosenAndBothAreExact() {
     Random r = new Random(8);
     try (Device dev = Devices.open("emulator")) {
-      LayerGraph wide = LayerGraph.of(randomLayer(r, 256, 256, true, false));
-      GemmCompiler.Program a = check(dev, wide, input(r, 300, 256), "wide");
+      LayerGraph wide = LayerGraph.of(randomLayer(r, 512, 256, true, false));
+      GemmCompiler.Program a = check(dev, wide, input(r, 300, 512), "wide");
       assertEquals(GemmCompiler.Order.ACTIVATIONS_RESIDENT, a.layers().get(0).order());
+      LayerGraph fits = LayerGraph.of(randomLayer(r, 256, 256, true, false));
+      GemmCompiler.Program all = check(dev, fits, input(r, 300, 256), "weights fit WBUF");
+      assertEquals(GemmCompiler.Order.ALL_RESIDENT, all.layers().get(0).order());
+      assertEquals(16L * 16 * 16 + 300L * 16, all.layers().get(0).loadedRows()
+          - 3L * all.layers().get(0).steps(), "every weight and activation row once, and three"
+          + " requant rows per n-tile of each block");
       LayerGraph tall = LayerGraph.of(randomLayer(r, 256, 16, false, true));
       GemmCompiler.Program w = check(dev, tall, input(r, 1000, 256), "tall");
       assertEquals(GemmCompiler.Order.WEIGHTS_RESIDENT, w.layers().get(0).order());
