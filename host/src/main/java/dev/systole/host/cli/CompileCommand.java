@@ -65,7 +65,7 @@ final class CompileCommand implements Callable<Integer> {
           + " the weights are quantized when it runs");
       model = Model.of(graph, Calibration.placeholder(graph));
     }
-    Plan plan = model.planForShapes(shapes(graph, batch));
+    Plan plan = model.planForShapes(shapes(graph, batch), p);
     CompileReport r = CompileReport.of(graph, plan, p);
     out.printf(Locale.ROOT, "%s: %s, opset %d, batch %d, for a %dx%d array at %d MHz%n",
         modelFile.getFileName(), graph.name(), graph.opset(), batch, p.arrayRows(),

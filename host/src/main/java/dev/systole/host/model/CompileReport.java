@@ -49,7 +49,7 @@ public record CompileReport(List<Row> rows, int devicePrograms, long estimatedCy
         case DEVICE -> "device #" + pl.segment();
         case FUSED -> pl.into() == null ? "fused view, device #" + pl.segment()
             : "fused into " + pl.into().name();
-        case CPU -> "cpu";
+        case CPU -> pl.reason() == null ? "cpu" : "cpu (" + pl.reason() + ")";
       };
       rows.add(new Row(n.name(), n.opType(), where, shapes(plan, n.inputs()),
           shapes(plan, n.outputs()), cycles.getOrDefault(n, 0L)));

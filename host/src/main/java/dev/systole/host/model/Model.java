@@ -1,5 +1,6 @@
 package dev.systole.host.model;
 
+import dev.systole.driver.contract.DeviceParams;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.Node;
 import dev.systole.host.graph.ValueInfo;
@@ -64,11 +65,12 @@ public final class Model {
 
   /**
    * The plan for inputs like {@code inputs} (their shapes, and the values of int64 inputs, which
-   * a model may use as shapes), made now or taken from the cache.
+   * a model may use as shapes) on a device with {@code params}, made now or taken from the
+   * cache.
    *
    * @throws dev.systole.host.graph.ModelException if the inputs do not fit the model
    */
-  public Plan plan(Map<String, Tensor> inputs) {
+  public Plan plan(Map<String, Tensor> inputs, DeviceParams params) {
     Map<String, long[]> inputShapes = new LinkedHashMap<>();
     Map<String, Tensor> shapeValues = new LinkedHashMap<>();
     StringJoiner key = new StringJoiner(";");
@@ -84,31 +86,33 @@ public final class Model {
         key.add(Arrays.toString(t.toLongArray()));
       }
     }
-    return planFor(key.toString(), inputShapes, shapeValues);
+    key.add(params.toString());
+    return planFor(key.toString(), inputShapes, shapeValues, params);
   }
 
   /**
-   * The plan for inputs of these shapes, by input name, for a model whose shapes do not depend
-   * on input values.
+   * The plan for inputs of these shapes, by input name, on a device with {@code params}, for a
+   * model whose shapes do not depend on input values.
    */
-  public Plan planForShapes(Map<String, long[]> inputShapes) {
+  public Plan planForShapes(Map<String, long[]> inputShapes, DeviceParams params) {
     StringJoiner key = new StringJoiner(";");
     for (ValueInfo in : graph.inputs()) {
       long[] s = inputShapes.get(in.name());
       key.add(in.name() + "=" + (s == null ? "?" : Arrays.toString(s)));
     }
-    return planFor(key.toString(), inputShapes, Map.of());
+    key.add(params.toString());
+    return planFor(key.toString(), inputShapes, Map.of(), params);
   }
 
   private Plan planFor(String key, Map<String, long[]> inputShapes,
-      Map<String, Tensor> shapeValues) {
+      Map<String, Tensor> shapeValues, DeviceParams params) {
     Plan p = plans.get(key);
     if (p != null) {
       return p;
     }
     Map<String, long[]> shapes = graph.inferShapes(inputShapes, shapeValues);
     return plans.computeIfAbsent(key, k -> Partitioner.partition(graph, shapes,
-        calibration::params));
+        calibration::params, params));
   }
 
   /** How many plans (input shapes) are cached. */

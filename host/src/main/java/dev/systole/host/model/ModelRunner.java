@@ -86,7 +86,7 @@ public final class ModelRunner implements AutoCloseable {
   private Result run(Map<String, Tensor> inputs, boolean profile) {
     long begin = System.nanoTime();
     Inputs.check(model.graph(), inputs);
-    Plan plan = model.plan(inputs);
+    Plan plan = model.plan(inputs, session.device().info().params());
     Map<String, Tensor> env = new HashMap<>(inputs);
     List<CpuTime> cpu = new ArrayList<>();
     List<LayerProfile> layers = new ArrayList<>();

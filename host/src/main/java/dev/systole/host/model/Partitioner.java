@@ -1,12 +1,15 @@
 package dev.systole.host.model;
 
+import dev.systole.driver.contract.DeviceParams;
 import dev.systole.host.compiler.AddLayer;
 import dev.systole.host.compiler.ConvLayer;
 import dev.systole.host.compiler.DeviceGraph;
 import dev.systole.host.compiler.GemmLayer;
+import dev.systole.host.compiler.GraphCompiler;
 import dev.systole.host.compiler.MaxPoolLayer;
 import dev.systole.host.compiler.Requant;
 import dev.systole.host.compiler.Window;
+import dev.systole.host.cpu.KernelRegistry;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ModelException;
 import dev.systole.host.graph.Node;
@@ -102,39 +105,88 @@ final class Partitioner {
   /** The quantization each device value had when it was last on the device. */
   private final Map<String, QuantParams> deviceParams = new HashMap<>();
 
+  /** Nodes a first attempt found the device cannot run, with the reason; they go to the CPU. */
+  private final Map<Node, String> forcedCpu;
+  private final DeviceParams params;
+
   private final List<Op> open = new ArrayList<>();
   private final Map<String, Produced> produced = new HashMap<>();
   private int openRows = -1;
 
   private Partitioner(Graph graph, Map<String, long[]> shapes,
-      Function<String, QuantParams> calibration) {
+      Function<String, QuantParams> calibration, DeviceParams params, Map<Node, String> forced) {
     this.graph = graph;
+    this.params = params;
+    this.forcedCpu = forced;
     this.shapes = shapes;
     this.calibration = calibration;
+    constants.putAll(graph.initializers());
     for (Node n : graph.nodes()) {
       for (String in : n.inputs()) {
         if (!in.isEmpty()) {
           consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
         }
       }
-      if (n.opType().equals("Constant") && n.attribute("value").isPresent()) {
-        constants.put(n.output(0), n.tensorAttr("value"));
-      }
+      foldConstant(n);
     }
-    constants.putAll(graph.initializers());
     graph.outputs().forEach(o -> graphOutputs.add(o.name()));
   }
 
   /**
-   * The plan for {@code graph} with every value's concrete shape in {@code shapes};
-   * {@code calibration} gives the quantization of a float value, or null if it has none (the
-   * layers that need it then run on the CPU).
+   * Records the outputs of {@code n} as constants if all its inputs are (a Constant node, a
+   * Transpose of a weight): a MatMul whose right-hand side is computed from initializers has
+   * constant weights all the same. The node still runs on the CPU with the model; only the
+   * partition sees its value.
+   */
+  private void foldConstant(Node n) {
+    Tensor[] in = new Tensor[n.inputs().size()];
+    for (int i = 0; i < in.length; i++) {
+      if (n.hasInput(i)) {
+        in[i] = constants.get(n.input(i));
+        if (in[i] == null) {
+          return;
+        }
+      }
+    }
+    KernelRegistry.standard().get(n.opType()).ifPresent(k -> {
+      Tensor[] out = k.run(n, in);
+      for (int i = 0; i < out.length; i++) {
+        if (n.hasOutput(i) && out[i] != null) {
+          constants.put(n.output(i), out[i]);
+        }
+      }
+    });
+  }
+
+  /** A device layer the device's buffers cannot hold; its node goes to the CPU. */
+  private static final class TooLarge extends RuntimeException {
+    final Node node;
+
+    TooLarge(Node node, String message) {
+      super(message, null, false, false);
+      this.node = node;
+    }
+  }
+
+  /**
+   * The plan for {@code graph} with every value's concrete shape in {@code shapes}, for a device
+   * with {@code params}; {@code calibration} gives the quantization of a float value, or null if
+   * it has none (the layers that need it then run on the CPU). A layer the device's buffers
+   * cannot hold (a pooling window larger than ABUF, say) is found when its program is compiled
+   * for a batch of one, and the partition is made again with that node on the CPU.
    */
   static Plan partition(Graph graph, Map<String, long[]> shapes,
-      Function<String, QuantParams> calibration) {
-    Partitioner p = new Partitioner(graph, shapes, calibration);
-    p.run();
-    return new Plan(p.steps, p.placements, shapes);
+      Function<String, QuantParams> calibration, DeviceParams params) {
+    Map<Node, String> forced = new HashMap<>();
+    while (true) {
+      Partitioner p = new Partitioner(graph, shapes, calibration, params, forced);
+      try {
+        p.run();
+        return new Plan(p.steps, p.placements, shapes);
+      } catch (TooLarge e) {
+        forced.put(e.node, "the device cannot run it: " + e.getMessage());
+      }
+    }
   }
 
   private void run() {
@@ -149,6 +201,7 @@ final class Partitioner {
       if (op != null && fuse(op)) {
         fused.addAll(op.nodes.subList(1, op.nodes.size()));
       }
+      String why = refusal;
       if (op != null && joins(op)) {
         open.add(op);
         Boundary.Layout layout = switch (op.kind) {
@@ -177,13 +230,29 @@ final class Partitioner {
         }
       }
       steps.add(new Plan.CpuStep(index, n));
-      placements.put(n, new Plan.Placement(Plan.Where.CPU, -1, null));
+      placements.put(n, new Plan.Placement(Plan.Where.CPU, -1, null,
+          op != null ? refusal : why));
     }
     close();
   }
 
-  /** The device layer {@code n} could be, or null if it runs on the CPU. */
+  /**
+   * Why the device does not run a node it could run in other forms; set by {@link #refuse}
+   * when {@link #lower} returns null.
+   */
+  private String refusal;
+
+  private Op refuse(String why) {
+    refusal = why;
+    return null;
+  }
+
+  /** The device layer {@code n} could be, or null (with {@link #refusal}) for the CPU. */
   private Op lower(Node n) {
+    refusal = null;
+    if (forcedCpu.containsKey(n)) {
+      return refuse(forcedCpu.get(n));
+    }
     try {
       return switch (n.opType()) {
         case "Conv" -> floatConv(n);
@@ -196,40 +265,63 @@ final class Partitioner {
         default -> null;
       };
     } catch (IllegalArgumentException e) {
-      return null;
+      return refuse(e.getMessage());
     }
   }
 
   private Op floatConv(Node n) {
-    if (!isFloat(n.input(0)) || rank(n.input(0)) != 4 || !isConstant(n.input(1))
-        || (n.hasInput(2) && !isConstant(n.input(2))) || n.intAttr("group") != 1
-        || window(n, constants.get(n.input(1)).shape()) == null) {
-      return null;
+    if (!isFloat(n.input(0))) {
+      return refuse("input is " + graph.dtype(n.input(0)).label());
+    }
+    if (rank(n.input(0)) != 4) {
+      return refuse("a " + (rank(n.input(0)) - 2) + "-D convolution (the device runs 2-D)");
+    }
+    if (!isConstant(n.input(1)) || n.hasInput(2) && !isConstant(n.input(2))) {
+      return refuse("weights or bias are not constants");
+    }
+    if (n.intAttr("group") != 1) {
+      return refuse("grouped or depthwise (group " + n.intAttr("group") + "): on the array"
+          + " its weight tiles would be mostly zeros");
+    }
+    if (window(n, constants.get(n.input(1)).shape()) == null) {
+      return refuse("pads over " + Window.MAX_PAD);
     }
     return new Op(Kind.CONV, n, List.of(n.input(0)));
   }
 
   private Op floatGemm(Node n) {
-    if (!isFloat(n.input(0)) || !isConstant(n.input(1)) || rank(n.input(1)) != 2
-        || rank(n.input(0)) < 2) {
-      return null;
+    if (!isFloat(n.input(0))) {
+      return refuse("input is " + graph.dtype(n.input(0)).label());
+    }
+    if (!isConstant(n.input(1)) || rank(n.input(1)) != 2) {
+      return refuse("B is not a constant 2-D matrix");
+    }
+    if (rank(n.input(0)) < 2) {
+      return refuse("A is a vector");
     }
     if (n.opType().equals("Gemm")) {
-      if (n.intAttr("transA") != 0 || n.hasInput(2) && (!isConstant(n.input(2))
-          || columnBias(n) == null)) {
-        return null;
+      if (n.intAttr("transA") != 0) {
+        return refuse("transA");
+      }
+      if (n.hasInput(2) && (!isConstant(n.input(2)) || columnBias(n) == null)) {
+        return refuse("C is not a constant with one value per column");
       }
     }
     return new Op(Kind.GEMM, n, List.of(n.input(0)));
   }
 
   private Op maxPool(Node n) {
-    if (n.hasOutput(1) || rank(n.input(0)) != 4 || !(isFloat(n.input(0))
-        || isInteger8(n.input(0))) || n.intsAttr("kernel_shape").length != 2) {
-      return null;
+    if (n.hasOutput(1)) {
+      return refuse("the Indices output");
+    }
+    if (rank(n.input(0)) != 4) {
+      return refuse("a " + (rank(n.input(0)) - 2) + "-D pooling (the device runs 2-D)");
+    }
+    if (!(isFloat(n.input(0)) || isInteger8(n.input(0)))) {
+      return refuse("input is " + graph.dtype(n.input(0)).label());
     }
     if (window(n, null) == null) {
-      return null;
+      return refuse("pads over " + Window.MAX_PAD);
     }
     return new Op(Kind.MAX_POOL, n, List.of(n.input(0)));
   }
@@ -237,12 +329,17 @@ final class Partitioner {
   private Op add(Node n) {
     String a = n.input(0);
     String b = n.input(1);
-    if (!isFloat(a) || !isFloat(b) || isConstant(a) || isConstant(b)
-        || !java.util.Arrays.equals(shapes.get(a), shapes.get(b)) || rank(a) < 2) {
-      return null;
+    if (!isFloat(a) || !isFloat(b)) {
+      return refuse("an integer Add (it wraps; VADD saturates)");
+    }
+    if (isConstant(a) || isConstant(b)) {
+      return refuse("a constant operand");
+    }
+    if (!java.util.Arrays.equals(shapes.get(a), shapes.get(b)) || rank(a) < 2) {
+      return refuse("operands of different shapes (broadcasting)");
     }
     if (!produced.containsKey(a) && !produced.containsKey(b)) {
-      return null;
+      return refuse("neither operand comes from a device layer");
     }
     return new Op(Kind.ADD, n, List.of(a, b));
   }
@@ -260,8 +357,8 @@ final class Partitioner {
     List<Node> users = consumers.getOrDefault(n.output(0), List.of());
     for (Node u : users) {
       if (!(u.opType().equals("Gemm") || u.opType().equals("MatMul")) || floatGemm(u) == null
-          || !u.input(0).equals(n.output(0))) {
-        return null;
+          || !u.input(0).equals(n.output(0)) || forcedCpu.containsKey(u)) {
+        return refuse(null);
       }
     }
     return users.isEmpty() ? null : new Op(Kind.VIEW, n, List.of(in));
@@ -271,9 +368,17 @@ final class Partitioner {
     boolean qlinear = n.opType().equals("QLinearConv");
     String x = n.input(0);
     String w = n.input(qlinear ? 3 : 1);
-    if (!isInteger8(x) || rank(x) != 4 || !isConstant(w) || n.intAttr("group") != 1
-        || !constantInputs(n, 1) || window(n, constants.get(w).shape()) == null) {
-      return null;
+    if (rank(x) != 4) {
+      return refuse("a " + (rank(x) - 2) + "-D convolution (the device runs 2-D)");
+    }
+    if (!isConstant(w) || !constantInputs(n, 1)) {
+      return refuse("weights, scales or zero points are not constants");
+    }
+    if (n.intAttr("group") != 1) {
+      return refuse("grouped or depthwise (group " + n.intAttr("group") + ")");
+    }
+    if (window(n, constants.get(w).shape()) == null) {
+      return refuse("pads over " + Window.MAX_PAD);
     }
     Op op = new Op(Kind.CONV, n, List.of(x));
     op.inputZeroPoint = deviceZeroPoint(n, x);
@@ -285,9 +390,11 @@ final class Partitioner {
     boolean qlinear = n.opType().equals("QLinearMatMul");
     String a = n.input(0);
     String b = n.input(qlinear ? 3 : 1);
-    if (!isInteger8(a) || rank(a) < 2 || !isConstant(b) || rank(b) != 2
-        || !constantInputs(n, 1)) {
-      return null;
+    if (!isConstant(b) || rank(b) != 2 || !constantInputs(n, 1)) {
+      return refuse("B, scales or zero points are not constants, or B is not 2-D");
+    }
+    if (rank(a) < 2) {
+      return refuse("A is a vector");
     }
     Op op = new Op(Kind.GEMM, n, List.of(a));
     op.inputZeroPoint = deviceZeroPoint(n, a);
@@ -351,6 +458,7 @@ final class Partitioner {
    * point differs from the value's on the device.
    */
   private boolean joins(Op op) {
+    refusal = null;
     boolean rowsLayout = op.kind == Kind.GEMM
         || op.kind == Kind.ADD && rank(op.inputs.get(0)) != 4;
     for (String in : op.inputs) {
@@ -360,6 +468,7 @@ final class Partitioner {
       }
       if (p == null) {
         if (isFloat(in) && params(in) == null) {
+          refusal = "no calibrated range for its input '" + in + "'";
           return false;
         }
         continue;
@@ -369,12 +478,19 @@ final class Partitioner {
         case ADD -> p.layout == (rowsLayout ? Boundary.Layout.ROWS : Boundary.Layout.NHWC);
         default -> p.layout == Boundary.Layout.NHWC;
       };
-      if (!fits || op.integer() && (!p.integer || p.zeroPoint != op.inputZeroPoint)) {
+      if (!fits) {
+        refusal = "its input '" + in + "' is a device value it cannot read as "
+            + (op.kind == Kind.GEMM ? "rows of features" : "a feature map");
+        return false;
+      }
+      if (op.integer() != p.integer || op.integer() && p.zeroPoint != op.inputZeroPoint) {
+        refusal = "its input '" + in + "' is on the device with another type or zero point";
         return false;
       }
     }
     if (!op.integer() && op.kind != Kind.VIEW && isFloat(op.output)
         && params(op.output) == null) {
+      refusal = "no calibrated range for its output '" + op.output + "'";
       return false;
     }
     int rows = rows(op.inputs.get(0), rowsLayout);
@@ -440,8 +556,9 @@ final class Partitioner {
       }
       for (Node n : op.nodes) {
         placements.put(n, n == op.anchor && op.kind != Kind.VIEW
-            ? new Plan.Placement(Plan.Where.DEVICE, index, null)
-            : new Plan.Placement(Plan.Where.FUSED, index, op.kind == Kind.VIEW ? null : op.anchor));
+            ? new Plan.Placement(Plan.Where.DEVICE, index, null, null)
+            : new Plan.Placement(Plan.Where.FUSED, index, op.kind == Kind.VIEW ? null : op.anchor,
+                null));
       }
     }
     List<Plan.Export> exports = new ArrayList<>();
@@ -464,10 +581,46 @@ final class Partitioner {
         deviceParams.put(v, q);
       }
     });
-    steps.add(new Plan.Segment(index, b.build(), openRows, imports, exports, origin));
+    DeviceGraph g = b.build();
+    checkCapacity(g, origin);
+    steps.add(new Plan.Segment(index, g, openRows, imports, exports, origin));
     open.clear();
     produced.clear();
     openRows = -1;
+  }
+
+  /**
+   * Compiles {@code g} for a batch of one against the device's parameters, as the session will;
+   * if the device cannot run it, finds the first layer it cannot run on its own and throws
+   * {@link TooLarge} for that layer's node.
+   */
+  private void checkCapacity(DeviceGraph g, Map<DeviceGraph.Node, Node> origin) {
+    try {
+      GraphCompiler.estimate(g, 1, params);
+      return;
+    } catch (IllegalArgumentException whole) {
+      for (DeviceGraph.Node layer : g.layers()) {
+        DeviceGraph.Builder one = DeviceGraph.builder();
+        List<DeviceGraph.Node> ins = new ArrayList<>();
+        for (DeviceGraph.Node in : layer.inputs()) {
+          ins.add(one.input("in" + ins.size(), in.shape(), in.zeroPoint()));
+        }
+        DeviceGraph.Node copy = switch (layer.kind()) {
+          case CONV -> one.conv(layer.name(), ins.get(0), (ConvLayer) layer.layer());
+          case GEMM -> one.gemm(layer.name(), ins.get(0), (GemmLayer) layer.layer());
+          case MAX_POOL -> one.maxPool(layer.name(), ins.get(0), (MaxPoolLayer) layer.layer());
+          case ADD -> one.add(layer.name(), ins.get(0), ins.get(1), (AddLayer) layer.layer());
+          case INPUT -> throw new IllegalStateException("inputs are not layers");
+        };
+        one.output(copy);
+        try {
+          GraphCompiler.estimate(one.build(), 1, params);
+        } catch (IllegalArgumentException e) {
+          throw new TooLarge(origin.get(layer), e.getMessage());
+        }
+      }
+      throw whole;
+    }
   }
 
   private boolean leavesSegment(String value, Set<Node> inSegment) {

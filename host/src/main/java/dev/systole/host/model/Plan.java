@@ -25,8 +25,12 @@ public final class Plan {
     CPU
   }
 
-  /** Where one node runs; for {@link Where#FUSED}, {@code into} is the node it joined. */
-  public record Placement(Where where, int segment, Node into) {}
+  /**
+   * Where one node runs: for {@link Where#FUSED}, {@code into} is the node it joined (null for a
+   * change of view); for a node on the CPU that the device runs in other forms, {@code reason}
+   * says why not this one (else null).
+   */
+  public record Placement(Where where, int segment, Node into, String reason) {}
 
   /** One step of a run. */
   sealed interface Step permits CpuStep, Segment {}

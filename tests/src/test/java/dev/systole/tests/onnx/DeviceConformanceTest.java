@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The ONNX backend node tests of the ops that run on the array (Conv, Gemm, MatMul, MaxPool,
+ * The ONNX backend tests (node tests and the PyTorch-exported suites) of the ops that run on the array (Conv, Gemm, MatMul, MaxPool,
  * Add, QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger), through the device path: the
  * test's model compiled by the partitioner, run on the emulator, with the CPU for whatever the
  * device does not take. Writes {@code target/onnx-conformance-device.md}, a table with two
@@ -70,10 +70,15 @@ class DeviceConformanceTest {
   void deviceOpsPassThroughTheDevicePath() throws IOException {
     Path root = Path.of(System.getProperty("systole.onnx.testdata", DEFAULT_ROOT.toString()));
     Tools.requireDirectory(root.resolve("node"), "libonnx-testdata");
-    List<Path> dirs;
-    try (Stream<Path> s = Files.list(root.resolve("node"))) {
-      dirs = s.filter(Files::isDirectory).sorted().filter(DeviceConformanceTest::usesDeviceOps)
-          .toList();
+    List<Path> dirs = new ArrayList<>();
+    for (String suite : OnnxConformanceTest.SUITES) {
+      if (!Files.isDirectory(root.resolve(suite))) {
+        continue;
+      }
+      try (Stream<Path> s = Files.list(root.resolve(suite))) {
+        s.filter(d -> Files.isRegularFile(d.resolve("model.onnx"))).sorted()
+            .filter(DeviceConformanceTest::usesDeviceOps).forEach(dirs::add);
+      }
     }
     BackendTestSuite cpu = new BackendTestSuite((g, in) -> Interpreter.create(g).run(in),
         OnnxConformanceTest.EXCLUDED);
@@ -85,12 +90,12 @@ class DeviceConformanceTest {
       Map<String, Integer> counts = new HashMap<>();
       List<String> failures = new ArrayList<>();
       for (Path dir : dirs) {
-        String name = dir.getFileName().toString();
+        String name = dir.getParent().getFileName() + "/" + dir.getFileName();
         where.remove("placement");
-        Result c = cpu.run(dir);
-        Result d = device.run(dir);
+        Result c = cpu.run(name, dir);
+        Result d = device.run(name, dir);
         String placement = where.getOrDefault("placement", "");
-        String deviceColumn = d.status() == Status.PASS && placement.equals("cpu") ? "cpu"
+        String deviceColumn = d.status() == Status.PASS && placement.startsWith("cpu") ? "cpu"
             : label(d.status());
         counts.merge("cpu " + label(c.status()), 1, Integer::sum);
         counts.merge("device " + deviceColumn, 1, Integer::sum);
@@ -134,7 +139,8 @@ class DeviceConformanceTest {
 
   private static boolean usesDeviceOps(Path dir) {
     try {
-      List<String> ops = BackendTestSuite.opTypes(Files.readAllBytes(dir.resolve("model.onnx")));
+      List<String> ops = BackendTestSuite.modelOps(Files.readAllBytes(dir.resolve("model.onnx")))
+          .opTypes();
       return ops.stream().anyMatch(DEVICE_OPS::contains);
     } catch (IOException e) {
       return false;
@@ -177,13 +183,14 @@ class DeviceConformanceTest {
     Calibration cal = Model.needsCalibration(bound)
         ? Calibration.run(bound, runInputs, RangeObserver.Method.MINMAX) : Calibration.none();
     Model model = Model.of(bound, cal);
-    Plan plan = model.plan(runInputs);
+    Plan plan = model.plan(runInputs, session.device().info().params());
     boolean onDevice = bound.nodes().stream().anyMatch(n -> DEVICE_OPS.contains(n.opType())
         && plan.placement(n).where() == Plan.Where.DEVICE);
     List<String> cpuOps = bound.nodes().stream().filter(n -> DEVICE_OPS.contains(n.opType())
-        && plan.placement(n).where() == Plan.Where.CPU).map(Node::opType).toList();
-    where.put("placement", onDevice ? (cpuOps.isEmpty() ? "device" : "device, " + cpuOps
-        + " on the cpu") : "cpu");
+        && plan.placement(n).where() == Plan.Where.CPU).map(n -> n.opType() + " on the cpu: "
+        + plan.placement(n).reason()).toList();
+    where.put("placement", (onDevice ? "device" : "cpu") + (cpuOps.isEmpty() ? ""
+        : "; " + String.join("; ", cpuOps)));
     try (ModelRunner runner = ModelRunner.on(session, model)) {
       return runner.run(runInputs).outputs();
     }

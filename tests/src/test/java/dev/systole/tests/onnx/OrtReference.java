@@ -237,6 +237,7 @@ final class OrtReference implements AutoCloseable {
       case INT32 -> OnnxJavaType.INT32;
       case INT64 -> OnnxJavaType.INT64;
       case FLOAT32 -> OnnxJavaType.FLOAT;
+      case BOOL -> OnnxJavaType.BOOL;
     };
   }
 
