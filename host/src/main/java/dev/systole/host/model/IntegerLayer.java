@@ -78,7 +78,7 @@ final class IntegerLayer {
   }
 
   private static boolean conv(Node n) {
-    return n.opType().endsWith("Conv");
+    return n.opType().contains("Conv");
   }
 
   /**

@@ -483,7 +483,8 @@ final class Partitioner {
             + (op.kind == Kind.GEMM ? "rows of features" : "a feature map");
         return false;
       }
-      if (op.integer() != p.integer || op.integer() && p.zeroPoint != op.inputZeroPoint) {
+      boolean integerInput = op.integer() || op.kind == Kind.MAX_POOL && isInteger8(in);
+      if (integerInput != p.integer || op.integer() && p.zeroPoint != op.inputZeroPoint) {
         refusal = "its input '" + in + "' is on the device with another type or zero point";
         return false;
       }
