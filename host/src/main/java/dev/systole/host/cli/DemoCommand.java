@@ -39,8 +39,8 @@ final class DemoCommand implements Callable<Integer> {
   @Mixin
   DeviceOption device;
 
-  @Option(names = "--calibration-method", paramLabel = "METHOD", defaultValue = "percentile",
-      description = "minmax or percentile (default).")
+  @Option(names = "--calibration-method", paramLabel = "METHOD", defaultValue = "minmax",
+      description = "minmax (default) or percentile.")
   String method;
 
   @Override

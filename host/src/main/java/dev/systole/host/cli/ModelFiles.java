@@ -32,9 +32,9 @@ final class ModelFiles {
             + " with one input); repeat for each input.")
     List<String> files;
 
-    @Option(names = "--calibration-method", paramLabel = "METHOD", defaultValue = "percentile",
-        description = "How an activation's range is chosen: minmax, or percentile (the 0.01st"
-            + " to 99.99th, default).")
+    @Option(names = "--calibration-method", paramLabel = "METHOD", defaultValue = "minmax",
+        description = "How an activation's range is chosen: minmax (default), or percentile"
+            + " (the 0.01st to 99.99th, for models whose activations have rare outliers).")
     String method;
 
     RangeObserver.Method method() {
