@@ -107,59 +107,34 @@ final class ConvKernels {
     return Arrays.copyOfRange(w, 2, w.length);
   }
 
-  /** y += conv(x, w); y holds N x M output planes, already holding any bias. */
+  /**
+   * y += conv(x, w); y holds N x M output planes, already holding any bias. Each image and
+   * group is unfolded into a matrix of its input windows (im2col: one row per input channel and
+   * tap, one column per output position), so the convolution is one matrix product per group whose
+   * inner loop runs along a whole output plane.
+   */
   static void convFloat(Geometry g, int group, int m, float[] x, float[] w, float[] y) {
     int cg = g.channels() / group;
     int mg = m / group;
-    int inPlane = g.inPlane();
-    int outPlane = g.outPlane();
-    int kvol = g.kernelVolume();
-    int[] k = g.kernel();
-    int[] s = g.strides();
-    int[] d = g.dilations();
-    int[] p = g.padBegin();
-    int[] in = g.in();
-    int[] out = g.out();
-    int sw = s[2];
+    int rows = cg * g.kernelVolume();
+    int cols = g.outPlane();
+    float[] col = new float[rows * cols];
     for (int n = 0; n < g.batch(); n++) {
-      for (int oc = 0; oc < m; oc++) {
-        int grp = oc / mg;
-        int yo = (n * m + oc) * outPlane;
-        for (int cc = 0; cc < cg; cc++) {
-          int xo = (n * g.channels() + grp * cg + cc) * inPlane;
-          int wo = (oc * cg + cc) * kvol;
-          for (int kd = 0; kd < k[0]; kd++) {
-            for (int kh = 0; kh < k[1]; kh++) {
-              for (int kw = 0; kw < k[2]; kw++) {
-                float wv = w[wo + (kd * k[1] + kh) * k[2] + kw];
-                int owLo = g.firstValid(2, kw);
-                int owHi = g.endValid(2, kw);
-                int odLo = g.firstValid(0, kd);
-                int odHi = g.endValid(0, kd);
-                int ohLo = g.firstValid(1, kh);
-                int ohHi = g.endValid(1, kh);
-                int xw = kw * d[2] - p[2];
-                for (int od = odLo; od < odHi; od++) {
-                  int id = od * s[0] + kd * d[0] - p[0];
-                  for (int oh = ohLo; oh < ohHi; oh++) {
-                    int ih = oh * s[1] + kh * d[1] - p[1];
-                    int yb = yo + (od * out[1] + oh) * out[2];
-                    int xb = xo + (id * in[1] + ih) * in[2] + xw;
-                    if (sw == 1) {
-                      for (int ow = owLo; ow < owHi; ow++) {
-                        y[yb + ow] += wv * x[xb + ow];
-                      }
-                    } else {
-                      for (int ow = owLo; ow < owHi; ow++) {
-                        y[yb + ow] += wv * x[xb + ow * sw];
-                      }
-                    }
-                  }
-                }
+      for (int grp = 0; grp < group; grp++) {
+        int xo = (n * g.channels() + grp * cg) * g.inPlane();
+        for (int row = 0; row < rows; row++) {
+          unfold(g, row, cols, (src, dst, len, stride) -> {
+            if (stride == 1) {
+              System.arraycopy(x, xo + src, col, dst, len);
+            } else {
+              for (int i = 0; i < len; i++) {
+                col[dst + i] = x[xo + src + i * stride];
               }
             }
-          }
+          }, (from, to) -> Arrays.fill(col, from, to, 0f));
         }
+        MatMulKernels.gemm(w, grp * mg * rows, col, 0, y, (n * m + grp * mg) * cols, mg, rows,
+            cols);
       }
     }
   }
@@ -168,52 +143,75 @@ final class ConvKernels {
   static void convInt(Geometry g, int group, int m, int[] x, int[] w, int[] y) {
     int cg = g.channels() / group;
     int mg = m / group;
-    int inPlane = g.inPlane();
-    int outPlane = g.outPlane();
-    int kvol = g.kernelVolume();
+    int rows = cg * g.kernelVolume();
+    int cols = g.outPlane();
+    int[] col = new int[rows * cols];
+    for (int n = 0; n < g.batch(); n++) {
+      for (int grp = 0; grp < group; grp++) {
+        int xo = (n * g.channels() + grp * cg) * g.inPlane();
+        for (int row = 0; row < rows; row++) {
+          unfold(g, row, cols, (src, dst, len, stride) -> {
+            for (int i = 0; i < len; i++) {
+              col[dst + i] = x[xo + src + i * stride];
+            }
+          }, (from, to) -> Arrays.fill(col, from, to, 0));
+        }
+        MatMulKernels.gemmInt(w, grp * mg * rows, col, 0, y, (n * m + grp * mg) * cols, mg,
+            rows, cols);
+      }
+    }
+  }
+
+  /** Copies {@code len} input elements from {@code src} on, {@code stride} apart, to {@code dst}. */
+  private interface Copy {
+    void run(int src, int dst, int len, int stride);
+  }
+
+  /** Clears {@code from} to {@code to} of the unfolded matrix: taps that fall in the padding. */
+  private interface Clear {
+    void run(int from, int to);
+  }
+
+  /**
+   * Row {@code row} of the unfolded matrix (input channel {@code row / kernelVolume} of the group,
+   * tap {@code row % kernelVolume}): for every output row, the valid stretch copied and the rest
+   * cleared.
+   */
+  private static void unfold(Geometry g, int row, int cols, Copy copy, Clear clear) {
     int[] k = g.kernel();
     int[] s = g.strides();
     int[] d = g.dilations();
     int[] p = g.padBegin();
     int[] in = g.in();
     int[] out = g.out();
-    int sw = s[2];
-    for (int n = 0; n < g.batch(); n++) {
-      for (int oc = 0; oc < m; oc++) {
-        int grp = oc / mg;
-        int yo = (n * m + oc) * outPlane;
-        for (int cc = 0; cc < cg; cc++) {
-          int xo = (n * g.channels() + grp * cg + cc) * inPlane;
-          int wo = (oc * cg + cc) * kvol;
-          for (int kd = 0; kd < k[0]; kd++) {
-            for (int kh = 0; kh < k[1]; kh++) {
-              for (int kw = 0; kw < k[2]; kw++) {
-                int wv = w[wo + (kd * k[1] + kh) * k[2] + kw];
-                if (wv == 0) {
-                  continue;
-                }
-                int owLo = g.firstValid(2, kw);
-                int owHi = g.endValid(2, kw);
-                int odLo = g.firstValid(0, kd);
-                int odHi = g.endValid(0, kd);
-                int ohLo = g.firstValid(1, kh);
-                int ohHi = g.endValid(1, kh);
-                int xw = kw * d[2] - p[2];
-                for (int od = odLo; od < odHi; od++) {
-                  int id = od * s[0] + kd * d[0] - p[0];
-                  for (int oh = ohLo; oh < ohHi; oh++) {
-                    int ih = oh * s[1] + kh * d[1] - p[1];
-                    int yb = yo + (od * out[1] + oh) * out[2];
-                    int xb = xo + (id * in[1] + ih) * in[2] + xw;
-                    for (int ow = owLo; ow < owHi; ow++) {
-                      y[yb + ow] += wv * x[xb + ow * sw];
-                    }
-                  }
-                }
-              }
-            }
-          }
+    int tap = row % g.kernelVolume();
+    int cc = row / g.kernelVolume();
+    int kw = tap % k[2];
+    int kh = (tap / k[2]) % k[1];
+    int kd = tap / (k[2] * k[1]);
+    int base = row * cols;
+    int odLo = g.firstValid(0, kd);
+    int odHi = g.endValid(0, kd);
+    int ohLo = g.firstValid(1, kh);
+    int ohHi = g.endValid(1, kh);
+    int owLo = Math.min(out[2], g.firstValid(2, kw));
+    int owHi = Math.max(owLo, g.endValid(2, kw));
+    for (int od = 0; od < out[0]; od++) {
+      for (int oh = 0; oh < out[1]; oh++) {
+        int dst = base + (od * out[1] + oh) * out[2];
+        if (od < odLo || od >= odHi || oh < ohLo || oh >= ohHi) {
+          clear.run(dst, dst + out[2]);
+          continue;
         }
+        int id = od * s[0] + kd * d[0] - p[0];
+        int ih = oh * s[1] + kh * d[1] - p[1];
+        clear.run(dst, dst + owLo);
+        clear.run(dst + owHi, dst + out[2]);
+        if (owHi == owLo) {
+          continue;
+        }
+        int src = (cc * in[0] + id) * in[1] * in[2] + ih * in[2] + owLo * s[2] + kw * d[2] - p[2];
+        copy.run(src, dst + owLo, owHi - owLo, s[2]);
       }
     }
   }

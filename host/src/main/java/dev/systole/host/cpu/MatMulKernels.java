@@ -170,20 +170,25 @@ final class MatMulKernels {
     }
     int[] c = new int[p.batches * p.m * p.n];
     for (int t = 0; t < p.batches; t++) {
-      int ao = p.aOffset[t];
-      int bo = p.bOffset[t];
-      int co = t * p.m * p.n;
-      for (int i = 0; i < p.m; i++) {
-        int ci = co + i * p.n;
-        for (int kk = 0; kk < p.k; kk++) {
-          int av = a[ao + i * p.k + kk];
-          int bi = bo + kk * p.n;
-          for (int j = 0; j < p.n; j++) {
-            c[ci + j] += av * b[bi + j];
-          }
+      gemmInt(a, p.aOffset[t], b, p.bOffset[t], c, t * p.m * p.n, p.m, p.k, p.n);
+    }
+    return c;
+  }
+
+  /** {@link #gemm} on ints; int32 sums wrap as int32 accumulators do. */
+  static void gemmInt(int[] a, int ao, int[] b, int bo, int[] c, int co, int m, int k, int n) {
+    for (int i = 0; i < m; i++) {
+      int ci = co + i * n;
+      for (int kk = 0; kk < k; kk++) {
+        int av = a[ao + i * k + kk];
+        if (av == 0) {
+          continue;
+        }
+        int bi = bo + kk * n;
+        for (int j = 0; j < n; j++) {
+          c[ci + j] += av * b[bi + j];
         }
       }
     }
-    return c;
   }
 }

@@ -93,13 +93,4 @@ public record Window(long[] input, long[] kernel, long[] strides, long[] dilatio
   private static int spatial(String attr, int length) {
     return attr.equals("pads") ? length / 2 : length;
   }
-
-  /** The number of output positions, the product of {@link #output()}. */
-  public long outputSize() {
-    long n = 1;
-    for (long o : output) {
-      n *= o;
-    }
-    return n;
-  }
 }

@@ -203,8 +203,8 @@ class KernelsTest {
     int[] s = {1 + r.nextInt(2), 1 + r.nextInt(3)};
     int[] d = {1 + r.nextInt(2), 1 + r.nextInt(2)};
     int[] pads = {r.nextInt(3), r.nextInt(2), r.nextInt(3), r.nextInt(2)};
-    int h = d[0] * (kh - 1) + 1 + r.nextInt(7);
-    int w = d[1] * (kw - 1) + 1 + r.nextInt(7);
+    int h = Math.max(1, d[0] * (kh - 1) + 1 - pads[0] - pads[2] + r.nextInt(7));
+    int w = Math.max(1, d[1] * (kw - 1) + 1 - pads[1] - pads[3] + r.nextInt(7));
     int oh = (h + pads[0] + pads[2] - d[0] * (kh - 1) - 1) / s[0] + 1;
     int ow = (w + pads[1] + pads[3] - d[1] * (kw - 1) - 1) / s[1] + 1;
     return new ConvCase(1 + r.nextInt(2), c, h, w, m, kh, kw, group, s, d, pads, oh, ow);
