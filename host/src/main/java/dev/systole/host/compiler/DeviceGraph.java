@@ -3,6 +3,7 @@ package dev.systole.host.compiler;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -301,7 +302,7 @@ public final class DeviceGraph {
       if (nodes.stream().noneMatch(n -> n.kind != Kind.INPUT)) {
         throw new IllegalArgumentException("a device graph needs at least one layer");
       }
-      Set<Node> used = new java.util.HashSet<>(outputs);
+      Set<Node> used = new HashSet<>(outputs);
       nodes.forEach(n -> used.addAll(n.inputs));
       for (Node n : nodes) {
         if (!used.contains(n)) {

@@ -97,6 +97,23 @@ class GemmCliTest {
   }
 
   @Test
+  void benchConvPrintsCyclesThatTheTimingModelPredicts() {
+    Run r = systole("bench", "conv", "--h", "12", "--w", "10", "--c", "5", "--oc", "17", "--k",
+        "3", "--stride", "2", "--batch", "3", "--iterations", "2", "--warmup", "0", "--device",
+        "emulator");
+    assertEquals(ExitCodes.OK, r.code(), r.err());
+    assertTrue(r.out().contains("bench conv 12x10x5 -> 6x5x17"), r.out());
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        "device cycles +([0-9,]+) per batch \\(timing model ([0-9,]+)\\)").matcher(r.out());
+    assertTrue(m.find(), r.out());
+    assertEquals(m.group(2), m.group(1), "the emulator runs the timing model");
+    assertTrue(r.out().contains("array utilization"), r.out());
+    Run bad = systole("bench", "conv", "--k", "0", "--device", "emulator");
+    assertEquals(ExitCodes.BAD_INPUT, bad.code());
+    assertTrue(bad.err().contains("--k 0"), bad.err());
+  }
+
+  @Test
   void disasmPrintsACompiledGemmAndAFile(@TempDir Path dir) throws Exception {
     Run r = systole("disasm", "--gemm", "37x300x53", "--requant");
     assertEquals(ExitCodes.OK, r.code(), r.err());
