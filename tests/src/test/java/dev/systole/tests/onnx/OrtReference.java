@@ -39,8 +39,8 @@ import java.util.Map;
  * before ONNX Runtime sees them, so a test that passes the wrong name, dtype or shape gets a
  * message naming the input, the expected and the given value rather than a native error code.
  *
- * <p>ONNX Runtime's native library ships inside its jar for Linux, macOS and Windows on x86-64
- * and arm64. Where it cannot be loaded, a test that needs it is skipped with the reason on a
+ * <p>ONNX Runtime's native library ships inside its jar for Linux and macOS on x86-64 and arm64
+ * and for Windows on x86-64. Where it cannot be loaded, a test that needs it is skipped with the reason on a
  * developer's machine and fails in CI, like any other missing tool (see {@link Tools}).
  */
 final class OrtReference implements AutoCloseable {
