@@ -66,7 +66,7 @@ final class CompileCommand implements Callable<Integer> {
       model = Model.of(graph, Calibration.placeholder(graph));
     }
     Plan plan = model.planForShapes(shapes(graph, batch), p);
-    CompileReport r = CompileReport.of(graph, plan, p);
+    CompileReport r = CompileReport.of(model.graph(), plan, p);
     out.printf(Locale.ROOT, "%s: %s, opset %d, batch %d, for a %dx%d array at %d MHz%n",
         modelFile.getFileName(), graph.name(), graph.opset(), batch, p.arrayRows(),
         p.arrayCols(), p.clockKhz() / 1000);

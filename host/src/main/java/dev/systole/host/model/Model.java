@@ -30,12 +30,15 @@ public final class Model {
 
   /**
    * The model of {@code graph} quantized with {@code calibration} ({@link Calibration#none()}
-   * for a model with no float layers; its float layers would then run on the CPU).
+   * for a model with no float layers; its float layers would then run on the CPU). The QDQ
+   * patterns of an already quantized model are first rewritten into the QLinear ops they stand
+   * for, so {@link #graph()} may differ from {@code graph}.
    */
   public static Model of(Graph graph, Calibration calibration) {
-    return new Model(graph, calibration);
+    return new Model(QdqFusion.rewrite(graph), calibration);
   }
 
+  /** The graph that runs: the one given, with its QDQ patterns rewritten as QLinear ops. */
   public Graph graph() {
     return graph;
   }
@@ -49,7 +52,7 @@ public final class Model {
    * Conv, Gemm, MatMul, MaxPool or Add. Such a model needs a calibration.
    */
   public static boolean needsCalibration(Graph graph) {
-    for (Node n : graph.nodes()) {
+    for (Node n : QdqFusion.rewrite(graph).nodes()) {
       switch (n.opType()) {
         case "Conv", "Gemm", "MatMul", "MaxPool", "Add" -> {
           if (graph.dtype(n.input(0)) == DType.FLOAT32) {

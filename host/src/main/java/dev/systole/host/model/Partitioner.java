@@ -452,50 +452,45 @@ final class Partitioner {
   }
 
   /**
-   * Whether {@code op} can join the open segment, closing it first if its rows differ. Returns
-   * false if the op cannot run on the device at all here: a float op whose values have no
-   * quantization, an input in a layout the op cannot read, or an integer op whose input zero
-   * point differs from the value's on the device.
+   * Whether {@code op} can run on the device, closing the open segment first if it cannot join
+   * it: when its rows differ, or when it reads a value of the segment in a layout or with a zero
+   * point it cannot take (the value then goes back to the host and comes in again as the op
+   * wants it, exactly). Returns false, with {@link #refusal}, if a float op's values have no
+   * quantization.
    */
   private boolean joins(Op op) {
     refusal = null;
+    if (op.kind == Kind.VIEW) {
+      return true;
+    }
     boolean rowsLayout = op.kind == Kind.GEMM
         || op.kind == Kind.ADD && rank(op.inputs.get(0)) != 4;
     for (String in : op.inputs) {
+      if (isFloat(in) && params(in) == null) {
+        refusal = "no calibrated range for its input '" + in + "'";
+        return false;
+      }
+    }
+    if (!op.integer() && isFloat(op.output) && params(op.output) == null) {
+      refusal = "no calibrated range for its output '" + op.output + "'";
+      return false;
+    }
+    boolean fits = true;
+    for (String in : op.inputs) {
       Produced p = produced.get(in);
-      if (op.kind == Kind.VIEW) {
-        continue;
-      }
       if (p == null) {
-        if (isFloat(in) && params(in) == null) {
-          refusal = "no calibrated range for its input '" + in + "'";
-          return false;
-        }
         continue;
       }
-      boolean fits = switch (op.kind) {
+      fits &= switch (op.kind) {
         case GEMM -> p.layout != Boundary.Layout.NHWC;
         case ADD -> p.layout == (rowsLayout ? Boundary.Layout.ROWS : Boundary.Layout.NHWC);
         default -> p.layout == Boundary.Layout.NHWC;
       };
-      if (!fits) {
-        refusal = "its input '" + in + "' is a device value it cannot read as "
-            + (op.kind == Kind.GEMM ? "rows of features" : "a feature map");
-        return false;
-      }
       boolean integerInput = op.integer() || op.kind == Kind.MAX_POOL && isInteger8(in);
-      if (integerInput != p.integer || op.integer() && p.zeroPoint != op.inputZeroPoint) {
-        refusal = "its input '" + in + "' is on the device with another type or zero point";
-        return false;
-      }
-    }
-    if (!op.integer() && op.kind != Kind.VIEW && isFloat(op.output)
-        && params(op.output) == null) {
-      refusal = "no calibrated range for its output '" + op.output + "'";
-      return false;
+      fits &= integerInput == p.integer && (!op.integer() || p.zeroPoint == op.inputZeroPoint);
     }
     int rows = rows(op.inputs.get(0), rowsLayout);
-    if (openRows >= 0 && rows != openRows) {
+    if (!fits || openRows >= 0 && rows != openRows) {
       close();
     }
     openRows = rows;

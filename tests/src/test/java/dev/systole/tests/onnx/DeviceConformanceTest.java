@@ -184,9 +184,9 @@ class DeviceConformanceTest {
         ? Calibration.run(bound, runInputs, RangeObserver.Method.MINMAX) : Calibration.none();
     Model model = Model.of(bound, cal);
     Plan plan = model.plan(runInputs, session.device().info().params());
-    boolean onDevice = bound.nodes().stream().anyMatch(n -> DEVICE_OPS.contains(n.opType())
+    boolean onDevice = model.graph().nodes().stream().anyMatch(n -> DEVICE_OPS.contains(n.opType())
         && plan.placement(n).where() == Plan.Where.DEVICE);
-    List<String> cpuOps = bound.nodes().stream().filter(n -> DEVICE_OPS.contains(n.opType())
+    List<String> cpuOps = model.graph().nodes().stream().filter(n -> DEVICE_OPS.contains(n.opType())
         && plan.placement(n).where() == Plan.Where.CPU).map(n -> n.opType() + " on the cpu: "
         + plan.placement(n).reason()).toList();
     where.put("placement", (onDevice ? "device" : "cpu") + (cpuOps.isEmpty() ? ""

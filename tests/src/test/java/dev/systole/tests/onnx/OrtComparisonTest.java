@@ -316,6 +316,76 @@ class OrtComparisonTest {
     return n + " of " + want.numel() + " elements differ, by up to " + worst;
   }
 
+  /**
+   * A QDQ model (DequantizeLinear of the int8 input and weights, float Conv or MatMul,
+   * QuantizeLinear) as ONNX Runtime's quantizer writes it, with its float bias.
+   */
+  static Graph qdq(Random r, int c0, int hw) {
+    int c1 = odd(r, 3, 20);
+    int side = hw - 2;
+    int n = odd(r, 3, 15);
+    return Graph.builder().name("qdq").opset(13).input("x", DType.UINT8, "N", c0, hw, hw)
+        .output("y")
+        .initializer("xs", scalarF(0.02f)).initializer("xz", scalarU8(128 + r.nextInt(20)))
+        .initializer("w", weights(r, c1, c0, 3, 3)).initializer("ws", scales(r, c1, 0.004f))
+        .initializer("wz", Tensor.ofInt8(new byte[c1], c1))
+        .initializer("b", gaussian(r, 0.5, c1))
+        .initializer("s1", scalarF(0.15f)).initializer("z1", scalarU8(100 + r.nextInt(40)))
+        .initializer("m", weights(r, side, n)).initializer("ms", scalarF(0.003f))
+        .initializer("mz", Tensor.ofInt8(new byte[1]))
+        .initializer("s2", scalarF(0.2f)).initializer("z2", scalarU8(128))
+        .node("DequantizeLinear", "dqx", List.of("x", "xs", "xz"), List.of("xf"), Map.of())
+        .node("DequantizeLinear", "dqw", List.of("w", "ws", "wz"), List.of("wf"),
+            Map.of("axis", Attribute.of(0L)))
+        .node("Conv", "conv", List.of("xf", "wf", "b"), List.of("c"), Map.of())
+        .node("QuantizeLinear", "qc", List.of("c", "s1", "z1"), List.of("cq"), Map.of())
+        .node("DequantizeLinear", "dqc", List.of("cq", "s1", "z1"), List.of("cf"), Map.of())
+        .node("DequantizeLinear", "dqm", List.of("m", "ms", "mz"), List.of("mf"), Map.of())
+        .node("MatMul", "mm", List.of("cf", "mf"), List.of("mmf"), Map.of())
+        .node("QuantizeLinear", "qm", List.of("mmf", "s2", "z2"), List.of("y"), Map.of())
+        .build();
+  }
+
+  @Test
+  void qdqModelsRunAsTheirQLinearOpsOnTheDevice() {
+    Random r = new Random(13);
+    for (int trial = 0; trial < 3; trial++) {
+      int c0 = odd(r, 1, 8);
+      int hw = 7 + r.nextInt(6);
+      Graph g = qdq(r, c0, hw);
+      Map<String, Tensor> in = Map.of("x", uint8(r, 4, c0, hw, hw));
+      Model model = Model.of(g, Calibration.none());
+      assertTrue(!Model.needsCalibration(g), "a QDQ model needs no calibration");
+      List<String> ops = model.graph().nodes().stream().map(n -> n.opType()).toList();
+      assertEquals(List.of("QLinearConv", "QLinearMatMul"), ops, "the QDQ patterns fused");
+      Plan plan = model.plan(in, session.device().info().params());
+      assertTrue(model.graph().nodes().stream().allMatch(n -> plan.placement(n).where()
+          == Plan.Where.DEVICE), "both on the device");
+      Tensor want;
+      try (OrtReference ort = OrtReference.load(g.name(), Onnx.write(model.graph()))) {
+        want = ort.run(in).get("y");
+      }
+      Tensor qdq;
+      try (OrtReference ort = OrtReference.load(g.name(), Onnx.write(g))) {
+        qdq = ort.run(in).get("y");
+      }
+      try (ModelRunner runner = ModelRunner.on(session, model)) {
+        Tensor got = runner.run(in).outputs().get("y");
+        assertEquals(want, got, "qdq #" + trial + ": the device and ONNX Runtime's QLinear ops,"
+            + " exactly: " + differences(got, want));
+        int off = 0;
+        for (int i = 0; i < got.numel(); i++) {
+          int d = Math.abs(got.getUint8(i) - qdq.getUint8(i));
+          assertTrue(d <= 2, "element " + i + " is " + got.getUint8(i) + ", ONNX Runtime's"
+              + " float QDQ gives " + qdq.getUint8(i));
+          off += d == 0 ? 0 : 1;
+        }
+        figures.add("ORT vs device, qdq #" + trial + ": identical to the QLinear form; " + off
+            + " of " + got.numel() + " elements off by 1-2 from ONNX Runtime's float QDQ");
+      }
+    }
+  }
+
   @Test
   void integerModelsMatchOnnxRuntimeExactly() {
     Random r = new Random(12);
