@@ -29,8 +29,8 @@ final class Profiles {
             c.nanos() / 1e6);
       }
     }
-    out.printf(Locale.ROOT, "  host time %.2f ms: %.2f ms in device programs (staging, DMA and"
-        + " waiting included), %.2f ms on the cpu%n", r.hostNanos() / 1e6,
+    out.printf(Locale.ROOT, "  host time %.2f ms (the profiling runs included): %.2f ms in"
+        + " device programs (staging, DMA and waiting included), %.2f ms on the cpu%n", r.hostNanos() / 1e6,
         r.deviceNanos() / 1e6, r.cpu().stream().mapToLong(ModelRunner.CpuTime::nanos).sum()
         / 1e6);
   }

@@ -34,11 +34,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The ONNX backend tests (node tests and the PyTorch-exported suites) of the ops that run on the array (Conv, Gemm, MatMul, MaxPool,
- * Add, QLinearConv, QLinearMatMul, ConvInteger, MatMulInteger), through the device path: the
- * test's model compiled by the partitioner, run on the emulator, with the CPU for whatever the
- * device does not take. Writes {@code target/onnx-conformance-device.md}, a table with two
- * columns per test, the CPU interpreter's result (ONNX's tolerances) and the device's.
+ * The ONNX backend tests (node tests and the PyTorch-exported suites) of the ops that run on the
+ * array (Conv, Gemm, MatMul, MaxPool, Add, QLinearConv, QLinearMatMul, ConvInteger,
+ * MatMulInteger), through the device path: the test's model compiled by the partitioner, run on
+ * the emulator, with the CPU for whatever the device does not take. Writes
+ * {@code target/onnx-conformance-device.md}, a table with two columns per test, the CPU
+ * interpreter's result (ONNX's tolerances) and the device's.
  *
  * <p><b>What the device column means.</b> Integer ops (and MaxPool of uint8) must match exactly.
  * A float op on the device runs in int8, quantized from ranges calibrated on the test's own
@@ -115,7 +116,8 @@ class DeviceConformanceTest {
           counts.getOrDefault("device pass", 0), INT8_BOUND * 100,
           counts.getOrDefault("device cpu", 0), counts.getOrDefault("device fail", 0),
           counts.getOrDefault("device not supported", 0), worstFloat * 100));
-      table.append("| test | cpu | device | where the device ops ran; detail |\n|---|---|---|---|\n");
+      table.append("| test | cpu | device | where the device ops ran; detail |\n")
+          .append("|---|---|---|---|\n");
       for (String[] r : rows) {
         table.append("| ").append(String.join(" | ", r[0], r[1], r[2],
             r[3].replace("|", "\\|").replace("\n", " "))).append(" |\n");
