@@ -27,7 +27,8 @@ import picocli.CommandLine.Spec;
 /** {@code systole bench}: measurements that print their figures. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks that print their figures.",
-    subcommands = {BenchCommand.Gemm.class, BenchCommand.Conv.class, BenchCommand.Dma.class})
+    subcommands = {BenchCommand.Gemm.class, BenchCommand.Conv.class, BenchCommand.Dma.class,
+        BenchModelCommand.class})
 final class BenchCommand implements Runnable {
   @Spec
   picocli.CommandLine.Model.CommandSpec spec;

@@ -2,6 +2,7 @@ package dev.systole.host.cli;
 
 import dev.systole.driver.DeviceException;
 import dev.systole.driver.DeviceNotFoundException;
+import dev.systole.host.graph.ModelException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -17,8 +18,9 @@ import picocli.CommandLine.Command;
 @Command(name = "systole", mixinStandardHelpOptions = true,
     versionProvider = SystoleCli.Version.class,
     description = "Host runtime and diagnostics of the Systole inference accelerator.",
-    subcommands = {SelftestCommand.class, GemmCommand.class, BenchCommand.class,
-        DisasmCommand.class, SimboardCommand.class, DevicesCommand.class, ExamineCommand.class,
+    subcommands = {DemoCommand.class, RunCommand.class, CompileCommand.class,
+        SelftestCommand.class, GemmCommand.class, BenchCommand.class, DisasmCommand.class,
+        SimboardCommand.class, DevicesCommand.class, ExamineCommand.class,
         ValidateCommand.class, RegCommand.class, DmaCommand.class,
         CommandLine.HelpCommand.class})
 public final class SystoleCli implements Runnable {
@@ -49,7 +51,8 @@ public final class SystoleCli implements Runnable {
     } else if (e instanceof DeviceException) {
       code = ExitCodes.DEVICE_ERROR;
     } else if (e instanceof IllegalArgumentException || e instanceof IndexOutOfBoundsException
-        || e instanceof IOException || e instanceof UncheckedIOException) {
+        || e instanceof IOException || e instanceof UncheckedIOException
+        || e instanceof ModelException) {
       code = ExitCodes.BAD_INPUT;
     } else {
       code = ExitCodes.CHECK_FAILED;

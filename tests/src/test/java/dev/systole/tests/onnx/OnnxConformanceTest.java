@@ -29,7 +29,7 @@ class OnnxConformanceTest {
   private static final Path DEFAULT_ROOT = Path.of("/usr/share/libonnx-testdata/data");
 
   /** The suites with a model per test: ONNX's node tests and the PyTorch-exported ones. */
-  private static final List<String> SUITES =
+  static final List<String> SUITES =
       List.of("node", "pytorch-converted", "pytorch-operator", "simple");
 
   /** Tests of claimed ops that Systole refuses on purpose, each with its reason. */

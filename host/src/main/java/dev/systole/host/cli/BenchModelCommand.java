@@ -1,0 +1,139 @@
+package dev.systole.host.cli;
+
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.ValueInfo;
+import dev.systole.host.model.Model;
+import dev.systole.host.model.ModelRunner;
+import dev.systole.host.runtime.Session;
+import dev.systole.host.tensor.DType;
+import dev.systole.host.tensor.Tensor;
+import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code systole bench model}: a model's throughput and latency on a device. */
+@Command(name = "model", mixinStandardHelpOptions = true,
+    description = {"Run a model many times on a random batch and print throughput (samples per"
+        + " second) and latency per batch (median, p99), with device cycles and utilization."
+        + " Float inputs are uniform in [0, 1); a float model is calibrated on the batch unless"
+        + " --calibration is given."})
+final class BenchModelCommand implements Callable<Integer> {
+  @Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "MODEL", description = "The .onnx model.")
+  Path modelFile;
+
+  @Mixin
+  DeviceOption device;
+
+  @Mixin
+  ModelFiles.CalibrationOptions calibration;
+
+  @Option(names = "--batch", defaultValue = "1", description = "Batch size (default 1).")
+  int batch;
+
+  @Option(names = "--iterations", defaultValue = "20", description = "Measured runs"
+      + " (default 20).")
+  int iterations;
+
+  @Option(names = "--warmup", defaultValue = "3", description = "Unmeasured runs first"
+      + " (default 3).")
+  int warmup;
+
+  @Option(names = "--json", description = "Print one JSON object instead of text.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    if (batch < 1 || iterations < 1 || warmup < 0) {
+      throw new IllegalArgumentException(String.format("--batch %d --iterations %d --warmup %d"
+          + " (expected batch and iterations >= 1, warmup >= 0)", batch, iterations, warmup));
+    }
+    PrintWriter say = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
+    Graph graph = ModelFiles.readModel(modelFile);
+    Map<String, Tensor> inputs = randomInputs(graph, batch);
+    Model model = calibration.model(graph, inputs, say);
+    try (Session session = Session.owning(device.open(say));
+        ModelRunner runner = ModelRunner.on(session, model)) {
+      for (int i = 0; i < warmup; i++) {
+        runner.run(inputs);
+      }
+      long[] wall = new long[iterations];
+      ModelRunner.Result last = null;
+      for (int i = 0; i < iterations; i++) {
+        last = runner.run(inputs);
+        wall[i] = last.hostNanos();
+      }
+      DeviceParams p = session.device().info().params();
+      long median = BenchCommand.Gemm.percentile(wall, 50);
+      long p99 = BenchCommand.Gemm.percentile(wall, 99);
+      double throughput = batch / (median / 1e9);
+      double util = last.deviceCycles() == 0 ? 0 : last.usefulMacs()
+          / ((double) last.deviceCycles() * p.macsPerCycle());
+      double deviceSeconds = last.deviceCycles() * p.secondsPerCycle();
+      if (json) {
+        out.printf(Locale.ROOT, "{\"bench\":\"model\",\"model\":\"%s\",\"batch\":%d,"
+            + "\"device\":\"%s\",\"backend\":\"%s\",\"array\":%d,\"clock_khz\":%d,"
+            + "\"device_programs\":%d,\"device_cycles\":%d,\"device_seconds\":%.9f,"
+            + "\"utilization\":%.6f,\"throughput_per_second\":%.3f,"
+            + "\"latency_median_seconds\":%.9f,\"latency_p99_seconds\":%.9f,"
+            + "\"iterations\":%d}%n", modelFile.getFileName().toString().replace("\"", ""),
+            batch, session.device().name(), session.device().info().backend(), p.arrayRows(),
+            p.clockKhz(), last.devicePrograms(), last.deviceCycles(), deviceSeconds, util,
+            throughput, median / 1e9, p99 / 1e9, iterations);
+      } else {
+        out.printf(Locale.ROOT, "bench model %s, batch %d on %s (array %dx%d, %d MHz), %d"
+            + " iterations%n", modelFile.getFileName(), batch, session.device().name(),
+            p.arrayRows(), p.arrayCols(), p.clockKhz() / 1000, iterations);
+        out.printf(Locale.ROOT, "  throughput         %.1f samples/s (batch / median latency)%n",
+            throughput);
+        out.printf(Locale.ROOT, "  latency            median %s, p99 %s per batch%n",
+            BenchCommand.Gemm.time(median), BenchCommand.Gemm.time(p99));
+        out.printf(Locale.ROOT, "  device             %,d cycles in %d program%s per batch,"
+            + " %.3f ms at %d MHz%n", last.deviceCycles(), last.devicePrograms(),
+            last.devicePrograms() == 1 ? "" : "s", deviceSeconds * 1e3, p.clockKhz() / 1000);
+        out.printf(Locale.ROOT, "  array utilization  %.1f %% (useful MACs / (cycles x %d))%n",
+            util * 100, p.macsPerCycle());
+      }
+    }
+    return ExitCodes.OK;
+  }
+
+  /** A random batch for each input: its declared shape with symbolic dimensions = batch. */
+  static Map<String, Tensor> randomInputs(Graph graph, int batch) {
+    Random r = new Random(42);
+    Map<String, long[]> shapes = CompileCommand.shapes(graph, batch);
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    for (ValueInfo in : graph.inputs()) {
+      Tensor t = Tensor.allocate(in.dtype(), shapes.get(in.name()));
+      ByteBuffer b = t.data();
+      if (in.dtype() == DType.FLOAT32) {
+        for (int i = 0; i < t.numel(); i++) {
+          b.putFloat(4 * i, r.nextFloat());
+        }
+      } else if (in.dtype() == DType.INT8 || in.dtype() == DType.UINT8) {
+        byte[] bytes = new byte[(int) t.numel()];
+        r.nextBytes(bytes);
+        b.put(bytes);
+      } else {
+        throw new IllegalArgumentException("input '" + in.name() + "' is " + in.typeString()
+            + " (expected float32, int8 or uint8 to make random data for)");
+      }
+      out.put(in.name(), t);
+    }
+    return out;
+  }
+}

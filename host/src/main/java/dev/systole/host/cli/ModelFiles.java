@@ -1,0 +1,140 @@
+package dev.systole.host.cli;
+
+import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.ValueInfo;
+import dev.systole.host.model.Calibration;
+import dev.systole.host.model.Model;
+import dev.systole.host.onnx.Onnx;
+import dev.systole.host.quant.RangeObserver;
+import dev.systole.host.tensor.Npy;
+import dev.systole.host.tensor.Tensor;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/**
+ * The options and file handling the model commands share: reading a model, tensors given as
+ * {@code NAME=FILE.npy} (or just {@code FILE.npy} for a model with one input), and the
+ * calibration that turns a float model into an int8 one.
+ */
+final class ModelFiles {
+  private ModelFiles() {}
+
+  /** {@code --calibration} and {@code --calibration-method}. */
+  static final class CalibrationOptions {
+    @Option(names = "--calibration", paramLabel = "[NAME=]FILE.npy",
+        description = "Calibration inputs for a float model (NAME= may be left out for a model"
+            + " with one input); repeat for each input.")
+    List<String> files;
+
+    @Option(names = "--calibration-method", paramLabel = "METHOD", defaultValue = "minmax",
+        description = "How an activation's range is chosen: minmax (default), or percentile"
+            + " (the 0.01st to 99.99th, for models whose activations have rare outliers).")
+    String method;
+
+    RangeObserver.Method method() {
+      return RangeObserver.Method.parse(method);
+    }
+
+    boolean given() {
+      return files != null && !files.isEmpty();
+    }
+
+    /**
+     * The model quantized with the calibration files, or, without them and if the model needs
+     * one, with {@code fallback} (saying so on {@code out}); null {@code fallback} and no files
+     * give an uncalibrated model, whose float layers are placed as if calibrated.
+     */
+    Model model(Graph graph, Map<String, Tensor> fallback, PrintWriter out) throws IOException {
+      if (!Model.needsCalibration(graph)) {
+        return Model.of(graph, Calibration.none());
+      }
+      if (given()) {
+        return Model.of(graph, Calibration.run(graph, tensors(graph, files, "--calibration"),
+            method()));
+      }
+      if (fallback == null) {
+        return null;
+      }
+      long rows = fallback.values().iterator().next().dim(0);
+      out.printf("no --calibration: calibrating the float model on the %d input row%s given%n",
+          rows, rows == 1 ? "" : "s");
+      return Model.of(graph, Calibration.run(graph, fallback, method()));
+    }
+  }
+
+  static Graph readModel(Path file) throws IOException {
+    if (!Files.isRegularFile(file)) {
+      throw new IllegalArgumentException("model " + file + " is not a file (expected an .onnx"
+          + " model)");
+    }
+    return Onnx.read(file);
+  }
+
+  /**
+   * Tensors by input name from {@code NAME=FILE.npy} specs; a spec without a name is the model's
+   * only input.
+   *
+   * @throws IllegalArgumentException for an unknown name, a spec without a name when the model
+   *     has several inputs, or a name given twice
+   */
+  static Map<String, Tensor> tensors(Graph graph, List<String> specs, String option)
+      throws IOException {
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    List<String> names = graph.inputs().stream().map(ValueInfo::name).toList();
+    for (String spec : specs) {
+      int eq = spec.indexOf('=');
+      String name;
+      String file;
+      if (eq < 0) {
+        if (names.size() != 1) {
+          throw new IllegalArgumentException(option + " " + spec + ": the model has "
+              + names.size() + " inputs (expected NAME=FILE.npy with NAME one of " + names + ")");
+        }
+        name = names.get(0);
+        file = spec;
+      } else {
+        name = spec.substring(0, eq);
+        file = spec.substring(eq + 1);
+      }
+      if (!names.contains(name)) {
+        throw new IllegalArgumentException(option + " " + spec + ": the model has no input '"
+            + name + "' (expected one of " + names + ")");
+      }
+      if (out.containsKey(name)) {
+        throw new IllegalArgumentException(option + ": input '" + name + "' is given twice");
+      }
+      out.put(name, Npy.read(Path.of(file)));
+    }
+    return out;
+  }
+
+  /** A file name for output {@code value}: its name, characters other than [A-Za-z0-9._-] as _. */
+  static String fileName(String value) {
+    return value.replaceAll("[^A-Za-z0-9._-]", "_") + ".npy";
+  }
+
+  /** The index of the largest value of each row of a float32 {@code [N, C]} tensor. */
+  static int[] argmax(Tensor logits) {
+    int n = (int) logits.dim(0);
+    int c = (int) (logits.numel() / n);
+    float[] v = new float[(int) logits.numel()];
+    logits.data().asFloatBuffer().get(v);
+    int[] top = new int[n];
+    for (int i = 0; i < n; i++) {
+      int best = 0;
+      for (int j = 1; j < c; j++) {
+        if (v[i * c + j] > v[i * c + best]) {
+          best = j;
+        }
+      }
+      top[i] = best;
+    }
+    return top;
+  }
+}

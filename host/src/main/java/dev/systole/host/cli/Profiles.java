@@ -1,0 +1,37 @@
+package dev.systole.host.cli;
+
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.host.model.ModelRunner;
+import java.io.PrintWriter;
+import java.util.Locale;
+
+/** The per-layer tables of {@code run --profile}. */
+final class Profiles {
+  private Profiles() {}
+
+  static void print(PrintWriter out, ModelRunner.Result r, DeviceParams p) {
+    out.printf(Locale.ROOT, "  %-24s %-14s %8s %14s %14s %11s%n", "device layer", "op",
+        "program", "cycles", "estimated", "utilization");
+    for (ModelRunner.LayerProfile l : r.layers()) {
+      double util = l.measured() == 0 ? 0 : l.usefulMacs() / ((double) l.measured()
+          * p.macsPerCycle());
+      out.printf(Locale.ROOT, "  %-24s %-14s %8d %,14d %,14d %10.1f%%%n", l.node().name(),
+          l.node().opType(), l.program(), l.measured(), l.estimated(), util * 100);
+    }
+    long measured = r.layers().stream().mapToLong(ModelRunner.LayerProfile::measured).sum();
+    double util = measured == 0 ? 0 : r.usefulMacs() / ((double) measured * p.macsPerCycle());
+    out.printf(Locale.ROOT, "  %-24s %-14s %8s %,14d %14s %10.1f%%%n", "total", "", "",
+        measured, "", util * 100);
+    if (!r.cpu().isEmpty()) {
+      out.printf(Locale.ROOT, "  %-24s %-14s %14s%n", "cpu node", "op", "host time");
+      for (ModelRunner.CpuTime c : r.cpu()) {
+        out.printf(Locale.ROOT, "  %-24s %-14s %11.3f ms%n", c.node().name(), c.node().opType(),
+            c.nanos() / 1e6);
+      }
+    }
+    out.printf(Locale.ROOT, "  host time %.2f ms (the profiling runs included): %.2f ms in"
+        + " device programs (staging, DMA and waiting included), %.2f ms on the cpu%n", r.hostNanos() / 1e6,
+        r.deviceNanos() / 1e6, r.cpu().stream().mapToLong(ModelRunner.CpuTime::nanos).sum()
+        / 1e6);
+  }
+}

@@ -1,0 +1,152 @@
+package dev.systole.host.model;
+
+import dev.systole.host.cpu.Interpreter;
+import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.ModelException;
+import dev.systole.host.graph.Node;
+import dev.systole.host.graph.ValueInfo;
+import dev.systole.host.quant.QuantParams;
+import dev.systole.host.quant.RangeObserver;
+import dev.systole.host.tensor.DType;
+import dev.systole.host.tensor.Tensor;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The quantization of every float value of a model, from running the float model on the CPU over
+ * calibration inputs and watching the range each value takes (post-training static
+ * quantization). The calibration batch is run in slices along its first axis, so a large set
+ * needs the memory of one slice, and every float value (inputs and node outputs) gets an
+ * observer; the quantizer later picks the ones it needs.
+ *
+ * <p>A model without float layers (an already quantized one) needs no calibration:
+ * {@link #none()}.
+ */
+public final class Calibration {
+  /** Rows of the calibration batch run at once. */
+  static final int SLICE = 32;
+
+  private final Map<String, QuantParams> params;
+  private final RangeObserver.Method method;
+  private final long samples;
+
+  private Calibration(Map<String, QuantParams> params, RangeObserver.Method method,
+      long samples) {
+    this.params = Collections.unmodifiableMap(params);
+    this.method = method;
+    this.samples = samples;
+  }
+
+  /** No calibration: float layers then run on the CPU. */
+  public static Calibration none() {
+    return new Calibration(Map.of(), RangeObserver.Method.MINMAX, 0);
+  }
+
+  /**
+   * The same unit quantization (scale 1, zero point 0) for every float value of {@code graph}:
+   * enough to partition a model and estimate its device cycles, which do not depend on the
+   * values, without calibration data. A model quantized with it computes nothing meaningful.
+   */
+  public static Calibration placeholder(Graph graph) {
+    Map<String, QuantParams> params = new LinkedHashMap<>();
+    QuantParams unit = new QuantParams(1f, 0);
+    for (ValueInfo in : graph.inputs()) {
+      if (in.dtype() == DType.FLOAT32) {
+        params.put(in.name(), unit);
+      }
+    }
+    for (Node n : graph.nodes()) {
+      for (String out : n.outputs()) {
+        if (!out.isEmpty() && graph.dtype(out) == DType.FLOAT32) {
+          params.put(out, unit);
+        }
+      }
+    }
+    return new Calibration(params, RangeObserver.Method.MINMAX, 0);
+  }
+
+  /**
+   * Runs {@code graph} in float over {@code inputs} (one tensor per graph input; when they all
+   * have the same first dimension, it is the number of samples and they are run in slices of it,
+   * else they are run as one sample) and chooses each float value's range with {@code method}.
+   *
+   * @throws ModelException if an input is missing or does not fit the model
+   */
+  public static Calibration run(Graph graph, Map<String, Tensor> inputs,
+      RangeObserver.Method method) {
+    long samples = -1;
+    boolean sliceable = true;
+    for (ValueInfo in : graph.inputs()) {
+      Tensor t = inputs.get(in.name());
+      if (t == null) {
+        throw new ModelException("no calibration data for input '" + in.name() + "' (expected "
+            + in.typeString() + ")");
+      }
+      sliceable &= t.rank() > 0 && (samples < 0 || t.dim(0) == samples);
+      samples = t.rank() > 0 ? t.dim(0) : 1;
+    }
+    if (!sliceable) {
+      samples = 1;
+    }
+    Interpreter interpreter = Interpreter.create(graph);
+    Map<String, RangeObserver> observers = new LinkedHashMap<>();
+    List<Node> nodes = graph.nodes();
+    for (long from = 0; from < samples; from += SLICE) {
+      long to = Math.min(samples, from + SLICE);
+      Map<String, Tensor> env = new HashMap<>();
+      for (ValueInfo in : graph.inputs()) {
+        Tensor slice = sliceable ? Tensors.rows(inputs.get(in.name()), from, to)
+            : inputs.get(in.name());
+        env.put(in.name(), slice);
+        observe(observers, in.name(), slice, method);
+      }
+      Inputs.check(graph, env);
+      for (int i = 0; i < nodes.size(); i++) {
+        interpreter.run(i, i + 1, env);
+        for (String out : nodes.get(i).outputs()) {
+          if (!out.isEmpty()) {
+            observe(observers, out, env.get(out), method);
+          }
+        }
+      }
+    }
+    Map<String, QuantParams> params = new LinkedHashMap<>();
+    observers.forEach((name, o) -> params.put(name, o.params()));
+    return new Calibration(params, method, Math.max(0, samples));
+  }
+
+  private static void observe(Map<String, RangeObserver> observers, String name, Tensor t,
+      RangeObserver.Method method) {
+    if (t == null || t.dtype() != DType.FLOAT32) {
+      return;
+    }
+    observers.computeIfAbsent(name, k -> RangeObserver.create(method))
+        .observe(Tensors.floats(t));
+  }
+
+  /** The quantization of float value {@code value}, or null if it was not calibrated. */
+  public QuantParams params(String value) {
+    return params.get(value);
+  }
+
+  /** Every calibrated value's quantization, by name. */
+  public Map<String, QuantParams> all() {
+    return params;
+  }
+
+  public RangeObserver.Method method() {
+    return method;
+  }
+
+  /** How many samples the calibration ran. */
+  public long samples() {
+    return samples;
+  }
+
+  public boolean isEmpty() {
+    return params.isEmpty();
+  }
+}

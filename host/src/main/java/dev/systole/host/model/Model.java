@@ -1,0 +1,125 @@
+package dev.systole.host.model;
+
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.Node;
+import dev.systole.host.graph.ValueInfo;
+import dev.systole.host.tensor.DType;
+import dev.systole.host.tensor.Tensor;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.StringJoiner;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A model ready to run: its graph, the quantization of its float values, and the plans made for
+ * it so far, one per set of input shapes (so per batch size), made on first use and then reused,
+ * so a second run of the same shapes neither partitions nor quantizes again. Device programs are
+ * cached the same way by the session that runs them (see {@link ModelRunner}).
+ */
+public final class Model {
+  private final Graph graph;
+  private final Calibration calibration;
+  private final Map<String, Plan> plans = new ConcurrentHashMap<>();
+
+  private Model(Graph graph, Calibration calibration) {
+    this.graph = graph;
+    this.calibration = calibration;
+  }
+
+  /**
+   * The model of {@code graph} quantized with {@code calibration} ({@link Calibration#none()}
+   * for a model with no float layers; its float layers would then run on the CPU). The QDQ
+   * patterns of an already quantized model are first rewritten into the QLinear ops they stand
+   * for, so {@link #graph()} may differ from {@code graph}.
+   */
+  public static Model of(Graph graph, Calibration calibration) {
+    return new Model(QdqFusion.rewrite(graph), calibration);
+  }
+
+  /** The graph that runs: the one given, with its QDQ patterns rewritten as QLinear ops. */
+  public Graph graph() {
+    return graph;
+  }
+
+  public Calibration calibration() {
+    return calibration;
+  }
+
+  /**
+   * Whether the model has float layers the device could run once they are quantized: a float
+   * Conv, Gemm, MatMul, MaxPool or Add. Such a model needs a calibration.
+   */
+  public static boolean needsCalibration(Graph graph) {
+    for (Node n : QdqFusion.rewrite(graph).nodes()) {
+      switch (n.opType()) {
+        case "Conv", "Gemm", "MatMul", "MaxPool", "Add" -> {
+          if (graph.dtype(n.input(0)) == DType.FLOAT32) {
+            return true;
+          }
+        }
+        default -> {
+        }
+      }
+    }
+    return false;
+  }
+
+  /**
+   * The plan for inputs like {@code inputs} (their shapes, and the values of int64 inputs, which
+   * a model may use as shapes) on a device with {@code params}, made now or taken from the
+   * cache.
+   *
+   * @throws dev.systole.host.graph.ModelException if the inputs do not fit the model
+   */
+  public Plan plan(Map<String, Tensor> inputs, DeviceParams params) {
+    Map<String, long[]> inputShapes = new LinkedHashMap<>();
+    Map<String, Tensor> shapeValues = new LinkedHashMap<>();
+    StringJoiner key = new StringJoiner(";");
+    for (ValueInfo in : graph.inputs()) {
+      Tensor t = inputs.get(in.name());
+      if (t == null) {
+        continue;
+      }
+      inputShapes.put(in.name(), t.shape());
+      key.add(in.name() + "=" + Arrays.toString(t.shape()));
+      if (t.dtype() == DType.INT64) {
+        shapeValues.put(in.name(), t);
+        key.add(Arrays.toString(t.toLongArray()));
+      }
+    }
+    key.add(params.toString());
+    return planFor(key.toString(), inputShapes, shapeValues, params);
+  }
+
+  /**
+   * The plan for inputs of these shapes, by input name, on a device with {@code params}, for a
+   * model whose shapes do not depend on input values.
+   */
+  public Plan planForShapes(Map<String, long[]> inputShapes, DeviceParams params) {
+    StringJoiner key = new StringJoiner(";");
+    for (ValueInfo in : graph.inputs()) {
+      long[] s = inputShapes.get(in.name());
+      key.add(in.name() + "=" + (s == null ? "?" : Arrays.toString(s)));
+    }
+    key.add(params.toString());
+    return planFor(key.toString(), inputShapes, Map.of(), params);
+  }
+
+  private Plan planFor(String key, Map<String, long[]> inputShapes,
+      Map<String, Tensor> shapeValues, DeviceParams params) {
+    Plan p = plans.get(key);
+    if (p != null) {
+      return p;
+    }
+    Map<String, long[]> shapes = graph.inferShapes(inputShapes, shapeValues);
+    return plans.computeIfAbsent(key, k -> Partitioner.partition(graph, shapes,
+        calibration::params, params));
+  }
+
+  /** How many plans (input shapes) are cached. */
+  public int cachedPlans() {
+    return plans.size();
+  }
+}

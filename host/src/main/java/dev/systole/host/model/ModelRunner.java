@@ -1,0 +1,176 @@
+package dev.systole.host.model;
+
+import dev.systole.host.compiler.DeviceGraph;
+import dev.systole.host.cpu.Interpreter;
+import dev.systole.host.graph.Node;
+import dev.systole.host.graph.ValueInfo;
+import dev.systole.host.runtime.LoadedDeviceGraph;
+import dev.systole.host.runtime.Session;
+import dev.systole.host.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a {@link Model} on a {@link Session}: the plan's CPU nodes on the interpreter and its
+ * device programs on the session's device, with the values crossing between them converted at
+ * the edges (quantized, transposed to NHWC and back).
+ *
+ * <p>Each device program is loaded (its weights placed in card memory) the first time a plan
+ * needs it and stays loaded until the runner closes; the session compiles it once per batch size
+ * and caches it. So the first run of a batch size pays for partitioning, quantization, weight
+ * upload and compilation, and every later run of that size only moves activations and runs.
+ * Runs may come from several threads; the session serializes their use of the device.
+ */
+public final class ModelRunner implements AutoCloseable {
+  private final Model model;
+  private final Session session;
+  private final Interpreter interpreter;
+  private final Map<Plan.Segment, LoadedDeviceGraph> loaded = new IdentityHashMap<>();
+  private boolean closed;
+
+  private ModelRunner(Model model, Session session) {
+    this.model = model;
+    this.session = session;
+    this.interpreter = Interpreter.create(model.graph());
+  }
+
+  /** A runner of {@code model} on {@code session}, which the caller keeps and closes. */
+  public static ModelRunner on(Session session, Model model) {
+    return new ModelRunner(model, session);
+  }
+
+  public Model model() {
+    return model;
+  }
+
+  public Session session() {
+    return session;
+  }
+
+  /** One device layer's cycles in a profiled run. */
+  public record LayerProfile(Node node, DeviceGraph.Node layer, int program, long measured,
+      long estimated, long usefulMacs) {}
+
+  /** Host time of one CPU node. */
+  public record CpuTime(Node node, long nanos) {}
+
+  /**
+   * The outputs of a run by name, in the model's order, and what the run cost: device runs and
+   * cycles, wall time on the host, the part of it spent in device programs (staging and DMA
+   * included), each CPU node's time, and with {@link #profile} each device layer's cycles.
+   */
+  public record Result(Map<String, Tensor> outputs, int devicePrograms, int deviceRuns,
+      long deviceCycles, long usefulMacs, long hostNanos, long deviceNanos,
+      List<CpuTime> cpu, List<LayerProfile> layers) {}
+
+  /**
+   * Runs the model.
+   *
+   * @param inputs one tensor per model input, by name
+   * @throws dev.systole.host.graph.ModelException if an input is missing, unknown, or of the
+   *     wrong type or shape, naming it with the expected and the given type and shape
+   */
+  public Result run(Map<String, Tensor> inputs) {
+    return run(inputs, false);
+  }
+
+  /** {@link #run}, plus each device layer's measured cycles (one extra device run per layer). */
+  public Result profile(Map<String, Tensor> inputs) {
+    return run(inputs, true);
+  }
+
+  private Result run(Map<String, Tensor> inputs, boolean profile) {
+    long begin = System.nanoTime();
+    Inputs.check(model.graph(), inputs);
+    Plan plan = model.plan(inputs, session.device().info().params());
+    Map<String, Tensor> env = new HashMap<>(inputs);
+    List<CpuTime> cpu = new ArrayList<>();
+    List<LayerProfile> layers = new ArrayList<>();
+    long cycles = 0;
+    long macs = 0;
+    long deviceNanos = 0;
+    int runs = 0;
+    int programs = 0;
+    for (Plan.Step step : plan.steps()) {
+      if (step instanceof Plan.CpuStep c) {
+        long t0 = System.nanoTime();
+        interpreter.run(c.index(), c.index() + 1, env);
+        cpu.add(new CpuTime(c.node(), System.nanoTime() - t0));
+        continue;
+      }
+      Plan.Segment seg = (Plan.Segment) step;
+      long t0 = System.nanoTime();
+      LoadedDeviceGraph g = loaded(seg);
+      Map<String, Tensor> in = new LinkedHashMap<>();
+      for (Plan.Import imp : seg.imports()) {
+        byte[] codes = Boundary.toDevice(env.get(imp.value()), imp.encoding(), imp.layout());
+        DeviceGraph.Shape s = imp.node().shape();
+        in.put(imp.node().name(), Tensor.ofInt8(codes, seg.rows(), s.height(), s.width(),
+            s.channels()));
+      }
+      Session.GraphResult r = profile ? session.profile(g, in) : session.execute(g, in);
+      for (Plan.Export exp : seg.exports()) {
+        Tensor t = r.outputs().get(exp.node().name());
+        env.put(exp.value(), Boundary.fromDevice(t.data(), exp.encoding(), exp.layout(),
+            exp.shape(), exp.hwc()));
+      }
+      for (Session.LayerCycles lc : r.layers()) {
+        layers.add(new LayerProfile(seg.origin().get(lc.node()), lc.node(), seg.index(),
+            lc.measured(), lc.estimated(), lc.usefulMacs()));
+      }
+      deviceNanos += System.nanoTime() - t0;
+      cycles += r.deviceCycles();
+      runs += r.runs();
+      programs++;
+      for (DeviceGraph.Node layer : seg.graph().layers()) {
+        macs += usefulMacs(layer, seg.rows());
+      }
+    }
+    Map<String, Tensor> outputs = new LinkedHashMap<>();
+    for (ValueInfo o : model.graph().outputs()) {
+      outputs.put(o.name(), env.get(o.name()));
+    }
+    return new Result(outputs, programs, runs, cycles, macs, System.nanoTime() - begin,
+        deviceNanos, List.copyOf(cpu), List.copyOf(layers));
+  }
+
+  /** Multiply-accumulates a CONV or GEMM layer means for {@code rows} rows; 0 for the others. */
+  static long usefulMacs(DeviceGraph.Node layer, int rows) {
+    if (layer.kind() == DeviceGraph.Kind.GEMM) {
+      return (long) rows * layer.inputs().get(0).shape().size() * layer.shape().size();
+    }
+    if (layer.kind() == DeviceGraph.Kind.CONV) {
+      dev.systole.host.compiler.ConvLayer c = (dev.systole.host.compiler.ConvLayer) layer.layer();
+      return (long) rows * layer.shape().size() * c.inChannels() * c.window().kernelH()
+          * c.window().kernelW();
+    }
+    return 0;
+  }
+
+  private synchronized LoadedDeviceGraph loaded(Plan.Segment seg) {
+    if (closed) {
+      throw new IllegalStateException("model runner is closed");
+    }
+    return loaded.computeIfAbsent(seg, s -> session.load(s.graph()));
+  }
+
+  /** How many device programs are loaded (over every plan run so far). */
+  public synchronized int loadedPrograms() {
+    return loaded.size();
+  }
+
+  /** Unloads the device programs; the session stays open. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    loaded.values().forEach(session::unload);
+    loaded.clear();
+  }
+}

@@ -1,0 +1,154 @@
+package dev.systole.tests.cli;
+
+import static dev.systole.tests.cli.GemmCliTest.systole;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.systole.host.cli.ExitCodes;
+import dev.systole.host.model.Example;
+import dev.systole.host.tensor.DType;
+import dev.systole.host.tensor.Npy;
+import dev.systole.host.tensor.Tensor;
+import dev.systole.testing.LeakCheckExtension;
+import dev.systole.tests.cli.GemmCliTest.Run;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The model commands (compile, run, demo, bench model) run as a user runs them. */
+@ExtendWith(LeakCheckExtension.class)
+class ModelCliTest {
+  /** The bundled example's model, written to {@code dir}. */
+  static Path model(Path dir) throws IOException {
+    Path file = dir.resolve("model.onnx");
+    try (InputStream in = ModelCliTest.class.getClassLoader().getResourceAsStream(
+        Example.RESOURCE + "model.onnx")) {
+      Files.write(file, in.readAllBytes());
+    }
+    return file;
+  }
+
+  /** The first {@code n} test images as the model's float input, written to {@code file}. */
+  static Path images(Path file, int n) throws IOException {
+    Example ex = Example.bundled();
+    Tensor all = ex.toInput(ex.testImages());
+    Tensor first = Tensor.allocate(DType.FLOAT32, n, 1, 28, 28);
+    first.data().put(all.data().limit(n * 28 * 28 * 4));
+    Npy.write(file, first);
+    return file;
+  }
+
+  @Test
+  void compileReportsEveryNodeWithWhereItRunsAndItsCycles(@TempDir Path dir) throws Exception {
+    Run r = systole("compile", model(dir).toString(), "--report", "--batch", "8");
+    assertEquals(ExitCodes.OK, r.code(), r.err());
+    String out = r.out();
+    assertTrue(out.contains("no --calibration: placement and cycles"), out);
+    assertTrue(out.contains("batch 8, for a 16x16 array at 300 MHz"), out);
+    for (String op : new String[] {"Conv", "BatchNormalization", "Relu", "MaxPool", "Add",
+        "Flatten", "Gemm"}) {
+      assertTrue(out.contains(" " + op + " "), op + " in\n" + out);
+    }
+    assertTrue(out.contains("device #0"), out);
+    assertTrue(out.contains("fused into"), out);
+    assertTrue(out.contains("8x1x28x28"), "input shapes at the batch: " + out);
+    assertTrue(out.matches("(?s).*\\d+ nodes: \\d+ on the device in 1 program, \\d+ fused into"
+        + " device layers, 0 on the cpu.*"), out);
+    assertTrue(out.matches("(?s).*estimated device cycles [\\d,]+ \\(.*"), out);
+
+    Run totals = systole("compile", dir.resolve("model.onnx").toString());
+    assertEquals(ExitCodes.OK, totals.code(), totals.err());
+    assertTrue(!totals.out().contains("runs on") && totals.out().contains("estimated"),
+        totals.out());
+  }
+
+  @Test
+  void compileListsUnsupportedOpsAndTheirNodes(@TempDir Path dir) throws Exception {
+    byte[] bytes = Files.readAllBytes(model(dir));
+    String latin = new String(bytes, StandardCharsets.ISO_8859_1).replace("Relu", "Relx");
+    Path bad = dir.resolve("bad.onnx");
+    Files.write(bad, latin.getBytes(StandardCharsets.ISO_8859_1));
+    Run r = systole("compile", bad.toString());
+    assertEquals(ExitCodes.BAD_INPUT, r.code(), r.out());
+    assertTrue(r.err().contains("unsupported ops: Relx at nodes"), r.err());
+  }
+
+  @Test
+  void runWritesOutputsAndProfiles(@TempDir Path dir) throws Exception {
+    Path model = model(dir);
+    Path in = images(dir.resolve("in.npy"), 8);
+    Path calib = images(dir.resolve("calib.npy"), 32);
+    Path out = dir.resolve("out");
+    Run r = systole("run", model.toString(), "--input", "image=" + in, "--out", out.toString(),
+        "--calibration", calib.toString(), "--device", "emulator", "--profile");
+    assertEquals(ExitCodes.OK, r.code(), r.err());
+    Tensor logits = Npy.read(out.resolve("logits.npy"));
+    assertEquals(DType.FLOAT32, logits.dtype());
+    assertArrayEquals(new long[] {8, 10}, logits.shape());
+    assertTrue(r.out().contains("logits: float32 8x10 -> "), r.out());
+    assertTrue(r.out().contains("1 device program"), r.out());
+    assertTrue(r.out().contains("device layer") && r.out().contains("utilization"), r.out());
+    assertTrue(r.out().matches("(?s).*total\\s+[\\d,]+\\s+[\\d.]+%.*"), r.out());
+
+    Run uncalibrated = systole("run", model.toString(), "--input", in.toString(), "--out",
+        out.toString(), "--device", "emulator");
+    assertEquals(ExitCodes.OK, uncalibrated.code(), uncalibrated.err());
+    assertTrue(uncalibrated.out().contains("no --calibration: calibrating the float model on"
+        + " the 8 input rows given"), uncalibrated.out());
+  }
+
+  @Test
+  void runNamesAWrongInput(@TempDir Path dir) throws Exception {
+    Path model = model(dir);
+    Tensor wrong = Tensor.allocate(DType.FLOAT32, 2, 28, 28);
+    Path file = dir.resolve("wrong.npy");
+    Npy.write(file, wrong);
+    Run r = systole("run", model.toString(), "--input", "image=" + file, "--out",
+        dir.resolve("o").toString(), "--calibration", images(dir.resolve("c.npy"), 4).toString(),
+        "--device", "emulator");
+    assertEquals(ExitCodes.BAD_INPUT, r.code(), r.out());
+    assertTrue(r.err().contains("input 'image' has shape 2x28x28, expected float32 Nx1x28x28"),
+        r.err());
+    Run unknown = systole("run", model.toString(), "--input", "pixels=" + file, "--out",
+        dir.resolve("o").toString(), "--device", "emulator");
+    assertEquals(ExitCodes.BAD_INPUT, unknown.code(), unknown.out());
+    assertTrue(unknown.err().contains("the model has no input 'pixels' (expected one of"
+        + " [image])"), unknown.err());
+  }
+
+  @Test
+  void demoPrintsTheAccuracyPairThroughputAndUtilization() {
+    Run r = systole("demo", "--device", "emulator");
+    assertEquals(ExitCodes.OK, r.code(), r.err());
+    assertTrue(r.out().matches("(?s).*top-1 accuracy\\s+int8 on emulator \\d+\\.\\d %, fp32 on"
+        + " the cpu 91\\.4 %.*"), r.out());
+    assertTrue(r.out().matches("(?s).*throughput\\s+\\d+ images/s.*"), r.out());
+    assertTrue(r.out().matches("(?s).*utilization\\s+\\d+\\.\\d % of the 16x16 array.*"),
+        r.out());
+  }
+
+  @Test
+  void benchModelPrintsThroughputAndLatency(@TempDir Path dir) throws Exception {
+    Run r = systole("bench", "model", model(dir).toString(), "--batch", "4", "--iterations", "3",
+        "--warmup", "1", "--device", "emulator", "--json");
+    assertEquals(ExitCodes.OK, r.code(), r.err());
+    String json = r.out().trim();
+    assertTrue(json.startsWith("{\"bench\":\"model\",\"model\":\"model.onnx\",\"batch\":4,"),
+        json);
+    assertTrue(json.matches(".*\"throughput_per_second\":[0-9.]+,\"latency_median_seconds\":"
+        + "[0-9.]+,\"latency_p99_seconds\":[0-9.]+,\"iterations\":3}"), json);
+    Run text = systole("bench", "model", dir.resolve("model.onnx").toString(), "--iterations",
+        "2", "--warmup", "0", "--device", "emulator");
+    assertEquals(ExitCodes.OK, text.code(), text.err());
+    assertTrue(text.out().contains("no --calibration: calibrating the float model on the 1"
+        + " input row given"), text.out());
+    assertTrue(text.out().matches("(?s).*latency\\s+median [\\d.]+ [mu]s, p99 [\\d.]+ [mu]s per"
+        + " batch.*"), text.out());
+  }
+}
