@@ -57,7 +57,7 @@ public final class SystoleCli implements Runnable {
     } else {
       code = ExitCodes.CHECK_FAILED;
     }
-    err.println("systole " + cl.getCommandName() + ": " + e.getMessage());
+    err.println(cl.getCommandSpec().qualifiedName() + ": " + e.getMessage());
     if ("1".equals(System.getenv("SYSTOLE_DEBUG"))) {
       e.printStackTrace(err);
     }
