@@ -67,6 +67,31 @@ public record ConvLayer(int inChannels, int outChannels, Window window, byte[] w
         + (requant == null ? " int32" : requant.relu() ? " relu" : "");
   }
 
+  /**
+   * The same convolution as a 1x1 one over the input's patches: an input pixel per output pixel
+   * whose {@code kernelH * kernelW * inChannels} channels are the window it sees, feature
+   * {@code (ky*kernelW + kx)*inChannels + c} (the NHWC order of the window, as
+   * {@link #lowered} packs a matrix). Fed with patches gathered on the host, padding set to the
+   * input's zero point, it gives the same bytes: the products are the same, and the bias is
+   * folded over the same sum of weights.
+   */
+  public ConvLayer patches() {
+    int kh = window.kernelH();
+    int kw = window.kernelW();
+    int k = kh * kw * inChannels;
+    byte[] w = new byte[outChannels * k];
+    for (int o = 0; o < outChannels; o++) {
+      for (int ky = 0; ky < kh; ky++) {
+        for (int kx = 0; kx < kw; kx++) {
+          for (int c = 0; c < inChannels; c++) {
+            w[o * k + (ky * kw + kx) * inChannels + c] = (byte) weight(o, c, ky, kx);
+          }
+        }
+      }
+    }
+    return new ConvLayer(k, outChannels, Window.of(1, 1, 0), w, bias, requant);
+  }
+
   /** Whether it runs as a GEMM on an input of {@code h x w} (see the class comment). */
   boolean runsAsMatrix(int h, int w) {
     return window.pointwise() || window.kernelH() == h && window.kernelW() == w

@@ -46,7 +46,8 @@ public record CompileReport(List<Row> rows, int devicePrograms, long estimatedCy
     for (Node n : graph.nodes()) {
       Plan.Placement pl = plan.placement(n);
       String where = switch (pl.where()) {
-        case DEVICE -> "device #" + pl.segment();
+        case DEVICE -> "device #" + pl.segment() + (pl.hostPatches()
+            ? ", input im2col on the host" : "");
         case FUSED -> pl.into() == null ? "fused view, device #" + pl.segment()
             : "fused into " + pl.into().name();
         case CPU -> pl.reason() == null ? "cpu" : "cpu (" + pl.reason() + ")";

@@ -21,11 +21,13 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Model {
   private final Graph graph;
   private final Calibration calibration;
+  private final boolean hostPatches;
   private final Map<String, Plan> plans = new ConcurrentHashMap<>();
 
-  private Model(Graph graph, Calibration calibration) {
+  private Model(Graph graph, Calibration calibration, boolean hostPatches) {
     this.graph = graph;
     this.calibration = calibration;
+    this.hostPatches = hostPatches;
   }
 
   /**
@@ -35,7 +37,15 @@ public final class Model {
    * for, so {@link #graph()} may differ from {@code graph}.
    */
   public static Model of(Graph graph, Calibration calibration) {
-    return new Model(QdqFusion.rewrite(graph), calibration);
+    return new Model(QdqFusion.rewrite(graph), calibration, true);
+  }
+
+  /**
+   * This model with every convolution reading its input as an image, none as patches gathered
+   * on the host ({@link Boundary.Layout#PATCHES}): the plain lowering, to hold the other to.
+   */
+  Model withoutHostPatches() {
+    return new Model(graph, calibration, false);
   }
 
   /** The graph that runs: the one given, with its QDQ patterns rewritten as QLinear ops. */
@@ -115,7 +125,7 @@ public final class Model {
     }
     Map<String, long[]> shapes = graph.inferShapes(inputShapes, shapeValues);
     return plans.computeIfAbsent(key, k -> Partitioner.partition(graph, shapes,
-        calibration::params, params));
+        calibration::params, params, hostPatches));
   }
 
   /** How many plans (input shapes) are cached. */

@@ -107,7 +107,7 @@ public final class ModelRunner implements AutoCloseable {
       LoadedDeviceGraph g = loaded(seg);
       Map<String, Tensor> in = new LinkedHashMap<>();
       for (Plan.Import imp : seg.imports()) {
-        byte[] codes = Boundary.toDevice(env.get(imp.value()), imp.encoding(), imp.layout());
+        byte[] codes = imp.toDevice(env.get(imp.value()));
         DeviceGraph.Shape s = imp.node().shape();
         in.put(imp.node().name(), Tensor.ofInt8(codes, seg.rows(), s.height(), s.width(),
             s.channels()));

@@ -4,6 +4,7 @@ import dev.systole.driver.contract.DeviceParams;
 import dev.systole.host.compiler.AddLayer;
 import dev.systole.host.compiler.ConvLayer;
 import dev.systole.host.compiler.DeviceGraph;
+import dev.systole.host.compiler.DeviceLayer;
 import dev.systole.host.compiler.GemmLayer;
 import dev.systole.host.compiler.GraphCompiler;
 import dev.systole.host.compiler.MaxPoolLayer;
@@ -57,6 +58,14 @@ import java.util.function.Function;
  * device program and has no fused ReLU keeps its int32 accumulators, scaled back to float on the
  * host, so the logits of a classifier lose nothing to an output scale. Integer ops keep their own
  * scales and zero points and run with exactly their integer semantics.
+ *
+ * <p><b>Patches from the host.</b> A convolution that reads a value from the host (a network's
+ * first layer, typically, with 1 or 3 input channels) would use 1 or 3 of the D lanes of each
+ * of its K chunks, one per kernel position. When its patches (every kernel position of a pixel's
+ * window, channels included) fill fewer chunks, and the timing model gives the convolution fewer
+ * cycles over them, the host gathers them as it quantizes the image ({@link
+ * Boundary.Layout#PATCHES}) and the device runs the convolution as a 1x1 one with its weights
+ * reordered to match ({@link ConvLayer#patches}): the same bytes, in a fraction of the cycles.
  */
 final class Partitioner {
   private enum Kind {
@@ -74,6 +83,8 @@ final class Partitioner {
     boolean relu;
     /** For integer ops: the input's zero point on the device; else ignored. */
     int inputZeroPoint;
+    /** For a CONV: whether its input crosses from the host as patches. */
+    boolean hostPatches;
 
     Op(Kind kind, Node anchor, List<String> inputs) {
       this.kind = kind;
@@ -108,15 +119,19 @@ final class Partitioner {
   /** Nodes a first attempt found the device cannot run, with the reason; they go to the CPU. */
   private final Map<Node, String> forcedCpu;
   private final DeviceParams params;
+  /** Whether a convolution of a host value may read it as patches gathered on the host. */
+  private final boolean patchesAllowed;
 
   private final List<Op> open = new ArrayList<>();
   private final Map<String, Produced> produced = new HashMap<>();
   private int openRows = -1;
 
   private Partitioner(Graph graph, Map<String, long[]> shapes,
-      Function<String, QuantParams> calibration, DeviceParams params, Map<Node, String> forced) {
+      Function<String, QuantParams> calibration, DeviceParams params, Map<Node, String> forced,
+      boolean patchesAllowed) {
     this.graph = graph;
     this.params = params;
+    this.patchesAllowed = patchesAllowed;
     this.forcedCpu = forced;
     this.shapes = shapes;
     this.calibration = calibration;
@@ -173,13 +188,14 @@ final class Partitioner {
    * with {@code params}; {@code calibration} gives the quantization of a float value, or null if
    * it has none (the layers that need it then run on the CPU). A layer the device's buffers
    * cannot hold (a pooling window larger than ABUF, say) is found when its program is compiled
-   * for a batch of one, and the partition is made again with that node on the CPU.
+   * for a batch of one, and the partition is made again with that node on the CPU. With
+   * {@code hostPatches} false, no convolution reads patches gathered on the host.
    */
   static Plan partition(Graph graph, Map<String, long[]> shapes,
-      Function<String, QuantParams> calibration, DeviceParams params) {
+      Function<String, QuantParams> calibration, DeviceParams params, boolean hostPatches) {
     Map<Node, String> forced = new HashMap<>();
     while (true) {
-      Partitioner p = new Partitioner(graph, shapes, calibration, params, forced);
+      Partitioner p = new Partitioner(graph, shapes, calibration, params, forced, hostPatches);
       try {
         p.run();
         return new Plan(p.steps, p.placements, shapes);
@@ -231,7 +247,7 @@ final class Partitioner {
       }
       steps.add(new Plan.CpuStep(index, n));
       placements.put(n, new Plan.Placement(Plan.Where.CPU, -1, null,
-          op != null ? refusal : why));
+          op != null ? refusal : why, false));
     }
     close();
   }
@@ -534,27 +550,27 @@ final class Partitioner {
     List<Plan.Import> imports = new ArrayList<>();
     Map<DeviceGraph.Node, Node> origin = new LinkedHashMap<>();
     for (Op op : open) {
-      List<DeviceGraph.Node> ins = new ArrayList<>();
-      for (String in : op.inputs) {
-        DeviceGraph.Node d = nodes.get(in);
-        if (d == null) {
-          d = importValue(b, op, in, imports, params);
-          nodes.put(in, d);
-        }
-        ins.add(d);
-      }
       boolean internal = consumers.getOrDefault(op.output, List.of()).stream()
           .anyMatch(inSegment::contains);
-      DeviceGraph.Node d = build(b, op, ins, params, encodings, internal);
+      DeviceGraph.Node d;
+      if (op.kind == Kind.CONV && !produced.containsKey(op.inputs.get(0))) {
+        d = convOfHostValue(b, op, nodes, imports, params, encodings, internal);
+      } else {
+        List<DeviceGraph.Node> ins = new ArrayList<>();
+        for (String in : op.inputs) {
+          ins.add(imported(b, op, in, nodes, imports, params));
+        }
+        d = build(b, op, ins, params, encodings, internal);
+      }
       nodes.put(op.output, d);
       if (op.kind != Kind.VIEW) {
         origin.put(d, op.anchor);
       }
       for (Node n : op.nodes) {
         placements.put(n, n == op.anchor && op.kind != Kind.VIEW
-            ? new Plan.Placement(Plan.Where.DEVICE, index, null, null)
+            ? new Plan.Placement(Plan.Where.DEVICE, index, null, null, op.hostPatches)
             : new Plan.Placement(Plan.Where.FUSED, index, op.kind == Kind.VIEW ? null : op.anchor,
-                null));
+                null, false));
       }
     }
     List<Plan.Export> exports = new ArrayList<>();
@@ -627,8 +643,15 @@ final class Partitioner {
     return users.isEmpty() || users.stream().anyMatch(u -> !inSegment.contains(u));
   }
 
-  private DeviceGraph.Node importValue(DeviceGraph.Builder b, Op op, String value,
-      List<Plan.Import> imports, Map<String, QuantParams> params) {
+  /**
+   * How a host value crosses into the program for {@code op}: its encoding, its zero point on
+   * the device, and its shape there as {@code op} reads it (a feature map, or rows of features).
+   * Records the value's quantization in {@code params}.
+   */
+  private record Incoming(Encoding encoding, int zeroPoint, DeviceGraph.Shape shape,
+      Boundary.Layout layout) {}
+
+  private Incoming incoming(Op op, String value, Map<String, QuantParams> params) {
     long[] s = shapes.get(value);
     boolean nhwc = op.kind != Kind.GEMM && s.length == 4;
     DeviceGraph.Shape shape = nhwc ? new DeviceGraph.Shape((int) s[2], (int) s[3], (int) s[1])
@@ -644,10 +667,72 @@ final class Partitioner {
       zp = q.zeroPoint();
       params.put(value, q);
     }
-    DeviceGraph.Node d = b.input("in" + imports.size() + ":" + value, shape, zp);
-    imports.add(new Plan.Import(value, d, enc, nhwc ? Boundary.Layout.NHWC
-        : Boundary.Layout.ROWS, s));
+    return new Incoming(enc, zp, shape, nhwc ? Boundary.Layout.NHWC : Boundary.Layout.ROWS);
+  }
+
+  /** The device node of {@code value} for {@code op}: the segment's own, or an import of it. */
+  private DeviceGraph.Node imported(DeviceGraph.Builder b, Op op, String value,
+      Map<String, DeviceGraph.Node> nodes, List<Plan.Import> imports,
+      Map<String, QuantParams> params) {
+    DeviceGraph.Node d = nodes.get(value);
+    if (d == null) {
+      Incoming in = incoming(op, value, params);
+      d = importValue(b, value, in, in.layout(), in.shape(), null, imports);
+      nodes.put(value, d);
+    }
     return d;
+  }
+
+  private DeviceGraph.Node importValue(DeviceGraph.Builder b, String value, Incoming in,
+      Boundary.Layout layout, DeviceGraph.Shape shape, Window window, List<Plan.Import> imports) {
+    DeviceGraph.Node d = b.input("in" + imports.size() + ":" + value, shape, in.zeroPoint());
+    imports.add(new Plan.Import(value, d, in.encoding(), layout, shapes.get(value), window));
+    return d;
+  }
+
+  /**
+   * A convolution of a value from the host, reading it as patches gathered on the host when
+   * that packs the array's lanes better and the timing model agrees (see the class comment),
+   * else as the image.
+   */
+  private DeviceGraph.Node convOfHostValue(DeviceGraph.Builder b, Op op,
+      Map<String, DeviceGraph.Node> nodes, List<Plan.Import> imports,
+      Map<String, QuantParams> params, Map<String, Encoding> encodings, boolean internal) {
+    String value = op.inputs.get(0);
+    Incoming in = incoming(op, value, params);
+    ConvLayer conv = (ConvLayer) matrixLayer(op, null, params, encodings, internal);
+    if (patchesAllowed) {
+      Window w = conv.window();
+      DeviceGraph.Shape image = in.shape();
+      ConvLayer patches = conv.patches();
+      DeviceGraph.Shape gathered = new DeviceGraph.Shape(w.outHeight(image.height(), false),
+          w.outWidth(image.width(), false), patches.inChannels());
+      int d = this.params.lanes();
+      int windowChunks = w.kernelH() * w.kernelW() * ((conv.inChannels() + d - 1) / d);
+      int patchChunks = (patches.inChannels() + d - 1) / d;
+      if (patchChunks < windowChunks && cycles(gathered, in.zeroPoint(), patches)
+          < cycles(image, in.zeroPoint(), conv)) {
+        op.hostPatches = true;
+        return b.conv(op.anchor.name(), importValue(b, value, in, Boundary.Layout.PATCHES,
+            gathered, w, imports), patches);
+      }
+    }
+    return b.conv(op.anchor.name(), imported(b, op, value, nodes, imports, params), conv);
+  }
+
+  /**
+   * The timing model's cycles for {@code conv} alone over one image of {@code shape}, or
+   * {@link Long#MAX_VALUE} if the device cannot run it. One image is enough to compare two
+   * lowerings: both cost the same per image at any batch.
+   */
+  private long cycles(DeviceGraph.Shape shape, int zeroPoint, ConvLayer conv) {
+    DeviceGraph.Builder one = DeviceGraph.builder();
+    one.output(one.conv("conv", one.input("in", shape, zeroPoint), conv));
+    try {
+      return GraphCompiler.estimate(one.build(), 1, params).estimatedCycles();
+    } catch (IllegalArgumentException e) {
+      return Long.MAX_VALUE;
+    }
   }
 
   /** The device node for {@code op}, recording its output's quantization and encoding. */
@@ -655,17 +740,6 @@ final class Partitioner {
       Map<String, QuantParams> params, Map<String, Encoding> encodings, boolean internal) {
     String name = op.anchor.name();
     DeviceGraph.Node in = ins.get(0);
-    if (op.integer()) {
-      IntegerLayer layer = IntegerLayer.of(op.anchor, constants, graph);
-      encodings.put(op.output, layer.encoding());
-      if (op.kind == Kind.CONV) {
-        return b.conv(name, in, new ConvLayer(layer.inChannels(), layer.outChannels(),
-            window(op.anchor, constants.get(layer.weightName()).shape()), layer.weights(),
-            layer.bias(), layer.requant()));
-      }
-      return b.gemm(name, in, new GemmLayer(layer.inChannels(), layer.outChannels(),
-          layer.weights(), layer.bias(), layer.requant()));
-    }
     switch (op.kind) {
       case MAX_POOL -> {
         QuantParams q = params.get(op.inputs.get(0));
@@ -691,19 +765,44 @@ final class Partitioner {
         encodings.put(op.output, encodings.get(op.inputs.get(0)));
         return in;
       }
+      case CONV -> {
+        return b.conv(name, in, (ConvLayer) matrixLayer(op, in.shape(), params, encodings,
+            internal));
+      }
       default -> {
-        return floatLayer(b, op, in, params, encodings, internal);
+        return b.gemm(name, in, (GemmLayer) matrixLayer(op, in.shape(), params, encodings,
+            internal));
       }
     }
+  }
+
+  /**
+   * The {@link ConvLayer} or {@link GemmLayer} of a CONV or GEMM {@code op}, recording its
+   * output's quantization and encoding; {@code in} is the shape of a GEMM's input.
+   */
+  private DeviceLayer matrixLayer(Op op, DeviceGraph.Shape in, Map<String, QuantParams> params,
+      Map<String, Encoding> encodings, boolean internal) {
+    if (!op.integer()) {
+      return floatLayer(op, in, params, encodings, internal);
+    }
+    IntegerLayer layer = IntegerLayer.of(op.anchor, constants, graph);
+    encodings.put(op.output, layer.encoding());
+    if (op.kind == Kind.CONV) {
+      return new ConvLayer(layer.inChannels(), layer.outChannels(),
+          window(op.anchor, constants.get(layer.weightName()).shape()), layer.weights(),
+          layer.bias(), layer.requant());
+    }
+    return new GemmLayer(layer.inChannels(), layer.outChannels(), layer.weights(),
+        layer.bias(), layer.requant());
   }
 
   private Encoding encodingOf(String value) {
     return new Encoding.Integer8(graph.dtype(value) == DType.UINT8);
   }
 
-  /** A float Conv or Gemm/MatMul, quantized. */
-  private DeviceGraph.Node floatLayer(DeviceGraph.Builder b, Op op, DeviceGraph.Node in,
-      Map<String, QuantParams> params, Map<String, Encoding> encodings, boolean internal) {
+  /** A float Conv or Gemm/MatMul, quantized; {@code in} is the shape of a GEMM's input. */
+  private DeviceLayer floatLayer(Op op, DeviceGraph.Shape in, Map<String, QuantParams> params,
+      Map<String, Encoding> encodings, boolean internal) {
     Node n = op.anchor;
     String input = op.inputs.get(0);
     float sx = params.get(input).scale();
@@ -733,8 +832,7 @@ final class Partitioner {
       bias = n.opType().equals("Gemm") && n.hasInput(2) ? columnBias(n) : null;
       Produced p = produced.get(input);
       if (p != null && p.layout == Boundary.Layout.FLATTENED_NHWC) {
-        DeviceGraph.Shape s = in.shape();
-        w = nchwToNhwcFeatures(w, outs, s.channels(), s.height(), s.width());
+        w = nchwToNhwcFeatures(w, outs, in.channels(), in.height(), in.width());
       }
     }
     if (op.batchNorm != null) {
@@ -765,8 +863,8 @@ final class Partitioner {
       encodings.put(op.output, new Encoding.Accumulator(scales));
     }
     if (op.kind == Kind.CONV) {
-      return b.conv(n.name(), in, new ConvLayer(ins, outs, window(n,
-          constants.get(n.input(1)).shape()), q.values(), qb, requant));
+      return new ConvLayer(ins, outs, window(n, constants.get(n.input(1)).shape()), q.values(),
+          qb, requant);
     }
     byte[] kn = new byte[q.values().length];
     for (int o = 0; o < outs; o++) {
@@ -774,7 +872,7 @@ final class Partitioner {
         kn[k * outs + o] = q.values()[o * ins + k];
       }
     }
-    return b.gemm(n.name(), in, new GemmLayer(ins, outs, kn, qb, requant));
+    return new GemmLayer(ins, outs, kn, qb, requant);
   }
 
   /**

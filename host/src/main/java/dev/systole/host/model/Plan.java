@@ -1,7 +1,9 @@
 package dev.systole.host.model;
 
 import dev.systole.host.compiler.DeviceGraph;
+import dev.systole.host.compiler.Window;
 import dev.systole.host.graph.Node;
+import dev.systole.host.tensor.Tensor;
 import java.util.List;
 import java.util.Map;
 
@@ -28,9 +30,12 @@ public final class Plan {
   /**
    * Where one node runs: for {@link Where#FUSED}, {@code into} is the node it joined (null for a
    * change of view); for a node on the CPU that the device runs in other forms, {@code reason}
-   * says why not this one (else null).
+   * says why not this one (else null). {@code hostPatches} is true for a device convolution
+   * whose input the host gathers into patches on the way in ({@link Boundary.Layout#PATCHES}),
+   * so that the device runs it as a 1x1 convolution.
    */
-  public record Placement(Where where, int segment, Node into, String reason) {}
+  public record Placement(Where where, int segment, Node into, String reason,
+      boolean hostPatches) {}
 
   /** One step of a run. */
   sealed interface Step permits CpuStep, Segment {}
@@ -38,9 +43,19 @@ public final class Plan {
   /** A node run by the CPU interpreter; {@code index} is its position in the graph's nodes. */
   record CpuStep(int index, Node node) implements Step {}
 
-  /** A value a device program reads from the host. */
+  /**
+   * A value a device program reads from the host; {@code window} is the convolution window whose
+   * patches cross for {@link Boundary.Layout#PATCHES} (else null).
+   */
   record Import(String value, DeviceGraph.Node node, Encoding encoding, Boundary.Layout layout,
-      long[] shape) {}
+      long[] shape, Window window) {
+    /** The device bytes of {@code t}, this import's host value. */
+    byte[] toDevice(Tensor t) {
+      return layout == Boundary.Layout.PATCHES
+          ? Boundary.toPatches(t, encoding, window, node.zeroPoint())
+          : Boundary.toDevice(t, encoding, layout);
+    }
+  }
 
   /**
    * A value a device program hands back to the host: device node {@code node}'s output, as the
