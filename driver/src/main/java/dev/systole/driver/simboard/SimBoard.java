@@ -427,6 +427,7 @@ public final class SimBoard implements AutoCloseable {
       long spuriousPeriod = TimeUnit.MILLISECONDS.toNanos(SPURIOUS_IRQ_PERIOD_MILLIS);
       while (!stopping) {
         long ticket = requested.get();
+        Set<Fault> next = faults;
         boolean rose = lineRose.getAndSet(false);
         boolean active = false;
         int ctrl = (int) WORD.getVolatile(window, CTRL * 4);
@@ -441,7 +442,7 @@ public final class SimBoard implements AutoCloseable {
           hostWrote(CTRL, ctrl);
           active = true;
         }
-        takeFaults(faults);
+        takeFaults(next);
         long t = System.nanoTime();
         boolean ended = engineBusy && !RegField.STATUS_BUSY.isSet(
             engine.readRegister(Reg.STATUS.offset()));
@@ -493,8 +494,10 @@ public final class SimBoard implements AutoCloseable {
   }
 
   /**
-   * Makes {@code next} the faults the serving thread acts on. It is called after a scan, so host
-   * writes that landed before a fault was injected or cleared are applied as they were made.
+   * Makes {@code next} the faults the serving thread acts on. The set is read before the scan and
+   * taken after it: a host write made before a fault was injected or cleared is then in that
+   * scan, and is applied as it was made (reading the set after the scan would let a write that
+   * landed in between be judged by the new faults).
    */
   private void takeFaults(Set<Fault> next) {
     current = next;
