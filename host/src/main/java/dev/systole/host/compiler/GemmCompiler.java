@@ -45,7 +45,19 @@ public final class GemmCompiler {
     WEIGHTS_RESIDENT,
     /** Every weight tile of the layer loaded into WBUF once, every m-block streaming past. */
     ALL_RESIDENT,
-    K_SPLIT
+    K_SPLIT,
+    /**
+     * K split into steps as well, but a step's slice of an m-block's activations stays while the
+     * weights of every n-tile for those chunks stream past, and ACC holds the partial sums of
+     * every n-tile of the block: activations load once, and blocks can be as large as the
+     * buffers hold for a step, so each weight tile loaded serves more rows.
+     */
+    ACTIVATION_STEPS;
+
+    /** Whether K is cut into several steps, each with its own slice of activations. */
+    public boolean splitsK() {
+      return this == K_SPLIT || this == ACTIVATION_STEPS;
+    }
   }
 
   /** How one layer was tiled, and the buffer rows its LOADs write (a proxy for traffic). */
