@@ -15,6 +15,11 @@ import java.util.List;
  * in half of the activation region ({@code mt * KC} rows), the block is loaded once and stays in
  * ABUF while every n-tile streams through it (weights are reloaded, activations reused); otherwise
  * K is also split into steps of up to a third of WBUF, and each step loads its own slice of X.
+ * When ACC can hold the partial sums of every n-tile of an m-block, a step's slice of X can
+ * instead stay while every n-tile's weights for its chunks stream past; with fewer chunks per
+ * step the m-blocks grow, and each weight tile serves more rows. That is what keeps the array
+ * busy on the deep layers of a CNN, whose small images give short rows and whose many channels
+ * give long K; the compiler picks it when its estimate of the busier unit is clearly lower.
  * X and Y stay row-major in card memory, the layout the user gave, and strided LOADs and STOREs
  * do the re-layout, so the host copies each input once into staging and nothing more.
  *
