@@ -15,6 +15,11 @@ import java.util.List;
  * in half of the activation region ({@code mt * KC} rows), the block is loaded once and stays in
  * ABUF while every n-tile streams through it (weights are reloaded, activations reused); otherwise
  * K is also split into steps of up to a third of WBUF, and each step loads its own slice of X.
+ * When ACC can hold the partial sums of every n-tile of an m-block, a step's slice of X can
+ * instead stay while every n-tile's weights for its chunks stream past; with fewer chunks per
+ * step the m-blocks grow, and each weight tile serves more rows. That is what keeps the array
+ * busy on the deep layers of a CNN, whose small images give short rows and whose many channels
+ * give long K; the compiler picks it when its estimate of the busier unit is clearly lower.
  * X and Y stay row-major in card memory, the layout the user gave, and strided LOADs and STOREs
  * do the re-layout, so the host copies each input once into staging and nothing more.
  *
@@ -45,7 +50,19 @@ public final class GemmCompiler {
     WEIGHTS_RESIDENT,
     /** Every weight tile of the layer loaded into WBUF once, every m-block streaming past. */
     ALL_RESIDENT,
-    K_SPLIT
+    K_SPLIT,
+    /**
+     * K split into steps as well, but a step's slice of an m-block's activations stays while the
+     * weights of every n-tile for those chunks stream past, and ACC holds the partial sums of
+     * every n-tile of the block: activations load once, and blocks can be as large as the
+     * buffers hold for a step, so each weight tile loaded serves more rows.
+     */
+    ACTIVATION_STEPS;
+
+    /** Whether K is cut into several steps, each with its own slice of activations. */
+    public boolean splitsK() {
+      return this == K_SPLIT || this == ACTIVATION_STEPS;
+    }
   }
 
   /** How one layer was tiled, and the buffer rows its LOADs write (a proxy for traffic). */

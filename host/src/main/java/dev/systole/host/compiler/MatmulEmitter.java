@@ -53,6 +53,9 @@ final class MatmulEmitter {
   private final List<Activations.Block> blocks;
   private final List<Step> steps = new ArrayList<>();
 
+  /** The cycles a LOAD costs beyond its rows: the memory's latency and the unit's overhead. */
+  private static final long PER_LOAD = Timing.READ_LATENCY + Timing.LOAD_OVERHEAD;
+
   /**
    * @param layer the weights (K = {@code source.chunks()} chunks of D rows), bias and requant
    * @param source how the m rows of activations are cut into blocks and loaded
@@ -84,40 +87,112 @@ final class MatmulEmitter {
           + " double-buffer weight tiles (expected at least " + 3 * d + " rows)");
     }
     boolean whole = kc <= maxChunks && aHalf / kc >= 1;
-    this.chunksPerStep = whole ? kc : Math.min(maxChunks, aHalf);
-    int maxRows = Math.min(m, Math.min(aHalf / chunksPerStep, Math.min(accHalf, oHalf)));
+    int cps = whole ? kc : Math.min(maxChunks, aHalf);
+    int maxRows = Math.min(m, Math.min(aHalf / cps, Math.min(accHalf, oHalf)));
     if (maxRows < 1) {
       throw new IllegalArgumentException("buffers of " + p + " are too small for one row");
     }
-    this.blocks = source.blocks(maxRows);
-    this.mt = blocks.stream().mapToInt(Activations.Block::rows).max().orElseThrow();
+    List<Activations.Block> cut = source.blocks(maxRows);
+    Order chosen;
     if (!whole) {
-      this.order = Order.K_SPLIT;
+      chosen = Order.K_SPLIT;
     } else {
       // Rows the LOADs write either way: activations once plus weights once per m-block, or
       // weights once plus activations once per n-tile. The cheaper order wins.
       // What the LOADs cost either way, in cycles of the LOAD unit: a row each, and the latency
       // of each LOAD, which counts when every chunk of a slice is a LOAD of its own (windows).
-      long perLoad = Timing.READ_LATENCY + Timing.LOAD_OVERHEAD;
-      long nb = blocks.size();
+      long nb = cut.size();
       long weightRows = (long) nc * kc * d;
-      long slice = (long) m * kc + nb * (source.loadPerChunk() ? kc : 1) * perLoad;
-      long aResident = slice + nb * weightRows + nb * nc * perLoad;
-      long wResident = weightRows + nc * perLoad + nc * slice;
-      long allResident = weightRows + perLoad + slice;
+      long slice = (long) m * kc + nb * (source.loadPerChunk() ? kc : 1) * PER_LOAD;
+      long aResident = slice + nb * weightRows + nb * nc * PER_LOAD;
+      long wResident = weightRows + nc * PER_LOAD + nc * slice;
+      long allResident = weightRows + PER_LOAD + slice;
       // Every weight tile in WBUF at once loads each row once, the least there is; it pays
       // only when the other orders reload something.
       boolean allFit = weightRows <= p.wbufRows();
       if (allFit && allResident < Math.min(aResident, wResident)) {
-        this.order = Order.ALL_RESIDENT;
+        chosen = Order.ALL_RESIDENT;
       } else {
-        this.order = aResident <= wResident ? Order.ACTIVATIONS_RESIDENT : Order.WEIGHTS_RESIDENT;
+        chosen = aResident <= wResident ? Order.ACTIVATIONS_RESIDENT : Order.WEIGHTS_RESIDENT;
       }
     }
+    // Keeping the partial sums of every n-tile in ACC lets an m-block's activations load once
+    // per K step however many n-tiles stream past, and lets the block be as large as ABUF holds
+    // for a step of fewer chunks: the weights, reloaded per block, then serve more rows. The
+    // steps are chosen by the estimate, and replace the order above only when clearly faster.
+    if (accHalf / nc >= 1) {
+      long best = Long.MAX_VALUE;
+      int bestChunks = 0;
+      List<Activations.Block> bestCut = null;
+      int lastRows = 0;
+      for (int c = Math.min(maxChunks, kc); c >= 1; c--) {
+        int rows = Math.min(m, Math.min(aHalf / c, Math.min(accHalf / nc, oHalf)));
+        if (rows < 1 || rows == lastRows) {
+          continue;
+        }
+        lastRows = rows;
+        List<Activations.Block> candidate = source.blocks(rows);
+        long cycles = estimate(Order.ACTIVATION_STEPS, c, candidate);
+        if (cycles < best) {
+          best = cycles;
+          bestChunks = c;
+          bestCut = candidate;
+        }
+      }
+      if (bestCut != null && best * 10 < estimate(chosen, cps, cut) * 9) {
+        chosen = Order.ACTIVATION_STEPS;
+        cps = bestChunks;
+        cut = bestCut;
+      }
+    }
+    this.order = chosen;
+    this.chunksPerStep = cps;
+    this.blocks = cut;
+    this.mt = blocks.stream().mapToInt(Activations.Block::rows).max().orElseThrow();
     buildSteps();
   }
 
+  /**
+   * The cycles a plan should take, roughly: the busier of the LOAD unit (a cycle per buffer row
+   * and a latency per LOAD) and the array (a cycle per row, at least D per MATMUL for its
+   * preload, and a drain and REQUANT per n-tile of each block).
+   */
+  private long estimate(Order o, int chunks, List<Activations.Block> cut) {
+    long steps = (kc + chunks - 1) / chunks;
+    long weights = (long) kc * d + (o.splitsK() ? steps : 1) * PER_LOAD;
+    long load = o == Order.WEIGHTS_RESIDENT ? nc * weights
+        : o == Order.ALL_RESIDENT ? (long) nc * kc * d + PER_LOAD : 0;
+    long exec = 0;
+    for (Activations.Block b : cut) {
+      long slice = (long) b.rows() * kc + (source.loadPerChunk() ? kc
+          : o.splitsK() ? steps : 1) * PER_LOAD;
+      boolean aOnce = o == Order.ACTIVATIONS_RESIDENT || o == Order.ALL_RESIDENT
+          || o == Order.ACTIVATION_STEPS;
+      load += aOnce ? slice : nc * slice;
+      if (o != Order.WEIGHTS_RESIDENT && o != Order.ALL_RESIDENT) {
+        load += nc * weights;
+      }
+      exec += nc * ((long) kc * Math.max(b.rows(), d) + 2L * d + Timing.ARRAY_LATENCY
+          + Timing.REQUANT_SETUP + Timing.REQUANT_LATENCY + b.rows());
+    }
+    return Math.max(load, exec);
+  }
+
   private void buildSteps() {
+    if (order == Order.ACTIVATION_STEPS) {
+      int slice = 0;
+      for (int b = 0; b < blocks.size(); b++) {
+        Activations.Block block = blocks.get(b);
+        for (int c0 = 0; c0 < kc; c0 += chunksPerStep, slice++) {
+          int c1 = Math.min(kc, c0 + chunksPerStep);
+          for (int nt = 0; nt < nc; nt++) {
+            steps.add(new Step(block.m0(), block.rows(), b * nc + nt, nt, c0, c1, c0 == 0,
+                c1 == kc, slice, steps.size()));
+          }
+        }
+      }
+      return;
+    }
     int outer = order == Order.WEIGHTS_RESIDENT ? nc : blocks.size();
     int inner = order == Order.WEIGHTS_RESIDENT ? blocks.size() : nc;
     int aSlice = -1;
@@ -197,7 +272,7 @@ final class MatmulEmitter {
       Step st = steps.get(s);
       Step next = s + 1 < steps.size() ? steps.get(s + 1) : null;
       int aBase = aRegion(st.aSlice());
-      int accRow = (st.tile() % 2) * accHalf;
+      int accRow = accRow(st);
       boolean newA = s == 0 || steps.get(s - 1).aSlice() != st.aSlice();
       matmulEvents.add(new ArrayList<>());
       for (int c = st.c0(); c < st.c1(); c++) {
@@ -217,7 +292,8 @@ final class MatmulEmitter {
         }
         // Freshly loaded inputs: a new A slice, the bias rows of a new tile, the first
         // weights; and a new W slice when this MATMUL preloads from it.
-        boolean fresh = firstOfStep && (matmuls == 0 || newA || bias && st.firstOfTile());
+        boolean fresh = firstOfStep && (matmuls == 0 || newA
+            || bias && st.firstOfTile() && order != Order.ACTIVATION_STEPS);
         boolean crossing = lastOfStep && next != null && next.wSlice() != st.wSlice();
         Event e = new Event();
         if (fresh || crossing) {
@@ -399,7 +475,8 @@ final class MatmulEmitter {
     } else {
       e.instructions.add(store(Buffer.ACC, accRow, cols * 4, y + ((long) st.m0()
           * layer.outFeatures() + (long) st.nt() * d) * 4, st.rows(), layer.outFeatures() * 4L));
-      if (bias && next != null) {
+      if (bias && next != null
+          && (order != Order.ACTIVATION_STEPS || next.tile() / nc != st.tile() / nc)) {
         loadConstants(next, next.tile(), e.instructions);
       }
       e.cycles = drain;
@@ -419,13 +496,24 @@ final class MatmulEmitter {
         .with(Isa.Store.X_STRIDE, stride);
   }
 
+  /**
+   * The first ACC row of a step's n-tile: ACC halves alternate between tiles, or, when every
+   * n-tile of a block accumulates at once, between blocks, with a run of rows per n-tile.
+   */
+  private int accRow(Step st) {
+    if (order == Order.ACTIVATION_STEPS) {
+      return (st.tile() / nc % 2) * accHalf + st.nt() * st.rows();
+    }
+    return (st.tile() % 2) * accHalf;
+  }
+
   private int aRegion(int slice) {
     return (slice % 2) * aHalf;
   }
 
   /** The K chunk at the start of the step's A slice in ABUF. */
   private int aOrigin(Step st) {
-    return order == Order.K_SPLIT ? st.c0() : 0;
+    return order.splitsK() ? st.c0() : 0;
   }
 
   /** The WBUF row of chunk {@code c}'s tile in step {@code st}. */
@@ -465,7 +553,10 @@ final class MatmulEmitter {
     source.load(new Activations.Block(st.m0(), st.rows()), from, to, dst, into);
   }
 
-  /** Requant parameters (3 rows) or bias rows (broadcast to every row) for a tile. */
+  /**
+   * Requant parameters (3 rows) or bias rows (broadcast to every row) for a tile; when every
+   * n-tile of a block accumulates at once, the bias rows of all of them, one run per n-tile.
+   */
   private void loadConstants(Step st, int tile, List<Instruction> into) {
     if (layer.int8Output()) {
       into.add(Instruction.of(Opcode.LOAD)
@@ -477,13 +568,15 @@ final class MatmulEmitter {
           .with(Isa.Load.Y_SIZE, 1)
           .with(Isa.Load.X_STRIDE, 4L * d));
     } else if (layer.bias() != null) {
+      boolean block = order == Order.ACTIVATION_STEPS;
       into.add(Instruction.of(Opcode.LOAD)
           .with(Isa.Load.BUF, Buffer.ACC.id())
-          .with(Isa.Load.DST_ROW, (tile % 2) * accHalf)
+          .with(Isa.Load.DST_ROW, accRow(st))
           .with(Isa.Load.ELEM_BYTES, 4L * d)
           .with(Isa.Load.HBM_ADDR, constants + (long) st.nt() * d * 4)
           .with(Isa.Load.X_SIZE, st.rows())
-          .with(Isa.Load.Y_SIZE, 1)
+          .with(Isa.Load.Y_SIZE, block ? nc : 1)
+          .with(Isa.Load.Y_STRIDE, block ? 4L * d : 0)
           .with(Isa.Load.X_STRIDE, 0));
     }
   }

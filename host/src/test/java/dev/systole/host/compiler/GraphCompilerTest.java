@@ -200,12 +200,51 @@ class GraphCompilerTest {
   }
 
   @Test
+  void deepLayersOnSmallImagesLoadTheirActivationsOncePerStep() {
+    Random r = new Random(9);
+    Window w = Window.of(3, 1, 1);
+    try (Device dev = Devices.open("emulator")) {
+      checkActivationSteps(check(dev, single(r, new Shape(7, 7, 256), 3,
+          conv(r, 256, 40, w, true)), 1, r, "7x7x256 -> 40, int8"), 9 * 16, 16);
+      checkActivationSteps(check(dev, single(r, new Shape(5, 6, 200), -7,
+          new ConvLayer(200, 33, w, bytes(r, 33 * 200 * 9), null, null)), 3, r,
+          "3 of 5x6x200 -> 33, int32 with the zero point folded into a bias"), 9 * 13, 16);
+    }
+    try (Device dev = Devices.open("emulator:ARRAY=8,ABUF_ROWS=512,WBUF_ROWS=96,ACC_ROWS=200")) {
+      checkActivationSteps(check(dev, single(r, new Shape(4, 9, 40), 11,
+          conv(r, 40, 12, w, true)), 2, r, "small buffers, many blocks"), 9 * 5, 8);
+    }
+  }
+
+  /**
+   * The plan keeps every n-tile's sums of a block in ACC: each activation row is loaded once
+   * (one buffer row per output pixel and K chunk), each weight row once per block, and three
+   * requant rows per n-tile of each block, or for an int32 output, the bias of every n-tile
+   * once per row.
+   */
+  private static void checkActivationSteps(GraphCompiler.Program p, int chunks, int d) {
+    GraphCompiler.NodePlan node = p.nodes().get(0);
+    GemmCompiler.LayerPlan plan = node.matmul();
+    assertEquals(GemmCompiler.Order.ACTIVATION_STEPS, plan.order());
+    int nc = (plan.n() + d - 1) / d;
+    int stepsPerTile = (chunks + plan.chunksPerStep() - 1) / plan.chunksPerStep();
+    long blocks = plan.steps() / ((long) nc * stepsPerTile);
+    assertTrue(blocks * plan.mTile() >= plan.m() && (blocks - 1) * plan.mTile() < plan.m(),
+        blocks + " blocks of up to " + plan.mTile() + " rows for " + plan.m());
+    assertEquals((long) plan.m() * chunks + blocks * nc * chunks * d
+        + (node.node().int8Output() ? 3 * blocks * nc : (long) nc * plan.m()),
+        plan.loadedRows(),
+        "activations once, weights once per block of up to " + plan.mTile() + " rows");
+  }
+
+  @Test
   void smallBuffersSplitKAndCutRowsIntoRuns() {
     Random r = new Random(6);
     try (Device dev = Devices.open("emulator:ARRAY=8,ABUF_ROWS=128,WBUF_ROWS=96,ACC_ROWS=70")) {
       GraphCompiler.Program p = check(dev, single(r, new Shape(5, 40, 30), 7,
           conv(r, 30, 11, Window.of(3, 1, 1), true)), 2, r, "many chunks, wide rows");
-      assertEquals(GemmCompiler.Order.K_SPLIT, p.nodes().get(0).matmul().order());
+      assertTrue(p.nodes().get(0).matmul().order().splitsK(),
+          "K must be split on this build, not " + p.nodes().get(0).matmul().order());
       check(dev, residualNetwork(r, new Shape(6, 30, 5), 9), 2, r, "network on small buffers");
       DeviceGraph.Builder b = DeviceGraph.builder();
       b.output(b.maxPool("pool", b.input("x", new Shape(7, 70, 9), -4),

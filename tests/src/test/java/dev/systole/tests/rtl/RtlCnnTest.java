@@ -2,12 +2,15 @@ package dev.systole.tests.rtl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.systole.driver.contract.DeviceParams;
 import dev.systole.host.compiler.AddLayer;
 import dev.systole.host.compiler.ConvLayer;
 import dev.systole.host.compiler.DeviceGraph;
 import dev.systole.host.compiler.DeviceGraph.Node;
 import dev.systole.host.compiler.DeviceGraph.Shape;
+import dev.systole.host.compiler.GemmCompiler;
 import dev.systole.host.compiler.GemmLayer;
+import dev.systole.host.compiler.GraphCompiler;
 import dev.systole.host.compiler.MaxPoolLayer;
 import dev.systole.host.compiler.Requant;
 import dev.systole.host.compiler.Window;
@@ -21,9 +24,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A small residual CNN (conv, conv, add with the skip and ReLU, max pool, GEMM) as one program on
- * the RTL sim board and on the emulator: the same bytes for every output, and the RTL's cycles,
- * for the whole program and for each layer, equal to the emulator's timing model.
+ * A small residual CNN (conv, conv, add with the skip and ReLU, max pool, GEMM), and a deep
+ * convolution, each as one program on the RTL sim board and on the emulator: the same bytes for
+ * every output, and the RTL's cycles, for the whole program and for each layer, equal to the
+ * emulator's timing model.
  */
 class RtlCnnTest {
   @BeforeAll
@@ -73,7 +77,27 @@ class RtlCnnTest {
   void aResidualCnnMatchesTheEmulatorInBytesAndCycles() {
     Random r = new Random(11);
     DeviceGraph g = network(r);
-    Map<String, Tensor> in = Map.of("x", Tensor.ofInt8(bytes(r, 2 * 10 * 9 * 3), 2, 10, 9, 3));
+    check(g, Map.of("x", Tensor.ofInt8(bytes(r, 2 * 10 * 9 * 3), 2, 10, 9, 3)));
+  }
+
+  /**
+   * A deep layer on a small image, whose K (90 chunks) is split into steps and whose n-tiles all
+   * accumulate in ACC at once, two images in alternating ACC halves.
+   */
+  @Test
+  void aDeepConvolutionOnASmallImageMatchesTheEmulatorInBytesAndCycles() {
+    Random r = new Random(12);
+    DeviceGraph.Builder b = DeviceGraph.builder();
+    Node x = b.input("x", new Shape(4, 4, 160), 5);
+    DeviceGraph g = b.output(b.conv("deep", x, conv(r, 160, 40, Window.of(3, 1, 1)))).build();
+    GemmCompiler.LayerPlan plan = GraphCompiler.estimate(g, 2, DeviceParams.defaults()).nodes()
+        .get(0).matmul();
+    assertEquals(GemmCompiler.Order.ACTIVATION_STEPS, plan.order(), "the plan under test");
+    assertEquals(16, plan.mTile(), "one image per block");
+    check(g, Map.of("x", Tensor.ofInt8(bytes(r, 2 * 4 * 4 * 160), 2, 4, 4, 160)));
+  }
+
+  private static void check(DeviceGraph g, Map<String, Tensor> in) {
     try (Session rtl = Session.open("sim", line -> { });
         Session emu = Session.open("emulator", line -> { })) {
       LoadedDeviceGraph onEmu = emu.load(g);
