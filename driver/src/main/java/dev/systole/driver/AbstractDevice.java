@@ -174,20 +174,42 @@ abstract class AbstractDevice implements Device {
 
   @Override
   public final RunResult await(Duration timeout) {
-    long begin = ticker.nanoTime();
-    long deadline = begin + timeout.toNanos();
+    return awaitEnd(timeout, false);
+  }
+
+  @Override
+  public final RunResult awaitProgress(Duration stall) {
+    return awaitEnd(stall, true);
+  }
+
+  /**
+   * Waits for STATUS to say DONE. The deadline is {@code timeout} from now; with {@code
+   * whileProgressing}, a deadline at which PC has moved since the last one is pushed back by
+   * another {@code timeout}.
+   */
+  private RunResult awaitEnd(Duration timeout, boolean whileProgressing) {
+    long deadline = ticker.nanoTime() + timeout.toNanos();
+    int lastPc = whileProgressing ? rawRead(Reg.PC.offset()) : 0;
     while (true) {
       int status = rawRead(Reg.STATUS.offset());
       if (!RegField.STATUS_BUSY.isSet(status) && RegField.STATUS_DONE.isSet(status)) {
         return result(status);
       }
-      long left = deadline - ticker.nanoTime();
+      long now = ticker.nanoTime();
+      long left = deadline - now;
       if (left <= 0) {
         int pc = rawRead(Reg.PC.offset());
+        if (whileProgressing && pc != lastPc) {
+          lastPc = pc;
+          deadline = now + timeout.toNanos();
+          continue;
+        }
         reset();
-        throw new DeviceTimeoutException(String.format("%s: program at 0x%x (%d instructions) did"
-            + " not finish within %d ms (STATUS 0x%x, at instruction %d); the device was reset",
-            name, programAddress, programLength, timeout.toMillis(), status, pc), timeout);
+        throw new DeviceTimeoutException(String.format("%s: program at 0x%x (%d instructions) %s"
+            + " (STATUS 0x%x, at instruction %d); the device was reset", name, programAddress,
+            programLength, whileProgressing ? String.format("made no progress for %d ms",
+                timeout.toMillis()) : String.format("did not finish within %d ms",
+                timeout.toMillis()), status, pc), timeout);
       }
       try {
         waitForEvent(left);

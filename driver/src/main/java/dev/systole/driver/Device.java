@@ -83,6 +83,20 @@ public interface Device extends AutoCloseable {
    */
   RunResult await(Duration timeout);
 
+  /**
+   * Waits for the running program to end for as long as it makes progress, and reports how. It
+   * fails only when no instruction has issued (PC unchanged) for {@code stall}. A runtime uses
+   * this rather than a total deadline because a program's wall time depends on the device's
+   * speed, which it cannot know: a board runs 3·10^8 cycles a second, the RTL under Verilator
+   * about 10^5, so a program a board ends in 50 ms takes minutes there. The ISA has no branches,
+   * so a program that keeps issuing always ends; a hang is still caught within about two
+   * {@code stall}s.
+   *
+   * @throws DeviceTimeoutException if no instruction issued for {@code stall}; the device has then
+   *     been reset
+   */
+  RunResult awaitProgress(Duration stall);
+
   /** Starts a program, waits for it and throws if it failed. */
   default RunResult run(long programAddress, int instructions, Duration timeout) {
     start(programAddress, instructions);

@@ -111,7 +111,8 @@ public final class Session implements AutoCloseable {
 
   /**
    * A session on a device the caller owns, with batches split into runs of at most
-   * {@code maxRows} rows, each given {@code timeout} to finish.
+   * {@code maxRows} rows; a run that issues no instruction for {@code timeout} is taken for a
+   * hang (see {@link Device#awaitProgress}).
    */
   public static Session on(Device device, int maxRows, Duration timeout) {
     return new Session(device, false, maxRows, timeout);
@@ -242,7 +243,7 @@ public final class Session implements AutoCloseable {
         device.dmaWrite(c.input.address(), c.stagingIn, 0, inBytes);
         long started = System.nanoTime();
         device.start(c.code.address(), c.program.instructions().size());
-        RunResult result = device.await(timeout).throwIfFailed();
+        RunResult result = device.awaitProgress(timeout).throwIfFailed();
         wait += System.nanoTime() - started;
         cycles += result.cycles();
         device.dmaRead(c.outputs.get(c.outputs.size() - 1).address(), c.stagingOut, 0,
@@ -473,7 +474,7 @@ public final class Session implements AutoCloseable {
         }
         long started = System.nanoTime();
         device.start(c.code.address(), c.program.instructions().size());
-        RunResult result = device.await(timeout).throwIfFailed();
+        RunResult result = device.awaitProgress(timeout).throwIfFailed();
         wait += System.nanoTime() - started;
         cycles += result.cycles();
         if (profile) {
@@ -515,7 +516,7 @@ public final class Session implements AutoCloseable {
     upload(at, ByteBuffer.wrap(Instruction.encode(List.of(Instruction.of(Opcode.HALT)))));
     try {
       device.start(c.code.address(), end + 1);
-      return device.await(timeout).throwIfFailed().cycles();
+      return device.awaitProgress(timeout).throwIfFailed().cycles();
     } finally {
       upload(at, ByteBuffer.wrap(Instruction.encode(List.of(c.program.instructions().get(end)))));
     }
