@@ -14,7 +14,6 @@ import dev.systole.host.runtime.LoadedGraph;
 import dev.systole.host.runtime.Session;
 import dev.systole.host.tensor.Tensor;
 import java.io.PrintWriter;
-import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -89,9 +88,9 @@ final class BenchCommand implements Runnable {
               c2h[i] = t2 - t1;
               copy[i] = t3 - t2;
             }
-            double mh = size / (Gemm.percentile(h2c, 50) / 1e9) / 1e6;
-            double mc = size / (Gemm.percentile(c2h, 50) / 1e9) / 1e6;
-            double mm = size / (Gemm.percentile(copy, 50) / 1e9) / 1e6;
+            double mh = size / (BenchRuns.percentile(h2c, 50) / 1e9) / 1e6;
+            double mc = size / (BenchRuns.percentile(c2h, 50) / 1e9) / 1e6;
+            double mm = size / (BenchRuns.percentile(copy, 50) / 1e9) / 1e6;
             out.printf(Locale.ROOT, "  %10s %12.0f %12.0f %12.0f %8.2f %8.2f%n", bytes(size), mh,
                 mc, mm, mh / mm, mc / mm);
             out.flush();
@@ -124,11 +123,11 @@ final class BenchCommand implements Runnable {
           four.release();
         }
         out.printf(Locale.ROOT, "  register read   median %d ns, p99 %d ns%n",
-            Gemm.percentile(reads, 50), Gemm.percentile(reads, 99));
+            BenchRuns.percentile(reads, 50), BenchRuns.percentile(reads, 99));
         out.printf(Locale.ROOT, "  register write  median %d ns, p99 %d ns%n",
-            Gemm.percentile(writes, 50), Gemm.percentile(writes, 99));
+            BenchRuns.percentile(writes, 50), BenchRuns.percentile(writes, 99));
         out.printf(Locale.ROOT, "  4-byte DMA read median %d ns, p99 %d ns%n",
-            Gemm.percentile(small, 50), Gemm.percentile(small, 99));
+            BenchRuns.percentile(small, 50), BenchRuns.percentile(small, 99));
       }
       return ExitCodes.OK;
     }
@@ -209,40 +208,32 @@ final class BenchCommand implements Runnable {
         for (int i = 0; i < warmup; i++) {
           session.execute(g, input);
         }
-        long[] wall = new long[iterations];
-        long cycles = 0;
-        int runs = 0;
-        for (int i = 0; i < iterations; i++) {
-          Session.GraphResult res = session.execute(g, input);
-          wall[i] = res.hostNanos();
-          cycles = res.deviceCycles();
-          runs = res.runs();
-        }
+        BenchRuns<Session.GraphResult> measured = BenchRuns.measure(iterations,
+            () -> session.execute(g, input), Session.GraphResult::hostNanos,
+            Session.GraphResult::overheadNanos);
+        long cycles = measured.last().deviceCycles();
         GraphCompiler.Program program = g.program(Math.min(batch, g.batchPerRun()));
         long estimate = 0;
         for (long b0 = 0; b0 < batch; b0 += g.batchPerRun()) {
           estimate += g.program((int) Math.min(g.batchPerRun(), batch - b0)).estimatedCycles();
         }
         long useful = batch * (long) y.shape().height() * y.shape().width() * oc * reduction;
-        double utilization = useful / ((double) cycles * p.macsPerCycle());
+        double utilization = BenchRuns.utilization(useful, cycles, p);
         double deviceSeconds = cycles * p.secondsPerCycle();
         GemmCompiler.LayerPlan plan = program.nodes().get(0).matmul();
-        out.printf(Locale.ROOT, "bench conv %dx%dx%d -> %dx%dx%d, %dx%d kernel stride %d pad %d,"
-            + " batch %d on %s (array %dx%d, %d MHz), %d iterations%n", h, w, c,
-            y.shape().height(), y.shape().width(), oc, k, k, stride, k / 2, batch,
-            session.device().name(), p.arrayRows(), p.arrayCols(), p.clockKhz() / 1000,
-            iterations);
+        measured.printHeadline(out, String.format(Locale.ROOT, "conv %dx%dx%d -> %dx%dx%d, %dx%d"
+            + " kernel stride %d pad %d, batch %d", h, w, c, y.shape().height(),
+            y.shape().width(), oc, k, k, stride, k / 2, batch), session.device());
         out.printf(Locale.ROOT, "  program            %d instructions, %d run(s) per batch,"
-            + " %s, tiles of up to %d pixels%n", program.instructions().size(), runs,
+            + " %s, tiles of up to %d pixels%n", program.instructions().size(),
+            measured.last().runs(),
             plan.order().name().toLowerCase(Locale.ROOT).replace('_', ' '), plan.mTile());
         out.printf(Locale.ROOT, "  device cycles      %,d per batch (timing model %,d)%n",
             cycles, estimate);
         out.printf(Locale.ROOT, "  device time        %.3f ms at %d MHz, %.0f images/s%n",
             deviceSeconds * 1e3, p.clockKhz() / 1000, batch / deviceSeconds);
-        out.printf(Locale.ROOT, "  array utilization  %.1f %% (useful MACs / (cycles x %d))%n",
-            utilization * 100, p.macsPerCycle());
-        out.printf(Locale.ROOT, "  host wall time     median %s, p99 %s per batch%n",
-            Gemm.time(Gemm.percentile(wall, 50)), Gemm.time(Gemm.percentile(wall, 99)));
+        BenchRuns.printUtilization(out, utilization, p);
+        out.printf(Locale.ROOT, "  host wall time     %s per batch%n", measured.wallTimes());
       }
       return ExitCodes.OK;
     }
@@ -300,26 +291,20 @@ final class BenchCommand implements Runnable {
       Requant q = requant ? Requant.uniform(n, 1 << 30, 40, 0, false) : null;
       LayerGraph graph = LayerGraph.of(new GemmLayer(k, n, w, requant ? new int[n] : null, q));
       Tensor input = Tensor.ofInt8(x, m, k);
-      PrintWriter announce = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
-      try (Session session = Session.owning(device.open(announce))) {
+      try (Session session = Session.owning(device.open(json ? DeviceOption.silent() : out))) {
         DeviceParams p = session.device().info().params();
         LoadedGraph g = session.load(graph);
         for (int i = 0; i < warmup; i++) {
           session.execute(g, input);
         }
-        long[] wall = new long[iterations];
-        long[] overhead = new long[iterations];
-        long cycles = 0;
         boolean simulated = session.device().name().startsWith("sim");
         long clockBefore = simulated
             ? session.device().counters().get(dev.systole.driver.contract.Counter.TOTAL_CYCLES) : 0;
         long timedStart = System.nanoTime();
-        for (int i = 0; i < iterations; i++) {
-          Session.Result res = session.execute(g, input);
-          wall[i] = res.hostNanos();
-          overhead[i] = res.overheadNanos();
-          cycles = res.deviceCycles();
-        }
+        BenchRuns<Session.Result> measured = BenchRuns.measure(iterations,
+            () -> session.execute(g, input), Session.Result::hostNanos,
+            Session.Result::overheadNanos);
+        long cycles = measured.last().deviceCycles();
         long timedNanos = System.nanoTime() - timedStart;
         // A simulated board's clock advances only as the simulator clocks it: its rate over the
         // timed runs is the simulator's speed.
@@ -328,39 +313,33 @@ final class BenchCommand implements Runnable {
             : 0;
         GemmCompiler.Program program = g.program(Math.min(m, session.maxRowsPerRun()));
         long useful = (long) m * n * k;
-        double utilization = useful / ((double) cycles * p.macsPerCycle());
+        double utilization = BenchRuns.utilization(useful, cycles, p);
         double deviceSeconds = cycles * p.secondsPerCycle();
-        double wallMedian = percentile(wall, 50) / 1e9;
+        double wallMedian = measured.wall(50) / 1e9;
         double gops = 2.0 * useful / wallMedian / 1e9;
         boolean emulator = session.device().info().backend().equals("emulator");
         if (json) {
-          out.printf(Locale.ROOT, "{\"bench\":\"gemm\",\"m\":%d,\"n\":%d,\"k\":%d,\"output\":\"%s\","
-              + "\"device\":\"%s\",\"backend\":\"%s\",\"array\":%d,\"clock_khz\":%d,"
-              + "\"instructions\":%d,\"device_cycles\":%d,\"device_seconds\":%.9f,"
-              + "\"utilization\":%.6f,\"wall_median_seconds\":%.9f,\"wall_p99_seconds\":%.9f,"
-              + "\"overhead_median_seconds\":%.9f,\"overhead_p99_seconds\":%.9f,"
-              + "\"host_gops\":%.6f,\"sim_cycles_per_second\":%.0f,\"iterations\":%d}%n", m, n,
-              k, requant ? "int8" : "int32",
-              session.device().name(), session.device().info().backend(), p.arrayRows(),
-              p.clockKhz(), program.instructions().size(), cycles, deviceSeconds, utilization,
-              wallMedian, percentile(wall, 99) / 1e9, percentile(overhead, 50) / 1e9,
-              percentile(overhead, 99) / 1e9, gops, simRate, iterations);
+          out.printf(Locale.ROOT, "{\"bench\":\"gemm\",\"m\":%d,\"n\":%d,\"k\":%d,"
+              + "\"output\":\"%s\",%s,\"instructions\":%d,%s,\"wall_median_seconds\":%.9f,"
+              + "\"wall_p99_seconds\":%.9f,\"overhead_median_seconds\":%.9f,"
+              + "\"overhead_p99_seconds\":%.9f,\"host_gops\":%.6f,"
+              + "\"sim_cycles_per_second\":%.0f,\"iterations\":%d}%n", m, n, k,
+              requant ? "int8" : "int32", BenchRuns.deviceJson(session.device()),
+              program.instructions().size(), BenchRuns.cyclesJson(cycles, utilization, p),
+              wallMedian, measured.wall(99) / 1e9, measured.overhead(50) / 1e9,
+              measured.overhead(99) / 1e9, gops, simRate, iterations);
         } else {
-          out.printf(Locale.ROOT, "bench gemm %dx%dx%d int8 -> %s on %s (array %dx%d, %d MHz),"
-              + " %d iterations%n", m, k, n, requant ? "int8" : "int32", session.device().name(),
-              p.arrayRows(), p.arrayCols(), p.clockKhz() / 1000, iterations);
+          measured.printHeadline(out, String.format(Locale.ROOT, "gemm %dx%dx%d int8 -> %s", m, k,
+              n, requant ? "int8" : "int32"), session.device());
           out.printf(Locale.ROOT, "  program            %d instructions%n",
               program.instructions().size());
           out.printf(Locale.ROOT, "  device cycles      %,d per run%n", cycles);
           out.printf(Locale.ROOT, "  device time        %.3f ms at %d MHz%n",
               deviceSeconds * 1e3, p.clockKhz() / 1000);
-          out.printf(Locale.ROOT, "  array utilization  %.1f %% (useful MACs / (cycles x %d))%n",
-              utilization * 100, p.macsPerCycle());
-          out.printf(Locale.ROOT, "  host wall time     median %s, p99 %s per run%n",
-              time(percentile(wall, 50)), time(percentile(wall, 99)));
-          out.printf(Locale.ROOT, "  host overhead      median %s, p99 %s per run (wall time"
-              + " minus waiting for the device)%n", time(percentile(overhead, 50)),
-              time(percentile(overhead, 99)));
+          BenchRuns.printUtilization(out, utilization, p);
+          out.printf(Locale.ROOT, "  host wall time     %s per run%n", measured.wallTimes());
+          out.printf(Locale.ROOT, "  host overhead      %s per run (wall time minus waiting for"
+              + " the device)%n", measured.overheadTimes());
           if (simulated) {
             out.printf(Locale.ROOT, "  simulation speed   %,.0f cycles/s (clock cycles the"
                 + " simulator ran per wall second)%n", simRate);
@@ -372,20 +351,6 @@ final class BenchCommand implements Runnable {
         }
       }
       return ExitCodes.OK;
-    }
-
-    static long percentile(long[] values, int p) {
-      long[] sorted = values.clone();
-      Arrays.sort(sorted);
-      int index = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-      return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
-    }
-
-    static String time(long nanos) {
-      if (nanos >= 1_000_000) {
-        return String.format(Locale.ROOT, "%.2f ms", nanos / 1e6);
-      }
-      return String.format(Locale.ROOT, "%.1f us", nanos / 1e3);
     }
   }
 }

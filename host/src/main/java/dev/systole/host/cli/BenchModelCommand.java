@@ -62,7 +62,7 @@ final class BenchModelCommand implements Callable<Integer> {
       throw new IllegalArgumentException(String.format("--batch %d --iterations %d --warmup %d"
           + " (expected batch and iterations >= 1, warmup >= 0)", batch, iterations, warmup));
     }
-    PrintWriter say = json ? new PrintWriter(java.io.Writer.nullWriter()) : out;
+    PrintWriter say = json ? DeviceOption.silent() : out;
     Graph graph = ModelFiles.readModel(modelFile);
     Map<String, Tensor> inputs = randomInputs(graph, batch);
     Model model = calibration.model(graph, inputs, say);
@@ -71,42 +71,32 @@ final class BenchModelCommand implements Callable<Integer> {
       for (int i = 0; i < warmup; i++) {
         runner.run(inputs);
       }
-      long[] wall = new long[iterations];
-      ModelRunner.Result last = null;
-      for (int i = 0; i < iterations; i++) {
-        last = runner.run(inputs);
-        wall[i] = last.hostNanos();
-      }
+      BenchRuns<ModelRunner.Result> measured = BenchRuns.measure(iterations,
+          () -> runner.run(inputs), ModelRunner.Result::hostNanos,
+          r -> r.hostNanos() - r.deviceNanos());
+      ModelRunner.Result last = measured.last();
       DeviceParams p = session.device().info().params();
-      long median = BenchCommand.Gemm.percentile(wall, 50);
-      long p99 = BenchCommand.Gemm.percentile(wall, 99);
-      double throughput = batch / (median / 1e9);
-      double util = last.deviceCycles() == 0 ? 0 : last.usefulMacs()
-          / ((double) last.deviceCycles() * p.macsPerCycle());
+      double throughput = batch / (measured.wall(50) / 1e9);
+      double util = BenchRuns.utilization(last.usefulMacs(), last.deviceCycles(), p);
       double deviceSeconds = last.deviceCycles() * p.secondsPerCycle();
       if (json) {
-        out.printf(Locale.ROOT, "{\"bench\":\"model\",\"model\":\"%s\",\"batch\":%d,"
-            + "\"device\":\"%s\",\"backend\":\"%s\",\"array\":%d,\"clock_khz\":%d,"
-            + "\"device_programs\":%d,\"device_cycles\":%d,\"device_seconds\":%.9f,"
-            + "\"utilization\":%.6f,\"throughput_per_second\":%.3f,"
+        out.printf(Locale.ROOT, "{\"bench\":\"model\",\"model\":\"%s\",\"batch\":%d,%s,"
+            + "\"device_programs\":%d,%s,\"throughput_per_second\":%.3f,"
             + "\"latency_median_seconds\":%.9f,\"latency_p99_seconds\":%.9f,"
             + "\"iterations\":%d}%n", modelFile.getFileName().toString().replace("\"", ""),
-            batch, session.device().name(), session.device().info().backend(), p.arrayRows(),
-            p.clockKhz(), last.devicePrograms(), last.deviceCycles(), deviceSeconds, util,
-            throughput, median / 1e9, p99 / 1e9, iterations);
+            batch, BenchRuns.deviceJson(session.device()), last.devicePrograms(),
+            BenchRuns.cyclesJson(last.deviceCycles(), util, p), throughput,
+            measured.wall(50) / 1e9, measured.wall(99) / 1e9, iterations);
       } else {
-        out.printf(Locale.ROOT, "bench model %s, batch %d on %s (array %dx%d, %d MHz), %d"
-            + " iterations%n", modelFile.getFileName(), batch, session.device().name(),
-            p.arrayRows(), p.arrayCols(), p.clockKhz() / 1000, iterations);
+        measured.printHeadline(out, "model " + modelFile.getFileName() + ", batch " + batch,
+            session.device());
         out.printf(Locale.ROOT, "  throughput         %.1f samples/s (batch / median latency)%n",
             throughput);
-        out.printf(Locale.ROOT, "  latency            median %s, p99 %s per batch%n",
-            BenchCommand.Gemm.time(median), BenchCommand.Gemm.time(p99));
+        out.printf(Locale.ROOT, "  latency            %s per batch%n", measured.wallTimes());
         out.printf(Locale.ROOT, "  device             %,d cycles in %d program%s per batch,"
             + " %.3f ms at %d MHz%n", last.deviceCycles(), last.devicePrograms(),
             last.devicePrograms() == 1 ? "" : "s", deviceSeconds * 1e3, p.clockKhz() / 1000);
-        out.printf(Locale.ROOT, "  array utilization  %.1f %% (useful MACs / (cycles x %d))%n",
-            util * 100, p.macsPerCycle());
+        BenchRuns.printUtilization(out, util, p);
       }
     }
     return ExitCodes.OK;

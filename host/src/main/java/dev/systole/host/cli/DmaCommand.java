@@ -54,6 +54,19 @@ final class DmaCommand implements Runnable {
     }
   }
 
+  /**
+   * The fields a transfer's JSON starts with (host/DIAGNOSTICS.md); a read adds its bytes, and
+   * both end with the seconds it took.
+   */
+  private static Map<String, Object> json(long address, long length, Path file) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("schema", 1);
+    m.put("address", address);
+    m.put("length", length);
+    m.put("file", file == null ? null : file.toString());
+    return m;
+  }
+
   /** {@code systole dma read}. */
   @Command(name = "read", mixinStandardHelpOptions = true,
       description = "Read LEN bytes of card memory at ADDR and print a hexdump, or write them"
@@ -126,11 +139,7 @@ final class DmaCommand implements Runnable {
         }
       }
       if (json) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("schema", 1);
-        m.put("address", at);
-        m.put("length", len);
-        m.put("file", file == null ? null : file.toString());
+        Map<String, Object> m = json(at, len, file);
         m.put("hex", file == null ? hex.toString() : null);
         m.put("seconds", nanos / 1e9);
         out.println(Json.write(m));
@@ -208,11 +217,7 @@ final class DmaCommand implements Runnable {
         nanos = System.nanoTime() - t0;
       }
       if (json) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("schema", 1);
-        m.put("address", at);
-        m.put("length", len);
-        m.put("file", file.toString());
+        Map<String, Object> m = json(at, len, file);
         m.put("seconds", nanos / 1e9);
         out.println(Json.write(m));
       } else {

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
@@ -234,11 +235,7 @@ public final class Session implements AutoCloseable {
           .limit((int) (r0 * graph.inFeatures()) + inBytes);
       synchronized (deviceLock) {
         checkOpen();
-        synchronized (g) {
-          if (g.unloaded) {
-            throw new IllegalStateException("graph was unloaded from " + device.name());
-          }
-        }
+        checkLoaded(g, () -> g.unloaded);
         c.stagingIn.setBytes(0, slice);
         device.dmaWrite(c.input.address(), c.stagingIn, 0, inBytes);
         long started = System.nanoTime();
@@ -265,8 +262,7 @@ public final class Session implements AutoCloseable {
     }
     LayerGraph graph = g.graph();
     List<HbmAllocator.Region> regions = new ArrayList<>();
-    ByteBuf stagingIn = null;
-    ByteBuf stagingOut = null;
+    List<ByteBuf> staging = new ArrayList<>();
     try {
       HbmAllocator.Region input = hbm.allocate("input of " + rows + " rows", (long) rows
           * graph.inFeatures(), Staging.ALIGNMENT, INPUT_CHANNEL);
@@ -290,37 +286,20 @@ public final class Session implements AutoCloseable {
       HbmAllocator.Region codeRegion = hbm.allocate("program for " + rows + " rows",
           code.length, Staging.ALIGNMENT, hbm.channels() - 1);
       regions.add(codeRegion);
-      stagingIn = Staging.allocate(rows * graph.inFeatures());
-      stagingOut = Staging.allocate(rows * graph.outFeatures() * graph.outputElementBytes());
+      ByteBuf stagingIn = Staging.allocate(rows * graph.inFeatures());
+      staging.add(stagingIn);
+      ByteBuf stagingOut = Staging.allocate(rows * graph.outFeatures()
+          * graph.outputElementBytes());
+      staging.add(stagingOut);
       LoadedGraph.Compiled c = new LoadedGraph.Compiled(program, codeRegion, input, outputs,
           stagingIn, stagingOut);
       synchronized (deviceLock) {
         checkOpen();
         upload(codeRegion.address(), ByteBuffer.wrap(code));
-        synchronized (g) {
-          LoadedGraph.Compiled raced = g.programs.putIfAbsent(rows, c);
-          if (raced == null && !g.unloaded) {
-            return c;
-          }
-          release(c);
-          if (g.unloaded) {
-            throw new IllegalStateException("graph was unloaded from " + device.name());
-          }
-          return raced;
-        }
+        return cache(g, () -> g.unloaded, g.programs, rows, c, this::release);
       }
     } catch (RuntimeException e) {
-      if (stagingIn != null && stagingIn.refCnt() > 0) {
-        stagingIn.release();
-      }
-      if (stagingOut != null && stagingOut.refCnt() > 0) {
-        stagingOut.release();
-      }
-      for (HbmAllocator.Region r : regions) {
-        if (hbm.regions().contains(r)) {
-          hbm.free(r);
-        }
-      }
+      discard(staging, regions);
       throw e;
     }
   }
@@ -458,11 +437,7 @@ public final class Session implements AutoCloseable {
       LoadedDeviceGraph.Compiled c = compiled(g, n);
       synchronized (deviceLock) {
         checkOpen();
-        synchronized (g) {
-          if (g.unloaded) {
-            throw new IllegalStateException("graph was unloaded from " + device.name());
-          }
-        }
+        checkLoaded(g, () -> g.unloaded);
         for (int i = 0; i < graph.inputs().size(); i++) {
           DeviceGraph.Node in = graph.inputs().get(i);
           int bytes = (int) in.outputBytes(n);
@@ -612,25 +587,10 @@ public final class Session implements AutoCloseable {
       synchronized (deviceLock) {
         checkOpen();
         upload(codeRegion.address(), ByteBuffer.wrap(code));
-        synchronized (g) {
-          LoadedDeviceGraph.Compiled raced = g.programs.putIfAbsent(batch, c);
-          if (raced == null && !g.unloaded) {
-            return c;
-          }
-          release(c);
-          if (g.unloaded) {
-            throw new IllegalStateException("graph was unloaded from " + device.name());
-          }
-          return raced;
-        }
+        return cache(g, () -> g.unloaded, g.programs, batch, c, this::release);
       }
     } catch (RuntimeException e) {
-      staging.stream().filter(b -> b.refCnt() > 0).forEach(ByteBuf::release);
-      for (HbmAllocator.Region r : regions) {
-        if (hbm.regions().contains(r)) {
-          hbm.free(r);
-        }
-      }
+      discard(staging, regions);
       throw e;
     }
   }
@@ -640,6 +600,50 @@ public final class Session implements AutoCloseable {
     c.stagingOut.forEach(ByteBuf::release);
     hbm.free(c.code);
     c.tensors.forEach(hbm::free);
+  }
+
+  /**
+   * Caches a program just compiled and uploaded for batches of {@code key} in the graph's
+   * {@code programs}, which {@code graph}'s monitor guards along with the flag {@code unloaded}
+   * reads. Programs compile outside every lock, so meanwhile another thread may have cached one
+   * for the same batch size (it wins: {@code compiled} is released and the cached one returned),
+   * or the graph may have been unloaded ({@code compiled} is released and the unload reported).
+   * The caller holds the device lock, so an unload cannot free the graph between the upload and
+   * this.
+   */
+  private <C> C cache(Object graph, BooleanSupplier unloaded, Map<Integer, C> programs, int key,
+      C compiled, Consumer<C> release) {
+    synchronized (graph) {
+      C raced = programs.putIfAbsent(key, compiled);
+      if (raced == null && !unloaded.getAsBoolean()) {
+        return compiled;
+      }
+      release.accept(compiled);
+      checkLoaded(graph, unloaded);
+      return raced;
+    }
+  }
+
+  /**
+   * Undoes a compilation that failed part way: releases the staging buffers and frees the card
+   * memory it got, skipping any that a release of the whole program already gave back.
+   */
+  private void discard(List<ByteBuf> staging, List<HbmAllocator.Region> regions) {
+    staging.stream().filter(b -> b.refCnt() > 0).forEach(ByteBuf::release);
+    for (HbmAllocator.Region r : regions) {
+      if (hbm.regions().contains(r)) {
+        hbm.free(r);
+      }
+    }
+  }
+
+  /** Throws if the graph was unloaded; {@code graph}'s monitor guards the flag it reads. */
+  private void checkLoaded(Object graph, BooleanSupplier unloaded) {
+    synchronized (graph) {
+      if (unloaded.getAsBoolean()) {
+        throw new IllegalStateException("graph was unloaded from " + device.name());
+      }
+    }
   }
 
   /** Copies bytes to card memory through a staging buffer. */
