@@ -614,7 +614,7 @@ public final class Session implements AutoCloseable {
   private <C> C cache(Object graph, BooleanSupplier unloaded, Map<Integer, C> programs, int key,
       C compiled, Consumer<C> release) {
     synchronized (graph) {
-      C raced = programs.putIfAbsent(key, compiled);
+      C raced = unloaded.getAsBoolean() ? null : programs.putIfAbsent(key, compiled);
       if (raced == null && !unloaded.getAsBoolean()) {
         return compiled;
       }
