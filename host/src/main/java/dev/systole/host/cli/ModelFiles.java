@@ -1,5 +1,6 @@
 package dev.systole.host.cli;
 
+import dev.systole.host.cpu.CpuEngine;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ValueInfo;
 import dev.systole.host.model.Calibration;
@@ -68,12 +69,19 @@ final class ModelFiles {
     }
   }
 
+  /**
+   * The model in {@code file}, which ONNX Runtime must load too: every model Systole runs can
+   * fall back to it, so a model it refuses is refused here, with its message.
+   */
   static Graph readModel(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
       throw new IllegalArgumentException("model " + file + " is not a file (expected an .onnx"
           + " model)");
     }
-    return Onnx.read(file);
+    byte[] bytes = Files.readAllBytes(file);
+    Graph graph = Onnx.read(file.toString(), bytes);
+    CpuEngine.get().check(file.toString(), bytes);
+    return graph;
   }
 
   /**

@@ -23,9 +23,13 @@ final class Profiles {
     out.printf(Locale.ROOT, "  %-24s %-14s %8s %,14d %14s %10.1f%%%n", "total", "", "",
         measured, "", util * 100);
     if (!r.cpu().isEmpty()) {
-      out.printf(Locale.ROOT, "  %-24s %-14s %14s%n", "cpu node", "op", "host time");
+      out.printf(Locale.ROOT, "  %-24s %-30s %14s%n", "cpu segment", "nodes", "host time");
+      int index = 0;
       for (ModelRunner.CpuTime c : r.cpu()) {
-        out.printf(Locale.ROOT, "  %-24s %-14s %11.3f ms%n", c.node().name(), c.node().opType(),
+        String first = c.nodes().get(0).name();
+        String nodes = c.nodes().size() == 1 ? first + " (" + c.nodes().get(0).opType() + ")"
+            : first + " and " + (c.nodes().size() - 1) + " more";
+        out.printf(Locale.ROOT, "  %-24s %-30s %11.3f ms%n", "#" + index++, nodes,
             c.nanos() / 1e6);
       }
     }

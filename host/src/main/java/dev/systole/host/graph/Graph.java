@@ -27,6 +27,16 @@ import java.util.TreeMap;
  * attribute out of range, types or fixed shapes that do not fit) reported when the graph is built,
  * by node, rather than half-way through a run.
  *
+ * <p>Systole interprets the ops its device can run and the ones around them that it reasons
+ * about; every other node is kept as it was read, <em>opaque</em> ({@link Node#known()} false),
+ * for the CPU engine, ONNX Runtime, which runs it from its original bytes. So a graph holds
+ * whatever ONNX Runtime can run: other domains, newer opsets, control flow with subgraphs, and
+ * values of types Systole does not compute with ({@link ValueType}), whose types come from the
+ * model or from ONNX Runtime ({@link #withTypes}). The parts of the model the CPU engine needs to
+ * rebuild any slice of it as a model of its own are kept too: the IR version, every opset
+ * import, initializers of other element types as their TensorProto bytes, and the model's local
+ * functions.
+ *
  * <p>A graph is immutable. Build one with {@link #builder()} (the ONNX reader does, and so can
  * tests and tools that make small models in Java). Inputs that the model also gives an initializer
  * for are constants, not inputs. Shapes may have symbolic dimensions; {@link #inferShapes} gives
@@ -40,11 +50,20 @@ public final class Graph {
   private final Map<String, Tensor> initializers;
   private final List<Node> nodes;
   private final Map<String, ValueInfo> valueInfos;
-  private final Map<String, DType> dtypes;
+  private final Map<String, ValueType> types;
+  /** Every value of the graph: inputs, initializers and node outputs. */
+  private final Set<String> values;
   private final Map<String, Tensor> constants;
+  private final long irVersion;
+  private final Map<String, Long> opsetImports;
+  private final Map<String, byte[]> opaqueInitializers;
+  private final Map<String, byte[]> inputProtos;
+  private final List<byte[]> functions;
+  private final Builder builder;
 
-  private Graph(Builder b, List<Node> nodes, List<ValueInfo> outputs, Map<String, DType> dtypes,
-      Map<String, Tensor> constants) {
+  private Graph(Builder b, List<Node> nodes, List<ValueInfo> outputs,
+      Map<String, ValueType> types, Set<String> values, Map<String, Tensor> constants) {
+    this.builder = b;
     this.name = b.name;
     this.opset = b.opset;
     this.inputs = List.copyOf(b.inputs);
@@ -52,8 +71,18 @@ public final class Graph {
     this.initializers = Collections.unmodifiableMap(new LinkedHashMap<>(b.initializers));
     this.nodes = List.copyOf(nodes);
     this.valueInfos = Collections.unmodifiableMap(new LinkedHashMap<>(b.valueInfos));
-    this.dtypes = Collections.unmodifiableMap(dtypes);
+    this.types = Collections.unmodifiableMap(types);
+    this.values = Collections.unmodifiableSet(values);
     this.constants = constants;
+    this.irVersion = b.irVersion;
+    Map<String, Long> imports = new LinkedHashMap<>();
+    imports.put("", (long) b.opset);
+    imports.putAll(b.opsetImports);
+    this.opsetImports = Collections.unmodifiableMap(imports);
+    this.opaqueInitializers = Collections.unmodifiableMap(new LinkedHashMap<>(
+        b.opaqueInitializers));
+    this.inputProtos = Collections.unmodifiableMap(new HashMap<>(b.inputProtos));
+    this.functions = List.copyOf(b.functions);
   }
 
   public static Builder builder() {
@@ -64,9 +93,82 @@ public final class Graph {
     return name;
   }
 
-  /** The ONNX op types Systole reads (of the default domain), sorted. */
+  /** The ONNX op types Systole interprets (of the default domain), sorted. */
   public static List<String> supportedOps() {
     return OpSchemas.opTypes();
+  }
+
+  /** The model's IR version (8 for a graph built in Java). */
+  public long irVersion() {
+    return irVersion;
+  }
+
+  /** Every opset the model imports, by domain ("" for the default one), in the model's order. */
+  public Map<String, Long> opsetImports() {
+    return opsetImports;
+  }
+
+  /**
+   * Initializers of element types Systole has no {@link DType} for, as their serialized
+   * TensorProto, by name; only the CPU engine reads them.
+   */
+  public Map<String, byte[]> opaqueInitializers() {
+    return opaqueInitializers;
+  }
+
+  /** The ValueInfoProto graph input {@code input} was read from, or null (built in Java). */
+  public byte[] inputProto(String input) {
+    return inputProtos.get(input);
+  }
+
+  /** The model's local functions, each a serialized FunctionProto. */
+  public List<byte[]> functions() {
+    return functions;
+  }
+
+  /** Whether some node is opaque (see {@link Node#known()}). */
+  public boolean hasOpaqueNodes() {
+    return nodes.stream().anyMatch(n -> !n.known());
+  }
+
+  /** Whether {@code value} is a value of this graph: an input, an initializer or a node output. */
+  public boolean hasValue(String value) {
+    return values.contains(value);
+  }
+
+  /**
+   * The type of {@code value}, or null if neither the model nor Systole's inference gives it
+   * (an opaque node's output before {@link #withTypes}).
+   *
+   * @throws IllegalArgumentException if the graph has no such value
+   */
+  public ValueType type(String value) {
+    if (!values.contains(value)) {
+      throw new IllegalArgumentException("no value '" + value + "' in graph '" + name + "'");
+    }
+    return types.get(value);
+  }
+
+  /** The node outputs whose type is not known, in node order. */
+  public List<String> untypedValues() {
+    List<String> r = new ArrayList<>();
+    for (Node n : nodes) {
+      for (String o : n.outputs()) {
+        if (!o.isEmpty() && !types.containsKey(o)) {
+          r.add(o);
+        }
+      }
+    }
+    return r;
+  }
+
+  /**
+   * This graph with the types of values it could not type itself (the outputs of opaque nodes)
+   * taken from {@code known}, typically what ONNX Runtime inferred; Systole's inference then
+   * goes on from them through the nodes it interprets.
+   */
+  public Graph withTypes(Map<String, ValueType> known) {
+    return builder.build(known);
   }
 
   /** The version of the default ONNX domain the model imports. */
@@ -99,16 +201,14 @@ public final class Graph {
   }
 
   /**
-   * The element type of the value {@code value}: an input, an initializer or a node output.
+   * The element type of the value {@code value}: an input, an initializer or a node output; null
+   * if its type is unknown or one Systole does not compute with ({@link #type}).
    *
    * @throws IllegalArgumentException if the graph has no such value
    */
   public DType dtype(String value) {
-    DType t = dtypes.get(value);
-    if (t == null) {
-      throw new IllegalArgumentException("no value '" + value + "' in graph '" + name + "'");
-    }
-    return t;
+    ValueType t = type(value);
+    return t == null ? null : t.dtype();
   }
 
   /** The node that produces {@code value}, if a node does. */
@@ -137,6 +237,24 @@ public final class Graph {
    */
   public Map<String, long[]> inferShapes(Map<String, long[]> inputShapes,
       Map<String, Tensor> inputValues) {
+    return infer(inputShapes, inputValues, true);
+  }
+
+  /**
+   * The shapes Systole's own inference gives for these inputs: those of every value up to the
+   * first opaque node, or value-dependent shape, on each path, and no entry for the rest. The
+   * model's CPU engine gives the others (see {@code Model}).
+   *
+   * @throws ModelException if an input is missing or does not fit its declared shape, or if the
+   *     inputs of a node Systole interprets do not fit together
+   */
+  public Map<String, long[]> inferShapesPartially(Map<String, long[]> inputShapes,
+      Map<String, Tensor> inputValues) {
+    return infer(inputShapes, inputValues, false);
+  }
+
+  private Map<String, long[]> infer(Map<String, long[]> inputShapes,
+      Map<String, Tensor> inputValues, boolean strict) {
     Map<String, long[]> known = new HashMap<>();
     Map<String, Long> symbols = new HashMap<>();
     for (ValueInfo in : inputs) {
@@ -151,7 +269,7 @@ public final class Graph {
       checkDeclared(in, s, symbols);
       known.put(in.name(), s.clone());
     }
-    return propagate(known, true, inputValues);
+    return propagate(known, strict, inputValues);
   }
 
   /**
@@ -194,6 +312,9 @@ public final class Graph {
     values.putAll(inputValues);
     initializers.forEach((k, t) -> known.put(k, t.shape()));
     for (Node n : nodes) {
+      if (!n.known()) {
+        continue;
+      }
       int arity = n.inputs().size();
       long[][] in = new long[arity][];
       Tensor[] vals = new Tensor[arity];
@@ -227,15 +348,29 @@ public final class Graph {
   public static final class Builder {
     private String name = "graph";
     private int opset = OpSchemas.MAX_OPSET;
+    private long irVersion = 8;
+    private final Map<String, Long> opsetImports = new LinkedHashMap<>();
     private final List<ValueInfo> inputs = new ArrayList<>();
     private final List<String> outputNames = new ArrayList<>();
     private final Map<String, ValueInfo> declaredOutputs = new HashMap<>();
     private final Map<String, Tensor> initializers = new LinkedHashMap<>();
+    private final Map<String, byte[]> opaqueInitializers = new LinkedHashMap<>();
+    private final Map<String, ValueType> opaqueInitializerTypes = new HashMap<>();
+    private final Map<String, byte[]> inputProtos = new HashMap<>();
+    private final Map<String, ValueType> inputTypes = new HashMap<>();
     private final Map<String, ValueInfo> valueInfos = new LinkedHashMap<>();
     private final List<RawNode> nodes = new ArrayList<>();
+    private final List<byte[]> functions = new ArrayList<>();
 
     private record RawNode(String domain, String opType, String name, List<String> inputs,
-        List<String> outputs, Map<String, Attribute> attributes) {}
+        List<String> outputs, Map<String, Attribute> attributes, Source source) {}
+
+    /**
+     * Where a node read from a model came from: its NodeProto bytes, the values of the enclosing
+     * graph its subgraphs read, and, if Systole cannot interpret it, why (an attribute it cannot
+     * read, a subgraph); see {@link Node#proto()}.
+     */
+    public record Source(byte[] proto, List<String> implicitInputs, String problem) {}
 
     private Builder() {}
 
@@ -244,14 +379,48 @@ public final class Graph {
       return this;
     }
 
-    /** The default domain's opset the nodes follow; 17, the newest read, if not set. */
+    /** The default domain's opset the nodes follow; 17 if not set. */
     public Builder opset(int version) {
       this.opset = version;
       return this;
     }
 
+    /** The model's IR version; 8 if not set. */
+    public Builder irVersion(long version) {
+      this.irVersion = version;
+      return this;
+    }
+
+    /** An opset the model imports of a domain other than the default one. */
+    public Builder opsetImport(String domain, long version) {
+      if (domain.isEmpty() || domain.equals("ai.onnx")) {
+        return opset((int) Math.max(0, Math.min(Integer.MAX_VALUE, version)));
+      }
+      opsetImports.put(domain, version);
+      return this;
+    }
+
+    /** A local function of the model, a serialized FunctionProto. */
+    public Builder function(byte[] functionProto) {
+      functions.add(functionProto);
+      return this;
+    }
+
     public Builder input(ValueInfo info) {
       inputs.add(info);
+      return this;
+    }
+
+    /**
+     * An input read from a model, with the ValueInfoProto it was read from and its type (which
+     * may be one Systole has no {@link DType} for).
+     */
+    public Builder input(ValueInfo info, byte[] proto, ValueType type) {
+      inputs.add(info);
+      inputProtos.put(info.name(), proto);
+      if (type != null) {
+        inputTypes.put(info.name(), type);
+      }
       return this;
     }
 
@@ -278,6 +447,15 @@ public final class Graph {
       return this;
     }
 
+    /**
+     * An initializer of a type Systole has no {@link DType} for, as its serialized TensorProto.
+     */
+    public Builder opaqueInitializer(String valueName, byte[] tensorProto, ValueType type) {
+      opaqueInitializers.put(valueName, tensorProto);
+      opaqueInitializerTypes.put(valueName, type);
+      return this;
+    }
+
     public Builder valueInfo(ValueInfo info) {
       valueInfos.put(info.name(), info);
       return this;
@@ -294,75 +472,121 @@ public final class Graph {
       return node("", opType, nodeName, in, out, attributes);
     }
 
-    /** A node of any domain ("" or "ai.onnx" is the default one); others are unsupported. */
+    /**
+     * A node of any domain ("" or "ai.onnx" is the default one); a node Systole does not
+     * interpret is kept opaque.
+     */
     public Builder node(String domain, String opType, String nodeName, List<String> in,
         List<String> out, Map<String, Attribute> attributes) {
+      return node(domain, opType, nodeName, in, out, attributes, null);
+    }
+
+    /** A node read from a model, with where it came from ({@code source} may be null). */
+    public Builder node(String domain, String opType, String nodeName, List<String> in,
+        List<String> out, Map<String, Attribute> attributes, Source source) {
       nodes.add(new RawNode(domain, opType, nodeName, List.copyOf(in), List.copyOf(out),
-          new LinkedHashMap<>(attributes)));
+          new LinkedHashMap<>(attributes), source));
       return this;
     }
 
     /**
      * Checks the graph and builds it.
      *
-     * @throws ModelException for the first problem found, naming the node; for unsupported ops,
-     *     one error listing all of them
+     * @throws ModelException for the first problem found, naming the node
      */
     public Graph build() {
-      if (opset < 1 || opset > OpSchemas.MAX_OPSET) {
-        throw new ModelException(String.format("the model imports opset %d of the default ONNX"
-            + " domain (expected 11 to %d, or an older opset whose op versions Systole"
-            + " implements)", opset, OpSchemas.MAX_OPSET));
+      return build(Map.of());
+    }
+
+    private Graph build(Map<String, ValueType> external) {
+      if (opset < 0) {
+        throw new ModelException("the model imports opset " + opset + " of the default ONNX"
+            + " domain (expected a positive version)");
       }
       List<String> names = nodeNames();
-      checkSupported(names);
       List<Node> checked = new ArrayList<>();
       for (int i = 0; i < nodes.size(); i++) {
         checked.add(check(nodes.get(i), names.get(i)));
       }
-      Map<String, DType> dtypes = new HashMap<>();
+      Map<String, ValueType> types = new HashMap<>();
+      Set<String> values = new HashSet<>();
       for (ValueInfo in : inputs) {
-        if (dtypes.put(in.name(), in.dtype()) != null) {
+        if (!values.add(in.name())) {
           throw new ModelException("input '" + in.name() + "' is declared twice");
         }
-        if (initializers.containsKey(in.name())) {
+        if (initializers.containsKey(in.name()) || opaqueInitializers.containsKey(in.name())) {
           throw new ModelException("'" + in.name() + "' is both an input and an initializer"
               + " (expected one or the other)");
         }
-      }
-      initializers.forEach((k, t) -> dtypes.put(k, t.dtype()));
-      List<Node> sorted = sort(checked, dtypes.keySet());
-      Map<String, Tensor> constants = new HashMap<>();
-      for (Node n : sorted) {
-        DType[] in = new DType[n.inputs().size()];
-        for (int i = 0; i < in.length; i++) {
-          in[i] = n.hasInput(i) ? dtypes.get(n.input(i)) : null;
+        ValueType t = inputTypes.containsKey(in.name()) ? inputTypes.get(in.name())
+            : in.dtype() == null ? null : ValueType.of(in.dtype());
+        if (t != null) {
+          types.put(in.name(), t);
         }
-        DType[] out = ShapeInference.dtypes(n, in);
-        for (int i = 0; i < out.length; i++) {
-          if (n.hasOutput(i)) {
-            dtypes.put(n.output(i), out[i]);
+      }
+      initializers.forEach((k, t) -> types.put(k, ValueType.of(t.dtype())));
+      types.putAll(opaqueInitializerTypes);
+      values.addAll(initializers.keySet());
+      values.addAll(opaqueInitializers.keySet());
+      List<Node> sorted = sort(checked, new HashSet<>(values));
+      Map<String, Tensor> constants = new HashMap<>();
+      for (int k = 0; k < sorted.size(); k++) {
+        Node n = sorted.get(k);
+        n.outputs().stream().filter(o -> !o.isEmpty()).forEach(values::add);
+        DType[] out = null;
+        if (n.known()) {
+          DType[] in = new DType[n.inputs().size()];
+          boolean typed = true;
+          for (int i = 0; i < in.length; i++) {
+            if (n.hasInput(i)) {
+              ValueType t = types.get(n.input(i));
+              in[i] = t == null ? null : t.dtype();
+              typed &= in[i] != null;
+            }
+          }
+          if (typed) {
+            try {
+              out = ShapeInference.dtypes(n, in);
+            } catch (ModelException e) {
+              n = n.opaque("its inputs are of types Systole does not compute it with: "
+                  + e.getMessage());
+              sorted.set(k, n);
+            }
+          } else {
+            n = n.opaque("an input is of a type Systole does not compute with");
+            sorted.set(k, n);
           }
         }
-        if (n.opType().equals("Constant")) {
+        for (int i = 0; i < n.outputs().size(); i++) {
+          if (!n.hasOutput(i)) {
+            continue;
+          }
+          ValueType t = out != null ? ValueType.of(out[i]) : external.get(n.output(i));
+          if (t != null) {
+            types.put(n.output(i), t);
+          }
+        }
+        if (n.known() && n.opType().equals("Constant")) {
           constants.put(n.output(0), ShapeInference.constantValue(n));
         }
       }
       List<ValueInfo> outs = new ArrayList<>();
       for (String o : outputNames) {
-        DType t = dtypes.get(o);
-        if (t == null) {
+        if (!values.contains(o)) {
           throw new ModelException("output '" + o + "' is not produced by any node, nor an input"
               + " or an initializer");
         }
+        ValueType t = types.get(o);
+        DType dt = t == null ? null : t.dtype();
         ValueInfo declared = declaredOutputs.get(o);
-        if (declared != null && declared.dtype() != t) {
+        if (declared != null && dt != null && declared.dtype() != null
+            && declared.dtype() != dt) {
           throw new ModelException(String.format("output '%s' is declared %s but is %s",
-              o, declared.dtype().label(), t.label()));
+              o, declared.dtype().label(), dt.label()));
         }
-        outs.add(declared != null ? declared : ValueInfo.ofUnknownShape(o, t));
+        outs.add(declared != null ? declared : ValueInfo.ofUnknownShape(o, dt));
       }
-      Graph g = new Graph(this, sorted, outs, dtypes, constants);
+      Graph g = new Graph(this, sorted, outs, types, values, constants);
       if (inputs.stream().allMatch(in -> in.hasShape()
           && in.shape().stream().allMatch(Dim::isKnown))) {
         Map<String, long[]> fixed = new HashMap<>();
@@ -394,58 +618,24 @@ public final class Graph {
       return names;
     }
 
-    private void checkSupported(List<String> names) {
-      Map<String, List<String>> unsupported = new TreeMap<>();
-      for (int i = 0; i < nodes.size(); i++) {
-        RawNode n = nodes.get(i);
-        String key;
-        OpSchema s = OpSchemas.get(n.opType);
-        boolean defaultDomain = n.domain.isEmpty() || n.domain.equals("ai.onnx");
-        if (!defaultDomain) {
-          key = n.domain + "." + n.opType + " (domain '" + n.domain + "' is not supported)";
-        } else if (s == null) {
-          key = n.opType;
-        } else {
-          int v = s.resolve(opset);
-          if (s.implementsVersion(v)) {
-            continue;
-          }
-          key = v == 0 ? n.opType + " (not defined at opset " + opset + ")"
-              : String.format("%s version %d, in force at opset %d (Systole implements versions"
-                  + " %s)", n.opType, v, opset, s.versionList());
-        }
-        unsupported.computeIfAbsent(key, k -> new ArrayList<>()).add("'" + names.get(i) + "'");
-      }
-      if (unsupported.isEmpty()) {
-        return;
-      }
-      StringJoiner j = new StringJoiner("; ");
-      unsupported.forEach((op, where) -> j.add(op + " at node" + (where.size() > 1 ? "s " : " ")
-          + String.join(", ", where)));
-      String first = null;
-      for (int i = 0; i < nodes.size() && first == null; i++) {
-        RawNode n = nodes.get(i);
-        OpSchema s = OpSchemas.get(n.opType);
-        boolean ok = (n.domain.isEmpty() || n.domain.equals("ai.onnx")) && s != null
-            && s.implementsVersion(s.resolve(opset));
-        first = ok ? null : names.get(i);
-      }
-      throw ModelException.withNode(first, "unsupported ops: " + j + " (Systole supports "
-          + String.join(", ", OpSchemas.opTypes()) + ")");
-    }
-
+    /**
+     * The node of {@code raw}: checked against Systole's definition of its op if it has one,
+     * else opaque, saying why.
+     */
     private Node check(RawNode raw, String nodeName) {
+      String opaque = whyOpaque(raw);
+      if (opaque != null) {
+        Source src = raw.source;
+        return new Node(raw.domain, raw.opType, nodeName, raw.inputs, raw.outputs,
+            raw.attributes, 0, src == null ? null : src.proto(),
+            src == null ? List.of() : src.implicitInputs(), opaque);
+      }
       OpSchema s = OpSchemas.get(raw.opType);
       int version = s.resolve(opset);
       int[] arity = s.arity(version);
       Map<String, Attribute> attrs = new LinkedHashMap<>();
       for (Map.Entry<String, Attribute> e : raw.attributes.entrySet()) {
         OpSchema.AttrSpec spec = s.attribute(e.getKey(), version).orElse(null);
-        if (spec == null) {
-          throw ModelException.atNode(raw.opType, nodeName, String.format(
-              "unknown attribute '%s' (version %d of %s has %s)", e.getKey(), version,
-              raw.opType, attributeNames(s, version)));
-        }
         Attribute a = e.getValue();
         if (a.kind() != spec.kind()) {
           throw ModelException.atNode(raw.opType, nodeName, String.format(
@@ -484,7 +674,34 @@ public final class Graph {
         throw ModelException.atNode(raw.opType, nodeName, "output 0 is not named");
       }
       fillWindowDefaults(raw, attrs);
-      return new Node(raw.opType, nodeName, raw.inputs, raw.outputs, attrs, version);
+      return new Node(raw.domain, raw.opType, nodeName, raw.inputs, raw.outputs, attrs, version,
+          raw.source == null ? null : raw.source.proto(), List.of(), null);
+    }
+
+    /** Why Systole does not interpret {@code raw}, or null if it does. */
+    private String whyOpaque(RawNode raw) {
+      if (raw.source != null && raw.source.problem() != null) {
+        return raw.source.problem();
+      }
+      if (!(raw.domain.isEmpty() || raw.domain.equals("ai.onnx"))) {
+        return "an op of domain '" + raw.domain + "'";
+      }
+      OpSchema s = OpSchemas.get(raw.opType);
+      if (s == null) {
+        return "an op Systole does not interpret";
+      }
+      int v = s.resolve(opset);
+      if (!s.implementsVersion(v)) {
+        return v == 0 ? "not defined at opset " + opset : String.format("version %d, in force"
+            + " at opset %d (Systole interprets versions %s)", v, opset, s.versionList());
+      }
+      for (String attr : raw.attributes.keySet()) {
+        if (s.attribute(attr, v).isEmpty()) {
+          return String.format("attribute '%s', which version %d of %s does not have (it has"
+              + " %s)", attr, v, raw.opType, attributeNames(s, v));
+        }
+      }
+      return null;
     }
 
     /**
@@ -565,8 +782,8 @@ public final class Graph {
       for (int i = 0; i < checked.size(); i++) {
         Node n = checked.get(i);
         Set<Integer> deps = new HashSet<>();
-        for (String in : n.inputs()) {
-          if (in.isEmpty() || given.contains(in)) {
+        for (String in : n.reads()) {
+          if (given.contains(in)) {
             continue;
           }
           Integer p = producer.get(in);

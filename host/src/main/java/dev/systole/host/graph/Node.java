@@ -18,6 +18,13 @@ import java.util.Optional;
  *
  * <p>An input name that is the empty string is an optional input left out, as in ONNX; trailing
  * optional inputs may also simply be missing, and {@link #input(int)} answers "" for both.
+ *
+ * <p>A node Systole does not interpret (an op of another domain, one it has no definition of, a
+ * version of a definition it does not implement, an attribute it cannot read, or a control-flow
+ * op with subgraphs) is still a node of the graph: it is <em>opaque</em>, {@link #problem()}
+ * says why, and it runs on the CPU engine from the bytes it was read from ({@link #proto()}),
+ * which ONNX Runtime reads as the model gave them. Its {@link #implicitInputs()} are the values
+ * of the enclosing graph that its subgraphs read, which order it and feed it like inputs.
  */
 public final class Node {
   private final String opType;
@@ -26,15 +33,78 @@ public final class Node {
   private final List<String> outputs;
   private final Map<String, Attribute> attributes;
   private final int version;
+  private final String domain;
+  private final byte[] proto;
+  private final List<String> implicitInputs;
+  private final String problem;
 
   Node(String opType, String name, List<String> inputs, List<String> outputs,
       Map<String, Attribute> attributes, int version) {
+    this("", opType, name, inputs, outputs, attributes, version, null, List.of(), null);
+  }
+
+  Node(String domain, String opType, String name, List<String> inputs, List<String> outputs,
+      Map<String, Attribute> attributes, int version, byte[] proto, List<String> implicitInputs,
+      String problem) {
+    this.domain = domain.equals("ai.onnx") ? "" : domain;
     this.opType = opType;
     this.name = name;
     this.inputs = List.copyOf(inputs);
     this.outputs = List.copyOf(outputs);
     this.attributes = Collections.unmodifiableMap(new LinkedHashMap<>(attributes));
     this.version = version;
+    this.proto = proto;
+    this.implicitInputs = List.copyOf(implicitInputs);
+    this.problem = problem;
+  }
+
+  /** The op's domain: "" for the default ONNX domain. */
+  public String domain() {
+    return domain;
+  }
+
+  /**
+   * Why Systole does not interpret this node (it then runs only on the CPU engine), or null
+   * for a node whose op Systole knows: checked, with defaults filled in and a {@link #version()}.
+   */
+  public String problem() {
+    return problem;
+  }
+
+  /** Whether Systole interprets this node ({@link #problem()} is null). */
+  public boolean known() {
+    return problem == null;
+  }
+
+  /** This node made opaque, for {@code why}: it then runs on the CPU engine only. */
+  Node opaque(String why) {
+    return new Node(domain, opType, name, inputs, outputs, attributes, 0, proto, implicitInputs,
+        why);
+  }
+
+  /** The NodeProto this node was read from, or null for a node built in Java. */
+  public byte[] proto() {
+    return proto;
+  }
+
+  /**
+   * Values of the enclosing graph that this node's subgraphs read (an If's branches, a Loop's
+   * body), in the order first read; empty for a node without subgraphs.
+   */
+  public List<String> implicitInputs() {
+    return implicitInputs;
+  }
+
+  /** The inputs and the implicit inputs: every value this node reads, absent ones left out. */
+  public List<String> reads() {
+    List<String> r = new java.util.ArrayList<>();
+    for (String in : inputs) {
+      if (!in.isEmpty()) {
+        r.add(in);
+      }
+    }
+    r.addAll(implicitInputs);
+    return r;
   }
 
   public String opType() {
@@ -80,7 +150,10 @@ public final class Node {
     return Optional.ofNullable(attributes.get(name));
   }
 
-  /** The version of the op's definition this node follows, e.g. 13 for Softmax at opset 15. */
+  /**
+   * The version of the op's definition this node follows, e.g. 13 for Softmax at opset 15; 0
+   * for an opaque node.
+   */
   public int version() {
     return version;
   }
@@ -124,7 +197,8 @@ public final class Node {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Node n && opType.equals(n.opType) && name.equals(n.name)
+    return o instanceof Node n && domain.equals(n.domain) && opType.equals(n.opType)
+        && name.equals(n.name)
         && inputs.equals(n.inputs) && outputs.equals(n.outputs)
         && attributes.equals(n.attributes) && version == n.version;
   }
@@ -137,6 +211,6 @@ public final class Node {
   /** {@code Conv node 'conv1'}, as error messages name nodes. */
   @Override
   public String toString() {
-    return opType + " node '" + name + "'";
+    return (domain.isEmpty() ? "" : domain + ".") + opType + " node '" + name + "'";
   }
 }

@@ -10,12 +10,15 @@ import java.util.StringJoiner;
  * dimensions ({@code N x 1 x 28 x 28}) or be missing altogether (rank unknown), as ONNX allows for
  * outputs and intermediate values.
  *
+ * <p>A value of a type Systole has no {@link DType} for (a string or float16 tensor, a
+ * sequence) has a null {@code dtype}; only the CPU engine reads it.
+ *
+ * @param dtype the element type, or null for a type Systole does not compute with
  * @param shape the dimensions, or null if even the rank is unknown
  */
 public record ValueInfo(String name, DType dtype, List<Dim> shape) {
   public ValueInfo {
     Objects.requireNonNull(name, "name");
-    Objects.requireNonNull(dtype, "dtype");
     shape = shape == null ? null : List.copyOf(shape);
   }
 
@@ -49,14 +52,15 @@ public record ValueInfo(String name, DType dtype, List<Dim> shape) {
 
   /** {@code float32 Nx1x28x28}, or {@code float32 (unknown shape)}. */
   public String typeString() {
+    String type = dtype == null ? "(a type only the CPU engine reads)" : dtype.label();
     if (shape == null) {
-      return dtype.label() + " (unknown shape)";
+      return type + " (unknown shape)";
     }
     if (shape.isEmpty()) {
-      return dtype.label() + " scalar";
+      return type + " scalar";
     }
     StringJoiner j = new StringJoiner("x");
     shape.forEach(d -> j.add(d.toString()));
-    return dtype.label() + " " + j;
+    return type + " " + j;
   }
 }

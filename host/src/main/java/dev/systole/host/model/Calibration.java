@@ -1,6 +1,11 @@
 package dev.systole.host.model;
 
-import dev.systole.host.cpu.Interpreter;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import dev.systole.host.cpu.CpuEngine;
+import dev.systole.host.cpu.CpuProgram;
+import dev.systole.host.cpu.OrtTensors;
+import dev.systole.host.onnx.Onnx;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ModelException;
 import dev.systole.host.graph.Node;
@@ -9,18 +14,19 @@ import dev.systole.host.quant.QuantParams;
 import dev.systole.host.quant.RangeObserver;
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The quantization of every float value of a model, from running the float model on the CPU over
- * calibration inputs and watching the range each value takes (post-training static
- * quantization). The calibration batch is run in slices along its first axis, so a large set
- * needs the memory of one slice, and every float value (inputs and node outputs) gets an
- * observer; the quantizer later picks the ones it needs.
+ * The quantization of every float value of a model, from running the float model in the CPU
+ * engine over calibration inputs, with every float value it computes exposed as an output, and
+ * watching the range each value takes (post-training static quantization). The calibration
+ * batch is run in slices along its first axis, so a large set needs the memory of one slice,
+ * and every float value (inputs and node outputs) gets an observer; the quantizer later picks
+ * the ones it needs.
  *
  * <p>A model without float layers (an already quantized one) needs no calibration:
  * {@link #none()}.
@@ -91,31 +97,57 @@ public final class Calibration {
     if (!sliceable) {
       samples = 1;
     }
-    Interpreter interpreter = Interpreter.create(graph);
-    Map<String, RangeObserver> observers = new LinkedHashMap<>();
-    List<Node> nodes = graph.nodes();
-    for (long from = 0; from < samples; from += SLICE) {
-      long to = Math.min(samples, from + SLICE);
-      Map<String, Tensor> env = new HashMap<>();
-      for (ValueInfo in : graph.inputs()) {
-        Tensor slice = sliceable ? Tensors.rows(inputs.get(in.name()), from, to)
-            : inputs.get(in.name());
-        env.put(in.name(), slice);
-        observe(observers, in.name(), slice, method);
+    Inputs.check(graph, inputs);
+    List<String> inputNames = graph.inputs().stream().map(ValueInfo::name).toList();
+    List<String> floats = new ArrayList<>();
+    for (Node n : graph.nodes()) {
+      for (String out : n.outputs()) {
+        if (!out.isEmpty() && graph.dtype(out) == DType.FLOAT32) {
+          floats.add(out);
+        }
       }
-      Inputs.check(graph, env);
-      for (int i = 0; i < nodes.size(); i++) {
-        interpreter.run(i, i + 1, env);
-        for (String out : nodes.get(i).outputs()) {
-          if (!out.isEmpty()) {
-            observe(observers, out, env.get(out), method);
-          }
+    }
+    Map<String, RangeObserver> observers = new LinkedHashMap<>();
+    CpuEngine engine = floats.isEmpty() ? null : CpuEngine.get();
+    try (CpuProgram program = floats.isEmpty() ? null : engine.load(graph.name()
+        + " (calibration)", Onnx.slice(graph, graph.name(), graph.nodes(), inputNames,
+        floats))) {
+      for (long from = 0; from < samples; from += SLICE) {
+        long to = Math.min(samples, from + SLICE);
+        Map<String, Tensor> slice = new LinkedHashMap<>();
+        for (ValueInfo in : graph.inputs()) {
+          Tensor t = sliceable ? Tensors.rows(inputs.get(in.name()), from, to)
+              : inputs.get(in.name());
+          slice.put(in.name(), t);
+          observe(observers, in.name(), t, method);
+        }
+        if (program != null) {
+          runSlice(engine, program, slice, floats, observers, method);
         }
       }
     }
     Map<String, QuantParams> params = new LinkedHashMap<>();
     observers.forEach((name, o) -> params.put(name, o.params()));
     return new Calibration(params, method, Math.max(0, samples));
+  }
+
+  private static void runSlice(CpuEngine engine, CpuProgram program, Map<String, Tensor> slice,
+      List<String> floats, Map<String, RangeObserver> observers, RangeObserver.Method method) {
+    Map<String, OnnxTensor> in = new LinkedHashMap<>();
+    try {
+      slice.forEach((name, t) -> in.put(name, OrtTensors.toOrt(engine, t)));
+      try (CpuProgram.Outputs r = program.run(in, floats)) {
+        for (Map.Entry<String, OnnxValue> e : r.values().entrySet()) {
+          if (e.getValue() instanceof OnnxTensor t) {
+            float[] f = new float[Math.toIntExact(t.getInfo().getNumElements())];
+            t.getFloatBuffer().get(f);
+            observers.computeIfAbsent(e.getKey(), k -> RangeObserver.create(method)).observe(f);
+          }
+        }
+      }
+    } finally {
+      in.values().forEach(OnnxTensor::close);
+    }
   }
 
   private static void observe(Map<String, RangeObserver> observers, String name, Tensor t,

@@ -1,12 +1,18 @@
 package dev.systole.host.model;
 
 import dev.systole.driver.contract.DeviceParams;
+import dev.systole.host.cpu.GraphProbe;
 import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.ModelException;
 import dev.systole.host.graph.Node;
 import dev.systole.host.graph.ValueInfo;
+import dev.systole.host.graph.ValueType;
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.StringJoiner;
@@ -23,6 +29,8 @@ public final class Model {
   private final Calibration calibration;
   private final boolean hostPatches;
   private final Map<String, Plan> plans = new ConcurrentHashMap<>();
+  /** The values of nodes that compute from constants only, folded by the CPU engine once. */
+  private volatile Map<String, Tensor> folded;
 
   private Model(Graph graph, Calibration calibration, boolean hostPatches) {
     this.graph = graph;
@@ -37,7 +45,8 @@ public final class Model {
    * for, so {@link #graph()} may differ from {@code graph}.
    */
   public static Model of(Graph graph, Calibration calibration) {
-    return new Model(QdqFusion.rewrite(graph), calibration, true);
+    return new Model(GraphProbe.typed(QdqFusion.rewrite(graph)), calibration,
+        true);
   }
 
   /**
@@ -63,6 +72,9 @@ public final class Model {
    */
   public static boolean needsCalibration(Graph graph) {
     for (Node n : QdqFusion.rewrite(graph).nodes()) {
+      if (!n.known()) {
+        continue;
+      }
       switch (n.opType()) {
         case "Conv", "Gemm", "MatMul", "MaxPool", "Add" -> {
           if (graph.dtype(n.input(0)) == DType.FLOAT32) {
@@ -100,7 +112,7 @@ public final class Model {
       }
     }
     key.add(params.toString());
-    return planFor(key.toString(), inputShapes, shapeValues, params);
+    return planFor(key.toString(), inputShapes, shapeValues, inputs, params);
   }
 
   /**
@@ -114,18 +126,71 @@ public final class Model {
       key.add(in.name() + "=" + (s == null ? "?" : Arrays.toString(s)));
     }
     key.add(params.toString());
-    return planFor(key.toString(), inputShapes, Map.of(), params);
+    return planFor(key.toString(), inputShapes, Map.of(), null, params);
   }
 
   private Plan planFor(String key, Map<String, long[]> inputShapes,
-      Map<String, Tensor> shapeValues, DeviceParams params) {
+      Map<String, Tensor> shapeValues, Map<String, Tensor> inputs, DeviceParams params) {
     Plan p = plans.get(key);
     if (p != null) {
       return p;
     }
-    Map<String, long[]> shapes = graph.inferShapes(inputShapes, shapeValues);
-    return plans.computeIfAbsent(key, k -> Partitioner.partition(graph, shapes,
+    Map<String, long[]> shapes = shapes(inputShapes, shapeValues, inputs);
+    Map<String, Tensor> constants = folded();
+    return plans.computeIfAbsent(key, k -> Partitioner.partition(graph, shapes, constants,
         calibration::params, params, hostPatches));
+  }
+
+  /**
+   * The shape of every tensor of the graph for these inputs: Systole's inference where it
+   * reaches, and where it stops (after an opaque node, or at a shape computed from values), a
+   * float run of the graph in the CPU engine, on {@code inputs}, or on zeros of the inputs'
+   * shapes when only shapes are given.
+   */
+  private Map<String, long[]> shapes(Map<String, long[]> inputShapes,
+      Map<String, Tensor> shapeValues, Map<String, Tensor> inputs) {
+    Map<String, long[]> shapes = new HashMap<>(graph.inferShapesPartially(inputShapes,
+        shapeValues));
+    List<String> missing = new ArrayList<>();
+    for (Node n : graph.nodes()) {
+      for (String o : n.outputs()) {
+        ValueType t = o.isEmpty() ? null : graph.type(o);
+        if (t != null && !t.sequence() && !shapes.containsKey(o)) {
+          missing.add(o);
+        }
+      }
+    }
+    if (missing.isEmpty()) {
+      return shapes;
+    }
+    Map<String, Tensor> run = inputs;
+    if (run == null) {
+      run = new LinkedHashMap<>();
+      for (ValueInfo in : graph.inputs()) {
+        if (in.dtype() == null) {
+          throw new ModelException("input '" + in.name() + "' is " + in.typeString()
+              + "; the shapes after its opaque nodes need a run with its values (run the model"
+              + " with inputs instead)");
+        }
+        run.put(in.name(), Tensor.allocate(in.dtype(), inputShapes.get(in.name())));
+      }
+    }
+    shapes.putAll(GraphProbe.shapes(graph, run, missing));
+    return shapes;
+  }
+
+  /** The folded constants of the graph, computed on first use. */
+  private Map<String, Tensor> folded() {
+    Map<String, Tensor> f = folded;
+    if (f == null) {
+      synchronized (this) {
+        if (folded == null) {
+          folded = GraphProbe.constants(graph);
+        }
+        f = folded;
+      }
+    }
+    return f;
   }
 
   /** How many plans (input shapes) are cached. */

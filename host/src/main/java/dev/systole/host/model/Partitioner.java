@@ -10,7 +10,6 @@ import dev.systole.host.compiler.GraphCompiler;
 import dev.systole.host.compiler.MaxPoolLayer;
 import dev.systole.host.compiler.Requant;
 import dev.systole.host.compiler.Window;
-import dev.systole.host.cpu.KernelRegistry;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ModelException;
 import dev.systole.host.graph.Node;
@@ -126,7 +125,7 @@ final class Partitioner {
   private final Map<String, Produced> produced = new HashMap<>();
   private int openRows = -1;
 
-  private Partitioner(Graph graph, Map<String, long[]> shapes,
+  private Partitioner(Graph graph, Map<String, long[]> shapes, Map<String, Tensor> folded,
       Function<String, QuantParams> calibration, DeviceParams params, Map<Node, String> forced,
       boolean patchesAllowed) {
     this.graph = graph;
@@ -136,41 +135,13 @@ final class Partitioner {
     this.shapes = shapes;
     this.calibration = calibration;
     constants.putAll(graph.initializers());
+    constants.putAll(folded);
     for (Node n : graph.nodes()) {
-      for (String in : n.inputs()) {
-        if (!in.isEmpty()) {
-          consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
-        }
+      for (String in : n.reads()) {
+        consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
       }
-      foldConstant(n);
     }
     graph.outputs().forEach(o -> graphOutputs.add(o.name()));
-  }
-
-  /**
-   * Records the outputs of {@code n} as constants if all its inputs are (a Constant node, a
-   * Transpose of a weight): a MatMul whose right-hand side is computed from initializers has
-   * constant weights all the same. The node still runs on the CPU with the model; only the
-   * partition sees its value.
-   */
-  private void foldConstant(Node n) {
-    Tensor[] in = new Tensor[n.inputs().size()];
-    for (int i = 0; i < in.length; i++) {
-      if (n.hasInput(i)) {
-        in[i] = constants.get(n.input(i));
-        if (in[i] == null) {
-          return;
-        }
-      }
-    }
-    KernelRegistry.standard().get(n.opType()).ifPresent(k -> {
-      Tensor[] out = k.run(n, in);
-      for (int i = 0; i < out.length; i++) {
-        if (n.hasOutput(i) && out[i] != null) {
-          constants.put(n.output(i), out[i]);
-        }
-      }
-    });
   }
 
   /** A device layer the device's buffers cannot hold; its node goes to the CPU. */
@@ -191,14 +162,15 @@ final class Partitioner {
    * for a batch of one, and the partition is made again with that node on the CPU. With
    * {@code hostPatches} false, no convolution reads patches gathered on the host.
    */
-  static Plan partition(Graph graph, Map<String, long[]> shapes,
+  static Plan partition(Graph graph, Map<String, long[]> shapes, Map<String, Tensor> folded,
       Function<String, QuantParams> calibration, DeviceParams params, boolean hostPatches) {
     Map<Node, String> forced = new HashMap<>();
     while (true) {
-      Partitioner p = new Partitioner(graph, shapes, calibration, params, forced, hostPatches);
+      Partitioner p = new Partitioner(graph, shapes, folded, calibration, params, forced,
+          hostPatches);
       try {
         p.run();
-        return new Plan(p.steps, p.placements, shapes);
+        return new Plan(graph, p.steps, p.placements, shapes);
       } catch (TooLarge e) {
         forced.put(e.node, "the device cannot run it: " + e.getMessage());
       }
@@ -239,13 +211,13 @@ final class Partitioner {
       if (op != null) {
         fused.removeAll(op.nodes);
       }
-      for (String in : n.inputs()) {
+      for (String in : n.reads()) {
         if (produced.containsKey(in)) {
           close();
           break;
         }
       }
-      steps.add(new Plan.CpuStep(index, n));
+      steps.add(new Plan.CpuStep(n));
       placements.put(n, new Plan.Placement(Plan.Where.CPU, -1, null,
           op != null ? refusal : why, false));
     }
@@ -268,6 +240,9 @@ final class Partitioner {
     refusal = null;
     if (forcedCpu.containsKey(n)) {
       return refuse(forcedCpu.get(n));
+    }
+    if (!n.known()) {
+      return null;
     }
     try {
       return switch (n.opType()) {

@@ -2,15 +2,21 @@ package dev.systole.host.model;
 
 import dev.systole.host.compiler.DeviceGraph;
 import dev.systole.host.compiler.Window;
+import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.Node;
 import dev.systole.host.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 
 /**
  * A model partitioned for one set of input shapes: the steps that run it, in order, each either
- * one node on the host CPU or one device program (a {@link Segment}) covering a run of nodes
- * whose activations stay in card memory, and where every node of the model ended up.
+ * a CPU segment (a {@link CpuSegment}: consecutive nodes the CPU engine runs as one model of
+ * their own) or one device program (a {@link Segment}) covering a run of nodes whose
+ * activations stay in card memory, and where every node of the model ended up.
  *
  * <p>A plan is specific to the input shapes (the batch size among them) because the partition
  * depends on them: a GEMM's rows, a window's output size, whether two values may share a device
@@ -38,10 +44,18 @@ public final class Plan {
       boolean hostPatches) {}
 
   /** One step of a run. */
-  sealed interface Step permits CpuStep, Segment {}
+  sealed interface Step permits CpuStep, CpuSegment, Segment {}
 
-  /** A node run by the CPU interpreter; {@code index} is its position in the graph's nodes. */
-  record CpuStep(int index, Node node) implements Step {}
+  /** A node for the CPU, as the partitioner places it, before CPU segments are formed. */
+  record CpuStep(Node node) implements Step {}
+
+  /**
+   * Nodes the CPU engine runs as one model: the values it reads from earlier steps (graph
+   * inputs among them; initializers are part of the model) and the ones later steps or the
+   * caller read from it.
+   */
+  record CpuSegment(int index, List<Node> nodes, List<String> inputs, List<String> outputs)
+      implements Step {}
 
   /**
    * A value a device program reads from the host; {@code window} is the convolution window whose
@@ -76,10 +90,83 @@ public final class Plan {
   private final Map<Node, Placement> placements;
   private final Map<String, long[]> shapes;
 
-  Plan(List<Step> steps, Map<Node, Placement> placements, Map<String, long[]> shapes) {
-    this.steps = List.copyOf(steps);
+  Plan(Graph graph, List<Step> steps, Map<Node, Placement> placements,
+      Map<String, long[]> shapes) {
+    this.steps = cpuSegments(graph, steps);
     this.placements = Map.copyOf(placements);
     this.shapes = shapes;
+  }
+
+  /**
+   * {@code steps} with each run of consecutive {@link CpuStep}s made one {@link CpuSegment}.
+   * A segment none of whose values is read afterwards computes nothing anyone sees, and is
+   * left out.
+   */
+  private static List<Step> cpuSegments(Graph graph, List<Step> steps) {
+    List<List<Node>> runs = new ArrayList<>();
+    List<Object> shape = new ArrayList<>();
+    for (Step s : steps) {
+      if (s instanceof CpuStep c) {
+        if (shape.isEmpty() || !(shape.get(shape.size() - 1) instanceof List<?>)) {
+          List<Node> run = new ArrayList<>();
+          runs.add(run);
+          shape.add(run);
+        }
+        runs.get(runs.size() - 1).add(c.node());
+      } else {
+        shape.add(s);
+      }
+    }
+    Set<String> constants = new HashSet<>(graph.initializers().keySet());
+    constants.addAll(graph.opaqueInitializers().keySet());
+    Set<String> graphOutputs = new HashSet<>();
+    graph.outputs().forEach(o -> graphOutputs.add(o.name()));
+    List<Step> out = new ArrayList<>();
+    int cpuIndex = 0;
+    for (int i = 0; i < shape.size(); i++) {
+      if (!(shape.get(i) instanceof List<?> raw)) {
+        out.add((Step) shape.get(i));
+        continue;
+      }
+      @SuppressWarnings("unchecked")
+      List<Node> nodes = (List<Node>) raw;
+      Set<String> produced = new LinkedHashSet<>();
+      Set<String> inputs = new LinkedHashSet<>();
+      for (Node n : nodes) {
+        for (String r : n.reads()) {
+          if (!produced.contains(r) && !constants.contains(r)) {
+            inputs.add(r);
+          }
+        }
+        n.outputs().stream().filter(o -> !o.isEmpty()).forEach(produced::add);
+      }
+      Set<String> later = new HashSet<>(graphOutputs);
+      for (int j = i + 1; j < shape.size(); j++) {
+        if (shape.get(j) instanceof List<?> next) {
+          for (Object n : next) {
+            later.addAll(((Node) n).reads());
+          }
+        } else if (shape.get(j) instanceof Segment seg) {
+          seg.imports().forEach(imp -> later.add(imp.value()));
+        }
+      }
+      List<String> outputs = produced.stream().filter(later::contains).toList();
+      if (!outputs.isEmpty()) {
+        out.add(new CpuSegment(cpuIndex++, List.copyOf(nodes), List.copyOf(inputs), outputs));
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  /** The CPU segments, in the order they run. */
+  List<CpuSegment> cpuSegments() {
+    return steps.stream().filter(s -> s instanceof CpuSegment).map(s -> (CpuSegment) s)
+        .toList();
+  }
+
+  /** How many CPU segments a run of this plan runs. */
+  public int cpuSegmentCount() {
+    return cpuSegments().size();
   }
 
   List<Step> steps() {

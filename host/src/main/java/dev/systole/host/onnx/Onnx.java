@@ -2,10 +2,12 @@ package dev.systole.host.onnx;
 
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ModelException;
+import dev.systole.host.graph.Node;
 import dev.systole.host.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Reads ONNX models into a {@link Graph} and writes graphs back as ONNX, and the same for single
@@ -34,6 +36,17 @@ public final class Onnx {
    */
   public static Graph read(String source, byte[] bytes) {
     return OnnxReader.readModel(source, bytes);
+  }
+
+  /**
+   * A model of its own made of some of {@code graph}'s nodes (in order), reading {@code inputs}
+   * and giving {@code outputs}: what the CPU engine runs for a part of a model.
+   *
+   * @throws IllegalArgumentException if an input's type is not known
+   */
+  public static byte[] slice(Graph graph, String name, List<Node> nodes, List<String> inputs,
+      List<String> outputs) {
+    return OnnxWriter.slice(graph, name, nodes, inputs, outputs);
   }
 
   /** The ONNX ModelProto of {@code graph}. */

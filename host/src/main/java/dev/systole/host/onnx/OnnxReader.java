@@ -8,6 +8,7 @@ import dev.systole.host.graph.Dim;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ModelException;
 import dev.systole.host.graph.ValueInfo;
+import dev.systole.host.graph.ValueType;
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -24,6 +26,10 @@ import java.util.Set;
 /**
  * Decodes ONNX's protobuf messages by hand over protobuf-java's {@link CodedInputStream}, reading
  * only the fields Systole uses (by their numbers in {@code onnx.proto}) and skipping the rest.
+ * What Systole does not interpret is kept as the bytes it was read from, for the CPU engine:
+ * every node's NodeProto, initializers of other element types, the graph inputs' ValueInfoProtos
+ * and the model's local functions; a node with subgraphs is scanned for the outer values they
+ * read, which become its implicit inputs.
  * This costs a few hundred lines against generated classes, but needs no protoc at build time,
  * and every way bytes can be wrong is met here, where the message can say which field of which
  * node was being read: a file cut short, a field of the wrong wire type, a tensor whose data does
@@ -120,6 +126,7 @@ final class OnnxReader {
     in.setSizeLimit(Integer.MAX_VALUE);
     long irVersion = -1;
     Map<String, Long> opsets = new LinkedHashMap<>();
+    List<byte[]> functions = new ArrayList<>();
     Graph.Builder graph = null;
     int tag;
     while ((tag = in.readTag()) != 0) {
@@ -153,6 +160,10 @@ final class OnnxReader {
           where.remove(where.size() - 1);
           exit(in, old);
         }
+        case 25 -> {
+          expect(tag, LEN, "functions");
+          functions.add(in.readByteArray());
+        }
         default -> in.skipField(tag);
       }
     }
@@ -168,7 +179,9 @@ final class OnnxReader {
       throw error("the model imports no opset of the default ONNX domain (it imports "
           + opsets.keySet() + ")");
     }
-    graph.opset((int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, opset)));
+    graph.irVersion(irVersion);
+    opsets.forEach(graph::opsetImport);
+    functions.forEach(graph::function);
     return graph.build();
   }
 
@@ -176,40 +189,62 @@ final class OnnxReader {
 
   private Graph.Builder graph(CodedInputStream in) throws IOException {
     Graph.Builder b = Graph.builder();
-    List<ValueInfo> inputs = new ArrayList<>();
+    List<Declared> inputs = new ArrayList<>();
     Set<String> initializers = new HashSet<>();
     int index = 0;
     int tag;
     while ((tag = in.readTag()) != 0) {
       switch (WireFormat.getTagFieldNumber(tag)) {
         case 1 -> {
-          int old = enter(in, tag, "node");
+          expect(tag, LEN, "node");
+          byte[] proto = in.readByteArray();
           where.add("node " + index++);
-          node(in, b);
+          CodedInputStream nodeIn = CodedInputStream.newInstance(proto);
+          node(nodeIn, b, proto);
           where.remove(where.size() - 1);
-          exit(in, old);
         }
         case 2 -> b.name(string(in, tag, "graph.name"));
         case 5 -> {
-          int old = enter(in, tag, "initializer");
+          expect(tag, LEN, "initializer");
+          byte[] proto = in.readByteArray();
           where.add("initializer");
-          Named<Tensor> t = namedTensor(in);
+          TensorRead t = namedTensor(CodedInputStream.newInstance(proto), true);
           where.remove(where.size() - 1);
-          exit(in, old);
-          b.initializer(t.name, t.value);
-          initializers.add(t.name);
+          if (t.value() != null) {
+            b.initializer(t.name(), t.value());
+          } else {
+            b.opaqueInitializer(t.name(), proto, new ValueType(t.code(), false));
+          }
+          initializers.add(t.name());
         }
         case 15 -> throw error("the graph has a sparse initializer (Systole reads dense tensors"
             + " only)");
-        case 11 -> inputs.add(valueInfo(in, tag, "input"));
-        case 12 -> b.output(valueInfo(in, tag, "output"));
-        case 13 -> b.valueInfo(valueInfo(in, tag, "value_info"));
+        case 11 -> {
+          expect(tag, LEN, "input");
+          byte[] proto = in.readByteArray();
+          inputs.add(new Declared(valueInfo(CodedInputStream.newInstance(proto), "input"),
+              proto));
+        }
+        case 12 -> {
+          Declared d = valueInfo(in, tag, "output");
+          if (d.info().dtype() != null) {
+            b.output(d.info());
+          } else {
+            b.output(d.info().name());
+          }
+        }
+        case 13 -> {
+          Declared d = valueInfo(in, tag, "value_info");
+          if (d.info().dtype() != null) {
+            b.valueInfo(d.info());
+          }
+        }
         default -> in.skipField(tag);
       }
     }
-    for (ValueInfo v : inputs) {
-      if (!initializers.contains(v.name())) {
-        b.input(v);
+    for (Declared v : inputs) {
+      if (!initializers.contains(v.info().name())) {
+        b.input(v.info(), v.proto(), v.type());
       }
     }
     return b;
@@ -217,16 +252,27 @@ final class OnnxReader {
 
   private record Named<T>(String name, T value) {}
 
+  /**
+   * A declared value: what Systole reads of it, its type (null if none is declared), and, for a
+   * graph input, the bytes it was read from.
+   */
+  private record Declared(ValueInfo info, ValueType type, byte[] proto) {
+    Declared(Declared d, byte[] proto) {
+      this(d.info, d.type, proto);
+    }
+  }
+
   // ----------------------------------------------------------------------------- NodeProto
 
-  private void node(CodedInputStream in, Graph.Builder b) throws IOException {
+  private void node(CodedInputStream in, Graph.Builder b, byte[] proto) throws IOException {
     List<String> inputs = new ArrayList<>();
     List<String> outputs = new ArrayList<>();
     String name = "";
     String opType = "";
     String domain = "";
     Map<String, Attribute> attributes = new LinkedHashMap<>();
-    List<String> unsupportedAttributes = new ArrayList<>();
+    List<String> unread = new ArrayList<>();
+    Set<String> implicit = new LinkedHashSet<>();
     int tag;
     while ((tag = in.readTag()) != 0) {
       switch (WireFormat.getTagFieldNumber(tag)) {
@@ -240,12 +286,22 @@ final class OnnxReader {
         case 7 -> domain = string(in, tag, "node.domain");
         case 5 -> {
           int old = enter(in, tag, "node.attribute");
-          Named<Object> a = attribute(in);
+          int depth = where.size();
+          Named<Object> a;
+          try {
+            a = attribute(in, implicit);
+          } catch (ModelException e) {
+            while (where.size() > depth) {
+              where.remove(where.size() - 1);
+            }
+            a = new Named<>("?", e.getMessage());
+            in.skipRawBytes(in.getBytesUntilLimit());
+          }
           exit(in, old);
           if (a.value instanceof Attribute attr) {
             attributes.put(a.name, attr);
           } else {
-            unsupportedAttributes.add("'" + a.name + "' is " + a.value);
+            unread.add("attribute '" + a.name + "' is " + a.value);
           }
         }
         default -> in.skipField(tag);
@@ -254,27 +310,26 @@ final class OnnxReader {
     if (opType.isEmpty()) {
       throw error("a node has no op_type");
     }
-    boolean known = (domain.isEmpty() || domain.equals("ai.onnx"))
-        && Graph.supportedOps().contains(opType);
-    if (known && !unsupportedAttributes.isEmpty()) {
-      String shown = name.isEmpty() ? "(unnamed)" : name;
-      throw ModelException.atNode(opType, shown, "attribute " + unsupportedAttributes.get(0));
-    }
-    b.node(domain, opType, name, inputs, outputs, attributes);
+    Set<String> own = new HashSet<>(inputs);
+    implicit.removeAll(own);
+    String problem = unread.isEmpty() ? null : String.join("; ", unread);
+    b.node(domain, opType, name, inputs, outputs, attributes,
+        new Graph.Builder.Source(proto, List.copyOf(implicit), problem));
   }
 
   /**
    * An attribute, as a {@link Attribute}, or as a String saying what kind it is when Systole has
-   * no such kind (graphs, sparse tensors, lists of tensors); those only matter, as an error, on
-   * an op Systole supports.
+   * no such kind (graphs, sparse tensors, lists of tensors, tensors of other element types); a
+   * node with such an attribute is opaque. The outer values a graph attribute reads are added
+   * to {@code implicit}.
    */
-  private Named<Object> attribute(CodedInputStream in) throws IOException {
+  private Named<Object> attribute(CodedInputStream in, Set<String> implicit) throws IOException {
     String name = "";
     int type = 0;
     Float f = null;
     Long i = null;
     byte[] s = null;
-    Tensor t = null;
+    TensorRead t = null;
     List<Float> floats = new ArrayList<>();
     List<Long> ints = new ArrayList<>();
     List<String> strings = new ArrayList<>();
@@ -305,7 +360,7 @@ final class OnnxReader {
         }
         case 5 -> {
           int old = enter(in, tag, "attribute.t");
-          t = namedTensor(in).value;
+          t = namedTensor(in, true);
           exit(in, old);
         }
         case 7 -> readFloats(in, tag, floats);
@@ -314,15 +369,18 @@ final class OnnxReader {
           expect(tag, LEN, "attribute.strings");
           strings.add(new String(in.readByteArray(), StandardCharsets.UTF_8));
         }
-        case 6, 10, 11, 14, 15, 22, 23 -> {
+        case 6, 11 -> {
+          expect(tag, LEN, field == 6 ? "attribute.g" : "attribute.graphs");
+          outerReads(in.readByteArray(), implicit);
+          other = field == 6 ? "a graph" : "a list of graphs";
+        }
+        case 10, 14, 15, 22, 23 -> {
           other = switch (field) {
-            case 6 -> "a graph";
             case 10 -> "a list of tensors";
-            case 11 -> "a list of graphs";
             case 22 -> "a sparse tensor";
             case 23 -> "a list of sparse tensors";
             default -> "a type";
-          } + " (not supported)";
+          };
           in.skipField(tag);
         }
         case 21 -> throw error("attribute '" + name + "' refers to a function's attribute"
@@ -340,6 +398,9 @@ final class OnnxReader {
       type = f != null ? 1 : i != null ? 2 : s != null ? 3 : t != null ? 4
           : !floats.isEmpty() ? 6 : !ints.isEmpty() ? 7 : !strings.isEmpty() ? 8 : 0;
     }
+    if (type == 4 && t != null && t.value() == null) {
+      return new Named<>(name, "a tensor of " + ValueType.elemName(t.code()));
+    }
     Attribute value = switch (type) {
       case 1 -> Attribute.of(f == null ? 0f : f);
       case 2 -> Attribute.of(i == null ? 0L : i);
@@ -348,7 +409,7 @@ final class OnnxReader {
         if (t == null) {
           throw error("attribute '" + name + "' is of type TENSOR but has no tensor");
         }
-        yield Attribute.of(t);
+        yield Attribute.of(t.value());
       }
       case 6 -> {
         float[] v = new float[floats.size()];
@@ -362,17 +423,104 @@ final class OnnxReader {
       case 0 -> throw error("attribute '" + name + "' has no value");
       default -> null;
     };
-    return new Named<>(name, value != null ? value
-        : "of attribute type " + type + " (not supported)");
+    return new Named<>(name, value != null ? value : "of attribute type " + type);
+  }
+
+  /**
+   * Adds to {@code outer} the values a subgraph (a serialized GraphProto) reads without defining
+   * them: those of the scopes around it, which its node takes as implicit inputs. Nested
+   * subgraphs count with what they read from outside themselves.
+   */
+  private void outerReads(byte[] graph, Set<String> outer) throws IOException {
+    Set<String> defined = new HashSet<>();
+    Set<String> reads = new LinkedHashSet<>();
+    CodedInputStream in = CodedInputStream.newInstance(graph);
+    int tag;
+    while ((tag = in.readTag()) != 0) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case 1 -> {
+          CodedInputStream node = CodedInputStream.newInstance(readBytes(in, tag, "node"));
+          int t;
+          while ((t = node.readTag()) != 0) {
+            switch (WireFormat.getTagFieldNumber(t)) {
+              case 1 -> reads.add(string(node, t, "node.input"));
+              case 2 -> defined.add(string(node, t, "node.output"));
+              case 5 -> {
+                CodedInputStream attr = CodedInputStream.newInstance(
+                    readBytes(node, t, "node.attribute"));
+                int a;
+                while ((a = attr.readTag()) != 0) {
+                  int field = WireFormat.getTagFieldNumber(a);
+                  if (field == 6 || field == 11) {
+                    outerReads(readBytes(attr, a, "attribute.g"), reads);
+                  } else {
+                    attr.skipField(a);
+                  }
+                }
+              }
+              default -> node.skipField(t);
+            }
+          }
+        }
+        case 5, 11 -> defined.add(nameField(readBytes(in, tag, "graph value"),
+            WireFormat.getTagFieldNumber(tag) == 5 ? 8 : 1));
+        case 15 -> {
+          CodedInputStream sparse = CodedInputStream.newInstance(
+              readBytes(in, tag, "sparse_initializer"));
+          int t;
+          while ((t = sparse.readTag()) != 0) {
+            if (WireFormat.getTagFieldNumber(t) == 1) {
+              defined.add(nameField(readBytes(sparse, t, "sparse.values"), 8));
+            } else {
+              sparse.skipField(t);
+            }
+          }
+        }
+        default -> in.skipField(tag);
+      }
+    }
+    for (String r : reads) {
+      if (!r.isEmpty() && !defined.contains(r)) {
+        outer.add(r);
+      }
+    }
+  }
+
+  private static byte[] readBytes(CodedInputStream in, int tag, String field)
+      throws IOException {
+    expect(tag, LEN, field);
+    return in.readByteArray();
+  }
+
+  /** The string field {@code number} of a message (a name), or "". */
+  private String nameField(byte[] message, int number) throws IOException {
+    CodedInputStream in = CodedInputStream.newInstance(message);
+    String name = "";
+    int tag;
+    while ((tag = in.readTag()) != 0) {
+      if (WireFormat.getTagFieldNumber(tag) == number) {
+        name = string(in, tag, "name");
+      } else {
+        in.skipField(tag);
+      }
+    }
+    return name;
   }
 
   // --------------------------------------------------------------------------- TensorProto
 
   private Tensor tensor(CodedInputStream in) throws IOException {
-    return namedTensor(in).value;
+    return namedTensor(in, false).value();
   }
 
-  private Named<Tensor> namedTensor(CodedInputStream in) throws IOException {
+  /**
+   * A tensor read: its name, its value, and its element type code; the value is null when the
+   * type is one Systole has no {@link DType} for and {@code lenient} is set (else that is an
+   * error).
+   */
+  private record TensorRead(String name, Tensor value, int code) {}
+
+  private TensorRead namedTensor(CodedInputStream in, boolean lenient) throws IOException {
     List<Long> dims = new ArrayList<>();
     int dataType = 0;
     String name = "";
@@ -407,8 +555,13 @@ final class OnnxReader {
           expect(tag, VARINT, "tensor.data_location");
           external |= in.readEnum() == 1;
         }
-        case 6, 10, 11 -> throw error("tensor '" + name + "' is of type "
-            + OnnxTypes.name(dataType) + " (expected " + OnnxTypes.SUPPORTED + ")");
+        case 6, 10, 11 -> {
+          if (!lenient || OnnxTypes.dtype(dataType) != null) {
+            throw error("tensor '" + name + "' is of type " + OnnxTypes.name(dataType)
+                + " (expected " + OnnxTypes.SUPPORTED + ")");
+          }
+          in.skipField(tag);
+        }
         default -> in.skipField(tag);
       }
     }
@@ -421,6 +574,9 @@ final class OnnxReader {
           + " supported; save the model with its tensors inside it)");
     }
     DType dtype = OnnxTypes.dtype(dataType);
+    if (dtype == null && lenient) {
+      return new TensorRead(name, null, dataType);
+    }
     if (dtype == null) {
       throw error(label + " is of type " + OnnxTypes.name(dataType) + " (expected "
           + OnnxTypes.SUPPORTED + ")");
@@ -456,7 +612,7 @@ final class OnnxReader {
         }
       }
     }
-    return new Named<>(name, t);
+    return new TensorRead(name, t, dataType);
   }
 
   private static void readFloats(CodedInputStream in, int tag, List<Float> out)
@@ -489,11 +645,24 @@ final class OnnxReader {
 
   // ------------------------------------------------------------------------ ValueInfoProto
 
-  private ValueInfo valueInfo(CodedInputStream in, int tag, String field) throws IOException {
+  private Declared valueInfo(CodedInputStream in, int tag, String field) throws IOException {
     int old = enter(in, tag, field);
+    Declared d = valueInfo(in, field);
+    exit(in, old);
+    return d;
+  }
+
+  /**
+   * A ValueInfoProto, read to its end: a tensor of a {@link DType} in full, anything else
+   * (another element type, a sequence, a map) with a null dtype and, for a tensor or a sequence
+   * of tensors, its {@link ValueType}.
+   */
+  private Declared valueInfo(CodedInputStream in, String field) throws IOException {
     String name = "";
     DType dtype = null;
+    int code = 0;
     List<Dim> shape = null;
+    boolean sequence = false;
     String notTensor = null;
     int t;
     while ((t = in.readTag()) != 0) {
@@ -514,12 +683,8 @@ final class OnnxReader {
                   switch (WireFormat.getTagFieldNumber(f)) {
                     case 1 -> {
                       expect(f, VARINT, "tensor_type.elem_type");
-                      int code = in.readInt32();
+                      code = in.readInt32();
                       dtype = OnnxTypes.dtype(code);
-                      if (dtype == null) {
-                        throw error(field + " '" + name + "' is of type " + OnnxTypes.name(code)
-                            + " (expected " + OnnxTypes.SUPPORTED + ")");
-                      }
                     }
                     case 2 -> {
                       int shapeLimit = enter(in, f, "tensor_type.shape");
@@ -531,13 +696,17 @@ final class OnnxReader {
                 }
                 exit(in, tensorLimit);
               }
-              case 4 -> notTensor = "a sequence";
+              case 4 -> {
+                notTensor = "a sequence";
+                code = sequenceElement(in.readByteArray());
+                sequence = code != 0;
+              }
               case 5 -> notTensor = "a map";
               case 8 -> notTensor = "a sparse tensor";
               case 9 -> notTensor = "an optional";
               default -> { }
             }
-            if (WireFormat.getTagFieldNumber(tt) != 1) {
+            if (WireFormat.getTagFieldNumber(tt) != 1 && WireFormat.getTagFieldNumber(tt) != 4) {
               in.skipField(tt);
             }
           }
@@ -549,14 +718,43 @@ final class OnnxReader {
     if (!where.isEmpty() && where.get(where.size() - 1).startsWith(field)) {
       where.remove(where.size() - 1);
     }
-    exit(in, old);
     if (notTensor != null) {
-      throw error(field + " '" + name + "' is " + notTensor + " (Systole reads tensors only)");
+      return new Declared(new ValueInfo(name, null, null),
+          sequence ? new ValueType(code, true) : null, null);
     }
-    if (dtype == null) {
-      throw error(field + " '" + name + "' has no element type");
+    return new Declared(new ValueInfo(name, dtype, shape),
+        code == 0 ? null : new ValueType(code, false), null);
+  }
+
+  /** The element type of a sequence of tensors (a TypeProto.Sequence), or 0 if it is not one. */
+  private int sequenceElement(byte[] sequence) throws IOException {
+    CodedInputStream in = CodedInputStream.newInstance(sequence);
+    int code = 0;
+    int tag;
+    while ((tag = in.readTag()) != 0) {
+      if (WireFormat.getTagFieldNumber(tag) != 1) {
+        in.skipField(tag);
+        continue;
+      }
+      CodedInputStream type = CodedInputStream.newInstance(readBytes(in, tag, "elem_type"));
+      int t;
+      while ((t = type.readTag()) != 0) {
+        if (WireFormat.getTagFieldNumber(t) != 1) {
+          type.skipField(t);
+          continue;
+        }
+        CodedInputStream tensor = CodedInputStream.newInstance(readBytes(type, t, "tensor"));
+        int f;
+        while ((f = tensor.readTag()) != 0) {
+          if (WireFormat.getTagFieldNumber(f) == 1) {
+            code = tensor.readInt32();
+          } else {
+            tensor.skipField(f);
+          }
+        }
+      }
     }
-    return new ValueInfo(name, dtype, shape);
+    return code;
   }
 
   private List<Dim> shape(CodedInputStream in) throws IOException {

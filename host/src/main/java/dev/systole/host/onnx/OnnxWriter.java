@@ -6,11 +6,15 @@ import dev.systole.host.graph.Dim;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.Node;
 import dev.systole.host.graph.ValueInfo;
+import dev.systole.host.graph.ValueType;
 import dev.systole.host.tensor.Tensor;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Encodes a {@link Graph} as an ONNX ModelProto, the inverse of {@link OnnxReader}: nodes in the
@@ -21,9 +25,6 @@ import java.util.Map;
  * that build small models in Java).
  */
 final class OnnxWriter {
-  /** IR version 8 goes with opsets 15 to 17, the newest this writes. */
-  static final long IR_VERSION = 8;
-
   private OnnxWriter() {}
 
   private interface Body {
@@ -44,14 +45,23 @@ final class OnnxWriter {
 
   static byte[] model(Graph g) {
     return message(out -> {
-      out.writeInt64(1, IR_VERSION);
+      out.writeInt64(1, g.irVersion());
       out.writeString(2, "systole");
       out.writeByteArray(7, graph(g));
-      out.writeByteArray(8, message(o -> {
-        o.writeString(1, "");
-        o.writeInt64(2, g.opset());
-      }));
+      opsets(out, g);
     });
+  }
+
+  private static void opsets(CodedOutputStream out, Graph g) throws IOException {
+    for (Map.Entry<String, Long> e : g.opsetImports().entrySet()) {
+      out.writeByteArray(8, message(o -> {
+        o.writeString(1, e.getKey());
+        o.writeInt64(2, e.getValue());
+      }));
+    }
+    for (byte[] f : g.functions()) {
+      out.writeByteArray(25, f);
+    }
   }
 
   private static byte[] graph(Graph g) {
@@ -63,11 +73,16 @@ final class OnnxWriter {
       for (Map.Entry<String, Tensor> e : g.initializers().entrySet()) {
         out.writeByteArray(5, tensor(e.getKey(), e.getValue()));
       }
+      for (byte[] t : g.opaqueInitializers().values()) {
+        out.writeByteArray(5, t);
+      }
       for (ValueInfo v : g.inputs()) {
-        out.writeByteArray(11, valueInfo(v));
+        byte[] proto = g.inputProto(v.name());
+        out.writeByteArray(11, proto != null ? proto : valueInfo(v));
       }
       for (ValueInfo v : g.outputs()) {
-        out.writeByteArray(12, valueInfo(v));
+        out.writeByteArray(12, v.dtype() == null ? message(o -> o.writeString(1, v.name()))
+            : valueInfo(v));
       }
       for (ValueInfo v : g.valueInfos().values()) {
         out.writeByteArray(13, valueInfo(v));
@@ -75,7 +90,70 @@ final class OnnxWriter {
     });
   }
 
+  /**
+   * A model of its own made of some of {@code g}'s nodes, in order: the initializers they read,
+   * {@code inputs} as its graph inputs (typed: a graph input of {@code g} as it was declared,
+   * any other value with its {@link ValueType}) and {@code outputs} as its outputs, whose types
+   * the reader infers; with {@code g}'s IR version, opset imports and local functions.
+   */
+  static byte[] slice(Graph g, String name, List<Node> nodes, List<String> inputs,
+      List<String> outputs) {
+    Set<String> read = new LinkedHashSet<>();
+    nodes.forEach(n -> read.addAll(n.reads()));
+    byte[] graph = message(out -> {
+      for (Node n : nodes) {
+        out.writeByteArray(1, node(n));
+      }
+      out.writeString(2, name);
+      for (String v : read) {
+        Tensor t = g.initializers().get(v);
+        byte[] opaque = g.opaqueInitializers().get(v);
+        if (t != null) {
+          out.writeByteArray(5, tensor(v, t));
+        } else if (opaque != null) {
+          out.writeByteArray(5, opaque);
+        }
+      }
+      for (String v : inputs) {
+        byte[] proto = g.inputProto(v);
+        if (proto == null) {
+          ValueType type = g.type(v);
+          if (type == null) {
+            throw new IllegalArgumentException("value '" + v + "' of graph '" + g.name()
+                + "' has no known type (expected one to declare it as an input)");
+          }
+          proto = typed(v, type);
+        }
+        out.writeByteArray(11, proto);
+      }
+      for (String v : outputs) {
+        out.writeByteArray(12, message(o -> o.writeString(1, v)));
+      }
+    });
+    return message(out -> {
+      out.writeInt64(1, g.irVersion());
+      out.writeString(2, "systole");
+      out.writeByteArray(7, graph);
+      opsets(out, g);
+    });
+  }
+
+  /** A ValueInfoProto of {@code type} with no shape. */
+  private static byte[] typed(String name, ValueType type) {
+    byte[] tensorType = message(t -> t.writeInt32(1, type.elemType()));
+    return message(out -> {
+      out.writeString(1, name);
+      out.writeByteArray(2, type.sequence()
+          ? message(t -> t.writeByteArray(4, message(seq -> seq.writeByteArray(1,
+              message(e -> e.writeByteArray(1, tensorType))))))
+          : message(t -> t.writeByteArray(1, tensorType)));
+    });
+  }
+
   private static byte[] node(Node n) {
+    if (n.proto() != null) {
+      return n.proto();
+    }
     return message(out -> {
       for (String in : n.inputs()) {
         out.writeString(1, in);
@@ -85,6 +163,9 @@ final class OnnxWriter {
       }
       out.writeString(3, n.name());
       out.writeString(4, n.opType());
+      if (!n.domain().isEmpty()) {
+        out.writeString(7, n.domain());
+      }
       for (Map.Entry<String, Attribute> e : n.attributes().entrySet()) {
         out.writeByteArray(5, attribute(e.getKey(), e.getValue()));
       }

@@ -8,7 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.systole.driver.Devices;
 import dev.systole.driver.Ticker;
 import dev.systole.driver.contract.DeviceParams;
-import dev.systole.host.cpu.Interpreter;
+import dev.systole.host.cpu.CpuEngine;
+import dev.systole.host.cpu.CpuModel;
 import dev.systole.host.graph.Attribute;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ModelException;
@@ -118,7 +119,7 @@ class ModelRunnerTest {
     Model model = Model.of(g, Calibration.run(g, Map.of("x", positive(r, 1f, 64, 3, 8, 8)),
         RangeObserver.Method.MINMAX));
     Tensor x = positive(r, 1f, 6, 3, 8, 8);
-    Tensor want = Interpreter.create(g).run(Map.of("x", x)).get("logits");
+    Tensor want = reference(g, Map.of("x", x)).get("logits");
     try (Session s = Session.owning(Devices.open("emulator", Ticker.system(), m -> { }));
         ModelRunner runner = ModelRunner.on(s, model)) {
       ModelRunner.Result res = runner.run(Map.of("x", x));
@@ -243,10 +244,70 @@ class ModelRunnerTest {
     Model model = Model.of(g, Calibration.none());
     assertEquals(Plan.Where.DEVICE, model.plan(in, PARAMS).placement(g.nodes().get(0))
         .where());
-    Tensor want = Interpreter.create(g).run(in).get("y");
+    Tensor want = qlinearConv(in.get("x"), 0.02f, 131, w, scales, 0.05f, 120, bias,
+        new int[] {1, 0, 2, 1}, new int[] {2, 1});
     try (Session s = Session.owning(Devices.open("emulator", Ticker.system(), m -> { }));
         ModelRunner runner = ModelRunner.on(s, model)) {
-      assertEquals(want, runner.run(in).outputs().get("y"));
+      Tensor got = runner.run(in).outputs().get("y");
+      StringBuilder diff = new StringBuilder();
+      for (int i = 0; i < want.numel(); i++) {
+        if (want.getUint8(i) != got.getUint8(i)) {
+          diff.append(i).append(':').append(want.getUint8(i)).append('/').append(got.getUint8(i)).append(' ');
+        }
+      }
+      assertEquals(want, got, diff.toString());
+    }
+  }
+
+  /**
+   * QLinearConv by its definition, for a uint8 input and per-channel int8 weights (zero point
+   * 0) with a 3x3 kernel: the integer convolution of {@code x - xz}, plus the bias, scaled by
+   * {@code xs * ws[c] / ys} in float, rounded half to even, plus {@code yz}, saturated. ONNX
+   * Runtime is no reference here: on processors without VNNI its u8s8 kernels may saturate
+   * 16-bit partial sums.
+   */
+  private static Tensor qlinearConv(Tensor x, float xs, int xz, byte[] w, float[] ws, float ys,
+      int yz, int[] bias, int[] pads, int[] strides) {
+    int n = (int) x.dim(0);
+    int c = (int) x.dim(1);
+    int h = (int) x.dim(2);
+    int wd = (int) x.dim(3);
+    int o = ws.length;
+    int oh = (h + pads[0] + pads[2] - 3) / strides[0] + 1;
+    int ow = (wd + pads[1] + pads[3] - 3) / strides[1] + 1;
+    Tensor y = Tensor.allocate(DType.UINT8, n, o, oh, ow);
+    for (int b = 0; b < n; b++) {
+      for (int oc = 0; oc < o; oc++) {
+        for (int i = 0; i < oh; i++) {
+          for (int j = 0; j < ow; j++) {
+            long acc = bias[oc];
+            for (int ic = 0; ic < c; ic++) {
+              for (int ky = 0; ky < 3; ky++) {
+                for (int kx = 0; kx < 3; kx++) {
+                  int yy = i * strides[0] + ky - pads[0];
+                  int xx = j * strides[1] + kx - pads[1];
+                  if (yy >= 0 && yy < h && xx >= 0 && xx < wd) {
+                    int v = x.getUint8(((long) (b * c + ic) * h + yy) * wd + xx) - xz;
+                    acc += (long) v * w[((oc * c + ic) * 3 + ky) * 3 + kx];
+                  }
+                }
+              }
+            }
+            float scale = xs * ws[oc] / ys;
+            long q = (long) Math.rint(acc * scale) + yz;
+            y.setUint8(((long) (b * o + oc) * oh + i) * ow + j,
+                (int) Math.max(0, Math.min(255, q)));
+          }
+        }
+      }
+    }
+    return y;
+  }
+
+  /** The model's outputs from the CPU engine, op by op as written. */
+  static Map<String, Tensor> reference(Graph g, Map<String, Tensor> in) {
+    try (CpuModel m = CpuModel.load(g, CpuEngine.get(), CpuEngine.Rewrites.NONE)) {
+      return m.run(in);
     }
   }
 }

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.systole.driver.Devices;
 import dev.systole.driver.Ticker;
-import dev.systole.host.cpu.Interpreter;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.Node;
 import dev.systole.host.graph.ValueInfo;
@@ -39,7 +38,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * MatMulInteger), through the device path: the test's model compiled by the partitioner, run on
  * the emulator, with the CPU for whatever the device does not take. Writes
  * {@code target/onnx-conformance-device.md}, a table with two columns per test, the CPU
- * interpreter's result (ONNX's tolerances) and the device's.
+ * CPU engine's result (ONNX's tolerances) and the device's.
  *
  * <p><b>What the device column means.</b> Integer ops (and MaxPool of uint8) must match exactly.
  * A float op on the device runs in int8, quantized from ranges calibrated on the test's own
@@ -81,7 +80,7 @@ class DeviceConformanceTest {
             .filter(DeviceConformanceTest::usesDeviceOps).forEach(dirs::add);
       }
     }
-    BackendTestSuite cpu = new BackendTestSuite((g, in) -> Interpreter.create(g).run(in),
+    BackendTestSuite cpu = new BackendTestSuite(OnnxConformanceTest::runOnCpu,
         OnnxConformanceTest.EXCLUDED);
     Map<String, String> where = new HashMap<>();
     try (Session session = Session.owning(Devices.open("emulator", Ticker.system(), s -> { }))) {
@@ -107,7 +106,7 @@ class DeviceConformanceTest {
             placement + (d.detail().isEmpty() ? "" : "; " + d.detail())});
       }
       StringBuilder table = new StringBuilder("# ONNX backend node tests of the device ops\n\n");
-      table.append(String.format(Locale.ROOT, "%d tests. CPU interpreter (ONNX tolerances): %d"
+      table.append(String.format(Locale.ROOT, "%d tests. CPU engine (ONNX tolerances): %d"
           + " pass, %d fail, %d not supported. Device path: %d pass on the device (integer ops"
           + " exact, float ops within %.0f %% of the output range in int8), %d run on the cpu,"
           + " %d fail, %d not supported. Largest float error on the device: %.2f %% of the"

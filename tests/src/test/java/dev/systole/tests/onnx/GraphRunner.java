@@ -5,7 +5,7 @@ import dev.systole.host.tensor.Tensor;
 import java.util.Map;
 
 /**
- * One way of running a model, as the conformance suite sees it: the CPU interpreter, or a path
+ * One way of running a model, as the conformance suite sees it: the CPU engine, or a path
  * through the device for the ops that run on the array. The suite gives the graph and its inputs
  * by name and compares the outputs by name.
  */

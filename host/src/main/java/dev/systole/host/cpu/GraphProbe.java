@@ -1,0 +1,138 @@
+package dev.systole.host.cpu;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.TensorInfo;
+import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.Node;
+import dev.systole.host.graph.ValueInfo;
+import dev.systole.host.graph.ValueType;
+import dev.systole.host.onnx.Onnx;
+import dev.systole.host.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What Systole learns of a graph from the CPU engine where its own inference stops: the types of
+ * the values opaque nodes produce (from ONNX Runtime's type inference, without running), their
+ * shapes for given inputs (from a float run), and the values of nodes that compute only from
+ * constants (constant folding, by running them).
+ */
+public final class GraphProbe {
+  /** Ops whose output is not a function of their inputs: never folded. */
+  private static final Set<String> RANDOM = Set.of("RandomNormal", "RandomUniform",
+      "RandomNormalLike", "RandomUniformLike", "Multinomial", "Bernoulli");
+
+  private GraphProbe() {}
+
+  /**
+   * {@code g} with the type of every value that Systole's inference leaves open, as ONNX
+   * Runtime infers it; {@code g} itself if there is none.
+   */
+  public static Graph typed(Graph g) {
+    List<String> untyped = g.untypedValues();
+    if (untyped.isEmpty()) {
+      return g;
+    }
+    byte[] model = Onnx.slice(g, g.name(), g.nodes(), inputNames(g), untyped);
+    CpuEngine engine = CpuEngine.get();
+    Map<String, ValueType> types = new HashMap<>();
+    try (CpuProgram p = engine.load(g.name() + " (type inference)", model)) {
+      Map<String, NodeInfo> info = p.outputInfo();
+      for (String v : untyped) {
+        NodeInfo i = info.get(v);
+        ValueType t = i == null ? null : OrtTensors.type(i);
+        if (t != null) {
+          types.put(v, t);
+        }
+      }
+    }
+    return g.withTypes(types);
+  }
+
+  /**
+   * The shapes of {@code wanted} values of {@code g} when it runs in float on {@code inputs}:
+   * one run of the graph up to them. A value that is not a tensor gets no entry.
+   */
+  public static Map<String, long[]> shapes(Graph g, Map<String, Tensor> inputs,
+      Collection<String> wanted) {
+    if (wanted.isEmpty()) {
+      return Map.of();
+    }
+    CpuEngine engine = CpuEngine.get();
+    List<String> outs = new ArrayList<>(new LinkedHashSet<>(wanted));
+    Map<String, long[]> shapes = new HashMap<>();
+    byte[] model = Onnx.slice(g, g.name(), g.nodes(), inputNames(g), outs);
+    Map<String, OnnxTensor> in = new LinkedHashMap<>();
+    try (CpuProgram p = engine.load(g.name() + " (shape inference)", model)) {
+      for (ValueInfo i : g.inputs()) {
+        in.put(i.name(), OrtTensors.toOrt(engine, inputs.get(i.name())));
+      }
+      try (CpuProgram.Outputs r = p.run(in, outs)) {
+        r.values().forEach((name, v) -> {
+          if (v.getInfo() instanceof TensorInfo t) {
+            shapes.put(name, t.getShape());
+          }
+        });
+      }
+    } finally {
+      in.values().forEach(OnnxTensor::close);
+    }
+    return shapes;
+  }
+
+  /**
+   * The values of the nodes of {@code g} that compute only from initializers and other such
+   * nodes (a Transpose of a weight, a Constant), where something else reads them: ONNX Runtime
+   * runs those nodes once. Values of types Systole does not compute with are left out.
+   */
+  public static Map<String, Tensor> constants(Graph g) {
+    Set<String> constant = new HashSet<>(g.initializers().keySet());
+    constant.addAll(g.opaqueInitializers().keySet());
+    List<Node> foldable = new ArrayList<>();
+    for (Node n : g.nodes()) {
+      if (!RANDOM.contains(n.opType()) && n.domain().isEmpty()
+          && constant.containsAll(n.reads())) {
+        foldable.add(n);
+        n.outputs().stream().filter(o -> !o.isEmpty()).forEach(constant::add);
+      }
+    }
+    Set<Node> folded = new HashSet<>(foldable);
+    Set<String> wanted = new LinkedHashSet<>();
+    Set<String> produced = new HashSet<>();
+    foldable.forEach(n -> produced.addAll(n.outputs()));
+    for (Node n : g.nodes()) {
+      if (!folded.contains(n)) {
+        n.reads().stream().filter(produced::contains).forEach(wanted::add);
+      }
+    }
+    g.outputs().stream().map(ValueInfo::name).filter(produced::contains).forEach(wanted::add);
+    wanted.removeIf(v -> g.dtype(v) == null);
+    if (wanted.isEmpty()) {
+      return Map.of();
+    }
+    List<String> outs = new ArrayList<>(wanted);
+    Map<String, Tensor> values = new HashMap<>();
+    byte[] model = Onnx.slice(g, g.name() + " (constants)", foldable, List.of(), outs);
+    CpuEngine engine = CpuEngine.get();
+    try (CpuProgram p = engine.load(g.name() + " (constant folding)", model);
+        CpuProgram.Outputs r = p.run(Map.of(), outs)) {
+      for (Map.Entry<String, OnnxValue> e : r.values().entrySet()) {
+        values.put(e.getKey(), OrtTensors.toTensor(e.getKey(), e.getValue()));
+      }
+    }
+    return values;
+  }
+
+  private static List<String> inputNames(Graph g) {
+    return g.inputs().stream().map(ValueInfo::name).toList();
+  }
+}
