@@ -1,6 +1,7 @@
 package dev.systole.host.cli;
 
 import dev.systole.driver.contract.DeviceParams;
+import dev.systole.host.cli.diag.Json;
 import dev.systole.host.compiler.ConvLayer;
 import dev.systole.host.compiler.DeviceGraph;
 import dev.systole.host.compiler.GemmCompiler;
@@ -14,6 +15,7 @@ import dev.systole.host.runtime.LoadedGraph;
 import dev.systole.host.runtime.Session;
 import dev.systole.host.tensor.Tensor;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
@@ -319,15 +321,23 @@ final class BenchCommand implements Runnable {
         double gops = 2.0 * useful / wallMedian / 1e9;
         boolean emulator = session.device().info().backend().equals("emulator");
         if (json) {
-          out.printf(Locale.ROOT, "{\"bench\":\"gemm\",\"m\":%d,\"n\":%d,\"k\":%d,"
-              + "\"output\":\"%s\",%s,\"instructions\":%d,%s,\"wall_median_seconds\":%.9f,"
-              + "\"wall_p99_seconds\":%.9f,\"overhead_median_seconds\":%.9f,"
-              + "\"overhead_p99_seconds\":%.9f,\"host_gops\":%.6f,"
-              + "\"sim_cycles_per_second\":%.0f,\"iterations\":%d}%n", m, n, k,
-              requant ? "int8" : "int32", BenchRuns.deviceJson(session.device()),
-              program.instructions().size(), BenchRuns.cyclesJson(cycles, utilization, p),
-              wallMedian, measured.wall(99) / 1e9, measured.overhead(50) / 1e9,
-              measured.overhead(99) / 1e9, gops, simRate, iterations);
+          Map<String, Object> doc = new LinkedHashMap<>();
+          doc.put("bench", "gemm");
+          doc.put("m", m);
+          doc.put("n", n);
+          doc.put("k", k);
+          doc.put("output", requant ? "int8" : "int32");
+          doc.putAll(BenchRuns.deviceJson(session.device()));
+          doc.put("instructions", program.instructions().size());
+          doc.putAll(BenchRuns.cyclesJson(cycles, utilization, p));
+          doc.put("wall_median_seconds", wallMedian);
+          doc.put("wall_p99_seconds", measured.wall(99) / 1e9);
+          doc.put("overhead_median_seconds", measured.overhead(50) / 1e9);
+          doc.put("overhead_p99_seconds", measured.overhead(99) / 1e9);
+          doc.put("host_gops", gops);
+          doc.put("sim_cycles_per_second", simRate);
+          doc.put("iterations", iterations);
+          out.println(Json.writeCompact(doc));
         } else {
           measured.printHeadline(out, String.format(Locale.ROOT, "gemm %dx%dx%d int8 -> %s", m, k,
               n, requant ? "int8" : "int32"), session.device());

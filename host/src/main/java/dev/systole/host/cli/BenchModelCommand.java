@@ -1,6 +1,7 @@
 package dev.systole.host.cli;
 
 import dev.systole.driver.contract.DeviceParams;
+import dev.systole.host.cli.diag.Json;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ValueInfo;
 import dev.systole.host.model.Model;
@@ -80,13 +81,18 @@ final class BenchModelCommand implements Callable<Integer> {
       double util = BenchRuns.utilization(last.usefulMacs(), last.deviceCycles(), p);
       double deviceSeconds = last.deviceCycles() * p.secondsPerCycle();
       if (json) {
-        out.printf(Locale.ROOT, "{\"bench\":\"model\",\"model\":\"%s\",\"batch\":%d,%s,"
-            + "\"device_programs\":%d,%s,\"throughput_per_second\":%.3f,"
-            + "\"latency_median_seconds\":%.9f,\"latency_p99_seconds\":%.9f,"
-            + "\"iterations\":%d}%n", modelFile.getFileName().toString().replace("\"", ""),
-            batch, BenchRuns.deviceJson(session.device()), last.devicePrograms(),
-            BenchRuns.cyclesJson(last.deviceCycles(), util, p), throughput,
-            measured.wall(50) / 1e9, measured.wall(99) / 1e9, iterations);
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("bench", "model");
+        doc.put("model", modelFile.getFileName().toString());
+        doc.put("batch", batch);
+        doc.putAll(BenchRuns.deviceJson(session.device()));
+        doc.put("device_programs", last.devicePrograms());
+        doc.putAll(BenchRuns.cyclesJson(last.deviceCycles(), util, p));
+        doc.put("throughput_per_second", throughput);
+        doc.put("latency_median_seconds", measured.wall(50) / 1e9);
+        doc.put("latency_p99_seconds", measured.wall(99) / 1e9);
+        doc.put("iterations", iterations);
+        out.println(Json.writeCompact(doc));
       } else {
         measured.printHeadline(out, "model " + modelFile.getFileName() + ", batch " + batch,
             session.device());

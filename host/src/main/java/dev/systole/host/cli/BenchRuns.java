@@ -4,7 +4,9 @@ import dev.systole.driver.Device;
 import dev.systole.driver.contract.DeviceParams;
 import java.io.PrintWriter;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
@@ -96,18 +98,24 @@ final class BenchRuns<R> {
     return cycles == 0 ? 0 : usefulMacs / ((double) cycles * p.macsPerCycle());
   }
 
-  /** The JSON fields naming the device: {@code "device","backend","array","clock_khz"}. */
-  static String deviceJson(Device device) {
+  /** The JSON fields naming the device: {@code device, backend, array, clock_khz}. */
+  static Map<String, Object> deviceJson(Device device) {
     DeviceParams p = device.info().params();
-    return String.format(Locale.ROOT, "\"device\":\"%s\",\"backend\":\"%s\",\"array\":%d,"
-        + "\"clock_khz\":%d", device.name(), device.info().backend(), p.arrayRows(),
-        p.clockKhz());
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("device", device.name());
+    m.put("backend", device.info().backend());
+    m.put("array", p.arrayRows());
+    m.put("clock_khz", p.clockKhz());
+    return m;
   }
 
-  /** The JSON fields of a run's device cost: {@code "device_cycles","device_seconds"} and more. */
-  static String cyclesJson(long cycles, double utilization, DeviceParams p) {
-    return String.format(Locale.ROOT, "\"device_cycles\":%d,\"device_seconds\":%.9f,"
-        + "\"utilization\":%.6f", cycles, cycles * p.secondsPerCycle(), utilization);
+  /** The JSON fields of a run's device cost: {@code device_cycles, device_seconds, utilization}. */
+  static Map<String, Object> cyclesJson(long cycles, double utilization, DeviceParams p) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("device_cycles", cycles);
+    m.put("device_seconds", cycles * p.secondsPerCycle());
+    m.put("utilization", utilization);
+    return m;
   }
 
   /** The {@code p}th percentile (nearest rank) of {@code values}. */

@@ -55,7 +55,10 @@ final class DevicesCommand implements Callable<Integer> {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("schema", 1);
       doc.put("command", "devices");
-      doc.put("looked_in", Map.of("sysfs", sysfs.toString(), "dev", dev.toString()));
+      Map<String, Object> lookedIn = new LinkedHashMap<>();
+      lookedIn.put("sysfs", sysfs.toString());
+      lookedIn.put("dev", dev.toString());
+      doc.put("looked_in", lookedIn);
       List<Object> pci = new ArrayList<>();
       for (PciBoard b : boards) {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -87,7 +90,10 @@ final class DevicesCommand implements Callable<Integer> {
         simList.add(m);
       }
       doc.put("sim_boards", simList);
-      doc.put("emulator", Map.of("name", "emulator", "params", emulator.toString()));
+      Map<String, Object> emulatorJson = new LinkedHashMap<>();
+      emulatorJson.put("name", "emulator");
+      emulatorJson.put("params", emulator.toString());
+      doc.put("emulator", emulatorJson);
       out.println(Json.write(doc));
     } else {
       printText(out, boards, sims, emulator);

@@ -119,6 +119,10 @@ class DiagCliTest {
         json.out());
     assertTrue(json.out().contains("\"state\": \"degraded\""), json.out());
     assertTrue(json.out().contains("\"serving\": true"), json.out());
+    assertTrue(json.out().contains("\"looked_in\": {\n    \"sysfs\": \"" + sys
+        + "\",\n    \"dev\": \"" + dev + "\"\n  }"), "in the documented order: " + json.out());
+    assertTrue(json.out().contains("\"emulator\": {\n    \"name\": \"emulator\",\n"
+        + "    \"params\": \""), "in the documented order: " + json.out());
   }
 
   @Test

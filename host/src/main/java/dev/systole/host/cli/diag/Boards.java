@@ -1,12 +1,14 @@
 package dev.systole.host.cli.diag;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import dev.systole.driver.simboard.SimBoard;
 import dev.systole.driver.xdma.PciBoard;
 import dev.systole.driver.xdma.PcieLink;
 import dev.systole.driver.xdma.XdmaNodes;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +27,7 @@ import java.util.regex.Pattern;
 public final class Boards {
   /** The nodes a board must have for {@code xdma:N} to open it (DMA channel 0, interrupt 0). */
   static final List<String> REQUIRED = List.of("user", "h2c_0", "c2h_0", "events_0");
+  private static final JsonFactory JSON = new JsonFactory();
 
   private Boards() {}
 
@@ -62,25 +65,34 @@ public final class Boards {
     }
     boolean serving = pid.isPresent() && ProcessHandle.of(pid.getAsLong())
         .map(ProcessHandle::isAlive).orElse(false);
-    String json = "";
-    try {
-      json = Files.readString(dir.resolve(SimBoard.JSON_FILE));
-    } catch (NoSuchFileException e) {
-      // A directory without simboard.json says nothing about its engine.
-    } catch (IOException e) {
-      json = "";
-    }
-    Matcher engine = Pattern.compile("\"engine\": \"([^\"]*)\"").matcher(json);
-    Matcher faults = Pattern.compile("\"faults\": \\[([^\\]]*)\\]").matcher(json);
-    List<String> faultList = new ArrayList<>();
-    if (faults.find()) {
-      Matcher f = Pattern.compile("\"([^\"]+)\"").matcher(faults.group(1));
-      while (f.find()) {
-        faultList.add(f.group(1));
+    Optional<String> engine = Optional.empty();
+    List<String> faults = new ArrayList<>();
+    try (JsonParser p = JSON.createParser(dir.resolve(SimBoard.JSON_FILE).toFile())) {
+      if (p.nextToken() == JsonToken.START_OBJECT) {
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String field = p.currentName();
+          JsonToken value = p.nextToken();
+          if (field.equals("engine") && value == JsonToken.VALUE_STRING) {
+            engine = Optional.of(p.getText());
+          } else if (field.equals("faults") && value == JsonToken.START_ARRAY) {
+            while (p.nextToken() != JsonToken.END_ARRAY) {
+              if (p.currentToken() == JsonToken.VALUE_STRING) {
+                faults.add(p.getText());
+              }
+              p.skipChildren();
+            }
+          } else {
+            p.skipChildren();
+          }
+        }
       }
+    } catch (IOException e) {
+      // No simboard.json, or not one a sim board wrote (it writes it whole, by a rename): the
+      // directory says nothing about its engine and faults.
+      engine = Optional.empty();
+      faults.clear();
     }
-    return new Sim(dir, pid, serving, engine.find() ? Optional.of(engine.group(1))
-        : Optional.empty(), faultList, nodes, missing(nodes),
+    return new Sim(dir, pid, serving, engine, faults, nodes, missing(nodes),
         PcieLink.read(dir.resolve(SimBoard.PCI_DIR)));
   }
 

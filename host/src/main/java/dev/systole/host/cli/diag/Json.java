@@ -1,94 +1,113 @@
 package dev.systole.host.cli.diag;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Writes maps, lists, strings, numbers, booleans and nulls as indented JSON; a real number
- * keeps six significant digits. The diagnostics build
- * their output as ordered maps ({@link java.util.LinkedHashMap}) so that keys come out in the
- * order DIAGNOSTICS.md documents; a JSON library would add a dependency for forty lines of code.
+ * The one way the command line writes JSON: maps, lists, strings, numbers, booleans and nulls,
+ * through Jackson's streaming generator. Commands build their output as ordered maps
+ * ({@link java.util.LinkedHashMap}) so that keys come out in the order host/DIAGNOSTICS.md
+ * documents; this class decides the layout, so no command formats JSON text itself. A real
+ * number keeps six significant digits, written plainly (never with an exponent), and a NaN or an
+ * infinity, which JSON has no number for, is null. Characters outside ASCII are written as
+ * escapes (an é as <code>&#92;u00E9</code>): the output is then ASCII, and a path or a message
+ * reads back the same whatever the charset of the stream it is printed to. Jackson's generator
+ * rather than its data binding: the values are already maps and lists, and the generator is a
+ * third of the size and needs no reflection.
  */
 public final class Json {
+  private static final JsonFactory FACTORY = JsonFactory.builder()
+      .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN)
+      .enable(JsonWriteFeature.ESCAPE_NON_ASCII)
+      .build();
+  private static final MathContext SIX_DIGITS = new MathContext(6);
+  private static final DefaultIndenter TWO_SPACES = new DefaultIndenter("  ", "\n");
+  private static final DefaultPrettyPrinter INDENTED = new DefaultPrettyPrinter(
+      Separators.createDefaultInstance()
+          .withObjectFieldValueSpacing(Separators.Spacing.AFTER)
+          .withObjectEmptySeparator("")
+          .withArrayEmptySeparator(""))
+      .withObjectIndenter(TWO_SPACES)
+      .withArrayIndenter(TWO_SPACES);
+
   private Json() {}
 
-  /** {@code value} as JSON text, two spaces per level, ending without a newline. */
+  /**
+   * {@code value} as JSON text, each member and element on its own line indented two spaces per
+   * level, ending without a newline; an empty map or list stays on its line ({@code {}},
+   * {@code []}).
+   */
   public static String write(Object value) {
-    StringBuilder sb = new StringBuilder();
-    write(sb, value, 0);
-    return sb.toString();
+    return write(value, true);
   }
 
-  private static void write(StringBuilder sb, Object value, int depth) {
+  /**
+   * {@code value} as JSON on one line without spaces, for output read by programs one object per
+   * line (the benchmarks').
+   */
+  public static String writeCompact(Object value) {
+    return write(value, false);
+  }
+
+  private static String write(Object value, boolean indented) {
+    StringWriter text = new StringWriter();
+    try (JsonGenerator g = FACTORY.createGenerator(text)) {
+      if (indented) {
+        g.setPrettyPrinter(INDENTED.createInstance());
+      }
+      write(g, value);
+    } catch (IOException e) {
+      throw new UncheckedIOException("writing JSON to a string", e);
+    }
+    return text.toString();
+  }
+
+  private static void write(JsonGenerator g, Object value) throws IOException {
     if (value == null) {
-      sb.append("null");
+      g.writeNull();
     } else if (value instanceof String s) {
-      string(sb, s);
-    } else if (value instanceof Boolean || value instanceof Integer || value instanceof Long) {
-      sb.append(value);
+      g.writeString(s);
+    } else if (value instanceof Boolean b) {
+      g.writeBoolean(b);
+    } else if (value instanceof Integer i) {
+      g.writeNumber(i);
+    } else if (value instanceof Long l) {
+      g.writeNumber(l);
     } else if (value instanceof Double || value instanceof Float) {
       double d = ((Number) value).doubleValue();
-      sb.append(Double.isFinite(d) ? new BigDecimal(d).round(new MathContext(6))
-          .stripTrailingZeros().toPlainString() : "null");
+      if (Double.isFinite(d)) {
+        g.writeNumber(new BigDecimal(d).round(SIX_DIGITS).stripTrailingZeros());
+      } else {
+        g.writeNull();
+      }
     } else if (value instanceof Map<?, ?> map) {
-      if (map.isEmpty()) {
-        sb.append("{}");
-        return;
-      }
-      sb.append("{\n");
-      int i = 0;
+      g.writeStartObject();
       for (Map.Entry<?, ?> e : map.entrySet()) {
-        indent(sb, depth + 1);
-        string(sb, String.valueOf(e.getKey()));
-        sb.append(": ");
-        write(sb, e.getValue(), depth + 1);
-        sb.append(++i < map.size() ? ",\n" : "\n");
+        g.writeFieldName(String.valueOf(e.getKey()));
+        write(g, e.getValue());
       }
-      indent(sb, depth);
-      sb.append('}');
+      g.writeEndObject();
     } else if (value instanceof List<?> list) {
-      if (list.isEmpty()) {
-        sb.append("[]");
-        return;
+      g.writeStartArray();
+      for (Object o : list) {
+        write(g, o);
       }
-      sb.append("[\n");
-      for (int i = 0; i < list.size(); i++) {
-        indent(sb, depth + 1);
-        write(sb, list.get(i), depth + 1);
-        sb.append(i + 1 < list.size() ? ",\n" : "\n");
-      }
-      indent(sb, depth);
-      sb.append(']');
+      g.writeEndArray();
     } else {
-      throw new IllegalArgumentException("no JSON form for " + value.getClass().getName());
+      throw new IllegalArgumentException("no JSON form for " + value.getClass().getName()
+          + " (expected a Map, List, String, Integer, Long, Double, Float, Boolean or null)");
     }
-  }
-
-  private static void indent(StringBuilder sb, int depth) {
-    sb.append("  ".repeat(depth));
-  }
-
-  private static void string(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
   }
 }
