@@ -10,7 +10,7 @@ import java.util.Locale;
  * than for what runs: NumPy's default float is float64, and half-precision data is common, so
  * .npy files of either must be read. Every type is stored little-endian, as on the host and in
  * card memory, so a type is fully named by its NumPy descriptor and there is no byte order to
- * carry around.
+ * carry around; {@link Npy} turns big-endian files around as it reads them.
  */
 public enum DType {
   INT8(1, "|i1"),

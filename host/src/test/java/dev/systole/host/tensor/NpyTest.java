@@ -341,11 +341,45 @@ class NpyTest {
     assertEquals("unsupported .npy format version 1.1 (expected 1.0, 2.0 or 3.0)", error(b));
   }
 
+  static Stream<Arguments> bigEndian() {
+    return Stream.of(
+        Arguments.of("int32_3_bigendian", Tensor.ofInt32(new int[] {0, 1, 2}, 3)),
+        Arguments.of("int64_3_bigendian", Tensor.ofInt64(new long[] {-1, 1L << 40, -1L << 62}, 3)),
+        Arguments.of("float16_3_bigendian", Tensor.ofFloat16(new float[] {1, -2, 65504}, 3)),
+        Arguments.of("float32_4_bigendian", Tensor.ofFloat32(
+            new float[] {0.5f, -1.25f, Float.POSITIVE_INFINITY, Float.NaN}, 4)),
+        Arguments.of("float64_3_bigendian", Tensor.ofFloat64(new double[] {0.1, -2.5, 1e308}, 3)));
+  }
+
+  /** Big-endian files read as the little-endian tensor of the same values, and write as one. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("bigEndian")
+  void readsBigEndianDataTurnedAround(String name, Tensor expected) throws IOException {
+    assertEquals(expected, Npy.read(fixture(name)));
+    try (var in = Files.newInputStream(fixture(name))) {
+      assertEquals(expected, Npy.read(name, in));
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Npy.write(out, Npy.read(fixture(name)));
+    String header = new String(out.toByteArray(), 10, 20, StandardCharsets.US_ASCII);
+    assertEquals("{'descr': '" + expected.dtype().npyDescr() + "', 'fo", header);
+  }
+
   @Test
-  void refusesBigEndianData() throws IOException {
-    assertEquals("big-endian dtype '>i4' is not supported (expected little-endian, one of"
-        + " |i1, |u1, <i4, <i8, <f2, <f4, <f8, |b1) in header \"{'descr': '>i4', 'fortran_order':"
-        + " False, 'shape': (3,), }\"", error(fixtureBytes("int32_3_bigendian")));
+  void bigEndianSizeErrorsNameTheFilesDescriptor() throws IOException {
+    byte[] b = fixtureBytes("float64_3_bigendian");
+    assertEquals("truncated: shape 3 of >f8 needs 24 data bytes, found 20",
+        error(Arrays.copyOf(b, b.length - 4)));
+  }
+
+  @Test
+  void refusesBigEndianDescriptorsNumpyDoesNotWrite() throws IOException {
+    assertEquals("unsupported dtype '>i1' (expected one of " + ACCEPTED + ") in header"
+        + " \"{'descr': '>i1', 'fortran_order': False, 'shape': (2, 3), }\"",
+        error(npy("{'descr': '>i1', 'fortran_order': False, 'shape': (2, 3), }")));
+    assertEquals("unsupported dtype '>u4' (expected one of " + ACCEPTED + ") in header"
+        + " \"{'descr': '>u4', 'fortran_order': False, 'shape': (2, 3), }\"",
+        error(npy("{'descr': '>u4', 'fortran_order': False, 'shape': (2, 3), }")));
   }
 
   @Test
@@ -355,7 +389,8 @@ class NpyTest {
         error(fixtureBytes("int32_2x3_fortran")));
   }
 
-  private static final String ACCEPTED = "|i1, |u1, <i4, <i8, <f2, <f4, <f8, |b1";
+  private static final String ACCEPTED =
+      "|i1, |u1, <i4, <i8, <f2, <f4, <f8, |b1, or big-endian >i4, >i8, >f2, >f4, >f8";
 
   @Test
   void refusesOtherDtypesNamingThem() throws IOException {
