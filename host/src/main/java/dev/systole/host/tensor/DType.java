@@ -8,9 +8,10 @@ import java.util.Locale;
  * stores them, float32 for the model's own values before quantization, and bool (one byte, 0 or
  * 1, as NumPy stores it) for masks. float64 and float16 are here for what users hand in rather
  * than for what runs: NumPy's default float is float64, and half-precision data is common, so
- * .npy files of either must be read. Every type is stored little-endian, as on the host and in
- * card memory, so a type is fully named by its NumPy descriptor and there is no byte order to
- * carry around; {@link Npy} turns big-endian files around as it reads them.
+ * .npy files of either must be read, and {@link InputTypes} converts them to the type a model
+ * input declares. Every type is stored little-endian, as on the host and in card memory, so a
+ * type is fully named by its NumPy descriptor and there is no byte order to carry around;
+ * {@link Npy} turns big-endian files around as it reads them.
  */
 public enum DType {
   INT8(1, "|i1"),
