@@ -31,6 +31,8 @@ final class OnnxTypes {
       case INT32 -> 6;
       case INT64 -> 7;
       case BOOL -> 9;
+      case FLOAT16 -> 10;
+      case FLOAT64 -> 11;
     };
   }
 

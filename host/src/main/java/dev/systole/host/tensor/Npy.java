@@ -31,9 +31,14 @@ import java.util.Map;
  * written by {@code numpy.save} can be compared with {@code cmp}. Reading accepts what NumPy
  * writes, in versions 1.0, 2.0 and 3.0, and parses the header as a small Python literal rather
  * than by pattern, so key order and spacing do not matter. It refuses, with a message that starts
- * with the file's name, anything it would otherwise misread: big-endian or Fortran-order data,
- * other dtypes, and a header whose shape disagrees with the number of bytes that follow it, in
- * either direction.
+ * with the file's name, anything it would otherwise misread: Fortran-order data, other dtypes,
+ * and a header whose shape disagrees with the number of bytes that follow it, in either direction.
+ *
+ * <p>Big-endian data ({@code >f4}, which NumPy keeps when an array came from a big-endian source
+ * such as a FITS file) is read and turned around into the little-endian tensor every other part
+ * of the runtime expects, rather than refused: the descriptor says exactly what the bytes are, so
+ * the swap cannot misread them, and a refusal would only send the user back to NumPy to do the
+ * same swap. Writing is always little-endian.
  */
 public final class Npy {
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -137,7 +142,35 @@ public final class Npy {
       long extra = 1 + in.transferTo(OutputStream.nullOutputStream());
       throw sizeMismatch(name, h, expected, expected + extra);
     }
+    if (h.bigEndian()) {
+      swapBytes(data, h.dtype().size());
+    }
     return t;
+  }
+
+  /** Reverses the bytes of each {@code size}-byte element of {@code data}, in place. */
+  private static void swapBytes(ByteBuffer data, int size) {
+    switch (size) {
+      case 2 -> {
+        var v = data.asShortBuffer();
+        for (int i = 0; i < v.limit(); i++) {
+          v.put(i, Short.reverseBytes(v.get(i)));
+        }
+      }
+      case 4 -> {
+        var v = data.asIntBuffer();
+        for (int i = 0; i < v.limit(); i++) {
+          v.put(i, Integer.reverseBytes(v.get(i)));
+        }
+      }
+      case 8 -> {
+        var v = data.asLongBuffer();
+        for (int i = 0; i < v.limit(); i++) {
+          v.put(i, Long.reverseBytes(v.get(i)));
+        }
+      }
+      default -> throw new IllegalStateException("no byte swap for elements of " + size + " bytes");
+    }
   }
 
   private static IOException headerPastEnd(String name, long declared, long available) {
@@ -148,7 +181,7 @@ public final class Npy {
 
   private static IOException sizeMismatch(String name, Header h, long expected, long found) {
     String what = String.format("shape %s of %s needs %d data bytes, found %d",
-        Tensor.shapeString(h.shape()), h.dtype().npyDescr(), expected, found);
+        Tensor.shapeString(h.shape()), h.descr(), expected, found);
     return error(name, found < expected ? "truncated: " + what
         : (found - expected) + " bytes after the data: " + what
             + " (the header does not describe the data)");
@@ -235,8 +268,29 @@ public final class Npy {
     return unpadded + pad;
   }
 
-  /** The three keys of a header, checked. */
-  private record Header(DType dtype, long[] shape) {
+  /**
+   * The descriptors read: NumPy's own for each type, and for the multi-byte types the big-endian
+   * one too ({@code >f4}), whose data is turned around after reading.
+   */
+  private static String acceptedDescrs() {
+    StringBuilder big = new StringBuilder();
+    for (DType t : DType.values()) {
+      if (t.size() > 1) {
+        big.append(big.length() == 0 ? "" : ", ").append(bigEndianDescr(t));
+      }
+    }
+    return DType.supportedDescrs() + ", or big-endian " + big;
+  }
+
+  private static String bigEndianDescr(DType t) {
+    return ">" + t.npyDescr().substring(1);
+  }
+
+  /**
+   * The three keys of a header, checked; {@code descr} as the file spells it, {@code bigEndian}
+   * if the data must be turned around into {@code dtype}'s little-endian bytes.
+   */
+  private record Header(String descr, DType dtype, boolean bigEndian, long[] shape) {
     static Header parse(String text) {
       Object parsed = new Literal(text).parseAll();
       if (!(parsed instanceof Map<?, ?> dict)) {
@@ -251,16 +305,20 @@ public final class Npy {
       Object descr = required(dict, "descr");
       Object fortran = required(dict, "fortran_order");
       Object shape = required(dict, "shape");
-      if (!(descr instanceof String d)) {
+      DType dtype = null;
+      boolean bigEndian = false;
+      for (DType t : DType.values()) {
+        if (t.npyDescr().equals(descr)) {
+          dtype = t;
+        } else if (t.size() > 1 && bigEndianDescr(t).equals(descr)) {
+          dtype = t;
+          bigEndian = true;
+        }
+      }
+      if (dtype == null) {
         throw new IllegalArgumentException("unsupported dtype " + Literal.repr(descr)
-            + " (expected one of " + DType.supportedDescrs() + ")");
+            + " (expected one of " + acceptedDescrs() + ")");
       }
-      if (d.startsWith(">")) {
-        throw new IllegalArgumentException("big-endian dtype '" + d
-            + "' is not supported (expected little-endian, one of " + DType.supportedDescrs()
-            + ")");
-      }
-      DType dtype = DType.fromNpyDescr(d);
       if (!(fortran instanceof Boolean f)) {
         throw new IllegalArgumentException(
             "fortran_order is " + Literal.repr(fortran) + " (expected True or False)");
@@ -282,7 +340,7 @@ public final class Npy {
         }
         dims[i] = dim;
       }
-      return new Header(dtype, dims);
+      return new Header((String) descr, dtype, bigEndian, dims);
     }
 
     private static Object required(Map<?, ?> dict, String key) {

@@ -12,7 +12,9 @@ import java.util.StringJoiner;
  * memory and how NumPy writes them. Keeping the bytes exactly as they will be copied to the card,
  * rather than as a Java array per type, lets a tensor be staged for DMA, written to a .npy file or
  * compared with expected output without conversion, at the price of accessors that go through a
- * buffer and check the type at run time.
+ * buffer and check the type at run time. Java has no half-precision type, so float16 elements are
+ * held as their binary16 bits and read and written as floats: exactly one way, rounded to the
+ * nearest (ties to even) the other.
  *
  * <p>The bytes live in one {@link ByteBuffer} of exactly {@link #byteSize()} bytes, so a tensor is
  * limited to 2^31 - 1 bytes, the most one buffer can index. A tensor is mutable through its
@@ -106,6 +108,26 @@ public final class Tensor {
     Tensor t = allocate(DType.FLOAT32, shape);
     t.checkValueCount(values.length);
     t.buf.asFloatBuffer().put(values);
+    return t;
+  }
+
+  public static Tensor ofFloat64(double[] values, long... shape) {
+    Tensor t = allocate(DType.FLOAT64, shape);
+    t.checkValueCount(values.length);
+    t.buf.asDoubleBuffer().put(values);
+    return t;
+  }
+
+  /**
+   * A float16 tensor of {@code values}, each rounded to the nearest binary16 (ties to even), so
+   * magnitudes from 65520 up become infinity.
+   */
+  public static Tensor ofFloat16(float[] values, long... shape) {
+    Tensor t = allocate(DType.FLOAT16, shape);
+    t.checkValueCount(values.length);
+    for (int i = 0; i < values.length; i++) {
+      t.buf.putShort(2 * i, Float16.fromFloat(values[i]));
+    }
     return t;
   }
 
@@ -212,6 +234,24 @@ public final class Tensor {
     buf.putFloat(offset(flatIndex, DType.FLOAT32, "setFloat32"), v);
   }
 
+  public double getFloat64(long flatIndex) {
+    return buf.getDouble(offset(flatIndex, DType.FLOAT64, "getFloat64"));
+  }
+
+  public void setFloat64(long flatIndex, double v) {
+    buf.putDouble(offset(flatIndex, DType.FLOAT64, "setFloat64"), v);
+  }
+
+  /** A float16 element, exactly, as a float. */
+  public float getFloat16(long flatIndex) {
+    return Float16.toFloat(buf.getShort(offset(flatIndex, DType.FLOAT16, "getFloat16")));
+  }
+
+  /** Stores {@code v} rounded to the nearest binary16, ties to even. */
+  public void setFloat16(long flatIndex, float v) {
+    buf.putShort(offset(flatIndex, DType.FLOAT16, "setFloat16"), Float16.fromFloat(v));
+  }
+
   /** A bool element: any nonzero byte reads as true, as in NumPy. */
   public boolean getBool(long flatIndex) {
     return buf.get(offset(flatIndex, DType.BOOL, "getBool")) != 0;
@@ -252,6 +292,24 @@ public final class Tensor {
     checkBulk(DType.FLOAT32, "toFloatArray");
     float[] out = new float[(int) numel];
     buf.asFloatBuffer().get(out);
+    return out;
+  }
+
+  /** The float64 elements as a new array. */
+  public double[] toDoubleArray() {
+    checkBulk(DType.FLOAT64, "toDoubleArray");
+    double[] out = new double[(int) numel];
+    buf.asDoubleBuffer().get(out);
+    return out;
+  }
+
+  /** The float16 elements as a new array of floats, exactly. */
+  public float[] float16ToFloatArray() {
+    checkBulk(DType.FLOAT16, "float16ToFloatArray");
+    float[] out = new float[(int) numel];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = Float16.toFloat(buf.getShort(2 * i));
+    }
     return out;
   }
 

@@ -22,17 +22,23 @@ class DTypeTest {
     assertEquals("<f4", DType.FLOAT32.npyDescr());
     assertEquals(1, DType.BOOL.size());
     assertEquals("|b1", DType.BOOL.npyDescr());
+    assertEquals(2, DType.FLOAT16.size());
+    assertEquals(8, DType.FLOAT64.size());
+    assertEquals("<f2", DType.FLOAT16.npyDescr());
+    assertEquals("<f8", DType.FLOAT64.npyDescr());
+    assertEquals("float16", DType.FLOAT16.label());
+    assertEquals("float64", DType.FLOAT64.label());
     for (DType t : DType.values()) {
       assertEquals(t, DType.fromNpyDescr(t.npyDescr()));
     }
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"<i1", "i1", "<b1", ">i4", "i4", "<f8", "<u4", ""})
+  @ValueSource(strings = {"<i1", "i1", "<b1", ">i4", "i4", ">f8", "f8", "<c8", "<u4", "<f16", ""})
   void otherDescriptorsAreRefusedWithTheSupportedList(String descr) {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> DType.fromNpyDescr(descr));
-    assertEquals("unsupported dtype '" + descr + "' (expected one of |i1, |u1, <i4, <i8, <f4, |b1)",
-        e.getMessage());
+    assertEquals("unsupported dtype '" + descr
+        + "' (expected one of |i1, |u1, <i4, <i8, <f2, <f4, <f8, |b1)", e.getMessage());
   }
 }

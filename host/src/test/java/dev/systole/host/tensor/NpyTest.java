@@ -83,6 +83,23 @@ class NpyTest {
     return Tensor.ofFloat32(FLOATS, 2, 2, 2);
   }
 
+  private static final double[] DOUBLES = {0.1, -2.5, 1e308, -0.0, Double.POSITIVE_INFINITY,
+      Double.NEGATIVE_INFINITY, Double.NaN, Double.MIN_VALUE};
+
+  private static Tensor float64x2x4() {
+    return Tensor.ofFloat64(DOUBLES, 2, 4);
+  }
+
+  /** NumPy rounds 70000 to infinity, 1e-8 to zero and 6e-8 to the smallest subnormal, 2^-24. */
+  private static Tensor float16x9() {
+    return Tensor.ofFloat16(new float[] {0.5f, -1.25f, 65504f, -0.0f, Float.POSITIVE_INFINITY,
+        Float.NaN, 6e-8f, 70000f, 1e-8f}, 9);
+  }
+
+  private static Tensor bool5() {
+    return Tensor.ofBool(new boolean[] {true, false, false, true, true}, 5);
+  }
+
   private static Tensor int32x2x3() {
     return Tensor.ofInt32(new int[] {0, 1, 2, 3, 4, 5}, 2, 3);
   }
@@ -94,6 +111,9 @@ class NpyTest {
         Arguments.of("int32_37x3", int32x37x3()),
         Arguments.of("int64_scalar", int64Scalar()),
         Arguments.of("float32_2x2x2", float32x2x2x2()),
+        Arguments.of("float64_2x4", float64x2x4()),
+        Arguments.of("float16_9", float16x9()),
+        Arguments.of("bool_5", bool5()),
         Arguments.of("int8_0x3", Tensor.allocate(DType.INT8, 0, 3)),
         Arguments.of("int32_header_on_boundary",
             Tensor.allocate(DType.INT32, 0, 1, 1, 123, 123, 123, 123, 123, 123, 123)));
@@ -150,6 +170,28 @@ class NpyTest {
       assertEquals(Float.floatToRawIntBits(FLOATS[i]), Float.floatToRawIntBits(f32.getFloat32(i)),
           "element " + i);
     }
+
+    Tensor f64 = Npy.read(fixture("float64_2x4"));
+    assertEquals(DType.FLOAT64, f64.dtype());
+    assertArrayEquals(new long[] {2, 4}, f64.shape());
+    for (int i = 0; i < DOUBLES.length; i++) {
+      assertEquals(Double.doubleToRawLongBits(DOUBLES[i]),
+          Double.doubleToRawLongBits(f64.getFloat64(i)), "element " + i);
+    }
+
+    Tensor f16 = Npy.read(fixture("float16_9"));
+    assertEquals(DType.FLOAT16, f16.dtype());
+    short[] halves = {0x3800, (short) 0xBD00, 0x7BFF, (short) 0x8000, 0x7C00, 0x7E00, 0x0001,
+        0x7C00, 0x0000};
+    for (int i = 0; i < halves.length; i++) {
+      assertEquals(halves[i], f16.data().getShort(2 * i), "element " + i);
+    }
+    assertEquals(-1.25f, f16.getFloat16(1));
+    assertEquals(0x1p-24f, f16.getFloat16(6));
+
+    Tensor mask = Npy.read(fixture("bool_5"));
+    assertEquals(DType.BOOL, mask.dtype());
+    assertArrayEquals(new byte[] {1, 0, 0, 1, 1}, mask.toByteArray());
 
     Tensor empty = Npy.read(fixture("int8_0x3"));
     assertArrayEquals(new long[] {0, 3}, empty.shape());
@@ -299,11 +341,45 @@ class NpyTest {
     assertEquals("unsupported .npy format version 1.1 (expected 1.0, 2.0 or 3.0)", error(b));
   }
 
+  static Stream<Arguments> bigEndian() {
+    return Stream.of(
+        Arguments.of("int32_3_bigendian", Tensor.ofInt32(new int[] {0, 1, 2}, 3)),
+        Arguments.of("int64_3_bigendian", Tensor.ofInt64(new long[] {-1, 1L << 40, -1L << 62}, 3)),
+        Arguments.of("float16_3_bigendian", Tensor.ofFloat16(new float[] {1, -2, 65504}, 3)),
+        Arguments.of("float32_4_bigendian", Tensor.ofFloat32(
+            new float[] {0.5f, -1.25f, Float.POSITIVE_INFINITY, Float.NaN}, 4)),
+        Arguments.of("float64_3_bigendian", Tensor.ofFloat64(new double[] {0.1, -2.5, 1e308}, 3)));
+  }
+
+  /** Big-endian files read as the little-endian tensor of the same values, and write as one. */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("bigEndian")
+  void readsBigEndianDataTurnedAround(String name, Tensor expected) throws IOException {
+    assertEquals(expected, Npy.read(fixture(name)));
+    try (var in = Files.newInputStream(fixture(name))) {
+      assertEquals(expected, Npy.read(name, in));
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    Npy.write(out, Npy.read(fixture(name)));
+    String header = new String(out.toByteArray(), 10, 20, StandardCharsets.US_ASCII);
+    assertEquals("{'descr': '" + expected.dtype().npyDescr() + "', 'fo", header);
+  }
+
   @Test
-  void refusesBigEndianData() throws IOException {
-    assertEquals("big-endian dtype '>i4' is not supported (expected little-endian, one of"
-        + " |i1, |u1, <i4, <i8, <f4, |b1) in header \"{'descr': '>i4', 'fortran_order': False,"
-        + " 'shape': (3,), }\"", error(fixtureBytes("int32_3_bigendian")));
+  void bigEndianSizeErrorsNameTheFilesDescriptor() throws IOException {
+    byte[] b = fixtureBytes("float64_3_bigendian");
+    assertEquals("truncated: shape 3 of >f8 needs 24 data bytes, found 20",
+        error(Arrays.copyOf(b, b.length - 4)));
+  }
+
+  @Test
+  void refusesBigEndianDescriptorsNumpyDoesNotWrite() throws IOException {
+    assertEquals("unsupported dtype '>i1' (expected one of " + ACCEPTED + ") in header"
+        + " \"{'descr': '>i1', 'fortran_order': False, 'shape': (2, 3), }\"",
+        error(npy("{'descr': '>i1', 'fortran_order': False, 'shape': (2, 3), }")));
+    assertEquals("unsupported dtype '>u4' (expected one of " + ACCEPTED + ") in header"
+        + " \"{'descr': '>u4', 'fortran_order': False, 'shape': (2, 3), }\"",
+        error(npy("{'descr': '>u4', 'fortran_order': False, 'shape': (2, 3), }")));
   }
 
   @Test
@@ -313,12 +389,17 @@ class NpyTest {
         error(fixtureBytes("int32_2x3_fortran")));
   }
 
+  private static final String ACCEPTED =
+      "|i1, |u1, <i4, <i8, <f2, <f4, <f8, |b1, or big-endian >i4, >i8, >f2, >f4, >f8";
+
   @Test
   void refusesOtherDtypesNamingThem() throws IOException {
-    assertEquals("unsupported dtype '<f8' (expected one of |i1, |u1, <i4, <i8, <f4, |b1) in header"
-        + " \"{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }\"",
-        error(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }")));
-    assertHeaderError("unsupported dtype [('a', '<i4')] (expected one of |i1, |u1, <i4, <i8, <f4, |b1)",
+    assertEquals("unsupported dtype '<c16' (expected one of " + ACCEPTED + ") in header"
+        + " \"{'descr': '<c16', 'fortran_order': False, 'shape': (2, 3), }\"",
+        error(npy("{'descr': '<c16', 'fortran_order': False, 'shape': (2, 3), }")));
+    assertHeaderError("unsupported dtype '<u2' (expected one of " + ACCEPTED + ")",
+        "{'descr': '<u2', 'fortran_order': False, 'shape': (2, 3), }");
+    assertHeaderError("unsupported dtype [('a', '<i4')] (expected one of " + ACCEPTED + ")",
         "{'descr': [('a', '<i4')], 'fortran_order': False, 'shape': (2,), }");
   }
 

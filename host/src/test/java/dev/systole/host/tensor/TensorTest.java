@@ -310,4 +310,66 @@ class TensorTest {
     assertEquals("getBool on a tensor of dtype uint8 (expected bool)",
         message(IllegalStateException.class, () -> u8.getBool(0)));
   }
+
+  @Test
+  void float64ElementsAreLittleEndianDoubles() {
+    double[] values = {0.1, -2.5, Double.MAX_VALUE, -0.0, Double.NaN, Double.MIN_VALUE};
+    Tensor t = Tensor.ofFloat64(values, 2, 3);
+    assertEquals("Tensor[float64 2x3]", t.toString());
+    assertEquals(48, t.byteSize());
+    assertEquals(0.1, t.getFloat64(0));
+    assertEquals(Double.doubleToRawLongBits(-2.5), t.data().getLong(8));
+    assertArrayEquals(values, t.toDoubleArray());
+    t.setFloat64(5, 1e300);
+    assertEquals(1e300, t.getFloat64(5));
+    assertEquals("5 values for shape 2x3 (expected 6)", message(IllegalArgumentException.class,
+        () -> Tensor.ofFloat64(new double[5], 2, 3)));
+    assertEquals("getFloat32 on a tensor of dtype float64 (expected float32)",
+        message(IllegalStateException.class, () -> t.getFloat32(0)));
+    assertEquals("toFloatArray on a tensor of dtype float64 (expected float32)",
+        message(IllegalStateException.class, t::toFloatArray));
+    assertEquals("getFloat64 on a tensor of dtype float32 (expected float64)",
+        message(IllegalStateException.class, () -> Tensor.allocate(DType.FLOAT32, 1)
+            .getFloat64(0)));
+    assertEquals("toDoubleArray on a tensor of dtype int64 (expected float64)",
+        message(IllegalStateException.class, () -> Tensor.allocate(DType.INT64, 1)
+            .toDoubleArray()));
+    assertEquals("index 6 (expected 0 <= index < 6)",
+        message(IndexOutOfBoundsException.class, () -> t.setFloat64(6, 0)));
+  }
+
+  @Test
+  void float16ElementsAreBinary16BitsReadAndWrittenAsFloats() {
+    Tensor t = Tensor.ofFloat16(new float[] {1.0f, -2.0f, 65504f, 1e-8f, 70000f, Float.NaN}, 6);
+    assertEquals("Tensor[float16 6]", t.toString());
+    assertEquals(12, t.byteSize());
+    assertArrayEquals(new byte[] {0x00, 0x3C, 0x00, (byte) 0xC0, (byte) 0xFF, 0x7B, 0, 0,
+        0x00, 0x7C, 0x00, 0x7E}, t.toByteArray());
+    assertEquals(1.0f, t.getFloat16(0));
+    assertEquals(65504f, t.getFloat16(2));
+    assertEquals(0f, t.getFloat16(3));
+    assertEquals(Float.POSITIVE_INFINITY, t.getFloat16(4));
+    assertArrayEquals(new float[] {1.0f, -2.0f, 65504f, 0f, Float.POSITIVE_INFINITY, Float.NaN},
+        t.float16ToFloatArray());
+
+    t.setFloat16(0, 0.1f);
+    assertEquals(0x2E66, t.data().getShort(0));
+    assertEquals(0.0999755859375f, t.getFloat16(0));
+    t.setFloat16(1, 0x1p-24f);
+    assertEquals(1, t.data().getShort(2));
+    assertEquals(0x1p-24f, t.getFloat16(1));
+
+    assertEquals("getFloat32 on a tensor of dtype float16 (expected float32)",
+        message(IllegalStateException.class, () -> t.getFloat32(0)));
+    assertEquals("setFloat16 on a tensor of dtype float32 (expected float16)",
+        message(IllegalStateException.class, () -> Tensor.allocate(DType.FLOAT32, 1)
+            .setFloat16(0, 1f)));
+    assertEquals("float16ToFloatArray on a tensor of dtype float32 (expected float16)",
+        message(IllegalStateException.class, () -> Tensor.allocate(DType.FLOAT32, 1)
+            .float16ToFloatArray()));
+    assertEquals("index -1 (expected 0 <= index < 6)",
+        message(IndexOutOfBoundsException.class, () -> t.getFloat16(-1)));
+    assertEquals("2 values for shape 3 (expected 3)", message(IllegalArgumentException.class,
+        () -> Tensor.ofFloat16(new float[2], 3)));
+  }
 }

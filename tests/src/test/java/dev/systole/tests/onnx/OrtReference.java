@@ -238,6 +238,8 @@ final class OrtReference implements AutoCloseable {
       case INT64 -> OnnxJavaType.INT64;
       case FLOAT32 -> OnnxJavaType.FLOAT;
       case BOOL -> OnnxJavaType.BOOL;
+      case FLOAT16 -> OnnxJavaType.FLOAT16;
+      case FLOAT64 -> OnnxJavaType.DOUBLE;
     };
   }
 
@@ -253,7 +255,8 @@ final class OrtReference implements AutoCloseable {
       }
     }
     throw new IllegalArgumentException(String.format(
-        "%s: output '%s' has dtype %s (expected int8, uint8, int32, int64, float32 or bool)",
+        "%s: output '%s' has dtype %s (expected int8, uint8, int32, int64, float16, float32,"
+            + " float64 or bool)",
         name, output, typeName(type)));
   }
 
