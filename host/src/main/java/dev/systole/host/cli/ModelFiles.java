@@ -7,6 +7,8 @@ import dev.systole.host.model.Calibration;
 import dev.systole.host.model.Model;
 import dev.systole.host.onnx.Onnx;
 import dev.systole.host.quant.RangeObserver;
+import dev.systole.host.tensor.DType;
+import dev.systole.host.tensor.InputTypes;
 import dev.systole.host.tensor.Npy;
 import dev.systole.host.tensor.Tensor;
 import java.io.IOException;
@@ -56,8 +58,8 @@ final class ModelFiles {
         return Model.of(graph, Calibration.none());
       }
       if (given()) {
-        return Model.of(graph, Calibration.run(graph, tensors(graph, files, "--calibration"),
-            method()));
+        return Model.of(graph, Calibration.run(graph, tensors(graph, files, "--calibration",
+            out), method()));
       }
       if (fallback == null) {
         return null;
@@ -86,14 +88,16 @@ final class ModelFiles {
 
   /**
    * Tensors by input name from {@code NAME=FILE.npy} specs; a spec without a name is the model's
-   * only input.
+   * only input. A tensor of another element type than its input's is converted when that is
+   * safe ({@link InputTypes}), saying so in one line on {@code out}.
    *
    * @throws IllegalArgumentException for an unknown name, a spec without a name when the model
-   *     has several inputs, or a name given twice
+   *     has several inputs, a name given twice, or a type that does not convert
    */
-  static Map<String, Tensor> tensors(Graph graph, List<String> specs, String option)
-      throws IOException {
-    Map<String, Tensor> out = new LinkedHashMap<>();
+  static Map<String, Tensor> tensors(Graph graph, List<String> specs, String option,
+      PrintWriter out) throws IOException {
+    PrintWriter say = out;
+    Map<String, Tensor> tensors = new LinkedHashMap<>();
     List<String> names = graph.inputs().stream().map(ValueInfo::name).toList();
     for (String spec : specs) {
       int eq = spec.indexOf('=');
@@ -114,12 +118,21 @@ final class ModelFiles {
         throw new IllegalArgumentException(option + " " + spec + ": the model has no input '"
             + name + "' (expected one of " + names + ")");
       }
-      if (out.containsKey(name)) {
+      if (tensors.containsKey(name)) {
         throw new IllegalArgumentException(option + ": input '" + name + "' is given twice");
       }
-      out.put(name, Npy.read(Path.of(file)));
+      Tensor t = Npy.read(Path.of(file));
+      DType declared = graph.inputs().get(names.indexOf(name)).dtype();
+      if (declared != null) {
+        InputTypes.Converted c = InputTypes.convert(name, t, declared);
+        if (c.note() != null) {
+          say.println(c.note());
+        }
+        t = c.tensor();
+      }
+      tensors.put(name, t);
     }
-    return out;
+    return tensors;
   }
 
   /** A file name for output {@code value}: its name, characters other than [A-Za-z0-9._-] as _. */

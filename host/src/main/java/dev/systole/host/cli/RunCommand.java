@@ -56,7 +56,7 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     Graph graph = ModelFiles.readModel(modelFile);
-    Map<String, Tensor> in = ModelFiles.tensors(graph, inputs, "--input");
+    Map<String, Tensor> in = ModelFiles.tensors(graph, inputs, "--input", out);
     Model model = calibration.model(graph, in, out);
     Files.createDirectories(outDir);
     try (Session session = Session.owning(device.open(out));

@@ -527,6 +527,7 @@ final class OnnxReader {
     byte[] raw = null;
     List<Float> floats = new ArrayList<>();
     List<Long> ints = new ArrayList<>();
+    List<Double> doubles = new ArrayList<>();
     boolean external = false;
     int tag;
     while ((tag = in.readTag()) != 0) {
@@ -555,7 +556,8 @@ final class OnnxReader {
           expect(tag, VARINT, "tensor.data_location");
           external |= in.readEnum() == 1;
         }
-        case 6, 10, 11 -> {
+        case 10 -> readDoubles(in, tag, doubles);
+        case 6, 11 -> {
           if (!lenient || OnnxTypes.dtype(dataType) != null) {
             throw error("tensor '" + name + "' is of type " + OnnxTypes.name(dataType)
                 + " (expected " + OnnxTypes.SUPPORTED + ")");
@@ -597,7 +599,8 @@ final class OnnxReader {
       }
       data.put(raw);
     } else {
-      int count = dtype == DType.FLOAT32 ? floats.size() : ints.size();
+      int count = dtype == DType.FLOAT32 ? floats.size()
+          : dtype == DType.FLOAT64 ? doubles.size() : ints.size();
       if (count != numel) {
         throw error(String.format("%s has %d values for shape %s of %s (expected %d)",
             label, count, t.shapeString(), dtype.label(), numel));
@@ -606,6 +609,8 @@ final class OnnxReader {
       for (int k = 0; k < count; k++) {
         switch (dtype) {
           case FLOAT32 -> data.putFloat(floats.get(k));
+          case FLOAT64 -> data.putDouble(doubles.get(k));
+          case FLOAT16 -> data.putShort((short) ints.get(k).longValue());
           case INT64 -> data.putLong(ints.get(k));
           case INT32 -> data.putInt(ints.get(k).intValue());
           default -> data.put((byte) ints.get(k).longValue());
@@ -626,6 +631,20 @@ final class OnnxReader {
     } else {
       expect(tag, FIXED32, "floats");
       out.add(in.readFloat());
+    }
+  }
+
+  private static void readDoubles(CodedInputStream in, int tag, List<Double> out)
+      throws IOException {
+    if (WireFormat.getTagWireType(tag) == LEN) {
+      int old = in.pushLimit(in.readRawVarint32());
+      while (!in.isAtEnd()) {
+        out.add(in.readDouble());
+      }
+      in.popLimit(old);
+    } else {
+      expect(tag, WireFormat.WIRETYPE_FIXED64, "doubles");
+      out.add(in.readDouble());
     }
   }
 

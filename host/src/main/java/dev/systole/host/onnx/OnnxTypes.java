@@ -19,6 +19,8 @@ final class OnnxTypes {
       case 6 -> DType.INT32;
       case 7 -> DType.INT64;
       case 9 -> DType.BOOL;
+      case 10 -> DType.FLOAT16;
+      case 11 -> DType.FLOAT64;
       default -> null;
     };
   }
@@ -41,5 +43,6 @@ final class OnnxTypes {
     return code >= 0 && code < NAMES.length ? NAMES[code] : "unknown type " + code;
   }
 
-  static final String SUPPORTED = "float32, uint8, int8, int32, int64 or bool";
+  static final String SUPPORTED =
+      "float32, float16, float64, uint8, int8, int32, int64 or bool";
 }

@@ -248,11 +248,11 @@ class OnnxTest {
 
     bytes.reset();
     out = CodedOutputStream.newInstance(bytes);
-    out.writeInt32(2, 11);
-    out.writeString(8, "d");
+    out.writeInt32(2, 8);
+    out.writeString(8, "s");
     out.flush();
-    e = assertThrows(ModelException.class, () -> Onnx.readTensor("d.pb", bytes.toByteArray()));
-    assertEquals("d.pb: tensor 'd' is of type DOUBLE (expected float32, uint8, int8, int32, int64"
-        + " or bool)", e.getMessage());
+    e = assertThrows(ModelException.class, () -> Onnx.readTensor("s.pb", bytes.toByteArray()));
+    assertEquals("s.pb: tensor 's' is of type STRING (expected float32, float16, float64, uint8,"
+        + " int8, int32, int64 or bool)", e.getMessage());
   }
 }
