@@ -10,9 +10,18 @@ import picocli.CommandLine.Option;
 final class DeviceOption {
   @Option(names = "--device", paramLabel = "NAME", defaultValue = "auto",
       description = "Device to use: auto (a board if present, else the emulator), xdma:N "
-          + "(board N through the XDMA driver), emulator, emulator:PARAM=VALUE,... "
-          + "Default: ${DEFAULT-VALUE}.")
+          + "(board N through the XDMA driver), emulator, emulator:PARAM=VALUE,..., sim (the"
+          + " RTL under Verilator); for the model commands also cpu (the whole float model in"
+          + " the CPU engine, the reference). Default: ${DEFAULT-VALUE}.")
   String name;
+
+  /** The name that runs a model in float on the CPU engine instead of on a device. */
+  static final String CPU = "cpu";
+
+  /** Whether {@code --device cpu} was given (model commands only). */
+  boolean cpu() {
+    return CPU.equals(name);
+  }
 
   @Option(names = "--xdma-root", paramLabel = "DIR",
       description = "Directory holding the xdma device nodes (default /dev; a sim board's"
@@ -31,6 +40,10 @@ final class DeviceOption {
 
   /** Opens the device; {@code auto} says on {@code out} which one it chose. */
   Device open(PrintWriter out) {
+    if (cpu()) {
+      throw new IllegalArgumentException("--device cpu runs a model in float on the CPU engine;"
+          + " this command needs a device (expected auto, emulator, sim or xdma:N)");
+    }
     if (xdmaRoot != null) {
       System.setProperty(dev.systole.driver.XdmaProvider.ROOT_PROPERTY, xdmaRoot.toString());
     }

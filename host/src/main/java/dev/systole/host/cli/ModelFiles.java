@@ -1,6 +1,7 @@
 package dev.systole.host.cli;
 
 import dev.systole.host.cpu.CpuEngine;
+import dev.systole.host.cpu.GraphProbe;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ValueInfo;
 import dev.systole.host.model.Calibration;
@@ -64,7 +65,8 @@ final class ModelFiles {
       if (fallback == null) {
         return null;
       }
-      long rows = fallback.values().iterator().next().dim(0);
+      long rows = fallback.values().stream().filter(t -> t.rank() > 0).mapToLong(t -> t.dim(0))
+          .findFirst().orElse(1);
       out.printf("no --calibration: calibrating the float model on the %d input row%s given%n",
           rows, rows == 1 ? "" : "s");
       return Model.of(graph, Calibration.run(graph, fallback, method()));
@@ -73,7 +75,8 @@ final class ModelFiles {
 
   /**
    * The model in {@code file}, which ONNX Runtime must load too: every model Systole runs can
-   * fall back to it, so a model it refuses is refused here, with its message.
+   * fall back to it, so a model it refuses is refused here, with its message. The values of
+   * opaque nodes get the types ONNX Runtime infers.
    */
   static Graph readModel(Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
@@ -83,7 +86,7 @@ final class ModelFiles {
     byte[] bytes = Files.readAllBytes(file);
     Graph graph = Onnx.read(file.toString(), bytes);
     CpuEngine.get().check(file.toString(), bytes);
-    return graph;
+    return GraphProbe.typed(graph);
   }
 
   /**

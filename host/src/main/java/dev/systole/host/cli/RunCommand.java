@@ -1,6 +1,8 @@
 package dev.systole.host.cli;
 
 import dev.systole.driver.contract.DeviceParams;
+import dev.systole.host.cpu.CpuEngine;
+import dev.systole.host.cpu.CpuModel;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.model.Model;
 import dev.systole.host.model.ModelRunner;
@@ -24,8 +26,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = {"Run an ONNX model on a device: its float layers quantized to int8 (from"
         + " --calibration, or from the inputs given), the layers the device runs on the"
-        + " device and the rest on the CPU. Writes each output as DIR/<output name>.npy"
-        + " (float32 for float outputs)."})
+        + " device and the rest on the CPU engine (ONNX Runtime). With --device cpu, the whole"
+        + " model in float on the CPU engine, the reference. Writes each output as"
+        + " DIR/<output name>.npy."})
 final class RunCommand implements Callable<Integer> {
   @Spec
   picocli.CommandLine.Model.CommandSpec spec;
@@ -52,23 +55,24 @@ final class RunCommand implements Callable<Integer> {
   @Mixin
   DeviceOption device;
 
+  @Mixin
+  ThreadsOption threads;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    threads.apply();
     Graph graph = ModelFiles.readModel(modelFile);
     Map<String, Tensor> in = ModelFiles.tensors(graph, inputs, "--input", out);
+    if (device.cpu()) {
+      return runOnCpu(out, graph, in);
+    }
     Model model = calibration.model(graph, in, out);
     Files.createDirectories(outDir);
     try (Session session = Session.owning(device.open(out));
         ModelRunner runner = ModelRunner.on(session, model)) {
       ModelRunner.Result r = profile ? runner.profile(in) : runner.run(in);
-      for (Map.Entry<String, Tensor> e : r.outputs().entrySet()) {
-        Path file = outDir.resolve(ModelFiles.fileName(e.getKey()));
-        Npy.write(file, e.getValue());
-        out.printf(Locale.ROOT, "%s: %s %s -> %s%n", e.getKey(),
-            e.getValue().dtype().name().toLowerCase(Locale.ROOT), e.getValue().shapeString(),
-            file);
-      }
+      writeOutputs(out, r.outputs());
       DeviceParams p = session.device().info().params();
       out.printf(Locale.ROOT, "%s on %s: %d device program%s, %,d device cycles (%.3f ms at %d"
           + " MHz), host wall time %.2f ms%n", modelFile.getFileName(), session.device().name(),
@@ -80,5 +84,31 @@ final class RunCommand implements Callable<Integer> {
       }
     }
     return ExitCodes.OK;
+  }
+
+  /** The whole model in float on the CPU engine: the reference a user compares against. */
+  private int runOnCpu(PrintWriter out, Graph graph, Map<String, Tensor> in) throws Exception {
+    Files.createDirectories(outDir);
+    CpuEngine engine = CpuEngine.get();
+    try (CpuModel cpu = CpuModel.load(graph, engine)) {
+      long t0 = System.nanoTime();
+      Map<String, Tensor> outputs = cpu.run(in);
+      long nanos = System.nanoTime() - t0;
+      writeOutputs(out, outputs);
+      out.printf(Locale.ROOT, "%s on the cpu engine (ONNX Runtime, float, %d thread%s): host"
+          + " wall time %.2f ms%n", modelFile.getFileName(), engine.threads(),
+          engine.threads() == 1 ? "" : "s", nanos / 1e6);
+    }
+    return ExitCodes.OK;
+  }
+
+  /** Writes each output as DIR/NAME.npy, whole or not at all, and says where. */
+  private void writeOutputs(PrintWriter out, Map<String, Tensor> outputs) throws Exception {
+    for (Map.Entry<String, Tensor> e : outputs.entrySet()) {
+      Path file = outDir.resolve(ModelFiles.fileName(e.getKey()));
+      Npy.write(file, e.getValue());
+      out.printf(Locale.ROOT, "%s: %s %s -> %s%n", e.getKey(), e.getValue().dtype().label(),
+          e.getValue().shapeString(), file);
+    }
   }
 }

@@ -24,7 +24,10 @@ import java.util.Set;
  * What Systole learns of a graph from the CPU engine where its own inference stops: the types of
  * the values opaque nodes produce (from ONNX Runtime's type inference, without running), their
  * shapes for given inputs (from a float run), and the values of nodes that compute only from
- * constants (constant folding, by running them).
+ * constants (constant folding, by running them). Each runs the model as written, without ONNX
+ * Runtime's rewrites: what is measured is the model's own values, and asking a rewritten model
+ * for an intermediate value can fail (ONNX Runtime 1.22 cannot return a Range output its
+ * optimizer has rewritten).
  */
 public final class GraphProbe {
   /** Ops whose output is not a function of their inputs: never folded. */
@@ -45,7 +48,8 @@ public final class GraphProbe {
     byte[] model = Onnx.slice(g, g.name(), g.nodes(), inputNames(g), untyped);
     CpuEngine engine = CpuEngine.get();
     Map<String, ValueType> types = new HashMap<>();
-    try (CpuProgram p = engine.load(g.name() + " (type inference)", model)) {
+    try (CpuProgram p = engine.load(g.name() + " (type inference)", model,
+        CpuEngine.Rewrites.NONE)) {
       Map<String, NodeInfo> info = p.outputInfo();
       for (String v : untyped) {
         NodeInfo i = info.get(v);
@@ -72,7 +76,8 @@ public final class GraphProbe {
     Map<String, long[]> shapes = new HashMap<>();
     byte[] model = Onnx.slice(g, g.name(), g.nodes(), inputNames(g), outs);
     Map<String, OnnxTensor> in = new LinkedHashMap<>();
-    try (CpuProgram p = engine.load(g.name() + " (shape inference)", model)) {
+    try (CpuProgram p = engine.load(g.name() + " (shape inference)", model,
+        CpuEngine.Rewrites.NONE)) {
       for (ValueInfo i : g.inputs()) {
         in.put(i.name(), OrtTensors.toOrt(engine, inputs.get(i.name())));
       }
@@ -123,7 +128,8 @@ public final class GraphProbe {
     Map<String, Tensor> values = new HashMap<>();
     byte[] model = Onnx.slice(g, g.name() + " (constants)", foldable, List.of(), outs);
     CpuEngine engine = CpuEngine.get();
-    try (CpuProgram p = engine.load(g.name() + " (constant folding)", model);
+    try (CpuProgram p = engine.load(g.name() + " (constant folding)", model,
+        CpuEngine.Rewrites.NONE);
         CpuProgram.Outputs r = p.run(Map.of(), outs)) {
       for (Map.Entry<String, OnnxValue> e : r.values().entrySet()) {
         values.put(e.getKey(), OrtTensors.toTensor(e.getKey(), e.getValue()));

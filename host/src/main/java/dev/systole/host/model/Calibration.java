@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import dev.systole.host.cpu.CpuEngine;
 import dev.systole.host.cpu.CpuProgram;
+import dev.systole.host.cpu.GraphProbe;
 import dev.systole.host.cpu.OrtTensors;
 import dev.systole.host.onnx.Onnx;
 import dev.systole.host.graph.Graph;
@@ -56,7 +57,8 @@ public final class Calibration {
    * enough to partition a model and estimate its device cycles, which do not depend on the
    * values, without calibration data. A model quantized with it computes nothing meaningful.
    */
-  public static Calibration placeholder(Graph graph) {
+  public static Calibration placeholder(Graph model) {
+    Graph graph = GraphProbe.typed(model);
     Map<String, QuantParams> params = new LinkedHashMap<>();
     QuantParams unit = new QuantParams(1f, 0);
     for (ValueInfo in : graph.inputs()) {
@@ -81,8 +83,9 @@ public final class Calibration {
    *
    * @throws ModelException if an input is missing or does not fit the model
    */
-  public static Calibration run(Graph graph, Map<String, Tensor> inputs,
+  public static Calibration run(Graph model, Map<String, Tensor> inputs,
       RangeObserver.Method method) {
+    Graph graph = GraphProbe.typed(model);
     long samples = -1;
     boolean sliceable = true;
     for (ValueInfo in : graph.inputs()) {
@@ -111,7 +114,7 @@ public final class Calibration {
     CpuEngine engine = floats.isEmpty() ? null : CpuEngine.get();
     try (CpuProgram program = floats.isEmpty() ? null : engine.load(graph.name()
         + " (calibration)", Onnx.slice(graph, graph.name(), graph.nodes(), inputNames,
-        floats))) {
+        floats), CpuEngine.Rewrites.NONE)) {
       for (long from = 0; from < samples; from += SLICE) {
         long to = Math.min(samples, from + SLICE);
         Map<String, Tensor> slice = new LinkedHashMap<>();

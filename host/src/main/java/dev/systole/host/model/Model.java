@@ -70,7 +70,8 @@ public final class Model {
    * Whether the model has float layers the device could run once they are quantized: a float
    * Conv, Gemm, MatMul, MaxPool or Add. Such a model needs a calibration.
    */
-  public static boolean needsCalibration(Graph graph) {
+  public static boolean needsCalibration(Graph model) {
+    Graph graph = GraphProbe.typed(model);
     for (Node n : QdqFusion.rewrite(graph).nodes()) {
       if (!n.known()) {
         continue;

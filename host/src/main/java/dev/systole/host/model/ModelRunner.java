@@ -105,7 +105,7 @@ public final class ModelRunner implements AutoCloseable {
       for (Plan.Step step : plan.steps()) {
         if (step instanceof Plan.CpuSegment c) {
           long t0 = System.nanoTime();
-          runCpu(c, env);
+          runCpu(plan, c, env);
           cpu.add(new CpuTime(c.nodes(), System.nanoTime() - t0));
           continue;
         }
@@ -146,8 +146,8 @@ public final class ModelRunner implements AutoCloseable {
     }
   }
 
-  private void runCpu(Plan.CpuSegment c, Values env) {
-    CpuProgram p = program(c);
+  private void runCpu(Plan plan, Plan.CpuSegment c, Values env) {
+    CpuProgram p = program(plan, c);
     Map<String, OnnxTensorLike> in = new LinkedHashMap<>();
     for (String v : c.inputs()) {
       in.put(v, env.ort(v));
@@ -250,14 +250,14 @@ public final class ModelRunner implements AutoCloseable {
   }
 
   /** The CPU engine's program for segment {@code c}, made on first use. */
-  private synchronized CpuProgram program(Plan.CpuSegment c) {
+  private synchronized CpuProgram program(Plan plan, Plan.CpuSegment c) {
     if (closed) {
       throw new IllegalStateException("model runner is closed");
     }
     return programs.computeIfAbsent(c, s -> CpuEngine.get().load(
         model.graph().name() + " (cpu segment " + s.index() + ")",
         Onnx.slice(model.graph(), model.graph().name() + "_cpu" + s.index(), s.nodes(),
-            s.inputs(), s.outputs())));
+            s.inputs(), s.outputs(), s.constants(), plan.shapes())));
   }
 
   /** How many device programs are loaded (over every plan run so far). */

@@ -170,7 +170,7 @@ final class Partitioner {
           hostPatches);
       try {
         p.run();
-        return new Plan(graph, p.steps, p.placements, shapes);
+        return new Plan(graph, p.steps, p.placements, shapes, folded);
       } catch (TooLarge e) {
         forced.put(e.node, "the device cannot run it: " + e.getMessage());
       }

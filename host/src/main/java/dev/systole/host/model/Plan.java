@@ -7,6 +7,7 @@ import dev.systole.host.graph.Node;
 import dev.systole.host.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -51,11 +52,12 @@ public final class Plan {
 
   /**
    * Nodes the CPU engine runs as one model: the values it reads from earlier steps (graph
-   * inputs among them; initializers are part of the model) and the ones later steps or the
-   * caller read from it.
+   * inputs among them), the ones later steps or the caller read from it, and the constants it
+   * reads that nodes elsewhere computed (folded once, they are part of its model like the
+   * initializers it reads, so ONNX Runtime sees them as constants).
    */
-  record CpuSegment(int index, List<Node> nodes, List<String> inputs, List<String> outputs)
-      implements Step {}
+  record CpuSegment(int index, List<Node> nodes, List<String> inputs, List<String> outputs,
+      Map<String, Tensor> constants) implements Step {}
 
   /**
    * A value a device program reads from the host; {@code window} is the convolution window whose
@@ -91,8 +93,8 @@ public final class Plan {
   private final Map<String, long[]> shapes;
 
   Plan(Graph graph, List<Step> steps, Map<Node, Placement> placements,
-      Map<String, long[]> shapes) {
-    this.steps = cpuSegments(graph, steps);
+      Map<String, long[]> shapes, Map<String, Tensor> folded) {
+    this.steps = cpuSegments(graph, steps, folded);
     this.placements = Map.copyOf(placements);
     this.shapes = shapes;
   }
@@ -102,7 +104,8 @@ public final class Plan {
    * A segment none of whose values is read afterwards computes nothing anyone sees, and is
    * left out.
    */
-  private static List<Step> cpuSegments(Graph graph, List<Step> steps) {
+  private static List<Step> cpuSegments(Graph graph, List<Step> steps,
+      Map<String, Tensor> folded) {
     List<List<Node>> runs = new ArrayList<>();
     List<Object> shape = new ArrayList<>();
     for (Step s : steps) {
@@ -132,9 +135,15 @@ public final class Plan {
       List<Node> nodes = (List<Node>) raw;
       Set<String> produced = new LinkedHashSet<>();
       Set<String> inputs = new LinkedHashSet<>();
+      Map<String, Tensor> reads = new LinkedHashMap<>();
       for (Node n : nodes) {
         for (String r : n.reads()) {
-          if (!produced.contains(r) && !constants.contains(r)) {
+          if (produced.contains(r) || constants.contains(r)) {
+            continue;
+          }
+          if (folded.containsKey(r)) {
+            reads.put(r, folded.get(r));
+          } else {
             inputs.add(r);
           }
         }
@@ -152,7 +161,8 @@ public final class Plan {
       }
       List<String> outputs = produced.stream().filter(later::contains).toList();
       if (!outputs.isEmpty()) {
-        out.add(new CpuSegment(cpuIndex++, List.copyOf(nodes), List.copyOf(inputs), outputs));
+        out.add(new CpuSegment(cpuIndex++, List.copyOf(nodes), List.copyOf(inputs), outputs,
+            Map.copyOf(reads)));
       }
     }
     return List.copyOf(out);
@@ -182,7 +192,12 @@ public final class Plan {
     return p;
   }
 
-  /** The concrete shape of every value of the model for this plan's inputs. */
+  /** The concrete shape of every value of the model for this plan's inputs, by name. */
+  Map<String, long[]> shapes() {
+    return java.util.Collections.unmodifiableMap(shapes);
+  }
+
+  /** The concrete shape of a value of the model for this plan's inputs. */
   public long[] shape(String value) {
     long[] s = shapes.get(value);
     return s == null ? null : s.clone();

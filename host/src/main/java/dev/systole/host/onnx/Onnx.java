@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Reads ONNX models into a {@link Graph} and writes graphs back as ONNX, and the same for single
@@ -46,7 +47,17 @@ public final class Onnx {
    */
   public static byte[] slice(Graph graph, String name, List<Node> nodes, List<String> inputs,
       List<String> outputs) {
-    return OnnxWriter.slice(graph, name, nodes, inputs, outputs);
+    return OnnxWriter.slice(graph, name, nodes, inputs, outputs, Map.of(), Map.of());
+  }
+
+  /**
+   * {@link #slice(Graph, String, List, List, List)} with {@code constants}, values the nodes
+   * read that were computed elsewhere, written into the model as initializers, and the inputs'
+   * concrete {@code shapes} (by name; those missing are declared without a shape).
+   */
+  public static byte[] slice(Graph graph, String name, List<Node> nodes, List<String> inputs,
+      List<String> outputs, Map<String, Tensor> constants, Map<String, long[]> shapes) {
+    return OnnxWriter.slice(graph, name, nodes, inputs, outputs, constants, shapes);
   }
 
   /** The ONNX ModelProto of {@code graph}. */

@@ -91,13 +91,15 @@ final class OnnxWriter {
   }
 
   /**
-   * A model of its own made of some of {@code g}'s nodes, in order: the initializers they read,
-   * {@code inputs} as its graph inputs (typed: a graph input of {@code g} as it was declared,
-   * any other value with its {@link ValueType}) and {@code outputs} as its outputs, whose types
-   * the reader infers; with {@code g}'s IR version, opset imports and local functions.
+   * A model of its own made of some of {@code g}'s nodes, in order: the initializers they read
+   * (and {@code constants}, values computed elsewhere), {@code inputs} as its graph inputs
+   * (typed: a graph input of {@code g} as it was declared, any other value with its
+   * {@link ValueType} and its shape in {@code shapes} if it has one there) and {@code outputs}
+   * as its outputs, whose types the reader infers; with {@code g}'s IR version, opset imports
+   * and local functions.
    */
   static byte[] slice(Graph g, String name, List<Node> nodes, List<String> inputs,
-      List<String> outputs) {
+      List<String> outputs, Map<String, Tensor> constants, Map<String, long[]> shapes) {
     Set<String> read = new LinkedHashSet<>();
     nodes.forEach(n -> read.addAll(n.reads()));
     byte[] graph = message(out -> {
@@ -106,7 +108,7 @@ final class OnnxWriter {
       }
       out.writeString(2, name);
       for (String v : read) {
-        Tensor t = g.initializers().get(v);
+        Tensor t = g.initializers().containsKey(v) ? g.initializers().get(v) : constants.get(v);
         byte[] opaque = g.opaqueInitializers().get(v);
         if (t != null) {
           out.writeByteArray(5, tensor(v, t));
@@ -122,7 +124,7 @@ final class OnnxWriter {
             throw new IllegalArgumentException("value '" + v + "' of graph '" + g.name()
                 + "' has no known type (expected one to declare it as an input)");
           }
-          proto = typed(v, type);
+          proto = typed(v, type, type.sequence() ? null : shapes.get(v));
         }
         out.writeByteArray(11, proto);
       }
@@ -138,9 +140,18 @@ final class OnnxWriter {
     });
   }
 
-  /** A ValueInfoProto of {@code type} with no shape. */
-  private static byte[] typed(String name, ValueType type) {
-    byte[] tensorType = message(t -> t.writeInt32(1, type.elemType()));
+  /** A ValueInfoProto of {@code type}, with {@code shape} if it is not null. */
+  private static byte[] typed(String name, ValueType type, long[] shape) {
+    byte[] tensorType = message(t -> {
+      t.writeInt32(1, type.elemType());
+      if (shape != null) {
+        t.writeByteArray(2, message(sh -> {
+          for (long d : shape) {
+            sh.writeByteArray(1, message(dim -> dim.writeInt64(1, d)));
+          }
+        }));
+      }
+    });
     return message(out -> {
       out.writeString(1, name);
       out.writeByteArray(2, type.sequence()

@@ -206,9 +206,21 @@ public final class Npy {
     return new IOException(name + ": " + message);
   }
 
+  /**
+   * Writes {@code t} as a .npy file, whole or not at all: into a temporary file beside it, then
+   * renamed over {@code file}, so a failure half-way leaves any earlier file as it was.
+   */
   public static void write(Path file, Tensor t) throws IOException {
-    try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(file))) {
-      write(out, t);
+    Path dir = file.toAbsolutePath().getParent();
+    Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp");
+    try {
+      try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp))) {
+        write(out, t);
+      }
+      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
     }
   }
 
