@@ -6,6 +6,7 @@ import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ModelException;
 import dev.systole.host.graph.ValueInfo;
 import dev.systole.host.model.Calibration;
+import dev.systole.host.cli.diag.Json;
 import dev.systole.host.model.CompileReport;
 import dev.systole.host.model.Model;
 import dev.systole.host.model.Plan;
@@ -25,9 +26,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "compile", mixinStandardHelpOptions = true,
     description = {"Partition an ONNX model between the device and the CPU, quantize its float"
         + " layers, and compile its device programs for a batch: prints the totals, or with"
-        + " --report every node with where it runs, its shapes and its estimated device"
-        + " cycles. A model with ops Systole does not support fails, listing them and their"
-        + " nodes."})
+        + " --report every node with where it runs (on the CPU: why not on the device), its"
+        + " shapes and its estimated device cycles, or with --json all of it as JSON. The"
+        + " summary gives device programs, CPU segments, host round trips per inference and"
+        + " the share of the model's MACs on the device."})
 final class CompileCommand implements Callable<Integer> {
   @Spec
   picocli.CommandLine.Model.CommandSpec spec;
@@ -40,6 +42,13 @@ final class CompileCommand implements Callable<Integer> {
 
   @Option(names = "--report", description = "Print every node, not just the totals.")
   boolean report;
+
+  @Option(names = "--json", description = "Print the report (every node and the summary) as"
+      + " one JSON object.")
+  boolean json;
+
+  @Mixin
+  ThreadsOption threads;
 
   @Option(names = "--batch", paramLabel = "B", defaultValue = "1",
       description = "Batch size, for the inputs' symbolic first dimensions (default 1).")
@@ -58,15 +67,29 @@ final class CompileCommand implements Callable<Integer> {
     }
     DeviceParams p = params == null ? DeviceParams.defaults()
         : DeviceParams.defaults().with(params);
+    threads.apply();
+    PrintWriter say = json ? DeviceOption.silent() : out;
     Graph graph = ModelFiles.readModel(modelFile);
-    Model model = calibration.model(graph, null, out);
+    Model model = calibration.model(graph, null, say);
     if (model == null) {
-      out.println("no --calibration: placement and cycles are those of the quantized model;"
+      say.println("no --calibration: placement and cycles are those of the quantized model;"
           + " the weights are quantized when it runs");
       model = Model.of(graph, Calibration.placeholder(graph));
     }
     Plan plan = model.planForShapes(shapes(graph, batch), p);
     CompileReport r = CompileReport.of(model.graph(), plan, p);
+    if (json) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("model", modelFile.toString());
+      doc.put("graph", graph.name());
+      doc.put("opset", graph.opset());
+      doc.put("batch", batch);
+      doc.put("array", p.arrayRows() + "x" + p.arrayCols());
+      doc.put("clock_mhz", p.clockKhz() / 1000);
+      doc.putAll(r.toMap());
+      out.println(Json.write(doc));
+      return ExitCodes.OK;
+    }
     out.printf(Locale.ROOT, "%s: %s, opset %d, batch %d, for a %dx%d array at %d MHz%n",
         modelFile.getFileName(), graph.name(), graph.opset(), batch, p.arrayRows(),
         p.arrayCols(), p.clockKhz() / 1000);

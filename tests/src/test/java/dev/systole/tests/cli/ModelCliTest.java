@@ -17,6 +17,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,6 +67,34 @@ class ModelCliTest {
     assertEquals(ExitCodes.OK, totals.code(), totals.err());
     assertTrue(!totals.out().contains("runs on") && totals.out().contains("estimated"),
         totals.out());
+  }
+
+  @Test
+  void compileJsonIsTheReportAsOneJsonObject(@TempDir Path dir) throws Exception {
+    Run r = systole("compile", model(dir).toString(), "--json", "--batch", "2");
+    assertEquals(ExitCodes.OK, r.code(), r.err());
+    Map<String, Object> summary = new java.util.HashMap<>();
+    int nodes = 0;
+    try (com.fasterxml.jackson.core.JsonParser p = new com.fasterxml.jackson.core.JsonFactory()
+        .createParser(r.out())) {
+      String field = null;
+      boolean inSummary = false;
+      com.fasterxml.jackson.core.JsonToken t;
+      while ((t = p.nextToken()) != null) {
+        if (t == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+          field = p.currentName();
+          inSummary |= field.equals("summary");
+          nodes += field.equals("runs_on") ? 1 : 0;
+        } else if (inSummary && t.isScalarValue()) {
+          summary.put(field, p.getText());
+        }
+      }
+    }
+    assertTrue(nodes > 5, r.out());
+    assertEquals("1", summary.get("device_programs"), r.out());
+    assertEquals("0", summary.get("host_round_trips"), r.out());
+    assertEquals("1", summary.get("device_mac_share"), r.out());
+    assertTrue(!r.out().contains("no --calibration"), "only JSON on the output: " + r.out());
   }
 
   @Test
