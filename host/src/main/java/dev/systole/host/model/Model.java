@@ -67,26 +67,11 @@ public final class Model {
   }
 
   /**
-   * Whether the model has float layers the device could run once they are quantized: a float
-   * Conv, Gemm, MatMul, MaxPool or Add. Such a model needs a calibration.
+   * Whether the model has float layers the device could run once they are quantized (as the
+   * device ops of {@link DeviceOps} say): such a model needs a calibration.
    */
   public static boolean needsCalibration(Graph model) {
-    Graph graph = GraphProbe.typed(model);
-    for (Node n : QdqFusion.rewrite(graph).nodes()) {
-      if (!n.known()) {
-        continue;
-      }
-      switch (n.opType()) {
-        case "Conv", "Gemm", "MatMul", "MaxPool", "Add" -> {
-          if (graph.dtype(n.input(0)) == DType.FLOAT32) {
-            return true;
-          }
-        }
-        default -> {
-        }
-      }
-    }
-    return false;
+    return DeviceOps.standard().needsCalibration(QdqFusion.rewrite(GraphProbe.typed(model)));
   }
 
   /**
