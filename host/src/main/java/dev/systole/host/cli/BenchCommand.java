@@ -313,7 +313,7 @@ final class BenchCommand implements Runnable {
         double simRate = simulated ? (session.device().counters().get(
             dev.systole.driver.contract.Counter.TOTAL_CYCLES) - clockBefore) / (timedNanos / 1e9)
             : 0;
-        GemmCompiler.Program program = g.program(Math.min(m, session.maxRowsPerRun()));
+        GraphCompiler.Program program = g.program(Math.min(m, g.rowsPerRun()));
         long useful = (long) m * n * k;
         double utilization = BenchRuns.utilization(useful, cycles, p);
         double deviceSeconds = cycles * p.secondsPerCycle();
