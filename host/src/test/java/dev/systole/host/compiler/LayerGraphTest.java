@@ -23,9 +23,9 @@ class LayerGraphTest {
 
   /** Three layers whose outputs have zero points far from 0, the last int32 without a bias. */
   private static LayerGraph chain(Random r) {
-    GemmLayer a = GemmCompilerTest.randomLayer(r, 37, 20, true, false);
-    GemmLayer b = GemmCompilerTest.randomLayer(r, 20, 18, true, true);
-    GemmLayer c = GemmCompilerTest.randomLayer(r, 18, 5, false, false);
+    GemmLayer a = GemmProgramTest.randomLayer(r, 37, 20, true, false);
+    GemmLayer b = GemmProgramTest.randomLayer(r, 20, 18, true, true);
+    GemmLayer c = GemmProgramTest.randomLayer(r, 18, 5, false, false);
     return LayerGraph.of(withZeroPoint(a, 90), withZeroPoint(b, -77), c);
   }
 
@@ -56,13 +56,13 @@ class LayerGraphTest {
     Random r = new Random(2);
     LayerGraph chain = chain(r);
     int m = 9;
-    byte[][] x = GemmCompilerTest.input(r, m, chain.inFeatures());
+    byte[][] x = GemmProgramTest.input(r, m, chain.inFeatures());
     byte[] flat = new byte[m * chain.inFeatures()];
     for (int i = 0; i < m; i++) {
       System.arraycopy(x[i], 0, flat, i * chain.inFeatures(), chain.inFeatures());
     }
     int[] got = GraphReference.run(chain.deviceGraph(), m, Map.of("x", flat)).get("layer 2");
-    int[][] want = GemmCompilerTest.reference(chain, x);
+    int[][] want = GemmProgramTest.reference(chain, x);
     for (int i = 0; i < m; i++) {
       for (int j = 0; j < chain.outFeatures(); j++) {
         assertEquals(want[i][j], got[i * chain.outFeatures() + j], "Y[" + i + "][" + j + "]");
