@@ -4,10 +4,10 @@ import dev.systole.driver.contract.DeviceParams;
 import dev.systole.host.cli.diag.Json;
 import dev.systole.host.compiler.ConvLayer;
 import dev.systole.host.compiler.DeviceGraph;
-import dev.systole.host.compiler.GemmCompiler;
 import dev.systole.host.compiler.GraphCompiler;
 import dev.systole.host.compiler.GemmLayer;
 import dev.systole.host.compiler.LayerGraph;
+import dev.systole.host.compiler.MatmulPlan;
 import dev.systole.host.compiler.Requant;
 import dev.systole.host.compiler.Window;
 import dev.systole.host.runtime.LoadedDeviceGraph;
@@ -222,7 +222,7 @@ final class BenchCommand implements Runnable {
         long useful = batch * (long) y.shape().height() * y.shape().width() * oc * reduction;
         double utilization = BenchRuns.utilization(useful, cycles, p);
         double deviceSeconds = cycles * p.secondsPerCycle();
-        GemmCompiler.LayerPlan plan = program.nodes().get(0).matmul();
+        MatmulPlan plan = program.nodes().get(0).matmul();
         measured.printHeadline(out, String.format(Locale.ROOT, "conv %dx%dx%d -> %dx%dx%d, %dx%d"
             + " kernel stride %d pad %d, batch %d", h, w, c, y.shape().height(),
             y.shape().width(), oc, k, k, stride, k / 2, batch), session.device());
@@ -313,7 +313,7 @@ final class BenchCommand implements Runnable {
         double simRate = simulated ? (session.device().counters().get(
             dev.systole.driver.contract.Counter.TOTAL_CYCLES) - clockBefore) / (timedNanos / 1e9)
             : 0;
-        GemmCompiler.Program program = g.program(Math.min(m, session.maxRowsPerRun()));
+        GraphCompiler.Program program = g.program(Math.min(m, g.rowsPerRun()));
         long useful = (long) m * n * k;
         double utilization = BenchRuns.utilization(useful, cycles, p);
         double deviceSeconds = cycles * p.secondsPerCycle();

@@ -4,9 +4,10 @@ import dev.systole.driver.contract.Contract;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.InstructionCheck;
-import dev.systole.host.compiler.GemmCompiler;
 import dev.systole.host.compiler.GemmLayer;
+import dev.systole.host.compiler.GraphCompiler;
 import dev.systole.host.compiler.LayerGraph;
+import dev.systole.host.compiler.MatmulPlan;
 import dev.systole.host.compiler.Requant;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -75,10 +76,10 @@ final class DisasmCommand implements Callable<Integer> {
       byte[] w = new byte[k * n];
       GemmLayer layer = new GemmLayer(k, n, w, requant ? new int[n] : null,
           requant ? Requant.uniform(n, 1 << 30, 31, 0, false) : null);
-      GemmCompiler.Program prog = GemmCompiler.compile(LayerGraph.of(layer), m, p,
-          new GemmCompiler.Addresses(0x100000, List.of(0x200000L), List.of(0x300000L),
-              List.of(0x400000L)));
-      GemmCompiler.LayerPlan plan = prog.layers().get(0);
+      GraphCompiler.Program prog = GraphCompiler.compile(LayerGraph.of(layer).deviceGraph(), m,
+          p, new GraphCompiler.Placement(new long[] {0x100000, 0x400000},
+              new long[] {0, 0x200000}, new long[] {0, 0x300000}));
+      MatmulPlan plan = prog.nodes().get(0).matmul();
       out.printf("# GEMM %dx%dx%d -> %s on %s%n", m, k, n, requant ? "int8" : "int32", p);
       out.printf("# m-blocks of %d rows, %d K chunks per step, %s, %d steps, %d buffer rows"
           + " loaded%n", plan.mTile(), plan.chunksPerStep(),

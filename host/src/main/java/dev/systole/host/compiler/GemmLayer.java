@@ -42,13 +42,15 @@ public record GemmLayer(int inFeatures, int outFeatures, byte[] weights, int[] b
 
   /**
    * This layer for an input of zero point {@code zx}: {@code bias - zx * sum_k W[k][n]}, so that
-   * the array's {@code sum x * w} plus the bias is {@code sum (x - zx) * w} plus the bias.
+   * the array's {@code sum x * w} plus the bias is {@code sum (x - zx) * w} plus the bias. A
+   * folded bias of zero in every column is no bias, so an int32 layer loads no row of zeros.
    */
   GemmLayer withInputZeroPoint(int zx) {
     if (zx == 0) {
       return this;
     }
     int[] folded = new int[outFeatures];
+    boolean zero = true;
     for (int n = 0; n < outFeatures; n++) {
       long sum = 0;
       for (int k = 0; k < inFeatures; k++) {
@@ -60,8 +62,9 @@ public record GemmLayer(int inFeatures, int outFeatures, byte[] weights, int[] b
             + " x weight sum " + sum + " = " + b + " (expected the folded bias within int32)");
       }
       folded[n] = (int) b;
+      zero &= b == 0;
     }
-    return new GemmLayer(inFeatures, outFeatures, weights, folded, requant);
+    return new GemmLayer(inFeatures, outFeatures, weights, zero ? null : folded, requant);
   }
 
   int weight(int k, int n) {

@@ -12,8 +12,9 @@ import java.util.List;
 /**
  * Compiles a {@link DeviceGraph} for a batch into one device program: the layers in graph order,
  * each reading its inputs from card memory and writing its output there, a FENCE between layers
- * and a HALT at the end. Convolutions and GEMMs go through {@link MatmulEmitter} (the tiling and
- * overlap of {@link GemmCompiler}); pooling and adds through {@link VectorEmitter}.
+ * and a HALT at the end. Convolutions and GEMMs go through {@link MatmulEmitter}, which tiles
+ * them and overlaps their loads with compute; pooling and adds through {@link VectorEmitter}. A
+ * chain of GEMM layers is compiled here too, as the graph it is ({@link LayerGraph#deviceGraph()}).
  *
  * <p><b>Why a FENCE per layer.</b> A layer reads what the one before wrote to card memory, and
  * the FENCE is the one instruction that orders every unit; it costs one drain of the pipeline per
@@ -47,7 +48,7 @@ public final class GraphCompiler {
    * and the timing model's cycles for it. {@code matmul} is the tiling of a CONV or GEMM node.
    */
   public record NodePlan(Node node, int first, int end, long usefulMacs, long arrayMacs,
-      long estimatedCycles, GemmCompiler.LayerPlan matmul) {
+      long estimatedCycles, MatmulPlan matmul) {
     /** Useful MACs over what the array could do in the layer's cycles. */
     public double utilization(DeviceParams p) {
       return estimatedCycles == 0 ? 0 : usefulMacs / ((double) estimatedCycles
@@ -105,7 +106,7 @@ public final class GraphCompiler {
     List<Node> layers = g.layers();
     int[] first = new int[layers.size()];
     long[] useful = new long[layers.size()];
-    GemmCompiler.LayerPlan[] plans = new GemmCompiler.LayerPlan[layers.size()];
+    MatmulPlan[] plans = new MatmulPlan[layers.size()];
     int[] ends = new int[layers.size()];
     for (int i = 0; i < layers.size(); i++) {
       Node n = layers.get(i);

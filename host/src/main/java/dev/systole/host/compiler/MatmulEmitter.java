@@ -8,18 +8,38 @@ import dev.systole.driver.contract.InstructionCheck;
 import dev.systole.driver.contract.Isa;
 import dev.systole.driver.contract.Opcode;
 import dev.systole.driver.contract.Unit;
-import dev.systole.host.compiler.GemmCompiler.LayerPlan;
-import dev.systole.host.compiler.GemmCompiler.Order;
+import dev.systole.host.compiler.MatmulPlan.Order;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Emits one matrix layer {@code Y (m x N) = X (m x K) * W}: the tiling, loop order, buffer
- * rotation and load scheduling that {@link GemmCompiler} describes. What the rows of X are is up
- * to its {@link Activations}: rows of a matrix for a GEMM, output pixels whose K chunks are
- * windows of an image for a convolution. Everything else (weights tiles, constants, the int8 or
- * int32 output stored row-major) is the same for both, so a convolution is compiled by the same
- * code as a GEMM and gets the same overlap.
+ * Emits one matrix layer {@code Y (m x N) = X (m x K) * W}, tiled to the parameters the device
+ * reported (never assumed). What the rows of X are is up to its {@link Activations}: rows of a
+ * matrix for a GEMM, output pixels whose K chunks are windows of an image for a convolution.
+ * Everything else (weight tiles, constants, the int8 or int32 output stored row-major) is the same
+ * for both, so a convolution is compiled by the same code as a GEMM and gets the same overlap.
+ *
+ * <p><b>Tiling.</b> The layer is cut into m-blocks of {@code mt} rows and n-tiles of D columns; K
+ * is cut into chunks of D. When every K chunk of an m-block fits in half of the activation region
+ * ({@code mt * KC} rows), the block is loaded once and stays in ABUF while every n-tile streams
+ * through it (weights are reloaded, activations reused); otherwise K is also split into steps of
+ * up to a third of WBUF, and each step loads its own slice of X. When ACC can hold the partial
+ * sums of every n-tile of an m-block, a step's slice of X can instead stay while every n-tile's
+ * weights for its chunks stream past; with fewer chunks per step the m-blocks grow, and each
+ * weight tile serves more rows. That is what keeps the array busy on the deep layers of a CNN,
+ * whose small images give short rows and whose many channels give long K; the emitter picks it
+ * when its estimate of the busier unit is clearly lower. X and Y stay row-major in card memory,
+ * the layout the user gave, and strided LOADs and STOREs do the re-layout, so the host copies
+ * each input once into staging and nothing more.
+ *
+ * <p><b>Overlap.</b> Instructions issue in order and each unit takes one at a time, so a buffer
+ * region can be reused without a wait once the instruction after its last reader has issued. The
+ * program exploits that: the array's weights are double-buffered (each MATMUL swaps in the tile
+ * the previous one preloaded and preloads the next), WBUF rotates through three regions so the
+ * weights two steps ahead load while the current step computes, the next m-block's activations
+ * load piecewise while the current block computes, and ACC, requantized rows and requant
+ * parameters alternate between two halves so one n-tile's epilogue overlaps the next n-tile's
+ * MATMULs. Only the instructions that consume freshly loaded data carry a wait.
  */
 final class MatmulEmitter {
   /**
@@ -243,7 +263,7 @@ final class MatmulEmitter {
     }
   }
 
-  LayerPlan emit() {
+  MatmulPlan emit() {
     boolean requant = layer.int8Output();
     boolean bias = !requant && layer.bias() != null;
     long drain = 2L * d + 3;
@@ -363,7 +383,7 @@ final class MatmulEmitter {
     }
     schedule(events);
     long macs = (long) m * kc * nc * d * d;
-    return new LayerPlan(m, usefulK, layer.outFeatures(), mt, chunksPerStep, order,
+    return new MatmulPlan(m, usefulK, layer.outFeatures(), mt, chunksPerStep, order,
         steps.size(), loaded, macs);
   }
 

@@ -2,10 +2,8 @@ package dev.systole.host.runtime;
 
 import dev.systole.host.compiler.DeviceGraph;
 import dev.systole.host.compiler.GraphCompiler;
-import io.netty.buffer.ByteBuf;
-import java.util.HashMap;
+import dev.systole.host.runtime.HbmAllocator.Region;
 import java.util.List;
-import java.util.Map;
 
 /**
  * A device graph placed on a device: the weights and constants of its layers resident in card
@@ -15,39 +13,18 @@ import java.util.Map;
  * session closes.
  */
 public final class LoadedDeviceGraph {
-  /** One cached program: where it lives and the memory it runs on. */
-  static final class Compiled {
-    final GraphCompiler.Program program;
-    final HbmAllocator.Region code;
-    /** Card memory of each node's output tensor (an input's for an input), by node index. */
-    final List<HbmAllocator.Region> tensors;
-    final List<ByteBuf> stagingIn;
-    final List<ByteBuf> stagingOut;
-
-    Compiled(GraphCompiler.Program program, HbmAllocator.Region code,
-        List<HbmAllocator.Region> tensors, List<ByteBuf> stagingIn, List<ByteBuf> stagingOut) {
-      this.program = program;
-      this.code = code;
-      this.tensors = tensors;
-      this.stagingIn = stagingIn;
-      this.stagingOut = stagingOut;
-    }
-  }
-
   final DeviceGraph graph;
-  /** Weight tiles and constants by node index; null where a node has none. */
-  final HbmAllocator.Region[] weights;
-  final HbmAllocator.Region[] constants;
+  /** Card memory of the layers' weight tiles and constants, freed on unload. */
+  final List<Region> resident;
   final int batchPerRun;
-  final Map<Integer, Compiled> programs = new HashMap<>();
-  boolean unloaded;
+  final ProgramCache programs;
 
-  LoadedDeviceGraph(DeviceGraph graph, HbmAllocator.Region[] weights,
-      HbmAllocator.Region[] constants, int batchPerRun) {
+  LoadedDeviceGraph(DeviceGraph graph, List<Region> resident, int batchPerRun,
+      ProgramCache programs) {
     this.graph = graph;
-    this.weights = weights;
-    this.constants = constants;
+    this.resident = List.copyOf(resident);
     this.batchPerRun = batchPerRun;
+    this.programs = programs;
   }
 
   public DeviceGraph graph() {
@@ -55,21 +32,21 @@ public final class LoadedDeviceGraph {
   }
 
   /**
-   * The largest batch one device run takes; larger batches are split. It keeps a program within
-   * {@link Session#MAX_PROGRAM_INSTRUCTIONS}, since a convolution's program grows with the batch.
+   * The largest batch one device run takes; larger batches are split. It keeps a program that
+   * grows with every batch item, as a convolution's does, within
+   * {@link Session#MAX_PROGRAM_INSTRUCTIONS}.
    */
   public int batchPerRun() {
     return batchPerRun;
   }
 
   /** The program for batches of {@code batch}, if it has been compiled. */
-  public synchronized GraphCompiler.Program program(int batch) {
-    Compiled c = programs.get(batch);
-    return c == null ? null : c.program;
+  public GraphCompiler.Program program(int batch) {
+    return programs.program(batch);
   }
 
   /** How many programs (batch sizes) are compiled and cached. */
-  public synchronized int cachedPrograms() {
+  public int cachedPrograms() {
     return programs.size();
   }
 }

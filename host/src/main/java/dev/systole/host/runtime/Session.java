@@ -9,65 +9,61 @@ import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.Opcode;
 import dev.systole.host.compiler.DeviceGraph;
-import dev.systole.host.compiler.GemmCompiler;
-import dev.systole.host.compiler.GemmLayer;
 import dev.systole.host.compiler.GraphCompiler;
 import dev.systole.host.compiler.LayerGraph;
-import dev.systole.host.compiler.WeightLayout;
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;
 import io.netty.buffer.ByteBuf;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
  * The runtime's entry point: a device, the card memory placed on it, and the graphs loaded onto
- * it. {@link #load} places a graph's weights once; {@link #run} stages an input batch, runs the
- * program compiled for that batch size (compiled on first use, then cached with its card memory
- * and staging buffers) and returns the output.
- *
- * <p>Many threads may call {@link #run} at once: each run holds the device from the moment its
- * input is copied in until its output is copied out, so runs never see each other's data; only
- * the device is serialized, compilation is not. {@link #submit} runs on the session's own thread
- * and returns a future. Batches larger than {@link #maxRowsPerRun()} are split along the batch
- * dimension and their outputs joined in order.
- *
- * <p>The same holds for {@link DeviceGraph}s ({@link #load(DeviceGraph)}): a network of
+ * it. Every graph goes one way. {@link #load(DeviceGraph)} places its weights once, in the
+ * channels {@link HbmPlacement} gives each stream; a run stages the input batch, runs the program
+ * compiled for that batch size (compiled on first use, then kept with its card memory and staging
+ * buffers by the graph's {@link ProgramCache}) and reads the outputs back. A network of
  * convolutions, GEMMs, pooling and adds runs as one program per batch, its named NHWC inputs
  * staged in and its named outputs read back, every tensor in between kept in card memory.
- * {@link #profile} also measures each layer's device cycles, by running the program cut off after
- * each layer.
+ * {@link #profile} also measures each layer's device cycles, by running the program cut off
+ * after each layer.
+ *
+ * <p>A chain of GEMM layers ({@link #load(LayerGraph)}, {@link #run(LoadedGraph, Tensor)}) is
+ * loaded as the device graph of GEMM nodes it stands for ({@link LayerGraph#deviceGraph()}), and
+ * run with a matrix of rows in and out, its rows being the batch. One way for both means a chain
+ * and a network are placed, compiled, cached and released by the same code, and get the same
+ * program for the same layers.
+ *
+ * <p>Many threads may run at once: each run holds the device from the moment its input is copied
+ * in until its output is copied out, so runs never see each other's data; only the device is
+ * serialized, compilation is not. {@link #submit} runs on the session's own thread and returns a
+ * future. Batches larger than a graph's {@link LoadedDeviceGraph#batchPerRun()} are split along
+ * the batch dimension and their outputs joined in order.
  */
 public final class Session implements AutoCloseable {
-  /** Default rows of one device run; larger batches are split. */
+  /** Default rows (batch items) of one device run; larger batches are split. */
   public static final int DEFAULT_MAX_ROWS = 4096;
-  /** The most instructions in one program of a device graph (8 MiB of code); batches split. */
+  /**
+   * The most instructions in one program of a graph whose program grows with every batch item
+   * (8 MiB of code); its batches are split to stay within it.
+   */
   public static final int MAX_PROGRAM_INSTRUCTIONS = 1 << 18;
-
-  // Where things go in HBM: the LOAD port reads inputs and weights, the STORE port writes each
-  // layer's output (read by the next layer's LOADs while it writes its own), and the fetch port
-  // reads the program, so each stream gets a pseudo-channel of its own (see HbmAllocator).
-  private static final int WEIGHT_CHANNEL = 0;
-  private static final int INPUT_CHANNEL = 1;
-  private static final int OUTPUT_CHANNEL = 2;
 
   private final Device device;
   private final boolean ownsDevice;
   private final DeviceParams params;
   private final HbmAllocator hbm;
+  private final HbmPlacement placement;
   private final Object deviceLock = new Object();
-  private final List<LoadedGraph> graphs = new ArrayList<>();
-  private final List<LoadedDeviceGraph> deviceGraphs = new ArrayList<>();
+  private final List<LoadedDeviceGraph> graphs = new ArrayList<>();
   private final ExecutorService submitter;
   private final int maxRows;
   private final Duration timeout;
@@ -81,6 +77,7 @@ public final class Session implements AutoCloseable {
     this.ownsDevice = ownsDevice;
     this.params = device.info().params();
     this.hbm = new HbmAllocator(params.hbmBytes(), params.hbmChannels());
+    this.placement = new HbmPlacement(hbm);
     this.maxRows = maxRows;
     this.timeout = timeout;
     this.submitter = Executors.newSingleThreadExecutor(r -> {
@@ -112,8 +109,8 @@ public final class Session implements AutoCloseable {
 
   /**
    * A session on a device the caller owns, with batches split into runs of at most
-   * {@code maxRows} rows; a run that issues no instruction for {@code timeout} is taken for a
-   * hang (see {@link Device#awaitProgress}).
+   * {@code maxRows} rows (batch items); a run that issues no instruction for {@code timeout} is
+   * taken for a hang (see {@link Device#awaitProgress}).
    */
   public static Session on(Device device, int maxRows, Duration timeout) {
     return new Session(device, false, maxRows, timeout);
@@ -132,60 +129,17 @@ public final class Session implements AutoCloseable {
     return hbm;
   }
 
-  /** Places the graph's weights and constants in card memory, where they stay until unload. */
+  /** Places the chain's weights and constants in card memory, where they stay until unload. */
   public LoadedGraph load(LayerGraph graph) {
-    List<HbmAllocator.Region> weights = new ArrayList<>();
-    List<HbmAllocator.Region> constants = new ArrayList<>();
-    int d = params.lanes();
-    try {
-      synchronized (deviceLock) {
-        checkOpen();
-        for (int i = 0; i < graph.layers().size(); i++) {
-          GemmLayer l = graph.layers().get(i);
-          byte[] tiles = WeightLayout.tiles(l, d);
-          HbmAllocator.Region w = hbm.allocate("weights of layer " + i, tiles.length,
-              Staging.ALIGNMENT, WEIGHT_CHANNEL);
-          weights.add(w);
-          upload(w.address(), ByteBuffer.wrap(tiles));
-          byte[] c = WeightLayout.constants(l, d);
-          HbmAllocator.Region r = hbm.allocate("constants of layer " + i, Math.max(1, c.length),
-              Staging.ALIGNMENT, WEIGHT_CHANNEL);
-          constants.add(r);
-          if (c.length > 0) {
-            upload(r.address(), ByteBuffer.wrap(c));
-          }
-        }
-        LoadedGraph g = new LoadedGraph(graph, weights, constants);
-        graphs.add(g);
-        return g;
-      }
-    } catch (RuntimeException e) {
-      weights.forEach(hbm::free);
-      constants.forEach(hbm::free);
-      throw e;
-    }
+    return new LoadedGraph(graph, load(graph.deviceGraph()));
   }
 
-  /** Frees the graph's card memory, programs and staging buffers. */
+  /** Frees the chain's card memory, programs and staging buffers. */
   public void unload(LoadedGraph g) {
-    synchronized (deviceLock) {
-      synchronized (g) {
-        if (g.unloaded) {
-          return;
-        }
-        g.unloaded = true;
-        for (LoadedGraph.Compiled c : g.programs.values()) {
-          release(c);
-        }
-        g.programs.clear();
-      }
-      g.weights.forEach(hbm::free);
-      g.constants.forEach(hbm::free);
-      graphs.remove(g);
-    }
+    unload(g.loaded);
   }
 
-  /** The outcome of one {@link #execute}: the output and what it cost. */
+  /** The outcome of one {@link #execute(LoadedGraph, Tensor)}: the output and what it cost. */
   public record Result(Tensor output, int runs, long deviceCycles, long hostNanos,
       long deviceWaitNanos) {
     /** Wall time on the host not spent waiting for the device. */
@@ -194,178 +148,103 @@ public final class Session implements AutoCloseable {
     }
   }
 
-  /** Runs the graph on an int8 batch {@code [rows, inFeatures]} and returns its output. */
+  /** Runs the chain on an int8 batch {@code [rows, inFeatures]} and returns its output. */
   public Tensor run(LoadedGraph g, Tensor input) {
     return execute(g, input).output();
   }
 
-  /** {@link #run} on the session's thread. */
+  /** {@link #run(LoadedGraph, Tensor)} on the session's thread. */
   public CompletableFuture<Tensor> submit(LoadedGraph g, Tensor input) {
     return CompletableFuture.supplyAsync(() -> run(g, input), submitter);
   }
 
-  /** Runs the graph and reports device cycles and host time with the output. */
+  /** Runs the chain and reports device cycles and host time with the output. */
   public Result execute(LoadedGraph g, Tensor input) {
-    long begin = System.nanoTime();
     LayerGraph graph = g.graph();
     if (input.dtype() != DType.INT8 || input.rank() != 2
         || input.dim(1) != graph.inFeatures()) {
       throw new IllegalArgumentException("input is " + input.dtype().name().toLowerCase()
           + " " + input.shapeString() + " (expected int8 Nx" + graph.inFeatures() + ")");
     }
-    long rows = input.dim(0);
-    if (rows < 1) {
+    if (input.dim(0) < 1) {
       throw new IllegalArgumentException("input has no rows (expected int8 Nx"
           + graph.inFeatures() + " with N >= 1)");
     }
-    int eb = graph.outputElementBytes();
-    Tensor output = Tensor.allocate(eb == 1 ? DType.INT8 : DType.INT32, rows,
-        graph.outFeatures());
-    ByteBuffer in = input.data();
-    ByteBuffer outData = output.data();
-    long cycles = 0;
-    long wait = 0;
-    int runs = 0;
-    for (long r0 = 0; r0 < rows; r0 += maxRows, runs++) {
-      int n = (int) Math.min(maxRows, rows - r0);
-      LoadedGraph.Compiled c = compiled(g, n);
-      int inBytes = n * graph.inFeatures();
-      int outBytes = n * graph.outFeatures() * eb;
-      ByteBuffer slice = in.duplicate().position((int) (r0 * graph.inFeatures()))
-          .limit((int) (r0 * graph.inFeatures()) + inBytes);
-      synchronized (deviceLock) {
-        checkOpen();
-        checkLoaded(g, () -> g.unloaded);
-        c.stagingIn.setBytes(0, slice);
-        device.dmaWrite(c.input.address(), c.stagingIn, 0, inBytes);
-        long started = System.nanoTime();
-        device.start(c.code.address(), c.program.instructions().size());
-        RunResult result = device.awaitProgress(timeout).throwIfFailed();
-        wait += System.nanoTime() - started;
-        cycles += result.cycles();
-        device.dmaRead(c.outputs.get(c.outputs.size() - 1).address(), c.stagingOut, 0,
-            outBytes);
-        c.stagingOut.getBytes(0, outData.duplicate().position((int) (r0 * graph.outFeatures()
-            * eb)).limit((int) (r0 * graph.outFeatures() * eb) + outBytes));
-      }
-    }
-    return new Result(output, runs, cycles, System.nanoTime() - begin, wait);
-  }
-
-  /** The program for batches of {@code rows}: from the cache, or compiled and placed now. */
-  LoadedGraph.Compiled compiled(LoadedGraph g, int rows) {
-    synchronized (g) {
-      LoadedGraph.Compiled c = g.programs.get(rows);
-      if (c != null) {
-        return c;
-      }
-    }
-    LayerGraph graph = g.graph();
-    List<HbmAllocator.Region> regions = new ArrayList<>();
-    List<ByteBuf> staging = new ArrayList<>();
-    try {
-      HbmAllocator.Region input = hbm.allocate("input of " + rows + " rows", (long) rows
-          * graph.inFeatures(), Staging.ALIGNMENT, INPUT_CHANNEL);
-      regions.add(input);
-      List<HbmAllocator.Region> outputs = new ArrayList<>();
-      List<Long> outAddresses = new ArrayList<>();
-      for (int i = 0; i < graph.layers().size(); i++) {
-        GemmLayer l = graph.layers().get(i);
-        HbmAllocator.Region o = hbm.allocate("output of layer " + i + " for " + rows + " rows",
-            (long) rows * l.outFeatures() * (l.int8Output() ? 1 : 4), Staging.ALIGNMENT,
-            OUTPUT_CHANNEL + i % 2);
-        regions.add(o);
-        outputs.add(o);
-        outAddresses.add(o.address());
-      }
-      GemmCompiler.Program program = GemmCompiler.compile(graph, rows, params,
-          new GemmCompiler.Addresses(input.address(),
-              g.weights.stream().map(HbmAllocator.Region::address).toList(),
-              g.constants.stream().map(HbmAllocator.Region::address).toList(), outAddresses));
-      byte[] code = Instruction.encode(program.instructions());
-      HbmAllocator.Region codeRegion = hbm.allocate("program for " + rows + " rows",
-          code.length, Staging.ALIGNMENT, hbm.channels() - 1);
-      regions.add(codeRegion);
-      ByteBuf stagingIn = Staging.allocate(rows * graph.inFeatures());
-      staging.add(stagingIn);
-      ByteBuf stagingOut = Staging.allocate(rows * graph.outFeatures()
-          * graph.outputElementBytes());
-      staging.add(stagingOut);
-      LoadedGraph.Compiled c = new LoadedGraph.Compiled(program, codeRegion, input, outputs,
-          stagingIn, stagingOut);
-      synchronized (deviceLock) {
-        checkOpen();
-        upload(codeRegion.address(), ByteBuffer.wrap(code));
-        return cache(g, () -> g.unloaded, g.programs, rows, c, this::release);
-      }
-    } catch (RuntimeException e) {
-      discard(staging, regions);
-      throw e;
-    }
-  }
-
-  private void release(LoadedGraph.Compiled c) {
-    c.stagingIn.release();
-    c.stagingOut.release();
-    hbm.free(c.code);
-    hbm.free(c.input);
-    c.outputs.forEach(hbm::free);
+    DeviceGraph dg = g.loaded.graph();
+    GraphResult r = execute(g.loaded, Map.of(dg.inputs().get(0).name(), input));
+    return new Result(r.outputs().get(dg.outputs().get(0).name()), r.runs(), r.deviceCycles(),
+        r.hostNanos(), r.deviceWaitNanos());
   }
 
   /**
    * Places the graph's weights and constants in card memory, where they stay until unload. The
-   * graph is compiled once for a batch of one here, so a graph the device cannot run (a pooling
-   * window larger than its buffers, say) is refused now, with the reason.
+   * graph is compiled for a batch of one and of two here, so a graph the device cannot run (a
+   * pooling window larger than its buffers, say) is refused now, with the reason, and the batch
+   * one run takes is known.
    */
   public LoadedDeviceGraph load(DeviceGraph graph) {
+    int batchPerRun = batchPerRun(graph);
     int d = params.lanes();
     int n = graph.nodes().size();
-    HbmAllocator.Region[] weights = new HbmAllocator.Region[n];
-    HbmAllocator.Region[] constants = new HbmAllocator.Region[n];
-    int perItem = GraphCompiler.estimate(graph, 1, params).instructions().size();
-    int batchPerRun = Math.max(1, Math.min(maxRows, MAX_PROGRAM_INSTRUCTIONS / perItem));
+    long[] weights = new long[n];
+    long[] constants = new long[n];
+    List<HbmAllocator.Region> resident = new ArrayList<>();
     try {
       synchronized (deviceLock) {
         checkOpen();
         for (DeviceGraph.Node node : graph.layers()) {
           byte[] w = GraphCompiler.weights(node, d);
           if (w.length > 0) {
-            weights[node.index()] = hbm.allocate("weights of '" + node.name() + "'", w.length,
-                Staging.ALIGNMENT, WEIGHT_CHANNEL);
-            upload(weights[node.index()].address(), ByteBuffer.wrap(w));
+            HbmAllocator.Region r = placement.weights(node, w.length);
+            resident.add(r);
+            upload(r.address(), ByteBuffer.wrap(w));
+            weights[node.index()] = r.address();
           }
           byte[] c = GraphCompiler.constants(node, d);
           if (c.length > 0) {
-            constants[node.index()] = hbm.allocate("constants of '" + node.name() + "'",
-                c.length, Staging.ALIGNMENT, WEIGHT_CHANNEL);
-            upload(constants[node.index()].address(), ByteBuffer.wrap(c));
+            HbmAllocator.Region r = placement.constants(node, c.length);
+            resident.add(r);
+            upload(r.address(), ByteBuffer.wrap(c));
+            constants[node.index()] = r.address();
           }
         }
-        LoadedDeviceGraph g = new LoadedDeviceGraph(graph, weights, constants, batchPerRun);
-        deviceGraphs.add(g);
+        LoadedDeviceGraph g = new LoadedDeviceGraph(graph, resident, batchPerRun,
+            new ProgramCache(graph, params, weights, constants, placement, this::uploadCode,
+                device.name()));
+        graphs.add(g);
         return g;
       }
     } catch (RuntimeException e) {
-      Arrays.stream(weights).filter(r -> r != null).forEach(hbm::free);
-      Arrays.stream(constants).filter(r -> r != null).forEach(hbm::free);
+      placement.free(resident);
       throw e;
     }
+  }
+
+  /**
+   * The most batch items one run takes. A convolution's program grows with every image (each
+   * image's windows are loaded and multiplied on their own), so a batch is split where the
+   * program would pass {@link #MAX_PROGRAM_INSTRUCTIONS}, counting the program of one item for
+   * each item (which over-counts its fixed part). A program that a second item leaves as it is
+   * grows only by whole blocks of rows, as a GEMM's does, and takes {@link #maxRowsPerRun()}
+   * items: counting it per item would split a GEMM of 512 rows into three runs.
+   */
+  private int batchPerRun(DeviceGraph graph) {
+    int one = GraphCompiler.estimate(graph, 1, params).instructions().size();
+    int two = GraphCompiler.estimate(graph, 2, params).instructions().size();
+    if (two <= one) {
+      return maxRows;
+    }
+    return Math.max(1, Math.min(maxRows, MAX_PROGRAM_INSTRUCTIONS / one));
   }
 
   /** Frees the graph's card memory, programs and staging buffers. */
   public void unload(LoadedDeviceGraph g) {
     synchronized (deviceLock) {
-      synchronized (g) {
-        if (g.unloaded) {
-          return;
-        }
-        g.unloaded = true;
-        g.programs.values().forEach(this::release);
-        g.programs.clear();
+      if (!graphs.remove(g)) {
+        return;
       }
-      Arrays.stream(g.weights).filter(r -> r != null).forEach(hbm::free);
-      Arrays.stream(g.constants).filter(r -> r != null).forEach(hbm::free);
-      deviceGraphs.remove(g);
+      g.programs.release();
+      placement.free(g.resident);
     }
   }
 
@@ -434,28 +313,28 @@ public final class Session implements AutoCloseable {
     int runs = 0;
     for (long b0 = 0; b0 < batch; b0 += g.batchPerRun, runs++) {
       int n = (int) Math.min(g.batchPerRun, batch - b0);
-      LoadedDeviceGraph.Compiled c = compiled(g, n);
+      ProgramCache.Entry c = g.programs.get(n);
       synchronized (deviceLock) {
         checkOpen();
-        checkLoaded(g, () -> g.unloaded);
+        g.programs.checkLoaded();
         for (int i = 0; i < graph.inputs().size(); i++) {
           DeviceGraph.Node in = graph.inputs().get(i);
           int bytes = (int) in.outputBytes(n);
           int from = (int) (b0 * in.shape().size());
-          ByteBuf staging = c.stagingIn.get(i);
+          ByteBuf staging = c.stagingIn().get(i);
           staging.setBytes(0, inputs.get(in.name()).data().duplicate().position(from)
               .limit(from + bytes));
-          device.dmaWrite(c.tensors.get(in.index()).address(), staging, 0, bytes);
+          device.dmaWrite(c.tensor(in).address(), staging, 0, bytes);
         }
         long started = System.nanoTime();
-        device.start(c.code.address(), c.program.instructions().size());
+        device.start(c.code().address(), c.program().instructions().size());
         RunResult result = device.awaitProgress(timeout).throwIfFailed();
         wait += System.nanoTime() - started;
         cycles += result.cycles();
         if (profile) {
           long before = 0;
           for (int i = 0; i < layers.size(); i++) {
-            GraphCompiler.NodePlan plan = c.program.nodes().get(i);
+            GraphCompiler.NodePlan plan = c.program().nodes().get(i);
             long upTo = i + 1 == layers.size() ? result.cycles() : runCutAfter(c, plan.end());
             measured[i] += upTo - before;
             estimated[i] += plan.estimatedCycles();
@@ -468,8 +347,8 @@ public final class Session implements AutoCloseable {
           int bytes = (int) o.outputBytes(n);
           int eb = o.int8Output() ? 1 : 4;
           int to = (int) (b0 * o.shape().size() * eb);
-          ByteBuf staging = c.stagingOut.get(i);
-          device.dmaRead(c.tensors.get(o.index()).address(), staging, 0, bytes);
+          ByteBuf staging = c.stagingOut().get(i);
+          device.dmaRead(c.tensor(o).address(), staging, 0, bytes);
           staging.getBytes(0, outputs.get(o.name()).data().duplicate().position(to)
               .limit(to + bytes));
         }
@@ -486,14 +365,15 @@ public final class Session implements AutoCloseable {
   }
 
   /** Runs the program with its instruction {@code end} (a FENCE) made a HALT; its cycles. */
-  private long runCutAfter(LoadedDeviceGraph.Compiled c, int end) {
-    long at = c.code.address() + (long) end * Contract.INSTRUCTION_BYTES;
+  private long runCutAfter(ProgramCache.Entry c, int end) {
+    long at = c.code().address() + (long) end * Contract.INSTRUCTION_BYTES;
     upload(at, ByteBuffer.wrap(Instruction.encode(List.of(Instruction.of(Opcode.HALT)))));
     try {
-      device.start(c.code.address(), end + 1);
+      device.start(c.code().address(), end + 1);
       return device.awaitProgress(timeout).throwIfFailed().cycles();
     } finally {
-      upload(at, ByteBuffer.wrap(Instruction.encode(List.of(c.program.instructions().get(end)))));
+      upload(at, ByteBuffer.wrap(Instruction.encode(List.of(c.program().instructions()
+          .get(end)))));
     }
   }
 
@@ -536,113 +416,11 @@ public final class Session implements AutoCloseable {
     return batch;
   }
 
-  /** The program for a batch of {@code batch}: from the cache, or compiled and placed now. */
-  LoadedDeviceGraph.Compiled compiled(LoadedDeviceGraph g, int batch) {
-    synchronized (g) {
-      LoadedDeviceGraph.Compiled c = g.programs.get(batch);
-      if (c != null) {
-        return c;
-      }
-    }
-    DeviceGraph graph = g.graph();
-    List<HbmAllocator.Region> regions = new ArrayList<>();
-    List<ByteBuf> staging = new ArrayList<>();
-    try {
-      int n = graph.nodes().size();
-      long[] outputs = new long[n];
-      long[] weights = new long[n];
-      long[] constants = new long[n];
-      List<HbmAllocator.Region> tensors = new ArrayList<>();
-      for (DeviceGraph.Node node : graph.nodes()) {
-        HbmAllocator.Region r = hbm.allocate((node.kind() == DeviceGraph.Kind.INPUT ? "input '"
-            : "output of '") + node.name() + "' for a batch of " + batch,
-            node.outputBytes(batch), Staging.ALIGNMENT, node.kind() == DeviceGraph.Kind.INPUT
-                ? INPUT_CHANNEL : OUTPUT_CHANNEL + node.index() % 2);
-        regions.add(r);
-        tensors.add(r);
-        outputs[node.index()] = r.address();
-        weights[node.index()] = g.weights[node.index()] == null ? 0
-            : g.weights[node.index()].address();
-        constants[node.index()] = g.constants[node.index()] == null ? 0
-            : g.constants[node.index()].address();
-      }
-      GraphCompiler.Program program = GraphCompiler.compile(graph, batch, params,
-          new GraphCompiler.Placement(outputs, weights, constants));
-      byte[] code = Instruction.encode(program.instructions());
-      HbmAllocator.Region codeRegion = hbm.allocate("program for a batch of " + batch,
-          code.length, Staging.ALIGNMENT, hbm.channels() - 1);
-      regions.add(codeRegion);
-      List<ByteBuf> in = new ArrayList<>();
-      for (DeviceGraph.Node node : graph.inputs()) {
-        in.add(Staging.allocate((int) node.outputBytes(batch)));
-        staging.add(in.get(in.size() - 1));
-      }
-      List<ByteBuf> out = new ArrayList<>();
-      for (DeviceGraph.Node node : graph.outputs()) {
-        out.add(Staging.allocate((int) node.outputBytes(batch)));
-        staging.add(out.get(out.size() - 1));
-      }
-      LoadedDeviceGraph.Compiled c = new LoadedDeviceGraph.Compiled(program, codeRegion,
-          List.copyOf(tensors), List.copyOf(in), List.copyOf(out));
-      synchronized (deviceLock) {
-        checkOpen();
-        upload(codeRegion.address(), ByteBuffer.wrap(code));
-        return cache(g, () -> g.unloaded, g.programs, batch, c, this::release);
-      }
-    } catch (RuntimeException e) {
-      discard(staging, regions);
-      throw e;
-    }
-  }
-
-  private void release(LoadedDeviceGraph.Compiled c) {
-    c.stagingIn.forEach(ByteBuf::release);
-    c.stagingOut.forEach(ByteBuf::release);
-    hbm.free(c.code);
-    c.tensors.forEach(hbm::free);
-  }
-
-  /**
-   * Caches a program just compiled and uploaded for batches of {@code key} in the graph's
-   * {@code programs}, which {@code graph}'s monitor guards along with the flag {@code unloaded}
-   * reads. Programs compile outside every lock, so meanwhile another thread may have cached one
-   * for the same batch size (it wins: {@code compiled} is released and the cached one returned),
-   * or the graph may have been unloaded ({@code compiled} is released and the unload reported).
-   * The caller holds the device lock, so an unload cannot free the graph between the upload and
-   * this.
-   */
-  private <C> C cache(Object graph, BooleanSupplier unloaded, Map<Integer, C> programs, int key,
-      C compiled, Consumer<C> release) {
-    synchronized (graph) {
-      C raced = unloaded.getAsBoolean() ? null : programs.putIfAbsent(key, compiled);
-      if (raced == null && !unloaded.getAsBoolean()) {
-        return compiled;
-      }
-      release.accept(compiled);
-      checkLoaded(graph, unloaded);
-      return raced;
-    }
-  }
-
-  /**
-   * Undoes a compilation that failed part way: releases the staging buffers and frees the card
-   * memory it got, skipping any that a release of the whole program already gave back.
-   */
-  private void discard(List<ByteBuf> staging, List<HbmAllocator.Region> regions) {
-    staging.stream().filter(b -> b.refCnt() > 0).forEach(ByteBuf::release);
-    for (HbmAllocator.Region r : regions) {
-      if (hbm.regions().contains(r)) {
-        hbm.free(r);
-      }
-    }
-  }
-
-  /** Throws if the graph was unloaded; {@code graph}'s monitor guards the flag it reads. */
-  private void checkLoaded(Object graph, BooleanSupplier unloaded) {
-    synchronized (graph) {
-      if (unloaded.getAsBoolean()) {
-        throw new IllegalStateException("graph was unloaded from " + device.name());
-      }
+  /** Writes a program just compiled to card memory, if the session is still open. */
+  private void uploadCode(long address, byte[] code) {
+    synchronized (deviceLock) {
+      checkOpen();
+      upload(address, ByteBuffer.wrap(code));
     }
   }
 
@@ -670,10 +448,7 @@ public final class Session implements AutoCloseable {
       if (closed) {
         return;
       }
-      for (LoadedGraph g : new ArrayList<>(graphs)) {
-        unload(g);
-      }
-      for (LoadedDeviceGraph g : new ArrayList<>(deviceGraphs)) {
+      for (LoadedDeviceGraph g : new ArrayList<>(graphs)) {
         unload(g);
       }
       closed = true;

@@ -224,8 +224,8 @@ class GraphCompilerTest {
    */
   private static void checkActivationSteps(GraphCompiler.Program p, int chunks, int d) {
     GraphCompiler.NodePlan node = p.nodes().get(0);
-    GemmCompiler.LayerPlan plan = node.matmul();
-    assertEquals(GemmCompiler.Order.ACTIVATION_STEPS, plan.order());
+    MatmulPlan plan = node.matmul();
+    assertEquals(MatmulPlan.Order.ACTIVATION_STEPS, plan.order());
     int nc = (plan.n() + d - 1) / d;
     int stepsPerTile = (chunks + plan.chunksPerStep() - 1) / plan.chunksPerStep();
     long blocks = plan.steps() / ((long) nc * stepsPerTile);

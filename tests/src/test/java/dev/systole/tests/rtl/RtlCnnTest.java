@@ -8,9 +8,9 @@ import dev.systole.host.compiler.ConvLayer;
 import dev.systole.host.compiler.DeviceGraph;
 import dev.systole.host.compiler.DeviceGraph.Node;
 import dev.systole.host.compiler.DeviceGraph.Shape;
-import dev.systole.host.compiler.GemmCompiler;
 import dev.systole.host.compiler.GemmLayer;
 import dev.systole.host.compiler.GraphCompiler;
+import dev.systole.host.compiler.MatmulPlan;
 import dev.systole.host.compiler.MaxPoolLayer;
 import dev.systole.host.compiler.Requant;
 import dev.systole.host.compiler.Window;
@@ -90,9 +90,9 @@ class RtlCnnTest {
     DeviceGraph.Builder b = DeviceGraph.builder();
     Node x = b.input("x", new Shape(4, 4, 160), 5);
     DeviceGraph g = b.output(b.conv("deep", x, conv(r, 160, 40, Window.of(3, 1, 1)))).build();
-    GemmCompiler.LayerPlan plan = GraphCompiler.estimate(g, 2, DeviceParams.defaults()).nodes()
+    MatmulPlan plan = GraphCompiler.estimate(g, 2, DeviceParams.defaults()).nodes()
         .get(0).matmul();
-    assertEquals(GemmCompiler.Order.ACTIVATION_STEPS, plan.order(), "the plan under test");
+    assertEquals(MatmulPlan.Order.ACTIVATION_STEPS, plan.order(), "the plan under test");
     assertEquals(16, plan.mTile(), "one image per block");
     check(g, Map.of("x", Tensor.ofInt8(bytes(r, 2 * 4 * 4 * 160), 2, 4, 4, 160)));
   }

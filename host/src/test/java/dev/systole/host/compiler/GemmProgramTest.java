@@ -13,17 +13,16 @@ import dev.systole.driver.contract.InstructionCheck;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
  * Compiled GEMM programs on the emulator against a plain Java reference, for awkward shapes, for
  * chains of layers, on the default build and on builds with small buffers that force K to be
- * split and M to be cut into many blocks.
+ * split and M to be cut into many blocks. A chain is compiled as the device graph it is, by the
+ * compiler every graph goes through.
  */
-class GemmCompilerTest {
+class GemmProgramTest {
   private static final long IN = 0x100_0000L;
 
   static GemmLayer randomLayer(Random r, int k, int n, boolean requant, boolean bias) {
@@ -90,35 +89,38 @@ class GemmCompilerTest {
   }
 
   /** Places, compiles, runs and compares; returns the program. */
-  static GemmCompiler.Program check(Device dev, LayerGraph g, byte[][] x, String what) {
+  static GraphCompiler.Program check(Device dev, LayerGraph g, byte[][] x, String what) {
     DeviceParams p = dev.info().params();
     int d = p.lanes();
     int m = x.length;
+    DeviceGraph graph = g.deviceGraph();
+    int nodes = graph.nodes().size();
+    long[] outputs = new long[nodes];
+    long[] weights = new long[nodes];
+    long[] constants = new long[nodes];
+    outputs[0] = IN;
     long next = IN + align((long) m * g.inFeatures());
-    List<Long> weights = new ArrayList<>();
-    List<Long> constants = new ArrayList<>();
-    List<Long> outputs = new ArrayList<>();
-    for (GemmLayer l : g.layers()) {
-      byte[] tiles = WeightLayout.tiles(l, d);
-      weights.add(next);
+    for (DeviceGraph.Node n : graph.layers()) {
+      byte[] tiles = GraphCompiler.weights(n, d);
+      weights[n.index()] = next;
       write(dev, next, tiles);
       next += align(tiles.length);
-      constants.add(next);
-      byte[] c = WeightLayout.constants(l, d);
+      constants[n.index()] = next;
+      byte[] c = GraphCompiler.constants(n, d);
       if (c.length > 0) {
         write(dev, next, c);
       }
       next += align(Math.max(c.length, 1));
-      outputs.add(next);
-      next += align((long) m * l.outFeatures() * (l.int8Output() ? 1 : 4));
+      outputs[n.index()] = next;
+      next += align(n.outputBytes(m));
     }
     byte[] input = new byte[m * g.inFeatures()];
     for (int i = 0; i < m; i++) {
       System.arraycopy(x[i], 0, input, i * g.inFeatures(), g.inFeatures());
     }
     write(dev, IN, input);
-    GemmCompiler.Program prog = GemmCompiler.compile(g, m, p,
-        new GemmCompiler.Addresses(IN, weights, constants, outputs));
+    GraphCompiler.Program prog = GraphCompiler.compile(graph, m, p,
+        new GraphCompiler.Placement(outputs, weights, constants));
     for (Instruction in : prog.instructions()) {
       assertEquals(null, InstructionCheck.check(in, p), what + ": " + in);
     }
@@ -129,7 +131,7 @@ class GemmCompilerTest {
     int eb = g.outputElementBytes();
     ByteBuf out = Unpooled.buffer(m * n * eb);
     try {
-      dev.dmaRead(outputs.get(outputs.size() - 1), out, 0, m * n * eb);
+      dev.dmaRead(outputs[nodes - 1], out, 0, m * n * eb);
       for (int i = 0; i < m; i++) {
         for (int j = 0; j < n; j++) {
           int got = eb == 1 ? out.getByte(i * n + j) : out.getIntLE((i * n + j) * 4);
@@ -142,6 +144,11 @@ class GemmCompilerTest {
       out.release();
     }
     return prog;
+  }
+
+  /** How the program tiled its only layer. */
+  private static MatmulPlan plan(GraphCompiler.Program p) {
+    return p.nodes().get(0).matmul();
   }
 
   private static long align(long n) {
@@ -180,10 +187,10 @@ class GemmCompilerTest {
         int k = 1 + r.nextInt(400);
         int n = 1 + r.nextInt(40);
         LayerGraph g = LayerGraph.of(randomLayer(r, k, n, i % 3 == 2, i % 3 == 1));
-        GemmCompiler.Program p = check(dev, g, input(r, m, k), m + "x" + k + "x" + n);
+        GraphCompiler.Program p = check(dev, g, input(r, m, k), m + "x" + k + "x" + n);
         if (k > 256) {
-          assertTrue(p.layers().get(0).order().splitsK(),
-              "K=" + k + " must be split on this build, not " + p.layers().get(0).order());
+          assertTrue(plan(p).order().splitsK(),
+              "K=" + k + " must be split on this build, not " + plan(p).order());
         }
       }
     }
@@ -225,18 +232,18 @@ class GemmCompilerTest {
     Random r = new Random(8);
     try (Device dev = Devices.open("emulator")) {
       LayerGraph wide = LayerGraph.of(randomLayer(r, 512, 256, true, false));
-      GemmCompiler.Program a = check(dev, wide, input(r, 300, 512), "wide");
-      assertEquals(GemmCompiler.Order.ACTIVATIONS_RESIDENT, a.layers().get(0).order());
+      GraphCompiler.Program a = check(dev, wide, input(r, 300, 512), "wide");
+      assertEquals(MatmulPlan.Order.ACTIVATIONS_RESIDENT, plan(a).order());
       LayerGraph fits = LayerGraph.of(randomLayer(r, 256, 256, true, false));
-      GemmCompiler.Program all = check(dev, fits, input(r, 300, 256), "weights fit WBUF");
-      assertEquals(GemmCompiler.Order.ALL_RESIDENT, all.layers().get(0).order());
-      assertEquals(16L * 16 * 16 + 300L * 16, all.layers().get(0).loadedRows()
-          - 3L * all.layers().get(0).steps(), "every weight and activation row once, and three"
+      GraphCompiler.Program all = check(dev, fits, input(r, 300, 256), "weights fit WBUF");
+      assertEquals(MatmulPlan.Order.ALL_RESIDENT, plan(all).order());
+      assertEquals(16L * 16 * 16 + 300L * 16, plan(all).loadedRows()
+          - 3L * plan(all).steps(), "every weight and activation row once, and three"
           + " requant rows per n-tile of each block");
       LayerGraph tall = LayerGraph.of(randomLayer(r, 256, 16, false, true));
-      GemmCompiler.Program w = check(dev, tall, input(r, 1000, 256), "tall");
-      assertEquals(GemmCompiler.Order.WEIGHTS_RESIDENT, w.layers().get(0).order());
-      assertEquals(16L * 16 + 1000L * 16 + 1000, w.layers().get(0).loadedRows(),
+      GraphCompiler.Program w = check(dev, tall, input(r, 1000, 256), "tall");
+      assertEquals(MatmulPlan.Order.WEIGHTS_RESIDENT, plan(w).order());
+      assertEquals(16L * 16 + 1000L * 16 + 1000, plan(w).loadedRows(),
           "every weight row (16 chunks x 16), activation row (1000 x 16) and bias row once");
     }
   }
@@ -247,7 +254,7 @@ class GemmCompilerTest {
     try (Device dev = Devices.open("emulator")) {
       for (boolean requant : new boolean[] {false, true}) {
         LayerGraph g = LayerGraph.of(randomLayer(r, 512, 512, requant, false));
-        GemmCompiler.Program p = check(dev, g, input(r, 512, 512), "512^3");
+        GraphCompiler.Program p = check(dev, g, input(r, 512, 512), "512^3");
         long cycles = dev.counters().get(Counter.CYCLES);
         double utilization = p.usefulMacs() / (double) (cycles * 256);
         assertTrue(utilization >= 0.90, (requant ? "requant" : "int32") + ": utilization "
