@@ -47,6 +47,8 @@ final class OnnxReader {
   private final String source;
   /** What is being read, outermost first, for messages. */
   private final List<String> where = new ArrayList<>();
+  /** The first node of the main graph in the default domain, for messages; null if none. */
+  private String defaultDomainNode;
 
   private OnnxReader(String source) {
     this.source = source;
@@ -174,10 +176,11 @@ final class OnnxReader {
     if (irVersion < MIN_IR_VERSION) {
       throw error("IR version " + irVersion + " (expected " + MIN_IR_VERSION + " or later)");
     }
-    Long opset = opsets.get("");
-    if (opset == null) {
-      throw error("the model imports no opset of the default ONNX domain (it imports "
-          + opsets.keySet() + ")");
+    // A model of other domains' ops only (ONNX's training ops, say) need not import the
+    // default domain; the graph then has the builder's default opset, which no node uses.
+    if (!opsets.containsKey("") && defaultDomainNode != null) {
+      throw error("the model imports no opset of the default ONNX domain, which its "
+          + defaultDomainNode + " uses (it imports " + opsets.keySet() + ")");
     }
     graph.irVersion(irVersion);
     opsets.forEach(graph::opsetImport);
@@ -309,6 +312,9 @@ final class OnnxReader {
     }
     if (opType.isEmpty()) {
       throw error("a node has no op_type");
+    }
+    if (defaultDomainNode == null && (domain.isEmpty() || domain.equals("ai.onnx"))) {
+      defaultDomainNode = opType + " node" + (name.isEmpty() ? "" : " '" + name + "'");
     }
     Set<String> own = new HashSet<>(inputs);
     implicit.removeAll(own);

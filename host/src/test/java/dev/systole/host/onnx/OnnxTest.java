@@ -233,6 +233,70 @@ class OnnxTest {
   }
 
   @Test
+  void aModelOfOtherDomainsOnlyNeedNotImportTheDefaultDomain() throws IOException {
+    String training = "ai.onnx.preview.training";
+    Graph g = Onnx.read("adagrad.onnx", model(training, training, "Adagrad"));
+    Node adagrad = g.nodes().get(0);
+    assertFalse(adagrad.known());
+    assertEquals("an op of domain '" + training + "'", adagrad.problem());
+    assertEquals(1L, g.opsetImports().get(training));
+    Graph back = Onnx.read("back.onnx", Onnx.write(g));
+    assertArrayEquals(adagrad.proto(), back.nodes().get(0).proto(),
+        "the node goes back out as it was read");
+    assertEquals(1L, back.opsetImports().get(training));
+
+    ModelException e = assertThrows(ModelException.class,
+        () -> Onnx.read("relu.onnx", model("com.example", "", "Relu")));
+    assertEquals("relu.onnx: the model imports no opset of the default ONNX domain, which its"
+        + " Relu node 'n' uses (it imports [com.example])", e.getMessage());
+  }
+
+  /**
+   * A ModelProto of one node {@code x -> y} of {@code domain} and {@code opType}, importing
+   * version 1 of {@code imported} only.
+   */
+  private static byte[] model(String imported, String domain, String opType) throws IOException {
+    byte[] node = proto(out -> {
+      out.writeString(1, "x");
+      out.writeString(2, "y");
+      out.writeString(3, "n");
+      out.writeString(4, opType);
+      out.writeString(7, domain);
+    });
+    byte[] input = proto(out -> {
+      out.writeString(1, "x");
+      out.writeByteArray(2, proto(type -> type.writeByteArray(1,
+          proto(tensor -> tensor.writeInt32(1, 1)))));
+    });
+    byte[] graph = proto(out -> {
+      out.writeByteArray(1, node);
+      out.writeString(2, "g");
+      out.writeByteArray(11, input);
+      out.writeByteArray(12, proto(o -> o.writeString(1, "y")));
+    });
+    return proto(out -> {
+      out.writeInt64(1, 7);
+      out.writeByteArray(7, graph);
+      out.writeByteArray(8, proto(o -> {
+        o.writeString(1, imported);
+        o.writeInt64(2, 1);
+      }));
+    });
+  }
+
+  private interface Fields {
+    void write(CodedOutputStream out) throws IOException;
+  }
+
+  private static byte[] proto(Fields fields) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    CodedOutputStream out = CodedOutputStream.newInstance(bytes);
+    fields.write(out);
+    out.flush();
+    return bytes.toByteArray();
+  }
+
+  @Test
   void externalDataAndUnsupportedTypesAreRefused() throws IOException {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     CodedOutputStream out = CodedOutputStream.newInstance(bytes);
