@@ -341,6 +341,151 @@ public final class Graph {
     return "Graph[" + name + ", opset " + opset + ", " + nodes.size() + " nodes]";
   }
 
+  /** An editor of this graph: the rewrites of a pass, applied by {@link Editor#build()}. */
+  public Editor edit() {
+    return new Editor(this);
+  }
+
+  /**
+   * The changes a graph rewrite makes: nodes removed, replaced by new ones Systole interprets,
+   * values renamed where nodes read them, initializers added. Everything else the graph holds
+   * (its opset imports, local functions, declared inputs, opaque initializers and nodes) is
+   * kept as it was read. A node whose inputs are renamed keeps its NodeProto with the inputs
+   * changed, so an opaque node still runs as the model wrote it.
+   */
+  public static final class Editor {
+    private final Graph graph;
+    private final Set<Node> removed = new HashSet<>();
+    private final Map<Node, List<Builder.RawNode>> replaced = new HashMap<>();
+    private final Map<String, String> renamed = new HashMap<>();
+    private final Map<String, Tensor> added = new LinkedHashMap<>();
+
+    private Editor(Graph graph) {
+      this.graph = graph;
+    }
+
+    /** Removes {@code n}. */
+    public Editor remove(Node n) {
+      removed.add(n);
+      return this;
+    }
+
+    /** Puts a node Systole interprets (of the default domain) in {@code n}'s place. */
+    public Editor replace(Node n, String opType, String name, List<String> inputs,
+        List<String> outputs, Map<String, Attribute> attributes) {
+      replaced.computeIfAbsent(n, k -> new ArrayList<>()).add(new Builder.RawNode("", opType, name,
+          List.copyOf(inputs), List.copyOf(outputs), new LinkedHashMap<>(attributes), null));
+      return this;
+    }
+
+    /** Makes every node that reads {@code from} as an input read {@code to} instead. */
+    public Editor rename(String from, String to) {
+      renamed.put(from, to);
+      return this;
+    }
+
+    public Editor initializer(String name, Tensor value) {
+      added.put(name, value);
+      return this;
+    }
+
+    /** Whether nothing changes. */
+    public boolean isEmpty() {
+      return removed.isEmpty() && replaced.isEmpty() && renamed.isEmpty() && added.isEmpty();
+    }
+
+    /**
+     * Also removes every node none of whose outputs anything reads any more (nor the graph's
+     * outputs), as a rewrite leaves the nodes that only fed what it replaced.
+     */
+    public Editor pruneDead() {
+      prune = true;
+      return this;
+    }
+
+    private boolean prune;
+
+    /**
+     * The edited graph, without the initializers no node reads any more; the graph itself if
+     * nothing changes.
+     *
+     * @throws ModelException if the edit leaves a value read that nothing defines
+     */
+    public Graph build() {
+      if (isEmpty()) {
+        return graph;
+      }
+      Builder b = graph.builder.copyWithoutNodes();
+      Set<String> read = new HashSet<>();
+      graph.outputs.forEach(o -> read.add(o.name()));
+      Set<Node> dead = prune ? dead() : Set.of();
+      for (Node n : graph.nodes) {
+        if (dead.contains(n)) {
+          continue;
+        }
+        if (replaced.containsKey(n)) {
+          for (Builder.RawNode r : replaced.get(n)) {
+            List<String> in = r.inputs().stream().map(this::target).toList();
+            read.addAll(in);
+            b.nodes.add(new Builder.RawNode(r.domain(), r.opType(), r.name(), in, r.outputs(),
+                r.attributes(), null));
+          }
+          continue;
+        }
+        if (removed.contains(n)) {
+          continue;
+        }
+        List<String> in = n.inputs().stream().map(this::target).toList();
+        read.addAll(in);
+        read.addAll(n.implicitInputs());
+        byte[] proto = n.proto();
+        if (proto != null && !in.equals(n.inputs())) {
+          proto = NodeProtos.withInputs(proto, in);
+        }
+        b.nodes.add(new Builder.RawNode(n.domain(), n.opType(), n.name(), in, n.outputs(),
+            n.attributes(), new Builder.Source(proto, n.implicitInputs(), n.known() ? null
+                : n.problem())));
+      }
+      added.forEach(b::initializer);
+      b.initializers.keySet().retainAll(read);
+      b.opaqueInitializers.keySet().retainAll(read);
+      return b.build();
+    }
+
+    /** The nodes the edit leaves unread, found from the outputs back. */
+    private Set<Node> dead() {
+      Set<String> live = new HashSet<>();
+      graph.outputs.forEach(o -> live.add(o.name()));
+      Set<Node> dead = new HashSet<>();
+      List<Node> nodes = graph.nodes;
+      for (int i = nodes.size() - 1; i >= 0; i--) {
+        Node n = nodes.get(i);
+        if (removed.contains(n) && !replaced.containsKey(n)) {
+          continue;
+        }
+        List<String> outs = replaced.containsKey(n) ? replaced.get(n).stream()
+            .flatMap(r -> r.outputs().stream()).toList() : n.outputs();
+        if (outs.stream().noneMatch(live::contains)) {
+          dead.add(n);
+          continue;
+        }
+        List<String> ins = replaced.containsKey(n) ? replaced.get(n).stream()
+            .flatMap(r -> r.inputs().stream()).toList() : n.inputs();
+        ins.stream().map(this::target).forEach(live::add);
+        live.addAll(n.implicitInputs());
+      }
+      return dead;
+    }
+
+    private String target(String value) {
+      String t = value;
+      for (int i = 0; renamed.containsKey(t) && i <= renamed.size(); i++) {
+        t = renamed.get(t);
+      }
+      return t;
+    }
+  }
+
   /**
    * Collects a graph's parts in any order and checks them as a whole in {@link #build()}. Nodes
    * may be added in any order; they are sorted.
@@ -373,6 +518,26 @@ public final class Graph {
     public record Source(byte[] proto, List<String> implicitInputs, String problem) {}
 
     private Builder() {}
+
+    /** A builder of everything this one holds but its nodes. */
+    private Builder copyWithoutNodes() {
+      Builder b = new Builder();
+      b.name = name;
+      b.opset = opset;
+      b.irVersion = irVersion;
+      b.opsetImports.putAll(opsetImports);
+      b.inputs.addAll(inputs);
+      b.outputNames.addAll(outputNames);
+      b.declaredOutputs.putAll(declaredOutputs);
+      b.initializers.putAll(initializers);
+      b.opaqueInitializers.putAll(opaqueInitializers);
+      b.opaqueInitializerTypes.putAll(opaqueInitializerTypes);
+      b.inputProtos.putAll(inputProtos);
+      b.inputTypes.putAll(inputTypes);
+      b.valueInfos.putAll(valueInfos);
+      b.functions.addAll(functions);
+      return b;
+    }
 
     public Builder name(String graphName) {
       this.name = Objects.requireNonNull(graphName);

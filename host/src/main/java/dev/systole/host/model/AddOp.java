@@ -40,6 +40,11 @@ final class AddOp implements DeviceOp {
   }
 
   @Override
+  public java.util.Set<Epilogues.Part> epilogue() {
+    return java.util.EnumSet.of(Epilogues.Part.ACTIVATION);
+  }
+
+  @Override
   public DeviceGraph.Node build(Op op, Partitioner.SegmentBuild s) {
     DeviceGraph.Node a = s.input(op, op.inputs.get(0));
     DeviceGraph.Node b = s.input(op, op.inputs.get(1));

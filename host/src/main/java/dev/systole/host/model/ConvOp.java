@@ -42,6 +42,11 @@ final class ConvOp implements DeviceOp {
   }
 
   @Override
+  public java.util.Set<Epilogues.Part> epilogue() {
+    return java.util.EnumSet.of(Epilogues.Part.BATCH_NORM, Epilogues.Part.ACTIVATION);
+  }
+
+  @Override
   public DeviceGraph.Node build(Op op, Partitioner.SegmentBuild s) {
     return s.conv(op, FloatLayers.conv(op, s));
   }

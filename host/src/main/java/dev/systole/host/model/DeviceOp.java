@@ -36,6 +36,13 @@ interface DeviceOp {
    */
   DeviceGraph alone(Node n, Partitioner p);
 
+  /**
+   * What may fold into a layer of this op after it ({@link Epilogues}); none by default.
+   */
+  default java.util.Set<Epilogues.Part> epilogue() {
+    return java.util.Set.of();
+  }
+
   /** Whether the layers this op makes compute with a model's own integer quantization. */
   default boolean integer() {
     return false;

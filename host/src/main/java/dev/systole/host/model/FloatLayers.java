@@ -57,6 +57,13 @@ final class FloatLayers {
       }
     }
     float[] bias = gemm && n.hasInput(2) ? columnBias(n, p) : null;
+    if (op.bias != null) {
+      float[] sum = bias == null ? new float[outs] : bias;
+      for (int o = 0; o < outs; o++) {
+        sum[o] += op.bias[o];
+      }
+      bias = sum;
+    }
     if (p.producedAsFlattenedMap(op.inputs.get(0))) {
       w = nchwToNhwcFeatures(w, outs, in.channels(), in.height(), in.width());
     }

@@ -40,6 +40,11 @@ final class GemmOp implements DeviceOp {
   }
 
   @Override
+  public java.util.Set<Epilogues.Part> epilogue() {
+    return Epilogues.all();
+  }
+
+  @Override
   public DeviceGraph.Node build(Op op, Partitioner.SegmentBuild s) {
     DeviceGraph.Node in = s.input(op, op.inputs.get(0));
     return s.builder().gemm(op.anchor.name(), in, FloatLayers.gemm(op, in.shape(), s));

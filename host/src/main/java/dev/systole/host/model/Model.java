@@ -29,8 +29,6 @@ public final class Model {
   private final Calibration calibration;
   private final boolean hostPatches;
   private final Map<String, Plan> plans = new ConcurrentHashMap<>();
-  /** The values of nodes that compute from constants only, folded by the CPU engine once. */
-  private volatile Map<String, Tensor> folded;
 
   private Model(Graph graph, Calibration calibration, boolean hostPatches) {
     this.graph = graph;
@@ -45,8 +43,7 @@ public final class Model {
    * for, so {@link #graph()} may differ from {@code graph}.
    */
   public static Model of(Graph graph, Calibration calibration) {
-    return new Model(GraphProbe.typed(QdqFusion.rewrite(graph)), calibration,
-        true);
+    return new Model(GraphPass.applyAll(GraphProbe.typed(graph)), calibration, true);
   }
 
   /**
@@ -122,8 +119,7 @@ public final class Model {
       return p;
     }
     Map<String, long[]> shapes = shapes(inputShapes, shapeValues, inputs);
-    Map<String, Tensor> constants = folded();
-    return plans.computeIfAbsent(key, k -> Partitioner.partition(graph, shapes, constants,
+    return plans.computeIfAbsent(key, k -> Partitioner.partition(graph, shapes,
         calibration::params, params, hostPatches));
   }
 
@@ -163,20 +159,6 @@ public final class Model {
     }
     shapes.putAll(GraphProbe.shapes(graph, run, missing));
     return shapes;
-  }
-
-  /** The folded constants of the graph, computed on first use. */
-  private Map<String, Tensor> folded() {
-    Map<String, Tensor> f = folded;
-    if (f == null) {
-      synchronized (this) {
-        if (folded == null) {
-          folded = GraphProbe.constants(graph);
-        }
-        f = folded;
-      }
-    }
-    return f;
   }
 
   /** How many plans (input shapes) are cached. */

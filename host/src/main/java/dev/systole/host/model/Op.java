@@ -27,6 +27,8 @@ final class Op {
   final List<String> inputs;
   String output;
   BatchNorm batchNorm;
+  /** A bias per output feature folded in after the layer, or null. */
+  float[] bias;
   boolean relu;
   /** For integer ops: the input's zero point on the device; else ignored. */
   int inputZeroPoint;

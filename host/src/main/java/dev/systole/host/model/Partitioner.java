@@ -9,7 +9,6 @@ import dev.systole.host.compiler.Window;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ModelException;
 import dev.systole.host.graph.Node;
-import dev.systole.host.quant.BatchNorm;
 import dev.systole.host.quant.QuantParams;
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;
@@ -84,6 +83,8 @@ final class Partitioner {
   private final DeviceParams params;
   /** Whether a convolution of a host value may read it as patches gathered on the host. */
   private final boolean patchesAllowed;
+  /** What folds into each layer after it. */
+  private final Map<Node, Epilogues.Epilogue> epilogues;
   /** Integer layers made so far, by node: each is checked when lowered and built once. */
   private final Map<Node, IntegerLayer> integerLayers = new HashMap<>();
 
@@ -91,7 +92,7 @@ final class Partitioner {
   private final Map<String, Produced> produced = new HashMap<>();
   private int openRows = -1;
 
-  private Partitioner(Graph graph, Map<String, long[]> shapes, Map<String, Tensor> folded,
+  private Partitioner(Graph graph, Map<String, long[]> shapes,
       Function<String, QuantParams> calibration, DeviceParams params, boolean patchesAllowed) {
     this.graph = graph;
     this.params = params;
@@ -99,8 +100,8 @@ final class Partitioner {
     this.shapes = shapes;
     this.calibration = calibration;
     this.ops = DeviceOps.standard();
+    this.epilogues = Epilogues.of(graph, ops);
     constants.putAll(graph.initializers());
-    constants.putAll(folded);
     for (Node n : graph.nodes()) {
       for (String in : n.reads()) {
         consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
@@ -111,17 +112,16 @@ final class Partitioner {
 
   /**
    * The plan for {@code graph} with every value's concrete shape in {@code shapes}, for a device
-   * with {@code params}; {@code folded} holds the values of nodes computed from constants only,
-   * and {@code calibration} gives the quantization of a float value, or null if it has none
+   * with {@code params}; {@code calibration} gives the quantization of a float value, or null if it has none
    * (the layers that need it then run on the CPU). With {@code hostPatches} false, no
    * convolution reads patches gathered on the host.
    */
-  static Plan partition(Graph graph, Map<String, long[]> shapes, Map<String, Tensor> folded,
+  static Plan partition(Graph graph, Map<String, long[]> shapes,
       Function<String, QuantParams> calibration, DeviceParams params, boolean hostPatches) {
-    Partitioner p = new Partitioner(graph, shapes, folded, calibration, params, hostPatches);
+    Partitioner p = new Partitioner(graph, shapes, calibration, params, hostPatches);
     p.forcedCpu.putAll(p.capacity());
     p.run();
-    return new Plan(graph, p.steps, p.placements, shapes, folded);
+    return new Plan(graph, p.steps, p.placements, shapes);
   }
 
   /**
@@ -223,45 +223,18 @@ final class Partitioner {
     return ops.of(n);
   }
 
-  /** Folds a following BatchNormalization and Relu into a Conv, Gemm or Add. */
+  /** Folds the epilogue found after {@code op}'s anchor into it, if it has one. */
   private boolean fuse(Op op) {
-    if (op.integer() || op.kind == Op.Kind.MAX_POOL || op.kind == Op.Kind.VIEW) {
+    Epilogues.Epilogue e = epilogues.get(op.anchor);
+    if (e == null) {
       return false;
     }
-    boolean any = false;
-    Node next = soleConsumer(op.output);
-    if (next != null && op.kind != Op.Kind.ADD && next.opType().equals("BatchNormalization")
-        && next.known() && next.input(0).equals(op.output) && !next.hasOutput(1)
-        && constantInputs(next, 1)) {
-      op.batchNorm = new BatchNorm(floats(next.input(1)), floats(next.input(2)),
-          floats(next.input(3)), floats(next.input(4)), next.floatAttr("epsilon"));
-      if (op.batchNorm.channels() != outputChannels(op)) {
-        op.batchNorm = null;
-      } else {
-        op.nodes.add(next);
-        op.output = next.output(0);
-        any = true;
-        next = soleConsumer(op.output);
-      }
-    }
-    if (next != null && next.opType().equals("Relu") && next.known()) {
-      op.relu = true;
-      op.nodes.add(next);
-      op.output = next.output(0);
-      any = true;
-    }
-    return any;
-  }
-
-  private int outputChannels(Op op) {
-    long[] s = shapes.get(op.anchor.output(0));
-    return (int) (op.kind == Op.Kind.CONV ? s[1] : s[s.length - 1]);
-  }
-
-  /** The one node reading {@code value}, if it is not also a graph output; else null. */
-  private Node soleConsumer(String value) {
-    List<Node> c = consumers.getOrDefault(value, List.of());
-    return c.size() == 1 && !graphOutputs.contains(value) ? c.get(0) : null;
+    op.nodes.addAll(e.nodes());
+    op.output = e.output();
+    op.batchNorm = e.batchNorm();
+    op.bias = e.bias();
+    op.relu = e.relu();
+    return true;
   }
 
   /**

@@ -52,12 +52,11 @@ public final class Plan {
 
   /**
    * Nodes the CPU engine runs as one model: the values it reads from earlier steps (graph
-   * inputs among them), the ones later steps or the caller read from it, and the constants it
-   * reads that nodes elsewhere computed (folded once, they are part of its model like the
-   * initializers it reads, so ONNX Runtime sees them as constants).
+   * inputs among them; the initializers it reads are part of its model) and the ones later
+   * steps or the caller read from it.
    */
-  record CpuSegment(int index, List<Node> nodes, List<String> inputs, List<String> outputs,
-      Map<String, Tensor> constants) implements Step {}
+  record CpuSegment(int index, List<Node> nodes, List<String> inputs, List<String> outputs)
+      implements Step {}
 
   /**
    * A value a device program reads from the host; {@code window} is the convolution window whose
@@ -93,8 +92,8 @@ public final class Plan {
   private final Map<String, long[]> shapes;
 
   Plan(Graph graph, List<Step> steps, Map<Node, Placement> placements,
-      Map<String, long[]> shapes, Map<String, Tensor> folded) {
-    this.steps = cpuSegments(graph, steps, folded);
+      Map<String, long[]> shapes) {
+    this.steps = cpuSegments(graph, steps);
     this.placements = Map.copyOf(placements);
     this.shapes = shapes;
   }
@@ -104,8 +103,7 @@ public final class Plan {
    * A segment none of whose values is read afterwards computes nothing anyone sees, and is
    * left out.
    */
-  private static List<Step> cpuSegments(Graph graph, List<Step> steps,
-      Map<String, Tensor> folded) {
+  private static List<Step> cpuSegments(Graph graph, List<Step> steps) {
     List<List<Node>> runs = new ArrayList<>();
     List<Object> shape = new ArrayList<>();
     for (Step s : steps) {
@@ -135,15 +133,9 @@ public final class Plan {
       List<Node> nodes = (List<Node>) raw;
       Set<String> produced = new LinkedHashSet<>();
       Set<String> inputs = new LinkedHashSet<>();
-      Map<String, Tensor> reads = new LinkedHashMap<>();
       for (Node n : nodes) {
         for (String r : n.reads()) {
-          if (produced.contains(r) || constants.contains(r)) {
-            continue;
-          }
-          if (folded.containsKey(r)) {
-            reads.put(r, folded.get(r));
-          } else {
+          if (!produced.contains(r) && !constants.contains(r)) {
             inputs.add(r);
           }
         }
@@ -161,8 +153,7 @@ public final class Plan {
       }
       List<String> outputs = produced.stream().filter(later::contains).toList();
       if (!outputs.isEmpty()) {
-        out.add(new CpuSegment(cpuIndex++, List.copyOf(nodes), List.copyOf(inputs), outputs,
-            Map.copyOf(reads)));
+        out.add(new CpuSegment(cpuIndex++, List.copyOf(nodes), List.copyOf(inputs), outputs));
       }
     }
     return List.copyOf(out);

@@ -92,7 +92,12 @@ final class QdqFusion {
     if (replaced.isEmpty()) {
       return graph;
     }
-    return rebuild(graph, replaced, dropped, added);
+    Graph.Editor edit = graph.edit().pruneDead();
+    replaced.forEach((n, op) -> edit.replace(n, op.opType(), op.name(), op.inputs(),
+        op.outputs(), op.attributes()));
+    dropped.forEach(edit::remove);
+    added.forEach(edit::initializer);
+    return edit.build();
   }
 
   private static boolean isDq(Node n) {
@@ -157,42 +162,5 @@ final class QdqFusion {
       }
     }
     return true;
-  }
-
-  private static Graph rebuild(Graph graph, Map<Node, Op> replaced, Set<Node> dropped,
-      Map<String, Tensor> added) {
-    List<Op> nodes = new ArrayList<>();
-    for (Node n : graph.nodes()) {
-      if (!dropped.contains(n)) {
-        nodes.add(replaced.containsKey(n) ? replaced.get(n) : Op.of(n));
-      }
-    }
-    Set<String> read = new HashSet<>();
-    graph.outputs().forEach(o -> read.add(o.name()));
-    List<Op> kept = new ArrayList<>();
-    for (int i = nodes.size() - 1; i >= 0; i--) {
-      Op n = nodes.get(i);
-      if (n.outputs().stream().anyMatch(read::contains)) {
-        kept.add(0, n);
-        read.addAll(n.inputs());
-      }
-    }
-    Graph.Builder b = Graph.builder().name(graph.name()).opset(graph.opset());
-    graph.inputs().forEach(b::input);
-    graph.outputs().forEach(b::output);
-    graph.initializers().forEach((k, v) -> {
-      if (read.contains(k)) {
-        b.initializer(k, v);
-      }
-    });
-    added.forEach((k, v) -> {
-      if (read.contains(k)) {
-        b.initializer(k, v);
-      }
-    });
-    for (Op n : kept) {
-      b.node(n.opType(), n.name(), n.inputs(), n.outputs(), n.attributes());
-    }
-    return b.build();
   }
 }

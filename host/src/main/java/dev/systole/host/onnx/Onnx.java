@@ -47,17 +47,16 @@ public final class Onnx {
    */
   public static byte[] slice(Graph graph, String name, List<Node> nodes, List<String> inputs,
       List<String> outputs) {
-    return OnnxWriter.slice(graph, name, nodes, inputs, outputs, Map.of(), Map.of());
+    return OnnxWriter.slice(graph, name, nodes, inputs, outputs, Map.of());
   }
 
   /**
-   * {@link #slice(Graph, String, List, List, List)} with {@code constants}, values the nodes
-   * read that were computed elsewhere, written into the model as initializers, and the inputs'
-   * concrete {@code shapes} (by name; those missing are declared without a shape).
+   * {@link #slice(Graph, String, List, List, List)} with the inputs' concrete {@code shapes}
+   * (by name; those missing are declared without a shape).
    */
   public static byte[] slice(Graph graph, String name, List<Node> nodes, List<String> inputs,
-      List<String> outputs, Map<String, Tensor> constants, Map<String, long[]> shapes) {
-    return OnnxWriter.slice(graph, name, nodes, inputs, outputs, constants, shapes);
+      List<String> outputs, Map<String, long[]> shapes) {
+    return OnnxWriter.slice(graph, name, nodes, inputs, outputs, shapes);
   }
 
   /** The ONNX ModelProto of {@code graph}. */

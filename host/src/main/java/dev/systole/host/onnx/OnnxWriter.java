@@ -91,15 +91,15 @@ final class OnnxWriter {
   }
 
   /**
-   * A model of its own made of some of {@code g}'s nodes, in order: the initializers they read
-   * (and {@code constants}, values computed elsewhere), {@code inputs} as its graph inputs
+   * A model of its own made of some of {@code g}'s nodes, in order: the initializers they read,
+   * {@code inputs} as its graph inputs
    * (typed: a graph input of {@code g} as it was declared, any other value with its
    * {@link ValueType} and its shape in {@code shapes} if it has one there) and {@code outputs}
    * as its outputs, whose types the reader infers; with {@code g}'s IR version, opset imports
    * and local functions.
    */
   static byte[] slice(Graph g, String name, List<Node> nodes, List<String> inputs,
-      List<String> outputs, Map<String, Tensor> constants, Map<String, long[]> shapes) {
+      List<String> outputs, Map<String, long[]> shapes) {
     Set<String> read = new LinkedHashSet<>();
     nodes.forEach(n -> read.addAll(n.reads()));
     byte[] graph = message(out -> {
@@ -108,7 +108,7 @@ final class OnnxWriter {
       }
       out.writeString(2, name);
       for (String v : read) {
-        Tensor t = g.initializers().containsKey(v) ? g.initializers().get(v) : constants.get(v);
+        Tensor t = g.initializers().get(v);
         byte[] opaque = g.opaqueInitializers().get(v);
         if (t != null) {
           out.writeByteArray(5, tensor(v, t));
