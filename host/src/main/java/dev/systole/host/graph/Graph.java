@@ -449,7 +449,7 @@ public final class Graph {
       added.forEach(b::initializer);
       b.initializers.keySet().retainAll(read);
       b.opaqueInitializers.keySet().retainAll(read);
-      return b.build();
+      return b.build(graph.types);
     }
 
     /** The nodes the edit leaves unread, found from the outputs back. */
