@@ -2,6 +2,8 @@ package dev.systole.host.cli;
 
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.host.cli.diag.Json;
+import dev.systole.host.cpu.CpuEngine;
+import dev.systole.host.cpu.CpuModel;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ValueInfo;
 import dev.systole.host.model.Model;
@@ -27,8 +29,9 @@ import picocli.CommandLine.Spec;
 @Command(name = "model", mixinStandardHelpOptions = true,
     description = {"Run a model many times on a random batch and print throughput (samples per"
         + " second) and latency per batch (median, p99), with device cycles and utilization."
-        + " Float inputs are uniform in [0, 1); a float model is calibrated on the batch unless"
-        + " --calibration is given."})
+        + " Float inputs are uniform in [0, 1), integer ones 0 or 1 (valid indices); a float"
+        + " model is calibrated on the batch unless --calibration is given. With --device cpu,"
+        + " the float model in the CPU engine, for comparison."})
 final class BenchModelCommand implements Callable<Integer> {
   @Spec
   picocli.CommandLine.Model.CommandSpec spec;
@@ -38,6 +41,9 @@ final class BenchModelCommand implements Callable<Integer> {
 
   @Mixin
   DeviceOption device;
+
+  @Mixin
+  ThreadsOption threads;
 
   @Mixin
   ModelFiles.CalibrationOptions calibration;
@@ -64,8 +70,12 @@ final class BenchModelCommand implements Callable<Integer> {
           + " (expected batch and iterations >= 1, warmup >= 0)", batch, iterations, warmup));
     }
     PrintWriter say = json ? DeviceOption.silent() : out;
+    threads.apply();
     Graph graph = ModelFiles.readModel(modelFile);
     Map<String, Tensor> inputs = randomInputs(graph, batch);
+    if (device.cpu()) {
+      return benchCpu(out, graph, inputs);
+    }
     Model model = calibration.model(graph, inputs, say);
     try (Session session = Session.owning(device.open(say));
         ModelRunner runner = ModelRunner.on(session, model)) {
@@ -108,6 +118,43 @@ final class BenchModelCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
+  /** The float model in the CPU engine: the reference the device's figures compare with. */
+  private int benchCpu(PrintWriter out, Graph graph, Map<String, Tensor> inputs) {
+    CpuEngine engine = CpuEngine.get();
+    try (CpuModel cpu = CpuModel.load(graph, engine)) {
+      for (int i = 0; i < warmup; i++) {
+        cpu.run(inputs);
+      }
+      BenchRuns<Long> measured = BenchRuns.measure(iterations, () -> {
+        long t0 = System.nanoTime();
+        cpu.run(inputs);
+        return System.nanoTime() - t0;
+      }, t -> t, t -> t);
+      double throughput = batch / (measured.wall(50) / 1e9);
+      if (json) {
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("bench", "model");
+        doc.put("model", modelFile.getFileName().toString());
+        doc.put("batch", batch);
+        doc.put("device", DeviceOption.CPU);
+        doc.put("threads", engine.threads());
+        doc.put("throughput_per_second", throughput);
+        doc.put("latency_median_seconds", measured.wall(50) / 1e9);
+        doc.put("latency_p99_seconds", measured.wall(99) / 1e9);
+        doc.put("iterations", iterations);
+        out.println(Json.writeCompact(doc));
+      } else {
+        out.printf(Locale.ROOT, "bench model %s, batch %d on the cpu engine (ONNX Runtime,"
+            + " float, %d thread%s), %d iterations%n", modelFile.getFileName(), batch,
+            engine.threads(), engine.threads() == 1 ? "" : "s", iterations);
+        out.printf(Locale.ROOT, "  throughput         %.1f samples/s (batch / median latency)%n",
+            throughput);
+        out.printf(Locale.ROOT, "  latency            %s per batch%n", measured.wallTimes());
+      }
+    }
+    return ExitCodes.OK;
+  }
+
   /** A random batch for each input: its declared shape with symbolic dimensions = batch. */
   static Map<String, Tensor> randomInputs(Graph graph, int batch) {
     Random r = new Random(42);
@@ -124,9 +171,18 @@ final class BenchModelCommand implements Callable<Integer> {
         byte[] bytes = new byte[(int) t.numel()];
         r.nextBytes(bytes);
         b.put(bytes);
+      } else if (in.dtype() == DType.INT64 || in.dtype() == DType.INT32
+          || in.dtype() == DType.BOOL) {
+        for (int i = 0; i < t.numel(); i++) {
+          switch (in.dtype()) {
+            case INT64 -> t.setInt64(i, r.nextInt(2));
+            case INT32 -> t.setInt32(i, r.nextInt(2));
+            default -> t.setBool(i, r.nextBoolean());
+          }
+        }
       } else {
         throw new IllegalArgumentException("input '" + in.name() + "' is " + in.typeString()
-            + " (expected float32, int8 or uint8 to make random data for)");
+            + " (expected float32, int8, uint8, int32, int64 or bool to make random data for)");
       }
       out.put(in.name(), t);
     }

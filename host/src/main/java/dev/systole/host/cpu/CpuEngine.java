@@ -41,18 +41,19 @@ public final class CpuEngine {
   }
 
   /**
-   * Sets the number of threads the engine will run; must come before the engine starts.
+   * Sets the number of threads the engine runs, before it starts for one shared pool.
+   *
+   * If the engine already runs with another number (a process that ran models before), the
+   * programs made from now on get pools of their own of that size.
    *
    * @throws IllegalArgumentException if {@code threads < 1}
-   * @throws IllegalStateException if the engine already runs another number of threads
    */
   public static synchronized void configure(int threads) {
     if (threads < 1) {
       throw new IllegalArgumentException("--threads " + threads + " (expected >= 1)");
     }
     if (shared != null && shared.threads != threads) {
-      throw new IllegalStateException("the CPU engine already runs " + shared.threads
-          + " threads (expected the thread count to be set before the first model runs)");
+      shared = new CpuEngine(shared.env, threads, false);
     }
     requestedThreads = threads;
   }

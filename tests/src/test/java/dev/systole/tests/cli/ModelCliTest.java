@@ -183,4 +183,44 @@ class ModelCliTest {
     assertTrue(text.out().matches("(?s).*latency\\s+median [\\d.]+ [mu]s, p99 [\\d.]+ [mu]s per"
         + " batch.*"), text.out());
   }
+
+  @Test
+  void deviceCpuRunsTheFloatModelAsTheReference(@TempDir Path dir) throws Exception {
+    Path model = model(dir);
+    Path in = images(dir.resolve("in.npy"), 6);
+    Run cpu = systole("run", model.toString(), "--input", in.toString(), "--out",
+        dir.resolve("cpu").toString(), "--device", "cpu", "--threads", "1");
+    assertEquals(ExitCodes.OK, cpu.code(), cpu.err());
+    assertTrue(cpu.out().contains("on the cpu engine (ONNX Runtime, float, 1 thread)"),
+        cpu.out());
+    Run emu = systole("run", model.toString(), "--input", in.toString(), "--out",
+        dir.resolve("emu").toString(), "--calibration", images(dir.resolve("c.npy"), 32)
+            .toString(), "--device", "emulator");
+    assertEquals(ExitCodes.OK, emu.code(), emu.err());
+    Tensor fp = Npy.read(dir.resolve("cpu").resolve("logits.npy"));
+    Tensor q = Npy.read(dir.resolve("emu").resolve("logits.npy"));
+    assertArrayEquals(fp.shape(), q.shape());
+    int agree = 0;
+    for (int i = 0; i < 6; i++) {
+      int a = 0;
+      int b = 0;
+      for (int c = 1; c < 10; c++) {
+        a = fp.getFloat32(i * 10 + c) > fp.getFloat32(i * 10 + a) ? c : a;
+        b = q.getFloat32(i * 10 + c) > q.getFloat32(i * 10 + b) ? c : b;
+      }
+      agree += a == b ? 1 : 0;
+    }
+    assertTrue(agree >= 5, "int8 on the emulator and fp32 on the cpu agree on " + agree
+        + " of 6 images");
+
+    Run bench = systole("bench", "model", model.toString(), "--device", "cpu", "--iterations",
+        "3", "--warmup", "1", "--json");
+    assertEquals(ExitCodes.OK, bench.code(), bench.err());
+    assertTrue(bench.out().trim().matches("\\{\"bench\":\"model\",\"model\":\"model.onnx\","
+        + "\"batch\":1,\"device\":\"cpu\",\"threads\":\\d+,\"throughput_per_second\":.*"),
+        bench.out());
+    Run demo = systole("demo", "--device", "cpu");
+    assertEquals(ExitCodes.BAD_INPUT, demo.code(), demo.out());
+    assertTrue(demo.err().contains("this command needs a device"), demo.err());
+  }
 }
