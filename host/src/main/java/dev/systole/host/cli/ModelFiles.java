@@ -6,6 +6,7 @@ import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ValueInfo;
 import dev.systole.host.model.Calibration;
 import dev.systole.host.model.Model;
+import dev.systole.host.model.Progress;
 import dev.systole.host.onnx.Onnx;
 import dev.systole.host.quant.RangeObserver;
 import dev.systole.host.tensor.DType;
@@ -58,9 +59,10 @@ final class ModelFiles {
       if (!Model.needsCalibration(graph)) {
         return Model.of(graph, Calibration.none());
       }
+      Progress progress = TerminalProgress.on(out);
       if (given()) {
         return Model.of(graph, Calibration.run(graph, tensors(graph, files, "--calibration",
-            out), method()));
+            out), method(), progress));
       }
       if (fallback == null) {
         return null;
@@ -69,7 +71,7 @@ final class ModelFiles {
           .findFirst().orElse(1);
       out.printf("no --calibration: calibrating the float model on the %d input row%s given%n",
           rows, rows == 1 ? "" : "s");
-      return Model.of(graph, Calibration.run(graph, fallback, method()));
+      return Model.of(graph, Calibration.run(graph, fallback, method(), progress));
     }
   }
 

@@ -70,7 +70,8 @@ final class RunCommand implements Callable<Integer> {
     Model model = calibration.model(graph, in, out);
     Files.createDirectories(outDir);
     try (Session session = Session.owning(device.open(out));
-        ModelRunner runner = ModelRunner.on(session, model)) {
+        ModelRunner runner = ModelRunner.on(session, model)
+            .reporting(TerminalProgress.on(spec.commandLine().getErr()))) {
       ModelRunner.Result r = profile ? runner.profile(in) : runner.run(in);
       writeOutputs(out, r.outputs());
       DeviceParams p = session.device().info().params();

@@ -85,6 +85,12 @@ public final class Calibration {
    */
   public static Calibration run(Graph model, Map<String, Tensor> inputs,
       RangeObserver.Method method) {
+    return run(model, inputs, method, Progress.NONE);
+  }
+
+  /** {@link #run(Graph, Map, RangeObserver.Method)}, saying how far it is on {@code progress}. */
+  public static Calibration run(Graph model, Map<String, Tensor> inputs,
+      RangeObserver.Method method, Progress progress) {
     Graph graph = GraphProbe.typed(model);
     long samples = -1;
     boolean sliceable = true;
@@ -127,6 +133,7 @@ public final class Calibration {
         if (program != null) {
           runSlice(engine, program, slice, floats, observers, method);
         }
+        progress.update("calibration", to, samples);
       }
     }
     Map<String, QuantParams> params = new LinkedHashMap<>();

@@ -38,6 +38,7 @@ public final class ModelRunner implements AutoCloseable {
   private final Session session;
   private final Map<Plan.Segment, LoadedDeviceGraph> loaded = new IdentityHashMap<>();
   private final Map<Plan.CpuSegment, CpuProgram> programs = new IdentityHashMap<>();
+  private volatile Progress progress = Progress.NONE;
   private boolean closed;
 
   private ModelRunner(Model model, Session session) {
@@ -52,6 +53,15 @@ public final class ModelRunner implements AutoCloseable {
 
   public Model model() {
     return model;
+  }
+
+  /**
+   * Reports each run's steps (CPU segments and device programs, the first run compiling them)
+   * to {@code p}.
+   */
+  public ModelRunner reporting(Progress p) {
+    this.progress = p;
+    return this;
   }
 
   public Session session() {
@@ -101,8 +111,11 @@ public final class ModelRunner implements AutoCloseable {
     long deviceNanos = 0;
     int runs = 0;
     int programs = 0;
+    int done = 0;
+    int total = plan.steps().size();
     try (Values env = new Values(inputs)) {
       for (Plan.Step step : plan.steps()) {
+        progress.update("run", done++, total);
         if (step instanceof Plan.CpuSegment c) {
           long t0 = System.nanoTime();
           runCpu(plan, c, env);
@@ -137,6 +150,7 @@ public final class ModelRunner implements AutoCloseable {
           macs += usefulMacs(layer, seg.rows());
         }
       }
+      progress.update("run", total, total);
       Map<String, Tensor> outputs = new LinkedHashMap<>();
       for (ValueInfo o : model.graph().outputs()) {
         outputs.put(o.name(), env.tensor(o.name()));
