@@ -15,9 +15,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Moves tensors between Systole's {@link Tensor} and ONNX Runtime's values: one copy each way,
- * into ONNX Runtime's native memory and back, which is the only copy a value crossing between
- * the CPU engine and the device takes besides the device's own staging.
+ * Moves tensors between Systole's {@link Tensor} and ONNX Runtime's values. A tensor in native
+ * memory ({@link Tensor#allocateDirect}, as the device's outputs are) is handed over without a
+ * copy, ONNX Runtime reading it in place while the tensor lives; one on the Java heap is copied
+ * once into native memory. A value coming back from ONNX Runtime is copied once.
  */
 public final class OrtTensors {
   private OrtTensors() {}

@@ -160,7 +160,7 @@ final class Boundary {
     if (layout != Layout.ROWS) {
       order = nhwcOrder(n / (hwc[0] * hwc[1] * hwc[2]), hwc[0], hwc[1], hwc[2]);
     }
-    Tensor out = Tensor.allocate(enc.hostType(), onnxShape);
+    Tensor out = Tensor.allocateDirect(enc.hostType(), onnxShape);
     ByteBuffer o = out.data();
     if (enc instanceof Encoding.Quantized q) {
       FloatBuffer f = o.asFloatBuffer();

@@ -48,6 +48,17 @@ public final class Tensor {
   }
 
   /**
+   * A tensor of zeros in native memory outside the Java heap, which ONNX Runtime reads in place:
+   * a value the device hands back to the host goes on to the CPU engine without another copy.
+   */
+  public static Tensor allocateDirect(DType dtype, long... shape) {
+    long[] s = shape.clone();
+    long n = checkedNumel(dtype, s);
+    return new Tensor(dtype, s, n, ByteBuffer.allocateDirect(Math.toIntExact(n * dtype.size()))
+        .order(ByteOrder.LITTLE_ENDIAN));
+  }
+
+  /**
    * A tensor viewing the remaining bytes of {@code data}, without a copy: writes through either
    * show in the other. The bytes are read as little-endian whatever {@code data.order()} says; a
    * read-only buffer gives a tensor whose setters throw {@link java.nio.ReadOnlyBufferException}.
