@@ -45,7 +45,7 @@ final class AddOp implements DeviceOp {
   }
 
   @Override
-  public DeviceGraph.Node build(Op op, Partitioner.SegmentBuild s) {
+  public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
     DeviceGraph.Node a = s.input(op, op.inputs.get(0));
     DeviceGraph.Node b = s.input(op, op.inputs.get(1));
     QuantParams qa = s.quant(op.inputs.get(0));

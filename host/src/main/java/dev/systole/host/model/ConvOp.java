@@ -47,7 +47,7 @@ final class ConvOp implements DeviceOp {
   }
 
   @Override
-  public DeviceGraph.Node build(Op op, Partitioner.SegmentBuild s) {
+  public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
     return s.conv(op, FloatLayers.conv(op, s));
   }
 

@@ -27,7 +27,7 @@ interface DeviceOp {
   Verdict lower(Node n, Partitioner p);
 
   /** Adds {@code op}'s device node to the program being built, quantizing what needs it. */
-  DeviceGraph.Node build(Op op, Partitioner.SegmentBuild s);
+  DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s);
 
   /**
    * The device graph of {@code n}'s layer alone over one sample, for deciding before the

@@ -38,7 +38,7 @@ final class FlattenView implements DeviceOp {
   }
 
   @Override
-  public DeviceGraph.Node build(Op op, Partitioner.SegmentBuild s) {
+  public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
     String in = op.inputs.get(0);
     s.record(op.output, s.quant(in), s.encoding(in));
     return s.input(op, in);

@@ -23,7 +23,7 @@ final class FloatLayers {
   private FloatLayers() {}
 
   /** The quantized layer of a float Conv {@code op}. */
-  static ConvLayer conv(Op op, Partitioner.SegmentBuild s) {
+  static ConvLayer conv(Op op, Segmenter.SegmentBuild s) {
     Partitioner p = s.partitioner();
     Node n = op.anchor;
     Tensor wt = p.constant(n.input(1));
@@ -40,7 +40,7 @@ final class FloatLayers {
    * The quantized layer of a float Gemm or MatMul {@code op} reading rows of shape {@code in}
    * (a flattened feature map's rows take their weights reordered to the NHWC feature order).
    */
-  static GemmLayer gemm(Op op, DeviceGraph.Shape in, Partitioner.SegmentBuild s) {
+  static GemmLayer gemm(Op op, DeviceGraph.Shape in, Segmenter.SegmentBuild s) {
     Partitioner p = s.partitioner();
     Node n = op.anchor;
     Tensor bt = p.constant(n.input(1));
@@ -83,7 +83,7 @@ final class FloatLayers {
    * Output-major float weights and bias, a folded BatchNormalization applied first, quantized;
    * records the output's quantization and encoding in {@code s}.
    */
-  private static Quantized quantize(Op op, Partitioner.SegmentBuild s, float[] w, float[] bias,
+  private static Quantized quantize(Op op, Segmenter.SegmentBuild s, float[] w, float[] bias,
       int outs) {
     Partitioner p = s.partitioner();
     float sx = s.inputQuant(op.inputs.get(0)).scale();

@@ -45,7 +45,7 @@ final class GemmOp implements DeviceOp {
   }
 
   @Override
-  public DeviceGraph.Node build(Op op, Partitioner.SegmentBuild s) {
+  public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
     DeviceGraph.Node in = s.input(op, op.inputs.get(0));
     return s.builder().gemm(op.anchor.name(), in, FloatLayers.gemm(op, in.shape(), s));
   }

@@ -46,7 +46,7 @@ final class IntegerConvOp implements DeviceOp {
   }
 
   @Override
-  public DeviceGraph.Node build(Op op, Partitioner.SegmentBuild s) {
+  public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
     Partitioner p = s.partitioner();
     IntegerLayer layer = p.integerLayer(op.anchor);
     s.record(op.output, null, layer.encoding());

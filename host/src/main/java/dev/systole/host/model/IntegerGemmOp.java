@@ -39,7 +39,7 @@ final class IntegerGemmOp implements DeviceOp {
   }
 
   @Override
-  public DeviceGraph.Node build(Op op, Partitioner.SegmentBuild s) {
+  public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
     IntegerLayer layer = s.partitioner().integerLayer(op.anchor);
     s.record(op.output, null, layer.encoding());
     DeviceGraph.Node in = s.input(op, op.inputs.get(0));

@@ -39,7 +39,7 @@ final class MaxPoolOp implements DeviceOp {
   }
 
   @Override
-  public DeviceGraph.Node build(Op op, Partitioner.SegmentBuild s) {
+  public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
     String x = op.inputs.get(0);
     DeviceGraph.Node in = s.input(op, x);
     QuantParams q = s.quant(x);

@@ -23,50 +23,27 @@ import java.util.Set;
 import java.util.function.Function;
 
 /**
- * Splits a model between the device and the host CPU and turns the device's share into
+ * Splits a model between the device and the CPU engine and turns the device's share into
  * {@link DeviceGraph}s of integer layers.
  *
  * <p><b>What runs on the device</b> is said by the {@link DeviceOps} registry, one
- * {@link DeviceOp} per op: whether it runs a node, why not, and the layer it becomes. This class
- * knows no op by name; it holds the mechanics. A BatchNormalization right after a Conv or Gemm is
- * folded into its weights, and a Relu right after one (or after an Add) into its
- * requantization.
+ * {@link DeviceOp} per op: whether it runs a node, why not, and the layer it becomes. What folds
+ * into a layer after it (a BatchNormalization, a bias Add, a Relu or Clip) is found by the
+ * {@link Epilogues} pass. This class knows no op by name: it runs the capacity pre-pass, asks
+ * each node's device op, and hands the nodes in order to the {@link Segmenter}, which groups
+ * them into device programs and CPU steps. It also answers what device ops ask of the model
+ * (shapes, constants, types, windows), and keeps the quantization each value had on the device,
+ * so a value coming back in keeps its codes.
  *
  * <p><b>Capacity</b> is decided first, in a pre-pass: each node a device op would take is
  * compiled alone for one sample against the device's parameters, and one whose layer the
  * buffers cannot hold (a pooling window larger than the activation buffer, say) goes to the CPU
  * with the compiler's reason.
  *
- * <p><b>Segments.</b> Nodes are visited in the model's order. Device layers accumulate in an
- * open segment; a CPU node that reads a value the open segment produces closes it, because the
- * segment must run (and hand the value back) before that node can. A CPU node that does not read
- * from the segment runs before it, which is safe as the segment has not read anything it writes.
- * So a CNN whose CPU work is only at its ends (or whose only CPU nodes are folded) is one device
- * program from input to logits. A segment also closes when a layer's row count differs from the
- * segment's (the program runs one batch size).
- *
- * <p><b>Quantization.</b> Float layers are quantized here, from the activation ranges of the
- * calibration: weights per output channel, symmetric; the bias at the accumulator's scale; one
- * requantization per channel to the output's scale. A float Conv or Gemm whose output leaves the
- * device program and has no fused ReLU keeps its int32 accumulators, scaled back to float on the
- * host, so the logits of a classifier lose nothing to an output scale. Integer ops keep their own
- * scales and zero points and run with exactly their integer semantics.
- *
- * <p><b>Patches from the host.</b> A convolution that reads a value from the host (a network's
- * first layer, typically, with 1 or 3 input channels) would use 1 or 3 of the D lanes of each
- * of its K chunks, one per kernel position. When its patches (every kernel position of a pixel's
- * window, channels included) fill fewer chunks, and the timing model gives the convolution fewer
- * cycles over them, the host gathers them as it quantizes the image ({@link
- * Boundary.Layout#PATCHES}) and the device runs the convolution as a 1x1 one with its weights
- * reordered to match ({@link ConvLayer#patches}): the same bytes, in a fraction of the cycles.
+ * <p><b>Quantization</b> of float layers is {@link FloatLayers}'; integer ops keep their own
+ * scales and zero points and run with exactly their integer semantics ({@link IntegerLayer}).
  */
 final class Partitioner {
-  /**
-   * A value produced in the open segment: by which op, in which layout, and, for a uint8 or int8
-   * value, its zero point on the device.
-   */
-  private record Produced(Op op, Boundary.Layout layout, boolean integer, int zeroPoint) {}
-
   private final Graph graph;
   private final Map<String, long[]> shapes;
   private final Function<String, QuantParams> calibration;
@@ -74,8 +51,6 @@ final class Partitioner {
   private final Map<String, List<Node>> consumers = new HashMap<>();
   private final Set<String> graphOutputs = new HashSet<>();
   private final Map<String, Tensor> constants = new HashMap<>();
-  private final Map<Node, Plan.Placement> placements = new LinkedHashMap<>();
-  private final List<Plan.Step> steps = new ArrayList<>();
   /** The quantization each device value had when it was last on the device. */
   private final Map<String, QuantParams> deviceParams = new HashMap<>();
   /** Nodes the capacity pre-pass sends to the CPU, with the reason. */
@@ -87,10 +62,7 @@ final class Partitioner {
   private final Map<Node, Epilogues.Epilogue> epilogues;
   /** Integer layers made so far, by node: each is checked when lowered and built once. */
   private final Map<Node, IntegerLayer> integerLayers = new HashMap<>();
-
-  private final List<Op> open = new ArrayList<>();
-  private final Map<String, Produced> produced = new HashMap<>();
-  private int openRows = -1;
+  private final Segmenter segmenter;
 
   private Partitioner(Graph graph, Map<String, long[]> shapes,
       Function<String, QuantParams> calibration, DeviceParams params, boolean patchesAllowed) {
@@ -101,6 +73,7 @@ final class Partitioner {
     this.calibration = calibration;
     this.ops = DeviceOps.standard();
     this.epilogues = Epilogues.of(graph, ops);
+    this.segmenter = new Segmenter(this);
     constants.putAll(graph.initializers());
     for (Node n : graph.nodes()) {
       for (String in : n.reads()) {
@@ -121,7 +94,7 @@ final class Partitioner {
     Partitioner p = new Partitioner(graph, shapes, calibration, params, hostPatches);
     p.forcedCpu.putAll(p.capacity());
     p.run();
-    return new Plan(graph, p.steps, p.placements, shapes);
+    return new Plan(graph, p.segmenter.steps(), p.segmenter.placements(), shapes);
   }
 
   /**
@@ -166,37 +139,15 @@ final class Partitioner {
       }
       String why = v.refusal();
       if (op != null) {
-        why = joins(op);
+        why = segmenter.admit(op);
         if (why == null) {
-          open.add(op);
-          Boundary.Layout layout = switch (op.kind) {
-            case CONV, MAX_POOL -> Boundary.Layout.NHWC;
-            case GEMM -> Boundary.Layout.ROWS;
-            case ADD -> rank(op.output) == 4 ? Boundary.Layout.NHWC : Boundary.Layout.ROWS;
-            case VIEW -> Boundary.Layout.FLATTENED_NHWC;
-          };
-          boolean integer = isInteger8(op.output);
-          int zp = 0;
-          if (op.integer()) {
-            zp = IntegerLayer.outputZeroPoint(op.anchor, constants, graph);
-          } else if (integer && produced.containsKey(op.inputs.get(0))) {
-            zp = produced.get(op.inputs.get(0)).zeroPoint;
-          }
-          produced.put(op.output, new Produced(op, layout, integer, zp));
           continue;
         }
         fused.removeAll(op.nodes);
       }
-      for (String in : n.reads()) {
-        if (produced.containsKey(in)) {
-          close();
-          break;
-        }
-      }
-      steps.add(new Plan.CpuStep(n));
-      placements.put(n, new Plan.Placement(Plan.Where.CPU, -1, null, why, false));
+      segmenter.cpu(n, why);
     }
-    close();
+    segmenter.finish();
   }
 
   /**
@@ -237,267 +188,32 @@ final class Partitioner {
     return true;
   }
 
-  /**
-   * Whether {@code op} can run on the device (null) or why not, closing the open segment first
-   * if it cannot join it: when its rows differ, or when it reads a value of the segment in a
-   * layout or with a zero point it cannot take (the value then goes back to the host and comes
-   * in again as the op wants it, exactly). A float op whose values have no quantization cannot.
-   */
-  private String joins(Op op) {
-    if (op.kind == Op.Kind.VIEW) {
-      return null;
-    }
-    boolean rowsLayout = op.kind == Op.Kind.GEMM
-        || op.kind == Op.Kind.ADD && rank(op.inputs.get(0)) != 4;
-    for (String in : op.inputs) {
-      if (isFloat(in) && params(in) == null) {
-        return "no calibrated range for its input '" + in + "'";
-      }
-    }
-    if (!op.integer() && isFloat(op.output) && params(op.output) == null) {
-      return "no calibrated range for its output '" + op.output + "'";
-    }
-    boolean fits = true;
-    for (String in : op.inputs) {
-      Produced p = produced.get(in);
-      if (p == null) {
-        continue;
-      }
-      fits &= switch (op.kind) {
-        case GEMM -> p.layout != Boundary.Layout.NHWC;
-        case ADD -> p.layout == (rowsLayout ? Boundary.Layout.ROWS : Boundary.Layout.NHWC);
-        default -> p.layout == Boundary.Layout.NHWC;
-      };
-      boolean integerInput = op.integer() || op.kind == Op.Kind.MAX_POOL && isInteger8(in);
-      fits &= integerInput == p.integer && (!op.integer() || p.zeroPoint == op.inputZeroPoint);
-    }
-    int rows = rows(op.inputs.get(0), rowsLayout);
-    if (!fits || openRows >= 0 && rows != openRows) {
-      close();
-    }
-    openRows = rows;
-    return null;
-  }
-
-  /**
-   * Rows of the device program for input {@code value}: the batch of a feature map, or the rows
-   * of a value read as rows of features.
-   */
-  private int rows(String value, boolean rowsLayout) {
-    long[] s = shapes.get(value);
-    if (!rowsLayout) {
-      return (int) s[0];
-    }
-    long r = 1;
-    for (int i = 0; i < s.length - 1; i++) {
-      r *= s[i];
-    }
-    return Math.toIntExact(r);
-  }
-
   /** The quantization of a float value: as it was on the device, else from calibration. */
   QuantParams params(String value) {
     QuantParams p = deviceParams.get(value);
     return p != null ? p : calibration.apply(value);
   }
 
-  /** Builds the open segment's device graph and appends it as a step. */
-  private void close() {
-    if (open.isEmpty()) {
-      return;
-    }
-    int index = (int) steps.stream().filter(s -> s instanceof Plan.Segment).count();
-    SegmentBuild s = new SegmentBuild();
-    open.forEach(op -> s.inSegment.addAll(op.nodes));
-    Map<DeviceGraph.Node, Node> origin = new LinkedHashMap<>();
-    for (Op op : open) {
-      DeviceGraph.Node d = op.lowering.build(op, s);
-      s.nodes.put(op.output, d);
-      if (op.kind != Op.Kind.VIEW) {
-        origin.put(d, op.anchor);
-      }
-      for (Node n : op.nodes) {
-        placements.put(n, n == op.anchor && op.kind != Op.Kind.VIEW
-            ? new Plan.Placement(Plan.Where.DEVICE, index, null, null, op.hostPatches)
-            : new Plan.Placement(Plan.Where.FUSED, index,
-                op.kind == Op.Kind.VIEW ? null : op.anchor, null, false));
-      }
-    }
-    List<Plan.Export> exports = new ArrayList<>();
-    Set<DeviceGraph.Node> marked = new HashSet<>();
-    for (Op op : open) {
-      if (!leavesSegment(op.output, s.inSegment)) {
-        continue;
-      }
-      DeviceGraph.Node d = s.nodes.get(op.output);
-      if (marked.add(d)) {
-        s.b.output(d);
-      }
-      Boundary.Layout layout = produced.get(op.output).layout;
-      DeviceGraph.Shape shape = d.shape();
-      exports.add(new Plan.Export(op.output, d, s.encodings.get(op.output), layout,
-          shapes.get(op.output), new int[] {shape.height(), shape.width(), shape.channels()}));
-    }
-    s.params.forEach((v, q) -> {
-      if (q != null) {
-        deviceParams.put(v, q);
-      }
-    });
-    DeviceGraph g = s.b.build();
-    steps.add(new Plan.Segment(index, g, openRows, s.imports, exports, origin));
-    open.clear();
-    produced.clear();
-    openRows = -1;
+  /** Records the quantization a value had on the device, for the programs after it. */
+  void remember(String value, QuantParams q) {
+    deviceParams.put(value, q);
   }
 
-  private boolean leavesSegment(String value, Set<Node> inSegment) {
-    if (graphOutputs.contains(value)) {
-      return true;
-    }
-    List<Node> users = consumers.getOrDefault(value, List.of());
-    return users.isEmpty() || users.stream().anyMatch(u -> !inSegment.contains(u));
+  Graph graph() {
+    return graph;
   }
 
-  /**
-   * How a host value crosses into the program for {@code op}: its encoding, its zero point on
-   * the device, and its shape there as {@code op} reads it (a feature map, or rows of features).
-   */
-  private record Incoming(Encoding encoding, int zeroPoint, DeviceGraph.Shape shape,
-      Boundary.Layout layout) {}
-
-  /**
-   * One device program being built from the open segment's ops: the device graph, the device
-   * node of each model value, the quantization and encoding each value has on the device, and
-   * the values it reads from the host. Device ops add their layers through it.
-   */
-  final class SegmentBuild {
-    private final DeviceGraph.Builder b = DeviceGraph.builder();
-    private final Map<String, DeviceGraph.Node> nodes = new HashMap<>();
-    private final Map<String, QuantParams> params = new HashMap<>();
-    private final Map<String, Encoding> encodings = new HashMap<>();
-    private final List<Plan.Import> imports = new ArrayList<>();
-    private final Set<Node> inSegment = new HashSet<>();
-
-    DeviceGraph.Builder builder() {
-      return b;
-    }
-
-    Partitioner partitioner() {
-      return Partitioner.this;
-    }
-
-    /** The quantization {@code value} has in this program (null for an integer value). */
-    QuantParams quant(String value) {
-      return params.get(value);
-    }
-
-    /**
-     * The quantization float input {@code value} has in this program: a layer's output's, or
-     * for a value the program imports, the one it will cross with.
-     */
-    QuantParams inputQuant(String value) {
-      return params.computeIfAbsent(value, Partitioner.this::params);
-    }
-
-    /** The encoding {@code value} has in this program. */
-    Encoding encoding(String value) {
-      return encodings.get(value);
-    }
-
-    /** Records the quantization and encoding of {@code value}, an output of a layer. */
-    void record(String value, QuantParams q, Encoding e) {
-      params.put(value, q);
-      encodings.put(value, e);
-    }
-
-    /** Whether {@code op}'s output is read by another layer of this program. */
-    boolean internal(Op op) {
-      return consumers.getOrDefault(op.output, List.of()).stream().anyMatch(inSegment::contains);
-    }
-
-    /** The device node of {@code value} for {@code op}: the program's own, or an import. */
-    DeviceGraph.Node input(Op op, String value) {
-      DeviceGraph.Node d = nodes.get(value);
-      if (d == null) {
-        Incoming in = incoming(op, value);
-        d = importValue(value, in, in.layout(), in.shape(), null);
-        nodes.put(value, d);
-      }
-      return d;
-    }
-
-    private Incoming incoming(Op op, String value) {
-      long[] s = shapes.get(value);
-      boolean nhwc = op.kind != Op.Kind.GEMM && s.length == 4;
-      DeviceGraph.Shape shape = nhwc ? imageShape(s)
-          : DeviceGraph.Shape.features(Math.toIntExact(s[s.length - 1]));
-      Encoding enc;
-      int zp;
-      if (op.integer() || graph.dtype(value) != DType.FLOAT32) {
-        enc = new Encoding.Integer8(graph.dtype(value) == DType.UINT8);
-        zp = op.integer() ? op.inputZeroPoint : 0;
-      } else {
-        QuantParams q = Partitioner.this.params(value);
-        enc = new Encoding.Quantized(q);
-        zp = q.zeroPoint();
-        params.put(value, q);
-      }
-      return new Incoming(enc, zp, shape, nhwc ? Boundary.Layout.NHWC : Boundary.Layout.ROWS);
-    }
-
-    private DeviceGraph.Node importValue(String value, Incoming in, Boundary.Layout layout,
-        DeviceGraph.Shape shape, Window window) {
-      DeviceGraph.Node d = b.input("in" + imports.size() + ":" + value, shape, in.zeroPoint());
-      imports.add(new Plan.Import(value, d, in.encoding(), layout, shapes.get(value), window));
-      return d;
-    }
-
-    /**
-     * The device node of convolution {@code op} as {@code conv}. A convolution of a value from
-     * the host (a network's first layer, typically, with 1 or 3 input channels) would use 1 or
-     * 3 of the D lanes of each of its K chunks, one per kernel position; when its patches
-     * (every kernel position of a pixel's window, channels included) fill fewer chunks, and the
-     * timing model gives the convolution fewer cycles over them, the host gathers them as it
-     * quantizes the image ({@link Boundary.Layout#PATCHES}) and the device runs it as a 1x1
-     * convolution with its weights reordered to match ({@link ConvLayer#patches}): the same
-     * bytes, in a fraction of the cycles.
-     */
-    DeviceGraph.Node conv(Op op, ConvLayer conv) {
-      String value = op.inputs.get(0);
-      if (patchesAllowed && !produced.containsKey(value)) {
-        Incoming in = incoming(op, value);
-        Window w = conv.window();
-        DeviceGraph.Shape image = in.shape();
-        ConvLayer patches = conv.patches();
-        DeviceGraph.Shape gathered = new DeviceGraph.Shape(w.outHeight(image.height(), false),
-            w.outWidth(image.width(), false), patches.inChannels());
-        int d = Partitioner.this.params.lanes();
-        int windowChunks = w.kernelH() * w.kernelW() * ((conv.inChannels() + d - 1) / d);
-        int patchChunks = (patches.inChannels() + d - 1) / d;
-        if (patchChunks < windowChunks && cycles(gathered, in.zeroPoint(), patches)
-            < cycles(image, in.zeroPoint(), conv)) {
-          op.hostPatches = true;
-          return b.conv(op.anchor.name(), importValue(value, in, Boundary.Layout.PATCHES,
-              gathered, w), patches);
-        }
-      }
-      return b.conv(op.anchor.name(), input(op, value), conv);
-    }
+  DeviceParams deviceParams() {
+    return params;
   }
 
-  /**
-   * The timing model's cycles for {@code conv} alone over one image of {@code shape}, or
-   * {@link Long#MAX_VALUE} if the device cannot run it. One image is enough to compare two
-   * lowerings: both cost the same per image at any batch.
-   */
-  private long cycles(DeviceGraph.Shape shape, int zeroPoint, ConvLayer conv) {
-    DeviceGraph.Builder one = DeviceGraph.builder();
-    one.output(one.conv("conv", one.input("in", shape, zeroPoint), conv));
-    try {
-      return GraphCompiler.estimate(one.build(), 1, params).estimatedCycles();
-    } catch (IllegalArgumentException e) {
-      return Long.MAX_VALUE;
-    }
+  boolean patchesAllowed() {
+    return patchesAllowed;
+  }
+
+  /** The value of 8-bit output {@code op.output}'s zero point on the device. */
+  int outputZeroPoint(Op op) {
+    return IntegerLayer.outputZeroPoint(op.anchor, constants, graph);
   }
 
   /** The device shape (height, width, channels) of an NCHW shape. */
@@ -548,19 +264,17 @@ final class Partitioner {
 
   /** Whether the open program produces {@code value}. */
   boolean producedOnDevice(String value) {
-    return produced.containsKey(value);
+    return segmenter.produces(value, null);
   }
 
   /** Whether the open program produces {@code value} as a feature map (NHWC). */
   boolean producedAsFeatureMap(String value) {
-    Produced p = produced.get(value);
-    return p != null && p.layout == Boundary.Layout.NHWC;
+    return segmenter.produces(value, Boundary.Layout.NHWC);
   }
 
   /** Whether the open program produces {@code value} as a flattened feature map. */
   boolean producedAsFlattenedMap(String value) {
-    Produced p = produced.get(value);
-    return p != null && p.layout == Boundary.Layout.FLATTENED_NHWC;
+    return segmenter.produces(value, Boundary.Layout.FLATTENED_NHWC);
   }
 
   /** The nodes that read {@code value}. */
