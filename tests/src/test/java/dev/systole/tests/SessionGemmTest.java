@@ -3,11 +3,11 @@ package dev.systole.tests;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.systole.driver.contract.Arithmetic;
-import dev.systole.host.compiler.GemmLayer;
-import dev.systole.host.compiler.LayerGraph;
-import dev.systole.host.compiler.Requant;
-import dev.systole.host.runtime.LoadedGraph;
-import dev.systole.host.runtime.Session;
+import dev.systole.host.compile.GemmLayer;
+import dev.systole.host.compile.LayerGraph;
+import dev.systole.host.compile.Requant;
+import dev.systole.host.run.LoadedGraph;
+import dev.systole.host.run.Session;
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;
 import java.util.Random;

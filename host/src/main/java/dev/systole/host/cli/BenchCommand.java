@@ -2,17 +2,17 @@ package dev.systole.host.cli;
 
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.host.cli.diag.Json;
-import dev.systole.host.compiler.ConvLayer;
-import dev.systole.host.compiler.DeviceGraph;
-import dev.systole.host.compiler.GraphCompiler;
-import dev.systole.host.compiler.GemmLayer;
-import dev.systole.host.compiler.LayerGraph;
-import dev.systole.host.compiler.MatmulPlan;
-import dev.systole.host.compiler.Requant;
-import dev.systole.host.compiler.Window;
-import dev.systole.host.runtime.LoadedDeviceGraph;
-import dev.systole.host.runtime.LoadedGraph;
-import dev.systole.host.runtime.Session;
+import dev.systole.host.compile.ConvLayer;
+import dev.systole.host.compile.DeviceGraph;
+import dev.systole.host.compile.GraphCompiler;
+import dev.systole.host.compile.GemmLayer;
+import dev.systole.host.compile.LayerGraph;
+import dev.systole.host.compile.MatmulPlan;
+import dev.systole.host.compile.Requant;
+import dev.systole.host.compile.Window;
+import dev.systole.host.run.LoadedDeviceGraph;
+import dev.systole.host.run.LoadedGraph;
+import dev.systole.host.run.Session;
 import dev.systole.host.tensor.Tensor;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
@@ -71,8 +71,8 @@ final class BenchCommand implements Runnable {
         for (long size = 4096; size <= max; size *= 4) {
           int n = (int) size;
           int iterations = (int) Math.max(3, Math.min(200, (64L << 20) / size));
-          io.netty.buffer.ByteBuf a = dev.systole.host.runtime.Staging.allocate(n);
-          io.netty.buffer.ByteBuf b = dev.systole.host.runtime.Staging.allocate(n);
+          io.netty.buffer.ByteBuf a = dev.systole.host.run.Staging.allocate(n);
+          io.netty.buffer.ByteBuf b = dev.systole.host.run.Staging.allocate(n);
           try {
             a.setZero(0, n);
             long[] h2c = new long[iterations];
@@ -105,7 +105,7 @@ final class BenchCommand implements Runnable {
         long[] reads = new long[reps];
         long[] writes = new long[reps];
         long[] small = new long[Math.min(reps, 5000)];
-        io.netty.buffer.ByteBuf four = dev.systole.host.runtime.Staging.allocate(4);
+        io.netty.buffer.ByteBuf four = dev.systole.host.run.Staging.allocate(4);
         try {
           for (int i = 0; i < reps; i++) {
             long t0 = System.nanoTime();

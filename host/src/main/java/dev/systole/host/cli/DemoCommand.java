@@ -4,11 +4,11 @@ import dev.systole.driver.contract.DeviceParams;
 import dev.systole.host.cpu.CpuEngine;
 import dev.systole.host.cpu.CpuModel;
 import dev.systole.host.graph.Graph;
-import dev.systole.host.model.Calibration;
-import dev.systole.host.model.Example;
-import dev.systole.host.model.Model;
-import dev.systole.host.model.ModelRunner;
-import dev.systole.host.runtime.Session;
+import dev.systole.host.partition.Calibration;
+import dev.systole.host.partition.Example;
+import dev.systole.host.partition.Model;
+import dev.systole.host.partition.ModelRunner;
+import dev.systole.host.run.Session;
 import dev.systole.host.tensor.Tensor;
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -57,7 +57,7 @@ final class DemoCommand implements Callable<Integer> {
         ex.classes().size());
     long t0 = System.nanoTime();
     Calibration cal = Calibration.run(graph, Map.of(ex.inputName(), ex.calibration()),
-        dev.systole.host.quant.RangeObserver.Method.parse(method));
+        dev.systole.host.quantize.RangeObserver.Method.parse(method));
     long calNanos = System.nanoTime() - t0;
     Model model = Model.of(graph, cal);
     Tensor fpLogits;

@@ -1,10 +1,10 @@
 package dev.systole.host.cli;
 
-import dev.systole.host.compiler.GemmLayer;
-import dev.systole.host.compiler.LayerGraph;
-import dev.systole.host.compiler.Requant;
-import dev.systole.host.runtime.LoadedGraph;
-import dev.systole.host.runtime.Session;
+import dev.systole.host.compile.GemmLayer;
+import dev.systole.host.compile.LayerGraph;
+import dev.systole.host.compile.Requant;
+import dev.systole.host.run.LoadedGraph;
+import dev.systole.host.run.Session;
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Npy;
 import dev.systole.host.tensor.Tensor;

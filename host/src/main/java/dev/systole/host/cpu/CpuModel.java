@@ -4,7 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ValueInfo;
-import dev.systole.host.onnx.Onnx;
+import dev.systole.host.importer.Onnx;
 import dev.systole.host.tensor.Tensor;
 import java.util.LinkedHashMap;
 import java.util.List;

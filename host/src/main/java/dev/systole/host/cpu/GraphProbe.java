@@ -8,7 +8,7 @@ import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.Node;
 import dev.systole.host.graph.ValueInfo;
 import dev.systole.host.graph.ValueType;
-import dev.systole.host.onnx.Onnx;
+import dev.systole.host.importer.Onnx;
 import dev.systole.host.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Collection;

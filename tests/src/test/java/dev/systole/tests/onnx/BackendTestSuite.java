@@ -5,7 +5,7 @@ import com.google.protobuf.WireFormat;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ModelException;
 import dev.systole.host.graph.ValueInfo;
-import dev.systole.host.onnx.Onnx;
+import dev.systole.host.importer.Onnx;
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;
 import java.io.IOException;

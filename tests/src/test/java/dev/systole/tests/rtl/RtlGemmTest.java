@@ -2,11 +2,11 @@ package dev.systole.tests.rtl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.systole.host.compiler.GemmLayer;
-import dev.systole.host.compiler.LayerGraph;
-import dev.systole.host.compiler.Requant;
-import dev.systole.host.runtime.LoadedGraph;
-import dev.systole.host.runtime.Session;
+import dev.systole.host.compile.GemmLayer;
+import dev.systole.host.compile.LayerGraph;
+import dev.systole.host.compile.Requant;
+import dev.systole.host.run.LoadedGraph;
+import dev.systole.host.run.Session;
 import dev.systole.host.tensor.Tensor;
 import dev.systole.testing.Tools;
 import java.util.ArrayList;

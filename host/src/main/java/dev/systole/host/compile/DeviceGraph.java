@@ -1,0 +1,376 @@
+package dev.systole.host.compile;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * An integer network that runs on the device as one program per batch: graph inputs, layers
+ * ({@link ConvLayer}, {@link GemmLayer}, {@link MaxPoolLayer}, {@link AddLayer}) with one or two
+ * predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
+ * output; only the graph's inputs and outputs cross PCIe.
+ *
+ * <p><b>Tensors.</b> Every tensor is int8 NHWC, per batch item an {@link Shape} of height, width
+ * and channels, with the zero point of its quantization (scales live in the layers' fixed-point
+ * multipliers). A GEMM's output is {@code 1 x 1 x N}; a GEMM over an {@code H x W x C} tensor
+ * flattens it in NHWC order. A layer without requantization outputs int32 and can only be a
+ * graph output. Each tensor's zero point comes from what produced it (an input's declaration, a
+ * layer's requantization or add, a max pool's input), so consumers cannot disagree about it.
+ *
+ * <p>Nodes are added in an order where every predecessor exists, which is the order they run in.
+ * The builder checks shapes, channel counts, windows and dtypes as nodes are added, naming the
+ * node and what was expected; {@link Builder#build} checks that every layer's result is used.
+ */
+public final class DeviceGraph {
+  /** One batch item of a tensor: NHWC without the N. */
+  public record Shape(int height, int width, int channels) {
+    public Shape {
+      if (height < 1 || width < 1 || channels < 1) {
+        throw new IllegalArgumentException("shape " + height + "x" + width + "x" + channels
+            + " (expected every dimension >= 1)");
+      }
+    }
+
+    /** A vector of {@code features} values, as a GEMM sees it. */
+    public static Shape features(int features) {
+      return new Shape(1, 1, features);
+    }
+
+    public long size() {
+      return (long) height * width * channels;
+    }
+
+    @Override
+    public String toString() {
+      return height + "x" + width + "x" + channels;
+    }
+  }
+
+  /** What a node does. */
+  public enum Kind {
+    INPUT, CONV, GEMM, MAX_POOL, ADD
+  }
+
+  /** A graph input or a layer, with the tensor it produces. */
+  public static final class Node {
+    private final DeviceGraph.Builder owner;
+    private final int index;
+    private final String name;
+    private final Kind kind;
+    private final DeviceLayer layer;
+    private final List<Node> inputs;
+    private final Shape shape;
+    private final int zeroPoint;
+    private final boolean int8;
+
+    private Node(Builder owner, int index, String name, Kind kind, DeviceLayer layer,
+        List<Node> inputs, Shape shape, int zeroPoint, boolean int8) {
+      this.owner = owner;
+      this.index = index;
+      this.name = name;
+      this.kind = kind;
+      this.layer = layer;
+      this.inputs = List.copyOf(inputs);
+      this.shape = shape;
+      this.zeroPoint = zeroPoint;
+      this.int8 = int8;
+    }
+
+    /** Position in the graph's node list (inputs included). */
+    public int index() {
+      return index;
+    }
+
+    public String name() {
+      return name;
+    }
+
+    public Kind kind() {
+      return kind;
+    }
+
+    /** The layer, or null for a graph input. */
+    public DeviceLayer layer() {
+      return layer;
+    }
+
+    public List<Node> inputs() {
+      return inputs;
+    }
+
+    /** The output tensor's shape per batch item. */
+    public Shape shape() {
+      return shape;
+    }
+
+    /** The output tensor's zero point (0 for int32). */
+    public int zeroPoint() {
+      return zeroPoint;
+    }
+
+    /** Whether the output is int8 (else int32). */
+    public boolean int8Output() {
+      return int8;
+    }
+
+    /** Whether the output is a feature vector ({@code [N, F]}) rather than NHWC: GEMM outputs. */
+    public boolean flat() {
+      return kind == Kind.GEMM;
+    }
+
+    /** Bytes of the output for a batch. */
+    public long outputBytes(int batch) {
+      return batch * shape.size() * (int8 ? 1 : 4);
+    }
+
+    /**
+     * The matrix layer the array runs for a CONV or GEMM node on {@code d} lanes, with the input
+     * zero point folded into its bias.
+     */
+    GemmLayer matmul(int d) {
+      Node in = inputs.get(0);
+      if (layer instanceof ConvLayer c) {
+        return c.lowered(in.shape.height(), in.shape.width(), in.zeroPoint, d);
+      }
+      return ((GemmLayer) layer).withInputZeroPoint(in.zeroPoint);
+    }
+
+    /** Whether a CONV node runs as a plain GEMM (1x1, or a kernel covering its input). */
+    boolean convAsMatrix() {
+      Shape in = inputs.get(0).shape;
+      return ((ConvLayer) layer).runsAsMatrix(in.height(), in.width());
+    }
+
+    @Override
+    public String toString() {
+      return name + " (" + (layer == null ? "input" : layer.describe()) + ", " + shape + ")";
+    }
+  }
+
+  private final List<Node> nodes;
+  private final List<Node> inputs;
+  private final List<Node> outputs;
+  private final Map<String, Node> byName;
+
+  private DeviceGraph(List<Node> nodes, List<Node> outputs) {
+    this.nodes = List.copyOf(nodes);
+    this.inputs = nodes.stream().filter(n -> n.kind == Kind.INPUT).toList();
+    this.outputs = List.copyOf(outputs);
+    Map<String, Node> m = new HashMap<>();
+    nodes.forEach(n -> m.put(n.name, n));
+    this.byName = Collections.unmodifiableMap(m);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Every node, inputs included, in the order they run. */
+  public List<Node> nodes() {
+    return nodes;
+  }
+
+  public List<Node> inputs() {
+    return inputs;
+  }
+
+  public List<Node> outputs() {
+    return outputs;
+  }
+
+  /** The layers (every node but the inputs), in the order they run. */
+  public List<Node> layers() {
+    return nodes.stream().filter(n -> n.kind != Kind.INPUT).toList();
+  }
+
+  /**
+   * The node called {@code name}.
+   *
+   * @throws IllegalArgumentException naming the nodes there are if there is none
+   */
+  public Node node(String name) {
+    Node n = byName.get(name);
+    if (n == null) {
+      throw new IllegalArgumentException("no node '" + name + "' (expected one of "
+          + nodes.stream().map(Node::name).toList() + ")");
+    }
+    return n;
+  }
+
+  /** Adds nodes in running order and checks each as it comes. */
+  public static final class Builder {
+    private final List<Node> nodes = new ArrayList<>();
+    private final Set<String> names = new LinkedHashSet<>();
+    private final List<Node> outputs = new ArrayList<>();
+    private boolean built;
+
+    private Builder() {}
+
+    /** A graph input: int8 NHWC {@code [N, H, W, C]} with the given zero point. */
+    public Node input(String name, Shape shape, int zeroPoint) {
+      checkZeroPoint(name, zeroPoint);
+      return add(name, Kind.INPUT, null, List.of(), shape, zeroPoint, true);
+    }
+
+    public Node conv(String name, Node input, ConvLayer conv) {
+      checkInt8(name, input);
+      Shape in = input.shape;
+      if (in.channels() != conv.inChannels()) {
+        throw new IllegalArgumentException("conv '" + name + "' takes " + conv.inChannels()
+            + " channels but its input '" + input.name + "' has " + in.channels()
+            + " (expected equal)");
+      }
+      Window w = conv.window();
+      int oh = w.outHeight(in.height(), false);
+      int ow = w.outWidth(in.width(), false);
+      if (oh < 1 || ow < 1) {
+        throw new IllegalArgumentException("conv '" + name + "': window " + w + " spans "
+            + w.reachH() + "x" + w.reachW() + " but input '" + input.name + "' is "
+            + in.height() + "x" + in.width() + " (expected the padded input at least as large"
+            + " as the window)");
+      }
+      return add(name, Kind.CONV, conv, List.of(input), new Shape(oh, ow, conv.outChannels()),
+          conv.int8Output() ? conv.requant().zeroPoint() : 0, conv.int8Output());
+    }
+
+    /** A fully connected layer over the input's features (NHWC order). */
+    public Node gemm(String name, Node input, GemmLayer gemm) {
+      checkInt8(name, input);
+      if (input.shape.size() != gemm.inFeatures()) {
+        throw new IllegalArgumentException("gemm '" + name + "' takes " + gemm.inFeatures()
+            + " features but its input '" + input.name + "' has " + input.shape.size() + " ("
+            + input.shape + ", expected equal)");
+      }
+      return add(name, Kind.GEMM, gemm, List.of(input), Shape.features(gemm.outFeatures()),
+          gemm.int8Output() ? gemm.requant().zeroPoint() : 0, gemm.int8Output());
+    }
+
+    public Node maxPool(String name, Node input, MaxPoolLayer pool) {
+      checkInt8(name, input);
+      Shape in = input.shape;
+      Window w = pool.window();
+      int oh = w.outHeight(in.height(), pool.ceilMode());
+      int ow = w.outWidth(in.width(), pool.ceilMode());
+      if (oh < 1 || ow < 1) {
+        throw new IllegalArgumentException("maxpool '" + name + "': window " + w + " spans "
+            + w.reachH() + "x" + w.reachW() + " but input '" + input.name + "' is "
+            + in.height() + "x" + in.width() + " (expected the padded input at least as large"
+            + " as the window)");
+      }
+      checkSeesInput(name, "row", oh, in.height(), w.kernelH(), w.strideH(), w.padTop(),
+          w.dilationH());
+      checkSeesInput(name, "column", ow, in.width(), w.kernelW(), w.strideW(), w.padLeft(),
+          w.dilationW());
+      return add(name, Kind.MAX_POOL, pool, List.of(input), new Shape(oh, ow, in.channels()),
+          input.zeroPoint, true);
+    }
+
+    /** {@code a + b}, each with its own zero point, to int8. */
+    public Node add(String name, Node a, Node b, AddLayer add) {
+      checkInt8(name, a);
+      checkInt8(name, b);
+      if (!a.shape.equals(b.shape)) {
+        throw new IllegalArgumentException("add '" + name + "' of '" + a.name + "' (" + a.shape
+            + ") and '" + b.name + "' (" + b.shape + ") (expected the same shape)");
+      }
+      return add(name, Kind.ADD, add, List.of(a, b), a.shape, add.zeroPoint(), true);
+    }
+
+    /** Marks {@code node} as an output of the graph; outputs are returned in this order. */
+    public Builder output(Node node) {
+      checkOwn(node);
+      if (node.kind == Kind.INPUT) {
+        throw new IllegalArgumentException("input '" + node.name + "' cannot be an output"
+            + " (expected a layer)");
+      }
+      if (outputs.contains(node)) {
+        throw new IllegalArgumentException("'" + node.name + "' is already an output");
+      }
+      outputs.add(node);
+      return this;
+    }
+
+    public DeviceGraph build() {
+      if (built) {
+        throw new IllegalStateException("graph already built");
+      }
+      if (nodes.stream().noneMatch(n -> n.kind != Kind.INPUT)) {
+        throw new IllegalArgumentException("a device graph needs at least one layer");
+      }
+      Set<Node> used = new HashSet<>(outputs);
+      nodes.forEach(n -> used.addAll(n.inputs));
+      for (Node n : nodes) {
+        if (!used.contains(n)) {
+          throw new IllegalArgumentException("'" + n.name + "' is neither an input of another"
+              + " node nor an output (expected every node to be used)");
+        }
+      }
+      built = true;
+      return new DeviceGraph(nodes, outputs);
+    }
+
+    private Node add(String name, Kind kind, DeviceLayer layer, List<Node> inputs, Shape shape,
+        int zeroPoint, boolean int8) {
+      if (built) {
+        throw new IllegalStateException("graph already built");
+      }
+      if (name == null || name.isEmpty()) {
+        throw new IllegalArgumentException("a node needs a name");
+      }
+      if (layer == null && kind != Kind.INPUT) {
+        throw new IllegalArgumentException("node '" + name + "' has no layer");
+      }
+      if (!names.add(name)) {
+        throw new IllegalArgumentException("node name '" + name + "' is used twice");
+      }
+      Node n = new Node(this, nodes.size(), name, kind, layer, inputs, shape, zeroPoint, int8);
+      nodes.add(n);
+      return n;
+    }
+
+    private void checkInt8(String name, Node input) {
+      checkOwn(input);
+      if (!input.int8) {
+        throw new IllegalArgumentException("'" + input.name + "' outputs int32 and cannot feed '"
+            + name + "' (expected a requantization to int8)");
+      }
+    }
+
+    private void checkOwn(Node n) {
+      if (n == null || n.owner != this) {
+        throw new IllegalArgumentException("node " + (n == null ? "null" : "'" + n.name + "'")
+            + " is not from this graph builder");
+      }
+    }
+
+    private static void checkZeroPoint(String name, int zeroPoint) {
+      if (zeroPoint < -128 || zeroPoint > 127) {
+        throw new IllegalArgumentException("input '" + name + "': zero point " + zeroPoint
+            + " (expected -128 to 127)");
+      }
+    }
+
+    /** Every output position of a pooling window must cover a real input element. */
+    private static void checkSeesInput(String name, String axis, int out, int in, int kernel,
+        int stride, int pad, int dilation) {
+      for (int o = 0; o < out; o++) {
+        boolean seen = false;
+        for (int k = 0; k < kernel && !seen; k++) {
+          long i = (long) o * stride - pad + (long) k * dilation;
+          seen = i >= 0 && i < in;
+        }
+        if (!seen) {
+          throw new IllegalArgumentException("maxpool '" + name + "': output " + axis + " " + o
+              + " sees only padding (input " + in + " " + axis + "s, kernel " + kernel
+              + ", stride " + stride + ", pad " + pad + "; expected pads smaller than the"
+              + " kernel)");
+        }
+      }
+    }
+  }
+}

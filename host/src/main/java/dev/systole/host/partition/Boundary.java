@@ -1,0 +1,222 @@
+package dev.systole.host.partition;
+
+import dev.systole.host.compile.Window;
+import dev.systole.host.tensor.Tensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.util.Arrays;
+
+/**
+ * Moves values across the edge of a device program: a host tensor in ONNX's layout into the
+ * int8 bytes the program reads, and the program's int8 or int32 output back into a host tensor.
+ *
+ * <p>The device keeps feature maps NHWC, so that a pixel's channels are one buffer row, while
+ * ONNX writes them NCHW; 4-D values are transposed here, in the same pass that quantizes or
+ * dequantizes them, so each crossing touches each element once. Everything else is rows of
+ * features ({@code [..., F]}), the same in both layouts. A flattened feature map ({@code [N,
+ * C*H*W]} in ONNX, still NHWC on the device) is transposed on the way out like a 4-D one.
+ *
+ * <p>An image that feeds a convolution with few input channels (a network's first layer, with
+ * its 1 or 3 channels) can instead cross as that convolution's patches ({@link Layout#PATCHES}):
+ * on the device each kernel position would be a K chunk of D lanes with 1 or 3 of them used,
+ * while the gathered patches pack every kernel position of a pixel into one row, so the
+ * convolution runs as a dense GEMM. Gathering costs the host a pass it makes anyway, and the
+ * copy it sends is kernelH x kernelW times larger, which PCIe carries far faster than the array
+ * would spend on the empty lanes.
+ */
+final class Boundary {
+  private Boundary() {}
+
+  /** How a value's elements are laid out on the device. */
+  enum Layout {
+    /** ONNX {@code [N, C, H, W]}, device {@code [N, H, W, C]}. */
+    NHWC,
+    /** ONNX {@code [..., F]}, device the same. */
+    ROWS,
+    /** ONNX {@code [N, C*H*W]} (a Flatten), device {@code [N, H, W, C]}. */
+    FLATTENED_NHWC,
+    /**
+     * ONNX {@code [N, C, H, W]}, device {@code [N, OH, OW, KH*KW*C]}: for each output pixel of
+     * a convolution's window, the input it sees, feature {@code (ky*KW + kx)*C + c}, padding
+     * at the input's zero point (see {@link dev.systole.host.compile.ConvLayer#patches}).
+     */
+    PATCHES
+  }
+
+  /**
+   * The device bytes of host value {@code t}, int8, in the device layout.
+   *
+   * <p>For {@link Layout#NHWC}, {@code t} is {@code [N, C, H, W]}.
+   */
+  static byte[] toDevice(Tensor t, Encoding enc, Layout layout) {
+    if (layout == Layout.PATCHES) {
+      throw new IllegalArgumentException("patches need a window (expected toPatches)");
+    }
+    byte[] codes = codes(t, enc);
+    if (layout == Layout.NHWC) {
+      long[] s = t.shape();
+      return nchwToNhwc(codes, (int) s[0], (int) s[1], (int) s[2], (int) s[3]);
+    }
+    return codes;
+  }
+
+  /**
+   * The device bytes of host image batch {@code t} ({@code [N, C, H, W]}) as the patches of
+   * {@code window} ({@link Layout#PATCHES}), int8, with {@code padValue} (the device input's
+   * zero point, a real 0) wherever the window reaches past the image.
+   */
+  static byte[] toPatches(Tensor t, Encoding enc, Window window, int padValue) {
+    long[] s = t.shape();
+    if (s.length != 4) {
+      throw new IllegalArgumentException("patches of a tensor of shape " + Tensor.shapeString(s)
+          + " (expected [N, C, H, W])");
+    }
+    if (padValue < -128 || padValue > 127) {
+      throw new IllegalArgumentException("pad value " + padValue + " (expected -128 to 127)");
+    }
+    int n = (int) s[0];
+    int c = (int) s[1];
+    int h = (int) s[2];
+    int w = (int) s[3];
+    int oh = window.outHeight(h, false);
+    int ow = window.outWidth(w, false);
+    if (oh < 1 || ow < 1) {
+      throw new IllegalArgumentException("window " + window + " over a " + h + "x" + w
+          + " image (expected the padded image at least as large as the window's reach "
+          + window.reachH() + "x" + window.reachW() + ")");
+    }
+    int kh = window.kernelH();
+    int kw = window.kernelW();
+    long size = (long) n * oh * ow * kh * kw * c;
+    if (size > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("patches of " + size + " bytes for " + n + " images"
+          + " (expected at most " + (Integer.MAX_VALUE - 8) + ")");
+    }
+    byte[] codes = codes(t, enc);
+    byte[] dst = new byte[(int) size];
+    int plane = h * w;
+    int i = 0;
+    for (int b = 0; b < n; b++) {
+      int image = b * c * plane;
+      for (int oy = 0; oy < oh; oy++) {
+        for (int ox = 0; ox < ow; ox++) {
+          for (int ky = 0; ky < kh; ky++) {
+            int iy = oy * window.strideH() - window.padTop() + ky * window.dilationH();
+            for (int kx = 0; kx < kw; kx++) {
+              int ix = ox * window.strideW() - window.padLeft() + kx * window.dilationW();
+              if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
+                Arrays.fill(dst, i, i + c, (byte) padValue);
+                i += c;
+                continue;
+              }
+              int src = image + iy * w + ix;
+              for (int ch = 0; ch < c; ch++) {
+                dst[i++] = codes[src + ch * plane];
+              }
+            }
+          }
+        }
+      }
+    }
+    return dst;
+  }
+
+  /** The int8 codes of {@code t}, in its own element order. */
+  private static byte[] codes(Tensor t, Encoding enc) {
+    int n = Math.toIntExact(t.numel());
+    byte[] codes = new byte[n];
+    if (enc instanceof Encoding.Quantized q) {
+      FloatBuffer f = t.data().asFloatBuffer();
+      for (int i = 0; i < n; i++) {
+        codes[i] = (byte) q.params().quantize(f.get(i));
+      }
+    } else if (enc instanceof Encoding.Integer8 i8) {
+      ByteBuffer b = t.data();
+      int off = i8.offset();
+      for (int i = 0; i < n; i++) {
+        codes[i] = (byte) ((b.get(i) & (i8.unsigned() ? 0xFF : -1)) - off);
+      }
+    } else {
+      throw new IllegalStateException("int32 accumulators are never a device program's input");
+    }
+    return codes;
+  }
+
+  /**
+   * The host tensor of shape {@code onnxShape} for a device output: {@code bytes} int8 or, for
+   * {@link Encoding.Accumulator}, int32 little-endian, in the device layout. {@code hwc} gives
+   * the device feature map's H, W and C for the NHWC layouts.
+   */
+  static Tensor fromDevice(ByteBuffer bytes, Encoding enc, Layout layout, long[] onnxShape,
+      int[] hwc) {
+    long numel = 1;
+    for (long d : onnxShape) {
+      numel *= d;
+    }
+    int n = Math.toIntExact(numel);
+    int[] order = null;
+    if (layout != Layout.ROWS) {
+      order = nhwcOrder(n / (hwc[0] * hwc[1] * hwc[2]), hwc[0], hwc[1], hwc[2]);
+    }
+    Tensor out = Tensor.allocateDirect(enc.hostType(), onnxShape);
+    ByteBuffer o = out.data();
+    if (enc instanceof Encoding.Quantized q) {
+      FloatBuffer f = o.asFloatBuffer();
+      for (int i = 0; i < n; i++) {
+        f.put(i, q.params().dequantize(bytes.get(order == null ? i : order[i])));
+      }
+    } else if (enc instanceof Encoding.Integer8 i8) {
+      for (int i = 0; i < n; i++) {
+        o.put(i, (byte) (bytes.get(order == null ? i : order[i]) + i8.offset()));
+      }
+    } else {
+      float[] scales = ((Encoding.Accumulator) enc).scales();
+      IntBuffer acc = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN).asIntBuffer();
+      if (scales == null) {
+        IntBuffer r = o.asIntBuffer();
+        for (int i = 0; i < n; i++) {
+          r.put(i, acc.get(order == null ? i : order[i]));
+        }
+      } else {
+        int perChannel = layout == Layout.ROWS ? 1 : hwc[0] * hwc[1];
+        FloatBuffer r = o.asFloatBuffer();
+        for (int i = 0; i < n; i++) {
+          int c = (i / perChannel) % scales.length;
+          r.put(i, acc.get(order == null ? i : order[i]) * scales[c]);
+        }
+      }
+    }
+    return out;
+  }
+
+  static byte[] nchwToNhwc(byte[] src, int n, int c, int h, int w) {
+    byte[] dst = new byte[src.length];
+    int plane = h * w;
+    for (int b = 0; b < n; b++) {
+      int base = b * c * plane;
+      for (int ch = 0; ch < c; ch++) {
+        for (int p = 0; p < plane; p++) {
+          dst[base + p * c + ch] = src[base + ch * plane + p];
+        }
+      }
+    }
+    return dst;
+  }
+
+  /** For each NCHW element index, the index of the same element in NHWC. */
+  private static int[] nhwcOrder(int n, int h, int w, int c) {
+    int[] order = new int[n * h * w * c];
+    int plane = h * w;
+    int i = 0;
+    for (int b = 0; b < n; b++) {
+      for (int ch = 0; ch < c; ch++) {
+        for (int p = 0; p < plane; p++) {
+          order[i++] = (b * plane + p) * c + ch;
+        }
+      }
+    }
+    return order;
+  }
+}

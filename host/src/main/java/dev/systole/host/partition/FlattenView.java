@@ -1,0 +1,56 @@
+package dev.systole.host.partition;
+
+import dev.systole.host.compile.DeviceGraph;
+import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.Node;
+import java.util.List;
+
+/**
+ * A Flatten (or a Reshape to the same {@code [N, C*H*W]}) of a feature map the open device
+ * program produces, read only by GEMMs the device runs: no layer at all, just a change of view.
+ * The device keeps the map NHWC, so the GEMMs' weights are reordered to the NHWC feature order
+ * ({@link FloatLayers#gemm}). Anything else the view would have to move is left to the CPU.
+ */
+final class FlattenView implements DeviceOp {
+  @Override
+  public List<String> opTypes() {
+    return List.of("Flatten", "Reshape");
+  }
+
+  @Override
+  public Verdict lower(Node n, Partitioner p) {
+    String in = n.input(0);
+    long[] s = p.shape(in);
+    long[] o = p.shape(n.output(0));
+    if (!p.producedAsFeatureMap(in) || o == null || o.length != 2 || o[0] != s[0]
+        || o[1] != s[1] * s[2] * s[3] || p.isGraphOutput(n.output(0))) {
+      return Verdict.refuse(null);
+    }
+    List<Node> users = p.consumers(n.output(0));
+    for (Node u : users) {
+      boolean gemm = p.deviceOp(u).filter(d -> d instanceof GemmOp).isPresent();
+      if (!gemm || !p.lower(u).accepted() || !u.input(0).equals(n.output(0))) {
+        return Verdict.refuse(null);
+      }
+    }
+    return users.isEmpty() ? Verdict.refuse(null)
+        : Verdict.accept(new Op(this, Op.Kind.VIEW, n, List.of(in)));
+  }
+
+  @Override
+  public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
+    String in = op.inputs.get(0);
+    s.record(op.output, s.quant(in), s.encoding(in));
+    return s.input(op, in);
+  }
+
+  @Override
+  public DeviceGraph alone(Node n, Partitioner p) {
+    return null;
+  }
+
+  @Override
+  public boolean quantizes(Node n, Graph g) {
+    return false;
+  }
+}

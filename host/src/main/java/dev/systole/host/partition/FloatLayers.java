@@ -1,0 +1,160 @@
+package dev.systole.host.partition;
+
+import dev.systole.host.compile.ConvLayer;
+import dev.systole.host.compile.DeviceGraph;
+import dev.systole.host.compile.GemmLayer;
+import dev.systole.host.compile.Requant;
+import dev.systole.host.graph.Node;
+import dev.systole.host.quantize.BatchNorm;
+import dev.systole.host.quantize.ChannelQuantizer;
+import dev.systole.host.quantize.FixedPoint;
+import dev.systole.host.quantize.QuantParams;
+import dev.systole.host.tensor.DType;
+import dev.systole.host.tensor.Tensor;
+
+/**
+ * Float convolutions and matrix products quantized into device layers, from the activation
+ * ranges of the calibration: weights per output channel, symmetric; the bias at the
+ * accumulator's scale; one requantization per channel to the output's scale. A layer whose
+ * output leaves the device program and has no fused ReLU keeps its int32 accumulators, scaled
+ * back to float on the host, so the logits of a classifier lose nothing to an output scale.
+ */
+final class FloatLayers {
+  private FloatLayers() {}
+
+  /** The quantized layer of a float Conv {@code op}. */
+  static ConvLayer conv(Op op, Segmenter.SegmentBuild s) {
+    Partitioner p = s.partitioner();
+    Node n = op.anchor;
+    Tensor wt = p.constant(n.input(1));
+    int outs = (int) wt.dim(0);
+    int ins = (int) wt.dim(1);
+    float[] w = p.floats(n.input(1));
+    float[] bias = n.hasInput(2) ? p.floats(n.input(2)) : null;
+    Quantized q = quantize(op, s, w, bias, outs);
+    return new ConvLayer(ins, outs, p.window(n, wt.shape()), q.weights.values(), q.bias,
+        q.requant);
+  }
+
+  /**
+   * The quantized layer of a float Gemm or MatMul {@code op} reading rows of shape {@code in}
+   * (a flattened feature map's rows take their weights reordered to the NHWC feature order).
+   */
+  static GemmLayer gemm(Op op, DeviceGraph.Shape in, Segmenter.SegmentBuild s) {
+    Partitioner p = s.partitioner();
+    Node n = op.anchor;
+    Tensor bt = p.constant(n.input(1));
+    boolean gemm = n.opType().equals("Gemm");
+    boolean transB = gemm && n.intAttr("transB") != 0;
+    int ins = (int) bt.dim(transB ? 1 : 0);
+    int outs = (int) bt.dim(transB ? 0 : 1);
+    float[] raw = p.floats(n.input(1));
+    float alpha = gemm ? n.floatAttr("alpha") : 1f;
+    float[] w = new float[raw.length];
+    for (int o = 0; o < outs; o++) {
+      for (int k = 0; k < ins; k++) {
+        w[o * ins + k] = alpha * (transB ? raw[o * ins + k] : raw[k * outs + o]);
+      }
+    }
+    float[] bias = gemm && n.hasInput(2) ? columnBias(n, p) : null;
+    if (op.bias != null) {
+      float[] sum = bias == null ? new float[outs] : bias;
+      for (int o = 0; o < outs; o++) {
+        sum[o] += op.bias[o];
+      }
+      bias = sum;
+    }
+    if (p.producedAsFlattenedMap(op.inputs.get(0))) {
+      w = nchwToNhwcFeatures(w, outs, in.channels(), in.height(), in.width());
+    }
+    Quantized q = quantize(op, s, w, bias, outs);
+    byte[] kn = new byte[q.weights.values().length];
+    for (int o = 0; o < outs; o++) {
+      for (int k = 0; k < ins; k++) {
+        kn[k * outs + o] = q.weights.values()[o * ins + k];
+      }
+    }
+    return new GemmLayer(ins, outs, kn, q.bias, q.requant);
+  }
+
+  private record Quantized(ChannelQuantizer.Weights weights, int[] bias, Requant requant) {}
+
+  /**
+   * Output-major float weights and bias, a folded BatchNormalization applied first, quantized;
+   * records the output's quantization and encoding in {@code s}.
+   */
+  private static Quantized quantize(Op op, Segmenter.SegmentBuild s, float[] w, float[] bias,
+      int outs) {
+    Partitioner p = s.partitioner();
+    float sx = s.inputQuant(op.inputs.get(0)).scale();
+    if (op.batchNorm != null) {
+      BatchNorm.Folded f = op.batchNorm.foldInto(w, bias);
+      w = f.weights();
+      bias = f.bias();
+    }
+    ChannelQuantizer.Weights q = ChannelQuantizer.perChannel(w, outs);
+    int[] qb = ChannelQuantizer.bias(bias == null ? new float[outs] : bias, sx, q.scales());
+    Requant requant = null;
+    if (op.relu || s.internal(op)) {
+      QuantParams qy = p.params(op.output);
+      FixedPoint[] f = ChannelQuantizer.requant(sx, q.scales(), qy.scale());
+      int[] mult = new int[outs];
+      int[] shift = new int[outs];
+      for (int c = 0; c < outs; c++) {
+        mult[c] = f[c].multiplier();
+        shift[c] = f[c].shift();
+      }
+      requant = new Requant(mult, shift, qy.zeroPoint(), op.relu);
+      s.record(op.output, qy, new Encoding.Quantized(qy));
+    } else {
+      float[] scales = new float[outs];
+      for (int c = 0; c < outs; c++) {
+        scales[c] = (float) ((double) sx * q.scales()[c]);
+      }
+      s.record(op.output, null, new Encoding.Accumulator(scales));
+    }
+    return new Quantized(q, qb, requant);
+  }
+
+  /**
+   * Output-major weights over features in ONNX's Flatten order of an NCHW map ({@code (c*H + h)*W
+   * + w}) reordered to the NHWC order the device flattens in ({@code (h*W + w)*C + c}).
+   */
+  static float[] nchwToNhwcFeatures(float[] w, int outs, int c, int h, int wd) {
+    int k = c * h * wd;
+    float[] r = new float[w.length];
+    for (int o = 0; o < outs; o++) {
+      for (int ch = 0; ch < c; ch++) {
+        for (int y = 0; y < h; y++) {
+          for (int x = 0; x < wd; x++) {
+            r[o * k + (y * wd + x) * c + ch] = w[o * k + (ch * h + y) * wd + x];
+          }
+        }
+      }
+    }
+    return r;
+  }
+
+  /** Gemm's {@code beta * C} as one value per output column, or null if C is not that. */
+  static float[] columnBias(Node n, Partitioner p) {
+    Tensor c = p.constant(n.input(2));
+    if (c == null || c.dtype() != DType.FLOAT32) {
+      return null;
+    }
+    long[] bs = p.shape(n.input(1));
+    int outs = (int) (n.intAttr("transB") != 0 ? bs[0] : bs[1]);
+    float[] v = p.floats(n.input(2));
+    float beta = n.floatAttr("beta");
+    float[] r = new float[outs];
+    if (c.numel() == 1) {
+      java.util.Arrays.fill(r, beta * v[0]);
+    } else if (c.numel() == outs && c.dim(-1) == outs) {
+      for (int i = 0; i < outs; i++) {
+        r[i] = beta * v[i];
+      }
+    } else {
+      return null;
+    }
+    return r;
+  }
+}

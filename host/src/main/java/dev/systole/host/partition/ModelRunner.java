@@ -1,0 +1,294 @@
+package dev.systole.host.partition;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxTensorLike;
+import ai.onnxruntime.OnnxValue;
+import dev.systole.host.compile.DeviceGraph;
+import dev.systole.host.cpu.CpuEngine;
+import dev.systole.host.cpu.CpuProgram;
+import dev.systole.host.cpu.OrtTensors;
+import dev.systole.host.graph.Node;
+import dev.systole.host.graph.ValueInfo;
+import dev.systole.host.importer.Onnx;
+import dev.systole.host.run.LoadedDeviceGraph;
+import dev.systole.host.run.Session;
+import dev.systole.host.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Runs a {@link Model} on a {@link Session}: the plan's CPU segments in the CPU engine (ONNX
+ * Runtime) and its device programs on the session's device, with the values crossing between
+ * them converted at the edges (quantized, transposed to NHWC and back). A value going from one
+ * CPU segment to another stays in ONNX Runtime's memory; only values crossing to or from the
+ * device are copied out of it.
+ *
+ * <p>Each device program is loaded (its weights placed in card memory) the first time a plan
+ * needs it and stays loaded until the runner closes; the session compiles it once per batch size
+ * and caches it. So the first run of a batch size pays for partitioning, quantization, weight
+ * upload and compilation, and every later run of that size only moves activations and runs.
+ * Runs may come from several threads; the session serializes their use of the device.
+ */
+public final class ModelRunner implements AutoCloseable {
+  private final Model model;
+  private final Session session;
+  private final Map<Plan.Segment, LoadedDeviceGraph> loaded = new IdentityHashMap<>();
+  private final Map<Plan.CpuSegment, CpuProgram> programs = new IdentityHashMap<>();
+  private volatile Progress progress = Progress.NONE;
+  private boolean closed;
+
+  private ModelRunner(Model model, Session session) {
+    this.model = model;
+    this.session = session;
+  }
+
+  /** A runner of {@code model} on {@code session}, which the caller keeps and closes. */
+  public static ModelRunner on(Session session, Model model) {
+    return new ModelRunner(model, session);
+  }
+
+  public Model model() {
+    return model;
+  }
+
+  /**
+   * Reports each run's steps (CPU segments and device programs, the first run compiling them)
+   * to {@code p}.
+   */
+  public ModelRunner reporting(Progress p) {
+    this.progress = p;
+    return this;
+  }
+
+  public Session session() {
+    return session;
+  }
+
+  /** One device layer's cycles in a profiled run. */
+  public record LayerProfile(Node node, DeviceGraph.Node layer, int program, long measured,
+      long estimated, long usefulMacs) {}
+
+  /** Host time of one CPU segment: its nodes, in order, and the time they took together. */
+  public record CpuTime(List<Node> nodes, long nanos) {}
+
+  /**
+   * The outputs of a run by name, in the model's order, and what the run cost: device runs and
+   * cycles, wall time on the host, the part of it spent in device programs (staging and DMA
+   * included), each CPU node's time, and with {@link #profile} each device layer's cycles.
+   */
+  public record Result(Map<String, Tensor> outputs, int devicePrograms, int deviceRuns,
+      long deviceCycles, long usefulMacs, long hostNanos, long deviceNanos,
+      List<CpuTime> cpu, List<LayerProfile> layers) {}
+
+  /**
+   * Runs the model.
+   *
+   * @param inputs one tensor per model input, by name
+   * @throws dev.systole.host.graph.ModelException if an input is missing, unknown, or of the
+   *     wrong type or shape, naming it with the expected and the given type and shape
+   */
+  public Result run(Map<String, Tensor> inputs) {
+    return run(inputs, false);
+  }
+
+  /** {@link #run}, plus each device layer's measured cycles (one extra device run per layer). */
+  public Result profile(Map<String, Tensor> inputs) {
+    return run(inputs, true);
+  }
+
+  private Result run(Map<String, Tensor> inputs, boolean profile) {
+    long begin = System.nanoTime();
+    Inputs.check(model.graph(), inputs);
+    Plan plan = model.plan(inputs, session.device().info().params());
+    List<CpuTime> cpu = new ArrayList<>();
+    List<LayerProfile> layers = new ArrayList<>();
+    long cycles = 0;
+    long macs = 0;
+    long deviceNanos = 0;
+    int runs = 0;
+    int programs = 0;
+    int done = 0;
+    int total = plan.steps().size();
+    try (Values env = new Values(inputs)) {
+      for (Plan.Step step : plan.steps()) {
+        progress.update("run", done++, total);
+        if (step instanceof Plan.CpuSegment c) {
+          long t0 = System.nanoTime();
+          runCpu(plan, c, env);
+          cpu.add(new CpuTime(c.nodes(), System.nanoTime() - t0));
+          continue;
+        }
+        Plan.Segment seg = (Plan.Segment) step;
+        long t0 = System.nanoTime();
+        LoadedDeviceGraph g = loaded(seg);
+        Map<String, Tensor> in = new LinkedHashMap<>();
+        for (Plan.Import imp : seg.imports()) {
+          byte[] codes = imp.toDevice(env.tensor(imp.value()));
+          DeviceGraph.Shape s = imp.node().shape();
+          in.put(imp.node().name(), Tensor.ofInt8(codes, seg.rows(), s.height(), s.width(),
+              s.channels()));
+        }
+        Session.GraphResult r = profile ? session.profile(g, in) : session.execute(g, in);
+        for (Plan.Export exp : seg.exports()) {
+          Tensor t = r.outputs().get(exp.node().name());
+          env.put(exp.value(), Boundary.fromDevice(t.data(), exp.encoding(), exp.layout(),
+              exp.shape(), exp.hwc()));
+        }
+        for (Session.LayerCycles lc : r.layers()) {
+          layers.add(new LayerProfile(seg.origin().get(lc.node()), lc.node(), seg.index(),
+              lc.measured(), lc.estimated(), lc.usefulMacs()));
+        }
+        deviceNanos += System.nanoTime() - t0;
+        cycles += r.deviceCycles();
+        runs += r.runs();
+        programs++;
+        for (DeviceGraph.Node layer : seg.graph().layers()) {
+          macs += usefulMacs(layer, seg.rows());
+        }
+      }
+      progress.update("run", total, total);
+      Map<String, Tensor> outputs = new LinkedHashMap<>();
+      for (ValueInfo o : model.graph().outputs()) {
+        outputs.put(o.name(), env.tensor(o.name()));
+      }
+      return new Result(outputs, programs, runs, cycles, macs, System.nanoTime() - begin,
+          deviceNanos, List.copyOf(cpu), List.copyOf(layers));
+    }
+  }
+
+  private void runCpu(Plan plan, Plan.CpuSegment c, Values env) {
+    CpuProgram p = program(plan, c);
+    Map<String, OnnxTensorLike> in = new LinkedHashMap<>();
+    for (String v : c.inputs()) {
+      in.put(v, env.ort(v));
+    }
+    CpuProgram.Outputs out = p.run(in, c.outputs());
+    env.own(out);
+    out.values().forEach(env::put);
+  }
+
+  /**
+   * The values of one run by name: host tensors (the inputs, the device's outputs) and ONNX
+   * Runtime values (the CPU segments' outputs), each converted to the other kind once, when a
+   * step of the other kind first reads it. Closing releases every ONNX Runtime value.
+   */
+  private static final class Values implements AutoCloseable {
+    private final Map<String, Tensor> tensors = new HashMap<>();
+    private final Map<String, OnnxValue> ort = new HashMap<>();
+    private final List<AutoCloseable> owned = new ArrayList<>();
+
+    Values(Map<String, Tensor> inputs) {
+      tensors.putAll(inputs);
+    }
+
+    void put(String name, Tensor t) {
+      tensors.put(name, t);
+    }
+
+    void put(String name, OnnxValue v) {
+      ort.put(name, v);
+    }
+
+    void own(AutoCloseable c) {
+      owned.add(c);
+    }
+
+    Tensor tensor(String name) {
+      Tensor t = tensors.get(name);
+      if (t == null) {
+        OnnxValue v = ort.get(name);
+        if (v == null) {
+          throw new IllegalStateException("value '" + name + "' was not computed before it was"
+              + " read");
+        }
+        t = OrtTensors.toTensor(name, v);
+        tensors.put(name, t);
+      }
+      return t;
+    }
+
+    OnnxTensorLike ort(String name) {
+      OnnxValue v = ort.get(name);
+      if (v == null) {
+        Tensor t = tensors.get(name);
+        if (t == null) {
+          throw new IllegalStateException("value '" + name + "' was not computed before it was"
+              + " read");
+        }
+        OnnxTensor o = OrtTensors.toOrt(CpuEngine.get(), t);
+        owned.add(o);
+        ort.put(name, o);
+        v = o;
+      }
+      if (!(v instanceof OnnxTensorLike like)) {
+        throw new IllegalStateException("value '" + name + "' is not a tensor");
+      }
+      return like;
+    }
+
+    @Override
+    public void close() {
+      for (AutoCloseable c : owned) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          throw new IllegalStateException("releasing an ONNX Runtime value: " + e.getMessage(),
+              e);
+        }
+      }
+    }
+  }
+
+  /** Multiply-accumulates a CONV or GEMM layer means for {@code rows} rows; 0 for the others. */
+  static long usefulMacs(DeviceGraph.Node layer, int rows) {
+    if (layer.kind() == DeviceGraph.Kind.GEMM) {
+      return (long) rows * layer.inputs().get(0).shape().size() * layer.shape().size();
+    }
+    if (layer.kind() == DeviceGraph.Kind.CONV) {
+      dev.systole.host.compile.ConvLayer c = (dev.systole.host.compile.ConvLayer) layer.layer();
+      return (long) rows * layer.shape().size() * c.inChannels() * c.window().kernelH()
+          * c.window().kernelW();
+    }
+    return 0;
+  }
+
+  private synchronized LoadedDeviceGraph loaded(Plan.Segment seg) {
+    if (closed) {
+      throw new IllegalStateException("model runner is closed");
+    }
+    return loaded.computeIfAbsent(seg, s -> session.load(s.graph()));
+  }
+
+  /** The CPU engine's program for segment {@code c}, made on first use. */
+  private synchronized CpuProgram program(Plan plan, Plan.CpuSegment c) {
+    if (closed) {
+      throw new IllegalStateException("model runner is closed");
+    }
+    return programs.computeIfAbsent(c, s -> CpuEngine.get().load(
+        model.graph().name() + " (cpu segment " + s.index() + ")",
+        Onnx.slice(model.graph(), model.graph().name() + "_cpu" + s.index(), s.nodes(),
+            s.inputs(), s.outputs(), plan.shapes())));
+  }
+
+  /** How many device programs are loaded (over every plan run so far). */
+  public synchronized int loadedPrograms() {
+    return loaded.size();
+  }
+
+  /** Unloads the device programs; the session stays open. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    loaded.values().forEach(session::unload);
+    loaded.clear();
+    programs.values().forEach(CpuProgram::close);
+    programs.clear();
+  }
+}

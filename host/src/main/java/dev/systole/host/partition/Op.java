@@ -1,0 +1,51 @@
+package dev.systole.host.partition;
+
+import dev.systole.host.graph.Node;
+import dev.systole.host.quantize.BatchNorm;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A device layer in the making: the {@link DeviceOp} that lowers it, the kind of layer it
+ * becomes, the model nodes it covers (its anchor first, then the nodes folded into it) and the
+ * values it reads and writes.
+ */
+final class Op {
+  /**
+   * The kinds of device layer, which decide the layout a layer reads and writes: feature maps
+   * (NHWC) for convolutions and pooling, rows of features for matrix products, either for an
+   * elementwise add, and a change of view for a flatten.
+   */
+  enum Kind {
+    CONV, GEMM, MAX_POOL, ADD, VIEW
+  }
+
+  final DeviceOp lowering;
+  final Kind kind;
+  final Node anchor;
+  final List<Node> nodes = new ArrayList<>();
+  final List<String> inputs;
+  String output;
+  BatchNorm batchNorm;
+  /** A bias per output feature folded in after the layer, or null. */
+  float[] bias;
+  boolean relu;
+  /** For integer ops: the input's zero point on the device; else ignored. */
+  int inputZeroPoint;
+  /** For a convolution: whether its input crosses from the host as patches. */
+  boolean hostPatches;
+
+  Op(DeviceOp lowering, Kind kind, Node anchor, List<String> inputs) {
+    this.lowering = lowering;
+    this.kind = kind;
+    this.anchor = anchor;
+    this.inputs = inputs;
+    this.nodes.add(anchor);
+    this.output = anchor.output(0);
+  }
+
+  /** Whether the layer computes with the model's own integer scales and zero points. */
+  boolean integer() {
+    return lowering.integer();
+  }
+}

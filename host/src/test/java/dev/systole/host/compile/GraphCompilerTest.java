@@ -1,0 +1,310 @@
+package dev.systole.host.compile;
+
+import static dev.systole.host.compile.RandomLayers.add;
+import static dev.systole.host.compile.RandomLayers.bytes;
+import static dev.systole.host.compile.RandomLayers.conv;
+import static dev.systole.host.compile.RandomLayers.residualNetwork;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.systole.driver.Device;
+import dev.systole.driver.Devices;
+import dev.systole.driver.contract.Counter;
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.driver.contract.Instruction;
+import dev.systole.driver.contract.InstructionCheck;
+import dev.systole.host.compile.DeviceGraph.Node;
+import dev.systole.host.compile.DeviceGraph.Shape;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Device graphs compiled and run on the emulator, every node's output compared byte for byte
+ * with {@link GraphReference}, and the run's cycles with the timing model's estimate.
+ */
+class GraphCompilerTest {
+  private static long align(long n) {
+    return (n + 4095) & ~4095L;
+  }
+
+  private static void write(Device dev, long addr, byte[] bytes) {
+    if (bytes.length == 0) {
+      return;
+    }
+    ByteBuf b = Unpooled.wrappedBuffer(bytes);
+    try {
+      dev.dmaWrite(addr, b);
+    } finally {
+      b.release();
+    }
+  }
+
+  /**
+   * Places the graph from card address 1 MiB + {@code skew} (a multiple of 32: the timing model
+   * must not care), runs it on random inputs and checks every node; returns the program.
+   */
+  static GraphCompiler.Program check(Device dev, DeviceGraph g, int batch, Random r,
+      String what) {
+    DeviceParams p = dev.info().params();
+    int d = p.lanes();
+    int n = g.nodes().size();
+    long[] outputs = new long[n];
+    long[] weights = new long[n];
+    long[] constants = new long[n];
+    long next = 0x100000 + 32L * r.nextInt(100);
+    Map<String, byte[]> inputs = new HashMap<>();
+    for (Node node : g.nodes()) {
+      outputs[node.index()] = next;
+      next = align(next + node.outputBytes(batch)) + 32L * r.nextInt(100);
+      byte[] w = GraphCompiler.weights(node, d);
+      weights[node.index()] = next;
+      write(dev, next, w);
+      next = align(next + Math.max(1, w.length));
+      byte[] c = GraphCompiler.constants(node, d);
+      constants[node.index()] = next;
+      write(dev, next, c);
+      next = align(next + Math.max(1, c.length));
+      if (node.kind() == DeviceGraph.Kind.INPUT) {
+        byte[] x = bytes(r, (int) node.outputBytes(batch));
+        inputs.put(node.name(), x);
+        write(dev, outputs[node.index()], x);
+      }
+    }
+    GraphCompiler.Program prog = GraphCompiler.compile(g, batch, p,
+        new GraphCompiler.Placement(outputs, weights, constants));
+    for (Instruction in : prog.instructions()) {
+      assertNull(InstructionCheck.check(in, p), what + ": " + in);
+    }
+    write(dev, 0, Instruction.encode(prog.instructions()));
+    dev.run(0, prog.instructions().size(), Duration.ofSeconds(300));
+    assertEquals(prog.estimatedCycles(), dev.counters().get(Counter.CYCLES),
+        what + ": timing model against the emulator");
+    Map<String, int[]> want = GraphReference.run(g, batch, inputs);
+    for (Node node : g.layers()) {
+      int eb = node.int8Output() ? 1 : 4;
+      int count = (int) (node.outputBytes(batch) / eb);
+      ByteBuf out = Unpooled.buffer(count * eb);
+      try {
+        dev.dmaRead(outputs[node.index()], out, 0, count * eb);
+        int[] expected = want.get(node.name());
+        for (int i = 0; i < count; i++) {
+          int got = eb == 1 ? out.getByte(i) : out.getIntLE(i * 4);
+          if (got != expected[i]) {
+            assertEquals(expected[i], got, what + ": node " + node + " element " + i);
+          }
+        }
+      } finally {
+        out.release();
+      }
+    }
+    return prog;
+  }
+
+  static DeviceGraph single(Random r, Shape in, int zx, ConvLayer conv) {
+    DeviceGraph.Builder b = DeviceGraph.builder();
+    b.output(b.conv("conv", b.input("x", in, zx), conv));
+    return b.build();
+  }
+
+  @Test
+  void convolutionsOfAwkwardShapes() {
+    Random r = new Random(1);
+    // {H, W, C, OC, kernel, stride, pad, dilation}
+    int[][] cases = {{8, 8, 3, 5, 3, 1, 1, 1}, {9, 7, 5, 17, 3, 2, 1, 1}, {12, 12, 17, 33, 5, 1, 2,
+        1}, {14, 14, 3, 16, 7, 2, 3, 1}, {11, 13, 33, 5, 1, 1, 0, 1}, {10, 10, 5, 7, 1, 2, 0, 1},
+        {9, 9, 16, 16, 3, 3, 1, 1}, {13, 11, 3, 9, 3, 1, 2, 2}, {2, 2, 5, 6, 5, 1, 2, 1},
+        {1, 1, 3, 4, 3, 1, 1, 1}, {7, 7, 5, 3, 7, 1, 0, 1}, {6, 5, 4, 18, 3, 1, 0, 2}};
+    try (Device dev = Devices.open("emulator")) {
+      for (int[] c : cases) {
+        Window w = new Window(c[4], c[4], c[5], c[5], c[6], c[6], c[6], c[6], c[7], c[7]);
+        for (boolean int8 : new boolean[] {true, false}) {
+          DeviceGraph g = single(r, new Shape(c[0], c[1], c[2]), r.nextInt(256) - 128,
+              conv(r, c[2], c[3], w, int8));
+          check(dev, g, 1 + r.nextInt(3), r, java.util.Arrays.toString(c) + (int8 ? " int8"
+              : " int32"));
+        }
+      }
+    }
+  }
+
+  @Test
+  void asymmetricPadsAndRectangularKernels() {
+    Random r = new Random(2);
+    try (Device dev = Devices.open("emulator")) {
+      for (int i = 0; i < 12; i++) {
+        int kh = 1 + r.nextInt(5);
+        int kw = 1 + r.nextInt(5);
+        Window w = new Window(kh, kw, 1 + r.nextInt(3), 1 + r.nextInt(3), r.nextInt(kh + 1),
+            r.nextInt(kw + 1), r.nextInt(kh + 1), r.nextInt(kw + 1), 1 + r.nextInt(2),
+            1 + r.nextInt(2));
+        int h = Math.max(1, w.reachH() - 2 + r.nextInt(12));
+        int wd = Math.max(1, w.reachW() - 2 + r.nextInt(12));
+        if (w.outHeight(h, false) < 1 || w.outWidth(wd, false) < 1) {
+          continue;
+        }
+        int c = 1 + r.nextInt(40);
+        DeviceGraph g = single(r, new Shape(h, wd, c), r.nextInt(256) - 128,
+            conv(r, c, 1 + r.nextInt(40), w, true));
+        check(dev, g, 1 + r.nextInt(3), r, "case " + i + " " + w + " on " + h + "x" + wd + "x"
+            + c);
+      }
+    }
+  }
+
+  @Test
+  void maxPooling() {
+    Random r = new Random(3);
+    // {H, W, C, kernel, stride, pad, dilation, ceil}
+    int[][] cases = {{8, 8, 16, 2, 2, 0, 1, 0}, {9, 9, 3, 3, 2, 1, 1, 0}, {7, 11, 17, 3, 2, 1, 1,
+        1}, {5, 5, 33, 2, 2, 0, 1, 1}, {6, 6, 5, 3, 1, 1, 1, 0}, {10, 9, 4, 3, 2, 0, 2, 0},
+        {1, 1, 7, 3, 1, 1, 1, 0}, {4, 4, 16, 4, 4, 0, 1, 0}, {13, 13, 1, 2, 3, 1, 1, 1}};
+    try (Device dev = Devices.open("emulator")) {
+      for (int[] c : cases) {
+        Window w = new Window(c[3], c[3], c[4], c[4], c[5], c[5], c[5], c[5], c[6], c[6]);
+        DeviceGraph.Builder b = DeviceGraph.builder();
+        b.output(b.maxPool("pool", b.input("x", new Shape(c[0], c[1], c[2]), 3),
+            new MaxPoolLayer(w, c[7] == 1)));
+        check(dev, b.build(), 1 + r.nextInt(3), r, java.util.Arrays.toString(c));
+      }
+    }
+  }
+
+  @Test
+  void residualAdds() {
+    Random r = new Random(4);
+    try (Device dev = Devices.open("emulator")) {
+      for (int c : new int[] {1, 3, 16, 17, 33, 64}) {
+        DeviceGraph.Builder b = DeviceGraph.builder();
+        Shape s = new Shape(1 + r.nextInt(9), 1 + r.nextInt(9), c);
+        b.output(b.add("add", b.input("a", s, r.nextInt(256) - 128),
+            b.input("b", s, r.nextInt(256) - 128), add(r)));
+        check(dev, b.build(), 1 + r.nextInt(4), r, "add of " + s);
+      }
+    }
+  }
+
+  @Test
+  void residualNetworksInOneProgram() {
+    Random r = new Random(5);
+    try (Device dev = Devices.open("emulator")) {
+      check(dev, residualNetwork(r, new Shape(12, 12, 3), 17), 3, r, "12x12x3, 17 channels");
+      check(dev, residualNetwork(r, new Shape(9, 7, 5), 8), 2, r, "9x7x5, 8 channels");
+      check(dev, residualNetwork(r, new Shape(8, 8, 16), 32), 1, r, "8x8x16, 32 channels");
+    }
+  }
+
+  @Test
+  void deepLayersOnSmallImagesLoadTheirActivationsOncePerStep() {
+    Random r = new Random(9);
+    Window w = Window.of(3, 1, 1);
+    try (Device dev = Devices.open("emulator")) {
+      checkActivationSteps(check(dev, single(r, new Shape(7, 7, 256), 3,
+          conv(r, 256, 40, w, true)), 1, r, "7x7x256 -> 40, int8"), 9 * 16, 16);
+      checkActivationSteps(check(dev, single(r, new Shape(5, 6, 200), -7,
+          new ConvLayer(200, 33, w, bytes(r, 33 * 200 * 9), null, null)), 3, r,
+          "3 of 5x6x200 -> 33, int32 with the zero point folded into a bias"), 9 * 13, 16);
+    }
+    try (Device dev = Devices.open("emulator:ARRAY=8,ABUF_ROWS=512,WBUF_ROWS=96,ACC_ROWS=200")) {
+      checkActivationSteps(check(dev, single(r, new Shape(4, 9, 40), 11,
+          conv(r, 40, 12, w, true)), 2, r, "small buffers, many blocks"), 9 * 5, 8);
+    }
+  }
+
+  /**
+   * The plan keeps every n-tile's sums of a block in ACC: each activation row is loaded once
+   * (one buffer row per output pixel and K chunk), each weight row once per block, and three
+   * requant rows per n-tile of each block, or for an int32 output, the bias of every n-tile
+   * once per row.
+   */
+  private static void checkActivationSteps(GraphCompiler.Program p, int chunks, int d) {
+    GraphCompiler.NodePlan node = p.nodes().get(0);
+    MatmulPlan plan = node.matmul();
+    assertEquals(MatmulPlan.Order.ACTIVATION_STEPS, plan.order());
+    int nc = (plan.n() + d - 1) / d;
+    int stepsPerTile = (chunks + plan.chunksPerStep() - 1) / plan.chunksPerStep();
+    long blocks = plan.steps() / ((long) nc * stepsPerTile);
+    assertTrue(blocks * plan.mTile() >= plan.m() && (blocks - 1) * plan.mTile() < plan.m(),
+        blocks + " blocks of up to " + plan.mTile() + " rows for " + plan.m());
+    assertEquals((long) plan.m() * chunks + blocks * nc * chunks * d
+        + (node.node().int8Output() ? 3 * blocks * nc : (long) nc * plan.m()),
+        plan.loadedRows(),
+        "activations once, weights once per block of up to " + plan.mTile() + " rows");
+  }
+
+  @Test
+  void smallBuffersSplitKAndCutRowsIntoRuns() {
+    Random r = new Random(6);
+    try (Device dev = Devices.open("emulator:ARRAY=8,ABUF_ROWS=128,WBUF_ROWS=96,ACC_ROWS=70")) {
+      GraphCompiler.Program p = check(dev, single(r, new Shape(5, 40, 30), 7,
+          conv(r, 30, 11, Window.of(3, 1, 1), true)), 2, r, "many chunks, wide rows");
+      assertTrue(p.nodes().get(0).matmul().order().splitsK(),
+          "K must be split on this build, not " + p.nodes().get(0).matmul().order());
+      check(dev, residualNetwork(r, new Shape(6, 30, 5), 9), 2, r, "network on small buffers");
+      DeviceGraph.Builder b = DeviceGraph.builder();
+      b.output(b.maxPool("pool", b.input("x", new Shape(7, 70, 9), -4),
+          new MaxPoolLayer(new Window(3, 2, 1, 2, 1, 0, 1, 1, 1, 1), false)));
+      check(dev, b.build(), 2, r, "pool of wide rows");
+    }
+  }
+
+  @Test
+  void convolutionsAsMatricesPackChannels() {
+    Random r = new Random(7);
+    try (Device dev = Devices.open("emulator")) {
+      GraphCompiler.Program pointwise = check(dev, single(r, new Shape(9, 9, 20), 5,
+          conv(r, 20, 24, Window.of(1, 1, 0), true)), 3, r, "1x1");
+      assertEquals(3 * 81, pointwise.nodes().get(0).matmul().m(), "the batch's pixels are rows");
+      assertEquals(2L * 16 * 16 * 2 * 243, pointwise.nodes().get(0).arrayMacs(),
+          "20 channels in 2 chunks, 24 outputs in 2 tiles");
+      GraphCompiler.Program whole = check(dev, single(r, new Shape(5, 5, 3), -9,
+          conv(r, 3, 10, Window.of(5, 1, 0), true)), 4, r, "kernel = image");
+      assertEquals(5L * 16 * 16 * 4, whole.nodes().get(0).arrayMacs(), "75 features, 5 chunks");
+    }
+  }
+
+  @Test
+  void timingModelGivesEachLayerItsShare() {
+    Random r = new Random(8);
+    DeviceGraph g = residualNetwork(r, new Shape(16, 16, 8), 16);
+    GraphCompiler.Program p = GraphCompiler.estimate(g, 2, DeviceParams.defaults());
+    long sum = 0;
+    for (GraphCompiler.NodePlan n : p.nodes()) {
+      assertTrue(n.estimatedCycles() > 0, n.node() + " has cycles");
+      sum += n.estimatedCycles();
+    }
+    assertEquals(p.estimatedCycles(), sum);
+    long[] issue = TimingModel.issueTimes(p.instructions(), DeviceParams.defaults());
+    assertEquals(issue[issue.length - 1] + 1, sum, "layers add up to the program");
+    GraphCompiler.NodePlan c2 = p.nodes().get(1);
+    assertTrue(c2.utilization(DeviceParams.defaults()) > 0.3, "16->16 3x3 conv on 16x16: "
+        + c2.utilization(DeviceParams.defaults()));
+  }
+
+  @Test
+  void sweepOfChannelsKernelsAndStrides() {
+    Random r = new Random(9);
+    int count = 0;
+    try (Device dev = Devices.open("emulator")) {
+      for (int c : new int[] {3, 5, 17, 33}) {
+        for (int k : new int[] {1, 3, 5, 7}) {
+          for (int s = 1; s <= 3; s++) {
+            int pad = r.nextInt(k / 2 + 1);
+            Window w = new Window(k, k, s, s, pad, r.nextInt(k / 2 + 1), pad, pad, 1, 1);
+            Shape in = new Shape(k + r.nextInt(9), k + r.nextInt(9), c);
+            int oc = new int[] {3, 5, 17, 33}[r.nextInt(4)];
+            check(dev, single(r, in, r.nextInt(256) - 128, conv(r, c, oc, w, true)), 2, r,
+                "conv " + w + " " + in + " -> " + oc);
+            count++;
+          }
+        }
+      }
+    }
+    assertEquals(48, count);
+  }
+}

@@ -1,0 +1,140 @@
+package dev.systole.host.compile;
+
+import dev.systole.driver.contract.Arithmetic;
+import dev.systole.host.compile.DeviceGraph.Node;
+import dev.systole.host.compile.DeviceGraph.Shape;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * A device graph evaluated from the definitions of its layers, in plain loops over NHWC arrays:
+ * a convolution as {@code sum (x - zx) * w + bias} with out-of-image pixels equal to zx, a GEMM
+ * likewise, max pooling over the in-image pixels of each window, and the contract's VADD per
+ * element. Nothing here knows how the device lowers a layer.
+ */
+public final class GraphReference {
+  private GraphReference() {}
+
+  /** Every node's output for {@code batch} items, given each input's NHWC bytes by name. */
+  public static Map<String, int[]> run(DeviceGraph g, int batch, Map<String, byte[]> inputs) {
+    Map<String, int[]> values = new HashMap<>();
+    for (Node n : g.nodes()) {
+      int[] v;
+      switch (n.kind()) {
+        case INPUT -> {
+          byte[] b = inputs.get(n.name());
+          v = new int[b.length];
+          for (int i = 0; i < b.length; i++) {
+            v[i] = b[i];
+          }
+        }
+        case CONV -> v = conv(n, batch, values.get(n.inputs().get(0).name()));
+        case GEMM -> v = gemm(n, batch, values.get(n.inputs().get(0).name()));
+        case MAX_POOL -> v = maxPool(n, batch, values.get(n.inputs().get(0).name()));
+        case ADD -> v = add(n, values.get(n.inputs().get(0).name()),
+            values.get(n.inputs().get(1).name()));
+        default -> throw new IllegalStateException();
+      }
+      values.put(n.name(), v);
+    }
+    return values;
+  }
+
+  private static int finish(long acc, Requant q, int column) {
+    if (q == null) {
+      return (int) acc;
+    }
+    return Arithmetic.requantize(Arithmetic.saturate32(acc), 0, q.multiplier(column),
+        q.shift(column), q.zeroPoint(), q.relu());
+  }
+
+  static int[] conv(Node n, int batch, int[] x) {
+    ConvLayer l = (ConvLayer) n.layer();
+    Shape in = n.inputs().get(0).shape();
+    Shape out = n.shape();
+    int zx = n.inputs().get(0).zeroPoint();
+    Window w = l.window();
+    int[] y = new int[(int) (batch * out.size())];
+    for (int b = 0; b < batch; b++) {
+      for (int oy = 0; oy < out.height(); oy++) {
+        for (int ox = 0; ox < out.width(); ox++) {
+          for (int o = 0; o < l.outChannels(); o++) {
+            long acc = l.bias() == null ? 0 : l.bias()[o];
+            for (int ky = 0; ky < w.kernelH(); ky++) {
+              for (int kx = 0; kx < w.kernelW(); kx++) {
+                int iy = oy * w.strideH() - w.padTop() + ky * w.dilationH();
+                int ix = ox * w.strideW() - w.padLeft() + kx * w.dilationW();
+                boolean inside = iy >= 0 && iy < in.height() && ix >= 0 && ix < in.width();
+                for (int c = 0; c < l.inChannels(); c++) {
+                  int v = inside ? x[(int) (b * in.size()) + (iy * in.width() + ix)
+                      * in.channels() + c] : zx;
+                  acc += (long) (v - zx) * l.weight(o, c, ky, kx);
+                }
+              }
+            }
+            y[(int) (b * out.size()) + (oy * out.width() + ox) * out.channels() + o] =
+                finish(acc, l.requant(), o);
+          }
+        }
+      }
+    }
+    return y;
+  }
+
+  static int[] gemm(Node n, int batch, int[] x) {
+    GemmLayer l = (GemmLayer) n.layer();
+    int zx = n.inputs().get(0).zeroPoint();
+    int k = l.inFeatures();
+    int[] y = new int[batch * l.outFeatures()];
+    for (int b = 0; b < batch; b++) {
+      for (int j = 0; j < l.outFeatures(); j++) {
+        long acc = l.bias() == null ? 0 : l.bias()[j];
+        for (int i = 0; i < k; i++) {
+          acc += (long) (x[b * k + i] - zx) * l.weights()[i * l.outFeatures() + j];
+        }
+        y[b * l.outFeatures() + j] = finish(acc, l.requant(), j);
+      }
+    }
+    return y;
+  }
+
+  static int[] maxPool(Node n, int batch, int[] x) {
+    Window w = ((MaxPoolLayer) n.layer()).window();
+    Shape in = n.inputs().get(0).shape();
+    Shape out = n.shape();
+    int[] y = new int[(int) (batch * out.size())];
+    for (int b = 0; b < batch; b++) {
+      for (int oy = 0; oy < out.height(); oy++) {
+        for (int ox = 0; ox < out.width(); ox++) {
+          for (int c = 0; c < out.channels(); c++) {
+            int max = Integer.MIN_VALUE;
+            for (int ky = 0; ky < w.kernelH(); ky++) {
+              for (int kx = 0; kx < w.kernelW(); kx++) {
+                int iy = oy * w.strideH() - w.padTop() + ky * w.dilationH();
+                int ix = ox * w.strideW() - w.padLeft() + kx * w.dilationW();
+                if (iy >= 0 && iy < in.height() && ix >= 0 && ix < in.width()) {
+                  max = Math.max(max, x[(int) (b * in.size()) + (iy * in.width() + ix)
+                      * in.channels() + c]);
+                }
+              }
+            }
+            y[(int) (b * out.size()) + (oy * out.width() + ox) * out.channels() + c] = max;
+          }
+        }
+      }
+    }
+    return y;
+  }
+
+  static int[] add(Node n, int[] a, int[] b) {
+    AddLayer l = (AddLayer) n.layer();
+    int za = n.inputs().get(0).zeroPoint();
+    int zb = n.inputs().get(1).zeroPoint();
+    int[] y = new int[a.length];
+    for (int i = 0; i < a.length; i++) {
+      y[i] = Arithmetic.vadd(a[i], b[i], za, zb, l.zeroPoint(), l.aMultiplier(),
+          l.bMultiplier(), l.shift(), l.relu());
+    }
+    return y;
+  }
+}

@@ -1,0 +1,111 @@
+package dev.systole.host.partition;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.systole.driver.Devices;
+import dev.systole.driver.Ticker;
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.host.cpu.GraphProbe;
+import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.Node;
+import dev.systole.host.importer.Onnx;
+import dev.systole.host.quantize.RangeObserver;
+import dev.systole.host.run.Session;
+import dev.systole.host.tensor.DType;
+import dev.systole.host.tensor.Tensor;
+import dev.systole.testing.LeakCheckExtension;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Models whose middle only the CPU engine runs, between layers the device runs: control flow
+ * whose subgraphs read values of the graph around them, an op of the com.microsoft domain,
+ * float16 values and a sequence. Each runs with its MatMuls on the emulator and its other
+ * nodes in CPU segments (the float16 model's casts before and after them in segments of their
+ * own), and agrees with the float model in ONNX Runtime within int8's error.
+ * (The models are written by scripts/make-cpu-fixtures.)
+ */
+@ExtendWith(LeakCheckExtension.class)
+class CpuSegmentsTest {
+  private static Graph fixture(String name) throws IOException {
+    try (InputStream in = CpuSegmentsTest.class.getResourceAsStream("/cpu/" + name)) {
+      return GraphProbe.typed(Onnx.read(name, in.readAllBytes()));
+    }
+  }
+
+  private static Node node(Graph g, String name) {
+    return g.nodes().stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  /**
+   * Runs {@code g} on the emulator (its MatMuls in two programs, the rest in {@code segments}
+   * CPU segments) and in float; returns the two outputs named {@code y}.
+   */
+  private static Tensor[] both(Graph g, Tensor x, int segments) {
+    Model model = Model.of(g, Calibration.run(g, Map.of("x", x), RangeObserver.Method.MINMAX));
+    Plan plan = model.plan(Map.of("x", x), DeviceParams.defaults());
+    assertEquals(Plan.Where.DEVICE, plan.placement(node(model.graph(), "mm1")).where());
+    assertEquals(Plan.Where.DEVICE, plan.placement(node(model.graph(), "mm2")).where());
+    assertEquals(2, plan.deviceProgramCount());
+    assertEquals(segments, plan.cpuSegmentCount());
+    Tensor want = ModelRunnerTest.reference(g, Map.of("x", x)).get("y");
+    try (Session s = Session.owning(Devices.open("emulator", Ticker.system(), m -> { }));
+        ModelRunner runner = ModelRunner.on(s, model)) {
+      return new Tensor[] {runner.run(Map.of("x", x)).outputs().get("y"), want};
+    }
+  }
+
+  private static void close(float[] got, float[] want, double share) {
+    float range = 0;
+    for (float w : want) {
+      range = Math.max(range, Math.abs(w));
+    }
+    for (int i = 0; i < want.length; i++) {
+      assertEquals(want[i], got[i], share * range, "element " + i);
+    }
+  }
+
+  @Test
+  void controlFlowReadsOuterValuesAcrossTheDeviceBoundary() throws IOException {
+    Graph g = fixture("control_flow.onnx");
+    Node branch = node(g, "branch");
+    Node loop = node(g, "loop");
+    assertFalse(branch.known());
+    assertTrue(branch.implicitInputs().containsAll(java.util.List.of("a", "scale")),
+        "the If's branches read a and scale: " + branch.implicitInputs());
+    assertEquals(java.util.List.of("bias"), loop.implicitInputs());
+    Tensor x = ModelRunnerTest.random(new Random(1), 1, 5, 8);
+    Tensor[] r = both(g, x, 1);
+    assertArrayEquals(new long[] {5, 4}, r[0].shape());
+    close(r[0].toFloatArray(), r[1].toFloatArray(), 0.05);
+  }
+
+  @Test
+  void aComMicrosoftOpRunsOnTheCpuBetweenDeviceLayers() throws IOException {
+    Graph g = fixture("contrib.onnx");
+    assertEquals("com.microsoft", node(g, "gelu").domain());
+    assertEquals(Map.of("", 17L, "com.microsoft", 1L), g.opsetImports());
+    Tensor x = ModelRunnerTest.random(new Random(2), 1, 3, 8);
+    Tensor[] r = both(g, x, 1);
+    close(r[0].toFloatArray(), r[1].toFloatArray(), 0.05);
+  }
+
+  @Test
+  void float16AndSequencesStayOnTheCpuSide() throws IOException {
+    Graph g = fixture("half_and_sequence.onnx");
+    assertEquals(DType.FLOAT16, g.inputs().get(0).dtype());
+    assertTrue(g.type("seq").sequence());
+    float[] values = ModelRunnerTest.random(new Random(3), 1, 4, 8).toFloatArray();
+    Tensor x = Tensor.ofFloat16(values, 4, 8);
+    Tensor[] r = both(g, x, 3);
+    assertEquals(DType.FLOAT16, r[0].dtype());
+    close(r[0].float16ToFloatArray(), r[1].float16ToFloatArray(), 0.05);
+  }
+}

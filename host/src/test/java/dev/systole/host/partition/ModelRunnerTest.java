@@ -1,0 +1,313 @@
+package dev.systole.host.partition;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.systole.driver.Devices;
+import dev.systole.driver.Ticker;
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.host.cpu.CpuEngine;
+import dev.systole.host.cpu.CpuModel;
+import dev.systole.host.graph.Attribute;
+import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.ModelException;
+import dev.systole.host.graph.Node;
+import dev.systole.host.quantize.RangeObserver;
+import dev.systole.host.run.Session;
+import dev.systole.host.tensor.DType;
+import dev.systole.host.tensor.Tensor;
+import dev.systole.testing.LeakCheckExtension;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Partitioning hand-built graphs, and running them on the emulator against the float model on
+ * the CPU interpreter: what joins a device program, what is folded, what stays on the CPU and
+ * why, how inputs are checked, and that a second run reuses the plan and the programs.
+ */
+@ExtendWith(LeakCheckExtension.class)
+class ModelRunnerTest {
+  private static final DeviceParams PARAMS = DeviceParams.defaults();
+
+  static Tensor random(Random r, double scale, long... shape) {
+    Tensor t = Tensor.allocate(DType.FLOAT32, shape);
+    for (int i = 0; i < t.numel(); i++) {
+      t.setFloat32(i, (float) (r.nextGaussian() * scale));
+    }
+    return t;
+  }
+
+  static Tensor positive(Random r, float max, long... shape) {
+    Tensor t = Tensor.allocate(DType.FLOAT32, shape);
+    for (int i = 0; i < t.numel(); i++) {
+      t.setFloat32(i, r.nextFloat() * max);
+    }
+    return t;
+  }
+
+  static Map<String, Attribute> conv(int pad) {
+    return Map.of("pads", Attribute.ofInts(pad, pad, pad, pad));
+  }
+
+  /**
+   * conv(3 -> 5, 3x3) + BatchNormalization + Relu, MaxPool 2x2, a second conv, a residual Add
+   * with Relu, Flatten, Gemm(transB) to 7 logits.
+   */
+  static Graph cnn(Random r) {
+    Graph.Builder b = Graph.builder().name("cnn").input("x", DType.FLOAT32, "N", 3, 8, 8)
+        .output("logits");
+    b.initializer("w1", random(r, 0.3, 5, 3, 3, 3)).initializer("b1", random(r, 0.1, 5));
+    b.initializer("gamma", positive(r, 1.5f, 5)).initializer("beta", random(r, 0.2, 5))
+        .initializer("mean", random(r, 0.2, 5)).initializer("var", positive(r, 1f, 5));
+    b.initializer("w2", random(r, 0.2, 5, 5, 3, 3));
+    b.initializer("fc", random(r, 0.2, 7, 5 * 4 * 4)).initializer("fcb", random(r, 0.1, 7));
+    b.node("Conv", "conv1", List.of("x", "w1", "b1"), List.of("c1"), conv(1));
+    b.node("BatchNormalization", "bn1", List.of("c1", "gamma", "beta", "mean", "var"),
+        List.of("n1"), Map.of());
+    b.node("Relu", "relu1", List.of("n1"), List.of("r1"), Map.of());
+    b.node("MaxPool", "pool1", List.of("r1"), List.of("p1"), Map.of("kernel_shape",
+        Attribute.ofInts(2, 2), "strides", Attribute.ofInts(2, 2)));
+    b.node("Conv", "conv2", List.of("p1", "w2"), List.of("c2"), Map.of("auto_pad",
+        Attribute.of("SAME_UPPER")));
+    b.node("Add", "add", List.of("p1", "c2"), List.of("s"), Map.of());
+    b.node("Relu", "relu2", List.of("s"), List.of("r2"), Map.of());
+    b.node("Flatten", "flat", List.of("r2"), List.of("f"), Map.of());
+    b.node("Gemm", "fc", List.of("f", "fc", "fcb"), List.of("logits"),
+        Map.of("transB", Attribute.of(1L)));
+    return b.build();
+  }
+
+  private static Node node(Graph g, String name) {
+    return g.nodes().stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  @Test
+  void aCnnIsOneDeviceProgramWithItsNormsAndRelusFolded() {
+    Random r = new Random(1);
+    Graph g = cnn(r);
+    Tensor calib = positive(r, 1f, 32, 3, 8, 8);
+    Model model = Model.of(g, Calibration.run(g, Map.of("x", calib),
+        RangeObserver.Method.MINMAX));
+    Plan plan = model.planForShapes(Map.of("x", new long[] {4, 3, 8, 8}), PARAMS);
+    assertEquals(1, plan.deviceProgramCount());
+    for (String n : List.of("conv1", "pool1", "conv2", "add", "fc")) {
+      assertEquals(Plan.Where.DEVICE, plan.placement(node(g, n)).where(), n);
+    }
+    assertEquals(node(g, "conv1"), plan.placement(node(g, "bn1")).into());
+    assertEquals(node(g, "conv1"), plan.placement(node(g, "relu1")).into());
+    assertEquals(node(g, "add"), plan.placement(node(g, "relu2")).into());
+    assertEquals(Plan.Where.FUSED, plan.placement(node(g, "flat")).where());
+    assertNull(plan.placement(node(g, "flat")).into(), "a flatten is a change of view");
+
+    CompileReport report = CompileReport.of(g, plan, PARAMS);
+    assertEquals(5, report.count("device"));
+    assertEquals(4, report.count("fused"));
+    assertTrue(report.estimatedCycles() > 0);
+    assertTrue(report.rows().stream().filter(row -> row.where().startsWith("device"))
+        .allMatch(row -> row.estimatedCycles() > 0), "every device layer has an estimate");
+  }
+
+  @Test
+  void theInt8CnnTracksTheFloatModel() {
+    Random r = new Random(2);
+    Graph g = cnn(r);
+    Model model = Model.of(g, Calibration.run(g, Map.of("x", positive(r, 1f, 64, 3, 8, 8)),
+        RangeObserver.Method.MINMAX));
+    Tensor x = positive(r, 1f, 6, 3, 8, 8);
+    Tensor want = reference(g, Map.of("x", x)).get("logits");
+    try (Session s = Session.owning(Devices.open("emulator", Ticker.system(), m -> { }));
+        ModelRunner runner = ModelRunner.on(s, model)) {
+      ModelRunner.Result res = runner.run(Map.of("x", x));
+      Tensor got = res.outputs().get("logits");
+      assertEquals(DType.FLOAT32, got.dtype());
+      assertEquals(List.of(6L, 7L), List.of(got.dim(0), got.dim(1)));
+      float lo = Float.MAX_VALUE;
+      float hi = -Float.MAX_VALUE;
+      for (int i = 0; i < want.numel(); i++) {
+        lo = Math.min(lo, want.getFloat32(i));
+        hi = Math.max(hi, want.getFloat32(i));
+      }
+      for (int i = 0; i < want.numel(); i++) {
+        assertEquals(want.getFloat32(i), got.getFloat32(i), 0.05 * (hi - lo), "logit " + i);
+      }
+      assertEquals(1, res.devicePrograms());
+      assertTrue(res.deviceCycles() > 0 && res.usefulMacs() > 0);
+      assertTrue(res.cpu().isEmpty(), "nothing of this model runs on the cpu");
+
+      int regions = s.memory().regions().size();
+      ModelRunner.Result again = runner.run(Map.of("x", x));
+      assertEquals(got, again.outputs().get("logits"), "the same bytes on a second run");
+      assertEquals(1, model.cachedPlans(), "the plan is reused");
+      assertEquals(1, runner.loadedPrograms(), "the program is reused");
+      assertEquals(regions, s.memory().regions().size(), "a second run allocates nothing");
+    }
+  }
+
+  @Test
+  void aCpuNodeReadingTheProgramSplitsItAndOneThatDoesNotRunsBeforeIt() {
+    Random r = new Random(3);
+    Graph.Builder b = Graph.builder().input("x", DType.FLOAT32, "N", 4, 6, 6)
+        .input("y", DType.FLOAT32, "N", 4, 6, 6).output("out").output("side");
+    b.initializer("w1", random(r, 0.3, 4, 4, 3, 3)).initializer("w2", random(r, 0.3, 4, 4, 1, 1))
+        .initializer("w3", random(r, 0.3, 4, 4, 1, 1));
+    b.node("Conv", "c1", List.of("x", "w1"), List.of("a"), conv(1));
+    b.node("Sigmoid", "side", List.of("y"), List.of("side"), Map.of());
+    b.node("Conv", "c2", List.of("a", "w2"), List.of("b2"), Map.of());
+    b.node("Sigmoid", "sig", List.of("b2"), List.of("s"), Map.of());
+    b.node("Conv", "c3", List.of("s", "w3"), List.of("out"), Map.of());
+    Graph g = b.build();
+    Map<String, Tensor> in = Map.of("x", positive(r, 1f, 2, 4, 6, 6), "y",
+        random(r, 1, 2, 4, 6, 6));
+    Model model = Model.of(g, Calibration.run(g, in, RangeObserver.Method.MINMAX));
+    Plan plan = model.plan(in, PARAMS);
+    assertEquals(2, plan.deviceProgramCount(), "c1+c2, then c3 after the sigmoid");
+    assertEquals(0, plan.placement(node(g, "c2")).segment());
+    assertEquals(1, plan.placement(node(g, "c3")).segment());
+    assertEquals(Plan.Where.CPU, plan.placement(node(g, "side")).where());
+    assertNull(plan.placement(node(g, "sig")).reason(), "Sigmoid never runs on the device");
+  }
+
+  @Test
+  void depthwiseConvolutionStaysOnTheCpuAndSaysWhy() {
+    Random r = new Random(4);
+    Graph g = Graph.builder().input("x", DType.FLOAT32, 1, 6, 5, 5).output("y")
+        .initializer("w", random(r, 0.3, 6, 1, 3, 3))
+        .node("Conv", "dw", List.of("x", "w"), List.of("y"), Map.of("group", Attribute.of(6L)))
+        .build();
+    Plan plan = Model.of(g, Calibration.placeholder(g)).planForShapes(
+        Map.of("x", new long[] {1, 6, 5, 5}), PARAMS);
+    Plan.Placement p = plan.placement(g.nodes().get(0));
+    assertEquals(Plan.Where.CPU, p.where());
+    assertTrue(p.reason().contains("depthwise (group 6)"), p.reason());
+    assertEquals(0, plan.deviceProgramCount());
+  }
+
+  @Test
+  void wrongInputsAreNamedWithTheExpectedAndGivenShape() {
+    Random r = new Random(5);
+    Graph g = cnn(r);
+    Model model = Model.of(g, Calibration.placeholder(g));
+    try (Session s = Session.owning(Devices.open("emulator", Ticker.system(), m -> { }));
+        ModelRunner runner = ModelRunner.on(s, model)) {
+      String shape = assertThrows(ModelException.class, () -> runner.run(Map.of("x",
+          positive(r, 1f, 2, 3, 8, 9)))).getMessage();
+      assertTrue(shape.contains("input 'x' has shape 2x3x8x9, expected float32 Nx3x8x8"),
+          shape);
+      String dtype = assertThrows(ModelException.class, () -> runner.run(Map.of("x",
+          Tensor.allocate(DType.UINT8, 2, 3, 8, 8)))).getMessage();
+      assertTrue(dtype.contains("input 'x' is uint8 2x3x8x8, expected float32 Nx3x8x8"), dtype);
+      String name = assertThrows(ModelException.class, () -> runner.run(Map.of("x",
+          positive(r, 1f, 1, 3, 8, 8), "z", positive(r, 1f, 1)))).getMessage();
+      assertTrue(name.contains("'z' is not an input of the model (its inputs: x (float32"
+          + " Nx3x8x8))"), name);
+      String missing = assertThrows(ModelException.class, () -> runner.run(Map.of()))
+          .getMessage();
+      assertTrue(missing.contains("no tensor given for input 'x' (expected float32 Nx3x8x8)"),
+          missing);
+    }
+  }
+
+  @Test
+  void integerLayersRunWithTheModelsOwnScalesExactly() {
+    Random r = new Random(6);
+    byte[] w = new byte[8 * 3 * 3 * 3];
+    r.nextBytes(w);
+    int[] bias = new int[8];
+    for (int i = 0; i < bias.length; i++) {
+      bias[i] = r.nextInt(2001) - 1000;
+    }
+    float[] scales = new float[8];
+    for (int c = 0; c < 8; c++) {
+      scales[c] = 1e-4f + r.nextFloat() * 2e-3f;
+    }
+    Graph g = Graph.builder().input("x", DType.UINT8, 2, 3, 7, 7).output("y")
+        .initializer("xs", Tensor.ofFloat32(new float[] {0.02f}))
+        .initializer("xz", Tensor.ofUint8(new byte[] {(byte) 131}))
+        .initializer("w", Tensor.ofInt8(w, 8, 3, 3, 3))
+        .initializer("ws", Tensor.ofFloat32(scales, 8))
+        .initializer("wz", Tensor.ofInt8(new byte[8], 8))
+        .initializer("ys", Tensor.ofFloat32(new float[] {0.05f}))
+        .initializer("yz", Tensor.ofUint8(new byte[] {(byte) 120}))
+        .initializer("b", Tensor.ofInt32(bias, 8))
+        .node("QLinearConv", "qconv", List.of("x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "b"),
+            List.of("y"), Map.of("pads", Attribute.ofInts(1, 0, 2, 1), "strides",
+                Attribute.ofInts(2, 1)))
+        .build();
+    byte[] xb = new byte[2 * 3 * 7 * 7];
+    r.nextBytes(xb);
+    Map<String, Tensor> in = Map.of("x", Tensor.ofUint8(xb, 2, 3, 7, 7));
+    Model model = Model.of(g, Calibration.none());
+    assertEquals(Plan.Where.DEVICE, model.plan(in, PARAMS).placement(g.nodes().get(0))
+        .where());
+    Tensor want = qlinearConv(in.get("x"), 0.02f, 131, w, scales, 0.05f, 120, bias,
+        new int[] {1, 0, 2, 1}, new int[] {2, 1});
+    try (Session s = Session.owning(Devices.open("emulator", Ticker.system(), m -> { }));
+        ModelRunner runner = ModelRunner.on(s, model)) {
+      Tensor got = runner.run(in).outputs().get("y");
+      StringBuilder diff = new StringBuilder();
+      for (int i = 0; i < want.numel(); i++) {
+        if (want.getUint8(i) != got.getUint8(i)) {
+          diff.append(i).append(':').append(want.getUint8(i)).append('/').append(got.getUint8(i)).append(' ');
+        }
+      }
+      assertEquals(want, got, diff.toString());
+    }
+  }
+
+  /**
+   * QLinearConv by its definition, for a uint8 input and per-channel int8 weights (zero point
+   * 0) with a 3x3 kernel: the integer convolution of {@code x - xz}, plus the bias, scaled by
+   * {@code xs * ws[c] / ys} in float, rounded half to even, plus {@code yz}, saturated. ONNX
+   * Runtime is no reference here: on processors without VNNI its u8s8 kernels may saturate
+   * 16-bit partial sums.
+   */
+  private static Tensor qlinearConv(Tensor x, float xs, int xz, byte[] w, float[] ws, float ys,
+      int yz, int[] bias, int[] pads, int[] strides) {
+    int n = (int) x.dim(0);
+    int c = (int) x.dim(1);
+    int h = (int) x.dim(2);
+    int wd = (int) x.dim(3);
+    int o = ws.length;
+    int oh = (h + pads[0] + pads[2] - 3) / strides[0] + 1;
+    int ow = (wd + pads[1] + pads[3] - 3) / strides[1] + 1;
+    Tensor y = Tensor.allocate(DType.UINT8, n, o, oh, ow);
+    for (int b = 0; b < n; b++) {
+      for (int oc = 0; oc < o; oc++) {
+        for (int i = 0; i < oh; i++) {
+          for (int j = 0; j < ow; j++) {
+            long acc = bias[oc];
+            for (int ic = 0; ic < c; ic++) {
+              for (int ky = 0; ky < 3; ky++) {
+                for (int kx = 0; kx < 3; kx++) {
+                  int yy = i * strides[0] + ky - pads[0];
+                  int xx = j * strides[1] + kx - pads[1];
+                  if (yy >= 0 && yy < h && xx >= 0 && xx < wd) {
+                    int v = x.getUint8(((long) (b * c + ic) * h + yy) * wd + xx) - xz;
+                    acc += (long) v * w[((oc * c + ic) * 3 + ky) * 3 + kx];
+                  }
+                }
+              }
+            }
+            float scale = xs * ws[oc] / ys;
+            long q = (long) Math.rint(acc * scale) + yz;
+            y.setUint8(((long) (b * o + oc) * oh + i) * ow + j,
+                (int) Math.max(0, Math.min(255, q)));
+          }
+        }
+      }
+    }
+    return y;
+  }
+
+  /** The model's outputs from the CPU engine, op by op as written. */
+  static Map<String, Tensor> reference(Graph g, Map<String, Tensor> in) {
+    try (CpuModel m = CpuModel.load(g, CpuEngine.get(), CpuEngine.Rewrites.NONE)) {
+      return m.run(in);
+    }
+  }
+}
