@@ -1,7 +1,7 @@
 package dev.systole.host.cli;
 
 import dev.systole.driver.contract.DeviceParams;
-import dev.systole.host.partition.ModelRunner;
+import dev.systole.host.run.ModelRunner;
 import java.io.PrintWriter;
 import java.util.Locale;
 

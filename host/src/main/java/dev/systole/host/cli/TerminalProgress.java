@@ -1,6 +1,6 @@
 package dev.systole.host.cli;
 
-import dev.systole.host.partition.Progress;
+import dev.systole.host.run.Progress;
 import java.io.PrintWriter;
 import java.util.Locale;
 

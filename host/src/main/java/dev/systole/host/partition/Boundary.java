@@ -26,11 +26,11 @@ import java.util.Arrays;
  * copy it sends is kernelH x kernelW times larger, which PCIe carries far faster than the array
  * would spend on the empty lanes.
  */
-final class Boundary {
+public final class Boundary {
   private Boundary() {}
 
   /** How a value's elements are laid out on the device. */
-  enum Layout {
+  public enum Layout {
     /** ONNX {@code [N, C, H, W]}, device {@code [N, H, W, C]}. */
     NHWC,
     /** ONNX {@code [..., F]}, device the same. */
@@ -149,7 +149,7 @@ final class Boundary {
    * {@link Encoding.Accumulator}, int32 little-endian, in the device layout. {@code hwc} gives
    * the device feature map's H, W and C for the NHWC layouts.
    */
-  static Tensor fromDevice(ByteBuffer bytes, Encoding enc, Layout layout, long[] onnxShape,
+  public static Tensor fromDevice(ByteBuffer bytes, Encoding enc, Layout layout, long[] onnxShape,
       int[] hwc) {
     long numel = 1;
     for (long d : onnxShape) {

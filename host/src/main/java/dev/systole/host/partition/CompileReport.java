@@ -1,5 +1,6 @@
 package dev.systole.host.partition;
 
+import dev.systole.host.run.ModelRunner;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.host.compile.DeviceGraph;
 import dev.systole.host.compile.GraphCompiler;
@@ -64,7 +65,7 @@ public record CompileReport(List<Row> rows, Summary summary, DeviceParams params
         total += np.estimatedCycles();
       }
       for (DeviceGraph.Node layer : seg.graph().layers()) {
-        useful += ModelRunner.usefulMacs(layer, seg.rows());
+        useful += Macs.useful(layer, seg.rows());
       }
     }
     List<Row> rows = new ArrayList<>();

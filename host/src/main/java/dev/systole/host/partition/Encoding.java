@@ -10,7 +10,7 @@ import dev.systole.host.tensor.DType;
  * an int8 value as is, and a layer's int32 accumulators either as they are (an integer model's
  * ConvInteger or MatMulInteger output) or scaled per channel back to float.
  */
-sealed interface Encoding {
+public sealed interface Encoding {
   /** The ONNX element type of the value on the host. */
   DType hostType();
 

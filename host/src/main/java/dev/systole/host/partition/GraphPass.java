@@ -9,7 +9,7 @@ import java.util.List;
  * nodes that compute from constants only). Each pass is tested on its own; {@link #standard()}
  * is the order they run in.
  */
-interface GraphPass {
+public interface GraphPass {
   /** {@code g} rewritten; {@code g} itself if the pass changes nothing. */
   Graph apply(Graph g);
 

@@ -1,5 +1,6 @@
 package dev.systole.host.partition;
 
+import dev.systole.host.compile.DeviceGraph;
 import dev.systole.host.graph.Node;
 import java.util.Map;
 
@@ -9,7 +10,7 @@ import java.util.Map;
  * network's MACs (convolutions, matrix products and recurrent cells); elementwise ops,
  * reductions and data movement count 0.
  */
-final class Macs {
+public final class Macs {
   private Macs() {}
 
   /** The MACs of {@code n}, 0 if it is not such an op or a shape it needs is unknown. */
@@ -54,6 +55,19 @@ final class Macs {
         return 0;
       }
     }
+  }
+
+  /** Multiply-accumulates a CONV or GEMM layer means for {@code rows} rows; 0 for the others. */
+  public static long useful(DeviceGraph.Node layer, int rows) {
+    if (layer.kind() == DeviceGraph.Kind.GEMM) {
+      return (long) rows * layer.inputs().get(0).shape().size() * layer.shape().size();
+    }
+    if (layer.kind() == DeviceGraph.Kind.CONV) {
+      dev.systole.host.compile.ConvLayer c = (dev.systole.host.compile.ConvLayer) layer.layer();
+      return (long) rows * layer.shape().size() * c.inChannels() * c.window().kernelH()
+          * c.window().kernelW();
+    }
+    return 0;
   }
 
   private static long product(long[] s) {

@@ -43,7 +43,7 @@ import java.util.function.Function;
  * <p><b>Quantization</b> of float layers is {@link FloatLayers}'; integer ops keep their own
  * scales and zero points and run with exactly their integer semantics ({@link IntegerLayer}).
  */
-final class Partitioner {
+public final class Partitioner {
   private final Graph graph;
   private final Map<String, long[]> shapes;
   private final Function<String, QuantParams> calibration;
@@ -89,12 +89,21 @@ final class Partitioner {
    * (the layers that need it then run on the CPU). With {@code hostPatches} false, no
    * convolution reads patches gathered on the host.
    */
-  static Plan partition(Graph graph, Map<String, long[]> shapes,
+  public static Plan partition(Graph graph, Map<String, long[]> shapes,
       Function<String, QuantParams> calibration, DeviceParams params, boolean hostPatches) {
     Partitioner p = new Partitioner(graph, shapes, calibration, params, hostPatches);
     p.forcedCpu.putAll(p.capacity());
     p.run();
     return new Plan(graph, p.segmenter.steps(), p.segmenter.placements(), shapes);
+  }
+
+  /**
+   * Whether {@code model} has float layers the device could run once they are quantized (as
+   * the device ops of {@link DeviceOps} say, after the QDQ patterns are fused): such a model
+   * needs a calibration.
+   */
+  public static boolean needsCalibration(Graph model) {
+    return DeviceOps.standard().needsCalibration(QdqFusion.rewrite(model));
   }
 
   /**

@@ -45,27 +45,27 @@ public final class Plan {
       boolean hostPatches) {}
 
   /** One step of a run. */
-  sealed interface Step permits CpuStep, CpuSegment, Segment {}
+  public sealed interface Step permits CpuStep, CpuSegment, Segment {}
 
   /** A node for the CPU, as the partitioner places it, before CPU segments are formed. */
-  record CpuStep(Node node) implements Step {}
+  public record CpuStep(Node node) implements Step {}
 
   /**
    * Nodes the CPU engine runs as one model: the values it reads from earlier steps (graph
    * inputs among them; the initializers it reads are part of its model) and the ones later
    * steps or the caller read from it.
    */
-  record CpuSegment(int index, List<Node> nodes, List<String> inputs, List<String> outputs)
+  public record CpuSegment(int index, List<Node> nodes, List<String> inputs, List<String> outputs)
       implements Step {}
 
   /**
    * A value a device program reads from the host; {@code window} is the convolution window whose
    * patches cross for {@link Boundary.Layout#PATCHES} (else null).
    */
-  record Import(String value, DeviceGraph.Node node, Encoding encoding, Boundary.Layout layout,
+  public record Import(String value, DeviceGraph.Node node, Encoding encoding, Boundary.Layout layout,
       long[] shape, Window window) {
     /** The device bytes of {@code t}, this import's host value. */
-    byte[] toDevice(Tensor t) {
+    public byte[] toDevice(Tensor t) {
       return layout == Boundary.Layout.PATCHES
           ? Boundary.toPatches(t, encoding, window, node.zeroPoint())
           : Boundary.toDevice(t, encoding, layout);
@@ -77,14 +77,14 @@ public final class Plan {
    * model value {@code value} of ONNX shape {@code shape}; {@code hwc} is the device feature map's
    * height, width and channels for the NHWC layouts.
    */
-  record Export(String value, DeviceGraph.Node node, Encoding encoding, Boundary.Layout layout,
+  public record Export(String value, DeviceGraph.Node node, Encoding encoding, Boundary.Layout layout,
       long[] shape, int[] hwc) {}
 
   /**
    * One device program: the graph of layers, how many rows (images, or GEMM rows) it runs, the
    * values it reads and writes, and for each of its layers the model node it came from.
    */
-  record Segment(int index, DeviceGraph graph, int rows, List<Import> imports,
+  public record Segment(int index, DeviceGraph graph, int rows, List<Import> imports,
       List<Export> exports, Map<DeviceGraph.Node, Node> origin) implements Step {}
 
   private final List<Step> steps;
@@ -160,7 +160,7 @@ public final class Plan {
   }
 
   /** The CPU segments, in the order they run. */
-  List<CpuSegment> cpuSegments() {
+  public List<CpuSegment> cpuSegments() {
     return steps.stream().filter(s -> s instanceof CpuSegment).map(s -> (CpuSegment) s)
         .toList();
   }
@@ -170,7 +170,7 @@ public final class Plan {
     return cpuSegments().size();
   }
 
-  List<Step> steps() {
+  public List<Step> steps() {
     return steps;
   }
 
@@ -184,7 +184,7 @@ public final class Plan {
   }
 
   /** The concrete shape of every value of the model for this plan's inputs, by name. */
-  Map<String, long[]> shapes() {
+  public Map<String, long[]> shapes() {
     return java.util.Collections.unmodifiableMap(shapes);
   }
 
@@ -195,7 +195,7 @@ public final class Plan {
   }
 
   /** The device programs, in the order they run. */
-  List<Segment> segments() {
+  public List<Segment> segments() {
     return steps.stream().filter(s -> s instanceof Segment).map(s -> (Segment) s).toList();
   }
 

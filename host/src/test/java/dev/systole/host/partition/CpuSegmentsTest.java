@@ -1,5 +1,8 @@
 package dev.systole.host.partition;
 
+import dev.systole.host.run.ModelRunner;
+import dev.systole.host.run.Model;
+import dev.systole.host.quantize.Calibration;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

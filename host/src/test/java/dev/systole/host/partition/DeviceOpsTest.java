@@ -1,5 +1,7 @@
 package dev.systole.host.partition;
 
+import dev.systole.host.run.Model;
+import dev.systole.host.quantize.Calibration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.systole.host.cli.ExitCodes;
-import dev.systole.host.partition.Example;
+import dev.systole.host.run.Example;
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Npy;
 import dev.systole.host.tensor.Tensor;

@@ -1,15 +1,12 @@
-package dev.systole.host.partition;
+package dev.systole.host.graph;
 
-import dev.systole.host.graph.Graph;
-import dev.systole.host.graph.ModelException;
-import dev.systole.host.graph.ValueInfo;
 import dev.systole.host.tensor.Tensor;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** Checks the tensors a caller gives for a model's inputs, before anything runs. */
-final class Inputs {
+public final class Inputs {
   private Inputs() {}
 
   /**
@@ -19,7 +16,7 @@ final class Inputs {
    *
    * @throws ModelException naming the input, the expected and the given type and shape
    */
-  static Map<String, long[]> check(Graph graph, Map<String, Tensor> inputs) {
+  public static Map<String, long[]> check(Graph graph, Map<String, Tensor> inputs) {
     for (String name : inputs.keySet()) {
       if (graph.inputs().stream().noneMatch(in -> in.name().equals(name))) {
         throw new ModelException("'" + name + "' is not an input of the model (its inputs: "
@@ -45,7 +42,7 @@ final class Inputs {
   }
 
   /** {@code image (float32 Nx1x28x28), mask (bool N)}. */
-  static String describe(Graph graph) {
+  public static String describe(Graph graph) {
     StringBuilder sb = new StringBuilder();
     for (ValueInfo in : graph.inputs()) {
       sb.append(sb.length() == 0 ? "" : ", ").append(in.name()).append(" (")

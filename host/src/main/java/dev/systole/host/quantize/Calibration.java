@@ -1,5 +1,7 @@
-package dev.systole.host.partition;
+package dev.systole.host.quantize;
 
+import dev.systole.host.run.Progress;
+import dev.systole.host.graph.Inputs;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import dev.systole.host.cpu.CpuEngine;
@@ -11,8 +13,6 @@ import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ModelException;
 import dev.systole.host.graph.Node;
 import dev.systole.host.graph.ValueInfo;
-import dev.systole.host.quantize.QuantParams;
-import dev.systole.host.quantize.RangeObserver;
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;
 import java.util.ArrayList;

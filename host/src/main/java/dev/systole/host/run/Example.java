@@ -1,4 +1,4 @@
-package dev.systole.host.partition;
+package dev.systole.host.run;
 
 import dev.systole.host.graph.Graph;
 import dev.systole.host.importer.Onnx;

@@ -1,5 +1,9 @@
-package dev.systole.host.partition;
+package dev.systole.host.run;
 
+import dev.systole.host.partition.Plan;
+import dev.systole.host.partition.Partitioner;
+import dev.systole.host.partition.GraphPass;
+import dev.systole.host.quantize.Calibration;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.host.cpu.GraphProbe;
 import dev.systole.host.graph.Graph;
@@ -50,7 +54,7 @@ public final class Model {
    * This model with every convolution reading its input as an image, none as patches gathered
    * on the host ({@link Boundary.Layout#PATCHES}): the plain lowering, to hold the other to.
    */
-  Model withoutHostPatches() {
+  public Model withoutHostPatches() {
     return new Model(graph, calibration, false);
   }
 
@@ -68,7 +72,7 @@ public final class Model {
    * device ops of {@link DeviceOps} say): such a model needs a calibration.
    */
   public static boolean needsCalibration(Graph model) {
-    return DeviceOps.standard().needsCalibration(QdqFusion.rewrite(GraphProbe.typed(model)));
+    return Partitioner.needsCalibration(GraphProbe.typed(model));
   }
 
   /**

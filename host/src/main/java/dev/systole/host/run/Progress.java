@@ -1,4 +1,4 @@
-package dev.systole.host.partition;
+package dev.systole.host.run;
 
 /**
  * Where a long step stands: calibration's slices, a run's steps. The command line shows it on a

@@ -1,4 +1,4 @@
-package dev.systole.host.partition;
+package dev.systole.host.quantize;
 
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;

@@ -1,5 +1,9 @@
-package dev.systole.host.partition;
+package dev.systole.host.run;
 
+import dev.systole.host.partition.Macs;
+import dev.systole.host.partition.Boundary;
+import dev.systole.host.partition.Plan;
+import dev.systole.host.graph.Inputs;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OnnxValue;
@@ -10,8 +14,6 @@ import dev.systole.host.cpu.OrtTensors;
 import dev.systole.host.graph.Node;
 import dev.systole.host.graph.ValueInfo;
 import dev.systole.host.importer.Onnx;
-import dev.systole.host.run.LoadedDeviceGraph;
-import dev.systole.host.run.Session;
 import dev.systole.host.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -147,7 +149,7 @@ public final class ModelRunner implements AutoCloseable {
         runs += r.runs();
         programs++;
         for (DeviceGraph.Node layer : seg.graph().layers()) {
-          macs += usefulMacs(layer, seg.rows());
+          macs += Macs.useful(layer, seg.rows());
         }
       }
       progress.update("run", total, total);
@@ -243,18 +245,6 @@ public final class ModelRunner implements AutoCloseable {
     }
   }
 
-  /** Multiply-accumulates a CONV or GEMM layer means for {@code rows} rows; 0 for the others. */
-  static long usefulMacs(DeviceGraph.Node layer, int rows) {
-    if (layer.kind() == DeviceGraph.Kind.GEMM) {
-      return (long) rows * layer.inputs().get(0).shape().size() * layer.shape().size();
-    }
-    if (layer.kind() == DeviceGraph.Kind.CONV) {
-      dev.systole.host.compile.ConvLayer c = (dev.systole.host.compile.ConvLayer) layer.layer();
-      return (long) rows * layer.shape().size() * c.inChannels() * c.window().kernelH()
-          * c.window().kernelW();
-    }
-    return 0;
-  }
 
   private synchronized LoadedDeviceGraph loaded(Plan.Segment seg) {
     if (closed) {
