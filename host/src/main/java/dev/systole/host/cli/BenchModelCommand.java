@@ -92,17 +92,10 @@ final class BenchModelCommand implements Callable<Integer> {
       double deviceSeconds = last.deviceCycles() * p.secondsPerCycle();
       if (json) {
         Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("bench", "model");
-        doc.put("model", modelFile.getFileName().toString());
-        doc.put("batch", batch);
         doc.putAll(BenchRuns.deviceJson(session.device()));
         doc.put("device_programs", last.devicePrograms());
         doc.putAll(BenchRuns.cyclesJson(last.deviceCycles(), util, p));
-        doc.put("throughput_per_second", throughput);
-        doc.put("latency_median_seconds", measured.wall(50) / 1e9);
-        doc.put("latency_p99_seconds", measured.wall(99) / 1e9);
-        doc.put("iterations", iterations);
-        out.println(Json.writeCompact(doc));
+        out.println(Json.writeCompact(json(doc, throughput, measured)));
       } else {
         measured.printHeadline(out, "model " + modelFile.getFileName() + ", batch " + batch,
             session.device());
@@ -133,16 +126,9 @@ final class BenchModelCommand implements Callable<Integer> {
       double throughput = batch / (measured.wall(50) / 1e9);
       if (json) {
         Map<String, Object> doc = new LinkedHashMap<>();
-        doc.put("bench", "model");
-        doc.put("model", modelFile.getFileName().toString());
-        doc.put("batch", batch);
         doc.put("device", DeviceOption.CPU);
         doc.put("threads", engine.threads());
-        doc.put("throughput_per_second", throughput);
-        doc.put("latency_median_seconds", measured.wall(50) / 1e9);
-        doc.put("latency_p99_seconds", measured.wall(99) / 1e9);
-        doc.put("iterations", iterations);
-        out.println(Json.writeCompact(doc));
+        out.println(Json.writeCompact(json(doc, throughput, measured)));
       } else {
         out.printf(Locale.ROOT, "bench model %s, batch %d on the cpu engine (ONNX Runtime,"
             + " float, %d thread%s), %d iterations%n", modelFile.getFileName(), batch,
@@ -153,6 +139,24 @@ final class BenchModelCommand implements Callable<Integer> {
       }
     }
     return ExitCodes.OK;
+  }
+
+  /**
+   * The JSON object of a bench: the model and batch, then {@code where} (the device or the CPU
+   * engine), then the figures.
+   */
+  private Map<String, Object> json(Map<String, Object> where, double throughput,
+      BenchRuns<?> measured) {
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("bench", "model");
+    doc.put("model", modelFile.getFileName().toString());
+    doc.put("batch", batch);
+    doc.putAll(where);
+    doc.put("throughput_per_second", throughput);
+    doc.put("latency_median_seconds", measured.wall(50) / 1e9);
+    doc.put("latency_p99_seconds", measured.wall(99) / 1e9);
+    doc.put("iterations", iterations);
+    return doc;
   }
 
   /** A random batch for each input: its declared shape with symbolic dimensions = batch. */

@@ -53,12 +53,7 @@ final class ConvOp implements DeviceOp {
 
   @Override
   public DeviceGraph alone(Node n, Partitioner p) {
-    long[] w = p.constantShape(n.input(1));
-    Window window = w == null || w.length != 4 ? null : p.window(n, w);
-    if (window == null || n.intAttr("group") != 1) {
-      return null;
-    }
-    return Partitioner.convAlone(p.shape(n.input(0)), (int) w[1], (int) w[0], window);
+    return p.convAlone(n, n.input(1));
   }
 
   @Override

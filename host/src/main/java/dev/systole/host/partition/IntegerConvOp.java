@@ -57,12 +57,7 @@ final class IntegerConvOp implements DeviceOp {
 
   @Override
   public DeviceGraph alone(Node n, Partitioner p) {
-    long[] w = p.constantShape(n.input(n.opType().equals("QLinearConv") ? 3 : 1));
-    Window window = w == null || w.length != 4 ? null : p.window(n, w);
-    if (window == null || n.intAttr("group") != 1) {
-      return null;
-    }
-    return Partitioner.convAlone(p.shape(n.input(0)), (int) w[1], (int) w[0], window);
+    return p.convAlone(n, n.input(n.opType().equals("QLinearConv") ? 3 : 1));
   }
 
   @Override

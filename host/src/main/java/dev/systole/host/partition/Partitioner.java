@@ -230,11 +230,19 @@ public final class Partitioner {
     return new DeviceGraph.Shape((int) nchw[2], (int) nchw[3], (int) nchw[1]);
   }
 
-  /** A convolution alone, zero weights, over an NCHW input, for the capacity pre-pass. */
-  static DeviceGraph convAlone(long[] input, int ins, int outs, Window window) {
-    if (input == null || input.length != 4) {
+  /**
+   * Convolution {@code n} with weights {@code weights} alone, zero weights, over its input, for
+   * the capacity pre-pass; null if it is no 2-D, group 1 convolution the device's window takes.
+   */
+  DeviceGraph convAlone(Node n, String weights) {
+    long[] w = constantShape(weights);
+    Window window = w == null || w.length != 4 ? null : window(n, w);
+    long[] input = shape(n.input(0));
+    if (window == null || n.intAttr("group") != 1 || input == null || input.length != 4) {
       return null;
     }
+    int ins = (int) w[1];
+    int outs = (int) w[0];
     DeviceGraph.Builder b = DeviceGraph.builder();
     ConvLayer conv = new ConvLayer(ins, outs, window,
         new byte[outs * ins * window.kernelH() * window.kernelW()], new int[outs], null);
