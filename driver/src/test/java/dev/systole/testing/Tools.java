@@ -74,4 +74,23 @@ public final class Tools {
     }
     assumeTrue(false, "skipped: " + msg);
   }
+
+  /**
+   * Requires the file {@code file} that a script of the repository generates (for example the
+   * model zoo's manifest, which scripts/make-zoo writes): without it the test is skipped with a
+   * message saying how to make it on a developer's machine, and fails in CI, where scripts/test
+   * runs the script.
+   *
+   * @param howToMake the command that makes it, for example {@code scripts/make-zoo}
+   */
+  public static void requireGenerated(Path file, String howToMake) {
+    if (Files.isRegularFile(file)) {
+      return;
+    }
+    String msg = file + " does not exist (make it with " + howToMake + ")";
+    if (ci()) {
+      fail(msg + "; CI must have it: scripts/test makes it");
+    }
+    assumeTrue(false, "skipped: " + msg);
+  }
 }
