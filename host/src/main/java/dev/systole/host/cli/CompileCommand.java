@@ -10,11 +10,14 @@ import dev.systole.host.cli.diag.Json;
 import dev.systole.host.partition.CompileReport;
 import dev.systole.host.run.Model;
 import dev.systole.host.partition.Plan;
+import dev.systole.host.tensor.Tensor;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.StringJoiner;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -50,6 +53,12 @@ final class CompileCommand implements Callable<Integer> {
   @Mixin
   ThreadsOption threads;
 
+  @Option(names = "--shape", paramLabel = "NAME=DxDx...",
+      description = "The shape of input NAME (for example tokens=2x128; NAME= alone for a"
+          + " scalar), instead of its declared shape with --batch for its symbolic dimensions;"
+          + " repeat for each input.")
+  List<String> inputShapes;
+
   @Option(names = "--batch", paramLabel = "B", defaultValue = "1",
       description = "Batch size, for the inputs' symbolic first dimensions (default 1).")
   int batch;
@@ -76,7 +85,8 @@ final class CompileCommand implements Callable<Integer> {
           + " the weights are quantized when it runs");
       model = Model.of(graph, Calibration.placeholder(graph));
     }
-    Plan plan = model.planForShapes(shapes(graph, batch), p);
+    Map<String, long[]> shapes = shapes(graph, batch, given(graph, inputShapes));
+    Plan plan = model.planForShapes(shapes, p);
     CompileReport r = CompileReport.of(model.graph(), plan, p);
     if (json) {
       Map<String, Object> doc = new LinkedHashMap<>();
@@ -90,8 +100,10 @@ final class CompileCommand implements Callable<Integer> {
       out.println(Json.write(doc));
       return ExitCodes.OK;
     }
-    out.printf(Locale.ROOT, "%s: %s, opset %d, batch %d, for a %dx%d array at %d MHz%n",
-        modelFile.getFileName(), graph.name(), graph.opset(), batch, p.arrayRows(),
+    StringJoiner in = new StringJoiner(", ");
+    shapes.forEach((name, shape) -> in.add(name + " " + Tensor.shapeString(shape)));
+    out.printf(Locale.ROOT, "%s: %s, opset %d, inputs %s, for a %dx%d array at %d MHz%n",
+        modelFile.getFileName(), graph.name(), graph.opset(), in, p.arrayRows(),
         p.arrayCols(), p.clockKhz() / 1000);
     if (report) {
       r.print(out);
@@ -101,13 +113,60 @@ final class CompileCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
+  /**
+   * The input shapes given as {@code NAME=DxDx...}, by name.
+   *
+   * @throws IllegalArgumentException for an unknown input or a shape that is not whole
+   *     numbers {@code >= 0} joined by x
+   */
+  static Map<String, long[]> given(Graph graph, List<String> specs) {
+    Map<String, long[]> shapes = new LinkedHashMap<>();
+    if (specs == null) {
+      return shapes;
+    }
+    List<String> names = graph.inputs().stream().map(ValueInfo::name).toList();
+    for (String spec : specs) {
+      int eq = spec.lastIndexOf('=');
+      String name = eq < 0 ? "" : spec.substring(0, eq);
+      if (!names.contains(name)) {
+        throw new IllegalArgumentException("--shape " + spec + ": the model has no input '"
+            + name + "' (expected NAME=DxDx... with NAME one of " + names + ")");
+      }
+      String text = spec.substring(eq + 1);
+      String[] dims = text.isEmpty() ? new String[0] : text.split("x", -1);
+      long[] shape = new long[dims.length];
+      for (int i = 0; i < dims.length; i++) {
+        try {
+          shape[i] = Long.parseLong(dims[i]);
+        } catch (NumberFormatException e) {
+          shape[i] = -1;
+        }
+        if (shape[i] < 0) {
+          throw new IllegalArgumentException("--shape " + spec + ": dimension " + i + " is '"
+              + dims[i] + "' (expected a whole number >= 0)");
+        }
+      }
+      shapes.put(name, shape);
+    }
+    return shapes;
+  }
+
   /** Each input's declared shape with its symbolic dimensions set to {@code batch}. */
   static Map<String, long[]> shapes(Graph graph, int batch) {
+    return shapes(graph, batch, Map.of());
+  }
+
+  /** {@link #shapes(Graph, int)}, but the shapes in {@code given} for the inputs named there. */
+  static Map<String, long[]> shapes(Graph graph, int batch, Map<String, long[]> given) {
     Map<String, long[]> shapes = new LinkedHashMap<>();
     for (ValueInfo in : graph.inputs()) {
+      if (given.containsKey(in.name())) {
+        shapes.put(in.name(), given.get(in.name()));
+        continue;
+      }
       if (!in.hasShape()) {
         throw new ModelException("input '" + in.name() + "' has no declared shape (expected"
-            + " one to compile for; run the model with its inputs instead)");
+            + " one to compile for: give it with --shape " + in.name() + "=DxDx...)");
       }
       long[] s = new long[in.shape().size()];
       for (int i = 0; i < s.length; i++) {

@@ -51,7 +51,7 @@ class ModelCliTest {
     assertEquals(ExitCodes.OK, r.code(), r.err());
     String out = r.out();
     assertTrue(out.contains("no --calibration: placement and cycles"), out);
-    assertTrue(out.contains("batch 8, for a 16x16 array at 300 MHz"), out);
+    assertTrue(out.contains("inputs image 8x1x28x28, for a 16x16 array at 300 MHz"), out);
     for (String op : new String[] {"Conv", "BatchNormalization", "Relu", "MaxPool", "Add",
         "Flatten", "Gemm"}) {
       assertTrue(out.contains(" " + op + " "), op + " in\n" + out);
@@ -62,6 +62,16 @@ class ModelCliTest {
     assertTrue(out.matches("(?s).*\\d+ nodes: \\d+ on the device in 1 program, \\d+ fused into"
         + " device layers, 0 on the cpu.*"), out);
     assertTrue(out.matches("(?s).*estimated device cycles [\\d,]+ \\(.*"), out);
+
+    Run shaped = systole("compile", dir.resolve("model.onnx").toString(), "--shape",
+        "image=3x1x28x28");
+    assertEquals(ExitCodes.OK, shaped.code(), shaped.err());
+    assertTrue(shaped.out().contains("inputs image 3x1x28x28,"), shaped.out());
+    Run wrong = systole("compile", dir.resolve("model.onnx").toString(), "--shape",
+        "image=3x28x28");
+    assertEquals(ExitCodes.BAD_INPUT, wrong.code(), wrong.out());
+    assertTrue(wrong.err().contains("input 'image' has shape 3x28x28, expected float32"),
+        wrong.err());
 
     Run totals = systole("compile", dir.resolve("model.onnx").toString());
     assertEquals(ExitCodes.OK, totals.code(), totals.err());

@@ -30,6 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -243,11 +244,15 @@ class ZooTest {
       inputArgs.add("--input");
       inputArgs.add(in.get("name") + "=" + zoo.resolve((String) in.get("npy")));
     }
-    @SuppressWarnings("unchecked")
-    long batch = ((Number) ((List<Object>) inputs.get(0).get("sample_shape")).get(0)).longValue();
-
-    Run compile = systole("compile", model.toString(), "--json", "--batch", Long.toString(batch),
-        "--threads", Integer.toString(threads));
+    List<String> compileArgs = new ArrayList<>(List.of("compile", model.toString(), "--json",
+        "--threads", Integer.toString(threads)));
+    for (Map<String, Object> in : inputs) {
+      StringJoiner dims = new StringJoiner("x");
+      ((List<?>) in.get("sample_shape")).forEach(d -> dims.add(String.valueOf(d)));
+      compileArgs.add("--shape");
+      compileArgs.add(in.get("name") + "=" + dims);
+    }
+    Run compile = systole(compileArgs.toArray(String[]::new));
     assertEquals(ExitCodes.OK, compile.code(), name + ": compile: " + compile.err());
     @SuppressWarnings("unchecked")
     Map<String, Object> report = (Map<String, Object>) readJson(compile.out());
@@ -273,12 +278,10 @@ class ZooTest {
       failures.add("compile places " + programs + " device programs (expected >= "
           + bound.programs() + ")");
     }
-    if (onlyBatchSymbolic(inputs)) {
-      failures.addAll(compileShapes(model, report, floats));
-      int ran = Integer.parseInt(group(PROGRAMS, emulator.out(), name));
-      if (ran != programs) {
-        failures.add("the emulator ran " + ran + " device programs, compile placed " + programs);
-      }
+    failures.addAll(compileShapes(model, report, floats));
+    int ran = Integer.parseInt(group(PROGRAMS, emulator.out(), name));
+    if (ran != programs) {
+      failures.add("the emulator ran " + ran + " device programs, compile placed " + programs);
     }
     if (!(m.cosine() >= bound.cosine())) {
       failures.add(String.format(Locale.ROOT, "cosine %.4f (expected >= %s)", m.cosine(),
@@ -393,23 +396,9 @@ class ZooTest {
     return best - from;
   }
 
-  /** Whether every input's only symbolic dimension is its first, which compile sets to --batch. */
-  private static boolean onlyBatchSymbolic(List<Map<String, Object>> inputs) {
-    for (Map<String, Object> in : inputs) {
-      List<?> shape = (List<?>) in.get("shape");
-      for (int i = 1; i < shape.size(); i++) {
-        if (!(shape.get(i) instanceof Number)) {
-          return false;
-        }
-      }
-    }
-    return true;
-  }
-
   /**
-   * Each float output's shape against the one compile's report gives the node that makes it;
-   * empty if all agree. Only for models whose inputs have no symbolic dimension but the batch:
-   * compile sets every symbolic dimension to --batch, a sequence's length too.
+   * Each float output's shape against the one compile's report (at the sample's shapes) gives
+   * the node that makes it; empty if all agree.
    */
   private static List<String> compileShapes(Path model, Map<String, Object> report,
       Map<String, Tensor> floats) throws IOException {
