@@ -85,9 +85,8 @@ final class ModelFiles {
       throw new IllegalArgumentException("model " + file + " is not a file (expected an .onnx"
           + " model)");
     }
-    byte[] bytes = Files.readAllBytes(file);
-    Graph graph = Onnx.read(file.toString(), bytes);
-    CpuEngine.get().check(file.toString(), bytes);
+    Graph graph = Onnx.read(file);
+    CpuEngine.get().check(file);
     return GraphProbe.typed(graph);
   }
 

@@ -165,11 +165,23 @@ public final class CpuEngine {
   }
 
   /**
-   * Checks that ONNX Runtime loads {@code model}, as every model Systole runs must.
+   * Checks that ONNX Runtime loads the model in file {@code model} (with any external data
+   * beside it), as every model Systole runs must.
    *
    * @throws ModelException if it does not, with ONNX Runtime's message
    */
-  public void check(String name, byte[] model) {
-    load(name, model, Rewrites.NONE).close();
+  public void check(java.nio.file.Path model) {
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      if (globalPool) {
+        options.disablePerSessionThreads();
+      } else {
+        options.setIntraOpNumThreads(threads);
+      }
+      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+      env.createSession(model.toString(), options).close();
+    } catch (OrtException e) {
+      throw new ModelException(model + ": ONNX Runtime cannot load the model: "
+          + CpuProgram.clean(e.getMessage()));
+    }
   }
 }

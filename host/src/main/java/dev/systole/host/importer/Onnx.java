@@ -28,7 +28,8 @@ public final class Onnx {
    * @throws ModelException if it is not a model Systole can run, saying why
    */
   public static Graph read(Path file) throws IOException {
-    return read(file.toString(), Files.readAllBytes(file));
+    return OnnxReader.readModel(file.toString(), Files.readAllBytes(file),
+        file.toAbsolutePath().getParent());
   }
 
   /**
@@ -36,7 +37,7 @@ public final class Onnx {
    * @throws ModelException if they are not a model Systole can run, saying why
    */
   public static Graph read(String source, byte[] bytes) {
-    return OnnxReader.readModel(source, bytes);
+    return OnnxReader.readModel(source, bytes, null);
   }
 
   /**

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -50,17 +51,25 @@ final class OnnxReader {
   /** The first node of the main graph in the default domain, for messages; null if none. */
   private String defaultDomainNode;
 
-  private OnnxReader(String source) {
+  /** Where external data files are looked for: the model's directory, or null. */
+  private final Path directory;
+
+  private OnnxReader(String source, Path directory) {
     this.source = source;
+    this.directory = directory;
   }
 
-  static Graph readModel(String source, byte[] bytes) {
-    OnnxReader r = new OnnxReader(source);
+  /**
+   * @param directory the directory of the model's file, where tensors kept in external files
+   *     are read from; null for a model read from memory (such tensors are then refused)
+   */
+  static Graph readModel(String source, byte[] bytes, Path directory) {
+    OnnxReader r = new OnnxReader(source, directory);
     return r.run(() -> r.model(CodedInputStream.newInstance(bytes)));
   }
 
   static Tensor readTensor(String source, byte[] bytes) {
-    OnnxReader r = new OnnxReader(source);
+    OnnxReader r = new OnnxReader(source, null);
     return r.run(() -> r.tensor(CodedInputStream.newInstance(bytes)));
   }
 
@@ -216,7 +225,8 @@ final class OnnxReader {
           if (t.value() != null) {
             b.initializer(t.name(), t.value());
           } else {
-            b.opaqueInitializer(t.name(), proto, new ValueType(t.code(), false));
+            b.opaqueInitializer(t.name(), t.external() == null ? proto
+                : inline(proto, t.external()), new ValueType(t.code(), false));
           }
           initializers.add(t.name());
         }
@@ -524,7 +534,82 @@ final class OnnxReader {
    * type is one Systole has no {@link DType} for and {@code lenient} is set (else that is an
    * error).
    */
-  private record TensorRead(String name, Tensor value, int code) {}
+  private record TensorRead(String name, Tensor value, int code, byte[] external) {}
+
+  /**
+   * A TensorProto that kept its data in an external file, with that data inline as raw_data
+   * instead: the form every model the CPU engine is handed from memory must have.
+   */
+  private static byte[] inline(byte[] proto, byte[] data) throws IOException {
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream(proto.length
+        + data.length + 16);
+    com.google.protobuf.CodedOutputStream out =
+        com.google.protobuf.CodedOutputStream.newInstance(bytes);
+    CodedInputStream in = CodedInputStream.newInstance(proto);
+    int tag;
+    while ((tag = in.readTag()) != 0) {
+      int field = WireFormat.getTagFieldNumber(tag);
+      if (field == 13 || field == 14 || field == 9) {
+        in.skipField(tag);
+      } else {
+        in.skipField(tag, out);
+      }
+    }
+    out.writeByteArray(9, data);
+    out.flush();
+    return bytes.toByteArray();
+  }
+
+  /**
+   * The bytes a tensor keeps in an external file, as its external_data entries say: the file
+   * named by {@code location} in the model's directory, from {@code offset} on, {@code length}
+   * bytes (or to the end).
+   */
+  private byte[] externalData(String label, Map<String, String> entries) throws IOException {
+    String location = entries.get("location");
+    if (location == null || location.isEmpty()) {
+      throw error(label + " keeps its data in an external file but names none (expected a"
+          + " 'location' entry)");
+    }
+    if (directory == null) {
+      throw error(label + " keeps its data in external file '" + location + "' (read the model"
+          + " from its file, so that the data can be found beside it)");
+    }
+    Path dir = directory.toAbsolutePath().normalize();
+    Path file = dir.resolve(location).normalize();
+    if (!file.startsWith(dir) || Path.of(location).isAbsolute()) {
+      throw error(label + " keeps its data in '" + location + "', outside the model's directory"
+          + " (expected a path relative to it)");
+    }
+    long offset;
+    long length;
+    try {
+      offset = Long.parseLong(entries.getOrDefault("offset", "0"));
+      length = Long.parseLong(entries.getOrDefault("length", "-1"));
+    } catch (NumberFormatException e) {
+      throw error(label + ": external data offset '" + entries.get("offset") + "' or length '"
+          + entries.get("length") + "' is not a whole number");
+    }
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      throw error(label + " keeps its data in " + file + ", which is not a file");
+    }
+    long size = java.nio.file.Files.size(file);
+    long end = length < 0 ? size : offset + length;
+    if (offset < 0 || end > size || end < offset || end - offset > Integer.MAX_VALUE - 8) {
+      throw error(String.format("%s keeps bytes %d to %d of %s, which has %d", label, offset,
+          end, file, size));
+    }
+    byte[] data = new byte[(int) (end - offset)];
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+      ByteBuffer buf = ByteBuffer.wrap(data);
+      while (buf.hasRemaining()) {
+        if (ch.read(buf, offset + buf.position()) < 0) {
+          throw error(label + ": " + file + " ended early");
+        }
+      }
+    }
+    return data;
+  }
 
   private TensorRead namedTensor(CodedInputStream in, boolean lenient) throws IOException {
     List<Long> dims = new ArrayList<>();
@@ -535,6 +620,7 @@ final class OnnxReader {
     List<Long> ints = new ArrayList<>();
     List<Double> doubles = new ArrayList<>();
     boolean external = false;
+    Map<String, String> externalData = new LinkedHashMap<>();
     int tag;
     while ((tag = in.readTag()) != 0) {
       switch (WireFormat.getTagFieldNumber(tag)) {
@@ -556,7 +642,19 @@ final class OnnxReader {
         }
         case 13 -> {
           external = true;
-          in.skipField(tag);
+          CodedInputStream entry = CodedInputStream.newInstance(readBytes(in, tag,
+              "tensor.external_data"));
+          String key = "";
+          String value = "";
+          int t;
+          while ((t = entry.readTag()) != 0) {
+            switch (WireFormat.getTagFieldNumber(t)) {
+              case 1 -> key = string(entry, t, "external_data.key");
+              case 2 -> value = string(entry, t, "external_data.value");
+              default -> entry.skipField(t);
+            }
+          }
+          externalData.put(key, value);
         }
         case 14 -> {
           expect(tag, VARINT, "tensor.data_location");
@@ -577,13 +675,14 @@ final class OnnxReader {
       where.remove(where.size() - 1);
     }
     String label = name.isEmpty() ? "a tensor" : "tensor '" + name + "'";
+    byte[] outside = null;
     if (external) {
-      throw error(label + " keeps its data in an external file (external data is not"
-          + " supported; save the model with its tensors inside it)");
+      outside = externalData(label, externalData);
+      raw = outside;
     }
     DType dtype = OnnxTypes.dtype(dataType);
     if (dtype == null && lenient) {
-      return new TensorRead(name, null, dataType);
+      return new TensorRead(name, null, dataType, outside);
     }
     if (dtype == null) {
       throw error(label + " is of type " + OnnxTypes.name(dataType) + " (expected "
@@ -623,7 +722,7 @@ final class OnnxReader {
         }
       }
     }
-    return new TensorRead(name, t, dataType);
+    return new TensorRead(name, t, dataType, outside);
   }
 
   private static void readFloats(CodedInputStream in, int tag, List<Float> out)

@@ -6,6 +6,7 @@ import dev.systole.host.quantize.Calibration;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.systole.driver.Devices;
@@ -13,6 +14,7 @@ import dev.systole.driver.Ticker;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.host.cpu.GraphProbe;
 import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.ModelException;
 import dev.systole.host.graph.Node;
 import dev.systole.host.importer.Onnx;
 import dev.systole.host.quantize.RangeObserver;
@@ -22,6 +24,9 @@ import dev.systole.host.tensor.Tensor;
 import dev.systole.testing.LeakCheckExtension;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.List;
+import java.nio.file.Path;
+import java.nio.file.Files;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -52,11 +57,16 @@ class CpuSegmentsTest {
    * CPU segments) and in float; returns the two outputs named {@code y}.
    */
   private static Tensor[] both(Graph g, Tensor x, int segments) {
+    return both(g, x, 2, segments);
+  }
+
+  /** {@link #both(Graph, Tensor, int)} with {@code programs} device programs. */
+  private static Tensor[] both(Graph g, Tensor x, int programs, int segments) {
     Model model = Model.of(g, Calibration.run(g, Map.of("x", x), RangeObserver.Method.MINMAX));
     Plan plan = model.plan(Map.of("x", x), DeviceParams.defaults());
     assertEquals(Plan.Where.DEVICE, plan.placement(node(model.graph(), "mm1")).where());
     assertEquals(Plan.Where.DEVICE, plan.placement(node(model.graph(), "mm2")).where());
-    assertEquals(2, plan.deviceProgramCount());
+    assertEquals(programs, plan.deviceProgramCount());
     assertEquals(segments, plan.cpuSegmentCount());
     Tensor want = ModelRunnerTest.reference(g, Map.of("x", x)).get("y");
     try (Session s = Session.owning(Devices.open("emulator", Ticker.system(), m -> { }));
@@ -81,9 +91,9 @@ class CpuSegmentsTest {
     Node branch = node(g, "branch");
     Node loop = node(g, "loop");
     assertFalse(branch.known());
-    assertTrue(branch.implicitInputs().containsAll(java.util.List.of("a", "scale")),
+    assertTrue(branch.implicitInputs().containsAll(List.of("a", "scale")),
         "the If's branches read a and scale: " + branch.implicitInputs());
-    assertEquals(java.util.List.of("bias"), loop.implicitInputs());
+    assertEquals(List.of("bias"), loop.implicitInputs());
     Tensor x = ModelRunnerTest.random(new Random(1), 1, 5, 8);
     Tensor[] r = both(g, x, 1);
     assertArrayEquals(new long[] {5, 4}, r[0].shape());
@@ -110,5 +120,28 @@ class CpuSegmentsTest {
     Tensor[] r = both(g, x, 3);
     assertEquals(DType.FLOAT16, r[0].dtype());
     close(r[0].float16ToFloatArray(), r[1].float16ToFloatArray(), 0.05);
+  }
+
+  /**
+   * The weights and a float16 bias in a file beside the model: read from there, the bias's
+   * Cast folded into a float constant and its Add into the first MatMul, so the whole model is
+   * one device program.
+   */
+  @Test
+  void tensorsKeptInAnExternalFileAreReadFromBesideTheModel() throws Exception {
+    Path file = Path.of(CpuSegmentsTest.class.getResource("/cpu/external.onnx").toURI());
+    Graph g = GraphProbe.typed(Onnx.read(file));
+    assertEquals(List.of(6L, 4L), List.of(g.initializers().get("w2").dim(0),
+        g.initializers().get("w2").dim(1)));
+    assertEquals(DType.FLOAT16, g.initializers().get("bias16").dtype());
+    Tensor x = ModelRunnerTest.random(new Random(4), 1, 3, 8);
+    Tensor[] r = both(g, x, 1, 0);
+    close(r[0].toFloatArray(), r[1].toFloatArray(), 0.05);
+
+    ModelException fromMemory = assertThrows(ModelException.class,
+        () -> Onnx.read("external.onnx", Files.readAllBytes(file)));
+    assertTrue(fromMemory.getMessage().contains("keeps its data in external file"
+        + " 'external_data.bin' (read the model from its file, so that the data can be found"
+        + " beside it)"), fromMemory.getMessage());
   }
 }
