@@ -230,8 +230,14 @@ final class OnnxReader {
           }
           initializers.add(t.name());
         }
-        case 15 -> throw error("the graph has a sparse initializer (Systole reads dense tensors"
-            + " only)");
+        case 15 -> {
+          where.add("sparse_initializer");
+          Named<Tensor> t = sparse(CodedInputStream.newInstance(readBytes(in, tag,
+              "sparse_initializer")));
+          where.remove(where.size() - 1);
+          b.initializer(t.name, t.value);
+          initializers.add(t.name);
+        }
         case 11 -> {
           expect(tag, LEN, "input");
           byte[] proto = in.readByteArray();
@@ -264,6 +270,72 @@ final class OnnxReader {
   }
 
   private record Named<T>(String name, T value) {}
+
+  /**
+   * A sparse initializer (SparseTensorProto: values, indices, dims) as the dense tensor it
+   * stands for, zeros elsewhere; the indices are either linear ([NNZ]) or coordinates
+   * ([NNZ, rank]).
+   */
+  private Named<Tensor> sparse(CodedInputStream in) throws IOException {
+    TensorRead values = null;
+    Tensor indices = null;
+    List<Long> dims = new ArrayList<>();
+    int tag;
+    while ((tag = in.readTag()) != 0) {
+      switch (WireFormat.getTagFieldNumber(tag)) {
+        case 1 -> values = namedTensor(CodedInputStream.newInstance(readBytes(in, tag,
+            "sparse.values")), false);
+        case 2 -> indices = namedTensor(CodedInputStream.newInstance(readBytes(in, tag,
+            "sparse.indices")), false).value();
+        case 3 -> readInt64s(in, tag, dims);
+        default -> in.skipField(tag);
+      }
+    }
+    if (values == null || indices == null) {
+      throw error("a sparse initializer has no " + (values == null ? "values" : "indices"));
+    }
+    String label = "sparse initializer '" + values.name() + "'";
+    long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
+    Tensor v = values.value();
+    Tensor dense;
+    try {
+      dense = Tensor.allocate(v.dtype(), shape);
+    } catch (IllegalArgumentException e) {
+      throw error(label + ": " + e.getMessage());
+    }
+    long nnz = v.numel();
+    boolean linear = indices.rank() == 1;
+    if (indices.dtype() != DType.INT64 || (linear ? indices.dim(0) != nnz
+        : indices.rank() != 2 || indices.dim(0) != nnz || indices.dim(1) != shape.length)) {
+      throw error(String.format("%s has %s indices for %d values of shape %s (expected int64"
+          + " [%d] or [%d, %d])", label, indices.shapeString(), nnz, dense.shapeString(), nnz,
+          nnz, shape.length));
+    }
+    int size = v.dtype().size();
+    ByteBuffer from = v.data();
+    ByteBuffer to = dense.data();
+    for (long k = 0; k < nnz; k++) {
+      long at = 0;
+      if (linear) {
+        at = indices.getInt64(k);
+      } else {
+        for (int d = 0; d < shape.length; d++) {
+          long i = indices.getInt64(k * shape.length + d);
+          if (i < 0 || i >= shape[d]) {
+            throw error(label + ": index " + i + " of axis " + d + " is outside its " + shape[d]);
+          }
+          at = at * shape[d] + i;
+        }
+      }
+      if (at < 0 || at >= dense.numel()) {
+        throw error(label + ": index " + at + " is outside its " + dense.numel() + " elements");
+      }
+      for (int byt = 0; byt < size; byt++) {
+        to.put((int) (at * size + byt), from.get((int) (k * size + byt)));
+      }
+    }
+    return new Named<>(values.name(), dense);
+  }
 
   /**
    * A declared value: what Systole reads of it, its type (null if none is declared), and, for a

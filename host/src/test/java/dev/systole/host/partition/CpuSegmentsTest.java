@@ -144,4 +144,29 @@ class CpuSegmentsTest {
         + " 'external_data.bin' (read the model from its file, so that the data can be found"
         + " beside it)"), fromMemory.getMessage());
   }
+
+  @Test
+  void aSparseInitializerIsTheDenseTensorItStandsFor() throws IOException {
+    Graph g = fixture("sparse.onnx");
+    Tensor w = g.initializers().get("w");
+    float[] dense = w.toFloatArray();
+    assertEquals(32, dense.length);
+    assertEquals(0.5f, dense[0]);
+    assertEquals(-1.0f, dense[5]);
+    assertEquals(0.25f, dense[13]);
+    assertEquals(2.0f, dense[22]);
+    assertEquals(-0.75f, dense[31]);
+    assertEquals(0f, dense[1]);
+    Tensor x = ModelRunnerTest.random(new Random(5), 1, 3, 8);
+    Tensor want = ModelRunnerTest.reference(g, Map.of("x", x)).get("y");
+    for (int r = 0; r < 3; r++) {
+      for (int c = 0; c < 4; c++) {
+        float dot = 0;
+        for (int k = 0; k < 8; k++) {
+          dot += x.getFloat32(r * 8 + k) * dense[k * 4 + c];
+        }
+        assertEquals(dot, want.getFloat32(r * 4 + c), 1e-5, "ONNX Runtime reads it the same");
+      }
+    }
+  }
 }
