@@ -1,6 +1,7 @@
 package dev.systole.host.cpu;
 
 import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
@@ -65,10 +66,10 @@ public final class CpuProgram implements AutoCloseable {
     private final OrtSession.Result result;
     private final Map<String, OnnxValue> values = new LinkedHashMap<>();
 
-    Outputs(OrtSession.Result result, List<String> names) {
+    Outputs(OrtSession.Result result, List<String> names, Map<String, OnnxTensor> pinned) {
       this.result = result;
       for (String n : names) {
-        values.put(n, result.get(n).orElseThrow());
+        values.put(n, pinned.containsKey(n) ? pinned.get(n) : result.get(n).orElseThrow());
       }
     }
 
@@ -91,14 +92,28 @@ public final class CpuProgram implements AutoCloseable {
    *     message
    */
   public Outputs run(Map<String, ? extends OnnxTensorLike> in, List<String> wanted) {
+    return run(in, wanted, Map.of());
+  }
+
+  /**
+   * {@link #run(Map, List)}, writing the outputs in {@code pinned} into the tensors given
+   * there (which the caller made, of the outputs' shapes and types, and closes) instead of
+   * into memory of ONNX Runtime's: a value the device reads next is then already where the
+   * host reads it from, without a copy.
+   */
+  public Outputs run(Map<String, ? extends OnnxTensorLike> in, List<String> wanted,
+      Map<String, OnnxTensor> pinned) {
     for (String w : wanted) {
       if (!outputs.contains(w)) {
         throw new IllegalArgumentException(name + " has no output '" + w + "' (its outputs: "
             + outputs + ")");
       }
     }
+    Set<String> allocated = new LinkedHashSet<>(wanted);
+    allocated.removeAll(pinned.keySet());
     try {
-      return new Outputs(session.run(in, new LinkedHashSet<>(wanted)), wanted);
+      return new Outputs(pinned.isEmpty() ? session.run(in, allocated)
+          : session.run(in, allocated, pinned), wanted, pinned);
     } catch (OrtException e) {
       throw new ModelException(name + ": ONNX Runtime failed: " + clean(e.getMessage()));
     }

@@ -85,16 +85,17 @@ public final class Partitioner {
 
   /**
    * The plan for {@code graph} with every value's concrete shape in {@code shapes}, for a device
-   * with {@code params}; {@code calibration} gives the quantization of a float value, or null if it has none
+   * with {@code params} ({@code measured} names the shapes a float run measured rather than
+   * inferred); {@code calibration} gives the quantization of a float value, or null if it has none
    * (the layers that need it then run on the CPU). With {@code hostPatches} false, no
    * convolution reads patches gathered on the host.
    */
-  public static Plan partition(Graph graph, Map<String, long[]> shapes,
+  public static Plan partition(Graph graph, Map<String, long[]> shapes, Set<String> measured,
       Function<String, QuantParams> calibration, DeviceParams params, boolean hostPatches) {
     Partitioner p = new Partitioner(graph, shapes, calibration, params, hostPatches);
     p.forcedCpu.putAll(p.capacity());
     p.run();
-    return new Plan(graph, p.segmenter.steps(), p.segmenter.placements(), shapes);
+    return new Plan(graph, p.segmenter.steps(), p.segmenter.placements(), shapes, measured);
   }
 
   /**

@@ -90,12 +90,15 @@ public final class Plan {
   private final List<Step> steps;
   private final Map<Node, Placement> placements;
   private final Map<String, long[]> shapes;
+  /** The values whose shapes a float run measured, which may depend on the inputs' values. */
+  private final Set<String> measured;
 
   Plan(Graph graph, List<Step> steps, Map<Node, Placement> placements,
-      Map<String, long[]> shapes) {
+      Map<String, long[]> shapes, Set<String> measured) {
     this.steps = cpuSegments(graph, steps);
     this.placements = Map.copyOf(placements);
     this.shapes = shapes;
+    this.measured = Set.copyOf(measured);
   }
 
   /**
@@ -186,6 +189,15 @@ public final class Plan {
   /** The concrete shape of every value of the model for this plan's inputs, by name. */
   public Map<String, long[]> shapes() {
     return java.util.Collections.unmodifiableMap(shapes);
+  }
+
+  /**
+   * Whether {@code value}'s shape follows from the inputs' shapes alone (Systole's shape
+   * inference gave it), so every run of this plan has it; a shape only a float run measured
+   * (after an op Systole does not interpret) may change with the inputs' values.
+   */
+  public boolean shapeFixed(String value) {
+    return shapes.containsKey(value) && !measured.contains(value);
   }
 
   /** The concrete shape of a value of the model for this plan's inputs. */

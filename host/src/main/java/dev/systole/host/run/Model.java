@@ -16,9 +16,11 @@ import dev.systole.host.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.StringJoiner;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -122,8 +124,9 @@ public final class Model {
     if (p != null) {
       return p;
     }
-    Map<String, long[]> shapes = shapes(inputShapes, shapeValues, inputs);
-    return plans.computeIfAbsent(key, k -> Partitioner.partition(graph, shapes,
+    Set<String> measured = new HashSet<>();
+    Map<String, long[]> shapes = shapes(inputShapes, shapeValues, inputs, measured);
+    return plans.computeIfAbsent(key, k -> Partitioner.partition(graph, shapes, measured,
         calibration::params, params, hostPatches));
   }
 
@@ -131,10 +134,10 @@ public final class Model {
    * The shape of every tensor of the graph for these inputs: Systole's inference where it
    * reaches, and where it stops (after an opaque node, or at a shape computed from values), a
    * float run of the graph in the CPU engine, on {@code inputs}, or on zeros of the inputs'
-   * shapes when only shapes are given.
+   * shapes when only shapes are given; the values it measures are added to {@code measured}.
    */
   private Map<String, long[]> shapes(Map<String, long[]> inputShapes,
-      Map<String, Tensor> shapeValues, Map<String, Tensor> inputs) {
+      Map<String, Tensor> shapeValues, Map<String, Tensor> inputs, Set<String> measured) {
     Map<String, long[]> shapes = new HashMap<>(graph.inferShapesPartially(inputShapes,
         shapeValues));
     List<String> missing = new ArrayList<>();
@@ -161,7 +164,9 @@ public final class Model {
         run.put(in.name(), Tensor.allocate(in.dtype(), inputShapes.get(in.name())));
       }
     }
-    shapes.putAll(GraphProbe.shapes(graph, run, missing));
+    Map<String, long[]> probed = GraphProbe.shapes(graph, run, missing);
+    measured.addAll(probed.keySet());
+    shapes.putAll(probed);
     return shapes;
   }
 

@@ -14,6 +14,7 @@ import dev.systole.host.cpu.OrtTensors;
 import dev.systole.host.graph.Node;
 import dev.systole.host.graph.ValueInfo;
 import dev.systole.host.importer.Onnx;
+import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -162,15 +163,34 @@ public final class ModelRunner implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs CPU segment {@code c}. Its outputs of a known tensor type whose shape follows from the
+   * inputs' shapes ({@link Plan#shapeFixed}) are written into tensors in native memory made for
+   * them (pinned), which the device's staging and a later segment both read in place; the
+   * others ONNX Runtime allocates, and the host copies once if the device reads them.
+   */
   private void runCpu(Plan plan, Plan.CpuSegment c, Values env) {
     CpuProgram p = program(plan, c);
     Map<String, OnnxTensorLike> in = new LinkedHashMap<>();
     for (String v : c.inputs()) {
       in.put(v, env.ort(v));
     }
-    CpuProgram.Outputs out = p.run(in, c.outputs());
+    Map<String, Tensor> hosts = new LinkedHashMap<>();
+    Map<String, OnnxTensor> pinned = new LinkedHashMap<>();
+    for (String v : c.outputs()) {
+      DType t = model.graph().dtype(v);
+      long[] shape = plan.shape(v);
+      if (t != null && plan.shapeFixed(v)) {
+        Tensor host = Tensor.allocateDirect(t, shape);
+        hosts.put(v, host);
+        pinned.put(v, OrtTensors.toOrt(CpuEngine.get(), host));
+      }
+    }
+    pinned.values().forEach(env::own);
+    CpuProgram.Outputs out = p.run(in, c.outputs(), pinned);
     env.own(out);
     out.values().forEach(env::put);
+    hosts.forEach(env::put);
   }
 
   /**
