@@ -95,8 +95,8 @@ final class OnnxWriter {
    * {@code inputs} as its graph inputs
    * (typed: a graph input of {@code g} as it was declared, any other value with its
    * {@link ValueType} and its shape in {@code shapes} if it has one there) and {@code outputs}
-   * as its outputs, whose types the reader infers; with {@code g}'s IR version, opset imports
-   * and local functions.
+   * as its outputs, with their types where they are known (their shapes the reader infers);
+   * with {@code g}'s IR version, opset imports and local functions.
    */
   static byte[] slice(Graph g, String name, List<Node> nodes, List<String> inputs,
       List<String> outputs, Map<String, long[]> shapes) {
@@ -129,7 +129,9 @@ final class OnnxWriter {
         out.writeByteArray(11, proto);
       }
       for (String v : outputs) {
-        out.writeByteArray(12, message(o -> o.writeString(1, v)));
+        ValueType type = g.hasValue(v) ? g.type(v) : null;
+        out.writeByteArray(12, type == null ? message(o -> o.writeString(1, v))
+            : typed(v, type, null));
       }
     });
     return message(out -> {
