@@ -292,7 +292,7 @@ public final class Accelerator implements AutoCloseable {
   private void addRun() {
     totals.merge(Counter.BUSY_CYCLES, machine.busyCycles, Long::sum);
     totals.merge(Counter.ARRAY_CYCLES, machine.arrayCycles, Long::sum);
-    totals.merge(Counter.STALL_CYCLES, machine.stallCycles, Long::sum);
+    totals.merge(Counter.STALL_CYCLES, machine.stallCycles(), Long::sum);
     totals.merge(Counter.INSTRET, machine.instret, Long::sum);
     totals.merge(Counter.MACS, machine.macs, Long::sum);
     totals.merge(Counter.BYTES_READ, machine.bytesRead, Long::sum);

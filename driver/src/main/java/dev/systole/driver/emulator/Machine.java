@@ -3,14 +3,13 @@ package dev.systole.driver.emulator;
 import dev.systole.driver.contract.Arithmetic;
 import dev.systole.driver.contract.Buffer;
 import dev.systole.driver.contract.Contract;
-import dev.systole.driver.contract.Contract.Timing;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.ErrorCode;
 import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.InstructionCheck;
 import dev.systole.driver.contract.Isa;
 import dev.systole.driver.contract.Opcode;
-import dev.systole.driver.contract.Unit;
+import dev.systole.driver.timing.IssueClock;
 import java.util.Arrays;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
@@ -26,9 +25,6 @@ import java.util.function.IntConsumer;
  * and makes the timing model a formula that can be read, documented and matched by the RTL.
  */
 final class Machine {
-  private static final int LOAD = 0;
-  private static final int EXEC = 1;
-  private static final int STORE = 2;
   private static final int FETCH_CHUNK = 256;
 
   /** How one run ended. {@code errorPc} is meaningful only when {@code error} is not NONE. */
@@ -47,15 +43,13 @@ final class Machine {
   private boolean shadowValid;
 
   // Timing state of the current run.
-  private long tPrev;
-  private final long[] free = new long[3];
-  private final long[] done = new long[3];
+  /** The timing of the run in progress. */
+  private IssueClock clock;
 
   // Counts of the current run, zeroed at its start; the owner adds them to its totals when the
   // run ends, so clearing the totals never races with a run.
   long busyCycles;
   long arrayCycles;
-  long stallCycles;
   long instret;
   long macs;
   long bytesRead;
@@ -76,11 +70,16 @@ final class Machine {
   private void clearCounters() {
     busyCycles = 0;
     arrayCycles = 0;
-    stallCycles = 0;
+    clock = new IssueClock(params);
     instret = 0;
     macs = 0;
     bytesRead = 0;
     bytesWritten = 0;
+  }
+
+  /** Cycles the last run's instructions waited at issue for a memory unit. */
+  long stallCycles() {
+    return clock == null ? 0 : clock.stallCycles();
   }
 
   /** Forgets the weight tiles held in the array (SOFT_RESET). */
@@ -103,17 +102,14 @@ final class Machine {
       busyCycles += 1;
       return new Outcome(ErrorCode.PROG_RANGE, 0, 1, false);
     }
-    tPrev = Timing.FETCH_LATENCY - 1;
     clearCounters();
-    Arrays.fill(free, 0);
-    Arrays.fill(done, 0);
     byte[] fetch = new byte[FETCH_CHUNK * Contract.INSTRUCTION_BYTES];
     for (long pc = 0; pc < length; pc++) {
       if (aborted.getAsBoolean()) {
         return new Outcome(ErrorCode.NONE, 0, 0, true);
       }
       int slot = (int) (pc % FETCH_CHUNK);
-      long ready = Math.max(tPrev + 1, Timing.FETCH_LATENCY + pc);
+      long ready = clock.ready(pc);
       pcListener.accept((int) pc);
       Instruction in;
       try {
@@ -131,29 +127,24 @@ final class Machine {
       if (error != ErrorCode.NONE) {
         return end(error, pc, ready);
       }
-      long issue = issue(in, ready);
+      long issue = clock.issue(in, ready);
       try {
-        execute(in, issue);
+        execute(in);
       } catch (MemoryFault e) {
         return end(ErrorCode.MEM_FAULT, pc, ready);
       }
       instret++;
-      tPrev = issue;
       if (in.opcode() == Opcode.HALT) {
         long cycles = issue + 1;
         busyCycles += cycles;
         return new Outcome(ErrorCode.NONE, 0, cycles, false);
       }
     }
-    return end(ErrorCode.PROG_END, length, Math.max(tPrev + 1, Timing.FETCH_LATENCY + length));
+    return end(ErrorCode.PROG_END, length, clock.ready(length));
   }
 
   private Outcome end(ErrorCode error, long pc, long ready) {
-    long last = ready;
-    for (long d : done) {
-      last = Math.max(last, d);
-    }
-    long cycles = last + 1;
+    long cycles = clock.drained(ready) + 1;
     busyCycles += cycles;
     return new Outcome(error, pc, cycles, false);
   }
@@ -169,50 +160,19 @@ final class Machine {
     return ErrorCode.NONE;
   }
 
-  /** The issue cycle of {@code in}: when its unit can take it and its waits are satisfied. */
-  private long issue(Instruction in, long ready) {
-    Opcode op = in.opcode();
-    long mem = 0;
-    long other = ready;
-    switch (op.unit()) {
-      case LOAD -> mem = free[LOAD];
-      case STORE -> mem = free[STORE];
-      case EXEC -> other = Math.max(other, op == Opcode.MATMUL ? free[EXEC] : done[EXEC]);
-      case CONTROL -> {
-        mem = Math.max(done[LOAD], done[STORE]);
-        other = Math.max(other, done[EXEC]);
-      }
-    }
-    int wait = in.waitMask();
-    if ((wait & Unit.LOAD.waitMask()) != 0) {
-      mem = Math.max(mem, done[LOAD]);
-    }
-    if ((wait & Unit.STORE.waitMask()) != 0) {
-      mem = Math.max(mem, done[STORE]);
-    }
-    if ((wait & Unit.EXEC.waitMask()) != 0) {
-      other = Math.max(other, done[EXEC]);
-    }
-    if (mem > other) {
-      stallCycles += mem - other;
-      return mem;
-    }
-    return other;
-  }
-
-  private void execute(Instruction in, long t) {
+  private void execute(Instruction in) {
     switch (in.opcode()) {
-      case LOAD -> load(in, t);
-      case STORE -> store(in, t);
-      case MATMUL -> matmul(in, t);
-      case REQUANT -> requant(in, t);
-      case VMAX -> vmax(in, t);
-      case VADD -> vadd(in, t);
+      case LOAD -> load(in);
+      case STORE -> store(in);
+      case MATMUL -> matmul(in);
+      case REQUANT -> requant(in);
+      case VMAX -> vmax(in);
+      case VADD -> vadd(in);
       case FENCE, HALT -> { }
     }
   }
 
-  private void load(Instruction in, long t) {
+  private void load(Instruction in) {
     Buffer buf = Buffer.fromId(in.get(Isa.Load.BUF));
     int elem = (int) in.get(Isa.Load.ELEM_BYTES);
     int pad = (int) in.get(Isa.Load.PAD_VALUE);
@@ -257,13 +217,9 @@ final class Machine {
       }
     }
     bytesRead += (long) xSize * ySize * elem;
-    long cycles = TransferTiming.loadCycles(addr, elem, xSize, ySize, xStride, yStride, xPad0,
-        xPad1, yPad0, yPad1, Timing.READ_LATENCY);
-    free[LOAD] = t + cycles;
-    done[LOAD] = t + cycles;
   }
 
-  private void store(Instruction in, long t) {
+  private void store(Instruction in) {
     Buffer buf = Buffer.fromId(in.get(Isa.Store.BUF));
     int elem = (int) in.get(Isa.Store.ELEM_BYTES);
     long addr = in.get(Isa.Store.HBM_ADDR);
@@ -287,10 +243,6 @@ final class Machine {
       }
     }
     bytesWritten += (long) xSize * ySize * elem;
-    long cycles = TransferTiming.storeCycles(addr, elem, xSize, ySize, xStride, yStride,
-        Timing.WRITE_LATENCY);
-    free[STORE] = t + cycles;
-    done[STORE] = t + cycles;
   }
 
   private void loadTile(int[] dst, int wbufRow) {
@@ -299,7 +251,7 @@ final class Machine {
     }
   }
 
-  private void matmul(Instruction in, long t) {
+  private void matmul(Instruction in) {
     boolean wLoad = in.flag(Isa.Matmul.W_LOAD);
     boolean wPreload = in.flag(Isa.Matmul.W_PRELOAD);
     if (in.flag(Isa.Matmul.W_SWAP)) {
@@ -322,16 +274,9 @@ final class Machine {
     }
     arrayCycles += rows;
     macs += (long) rows * lanes * lanes;
-    long stream = (wLoad ? params.arrayRows() : 0)
-        + Math.max(rows, wPreload ? params.arrayRows() : 0);
-    free[EXEC] = t + stream;
-    // The last row's result reaches ACC 2D + ARRAY_LATENCY cycles after it entered the array; a
-    // preload that outlasts the rows does not delay it.
-    done[EXEC] = Math.max(done[EXEC], t + (wLoad ? params.arrayRows() : 0) + rows
-        + 2L * params.arrayRows() + Timing.ARRAY_LATENCY);
   }
 
-  private void requant(Instruction in, long t) {
+  private void requant(Instruction in) {
     int rows = (int) in.get(Isa.Requant.ROWS);
     int accRow = (int) in.get(Isa.Requant.ACC_ROW);
     int dstRow = (int) in.get(Isa.Requant.DST_ROW);
@@ -349,12 +294,9 @@ final class Machine {
             relu);
       }
     }
-    long cycles = Timing.REQUANT_SETUP + rows + Timing.REQUANT_LATENCY;
-    free[EXEC] = t + cycles;
-    done[EXEC] = t + cycles;
   }
 
-  private void vmax(Instruction in, long t) {
+  private void vmax(Instruction in) {
     int rows = (int) in.get(Isa.Vmax.ROWS);
     int a = (int) in.get(Isa.Vmax.A_ROW) * lanes;
     int b = (int) in.get(Isa.Vmax.B_ROW) * lanes;
@@ -362,10 +304,9 @@ final class Machine {
     for (int i = 0; i < rows * lanes; i++) {
       abuf[d + i] = (byte) Math.max(abuf[a + i], abuf[b + i]);
     }
-    vectorTiming(rows, t);
   }
 
-  private void vadd(Instruction in, long t) {
+  private void vadd(Instruction in) {
     int rows = (int) in.get(Isa.Vadd.ROWS);
     int a = (int) in.get(Isa.Vadd.A_ROW) * lanes;
     int b = (int) in.get(Isa.Vadd.B_ROW) * lanes;
@@ -381,13 +322,6 @@ final class Machine {
       abuf[d + i] = (byte) Arithmetic.vadd(abuf[a + i], abuf[b + i], az, bz, oz, am, bm, shift,
           relu);
     }
-    vectorTiming(rows, t);
-  }
-
-  private void vectorTiming(int rows, long t) {
-    long cycles = rows + Timing.VECTOR_LATENCY;
-    free[EXEC] = t + cycles;
-    done[EXEC] = t + cycles;
   }
 
   private static int littleEndianInt(byte[] b, int i) {

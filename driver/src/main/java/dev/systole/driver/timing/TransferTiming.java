@@ -1,4 +1,4 @@
-package dev.systole.driver.emulator;
+package dev.systole.driver.timing;
 
 import dev.systole.driver.contract.Contract;
 

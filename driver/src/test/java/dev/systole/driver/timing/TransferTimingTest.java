@@ -1,4 +1,4 @@
-package dev.systole.driver.emulator;
+package dev.systole.driver.timing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

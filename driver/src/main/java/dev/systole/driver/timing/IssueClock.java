@@ -1,0 +1,139 @@
+package dev.systole.driver.timing;
+
+import dev.systole.driver.contract.Contract.Timing;
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.driver.contract.Instruction;
+import dev.systole.driver.contract.Isa;
+import dev.systole.driver.contract.Opcode;
+import dev.systole.driver.contract.Unit;
+
+/**
+ * The contract's timing model (CONTRACT.md 9), once: when each instruction of a program issues,
+ * from its fields and the instructions before it. Instructions leave the fetch stage in order;
+ * each issues when its unit can take it and the units its wait field names are done; a unit is
+ * busy (for the next instruction of its kind) and done (for waits) at times that follow from
+ * the instruction alone, transfers through {@link TransferTiming}.
+ *
+ * <p>The emulator runs a program through it as it executes the program, and the compiler
+ * through it without running anything, to estimate a program's cycles; so the two cannot
+ * disagree, and the RTL is held to the same numbers. A clock is for one run of one program.
+ */
+public final class IssueClock {
+  private static final int LOAD = 0;
+  private static final int EXEC = 1;
+  private static final int STORE = 2;
+
+  private final int arrayRows;
+  private final long[] free = new long[3];
+  private final long[] done = new long[3];
+  private long previous = Timing.FETCH_LATENCY - 1;
+  private long stallCycles;
+
+  /** A clock for a run on a device of {@code params}. */
+  public IssueClock(DeviceParams params) {
+    this.arrayRows = params.arrayRows();
+  }
+
+  /**
+   * The earliest cycle instruction {@code pc} can issue: one after the one before it, and not
+   * before it is fetched.
+   */
+  public long ready(long pc) {
+    return Math.max(previous + 1, Timing.FETCH_LATENCY + pc);
+  }
+
+  /**
+   * The cycle {@code in}, ready at {@code ready} ({@link #ready}), issues: when its unit can
+   * take it and its waits are satisfied. Records the instruction as issued then.
+   */
+  public long issue(Instruction in, long ready) {
+    Opcode op = in.opcode();
+    long mem = 0;
+    long other = ready;
+    switch (op.unit()) {
+      case LOAD -> mem = free[LOAD];
+      case STORE -> mem = free[STORE];
+      case EXEC -> other = Math.max(other, op == Opcode.MATMUL ? free[EXEC] : done[EXEC]);
+      case CONTROL -> {
+        mem = Math.max(done[LOAD], done[STORE]);
+        other = Math.max(other, done[EXEC]);
+      }
+    }
+    int wait = in.waitMask();
+    if ((wait & Unit.LOAD.waitMask()) != 0) {
+      mem = Math.max(mem, done[LOAD]);
+    }
+    if ((wait & Unit.STORE.waitMask()) != 0) {
+      mem = Math.max(mem, done[STORE]);
+    }
+    if ((wait & Unit.EXEC.waitMask()) != 0) {
+      other = Math.max(other, done[EXEC]);
+    }
+    long t = other;
+    if (mem > other) {
+      stallCycles += mem - other;
+      t = mem;
+    }
+    issued(in, t);
+    return t;
+  }
+
+  private void issued(Instruction in, long t) {
+    previous = t;
+    switch (in.opcode()) {
+      case LOAD -> {
+        free[LOAD] = t + TransferTiming.loadCycles(in.get(Isa.Load.HBM_ADDR),
+            (int) in.get(Isa.Load.ELEM_BYTES), (int) in.get(Isa.Load.X_SIZE),
+            (int) in.get(Isa.Load.Y_SIZE), in.get(Isa.Load.X_STRIDE),
+            in.get(Isa.Load.Y_STRIDE), (int) in.get(Isa.Load.X_PAD0),
+            (int) in.get(Isa.Load.X_PAD1), (int) in.get(Isa.Load.Y_PAD0),
+            (int) in.get(Isa.Load.Y_PAD1), Timing.READ_LATENCY);
+        done[LOAD] = free[LOAD];
+      }
+      case STORE -> {
+        free[STORE] = t + TransferTiming.storeCycles(in.get(Isa.Store.HBM_ADDR),
+            (int) in.get(Isa.Store.ELEM_BYTES), (int) in.get(Isa.Store.X_SIZE),
+            (int) in.get(Isa.Store.Y_SIZE), in.get(Isa.Store.X_STRIDE),
+            in.get(Isa.Store.Y_STRIDE), Timing.WRITE_LATENCY);
+        done[STORE] = free[STORE];
+      }
+      case MATMUL -> {
+        long rows = in.get(Isa.Matmul.ROWS);
+        long load = in.flag(Isa.Matmul.W_LOAD) ? arrayRows : 0;
+        free[EXEC] = t + load + Math.max(rows, in.flag(Isa.Matmul.W_PRELOAD) ? arrayRows : 0);
+        // The last row's result reaches ACC 2D + ARRAY_LATENCY cycles after it entered the
+        // array; a preload that outlasts the rows does not delay it.
+        done[EXEC] = Math.max(done[EXEC], t + load + rows + 2L * arrayRows
+            + Timing.ARRAY_LATENCY);
+      }
+      case REQUANT -> {
+        free[EXEC] = t + Timing.REQUANT_SETUP + in.get(Isa.Requant.ROWS)
+            + Timing.REQUANT_LATENCY;
+        done[EXEC] = free[EXEC];
+      }
+      case VMAX -> {
+        free[EXEC] = t + in.get(Isa.Vmax.ROWS) + Timing.VECTOR_LATENCY;
+        done[EXEC] = free[EXEC];
+      }
+      case VADD -> {
+        free[EXEC] = t + in.get(Isa.Vadd.ROWS) + Timing.VECTOR_LATENCY;
+        done[EXEC] = free[EXEC];
+      }
+      case FENCE, HALT -> { }
+    }
+  }
+
+  /** The last cycle any unit is busy, or {@code ready} if that is later. */
+  public long drained(long ready) {
+    long last = ready;
+    for (long d : done) {
+      last = Math.max(last, d);
+    }
+    return last;
+  }
+
+  /** Cycles instructions waited at issue for a memory unit while the rest was ready. */
+  public long stallCycles() {
+    return stallCycles;
+  }
+}
