@@ -2,6 +2,8 @@
 // models of mem.h.
 #include "systole_sim.h"
 
+#include "../spec/generated/systole_contract.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -27,10 +29,11 @@ namespace {
 
 constexpr unsigned kResetCycles = 4;
 constexpr unsigned kBusTimeout = 1000;
-// Register offsets (fpga/spec/generated/tables.md).
-constexpr uint32_t kRegMagic = 0x000, kRegHbmMb = 0x024, kRegHbmChannels = 0x028,
-                   kRegClockKhz = 0x02C;
-constexpr uint32_t kMagic = 0x53595354;
+using systole_contract::kMagic;
+using systole_contract::kRegClockKhz;
+using systole_contract::kRegHbmChannels;
+using systole_contract::kRegHbmMb;
+using systole_contract::kRegMagic;
 
 }  // namespace
 

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "../../sim/systole_sim.h"
+#include "../../spec/generated/systole_contract.h"
 
 namespace {
 
@@ -89,17 +90,23 @@ struct Api {
   }
 };
 
-// Register offsets (tables.md).
+// Register offsets and bits, from the contract (fpga/spec/generated/systole_contract.h).
+namespace c = systole_contract;
 enum : uint32_t {
-  MAGIC = 0x000, VERSION = 0x004, ARRAY_ROWS = 0x010, HBM_MB = 0x024, HBM_CHANNELS = 0x028,
-  CTRL = 0x040, STATUS = 0x044, ERROR_CODE = 0x048, ERROR_PC = 0x04C, PC = 0x050,
-  PROG_ADDR_LO = 0x060, PROG_ADDR_HI = 0x064, PROG_LEN = 0x068, INT_ENABLE = 0x070,
-  INT_STATUS = 0x074, SCRATCH = 0x078, CYCLES = 0x100, BUSY_CYCLES = 0x108,
-  ARRAY_CYCLES = 0x110, STALL_CYCLES = 0x118, INSTRET = 0x120, MACS = 0x128,
-  BYTES_READ = 0x130, BYTES_WRITTEN = 0x138, TOTAL_CYCLES = 0x140,
+  MAGIC = c::kRegMagic, VERSION = c::kRegVersion, ARRAY_ROWS = c::kRegArrayRows,
+  HBM_MB = c::kRegHbmMb, HBM_CHANNELS = c::kRegHbmChannels, CTRL = c::kRegCtrl,
+  STATUS = c::kRegStatus, ERROR_CODE = c::kRegErrorCode, ERROR_PC = c::kRegErrorPc,
+  PC = c::kRegPc, PROG_ADDR_LO = c::kRegProgAddrLo, PROG_ADDR_HI = c::kRegProgAddrHi,
+  PROG_LEN = c::kRegProgLen, INT_ENABLE = c::kRegIntEnable, INT_STATUS = c::kRegIntStatus,
+  SCRATCH = c::kRegScratch, CYCLES = c::kRegCycles, BUSY_CYCLES = c::kRegBusyCycles,
+  ARRAY_CYCLES = c::kRegArrayCycles, STALL_CYCLES = c::kRegStallCycles,
+  INSTRET = c::kRegInstret, MACS = c::kRegMacs, BYTES_READ = c::kRegBytesRead,
+  BYTES_WRITTEN = c::kRegBytesWritten, TOTAL_CYCLES = c::kRegTotalCycles,
 };
-constexpr uint32_t kStart = 1, kSoftReset = 2, kClearCounters = 4;
-constexpr uint32_t kDone = 2, kError = 4;
+constexpr uint32_t kStart = 1u << c::kRegCtrlStartLsb;
+constexpr uint32_t kSoftReset = 1u << c::kRegCtrlSoftResetLsb;
+constexpr uint32_t kClearCounters = 1u << c::kRegCtrlClearCountersLsb;
+constexpr uint32_t kDone = 1u << c::kRegStatusDoneLsb, kError = 1u << c::kRegStatusErrorLsb;
 constexpr uint32_t kHbmMb = 64;
 constexpr uint64_t kHbmBytes = uint64_t(kHbmMb) << 20;
 constexpr uint32_t kDim = 16;
@@ -167,7 +174,7 @@ struct Card {
 struct Prog {
   uint64_t addr = 0x100;
   uint32_t len = 1;
-  uint8_t op = 0x08;     // HALT: ends with NONE, else PROG_END
+  uint8_t op = c::kOpHalt;  // HALT: ends with NONE, else PROG_END
   uint8_t pattern = 0;   // RREADY pattern after beat 0
   uint8_t max_out = 0;   // bursts in flight after beat 0 (0: 4)
   uint8_t wlead = 0;     // W leads AW by this many cycles
@@ -309,7 +316,7 @@ void check_fixed_run(Sim &sim, Card &card, const Prog &p, unsigned lr, unsigned 
   CHECK(cycles == b_cycle + 1, "CYCLES %" PRIu64 ", expected %" PRIu64 " (B in cycle %" PRIu64
         ": WLAST %" PRIu64 " + Lw %u)", cycles, b_cycle + 1, b_cycle, wlast, lw);
 
-  bool halt = p.op == 0x08;
+  bool halt = p.op == c::kOpHalt;
   CHECK(sim.rd(STATUS) == (halt ? kDone : kDone | kError), "STATUS 0x%x", sim.rd(STATUS));
   CHECK(sim.rd(ERROR_CODE) == (halt ? 0u : 10u), "ERROR_CODE %u", sim.rd(ERROR_CODE));
   CHECK(sim.rd(ERROR_PC) == (halt ? 0u : p.len), "ERROR_PC %u", sim.rd(ERROR_PC));
@@ -335,8 +342,8 @@ void check_counters(Sim &sim, const Prog &p) {
 void test_registers(Card &card) {
   g_context = "registers";
   Sim sim(card, "fixed,read=32,write=16");
-  CHECK(sim.rd(MAGIC) == 0x53595354, "MAGIC 0x%08x", sim.rd(MAGIC));
-  CHECK(sim.rd(VERSION) == 0x00010000, "VERSION 0x%08x", sim.rd(VERSION));
+  CHECK(sim.rd(MAGIC) == c::kMagic, "MAGIC 0x%08x", sim.rd(MAGIC));
+  CHECK(sim.rd(VERSION) == c::kVersion, "VERSION 0x%08x", sim.rd(VERSION));
   CHECK(sim.rd(HBM_MB) == kHbmMb, "HBM_MB %u (--param HbmMb=%u)", sim.rd(HBM_MB), kHbmMb);
   CHECK(sim.rd(HBM_CHANNELS) == 32, "HBM_CHANNELS %u", sim.rd(HBM_CHANNELS));
   CHECK(sim.rd(ARRAY_ROWS) == kDim, "ARRAY_ROWS %u", sim.rd(ARRAY_ROWS));
@@ -375,7 +382,7 @@ void test_fixed(Card &card, unsigned lr, unsigned lw) {
     Case c{"40 beats across 4 KiB, one burst in flight, W 3 cycles before AW", Prog()};
     c.p.addr = 0xFC0;
     c.p.len = 40;
-    c.p.op = 0x07;
+    c.p.op = c::kOpFence;
     c.p.max_out = 1;
     c.p.wlead = 3;
     c.p.log = 0x20000;

@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Regenerates the files derived from the contract (the Java view, the reference tables and the
- * SystemVerilog package), or with {@code --check} reports those that
+ * Regenerates the files derived from the contract (the Java view, the reference tables, the
+ * SystemVerilog package and the C++ header of the harness and testbenches), or with {@code --check} reports those that
  * differ from what the spec produces. Run through {@code scripts/generate-contract}.
  *
  * <p>Usage: {@code GenerateContract [--check] REPO_ROOT}
@@ -27,6 +27,8 @@ public final class GenerateContract {
         text));
     out.put(Path.of("fpga/spec/generated/tables.md"), new MarkdownGenerator(spec).generate());
     out.put(Path.of("fpga/rtl/systole_pkg.sv"), new SvGenerator(spec).generate());
+    out.put(Path.of("fpga/spec/generated/systole_contract.h"),
+        new CppGenerator(spec).generate());
     return out;
   }
 
