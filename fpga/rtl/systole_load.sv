@@ -11,7 +11,7 @@
 //     other cycle until all padding rows are written (padding rows need no data, so they fill the
 //     cycles in which the data is still on its way; data rows never wait for them).
 // The unit is free again in the cycle after its last buffer write. The exact cycle count is the
-// model in dev.systole.driver.emulator.TransferTiming.loadCycles.
+// model in dev.systole.driver.timing.TransferTiming.loadCycles.
 //
 // clear_i stops the instruction at once (no more buffer writes, no new AR); the unit then
 // accepts and drops the R beats it is still owed and is free once it has them all.

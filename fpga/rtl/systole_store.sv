@@ -11,7 +11,7 @@
 //     their lanes with their strobes (the other lanes' strobes are 0). Bursts go out in element
 //     order, so where elements overlap in HBM the later one wins.
 //   - bready is always 1; the unit is free in the cycle after the last B response.
-// The exact cycle count is the model in dev.systole.driver.emulator.TransferTiming.storeCycles.
+// The exact cycle count is the model in dev.systole.driver.timing.TransferTiming.storeCycles.
 //
 // clear_i stops the instruction at once (no more row reads, no new AW). The bursts whose AW was
 // already sent still get all their W beats, with every strobe 0 (nothing is written), and the unit

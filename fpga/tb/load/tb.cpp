@@ -6,7 +6,7 @@
 //     W*H rows written exactly once and no other row touched;
 //   - the measured busy time C (issue at T, free_o first 1 again at T + C) against
 //     loadCycles() below, a copy of the same algorithm as
-//     dev.systole.driver.emulator.TransferTiming.loadCycles (keep the two in step).
+//     dev.systole.driver.timing.TransferTiming.loadCycles (keep the two in step).
 // Then: back-to-back LOADs (issued in the first free cycle), an SLVERR in the middle of a
 // transfer (fault_o once, the unit still completes on time), and clear_i with bursts in flight
 // (no buffer write after it, every owed beat taken, free again, the next LOAD correct).

@@ -7,7 +7,7 @@
 //     the block spans, and no strobed byte outside the block's bytes;
 //   - the measured busy time C (issue at T, free_o first 1 again at T + C) against
 //     store_cycles() below, a copy of the same algorithm as
-//     dev.systole.driver.emulator.TransferTiming.storeCycles (keep the two in step).
+//     dev.systole.driver.timing.TransferTiming.storeCycles (keep the two in step).
 // Then: back-to-back STOREs (issued in the first free cycle), an SLVERR in the middle of a
 // transfer (fault_o once, the unit still completes on time), and clear_i with bursts in flight
 // (no strobed byte after it, every W beat and B response owed exchanged, free again, the next
