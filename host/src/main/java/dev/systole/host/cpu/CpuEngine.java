@@ -146,17 +146,7 @@ public final class CpuEngine {
 
   /** {@link #load(String, byte[])} with the {@code rewrites} given. */
   public CpuProgram load(String name, byte[] model, Rewrites rewrites) {
-    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      if (globalPool) {
-        options.disablePerSessionThreads();
-      } else {
-        options.setIntraOpNumThreads(threads);
-        options.setInterOpNumThreads(1);
-      }
-      options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-      options.setOptimizationLevel(rewrites == Rewrites.FULL
-          ? OrtSession.SessionOptions.OptLevel.ALL_OPT
-          : OrtSession.SessionOptions.OptLevel.NO_OPT);
+    try (OrtSession.SessionOptions options = options(rewrites)) {
       return new CpuProgram(name, env, env.createSession(model, options));
     } catch (OrtException e) {
       throw new ModelException(name + ": ONNX Runtime cannot load the model: "
@@ -171,17 +161,27 @@ public final class CpuEngine {
    * @throws ModelException if it does not, with ONNX Runtime's message
    */
   public void check(java.nio.file.Path model) {
-    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      if (globalPool) {
-        options.disablePerSessionThreads();
-      } else {
-        options.setIntraOpNumThreads(threads);
-      }
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
+    try (OrtSession.SessionOptions options = options(Rewrites.NONE)) {
       env.createSession(model.toString(), options).close();
     } catch (OrtException e) {
       throw new ModelException(model + ": ONNX Runtime cannot load the model: "
           + CpuProgram.clean(e.getMessage()));
     }
+  }
+
+  /** The options of every session: the engine's threads, in order, with these rewrites. */
+  private OrtSession.SessionOptions options(Rewrites rewrites) throws OrtException {
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    if (globalPool) {
+      options.disablePerSessionThreads();
+    } else {
+      options.setIntraOpNumThreads(threads);
+      options.setInterOpNumThreads(1);
+    }
+    options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+    options.setOptimizationLevel(rewrites == Rewrites.FULL
+        ? OrtSession.SessionOptions.OptLevel.ALL_OPT
+        : OrtSession.SessionOptions.OptLevel.NO_OPT);
+    return options;
   }
 }
