@@ -5,9 +5,9 @@
 /* verilator lint_off UNUSEDPARAM */
 package systole_pkg;
 
-  // Contract 1.0
+  // Contract 1.1
   localparam int unsigned ContractVersionMajor = 1;
-  localparam int unsigned ContractVersionMinor = 0;
+  localparam int unsigned ContractVersionMinor = 1;
   localparam logic [31:0] Magic = 32'h53595354;
   localparam int unsigned InstructionBits = 256;
   localparam int unsigned RegisterWindowBytes = 4096;
@@ -23,11 +23,14 @@ package systole_pkg;
   localparam int unsigned HbmMbDefault = 16384;  // 1 to 1048576
   localparam int unsigned HbmChannelsDefault = 32;  // 1 to 64
   localparam int unsigned ClockKhzDefault = 300000;  // 1000 to 1000000
+  localparam int unsigned VectorUnitDefault = 1;  // 0 to 1
+  localparam int unsigned LutRowsDefault = 256;  // 0 to 4096
 
   // Buffers
   localparam logic [1:0] BufAbuf = 2'd0;  // 1 byte lanes
   localparam logic [1:0] BufWbuf = 2'd1;  // 1 byte lanes
   localparam logic [1:0] BufAcc = 2'd2;  // 4 byte lanes
+  localparam logic [1:0] BufLut = 2'd3;  // 2 byte lanes
 
   // Wait bits of each unit
   localparam int unsigned WaitLoadBit = 0;
@@ -50,6 +53,8 @@ package systole_pkg;
   localparam logic [11:0] RegHbmMb = 12'h024;
   localparam logic [11:0] RegHbmChannels = 12'h028;
   localparam logic [11:0] RegClockKhz = 12'h02C;
+  localparam logic [11:0] RegVectorUnit = 12'h030;
+  localparam logic [11:0] RegLutRows = 12'h034;
   localparam logic [11:0] RegCtrl = 12'h040;
   localparam int unsigned RegCtrlStartLsb = 0;
   localparam int unsigned RegCtrlStartWidth = 1;
@@ -99,6 +104,8 @@ package systole_pkg;
   localparam logic [11:0] RegBytesReadHi = 12'h134;
   localparam logic [11:0] RegBytesWrittenLo = 12'h138;
   localparam logic [11:0] RegBytesWrittenHi = 12'h13C;
+  localparam logic [11:0] RegVectorCyclesLo = 12'h148;
+  localparam logic [11:0] RegVectorCyclesHi = 12'h14C;
 
   // Opcodes
   typedef enum logic [7:0] {
@@ -109,7 +116,15 @@ package systole_pkg;
     OpVmax = 8'h05,
     OpVadd = 8'h06,
     OpFence = 8'h07,
-    OpHalt = 8'h08
+    OpHalt = 8'h08,
+    OpVlut = 8'h09,
+    OpVscale = 8'h0A,
+    OpVmul = 8'h0B,
+    OpVreduce = 8'h0C,
+    OpVmac = 8'h0D,
+    OpVsoftmax = 8'h0E,
+    OpVnorm = 8'h0F,
+    OpVtrans = 8'h10
   } opcode_e;
 
   // Error codes
@@ -231,6 +246,112 @@ package systole_pkg;
   localparam int unsigned VaddAMultWidth = 32;
   localparam int unsigned VaddBMultLsb = 160;
   localparam int unsigned VaddBMultWidth = 32;
+  localparam int unsigned VlutARowLsb = 16;
+  localparam int unsigned VlutARowWidth = 16;
+  localparam int unsigned VlutDstRowLsb = 32;
+  localparam int unsigned VlutDstRowWidth = 16;
+  localparam int unsigned VlutRowsLsb = 48;
+  localparam int unsigned VlutRowsWidth = 16;
+  localparam int unsigned VlutTableLsb = 64;
+  localparam int unsigned VlutTableWidth = 8;
+  localparam int unsigned VscaleARowLsb = 16;
+  localparam int unsigned VscaleARowWidth = 16;
+  localparam int unsigned VscaleDstRowLsb = 32;
+  localparam int unsigned VscaleDstRowWidth = 16;
+  localparam int unsigned VscaleRowsLsb = 48;
+  localparam int unsigned VscaleRowsWidth = 16;
+  localparam int unsigned VscaleParamRowLsb = 64;
+  localparam int unsigned VscaleParamRowWidth = 16;
+  localparam int unsigned VscaleAZeroLsb = 80;
+  localparam int unsigned VscaleAZeroWidth = 8;
+  localparam int unsigned VscaleOutZeroLsb = 88;
+  localparam int unsigned VscaleOutZeroWidth = 8;
+  localparam int unsigned VmulBBcastLsb = 12;
+  localparam int unsigned VmulBBcastWidth = 1;
+  localparam int unsigned VmulARowLsb = 16;
+  localparam int unsigned VmulARowWidth = 16;
+  localparam int unsigned VmulBRowLsb = 32;
+  localparam int unsigned VmulBRowWidth = 16;
+  localparam int unsigned VmulDstRowLsb = 48;
+  localparam int unsigned VmulDstRowWidth = 16;
+  localparam int unsigned VmulRowsLsb = 64;
+  localparam int unsigned VmulRowsWidth = 16;
+  localparam int unsigned VmulAZeroLsb = 80;
+  localparam int unsigned VmulAZeroWidth = 8;
+  localparam int unsigned VmulBZeroLsb = 88;
+  localparam int unsigned VmulBZeroWidth = 8;
+  localparam int unsigned VmulOutZeroLsb = 96;
+  localparam int unsigned VmulOutZeroWidth = 8;
+  localparam int unsigned VmulShiftLsb = 104;
+  localparam int unsigned VmulShiftWidth = 6;
+  localparam int unsigned VmulMultLsb = 128;
+  localparam int unsigned VmulMultWidth = 32;
+  localparam int unsigned VreduceMaxLsb = 12;
+  localparam int unsigned VreduceMaxWidth = 1;
+  localparam int unsigned VreduceLanesLsb = 13;
+  localparam int unsigned VreduceLanesWidth = 1;
+  localparam int unsigned VreduceAccumulateLsb = 14;
+  localparam int unsigned VreduceAccumulateWidth = 1;
+  localparam int unsigned VreduceARowLsb = 16;
+  localparam int unsigned VreduceARowWidth = 16;
+  localparam int unsigned VreduceDstRowLsb = 32;
+  localparam int unsigned VreduceDstRowWidth = 16;
+  localparam int unsigned VreduceRowsLsb = 48;
+  localparam int unsigned VreduceRowsWidth = 16;
+  localparam int unsigned VreduceValidLsb = 64;
+  localparam int unsigned VreduceValidWidth = 8;
+  localparam int unsigned VmacAccumulateLsb = 12;
+  localparam int unsigned VmacAccumulateWidth = 1;
+  localparam int unsigned VmacARowLsb = 16;
+  localparam int unsigned VmacARowWidth = 16;
+  localparam int unsigned VmacAccRowLsb = 32;
+  localparam int unsigned VmacAccRowWidth = 16;
+  localparam int unsigned VmacRowsLsb = 48;
+  localparam int unsigned VmacRowsWidth = 16;
+  localparam int unsigned VmacWRowLsb = 64;
+  localparam int unsigned VmacWRowWidth = 16;
+  localparam int unsigned VsoftmaxARowLsb = 16;
+  localparam int unsigned VsoftmaxARowWidth = 16;
+  localparam int unsigned VsoftmaxDstRowLsb = 32;
+  localparam int unsigned VsoftmaxDstRowWidth = 16;
+  localparam int unsigned VsoftmaxGroupsLsb = 48;
+  localparam int unsigned VsoftmaxGroupsWidth = 16;
+  localparam int unsigned VsoftmaxGroupRowsLsb = 64;
+  localparam int unsigned VsoftmaxGroupRowsWidth = 16;
+  localparam int unsigned VsoftmaxValidLsb = 80;
+  localparam int unsigned VsoftmaxValidWidth = 16;
+  localparam int unsigned VsoftmaxTableLsb = 96;
+  localparam int unsigned VsoftmaxTableWidth = 8;
+  localparam int unsigned VsoftmaxOutZeroLsb = 104;
+  localparam int unsigned VsoftmaxOutZeroWidth = 8;
+  localparam int unsigned VsoftmaxShiftLsb = 112;
+  localparam int unsigned VsoftmaxShiftWidth = 6;
+  localparam int unsigned VsoftmaxMultLsb = 128;
+  localparam int unsigned VsoftmaxMultWidth = 16;
+  localparam int unsigned VnormARowLsb = 16;
+  localparam int unsigned VnormARowWidth = 16;
+  localparam int unsigned VnormDstRowLsb = 32;
+  localparam int unsigned VnormDstRowWidth = 16;
+  localparam int unsigned VnormGroupsLsb = 48;
+  localparam int unsigned VnormGroupsWidth = 16;
+  localparam int unsigned VnormGroupRowsLsb = 64;
+  localparam int unsigned VnormGroupRowsWidth = 16;
+  localparam int unsigned VnormValidLsb = 80;
+  localparam int unsigned VnormValidWidth = 16;
+  localparam int unsigned VnormParamRowLsb = 96;
+  localparam int unsigned VnormParamRowWidth = 16;
+  localparam int unsigned VnormOutZeroLsb = 112;
+  localparam int unsigned VnormOutZeroWidth = 8;
+  localparam int unsigned VnormEpsLsb = 128;
+  localparam int unsigned VnormEpsWidth = 32;
+  localparam int unsigned VtransBufLsb = 12;
+  localparam int unsigned VtransBufWidth = 2;
+  localparam int unsigned VtransARowLsb = 16;
+  localparam int unsigned VtransARowWidth = 16;
+  localparam int unsigned VtransDstRowLsb = 32;
+  localparam int unsigned VtransDstRowWidth = 16;
+  localparam int unsigned VtransBlocksLsb = 48;
+  localparam int unsigned VtransBlocksWidth = 16;
   localparam int unsigned OpcodeLsb = 0;
   localparam int unsigned OpcodeWidth = 8;
   localparam int unsigned WaitLsb = 8;
@@ -245,6 +366,14 @@ package systole_pkg;
   localparam logic [255:0] VaddFieldBits = 256'h0000000000000000ffffffffffffffff00003fffffffffffffffffffffff17ff;
   localparam logic [255:0] FenceFieldBits = 256'h00000000000000000000000000000000000000000000000000000000000007ff;
   localparam logic [255:0] HaltFieldBits = 256'h00000000000000000000000000000000000000000000000000000000000007ff;
+  localparam logic [255:0] VlutFieldBits = 256'h0000000000000000000000000000000000000000000000ffffffffffffff07ff;
+  localparam logic [255:0] VscaleFieldBits = 256'h0000000000000000000000000000000000000000ffffffffffffffffffff07ff;
+  localparam logic [255:0] VmulFieldBits = 256'h000000000000000000000000ffffffff00003fffffffffffffffffffffff17ff;
+  localparam logic [255:0] VreduceFieldBits = 256'h0000000000000000000000000000000000000000000000ffffffffffffff77ff;
+  localparam logic [255:0] VmacFieldBits = 256'h00000000000000000000000000000000000000000000ffffffffffffffff17ff;
+  localparam logic [255:0] VsoftmaxFieldBits = 256'h0000000000000000000000000000ffff003fffffffffffffffffffffffff07ff;
+  localparam logic [255:0] VnormFieldBits = 256'h000000000000000000000000ffffffff00ffffffffffffffffffffffffff07ff;
+  localparam logic [255:0] VtransFieldBits = 256'h000000000000000000000000000000000000000000000000ffffffffffff37ff;
 
   // Timing model constants, in cycles
   localparam int unsigned TimingFetchLatency = 35;
@@ -257,6 +386,9 @@ package systole_pkg;
   localparam int unsigned TimingRequantSetup = 3;
   localparam int unsigned TimingRequantLatency = 7;
   localparam int unsigned TimingVectorLatency = 7;
+  localparam int unsigned TimingScaleSetup = 4;
+  localparam int unsigned TimingSoftmaxLatency = 48;
+  localparam int unsigned TimingNormLatency = 96;
 
 endpackage
 /* verilator lint_on UNUSEDPARAM */

@@ -9,8 +9,8 @@
 namespace systole_contract {
 
 constexpr uint32_t kContractVersionMajor = 1;
-constexpr uint32_t kContractVersionMinor = 0;
-constexpr uint32_t kVersion = 0x00010000;
+constexpr uint32_t kContractVersionMinor = 1;
+constexpr uint32_t kVersion = 0x00010001;
 constexpr uint32_t kMagic = 0x53595354;
 constexpr uint32_t kInstructionBytes = 32;
 constexpr uint32_t kRegisterWindowBytes = 4096;
@@ -26,11 +26,14 @@ constexpr uint64_t kAccRowsDefault = 4096;  // 64 to 65536
 constexpr uint64_t kHbmMbDefault = 16384;  // 1 to 1048576
 constexpr uint64_t kHbmChannelsDefault = 32;  // 1 to 64
 constexpr uint64_t kClockKhzDefault = 300000;  // 1000 to 1000000
+constexpr uint64_t kVectorUnitDefault = 1;  // 0 to 1
+constexpr uint64_t kLutRowsDefault = 256;  // 0 to 4096
 
 // Buffers
 constexpr uint32_t kBufAbuf = 0;  // 1 byte lanes
 constexpr uint32_t kBufWbuf = 1;  // 1 byte lanes
 constexpr uint32_t kBufAcc = 2;  // 4 byte lanes
+constexpr uint32_t kBufLut = 3;  // 2 byte lanes
 
 // Wait bits of each unit
 constexpr uint32_t kWaitLoadBit = 0;
@@ -51,6 +54,8 @@ constexpr uint32_t kRegAccRows = 0x020;
 constexpr uint32_t kRegHbmMb = 0x024;
 constexpr uint32_t kRegHbmChannels = 0x028;
 constexpr uint32_t kRegClockKhz = 0x02C;
+constexpr uint32_t kRegVectorUnit = 0x030;
+constexpr uint32_t kRegLutRows = 0x034;
 constexpr uint32_t kRegCtrl = 0x040;
 constexpr uint32_t kRegCtrlStartLsb = 0, kRegCtrlStartWidth = 1;
 constexpr uint32_t kRegCtrlSoftResetLsb = 1, kRegCtrlSoftResetWidth = 1;
@@ -83,6 +88,7 @@ constexpr uint32_t kRegInstret = 0x120;
 constexpr uint32_t kRegMacs = 0x128;
 constexpr uint32_t kRegBytesRead = 0x130;
 constexpr uint32_t kRegBytesWritten = 0x138;
+constexpr uint32_t kRegVectorCycles = 0x148;
 
 // Opcodes
 constexpr uint8_t kOpLoad = 0x01;
@@ -93,6 +99,14 @@ constexpr uint8_t kOpVmax = 0x05;
 constexpr uint8_t kOpVadd = 0x06;
 constexpr uint8_t kOpFence = 0x07;
 constexpr uint8_t kOpHalt = 0x08;
+constexpr uint8_t kOpVlut = 0x09;
+constexpr uint8_t kOpVscale = 0x0A;
+constexpr uint8_t kOpVmul = 0x0B;
+constexpr uint8_t kOpVreduce = 0x0C;
+constexpr uint8_t kOpVmac = 0x0D;
+constexpr uint8_t kOpVsoftmax = 0x0E;
+constexpr uint8_t kOpVnorm = 0x0F;
+constexpr uint8_t kOpVtrans = 0x10;
 
 // Error codes
 constexpr uint8_t kErrNone = 0;
@@ -162,6 +176,59 @@ constexpr uint32_t kVaddOutZeroLsb = 96, kVaddOutZeroWidth = 8;
 constexpr uint32_t kVaddShiftLsb = 104, kVaddShiftWidth = 6;
 constexpr uint32_t kVaddAMultLsb = 128, kVaddAMultWidth = 32;
 constexpr uint32_t kVaddBMultLsb = 160, kVaddBMultWidth = 32;
+constexpr uint32_t kVlutARowLsb = 16, kVlutARowWidth = 16;
+constexpr uint32_t kVlutDstRowLsb = 32, kVlutDstRowWidth = 16;
+constexpr uint32_t kVlutRowsLsb = 48, kVlutRowsWidth = 16;
+constexpr uint32_t kVlutTableLsb = 64, kVlutTableWidth = 8;
+constexpr uint32_t kVscaleARowLsb = 16, kVscaleARowWidth = 16;
+constexpr uint32_t kVscaleDstRowLsb = 32, kVscaleDstRowWidth = 16;
+constexpr uint32_t kVscaleRowsLsb = 48, kVscaleRowsWidth = 16;
+constexpr uint32_t kVscaleParamRowLsb = 64, kVscaleParamRowWidth = 16;
+constexpr uint32_t kVscaleAZeroLsb = 80, kVscaleAZeroWidth = 8;
+constexpr uint32_t kVscaleOutZeroLsb = 88, kVscaleOutZeroWidth = 8;
+constexpr uint32_t kVmulBBcastLsb = 12, kVmulBBcastWidth = 1;
+constexpr uint32_t kVmulARowLsb = 16, kVmulARowWidth = 16;
+constexpr uint32_t kVmulBRowLsb = 32, kVmulBRowWidth = 16;
+constexpr uint32_t kVmulDstRowLsb = 48, kVmulDstRowWidth = 16;
+constexpr uint32_t kVmulRowsLsb = 64, kVmulRowsWidth = 16;
+constexpr uint32_t kVmulAZeroLsb = 80, kVmulAZeroWidth = 8;
+constexpr uint32_t kVmulBZeroLsb = 88, kVmulBZeroWidth = 8;
+constexpr uint32_t kVmulOutZeroLsb = 96, kVmulOutZeroWidth = 8;
+constexpr uint32_t kVmulShiftLsb = 104, kVmulShiftWidth = 6;
+constexpr uint32_t kVmulMultLsb = 128, kVmulMultWidth = 32;
+constexpr uint32_t kVreduceMaxLsb = 12, kVreduceMaxWidth = 1;
+constexpr uint32_t kVreduceLanesLsb = 13, kVreduceLanesWidth = 1;
+constexpr uint32_t kVreduceAccumulateLsb = 14, kVreduceAccumulateWidth = 1;
+constexpr uint32_t kVreduceARowLsb = 16, kVreduceARowWidth = 16;
+constexpr uint32_t kVreduceDstRowLsb = 32, kVreduceDstRowWidth = 16;
+constexpr uint32_t kVreduceRowsLsb = 48, kVreduceRowsWidth = 16;
+constexpr uint32_t kVreduceValidLsb = 64, kVreduceValidWidth = 8;
+constexpr uint32_t kVmacAccumulateLsb = 12, kVmacAccumulateWidth = 1;
+constexpr uint32_t kVmacARowLsb = 16, kVmacARowWidth = 16;
+constexpr uint32_t kVmacAccRowLsb = 32, kVmacAccRowWidth = 16;
+constexpr uint32_t kVmacRowsLsb = 48, kVmacRowsWidth = 16;
+constexpr uint32_t kVmacWRowLsb = 64, kVmacWRowWidth = 16;
+constexpr uint32_t kVsoftmaxARowLsb = 16, kVsoftmaxARowWidth = 16;
+constexpr uint32_t kVsoftmaxDstRowLsb = 32, kVsoftmaxDstRowWidth = 16;
+constexpr uint32_t kVsoftmaxGroupsLsb = 48, kVsoftmaxGroupsWidth = 16;
+constexpr uint32_t kVsoftmaxGroupRowsLsb = 64, kVsoftmaxGroupRowsWidth = 16;
+constexpr uint32_t kVsoftmaxValidLsb = 80, kVsoftmaxValidWidth = 16;
+constexpr uint32_t kVsoftmaxTableLsb = 96, kVsoftmaxTableWidth = 8;
+constexpr uint32_t kVsoftmaxOutZeroLsb = 104, kVsoftmaxOutZeroWidth = 8;
+constexpr uint32_t kVsoftmaxShiftLsb = 112, kVsoftmaxShiftWidth = 6;
+constexpr uint32_t kVsoftmaxMultLsb = 128, kVsoftmaxMultWidth = 16;
+constexpr uint32_t kVnormARowLsb = 16, kVnormARowWidth = 16;
+constexpr uint32_t kVnormDstRowLsb = 32, kVnormDstRowWidth = 16;
+constexpr uint32_t kVnormGroupsLsb = 48, kVnormGroupsWidth = 16;
+constexpr uint32_t kVnormGroupRowsLsb = 64, kVnormGroupRowsWidth = 16;
+constexpr uint32_t kVnormValidLsb = 80, kVnormValidWidth = 16;
+constexpr uint32_t kVnormParamRowLsb = 96, kVnormParamRowWidth = 16;
+constexpr uint32_t kVnormOutZeroLsb = 112, kVnormOutZeroWidth = 8;
+constexpr uint32_t kVnormEpsLsb = 128, kVnormEpsWidth = 32;
+constexpr uint32_t kVtransBufLsb = 12, kVtransBufWidth = 2;
+constexpr uint32_t kVtransARowLsb = 16, kVtransARowWidth = 16;
+constexpr uint32_t kVtransDstRowLsb = 32, kVtransDstRowWidth = 16;
+constexpr uint32_t kVtransBlocksLsb = 48, kVtransBlocksWidth = 16;
 
 // Timing model constants, in cycles
 constexpr uint64_t kTimingFetchLatency = 35;
@@ -174,6 +241,9 @@ constexpr uint64_t kTimingArrayLatency = 3;
 constexpr uint64_t kTimingRequantSetup = 3;
 constexpr uint64_t kTimingRequantLatency = 7;
 constexpr uint64_t kTimingVectorLatency = 7;
+constexpr uint64_t kTimingScaleSetup = 4;
+constexpr uint64_t kTimingSoftmaxLatency = 48;
+constexpr uint64_t kTimingNormLatency = 96;
 
 }  // namespace systole_contract
 

@@ -30,7 +30,9 @@ public final class ContractSpec {
   public record Param(String name, long defaultValue, long min, long max, String register,
       String doc) {}
 
-  public record Buffer(String name, int id, int laneBytes, String rowsParam, String doc) {}
+  /** {@code requires} names a 0/1 parameter that must be 1 for the buffer to exist, or is empty. */
+  public record Buffer(String name, int id, int laneBytes, String rowsParam, String requires,
+      String doc) {}
 
   public record Unit(String name, int waitBit, String doc) {}
 
@@ -47,7 +49,9 @@ public final class ContractSpec {
   public record Field(String name, int lsb, int width, String kind, long min, long max,
       String format, String doc) {}
 
-  public record Instruction(String name, int opcode, String unit, String doc, List<Field> fields) {}
+  /** {@code requires} names a 0/1 parameter that must be 1 for the opcode to exist, or is empty. */
+  public record Instruction(String name, int opcode, String unit, String requires, String doc,
+      List<Field> fields) {}
 
   private final String name;
   private final int versionMajor;
@@ -167,7 +171,7 @@ public final class ContractSpec {
     Set<String> seen = new HashSet<>();
     Set<String> ids = new HashSet<>();
     for (TomlTable t : tables) {
-      t.allowOnly(Set.of("name", "id", "lane_bytes", "rows_param", "doc"));
+      t.allowOnly(Set.of("name", "id", "lane_bytes", "rows_param", "requires", "doc"));
       String n = t.string("name");
       requireName(t, "name", n, UPPER, "UPPER_SNAKE_CASE");
       requireUnique(seen, t, "name", n);
@@ -175,9 +179,21 @@ public final class ContractSpec {
       requireUnique(ids, t, "id", Integer.toString(id));
       int lane = t.intInRange("lane_bytes", 1, 8);
       requirePowerOfTwo(t, "lane_bytes", lane);
-      out.add(new Buffer(n, id, lane, t.string("rows_param"), t.string("doc")));
+      out.add(new Buffer(n, id, lane, t.string("rows_param"), t.string("requires", ""),
+          t.string("doc")));
     }
     return Collections.unmodifiableList(out);
+  }
+
+  /** A {@code requires} value is empty or names a parameter that is 0 or 1. */
+  private void requireSwitch(TomlTable t, String name) {
+    if (name.isEmpty()) {
+      return;
+    }
+    Param p = params.stream().filter(q -> q.name().equals(name)).findFirst().orElse(null);
+    if (p == null || p.min() != 0 || p.max() != 1) {
+      throw t.error("requires", "\"" + name + "\" is not a parameter with range 0 to 1");
+    }
   }
 
   private static List<Unit> readUnits(List<TomlTable> tables) {
@@ -311,7 +327,7 @@ public final class ContractSpec {
     Set<String> seen = new HashSet<>();
     Set<String> opcodes = new HashSet<>();
     for (TomlTable t : tables) {
-      t.allowOnly(Set.of("name", "opcode", "unit", "doc", "field"));
+      t.allowOnly(Set.of("name", "opcode", "unit", "requires", "doc", "field"));
       String n = t.string("name");
       requireName(t, "name", n, UPPER, "UPPER_SNAKE_CASE");
       requireUnique(seen, t, "name", n);
@@ -371,7 +387,7 @@ public final class ContractSpec {
         used[word] |= mask;
         fields.add(new Field(fn, lsb, width, kind, min, max, format, f.string("doc")));
       }
-      out.add(new Instruction(n, opcode, unit, t.string("doc"),
+      out.add(new Instruction(n, opcode, unit, t.string("requires", ""), t.string("doc"),
           Collections.unmodifiableList(fields)));
     }
     return Collections.unmodifiableList(out);
@@ -427,6 +443,11 @@ public final class ContractSpec {
         throw bufferTables.get(i).error("rows_param", "names no parameter: \""
             + buffers.get(i).rowsParam() + "\"");
       }
+      requireSwitch(bufferTables.get(i), buffers.get(i).requires());
+    }
+    List<TomlTable> instructionTables = root.array("instruction");
+    for (int i = 0; i < instructions.size(); i++) {
+      requireSwitch(instructionTables.get(i), instructions.get(i).requires());
     }
     for (String required : List.of("MAGIC", "VERSION", "CTRL", "STATUS", "ERROR_CODE",
         "ERROR_PC", "PROG_ADDR_LO", "PROG_ADDR_HI", "PROG_LEN", "INT_ENABLE", "INT_STATUS",

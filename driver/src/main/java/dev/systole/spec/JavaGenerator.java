@@ -174,6 +174,7 @@ public final class JavaGenerator {
       sb.append(javadoc("  ", b.doc()));
       sb.append("  ").append(b.name()).append('(').append(b.id()).append(", ")
           .append(b.laneBytes()).append(", Param.").append(b.rowsParam()).append(", ")
+          .append(b.requires().isEmpty() ? "null" : "Param." + b.requires()).append(", ")
           .append(quote(b.doc())).append(')').append(i + 1 < bs.size() ? ",\n" : ";\n");
     }
     sb.append("""
@@ -181,13 +182,20 @@ public final class JavaGenerator {
           private final int id;
           private final int laneBytes;
           private final Param rowsParam;
+          private final Param requires;
           private final String doc;
 
-          Buffer(int id, int laneBytes, Param rowsParam, String doc) {
+          Buffer(int id, int laneBytes, Param rowsParam, Param requires, String doc) {
             this.id = id;
             this.laneBytes = laneBytes;
             this.rowsParam = rowsParam;
+            this.requires = requires;
             this.doc = doc;
+          }
+
+          /** The 0/1 parameter that must be 1 for this buffer to exist, or null if it always does. */
+          public Param requires() {
+            return requires;
           }
 
           /** The value of a {@code buffer} field naming this buffer. */
@@ -568,7 +576,9 @@ public final class JavaGenerator {
       }
       sb.append(javadoc("  ", in.doc()));
       sb.append("  ").append(in.name()).append('(').append(hex(in.opcode())).append(", Unit.")
-          .append(in.unit()).append(", Isa.").append(camel(in.name())).append(".FIELDS, new long[] {");
+          .append(in.unit()).append(", ")
+          .append(in.requires().isEmpty() ? "null" : "Param." + in.requires())
+          .append(", Isa.").append(camel(in.name())).append(".FIELDS, new long[] {");
       for (int w = 0; w < used.length; w++) {
         sb.append(w == 0 ? "" : ", ").append(String.format("0x%016XL", ~used[w]));
       }
@@ -579,14 +589,16 @@ public final class JavaGenerator {
 
           private final int value;
           private final Unit unit;
+          private final Param requires;
           private final java.util.List<InstrField> fields;
           private final long[] reserved;
           private final String doc;
 
-          Opcode(int value, Unit unit, java.util.List<InstrField> fields, long[] reserved,
-              String doc) {
+          Opcode(int value, Unit unit, Param requires, java.util.List<InstrField> fields,
+              long[] reserved, String doc) {
             this.value = value;
             this.unit = unit;
+            this.requires = requires;
             this.fields = fields;
             this.reserved = reserved;
             this.doc = doc;
@@ -599,6 +611,11 @@ public final class JavaGenerator {
 
           public Unit unit() {
             return unit;
+          }
+
+          /** The 0/1 parameter that must be 1 for this opcode to exist, or null if it always does. */
+          public Param requires() {
+            return requires;
           }
 
           /** Every field of this instruction, opcode and wait first. */

@@ -4,23 +4,32 @@ package dev.systole.driver.contract;
 
 /** On-chip buffers and their ids in instructions. */
 public enum Buffer {
-  /** Activation buffer: int8 rows streamed into the array, and the output of REQUANT, VMAX and VADD. */
-  ABUF(0, 1, Param.ABUF_ROWS, "Activation buffer: int8 rows streamed into the array, and the output of REQUANT, VMAX and VADD."),
+  /** Activation buffer: int8 rows streamed into the array, and the output of REQUANT and of the vector instructions. */
+  ABUF(0, 1, Param.ABUF_ROWS, null, "Activation buffer: int8 rows streamed into the array, and the output of REQUANT and of the vector instructions."),
   /** Weight buffer: int8 rows; ARRAY_ROWS consecutive rows form one weight tile, row k holding W[k][0..ARRAY_COLS-1]. */
-  WBUF(1, 1, Param.WBUF_ROWS, "Weight buffer: int8 rows; ARRAY_ROWS consecutive rows form one weight tile, row k holding W[k][0..ARRAY_COLS-1]."),
-  /** Accumulator buffer: int32 rows written by MATMUL; also holds REQUANT parameter rows (bias, multiplier, shift). */
-  ACC(2, 4, Param.ACC_ROWS, "Accumulator buffer: int32 rows written by MATMUL; also holds REQUANT parameter rows (bias, multiplier, shift).");
+  WBUF(1, 1, Param.WBUF_ROWS, null, "Weight buffer: int8 rows; ARRAY_ROWS consecutive rows form one weight tile, row k holding W[k][0..ARRAY_COLS-1]."),
+  /** Accumulator buffer: int32 rows written by MATMUL, VMAC and VREDUCE; also holds the parameter rows of REQUANT, VSCALE and VNORM. */
+  ACC(2, 4, Param.ACC_ROWS, null, "Accumulator buffer: int32 rows written by MATMUL, VMAC and VREDUCE; also holds the parameter rows of REQUANT, VSCALE and VNORM."),
+  /** Lookup-table buffer (VECTOR_UNIT = 1 only): int16 lanes; table t is ceil(256 / ARRAY_COLS) rows from row t * ceil(256 / ARRAY_COLS), entry e in lane e mod ARRAY_COLS of its row e / ARRAY_COLS. Read by VLUT and VSOFTMAX. */
+  LUT(3, 2, Param.LUT_ROWS, Param.VECTOR_UNIT, "Lookup-table buffer (VECTOR_UNIT = 1 only): int16 lanes; table t is ceil(256 / ARRAY_COLS) rows from row t * ceil(256 / ARRAY_COLS), entry e in lane e mod ARRAY_COLS of its row e / ARRAY_COLS. Read by VLUT and VSOFTMAX.");
 
   private final int id;
   private final int laneBytes;
   private final Param rowsParam;
+  private final Param requires;
   private final String doc;
 
-  Buffer(int id, int laneBytes, Param rowsParam, String doc) {
+  Buffer(int id, int laneBytes, Param rowsParam, Param requires, String doc) {
     this.id = id;
     this.laneBytes = laneBytes;
     this.rowsParam = rowsParam;
+    this.requires = requires;
     this.doc = doc;
+  }
+
+  /** The 0/1 parameter that must be 1 for this buffer to exist, or null if it always does. */
+  public Param requires() {
+    return requires;
   }
 
   /** The value of a {@code buffer} field naming this buffer. */

@@ -8,7 +8,7 @@ import java.util.function.IntUnaryOperator;
  * computed from these, never assumed, so a host runs unchanged on a board built with other sizes.
  */
 public record DeviceParams(int arrayRows, int arrayCols, int abufRows, int wbufRows, int accRows,
-    long hbmMb, int hbmChannels, int clockKhz) {
+    long hbmMb, int hbmChannels, int clockKhz, int vectorUnit, int lutRows) {
 
   public DeviceParams {
     check(Param.ARRAY_ROWS, arrayRows);
@@ -19,10 +19,20 @@ public record DeviceParams(int arrayRows, int arrayCols, int abufRows, int wbufR
     check(Param.HBM_MB, hbmMb);
     check(Param.HBM_CHANNELS, hbmChannels);
     check(Param.CLOCK_KHZ, clockKhz);
+    check(Param.VECTOR_UNIT, vectorUnit);
+    check(Param.LUT_ROWS, lutRows);
     if (arrayRows != arrayCols) {
       throw new IllegalArgumentException(String.format(
           "array %dx%d is not square (expected ARRAY_ROWS == ARRAY_COLS in contract %d.x)",
           arrayRows, arrayCols, Contract.VERSION_MAJOR));
+    }
+    if (vectorUnit == 0 && lutRows != 0) {
+      throw new IllegalArgumentException("LUT_ROWS: " + lutRows
+          + " without a vector unit (expected 0 when VECTOR_UNIT is 0)");
+    }
+    if (vectorUnit == 1 && lutRows < tableRows(arrayCols)) {
+      throw new IllegalArgumentException("LUT_ROWS: " + lutRows + " holds no table (expected at"
+          + " least " + tableRows(arrayCols) + ", one 256-entry table, with a vector unit)");
     }
   }
 
@@ -35,11 +45,20 @@ public record DeviceParams(int arrayRows, int arrayCols, int abufRows, int wbufR
 
   /** The parameters of the default build. */
   public static DeviceParams defaults() {
-    return new DeviceParams((int) Param.ARRAY_ROWS.defaultValue(),
-        (int) Param.ARRAY_COLS.defaultValue(), (int) Param.ABUF_ROWS.defaultValue(),
-        (int) Param.WBUF_ROWS.defaultValue(), (int) Param.ACC_ROWS.defaultValue(),
-        Param.HBM_MB.defaultValue(), (int) Param.HBM_CHANNELS.defaultValue(),
-        (int) Param.CLOCK_KHZ.defaultValue());
+    long[] v = new long[Param.values().length];
+    for (Param p : Param.values()) {
+      v[p.ordinal()] = p.defaultValue();
+    }
+    return of(v);
+  }
+
+  private static DeviceParams of(long[] v) {
+    return new DeviceParams((int) v[Param.ARRAY_ROWS.ordinal()],
+        (int) v[Param.ARRAY_COLS.ordinal()], (int) v[Param.ABUF_ROWS.ordinal()],
+        (int) v[Param.WBUF_ROWS.ordinal()], (int) v[Param.ACC_ROWS.ordinal()],
+        v[Param.HBM_MB.ordinal()], (int) v[Param.HBM_CHANNELS.ordinal()],
+        (int) v[Param.CLOCK_KHZ.ordinal()], (int) v[Param.VECTOR_UNIT.ordinal()],
+        (int) v[Param.LUT_ROWS.ordinal()]);
   }
 
   /**
@@ -53,11 +72,7 @@ public record DeviceParams(int arrayRows, int arrayCols, int abufRows, int wbufR
     for (Param p : Param.values()) {
       v[p.ordinal()] = readRegister.applyAsInt(p.register().offset()) & 0xFFFFFFFFL;
     }
-    return new DeviceParams((int) v[Param.ARRAY_ROWS.ordinal()],
-        (int) v[Param.ARRAY_COLS.ordinal()], (int) v[Param.ABUF_ROWS.ordinal()],
-        (int) v[Param.WBUF_ROWS.ordinal()], (int) v[Param.ACC_ROWS.ordinal()],
-        v[Param.HBM_MB.ordinal()], (int) v[Param.HBM_CHANNELS.ordinal()],
-        (int) v[Param.CLOCK_KHZ.ordinal()]);
+    return of(v);
   }
 
   /** The value of parameter {@code p}, as its register reports it. */
@@ -71,6 +86,8 @@ public record DeviceParams(int arrayRows, int arrayCols, int abufRows, int wbufR
       case HBM_MB -> hbmMb;
       case HBM_CHANNELS -> hbmChannels;
       case CLOCK_KHZ -> clockKhz;
+      case VECTOR_UNIT -> vectorUnit;
+      case LUT_ROWS -> lutRows;
     };
   }
 
@@ -80,8 +97,11 @@ public record DeviceParams(int arrayRows, int arrayCols, int abufRows, int wbufR
     for (Param q : Param.values()) {
       v[q.ordinal()] = changes.getOrDefault(q, get(q));
     }
-    return new DeviceParams((int) v[0], (int) v[1], (int) v[2], (int) v[3], (int) v[4], v[5],
-        (int) v[6], (int) v[7]);
+    if (changes.containsKey(Param.VECTOR_UNIT) && !changes.containsKey(Param.LUT_ROWS)) {
+      v[Param.LUT_ROWS.ordinal()] = v[Param.VECTOR_UNIT.ordinal()] == 0 ? 0
+          : Param.LUT_ROWS.defaultValue();
+    }
+    return of(v);
   }
 
   /**
@@ -142,6 +162,21 @@ public record DeviceParams(int arrayRows, int arrayCols, int abufRows, int wbufR
     return arrayCols * b.laneBytes();
   }
 
+  /** Whether the device has the vector unit of contract 1.1 (VLUT to VTRANS, the LUT buffer). */
+  public boolean hasVectorUnit() {
+    return vectorUnit == 1;
+  }
+
+  /** LUT rows one 256-entry table takes on an array of {@code lanes} columns. */
+  public static int tableRows(int lanes) {
+    return (256 + lanes - 1) / lanes;
+  }
+
+  /** LUT rows one 256-entry table takes. */
+  public int tableRows() {
+    return tableRows(arrayCols);
+  }
+
   /** Multiply-accumulates the array does per cycle when streaming. */
   public int macsPerCycle() {
     return arrayRows * arrayCols;
@@ -155,7 +190,8 @@ public record DeviceParams(int arrayRows, int arrayCols, int abufRows, int wbufR
   @Override
   public String toString() {
     return String.format("array %dx%d, ABUF %d rows, WBUF %d rows, ACC %d rows, HBM %d MiB in %d"
-        + " channels, clock %d kHz", arrayRows, arrayCols, abufRows, wbufRows, accRows, hbmMb,
-        hbmChannels, clockKhz);
+        + " channels, clock %d kHz, %s", arrayRows, arrayCols, abufRows, wbufRows, accRows, hbmMb,
+        hbmChannels, clockKhz, vectorUnit == 1 ? "vector unit with " + lutRows + " LUT rows"
+            : "no vector unit");
   }
 }

@@ -176,4 +176,174 @@ public final class Isa {
     /** Every field, in bit order of declaration. */
     public static final java.util.List<InstrField> FIELDS = java.util.List.of(OPCODE, WAIT);
   }
+
+  /** Map every int8 lane of a run of ABUF rows through a 256-entry table of the LUT buffer (any unary function of an int8 value). */
+  public static final class Vlut {
+    private Vlut() {}
+
+    /** First ABUF row read. */
+    public static final InstrField A_ROW = new InstrField("a_row", 16, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First ABUF row read.");
+    /** First ABUF row written: the same rows as the source or none in common. */
+    public static final InstrField DST_ROW = new InstrField("dst_row", 32, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First ABUF row written: the same rows as the source or none in common.");
+    /** Number of rows. */
+    public static final InstrField ROWS = new InstrField("rows", 48, 16, InstrField.Kind.UINT, 1L, 65535L, false, "Number of rows.");
+    /** Table number: LUT rows from table * ceil(256 / ARRAY_COLS). */
+    public static final InstrField TABLE = new InstrField("table", 64, 8, InstrField.Kind.UINT, 0L, 255L, false, "Table number: LUT rows from table * ceil(256 / ARRAY_COLS).");
+    /** Every field, in bit order of declaration. */
+    public static final java.util.List<InstrField> FIELDS = java.util.List.of(OPCODE, WAIT, A_ROW, DST_ROW, ROWS, TABLE);
+  }
+
+  /** Per-lane affine map of int8 ABUF rows with separate multipliers for values below and above the zero point, and requantization (PRelu, LeakyReLU, Mul or Add of a per-channel constant). */
+  public static final class Vscale {
+    private Vscale() {}
+
+    /** First ABUF row read. */
+    public static final InstrField A_ROW = new InstrField("a_row", 16, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First ABUF row read.");
+    /** First ABUF row written: the same rows as the source or none in common. */
+    public static final InstrField DST_ROW = new InstrField("dst_row", 32, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First ABUF row written: the same rows as the source or none in common.");
+    /** Number of rows. */
+    public static final InstrField ROWS = new InstrField("rows", 48, 16, InstrField.Kind.UINT, 1L, 65535L, false, "Number of rows.");
+    /** ACC row of the per-lane multipliers for x >= a_zero; param_row+1 holds those for x < a_zero, param_row+2 the biases, param_row+3 the shifts. */
+    public static final InstrField PARAM_ROW = new InstrField("param_row", 64, 16, InstrField.Kind.UINT, 0L, 65535L, false, "ACC row of the per-lane multipliers for x >= a_zero; param_row+1 holds those for x < a_zero, param_row+2 the biases, param_row+3 the shifts.");
+    /** Zero point of the input. */
+    public static final InstrField A_ZERO = new InstrField("a_zero", 80, 8, InstrField.Kind.INT, -128L, 127L, false, "Zero point of the input.");
+    /** Zero point of the result. */
+    public static final InstrField OUT_ZERO = new InstrField("out_zero", 88, 8, InstrField.Kind.INT, -128L, 127L, false, "Zero point of the result.");
+    /** Every field, in bit order of declaration. */
+    public static final java.util.List<InstrField> FIELDS = java.util.List.of(OPCODE, WAIT, A_ROW, DST_ROW, ROWS, PARAM_ROW, A_ZERO, OUT_ZERO);
+  }
+
+  /** Lane-wise product of two runs of int8 ABUF rows, or of a run and one row repeated, with requantization (gating, squeeze-excitation scales). */
+  public static final class Vmul {
+    private Vmul() {}
+
+    /** The second operand is the one row b_row, used for every row of the first. */
+    public static final InstrField B_BCAST = new InstrField("b_bcast", 12, 1, InstrField.Kind.FLAG, 0L, 1L, false, "The second operand is the one row b_row, used for every row of the first.");
+    /** First row of the first operand. */
+    public static final InstrField A_ROW = new InstrField("a_row", 16, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First row of the first operand.");
+    /** First row of the second operand. */
+    public static final InstrField B_ROW = new InstrField("b_row", 32, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First row of the second operand.");
+    /** First row written. */
+    public static final InstrField DST_ROW = new InstrField("dst_row", 48, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First row written.");
+    /** Number of rows. */
+    public static final InstrField ROWS = new InstrField("rows", 64, 16, InstrField.Kind.UINT, 1L, 65535L, false, "Number of rows.");
+    /** Zero point of the first operand. */
+    public static final InstrField A_ZERO = new InstrField("a_zero", 80, 8, InstrField.Kind.INT, -128L, 127L, false, "Zero point of the first operand.");
+    /** Zero point of the second operand. */
+    public static final InstrField B_ZERO = new InstrField("b_zero", 88, 8, InstrField.Kind.INT, -128L, 127L, false, "Zero point of the second operand.");
+    /** Zero point of the result. */
+    public static final InstrField OUT_ZERO = new InstrField("out_zero", 96, 8, InstrField.Kind.INT, -128L, 127L, false, "Zero point of the result.");
+    /** Right shift (with rounding) applied to the scaled product. */
+    public static final InstrField SHIFT = new InstrField("shift", 104, 6, InstrField.Kind.UINT, 0L, 63L, false, "Right shift (with rounding) applied to the scaled product.");
+    /** Multiplier of the product. */
+    public static final InstrField MULT = new InstrField("mult", 128, 32, InstrField.Kind.INT, -2147483648L, 2147483647L, false, "Multiplier of the product.");
+    /** Every field, in bit order of declaration. */
+    public static final java.util.List<InstrField> FIELDS = java.util.List.of(OPCODE, WAIT, B_BCAST, A_ROW, B_ROW, DST_ROW, ROWS, A_ZERO, B_ZERO, OUT_ZERO, SHIFT, MULT);
+  }
+
+  /** Sum (into int32 ACC rows) or maximum (into int8 ABUF rows) of a run of ABUF rows, down the rows per lane or across the lanes of each row (pooling, means, channel reductions). */
+  public static final class Vreduce {
+    private Vreduce() {}
+
+    /** Take the maximum into ABUF instead of the sum into ACC. */
+    public static final InstrField MAX = new InstrField("max", 12, 1, InstrField.Kind.FLAG, 0L, 1L, false, "Take the maximum into ABUF instead of the sum into ACC.");
+    /** Reduce across the first `valid` lanes of each row (one result per row, in every lane) instead of down the rows (one result row). */
+    public static final InstrField LANES = new InstrField("lanes", 13, 1, InstrField.Kind.FLAG, 0L, 1L, false, "Reduce across the first `valid` lanes of each row (one result per row, in every lane) instead of down the rows (one result row).");
+    /** Combine with what the destination holds (add for the sum, max for the maximum) instead of overwriting it. */
+    public static final InstrField ACCUMULATE = new InstrField("accumulate", 14, 1, InstrField.Kind.FLAG, 0L, 1L, false, "Combine with what the destination holds (add for the sum, max for the maximum) instead of overwriting it.");
+    /** First ABUF row read. */
+    public static final InstrField A_ROW = new InstrField("a_row", 16, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First ABUF row read.");
+    /** First row written: in ACC for the sum, in ABUF for the maximum. */
+    public static final InstrField DST_ROW = new InstrField("dst_row", 32, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First row written: in ACC for the sum, in ABUF for the maximum.");
+    /** Number of rows read. */
+    public static final InstrField ROWS = new InstrField("rows", 48, 16, InstrField.Kind.UINT, 1L, 65535L, false, "Number of rows read.");
+    /** With lanes: the lanes reduced, 1 to ARRAY_COLS, from lane 0. Without lanes: 0. */
+    public static final InstrField VALID = new InstrField("valid", 64, 8, InstrField.Kind.UINT, 0L, 255L, false, "With lanes: the lanes reduced, 1 to ARRAY_COLS, from lane 0. Without lanes: 0.");
+    /** Every field, in bit order of declaration. */
+    public static final java.util.List<InstrField> FIELDS = java.util.List.of(OPCODE, WAIT, MAX, LANES, ACCUMULATE, A_ROW, DST_ROW, ROWS, VALID);
+  }
+
+  /** Lane-wise multiply of a run of ABUF rows by one WBUF row, into int32 ACC rows, overwriting or accumulating (depthwise convolution, one window position at a time). */
+  public static final class Vmac {
+    private Vmac() {}
+
+    /** Add to the ACC rows instead of overwriting them. */
+    public static final InstrField ACCUMULATE = new InstrField("accumulate", 12, 1, InstrField.Kind.FLAG, 0L, 1L, false, "Add to the ACC rows instead of overwriting them.");
+    /** First ABUF row read. */
+    public static final InstrField A_ROW = new InstrField("a_row", 16, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First ABUF row read.");
+    /** First ACC row written. */
+    public static final InstrField ACC_ROW = new InstrField("acc_row", 32, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First ACC row written.");
+    /** Number of rows. */
+    public static final InstrField ROWS = new InstrField("rows", 48, 16, InstrField.Kind.UINT, 1L, 65535L, false, "Number of rows.");
+    /** The WBUF row of per-lane weights, used for every row. */
+    public static final InstrField W_ROW = new InstrField("w_row", 64, 16, InstrField.Kind.UINT, 0L, 65535L, false, "The WBUF row of per-lane weights, used for every row.");
+    /** Every field, in bit order of declaration. */
+    public static final java.util.List<InstrField> FIELDS = java.util.List.of(OPCODE, WAIT, ACCUMULATE, A_ROW, ACC_ROW, ROWS, W_ROW);
+  }
+
+  /** Integer softmax of groups of ABUF rows, each group one vector of `valid` lanes: maximum, exponentials from a LUT table, sum, reciprocal, int8 result. */
+  public static final class Vsoftmax {
+    private Vsoftmax() {}
+
+    /** First ABUF row of the first group. */
+    public static final InstrField A_ROW = new InstrField("a_row", 16, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First ABUF row of the first group.");
+    /** First ABUF row written: the same rows as the source or none in common. */
+    public static final InstrField DST_ROW = new InstrField("dst_row", 32, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First ABUF row written: the same rows as the source or none in common.");
+    /** Number of groups (vectors). */
+    public static final InstrField GROUPS = new InstrField("groups", 48, 16, InstrField.Kind.UINT, 1L, 65535L, false, "Number of groups (vectors).");
+    /** Rows per group. */
+    public static final InstrField GROUP_ROWS = new InstrField("group_rows", 64, 16, InstrField.Kind.UINT, 1L, 65535L, false, "Rows per group.");
+    /** Lanes of each group that belong to the vector, counted row by row from lane 0 of its first row: 1 to group_rows * ARRAY_COLS. */
+    public static final InstrField VALID = new InstrField("valid", 80, 16, InstrField.Kind.UINT, 1L, 65535L, false, "Lanes of each group that belong to the vector, counted row by row from lane 0 of its first row: 1 to group_rows * ARRAY_COLS.");
+    /** Table of exponentials: entry d is exp(-d times the input scale) in the table's fixed point. */
+    public static final InstrField TABLE = new InstrField("table", 96, 8, InstrField.Kind.UINT, 0L, 255L, false, "Table of exponentials: entry d is exp(-d times the input scale) in the table's fixed point.");
+    /** Zero point of the result. */
+    public static final InstrField OUT_ZERO = new InstrField("out_zero", 104, 8, InstrField.Kind.INT, -128L, 127L, false, "Zero point of the result.");
+    /** Right shift (with rounding) of the scaled probability. */
+    public static final InstrField SHIFT = new InstrField("shift", 112, 6, InstrField.Kind.UINT, 0L, 63L, false, "Right shift (with rounding) of the scaled probability.");
+    /** Multiplier of the probability in 2^44 units. */
+    public static final InstrField MULT = new InstrField("mult", 128, 16, InstrField.Kind.UINT, 0L, 65535L, false, "Multiplier of the probability in 2^44 units.");
+    /** Every field, in bit order of declaration. */
+    public static final java.util.List<InstrField> FIELDS = java.util.List.of(OPCODE, WAIT, A_ROW, DST_ROW, GROUPS, GROUP_ROWS, VALID, TABLE, OUT_ZERO, SHIFT, MULT);
+  }
+
+  /** Integer layer normalization of groups of ABUF rows, each group one vector of `valid` lanes, with a per-lane scale and bias from ACC. */
+  public static final class Vnorm {
+    private Vnorm() {}
+
+    /** First ABUF row of the first group. */
+    public static final InstrField A_ROW = new InstrField("a_row", 16, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First ABUF row of the first group.");
+    /** First ABUF row written: the same rows as the source or none in common. */
+    public static final InstrField DST_ROW = new InstrField("dst_row", 32, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First ABUF row written: the same rows as the source or none in common.");
+    /** Number of groups (vectors). */
+    public static final InstrField GROUPS = new InstrField("groups", 48, 16, InstrField.Kind.UINT, 1L, 65535L, false, "Number of groups (vectors).");
+    /** Rows per group. */
+    public static final InstrField GROUP_ROWS = new InstrField("group_rows", 64, 16, InstrField.Kind.UINT, 1L, 65535L, false, "Rows per group.");
+    /** Lanes of each group that belong to the vector, counted row by row from lane 0 of its first row: 1 to group_rows * ARRAY_COLS. */
+    public static final InstrField VALID = new InstrField("valid", 80, 16, InstrField.Kind.UINT, 1L, 65535L, false, "Lanes of each group that belong to the vector, counted row by row from lane 0 of its first row: 1 to group_rows * ARRAY_COLS.");
+    /** ACC row of the parameters: for row r of a group, param_row+3r holds the per-lane scales, +3r+1 the biases, +3r+2 the shifts. */
+    public static final InstrField PARAM_ROW = new InstrField("param_row", 96, 16, InstrField.Kind.UINT, 0L, 65535L, false, "ACC row of the parameters: for row r of a group, param_row+3r holds the per-lane scales, +3r+1 the biases, +3r+2 the shifts.");
+    /** Zero point of the result. */
+    public static final InstrField OUT_ZERO = new InstrField("out_zero", 112, 8, InstrField.Kind.INT, -128L, 127L, false, "Zero point of the result.");
+    /** The epsilon, as valid^2 * epsilon / scale^2 of the input, rounded. */
+    public static final InstrField EPS = new InstrField("eps", 128, 32, InstrField.Kind.UINT, 0L, 4294967295L, false, "The epsilon, as valid^2 * epsilon / scale^2 of the input, rounded.");
+    /** Every field, in bit order of declaration. */
+    public static final java.util.List<InstrField> FIELDS = java.util.List.of(OPCODE, WAIT, A_ROW, DST_ROW, GROUPS, GROUP_ROWS, VALID, PARAM_ROW, OUT_ZERO, EPS);
+  }
+
+  /** Transpose square blocks of ARRAY_COLS ABUF rows into ABUF or WBUF (attention's K^T, layout changes that move the lane axis). */
+  public static final class Vtrans {
+    private Vtrans() {}
+
+    /** Destination buffer: ABUF or WBUF. */
+    public static final InstrField BUF = new InstrField("buf", 12, 2, InstrField.Kind.BUFFER, 0L, 3L, false, "Destination buffer: ABUF or WBUF.");
+    /** First ABUF row of the first block. */
+    public static final InstrField A_ROW = new InstrField("a_row", 16, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First ABUF row of the first block.");
+    /** First row written; in ABUF the same rows as the source or none in common. */
+    public static final InstrField DST_ROW = new InstrField("dst_row", 32, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First row written; in ABUF the same rows as the source or none in common.");
+    /** Number of blocks of ARRAY_COLS rows. */
+    public static final InstrField BLOCKS = new InstrField("blocks", 48, 16, InstrField.Kind.UINT, 1L, 65535L, false, "Number of blocks of ARRAY_COLS rows.");
+    /** Every field, in bit order of declaration. */
+    public static final java.util.List<InstrField> FIELDS = java.util.List.of(OPCODE, WAIT, BUF, A_ROW, DST_ROW, BLOCKS);
+  }
 }

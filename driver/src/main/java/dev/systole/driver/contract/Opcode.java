@@ -5,32 +5,50 @@ package dev.systole.driver.contract;
 /** Instructions by opcode, with their unit, their fields and the bits reserved in each. */
 public enum Opcode {
   /** Copy a 2-D strided block of elements from HBM into consecutive rows of a buffer, with padding. */
-  LOAD(0x1, Unit.LOAD, Isa.Load.FIELDS, new long[] {0xFF00F0000000C800L, 0xFFFF000000000000L, 0x0000000000000000L, 0x0000000000000000L}, "Copy a 2-D strided block of elements from HBM into consecutive rows of a buffer, with padding."),
+  LOAD(0x1, Unit.LOAD, null, Isa.Load.FIELDS, new long[] {0xFF00F0000000C800L, 0xFFFF000000000000L, 0x0000000000000000L, 0x0000000000000000L}, "Copy a 2-D strided block of elements from HBM into consecutive rows of a buffer, with padding."),
   /** Copy consecutive rows of a buffer to a 2-D strided block of elements in HBM. */
-  STORE(0x2, Unit.STORE, Isa.Store.FIELDS, new long[] {0xFFFFF0000000C800L, 0xFFFF000000000000L, 0x0000000000000000L, 0xFFFFFFFF00000000L}, "Copy consecutive rows of a buffer to a 2-D strided block of elements in HBM."),
+  STORE(0x2, Unit.STORE, null, Isa.Store.FIELDS, new long[] {0xFFFFF0000000C800L, 0xFFFF000000000000L, 0x0000000000000000L, 0xFFFFFFFF00000000L}, "Copy consecutive rows of a buffer to a 2-D strided block of elements in HBM."),
   /** Stream ABUF rows through the weight tile held in the array into ACC rows, overwriting or accumulating. */
-  MATMUL(0x3, Unit.EXEC, Isa.Matmul.FIELDS, new long[] {0x0000000000000800L, 0xFFFFFFFF00000000L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Stream ABUF rows through the weight tile held in the array into ACC rows, overwriting or accumulating."),
+  MATMUL(0x3, Unit.EXEC, null, Isa.Matmul.FIELDS, new long[] {0x0000000000000800L, 0xFFFFFFFF00000000L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Stream ABUF rows through the weight tile held in the array into ACC rows, overwriting or accumulating."),
   /** Requantize ACC rows to int8 ABUF rows: add bias, multiply, round-shift, add zero point, saturate, optional ReLU. */
-  REQUANT(0x4, Unit.EXEC, Isa.Requant.FIELDS, new long[] {0x000000000000E800L, 0xFFFFFFFFFF000000L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Requantize ACC rows to int8 ABUF rows: add bias, multiply, round-shift, add zero point, saturate, optional ReLU."),
+  REQUANT(0x4, Unit.EXEC, null, Isa.Requant.FIELDS, new long[] {0x000000000000E800L, 0xFFFFFFFFFF000000L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Requantize ACC rows to int8 ABUF rows: add bias, multiply, round-shift, add zero point, saturate, optional ReLU."),
   /** Lane-wise maximum of two runs of int8 ABUF rows (max pooling). */
-  VMAX(0x5, Unit.EXEC, Isa.Vmax.FIELDS, new long[] {0x000000000000F800L, 0xFFFFFFFFFFFF0000L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Lane-wise maximum of two runs of int8 ABUF rows (max pooling)."),
+  VMAX(0x5, Unit.EXEC, null, Isa.Vmax.FIELDS, new long[] {0x000000000000F800L, 0xFFFFFFFFFFFF0000L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Lane-wise maximum of two runs of int8 ABUF rows (max pooling)."),
   /** Lane-wise add of two runs of int8 ABUF rows with requantization (residual connections). */
-  VADD(0x6, Unit.EXEC, Isa.Vadd.FIELDS, new long[] {0x000000000000E800L, 0xFFFFC00000000000L, 0x0000000000000000L, 0xFFFFFFFFFFFFFFFFL}, "Lane-wise add of two runs of int8 ABUF rows with requantization (residual connections)."),
+  VADD(0x6, Unit.EXEC, null, Isa.Vadd.FIELDS, new long[] {0x000000000000E800L, 0xFFFFC00000000000L, 0x0000000000000000L, 0xFFFFFFFFFFFFFFFFL}, "Lane-wise add of two runs of int8 ABUF rows with requantization (residual connections)."),
   /** Wait until every unit is idle and every HBM write has completed. */
-  FENCE(0x7, Unit.CONTROL, Isa.Fence.FIELDS, new long[] {0xFFFFFFFFFFFFF800L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Wait until every unit is idle and every HBM write has completed."),
+  FENCE(0x7, Unit.CONTROL, null, Isa.Fence.FIELDS, new long[] {0xFFFFFFFFFFFFF800L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Wait until every unit is idle and every HBM write has completed."),
   /** Wait as FENCE does, then end the program: STATUS.DONE, INT_STATUS.DONE. */
-  HALT(0x8, Unit.CONTROL, Isa.Halt.FIELDS, new long[] {0xFFFFFFFFFFFFF800L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Wait as FENCE does, then end the program: STATUS.DONE, INT_STATUS.DONE.");
+  HALT(0x8, Unit.CONTROL, null, Isa.Halt.FIELDS, new long[] {0xFFFFFFFFFFFFF800L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Wait as FENCE does, then end the program: STATUS.DONE, INT_STATUS.DONE."),
+  /** Map every int8 lane of a run of ABUF rows through a 256-entry table of the LUT buffer (any unary function of an int8 value). */
+  VLUT(0x9, Unit.EXEC, Param.VECTOR_UNIT, Isa.Vlut.FIELDS, new long[] {0x000000000000F800L, 0xFFFFFFFFFFFFFF00L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Map every int8 lane of a run of ABUF rows through a 256-entry table of the LUT buffer (any unary function of an int8 value)."),
+  /** Per-lane affine map of int8 ABUF rows with separate multipliers for values below and above the zero point, and requantization (PRelu, LeakyReLU, Mul or Add of a per-channel constant). */
+  VSCALE(0xA, Unit.EXEC, Param.VECTOR_UNIT, Isa.Vscale.FIELDS, new long[] {0x000000000000F800L, 0xFFFFFFFF00000000L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Per-lane affine map of int8 ABUF rows with separate multipliers for values below and above the zero point, and requantization (PRelu, LeakyReLU, Mul or Add of a per-channel constant)."),
+  /** Lane-wise product of two runs of int8 ABUF rows, or of a run and one row repeated, with requantization (gating, squeeze-excitation scales). */
+  VMUL(0xB, Unit.EXEC, Param.VECTOR_UNIT, Isa.Vmul.FIELDS, new long[] {0x000000000000E800L, 0xFFFFC00000000000L, 0xFFFFFFFF00000000L, 0xFFFFFFFFFFFFFFFFL}, "Lane-wise product of two runs of int8 ABUF rows, or of a run and one row repeated, with requantization (gating, squeeze-excitation scales)."),
+  /** Sum (into int32 ACC rows) or maximum (into int8 ABUF rows) of a run of ABUF rows, down the rows per lane or across the lanes of each row (pooling, means, channel reductions). */
+  VREDUCE(0xC, Unit.EXEC, Param.VECTOR_UNIT, Isa.Vreduce.FIELDS, new long[] {0x0000000000008800L, 0xFFFFFFFFFFFFFF00L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Sum (into int32 ACC rows) or maximum (into int8 ABUF rows) of a run of ABUF rows, down the rows per lane or across the lanes of each row (pooling, means, channel reductions)."),
+  /** Lane-wise multiply of a run of ABUF rows by one WBUF row, into int32 ACC rows, overwriting or accumulating (depthwise convolution, one window position at a time). */
+  VMAC(0xD, Unit.EXEC, Param.VECTOR_UNIT, Isa.Vmac.FIELDS, new long[] {0x000000000000E800L, 0xFFFFFFFFFFFF0000L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Lane-wise multiply of a run of ABUF rows by one WBUF row, into int32 ACC rows, overwriting or accumulating (depthwise convolution, one window position at a time)."),
+  /** Integer softmax of groups of ABUF rows, each group one vector of `valid` lanes: maximum, exponentials from a LUT table, sum, reciprocal, int8 result. */
+  VSOFTMAX(0xE, Unit.EXEC, Param.VECTOR_UNIT, Isa.Vsoftmax.FIELDS, new long[] {0x000000000000F800L, 0xFFC0000000000000L, 0xFFFFFFFFFFFF0000L, 0xFFFFFFFFFFFFFFFFL}, "Integer softmax of groups of ABUF rows, each group one vector of `valid` lanes: maximum, exponentials from a LUT table, sum, reciprocal, int8 result."),
+  /** Integer layer normalization of groups of ABUF rows, each group one vector of `valid` lanes, with a per-lane scale and bias from ACC. */
+  VNORM(0xF, Unit.EXEC, Param.VECTOR_UNIT, Isa.Vnorm.FIELDS, new long[] {0x000000000000F800L, 0xFF00000000000000L, 0xFFFFFFFF00000000L, 0xFFFFFFFFFFFFFFFFL}, "Integer layer normalization of groups of ABUF rows, each group one vector of `valid` lanes, with a per-lane scale and bias from ACC."),
+  /** Transpose square blocks of ARRAY_COLS ABUF rows into ABUF or WBUF (attention's K^T, layout changes that move the lane axis). */
+  VTRANS(0x10, Unit.EXEC, Param.VECTOR_UNIT, Isa.Vtrans.FIELDS, new long[] {0x000000000000C800L, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL, 0xFFFFFFFFFFFFFFFFL}, "Transpose square blocks of ARRAY_COLS ABUF rows into ABUF or WBUF (attention's K^T, layout changes that move the lane axis).");
 
   private final int value;
   private final Unit unit;
+  private final Param requires;
   private final java.util.List<InstrField> fields;
   private final long[] reserved;
   private final String doc;
 
-  Opcode(int value, Unit unit, java.util.List<InstrField> fields, long[] reserved,
-      String doc) {
+  Opcode(int value, Unit unit, Param requires, java.util.List<InstrField> fields,
+      long[] reserved, String doc) {
     this.value = value;
     this.unit = unit;
+    this.requires = requires;
     this.fields = fields;
     this.reserved = reserved;
     this.doc = doc;
@@ -43,6 +61,11 @@ public enum Opcode {
 
   public Unit unit() {
     return unit;
+  }
+
+  /** The 0/1 parameter that must be 1 for this opcode to exist, or null if it always does. */
+  public Param requires() {
+    return requires;
   }
 
   /** Every field of this instruction, opcode and wait first. */

@@ -7,7 +7,7 @@ public enum Reg {
   /** Identification: always 0x53595354 ("SYST"). */
   MAGIC(0x000, Access.RO, 0x53595354, "Identification: always 0x53595354 (\"SYST\")."),
   /** Contract version implemented by the device. */
-  VERSION(0x004, Access.RO, 0x10000, "Contract version implemented by the device."),
+  VERSION(0x004, Access.RO, 0x10001, "Contract version implemented by the device."),
   /** Identifies the build: the bitstream manifest's build id on a board, 0 on the emulator. */
   BUILD_ID(0x008, Access.RO, 0x0, "Identifies the build: the bitstream manifest's build id on a board, 0 on the emulator."),
   /** Parameter ARRAY_ROWS. */
@@ -26,6 +26,10 @@ public enum Reg {
   HBM_CHANNELS(0x028, Access.RO, 0x20, "Parameter HBM_CHANNELS."),
   /** Parameter CLOCK_KHZ. */
   CLOCK_KHZ(0x02C, Access.RO, 0x493E0, "Parameter CLOCK_KHZ."),
+  /** Parameter VECTOR_UNIT. */
+  VECTOR_UNIT(0x030, Access.RO, 0x1, "Parameter VECTOR_UNIT."),
+  /** Parameter LUT_ROWS. */
+  LUT_ROWS(0x034, Access.RO, 0x100, "Parameter LUT_ROWS."),
   /** Control: each bit acts when written with 1; reads return 0. */
   CTRL(0x040, Access.WO, 0x0, "Control: each bit acts when written with 1; reads return 0."),
   /** State of the device. BUSY is 1 from START until the program ends; then DONE is 1, and ERROR too if it failed. */
@@ -83,7 +87,11 @@ public enum Reg {
   /** Payload bytes STORE wrote to HBM. Bits 31:0. */
   BYTES_WRITTEN_LO(0x138, Access.RO, 0x0, "Payload bytes STORE wrote to HBM. Bits 31:0."),
   /** Payload bytes STORE wrote to HBM. Bits 63:32. */
-  BYTES_WRITTEN_HI(0x13C, Access.RO, 0x0, "Payload bytes STORE wrote to HBM. Bits 63:32.");
+  BYTES_WRITTEN_HI(0x13C, Access.RO, 0x0, "Payload bytes STORE wrote to HBM. Bits 63:32."),
+  /** Cycles the vector unit's instructions (VLUT to VTRANS) held the EXEC unit: for each, its cycles from issue until EXEC is free again. Bits 31:0. */
+  VECTOR_CYCLES_LO(0x148, Access.RO, 0x0, "Cycles the vector unit's instructions (VLUT to VTRANS) held the EXEC unit: for each, its cycles from issue until EXEC is free again. Bits 31:0."),
+  /** Cycles the vector unit's instructions (VLUT to VTRANS) held the EXEC unit: for each, its cycles from issue until EXEC is free again. Bits 63:32. */
+  VECTOR_CYCLES_HI(0x14C, Access.RO, 0x0, "Cycles the vector unit's instructions (VLUT to VTRANS) held the EXEC unit: for each, its cycles from issue until EXEC is free again. Bits 63:32.");
 
   /** How a register responds to the host. No register has a side effect on read. */
   public enum Access {

@@ -6,8 +6,8 @@ package dev.systole.driver.contract;
 public enum Unit {
   /** Moves 2-D strided blocks from HBM into ABUF, WBUF or ACC. */
   LOAD(0, "Moves 2-D strided blocks from HBM into ABUF, WBUF or ACC."),
-  /** Runs MATMUL on the array, and REQUANT, VMAX and VADD on the vector lanes. */
-  EXEC(1, "Runs MATMUL on the array, and REQUANT, VMAX and VADD on the vector lanes."),
+  /** Runs MATMUL on the array, and REQUANT, VMAX, VADD and the vector unit's instructions (VLUT to VTRANS) on the vector lanes. */
+  EXEC(1, "Runs MATMUL on the array, and REQUANT, VMAX, VADD and the vector unit's instructions (VLUT to VTRANS) on the vector lanes."),
   /** Moves 2-D strided blocks from a buffer to HBM. */
   STORE(2, "Moves 2-D strided blocks from a buffer to HBM."),
   /** FENCE and HALT, handled by the issue stage itself. */

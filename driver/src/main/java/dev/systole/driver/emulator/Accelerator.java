@@ -111,7 +111,7 @@ public final class Accelerator implements AutoCloseable {
         case VERSION -> Contract.VERSION;
         case BUILD_ID -> buildId;
         case ARRAY_ROWS, ARRAY_COLS, ABUF_ROWS, WBUF_ROWS, ACC_ROWS, HBM_MB, HBM_CHANNELS,
-            CLOCK_KHZ -> (int) params.get(Param.valueOf(reg.name()));
+            CLOCK_KHZ, VECTOR_UNIT, LUT_ROWS -> (int) params.get(Param.valueOf(reg.name()));
         case CTRL -> 0;
         case STATUS -> status;
         case ERROR_CODE -> errorCode;
@@ -292,6 +292,7 @@ public final class Accelerator implements AutoCloseable {
   private void addRun() {
     totals.merge(Counter.BUSY_CYCLES, machine.busyCycles, Long::sum);
     totals.merge(Counter.ARRAY_CYCLES, machine.arrayCycles, Long::sum);
+    totals.merge(Counter.VECTOR_CYCLES, machine.vectorCycles, Long::sum);
     totals.merge(Counter.STALL_CYCLES, machine.stallCycles(), Long::sum);
     totals.merge(Counter.INSTRET, machine.instret, Long::sum);
     totals.merge(Counter.MACS, machine.macs, Long::sum);

@@ -36,6 +36,7 @@ final class Machine {
   private final byte[] abuf;
   private final byte[] wbuf;
   private final int[] acc;
+  private final short[] lut;
   private final int[] active;
   private final int[] shadow;
   private final MatmulKernel kernel;
@@ -50,6 +51,7 @@ final class Machine {
   // run ends, so clearing the totals never races with a run.
   long busyCycles;
   long arrayCycles;
+  long vectorCycles;
   long instret;
   long macs;
   long bytesRead;
@@ -62,6 +64,7 @@ final class Machine {
     this.abuf = new byte[params.abufRows() * lanes];
     this.wbuf = new byte[params.wbufRows() * lanes];
     this.acc = new int[params.accRows() * lanes];
+    this.lut = new short[params.lutRows() * lanes];
     this.active = new int[lanes * lanes];
     this.shadow = new int[lanes * lanes];
     this.kernel = MatmulKernel.create(lanes);
@@ -70,6 +73,7 @@ final class Machine {
   private void clearCounters() {
     busyCycles = 0;
     arrayCycles = 0;
+    vectorCycles = 0;
     clock = new IssueClock(params);
     instret = 0;
     macs = 0;
@@ -128,6 +132,9 @@ final class Machine {
         return end(error, pc, ready);
       }
       long issue = clock.issue(in, ready);
+      if (in.opcode().requires() != null) {
+        vectorCycles += clock.execFree() - issue;
+      }
       try {
         execute(in);
       } catch (MemoryFault e) {
@@ -169,6 +176,14 @@ final class Machine {
       case VMAX -> vmax(in);
       case VADD -> vadd(in);
       case FENCE, HALT -> { }
+      case VLUT -> vlut(in);
+      case VSCALE -> vscale(in);
+      case VMUL -> vmul(in);
+      case VREDUCE -> vreduce(in);
+      case VMAC -> vmac(in);
+      case VSOFTMAX -> vsoftmax(in);
+      case VNORM -> vnorm(in);
+      case VTRANS -> vtrans(in);
     }
   }
 
@@ -189,7 +204,7 @@ final class Machine {
     int height = yPad0 + ySize + yPad1;
     int row = (int) in.get(Isa.Load.DST_ROW);
     int rowBytes = params.rowBytes(buf);
-    byte[] tmp = buf == Buffer.ACC ? new byte[rowBytes] : null;
+    byte[] tmp = buf.laneBytes() > 1 ? new byte[rowBytes] : null;
     for (int yy = 0; yy < height; yy++) {
       int y = yy - yPad0;
       boolean padRow = y < 0 || y >= ySize;
@@ -203,6 +218,11 @@ final class Machine {
             for (int lane = 0; lane < elem / 4; lane++) {
               acc[row * lanes + lane] = littleEndianInt(tmp, 4 * lane);
             }
+          } else if (buf == Buffer.LUT) {
+            memory.read(a, tmp, 0, elem);
+            for (int lane = 0; lane < elem / 2; lane++) {
+              lut[row * lanes + lane] = (short) ((tmp[2 * lane] & 0xFF) | tmp[2 * lane + 1] << 8);
+            }
           } else {
             memory.read(a, buf == Buffer.ABUF ? abuf : wbuf, row * lanes, elem);
           }
@@ -210,6 +230,8 @@ final class Machine {
         }
         if (buf == Buffer.ACC) {
           Arrays.fill(acc, row * lanes + filled / 4, (row + 1) * lanes, pad);
+        } else if (buf == Buffer.LUT) {
+          Arrays.fill(lut, row * lanes + filled / 2, (row + 1) * lanes, (short) pad);
         } else if (filled < rowBytes) {
           Arrays.fill(buf == Buffer.ABUF ? abuf : wbuf, row * lanes + filled, (row + 1) * lanes,
               (byte) pad);
@@ -228,13 +250,20 @@ final class Machine {
     long xStride = in.get(Isa.Store.X_STRIDE);
     long yStride = in.get(Isa.Store.Y_STRIDE);
     int row = (int) in.get(Isa.Store.SRC_ROW);
-    byte[] tmp = buf == Buffer.ACC ? new byte[params.rowBytes(buf)] : null;
+    byte[] tmp = buf.laneBytes() > 1 ? new byte[params.rowBytes(buf)] : null;
     for (int y = 0; y < ySize; y++) {
       for (int x = 0; x < xSize; x++, row++) {
         long a = addr + y * yStride + x * xStride;
         if (buf == Buffer.ACC) {
           for (int lane = 0; lane < elem / 4; lane++) {
             putLittleEndianInt(tmp, 4 * lane, acc[row * lanes + lane]);
+          }
+          memory.write(a, tmp, 0, elem);
+        } else if (buf == Buffer.LUT) {
+          for (int lane = 0; lane < elem / 2; lane++) {
+            short v = lut[row * lanes + lane];
+            tmp[2 * lane] = (byte) v;
+            tmp[2 * lane + 1] = (byte) (v >> 8);
           }
           memory.write(a, tmp, 0, elem);
         } else {
@@ -321,6 +350,184 @@ final class Machine {
     for (int i = 0; i < rows * lanes; i++) {
       abuf[d + i] = (byte) Arithmetic.vadd(abuf[a + i], abuf[b + i], az, bz, oz, am, bm, shift,
           relu);
+    }
+  }
+
+  private short[] table(long number) {
+    int first = (int) number * params.tableRows() * lanes;
+    return Arrays.copyOfRange(lut, first, first + 256);
+  }
+
+  private void vlut(Instruction in) {
+    int rows = (int) in.get(Isa.Vlut.ROWS);
+    int a = (int) in.get(Isa.Vlut.A_ROW) * lanes;
+    int d = (int) in.get(Isa.Vlut.DST_ROW) * lanes;
+    short[] table = table(in.get(Isa.Vlut.TABLE));
+    for (int i = 0; i < rows * lanes; i++) {
+      abuf[d + i] = (byte) Arithmetic.saturate8(table[abuf[a + i] + 128]);
+    }
+  }
+
+  private void vscale(Instruction in) {
+    int rows = (int) in.get(Isa.Vscale.ROWS);
+    int a = (int) in.get(Isa.Vscale.A_ROW) * lanes;
+    int d = (int) in.get(Isa.Vscale.DST_ROW) * lanes;
+    int prm = (int) in.get(Isa.Vscale.PARAM_ROW) * lanes;
+    int az = (int) in.get(Isa.Vscale.A_ZERO);
+    int oz = (int) in.get(Isa.Vscale.OUT_ZERO);
+    int[] p = Arrays.copyOfRange(acc, prm, prm + 4 * lanes);
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < lanes; j++) {
+        abuf[d + i * lanes + j] = (byte) Arithmetic.vscale(abuf[a + i * lanes + j], az, p[j],
+            p[lanes + j], p[2 * lanes + j], p[3 * lanes + j], oz);
+      }
+    }
+  }
+
+  private void vmul(Instruction in) {
+    int rows = (int) in.get(Isa.Vmul.ROWS);
+    int a = (int) in.get(Isa.Vmul.A_ROW) * lanes;
+    int b = (int) in.get(Isa.Vmul.B_ROW) * lanes;
+    int d = (int) in.get(Isa.Vmul.DST_ROW) * lanes;
+    int bStep = in.flag(Isa.Vmul.B_BCAST) ? 0 : lanes;
+    int az = (int) in.get(Isa.Vmul.A_ZERO);
+    int bz = (int) in.get(Isa.Vmul.B_ZERO);
+    int oz = (int) in.get(Isa.Vmul.OUT_ZERO);
+    int mult = (int) in.get(Isa.Vmul.MULT);
+    int shift = (int) in.get(Isa.Vmul.SHIFT);
+    // The overlap rule keeps a broadcast b row out of the destination unless rows is 1.
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < lanes; j++) {
+        abuf[d + i * lanes + j] = (byte) Arithmetic.vmul(abuf[a + i * lanes + j],
+            abuf[b + i * bStep + j], az, bz, oz, mult, shift);
+      }
+    }
+  }
+
+  private void vreduce(Instruction in) {
+    int rows = (int) in.get(Isa.Vreduce.ROWS);
+    int a = (int) in.get(Isa.Vreduce.A_ROW) * lanes;
+    int d = (int) in.get(Isa.Vreduce.DST_ROW) * lanes;
+    boolean max = in.flag(Isa.Vreduce.MAX);
+    boolean accumulate = in.flag(Isa.Vreduce.ACCUMULATE);
+    if (in.flag(Isa.Vreduce.LANES)) {
+      int valid = (int) in.get(Isa.Vreduce.VALID);
+      for (int i = 0; i < rows; i++) {
+        int s = max ? -128 : 0;
+        for (int l = 0; l < valid; l++) {
+          int v = abuf[a + i * lanes + l];
+          s = max ? Math.max(s, v) : s + v;
+        }
+        for (int j = 0; j < lanes; j++) {
+          int o = d + i * lanes + j;
+          if (max) {
+            abuf[o] = (byte) (accumulate ? Math.max(abuf[o], s) : s);
+          } else {
+            acc[o] = accumulate ? acc[o] + s : s;
+          }
+        }
+      }
+      return;
+    }
+    int[] r = new int[lanes];
+    Arrays.fill(r, max ? -128 : 0);
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < lanes; j++) {
+        int v = abuf[a + i * lanes + j];
+        r[j] = max ? Math.max(r[j], v) : r[j] + v;
+      }
+    }
+    for (int j = 0; j < lanes; j++) {
+      if (max) {
+        abuf[d + j] = (byte) (accumulate ? Math.max(abuf[d + j], r[j]) : r[j]);
+      } else {
+        acc[d + j] = accumulate ? acc[d + j] + r[j] : r[j];
+      }
+    }
+  }
+
+  private void vmac(Instruction in) {
+    int rows = (int) in.get(Isa.Vmac.ROWS);
+    int a = (int) in.get(Isa.Vmac.A_ROW) * lanes;
+    int c = (int) in.get(Isa.Vmac.ACC_ROW) * lanes;
+    int w = (int) in.get(Isa.Vmac.W_ROW) * lanes;
+    boolean accumulate = in.flag(Isa.Vmac.ACCUMULATE);
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < lanes; j++) {
+        int p = abuf[a + i * lanes + j] * wbuf[w + j];
+        acc[c + i * lanes + j] = accumulate ? acc[c + i * lanes + j] + p : p;
+      }
+    }
+  }
+
+  /** Reads the {@code valid} lanes of each group's rows, runs {@code op}, writes the rows back. */
+  private interface GroupOp {
+    void apply(int[] x, int n, int group, int[] y);
+  }
+
+  private void grouped(int aRow, int dstRow, int groups, int groupRows, int valid, int outZero,
+      GroupOp op) {
+    int[] x = new int[valid];
+    int[] y = new int[valid];
+    for (int g = 0; g < groups; g++) {
+      int a = (aRow + g * groupRows) * lanes;
+      int d = (dstRow + g * groupRows) * lanes;
+      for (int l = 0; l < valid; l++) {
+        x[l] = abuf[a + l];
+      }
+      op.apply(x, valid, g, y);
+      for (int l = 0; l < groupRows * lanes; l++) {
+        abuf[d + l] = (byte) (l < valid ? y[l] : outZero);
+      }
+    }
+  }
+
+  private void vsoftmax(Instruction in) {
+    short[] table = table(in.get(Isa.Vsoftmax.TABLE));
+    int oz = (int) in.get(Isa.Vsoftmax.OUT_ZERO);
+    int mult = (int) in.get(Isa.Vsoftmax.MULT);
+    int shift = (int) in.get(Isa.Vsoftmax.SHIFT);
+    grouped((int) in.get(Isa.Vsoftmax.A_ROW), (int) in.get(Isa.Vsoftmax.DST_ROW),
+        (int) in.get(Isa.Vsoftmax.GROUPS), (int) in.get(Isa.Vsoftmax.GROUP_ROWS),
+        (int) in.get(Isa.Vsoftmax.VALID), oz,
+        (x, n, g, y) -> Arithmetic.softmax(x, n, table, oz, mult, shift, y));
+  }
+
+  private void vnorm(Instruction in) {
+    int groupRows = (int) in.get(Isa.Vnorm.GROUP_ROWS);
+    int valid = (int) in.get(Isa.Vnorm.VALID);
+    int prm = (int) in.get(Isa.Vnorm.PARAM_ROW);
+    int oz = (int) in.get(Isa.Vnorm.OUT_ZERO);
+    long eps = in.get(Isa.Vnorm.EPS);
+    int[] scale = new int[valid];
+    int[] bias = new int[valid];
+    int[] shift = new int[valid];
+    for (int l = 0; l < valid; l++) {
+      int r = prm + 3 * (l / lanes);
+      int j = l % lanes;
+      scale[l] = acc[r * lanes + j];
+      bias[l] = acc[(r + 1) * lanes + j];
+      shift[l] = acc[(r + 2) * lanes + j];
+    }
+    grouped((int) in.get(Isa.Vnorm.A_ROW), (int) in.get(Isa.Vnorm.DST_ROW),
+        (int) in.get(Isa.Vnorm.GROUPS), groupRows, valid, oz,
+        (x, n, g, y) -> Arithmetic.layerNorm(x, n, eps, scale, bias, shift, oz, y));
+  }
+
+  private void vtrans(Instruction in) {
+    int blocks = (int) in.get(Isa.Vtrans.BLOCKS);
+    int a = (int) in.get(Isa.Vtrans.A_ROW) * lanes;
+    int d = (int) in.get(Isa.Vtrans.DST_ROW) * lanes;
+    byte[] dst = in.get(Isa.Vtrans.BUF) == Buffer.WBUF.id() ? wbuf : abuf;
+    byte[] block = new byte[lanes * lanes];
+    for (int b = 0; b < blocks; b++) {
+      int off = b * lanes * lanes;
+      System.arraycopy(abuf, a + off, block, 0, block.length);
+      for (int i = 0; i < lanes; i++) {
+        for (int j = 0; j < lanes; j++) {
+          dst[d + off + j * lanes + i] = block[i * lanes + j];
+        }
+      }
     }
   }
 

@@ -111,16 +111,31 @@ public final class IssueClock {
             + Timing.REQUANT_LATENCY;
         done[EXEC] = free[EXEC];
       }
-      case VMAX -> {
-        free[EXEC] = t + in.get(Isa.Vmax.ROWS) + Timing.VECTOR_LATENCY;
-        done[EXEC] = free[EXEC];
-      }
-      case VADD -> {
-        free[EXEC] = t + in.get(Isa.Vadd.ROWS) + Timing.VECTOR_LATENCY;
-        done[EXEC] = free[EXEC];
-      }
+      case VMAX -> vector(t, in.get(Isa.Vmax.ROWS));
+      case VADD -> vector(t, in.get(Isa.Vadd.ROWS));
       case FENCE, HALT -> { }
+      case VLUT -> vector(t, in.get(Isa.Vlut.ROWS));
+      case VSCALE -> vector(t, Timing.SCALE_SETUP + in.get(Isa.Vscale.ROWS));
+      case VMUL -> vector(t, in.get(Isa.Vmul.ROWS));
+      case VREDUCE -> vector(t, in.get(Isa.Vreduce.ROWS));
+      case VMAC -> vector(t, in.get(Isa.Vmac.ROWS));
+      case VSOFTMAX -> vector(t, in.get(Isa.Vsoftmax.GROUPS)
+          * (3 * in.get(Isa.Vsoftmax.GROUP_ROWS) + Timing.SOFTMAX_LATENCY));
+      case VNORM -> vector(t, in.get(Isa.Vnorm.GROUPS)
+          * (4 * in.get(Isa.Vnorm.GROUP_ROWS) + Timing.NORM_LATENCY));
+      case VTRANS -> vector(t, (in.get(Isa.Vtrans.BLOCKS) + 1) * arrayRows);
     }
+  }
+
+  /** An instruction of the vector lanes busy for {@code cycles} before its pipeline drains. */
+  private void vector(long t, long cycles) {
+    free[EXEC] = t + cycles + Timing.VECTOR_LATENCY;
+    done[EXEC] = free[EXEC];
+  }
+
+  /** The cycle from which EXEC can take its next instruction. */
+  public long execFree() {
+    return free[EXEC];
   }
 
   /** The last cycle any unit is busy, or {@code ready} if that is later. */

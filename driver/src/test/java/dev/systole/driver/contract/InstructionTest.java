@@ -120,7 +120,14 @@ class InstructionTest {
     assertEquals(ErrorCode.RESERVED_BITS,
         InstructionCheck.check(Instruction.ofWords(0x07 | 1L << 63, 0, 0, 0), p).code());
     assertEquals(ErrorCode.BAD_FIELD, InstructionCheck.check(
-        Assembler.parse("LOAD buf=3 elem_bytes=0 x_size=0 y_size=0"), p).code());
+        Assembler.parse("LOAD buf=ACC elem_bytes=3 x_size=0 y_size=0"), p).code());
+    DeviceParams noVector = p.with("VECTOR_UNIT=0");
+    assertEquals(ErrorCode.BAD_FIELD, InstructionCheck.check(
+        Assembler.parse("LOAD buf=3 elem_bytes=0 x_size=0 y_size=0"), noVector).code());
+    assertEquals(ErrorCode.BAD_OPCODE, InstructionCheck.check(
+        Assembler.parse("VLUT rows=0"), noVector).code());
+    assertEquals(ErrorCode.ZERO_LENGTH, InstructionCheck.check(
+        Assembler.parse("VLUT rows=0"), p).code());
     assertEquals(ErrorCode.ZERO_LENGTH, InstructionCheck.check(
         Assembler.parse("LOAD buf=ABUF elem_bytes=16 x_size=0 y_size=1"), p).code());
     assertEquals(ErrorCode.OVERSIZED, InstructionCheck.check(
