@@ -11,7 +11,8 @@ import java.util.Set;
 
 /**
  * An integer network that runs on the device as one program per batch: graph inputs, layers
- * ({@link ConvLayer}, {@link GemmLayer}, {@link MaxPoolLayer}, {@link AddLayer}) with one or two
+ * ({@link ConvLayer}, {@link GemmLayer}, {@link MaxPoolLayer}, {@link AddLayer},
+ * {@link DepthwiseLayer}, {@link MeanLayer}) with one or two
  * predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
  * output; only the graph's inputs and outputs cross PCIe.
  *
@@ -53,7 +54,7 @@ public final class DeviceGraph {
 
   /** What a node does. */
   public enum Kind {
-    INPUT, CONV, GEMM, MAX_POOL, ADD
+    INPUT, CONV, GEMM, MAX_POOL, ADD, DEPTHWISE, MEAN
   }
 
   /** A graph input or a layer, with the tensor it produces. */
@@ -279,6 +280,35 @@ public final class DeviceGraph {
             + ") and '" + b.name + "' (" + b.shape + ") (expected the same shape)");
       }
       return add(name, Kind.ADD, add, List.of(a, b), a.shape, add.zeroPoint(), true);
+    }
+
+    /** A depthwise convolution of {@code input}'s channels, each with its own filter. */
+    public Node depthwise(String name, Node input, DepthwiseLayer conv) {
+      checkInt8(name, input);
+      Shape in = input.shape;
+      if (in.channels() != conv.channels()) {
+        throw new IllegalArgumentException("depthwise '" + name + "' has " + conv.channels()
+            + " channels but its input '" + input.name + "' has " + in.channels()
+            + " (expected equal)");
+      }
+      Window w = conv.window();
+      int oh = w.outHeight(in.height(), false);
+      int ow = w.outWidth(in.width(), false);
+      if (oh < 1 || ow < 1) {
+        throw new IllegalArgumentException("depthwise '" + name + "': window " + w + " spans "
+            + w.reachH() + "x" + w.reachW() + " but input '" + input.name + "' is "
+            + in.height() + "x" + in.width() + " (expected the padded input at least as large"
+            + " as the window)");
+      }
+      return add(name, Kind.DEPTHWISE, conv, List.of(input), new Shape(oh, ow, in.channels()),
+          conv.requant().zeroPoint(), true);
+    }
+
+    /** The mean of each channel of {@code input} over its pixels, to {@code 1 x 1 x C}. */
+    public Node mean(String name, Node input, MeanLayer mean) {
+      checkInt8(name, input);
+      return add(name, Kind.MEAN, mean, List.of(input), new Shape(1, 1, input.shape.channels()),
+          mean.requant().zeroPoint(), true);
     }
 
     /** Marks {@code node} as an output of the graph; outputs are returned in this order. */

@@ -77,8 +77,11 @@ public final class GraphCompiler {
 
   /** Card bytes of a node's weight tiles on a device of {@code d} lanes (0 if none). */
   public static byte[] weights(Node n, int d) {
-    return n.kind() == Kind.CONV || n.kind() == Kind.GEMM ? WeightLayout.tiles(n.matmul(d), d)
-        : new byte[0];
+    return switch (n.kind()) {
+      case CONV, GEMM -> WeightLayout.tiles(n.matmul(d), d);
+      case DEPTHWISE -> VectorEmitter.depthwiseWeights((DepthwiseLayer) n.layer(), d);
+      default -> new byte[0];
+    };
   }
 
   /**
@@ -86,6 +89,9 @@ public final class GraphCompiler {
    * windows, a row of D input zero points (for windows wholly in the padding).
    */
   public static byte[] constants(Node n, int d) {
+    if (n.kind() == Kind.DEPTHWISE || n.kind() == Kind.MEAN) {
+      return VectorEmitter.constants(n, d);
+    }
     if (n.kind() != Kind.CONV && n.kind() != Kind.GEMM) {
       return new byte[0];
     }
@@ -145,6 +151,13 @@ public final class GraphCompiler {
         }
         case MAX_POOL -> VectorEmitter.maxPool(out, p, n, batch, x, y);
         case ADD -> VectorEmitter.add(out, p, n, batch, x, at.output(n.inputs().get(1)), y);
+        case DEPTHWISE -> {
+          VectorEmitter.depthwise(out, p, n, batch, x, y, at.weights()[n.index()],
+              at.constants()[n.index()]);
+          DepthwiseLayer dw = (DepthwiseLayer) n.layer();
+          useful[i] = (long) batch * n.shape().size() * dw.positions();
+        }
+        case MEAN -> VectorEmitter.mean(out, p, n, batch, x, y, at.constants()[n.index()]);
         case INPUT -> throw new IllegalStateException("inputs are not layers");
       }
       ends[i] = out.size();

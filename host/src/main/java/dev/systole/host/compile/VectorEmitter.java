@@ -11,7 +11,9 @@ import java.util.List;
 
 /**
  * Emits the layers that run on the vector path: max pooling (window LOADs padded with -128, a
- * chain of VMAX) and residual adds (two LOADs, one VADD), CONTRACT.md 11.3 and 11.4.
+ * chain of VMAX), residual adds (two LOADs, one VADD), depthwise convolutions (window LOADs
+ * padded with the input zero point, a VMAC per window position, REQUANT) and means (VREDUCE down
+ * the pixels, REQUANT), CONTRACT.md 11.3, 11.4, 11.7 and 11.8.
  *
  * <p>Both are cut into jobs that each fill half of ABUF and end in STOREs. Jobs alternate halves,
  * and the LOADs of job j + 1 are placed right after the first instruction that consumes job j's
@@ -37,7 +39,7 @@ final class VectorEmitter {
       Job next = j + 1 < jobs ? maker.make(j + 1, ((j + 1) % 2) * half) : null;
       List<Instruction> rest = new ArrayList<>(job.ops());
       List<Instruction> stores = new ArrayList<>(job.stores());
-      if (!job.ops().isEmpty()) {
+      if (!job.ops().isEmpty() && !stores.isEmpty()) {
         stores.set(0, stores.get(0).waitFor(Unit.EXEC));
       }
       rest.addAll(stores);
@@ -156,6 +158,214 @@ final class VectorEmitter {
       }
       return new Job(loads, List.of(vadd), stores);
     });
+  }
+
+  /** WBUF rows of a depthwise layer: {@code [cb][position][D]}, lanes past C zero. */
+  static byte[] depthwiseWeights(DepthwiseLayer l, int d) {
+    int cbs = WeightLayout.chunks(l.channels(), d);
+    int positions = l.positions();
+    byte[] out = new byte[cbs * positions * d];
+    for (int c = 0; c < l.channels(); c++) {
+      for (int pos = 0; pos < positions; pos++) {
+        out[((c / d) * positions + pos) * d + c % d] = (byte) l.weight(c, pos);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Card bytes of a depthwise layer's or a mean's constants: REQUANT rows (bias, multiplier,
+   * shift) of D little-endian int32, per channel block for a depthwise layer (then a row of D
+   * input zero points, for window positions that see only padding), one set for a mean.
+   */
+  static byte[] constants(DeviceGraph.Node n, int d) {
+    int zx = n.inputs().get(0).zeroPoint();
+    if (n.layer() instanceof MeanLayer mean) {
+      DeviceGraph.Shape in = n.inputs().get(0).shape();
+      long bias = -(long) in.height() * in.width() * zx;
+      int[] rows = new int[3 * d];
+      for (int j = 0; j < d; j++) {
+        rows[j] = (int) bias;
+        rows[d + j] = mean.requant().multiplier()[0];
+        rows[2 * d + j] = mean.requant().shift()[0];
+      }
+      return ints(rows);
+    }
+    DepthwiseLayer l = (DepthwiseLayer) n.layer();
+    int cbs = WeightLayout.chunks(l.channels(), d);
+    int[] rows = new int[cbs * 3 * d];
+    int[] mult = l.requant().multiplier();
+    int[] shift = l.requant().shift();
+    for (int c = 0; c < l.channels(); c++) {
+      int base = (c / d) * 3 * d + c % d;
+      rows[base] = l.foldedBias(c, zx);
+      rows[base + d] = mult[c];
+      rows[base + 2 * d] = shift[c];
+    }
+    byte[] b = ints(rows);
+    byte[] out = java.util.Arrays.copyOf(b, b.length + d);
+    java.util.Arrays.fill(out, b.length, out.length, (byte) zx);
+    return out;
+  }
+
+  private static byte[] ints(int[] v) {
+    byte[] b = new byte[4 * v.length];
+    for (int i = 0; i < v.length; i++) {
+      b[4 * i] = (byte) v[i];
+      b[4 * i + 1] = (byte) (v[i] >>> 8);
+      b[4 * i + 2] = (byte) (v[i] >>> 16);
+      b[4 * i + 3] = (byte) (v[i] >>> 24);
+    }
+    return b;
+  }
+
+  /**
+   * A depthwise convolution of an NHWC batch {@code x} into {@code y}: its weight rows and
+   * requant rows are loaded once (WBUF rows from 0, ACC rows from 0), then per tile of output
+   * pixels and channel block the window LOADs, a VMAC per position into one of two ACC runs,
+   * REQUANT into the job's ABUF half, and the STORE.
+   */
+  static void depthwise(List<Instruction> out, DeviceParams p, DeviceGraph.Node node, int batch,
+      long x, long y, long weights, long constants) {
+    DepthwiseLayer dw = (DepthwiseLayer) node.layer();
+    DeviceGraph.Shape in = node.inputs().get(0).shape();
+    DeviceGraph.Shape o = node.shape();
+    Window win = dw.window();
+    int d = p.lanes();
+    int c = in.channels();
+    int cbs = WeightLayout.chunks(c, d);
+    int positions = dw.positions();
+    int half = p.abufRows() / 2;
+    int accBase = 3 * cbs;
+    int accHalf = (p.accRows() - accBase) / 2;
+    int maxPixels = Math.min(half / positions, accHalf);
+    if (maxPixels < 1 || cbs * positions > p.wbufRows()) {
+      throw new IllegalArgumentException("depthwise '" + node.name() + "': a " + win.kernelH()
+          + "x" + win.kernelW() + " window over " + c + " channels needs " + 2 * positions
+          + " ABUF rows, " + (accBase + 2) + " ACC rows and " + cbs * positions
+          + " WBUF rows but the device has " + p.abufRows() + ", " + p.accRows() + " and "
+          + p.wbufRows() + " (expected a smaller kernel or fewer channels)");
+    }
+    int zx = node.inputs().get(0).zeroPoint();
+    long zeroRow = constants + 3L * cbs * d * 4;
+    out.add(Instruction.of(Opcode.LOAD)
+        .with(Isa.Load.BUF, Buffer.WBUF.id())
+        .with(Isa.Load.ELEM_BYTES, d)
+        .with(Isa.Load.HBM_ADDR, weights)
+        .with(Isa.Load.X_SIZE, cbs * positions)
+        .with(Isa.Load.Y_SIZE, 1)
+        .with(Isa.Load.X_STRIDE, d));
+    out.add(accRows(constants, 0, 3 * cbs, d));
+    List<Windows.Tile> tiles = Windows.tiles(batch, o.height(), o.width(), maxPixels);
+    emit(out, tiles.size() * cbs, half, (j, base) -> {
+      Windows.Tile t = tiles.get(j / cbs);
+      int cb = j % cbs;
+      int rows = t.pixels();
+      int elem = Math.min(d, c - cb * d);
+      long image = x + (long) t.image() * in.size() + (long) cb * d;
+      int acc = accBase + (j % 2) * accHalf;
+      List<Instruction> loads = new ArrayList<>();
+      List<Instruction> ops = new ArrayList<>();
+      for (int ky = 0; ky < win.kernelH(); ky++) {
+        for (int kx = 0; kx < win.kernelW(); kx++) {
+          int pos = ky * win.kernelW() + kx;
+          int row = base + pos * rows;
+          Instruction l = Windows.load(image, in.height(), in.width(), c, elem, win, ky, kx, t,
+              row, zx);
+          loads.add(l != null ? l : Instruction.of(Opcode.LOAD)
+              .with(Isa.Load.BUF, Buffer.ABUF.id())
+              .with(Isa.Load.DST_ROW, row)
+              .with(Isa.Load.ELEM_BYTES, d)
+              .with(Isa.Load.HBM_ADDR, zeroRow)
+              .with(Isa.Load.X_SIZE, rows)
+              .with(Isa.Load.Y_SIZE, 1)
+              .with(Isa.Load.X_STRIDE, 0));
+          ops.add(Instruction.of(Opcode.VMAC)
+              .with(Isa.Vmac.ACCUMULATE, pos > 0)
+              .with(Isa.Vmac.A_ROW, row)
+              .with(Isa.Vmac.ACC_ROW, acc)
+              .with(Isa.Vmac.ROWS, rows)
+              .with(Isa.Vmac.W_ROW, cb * positions + pos));
+        }
+      }
+      ops.add(Instruction.of(Opcode.REQUANT)
+          .with(Isa.Requant.RELU, dw.requant().relu())
+          .with(Isa.Requant.ACC_ROW, acc)
+          .with(Isa.Requant.DST_ROW, base)
+          .with(Isa.Requant.ROWS, rows)
+          .with(Isa.Requant.PARAM_ROW, 3 * cb)
+          .with(Isa.Requant.ZERO_POINT, dw.requant().zeroPoint()));
+      long addr = y + (long) t.firstPixel(o.height(), o.width()) * c + (long) cb * d;
+      return new Job(loads, ops, List.of(store(base, elem, addr, rows, c, 1, 0)));
+    });
+  }
+
+  /**
+   * The mean over the pixels of each image and channel block of an NHWC batch {@code x} into
+   * {@code y} ({@code [N][C]}): the pixels in chunks of half of ABUF, each summed by VREDUCE into
+   * one of two ACC rows (adding to it after the first chunk), and after the last chunk a REQUANT
+   * of that row and a one-row STORE.
+   */
+  static void mean(List<Instruction> out, DeviceParams p, DeviceGraph.Node node, int batch,
+      long x, long y, long constants) {
+    MeanLayer mean = (MeanLayer) node.layer();
+    DeviceGraph.Shape in = node.inputs().get(0).shape();
+    int d = p.lanes();
+    int c = in.channels();
+    int cbs = WeightLayout.chunks(c, d);
+    int half = p.abufRows() / 2;
+    int pixels = in.height() * in.width();
+    int chunks = Windows.ceilDiv(pixels, half);
+    out.add(accRows(constants, 0, 3, d));
+    emit(out, batch * cbs * chunks, half, (j, base) -> {
+      int g = j / chunks;
+      int k = j % chunks;
+      int image = g / cbs;
+      int cb = g % cbs;
+      int first = k * half;
+      int rows = Math.min(half, pixels - first);
+      int elem = Math.min(d, c - cb * d);
+      int acc = 3 + g % 2;
+      Instruction load = Instruction.of(Opcode.LOAD)
+          .with(Isa.Load.BUF, Buffer.ABUF.id())
+          .with(Isa.Load.DST_ROW, base)
+          .with(Isa.Load.ELEM_BYTES, elem)
+          .with(Isa.Load.HBM_ADDR, x + (long) image * in.size() + (long) first * c
+              + (long) cb * d)
+          .with(Isa.Load.X_SIZE, rows)
+          .with(Isa.Load.Y_SIZE, 1)
+          .with(Isa.Load.X_STRIDE, c);
+      List<Instruction> ops = new ArrayList<>();
+      ops.add(Instruction.of(Opcode.VREDUCE)
+          .with(Isa.Vreduce.ACCUMULATE, k > 0)
+          .with(Isa.Vreduce.A_ROW, base)
+          .with(Isa.Vreduce.DST_ROW, acc)
+          .with(Isa.Vreduce.ROWS, rows));
+      List<Instruction> stores = new ArrayList<>();
+      if (k == chunks - 1) {
+        ops.add(Instruction.of(Opcode.REQUANT)
+            .with(Isa.Requant.ACC_ROW, acc)
+            .with(Isa.Requant.DST_ROW, base)
+            .with(Isa.Requant.ROWS, 1)
+            .with(Isa.Requant.PARAM_ROW, 0)
+            .with(Isa.Requant.ZERO_POINT, mean.requant().zeroPoint())
+            .with(Isa.Requant.RELU, mean.requant().relu()));
+        stores.add(store(base, elem, y + (long) image * c + (long) cb * d, 1, c, 1, 0));
+      }
+      return new Job(List.of(load), ops, stores);
+    });
+  }
+
+  /** A LOAD of {@code rows} consecutive ACC rows of constants at {@code addr} into {@code row}. */
+  private static Instruction accRows(long addr, int row, int rows, int d) {
+    return Instruction.of(Opcode.LOAD)
+        .with(Isa.Load.BUF, Buffer.ACC.id())
+        .with(Isa.Load.DST_ROW, row)
+        .with(Isa.Load.ELEM_BYTES, 4 * d)
+        .with(Isa.Load.HBM_ADDR, addr)
+        .with(Isa.Load.X_SIZE, rows)
+        .with(Isa.Load.Y_SIZE, 1)
+        .with(Isa.Load.X_STRIDE, 4 * d);
   }
 
   private static Instruction store(int row, int elem, long addr, int rows, long stride,

@@ -15,7 +15,7 @@ import java.util.Optional;
 final class DeviceOps {
   private static final DeviceOps STANDARD = new DeviceOps(List.of(new ConvOp(), new GemmOp(),
       new MaxPoolOp(), new AddOp(), new FlattenView(), new IntegerConvOp(),
-      new IntegerGemmOp()));
+      new IntegerGemmOp(), new MeanOp()));
 
   private final Map<String, DeviceOp> byType = new LinkedHashMap<>();
 

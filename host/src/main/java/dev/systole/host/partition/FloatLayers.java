@@ -1,6 +1,7 @@
 package dev.systole.host.partition;
 
 import dev.systole.host.compile.ConvLayer;
+import dev.systole.host.compile.DepthwiseLayer;
 import dev.systole.host.compile.DeviceGraph;
 import dev.systole.host.compile.GemmLayer;
 import dev.systole.host.compile.Requant;
@@ -28,12 +29,45 @@ final class FloatLayers {
     Node n = op.anchor;
     Tensor wt = p.constant(n.input(1));
     int outs = (int) wt.dim(0);
-    int ins = (int) wt.dim(1);
+    int perGroup = (int) wt.dim(1);
+    int groups = (int) n.intAttr("group");
     float[] w = p.floats(n.input(1));
+    int taps = w.length / (outs * perGroup);
     float[] bias = n.hasInput(2) ? p.floats(n.input(2)) : null;
-    Quantized q = quantize(op, s, w, bias, outs);
+    int ins = perGroup * groups;
+    if (groups > 1) {
+      w = blockDiagonal(w, outs, perGroup, groups, taps);
+    }
+    Quantized q = quantize(op, s, w, bias, outs, false);
     return new ConvLayer(ins, outs, p.window(n, wt.shape()), q.weights.values(), q.bias,
         q.requant);
+  }
+
+  /**
+   * The weights {@code [O][I/g][kh][kw]} of a grouped convolution as those of a dense one,
+   * {@code [O][I][kh][kw]}, zero where an output channel's group does not read an input channel.
+   */
+  static float[] blockDiagonal(float[] w, int outs, int perGroup, int groups, int taps) {
+    int ins = perGroup * groups;
+    int outsPerGroup = outs / groups;
+    float[] dense = new float[outs * ins * taps];
+    for (int o = 0; o < outs; o++) {
+      int first = (o / outsPerGroup) * perGroup;
+      System.arraycopy(w, o * perGroup * taps, dense, (o * ins + first) * taps, perGroup * taps);
+    }
+    return dense;
+  }
+
+  /** The quantized layer of a float depthwise Conv {@code op}, always requantized to int8. */
+  static DepthwiseLayer depthwise(Op op, Segmenter.SegmentBuild s) {
+    Partitioner p = s.partitioner();
+    Node n = op.anchor;
+    Tensor wt = p.constant(n.input(1));
+    int channels = (int) wt.dim(0);
+    float[] bias = n.hasInput(2) ? p.floats(n.input(2)) : null;
+    Quantized q = quantize(op, s, p.floats(n.input(1)), bias, channels, true);
+    return DepthwiseLayer.of(new ConvLayer(1, channels, p.window(n, wt.shape()),
+        q.weights.values(), q.bias, q.requant));
   }
 
   /**
@@ -67,7 +101,7 @@ final class FloatLayers {
     if (p.producedAsFlattenedMap(op.inputs.get(0))) {
       w = nchwToNhwcFeatures(w, outs, in.channels(), in.height(), in.width());
     }
-    Quantized q = quantize(op, s, w, bias, outs);
+    Quantized q = quantize(op, s, w, bias, outs, false);
     byte[] kn = new byte[q.weights.values().length];
     for (int o = 0; o < outs; o++) {
       for (int k = 0; k < ins; k++) {
@@ -81,10 +115,12 @@ final class FloatLayers {
 
   /**
    * Output-major float weights and bias, a folded BatchNormalization applied first, quantized;
-   * records the output's quantization and encoding in {@code s}.
+   * records the output's quantization and encoding in {@code s}. The output is requantized to
+   * int8 when {@code int8}, when it has a ReLU, or when it stays in the program; else it leaves
+   * as int32 accumulators.
    */
   private static Quantized quantize(Op op, Segmenter.SegmentBuild s, float[] w, float[] bias,
-      int outs) {
+      int outs, boolean int8) {
     Partitioner p = s.partitioner();
     float sx = s.inputQuant(op.inputs.get(0)).scale();
     if (op.batchNorm != null) {
@@ -95,7 +131,7 @@ final class FloatLayers {
     ChannelQuantizer.Weights q = ChannelQuantizer.perChannel(w, outs);
     int[] qb = ChannelQuantizer.bias(bias == null ? new float[outs] : bias, sx, q.scales());
     Requant requant = null;
-    if (op.relu || s.internal(op)) {
+    if (int8 || op.relu || s.internal(op)) {
       QuantParams qy = p.params(op.output);
       FixedPoint[] f = ChannelQuantizer.requant(sx, q.scales(), qy.scale());
       int[] mult = new int[outs];

@@ -14,10 +14,11 @@ final class Op {
   /**
    * The kinds of device layer, which decide the layout a layer reads and writes: feature maps
    * (NHWC) for convolutions and pooling, rows of features for matrix products, either for an
-   * elementwise add, and a change of view for a flatten.
+   * elementwise add, a feature map in and a map or rows out for a mean, and a change of view for
+   * a flatten.
    */
   enum Kind {
-    CONV, GEMM, MAX_POOL, ADD, VIEW
+    CONV, GEMM, MAX_POOL, ADD, MEAN, VIEW
   }
 
   final DeviceOp lowering;

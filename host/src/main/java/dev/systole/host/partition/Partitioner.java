@@ -239,10 +239,10 @@ public final class Partitioner {
     long[] w = constantShape(weights);
     Window window = w == null || w.length != 4 ? null : window(n, w);
     long[] input = shape(n.input(0));
-    if (window == null || n.intAttr("group") != 1 || input == null || input.length != 4) {
+    if (window == null || input == null || input.length != 4) {
       return null;
     }
-    int ins = (int) w[1];
+    int ins = (int) (w[1] * n.intAttr("group"));
     int outs = (int) w[0];
     DeviceGraph.Builder b = DeviceGraph.builder();
     ConvLayer conv = new ConvLayer(ins, outs, window,

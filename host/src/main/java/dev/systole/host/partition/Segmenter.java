@@ -75,7 +75,7 @@ final class Segmenter {
     Boundary.Layout layout = switch (op.kind) {
       case CONV, MAX_POOL -> Boundary.Layout.NHWC;
       case GEMM -> Boundary.Layout.ROWS;
-      case ADD -> p.rank(op.output) == 4 ? Boundary.Layout.NHWC : Boundary.Layout.ROWS;
+      case ADD, MEAN -> p.rank(op.output) == 4 ? Boundary.Layout.NHWC : Boundary.Layout.ROWS;
       case VIEW -> Boundary.Layout.FLATTENED_NHWC;
     };
     boolean integer = p.isInteger8(op.output);

@@ -190,6 +190,56 @@ class GraphCompilerTest {
   }
 
   @Test
+  void depthwiseConvolutions() {
+    Random r = new Random(11);
+    // {H, W, C, kernel, stride, pad, dilation}
+    int[][] cases = {{8, 8, 16, 3, 1, 1, 1}, {9, 7, 5, 3, 2, 1, 1}, {12, 12, 33, 5, 1, 2, 1},
+        {7, 7, 17, 3, 2, 0, 1}, {6, 5, 4, 3, 1, 2, 2}, {1, 1, 40, 3, 1, 1, 1},
+        {2, 3, 16, 5, 1, 2, 1}, {14, 14, 96, 3, 2, 1, 1}};
+    try (Device dev = Devices.open("emulator")) {
+      for (int[] c : cases) {
+        Window w = new Window(c[3], c[3], c[4], c[4], c[5], c[5], c[5], c[5], c[6], c[6]);
+        ConvLayer conv = RandomLayers.conv(r, 1, c[2], w, true);
+        DeviceGraph.Builder b = DeviceGraph.builder();
+        b.output(b.depthwise("dw", b.input("x", new Shape(c[0], c[1], c[2]),
+            r.nextInt(256) - 128), DepthwiseLayer.of(conv)));
+        check(dev, b.build(), 1 + r.nextInt(3), r, java.util.Arrays.toString(c));
+      }
+    }
+  }
+
+  @Test
+  void depthwiseTilesWhoseWindowPositionSeesOnlyPadding() {
+    Random r = new Random(12);
+    try (Device dev = Devices.open("emulator:ABUF_ROWS=64")) {
+      // 32 ABUF rows a half: a 5x5 window leaves one pixel a tile, and the corner pixels'
+      // outer positions read nothing but padding.
+      Window w = Window.of(5, 1, 2);
+      DeviceGraph.Builder b = DeviceGraph.builder();
+      b.output(b.depthwise("dw", b.input("x", new Shape(4, 4, 20), 7),
+          DepthwiseLayer.of(RandomLayers.conv(r, 1, 20, w, true))));
+      check(dev, b.build(), 2, r, "5x5 over 4x4 with one-pixel tiles");
+    }
+  }
+
+  @Test
+  void meansOverPixels() {
+    Random r = new Random(13);
+    try (Device dev = Devices.open("emulator:ABUF_ROWS=256")) {
+      // {H, W, C}: the larger ones need several chunks of 128 rows per channel block.
+      for (int[] c : new int[][] {{1, 1, 3}, {7, 7, 1280}, {2, 2, 17}, {16, 16, 33},
+          {13, 11, 16}}) {
+        int pixels = c[0] * c[1];
+        int[] m = {(int) Math.round((1 << 30) / (double) pixels)};
+        DeviceGraph.Builder b = DeviceGraph.builder();
+        b.output(b.mean("gap", b.input("x", new Shape(c[0], c[1], c[2]), r.nextInt(256) - 128),
+            new MeanLayer(new Requant(m, new int[] {30}, r.nextInt(256) - 128, false))));
+        check(dev, b.build(), 1 + r.nextInt(3), r, java.util.Arrays.toString(c));
+      }
+    }
+  }
+
+  @Test
   void residualNetworksInOneProgram() {
     Random r = new Random(5);
     try (Device dev = Devices.open("emulator")) {

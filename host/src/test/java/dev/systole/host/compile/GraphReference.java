@@ -33,6 +33,8 @@ public final class GraphReference {
         case MAX_POOL -> v = maxPool(n, batch, values.get(n.inputs().get(0).name()));
         case ADD -> v = add(n, values.get(n.inputs().get(0).name()),
             values.get(n.inputs().get(1).name()));
+        case DEPTHWISE -> v = depthwise(n, batch, values.get(n.inputs().get(0).name()));
+        case MEAN -> v = mean(n, batch, values.get(n.inputs().get(0).name()));
         default -> throw new IllegalStateException();
       }
       values.put(n.name(), v);
@@ -134,6 +136,57 @@ public final class GraphReference {
     for (int i = 0; i < a.length; i++) {
       y[i] = Arithmetic.vadd(a[i], b[i], za, zb, l.zeroPoint(), l.aMultiplier(),
           l.bMultiplier(), l.shift(), l.relu());
+    }
+    return y;
+  }
+
+  static int[] depthwise(Node n, int batch, int[] x) {
+    DepthwiseLayer l = (DepthwiseLayer) n.layer();
+    Shape in = n.inputs().get(0).shape();
+    Shape out = n.shape();
+    int zx = n.inputs().get(0).zeroPoint();
+    Window w = l.window();
+    int[] y = new int[(int) (batch * out.size())];
+    for (int b = 0; b < batch; b++) {
+      for (int oy = 0; oy < out.height(); oy++) {
+        for (int ox = 0; ox < out.width(); ox++) {
+          for (int c = 0; c < l.channels(); c++) {
+            long acc = l.bias() == null ? 0 : l.bias()[c];
+            for (int ky = 0; ky < w.kernelH(); ky++) {
+              for (int kx = 0; kx < w.kernelW(); kx++) {
+                int iy = oy * w.strideH() - w.padTop() + ky * w.dilationH();
+                int ix = ox * w.strideW() - w.padLeft() + kx * w.dilationW();
+                boolean inside = iy >= 0 && iy < in.height() && ix >= 0 && ix < in.width();
+                int v = inside ? x[(int) (b * in.size()) + (iy * in.width() + ix)
+                    * in.channels() + c] : zx;
+                acc += (long) (v - zx) * l.weight(c, ky * w.kernelW() + kx);
+              }
+            }
+            y[(int) (b * out.size()) + (oy * out.width() + ox) * out.channels() + c] =
+                finish(acc, l.requant(), c);
+          }
+        }
+      }
+    }
+    return y;
+  }
+
+  /** The mean as the device defines it: the sum of {@code x - zx}, then the requantization. */
+  static int[] mean(Node n, int batch, int[] x) {
+    MeanLayer l = (MeanLayer) n.layer();
+    Shape in = n.inputs().get(0).shape();
+    int zx = n.inputs().get(0).zeroPoint();
+    int c = in.channels();
+    int pixels = in.height() * in.width();
+    int[] y = new int[batch * c];
+    for (int b = 0; b < batch; b++) {
+      for (int ch = 0; ch < c; ch++) {
+        long acc = 0;
+        for (int i = 0; i < pixels; i++) {
+          acc += x[(int) (b * in.size()) + i * c + ch] - zx;
+        }
+        y[b * c + ch] = finish(acc, l.requant(), 0);
+      }
     }
     return y;
   }

@@ -22,9 +22,15 @@ class DeviceOpsTest {
 
   /** Where {@code node} runs in {@code g} for inputs of {@code shapes}, as the report says. */
   private static String where(Graph g, String node, Map<String, long[]> shapes) {
+    return where(g, node, shapes, PARAMS);
+  }
+
+  /** {@link #where(Graph, String, Map)} on a device with {@code params}. */
+  private static String where(Graph g, String node, Map<String, long[]> shapes,
+      DeviceParams params) {
     Model model = Model.of(g, Calibration.placeholder(g));
-    Plan plan = model.planForShapes(shapes, PARAMS);
-    CompileReport report = CompileReport.of(model.graph(), plan, PARAMS);
+    Plan plan = model.planForShapes(shapes, params);
+    CompileReport report = CompileReport.of(model.graph(), plan, params);
     return report.rows().stream().filter(r -> r.node().equals(node)).findFirst().orElseThrow()
         .where();
   }
@@ -50,8 +56,13 @@ class DeviceOpsTest {
     Random r = new Random(1);
     Map<String, long[]> x = Map.of("x", new long[] {1, 8, 6, 6});
     assertTrue(where(conv(r, 1, 1, 8, 6, 6).build(), "conv", x).startsWith("device #0"));
-    assertEquals("cpu (grouped or depthwise (group 2): on the array its weight tiles would be"
-        + " mostly zeros)", where(conv(r, 2, 1, 8, 6, 6).build(), "conv", x));
+    assertTrue(where(conv(r, 2, 1, 8, 6, 6).build(), "conv", x).startsWith("device #0"),
+        "a grouped convolution runs on the array, block-diagonal");
+    assertTrue(where(conv(r, 8, 1, 8, 6, 6).build(), "conv", x).startsWith("device #0"),
+        "a depthwise convolution runs on the vector unit");
+    assertEquals("cpu (a depthwise convolution needs the vector unit (this device has"
+        + " VECTOR_UNIT = 0))", where(conv(r, 8, 1, 8, 6, 6).build(), "conv", x,
+        PARAMS.with("VECTOR_UNIT=0")));
     Graph oneD = Graph.builder().input("x", DType.FLOAT32, 1, 8, 6)
         .initializer("w", ModelRunnerTest.random(r, 0.3, 8, 8, 3))
         .node("Conv", "conv", List.of("x", "w"), List.of("y"), Map.of())

@@ -176,18 +176,22 @@ class ModelRunnerTest {
   }
 
   @Test
-  void depthwiseConvolutionStaysOnTheCpuAndSaysWhy() {
+  void depthwiseConvolutionNeedsTheVectorUnitAndSaysSoWithoutIt() {
     Random r = new Random(4);
     Graph g = Graph.builder().input("x", DType.FLOAT32, 1, 6, 5, 5).output("y")
         .initializer("w", random(r, 0.3, 6, 1, 3, 3))
         .node("Conv", "dw", List.of("x", "w"), List.of("y"), Map.of("group", Attribute.of(6L)))
         .build();
-    Plan plan = Model.of(g, Calibration.placeholder(g)).planForShapes(
-        Map.of("x", new long[] {1, 6, 5, 5}), PARAMS);
-    Plan.Placement p = plan.placement(g.nodes().get(0));
+    Model model = Model.of(g, Calibration.placeholder(g));
+    Map<String, long[]> shape = Map.of("x", new long[] {1, 6, 5, 5});
+    Plan plan = model.planForShapes(shape, PARAMS);
+    assertEquals(Plan.Where.DEVICE, plan.placement(g.nodes().get(0)).where());
+    assertEquals(1, plan.deviceProgramCount());
+    Plan without = model.planForShapes(shape, PARAMS.with("VECTOR_UNIT=0"));
+    Plan.Placement p = without.placement(g.nodes().get(0));
     assertEquals(Plan.Where.CPU, p.where());
-    assertTrue(p.reason().contains("depthwise (group 6)"), p.reason());
-    assertEquals(0, plan.deviceProgramCount());
+    assertTrue(p.reason().contains("needs the vector unit"), p.reason());
+    assertEquals(0, without.deviceProgramCount());
   }
 
   @Test
