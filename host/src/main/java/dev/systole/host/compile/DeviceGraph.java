@@ -12,7 +12,8 @@ import java.util.Set;
 /**
  * An integer network that runs on the device as one program per batch: graph inputs, layers
  * ({@link ConvLayer}, {@link GemmLayer}, {@link MaxPoolLayer}, {@link AddLayer},
- * {@link DepthwiseLayer}, {@link MeanLayer}) with one or two
+ * {@link DepthwiseLayer}, {@link MeanLayer}, {@link TableLayer}, {@link MulLayer}) with one or
+ * two
  * predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
  * output; only the graph's inputs and outputs cross PCIe.
  *
@@ -54,7 +55,7 @@ public final class DeviceGraph {
 
   /** What a node does. */
   public enum Kind {
-    INPUT, CONV, GEMM, MAX_POOL, ADD, DEPTHWISE, MEAN
+    INPUT, CONV, GEMM, MAX_POOL, ADD, DEPTHWISE, MEAN, TABLE, MUL
   }
 
   /** A graph input or a layer, with the tensor it produces. */
@@ -121,7 +122,7 @@ public final class DeviceGraph {
 
     /** Whether the output is a feature vector ({@code [N, F]}) rather than NHWC: GEMM outputs. */
     public boolean flat() {
-      return kind == Kind.GEMM;
+      return kind == Kind.GEMM || kind == Kind.TABLE && inputs.get(0).flat();
     }
 
     /** Bytes of the output for a batch. */
@@ -309,6 +310,24 @@ public final class DeviceGraph {
       checkInt8(name, input);
       return add(name, Kind.MEAN, mean, List.of(input), new Shape(1, 1, input.shape.channels()),
           mean.requant().zeroPoint(), true);
+    }
+
+    /** A function of each element of {@code input}, by table; the shape is kept. */
+    public Node table(String name, Node input, TableLayer table) {
+      checkInt8(name, input);
+      return add(name, Kind.TABLE, table, List.of(input), input.shape, table.zeroPoint(), true);
+    }
+
+    /** {@code a * b}, b of a's shape or one value per channel ({@code 1 x 1 x C}). */
+    public Node mul(String name, Node a, Node b, MulLayer mul) {
+      checkInt8(name, a);
+      checkInt8(name, b);
+      Shape expected = mul.perChannel() ? new Shape(1, 1, a.shape.channels()) : a.shape;
+      if (!b.shape.equals(expected)) {
+        throw new IllegalArgumentException("mul '" + name + "' of '" + a.name + "' (" + a.shape
+            + ") and '" + b.name + "' (" + b.shape + ") (expected " + expected + ")");
+      }
+      return add(name, Kind.MUL, mul, List.of(a, b), a.shape, mul.zeroPoint(), true);
     }
 
     /** Marks {@code node} as an output of the graph; outputs are returned in this order. */

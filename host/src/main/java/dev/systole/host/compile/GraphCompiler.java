@@ -89,7 +89,7 @@ public final class GraphCompiler {
    * windows, a row of D input zero points (for windows wholly in the padding).
    */
   public static byte[] constants(Node n, int d) {
-    if (n.kind() == Kind.DEPTHWISE || n.kind() == Kind.MEAN) {
+    if (n.kind() == Kind.DEPTHWISE || n.kind() == Kind.MEAN || n.kind() == Kind.TABLE) {
       return VectorEmitter.constants(n, d);
     }
     if (n.kind() != Kind.CONV && n.kind() != Kind.GEMM) {
@@ -158,6 +158,8 @@ public final class GraphCompiler {
           useful[i] = (long) batch * n.shape().size() * dw.positions();
         }
         case MEAN -> VectorEmitter.mean(out, p, n, batch, x, y, at.constants()[n.index()]);
+        case TABLE -> VectorEmitter.table(out, p, n, batch, x, y, at.constants()[n.index()]);
+        case MUL -> VectorEmitter.mul(out, p, n, batch, x, at.output(n.inputs().get(1)), y);
         case INPUT -> throw new IllegalStateException("inputs are not layers");
       }
       ends[i] = out.size();

@@ -147,16 +147,8 @@ final class VectorEmitter {
           .with(Isa.Vadd.B_MULT, add.bMultiplier())
           .with(Isa.Vadd.SHIFT, add.shift())
           .with(Isa.Vadd.RELU, add.relu());
-      long addr = y + (long) blk.m0() * c;
-      List<Instruction> stores = new ArrayList<>();
-      int full = c / d;
-      if (full > 0) {
-        stores.add(store(base, d, addr, rows, c, full, d));
-      }
-      if (c % d != 0) {
-        stores.add(store(base + full * rows, c % d, addr + (long) full * d, rows, c, 1, 0));
-      }
-      return new Job(loads, List.of(vadd), stores);
+      return new Job(loads, List.of(vadd), rowStores(base, y + (long) blk.m0() * c, rows, c,
+          d));
     });
   }
 
@@ -174,12 +166,22 @@ final class VectorEmitter {
   }
 
   /**
-   * Card bytes of a depthwise layer's or a mean's constants: REQUANT rows (bias, multiplier,
-   * shift) of D little-endian int32, per channel block for a depthwise layer (then a row of D
-   * input zero points, for window positions that see only padding), one set for a mean.
+   * Card bytes of a depthwise layer's, a mean's or a table's constants: REQUANT rows (bias,
+   * multiplier, shift) of D little-endian int32, per channel block for a depthwise layer (then a
+   * row of D input zero points, for window positions that see only padding), one set for a
+   * mean; the 256 entries as little-endian int16 LUT rows for a table.
    */
   static byte[] constants(DeviceGraph.Node n, int d) {
     int zx = n.inputs().get(0).zeroPoint();
+    if (n.layer() instanceof TableLayer t) {
+      byte[] b = new byte[2 * DeviceParams.tableRows(d) * d];
+      for (int e = 0; e < 256; e++) {
+        int v = t.apply(e - 128);
+        b[2 * e] = (byte) v;
+        b[2 * e + 1] = (byte) (v >> 8);
+      }
+      return b;
+    }
     if (n.layer() instanceof MeanLayer mean) {
       DeviceGraph.Shape in = n.inputs().get(0).shape();
       long bias = -(long) in.height() * in.width() * zx;
@@ -354,6 +356,132 @@ final class VectorEmitter {
       }
       return new Job(List.of(load), ops, stores);
     });
+  }
+
+  /**
+   * A function by table of an NHWC batch or rows of features {@code x} into {@code y}: the table
+   * into LUT table 0 once, then per run of rows a LOAD of each channel block, a VLUT in place and
+   * the STOREs (the rows of C features of both layouts are the same bytes).
+   */
+  static void table(List<Instruction> out, DeviceParams p, DeviceGraph.Node node, int batch,
+      long x, long y, long constants) {
+    int d = p.lanes();
+    int half = p.abufRows() / 2;
+    int c = node.shape().channels();
+    int cbs = WeightLayout.chunks(c, d);
+    int maxRows = half / cbs;
+    if (maxRows < 1) {
+      throw new IllegalArgumentException("table '" + node.name() + "': " + c + " channels need "
+          + 2 * cbs + " ABUF rows but the device has " + p.abufRows() + " (expected at most "
+          + half * d + " channels)");
+    }
+    long pixels = batch * node.shape().size() / c;
+    if (pixels > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("table '" + node.name() + "' of " + pixels
+          + " pixels (expected at most " + Integer.MAX_VALUE + " per run)");
+    }
+    out.add(Instruction.of(Opcode.LOAD)
+        .with(Isa.Load.BUF, Buffer.LUT.id())
+        .with(Isa.Load.ELEM_BYTES, 2 * d)
+        .with(Isa.Load.HBM_ADDR, constants)
+        .with(Isa.Load.X_SIZE, p.tableRows())
+        .with(Isa.Load.Y_SIZE, 1)
+        .with(Isa.Load.X_STRIDE, 2 * d));
+    RowMajorActivations ra = new RowMajorActivations(x, (int) pixels, c, d);
+    List<Activations.Block> blocks = ra.blocks(maxRows);
+    emit(out, blocks.size(), half, (j, base) -> {
+      Activations.Block blk = blocks.get(j);
+      int rows = blk.rows();
+      List<Instruction> loads = new ArrayList<>();
+      ra.load(blk, 0, cbs, base, loads);
+      Instruction lut = Instruction.of(Opcode.VLUT)
+          .with(Isa.Vlut.A_ROW, base)
+          .with(Isa.Vlut.DST_ROW, base)
+          .with(Isa.Vlut.ROWS, cbs * rows)
+          .with(Isa.Vlut.TABLE, 0);
+      return new Job(loads, List.of(lut), rowStores(base, y + (long) blk.m0() * c, rows, c, d));
+    });
+  }
+
+  /**
+   * The product of NHWC batches {@code a} and {@code b} into {@code y}: as an add for two of the
+   * same shape; with one b value per channel, per image, its b row of each channel block loaded
+   * once a job beside the job's rows of a and broadcast by VMUL.
+   */
+  static void mul(List<Instruction> out, DeviceParams p, DeviceGraph.Node node, int batch,
+      long a, long b, long y) {
+    MulLayer mul = (MulLayer) node.layer();
+    int d = p.lanes();
+    int half = p.abufRows() / 2;
+    int c = node.shape().channels();
+    int cbs = WeightLayout.chunks(c, d);
+    int maxRows = mul.perChannel() ? (half - cbs) / cbs : half / (2 * cbs);
+    if (maxRows < 1) {
+      throw new IllegalArgumentException("mul '" + node.name() + "': " + c + " channels need "
+          + 4 * cbs + " ABUF rows but the device has " + p.abufRows() + " (expected at most "
+          + half / 2 * d + " channels)");
+    }
+    long pixels = batch * node.shape().size() / c;
+    if (pixels > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("mul '" + node.name() + "' of " + pixels
+          + " pixels (expected at most " + Integer.MAX_VALUE + " per run)");
+    }
+    int perImage = mul.perChannel() ? (int) (node.shape().size() / c) : (int) pixels;
+    int images = mul.perChannel() ? batch : 1;
+    record Part(int image, RowMajorActivations ra, Activations.Block blk) {}
+    List<Part> parts = new ArrayList<>();
+    for (int i = 0; i < images; i++) {
+      RowMajorActivations ra = new RowMajorActivations(a + (long) i * perImage * c, perImage, c,
+          d);
+      for (Activations.Block blk : ra.blocks(maxRows)) {
+        parts.add(new Part(i, ra, blk));
+      }
+    }
+    int za = node.inputs().get(0).zeroPoint();
+    int zb = node.inputs().get(1).zeroPoint();
+    emit(out, parts.size(), half, (j, base) -> {
+      Part part = parts.get(j);
+      int rows = part.blk().rows();
+      List<Instruction> loads = new ArrayList<>();
+      part.ra().load(part.blk(), 0, cbs, base, loads);
+      int bBase = base + cbs * rows;
+      if (mul.perChannel()) {
+        RowMajorActivations rb = new RowMajorActivations(b + (long) part.image() * c, 1, c, d);
+        rb.load(rb.blocks(1).get(0), 0, cbs, bBase, loads);
+      } else {
+        RowMajorActivations rb = new RowMajorActivations(b, perImage, c, d);
+        rb.load(part.blk(), 0, cbs, bBase, loads);
+      }
+      List<Instruction> ops = new ArrayList<>();
+      for (int cb = 0; cb < (mul.perChannel() ? cbs : 1); cb++) {
+        ops.add(Instruction.of(Opcode.VMUL)
+            .with(Isa.Vmul.B_BCAST, mul.perChannel())
+            .with(Isa.Vmul.A_ROW, base + (mul.perChannel() ? cb * rows : 0))
+            .with(Isa.Vmul.B_ROW, bBase + (mul.perChannel() ? cb : 0))
+            .with(Isa.Vmul.DST_ROW, base + (mul.perChannel() ? cb * rows : 0))
+            .with(Isa.Vmul.ROWS, mul.perChannel() ? rows : cbs * rows)
+            .with(Isa.Vmul.A_ZERO, za)
+            .with(Isa.Vmul.B_ZERO, zb)
+            .with(Isa.Vmul.OUT_ZERO, mul.zeroPoint())
+            .with(Isa.Vmul.MULT, mul.multiplier())
+            .with(Isa.Vmul.SHIFT, mul.shift()));
+      }
+      long addr = y + ((long) part.image() * perImage + part.blk().m0()) * c;
+      return new Job(loads, ops, rowStores(base, addr, rows, c, d));
+    });
+  }
+
+  /** STOREs of the {@code rows} rows of every channel block from {@code base}, row-major. */
+  private static List<Instruction> rowStores(int base, long addr, int rows, int c, int d) {
+    List<Instruction> stores = new ArrayList<>();
+    int full = c / d;
+    if (full > 0) {
+      stores.add(store(base, d, addr, rows, c, full, d));
+    }
+    if (c % d != 0) {
+      stores.add(store(base + full * rows, c % d, addr + (long) full * d, rows, c, 1, 0));
+    }
+    return stores;
   }
 
   /** A LOAD of {@code rows} consecutive ACC rows of constants at {@code addr} into {@code row}. */

@@ -9,6 +9,7 @@ import dev.systole.host.graph.Node;
 import dev.systole.host.graph.ValueInfo;
 import dev.systole.host.graph.ValueType;
 import dev.systole.host.importer.Onnx;
+import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -136,6 +137,34 @@ public final class GraphProbe {
       }
     }
     return values;
+  }
+
+  /**
+   * The values {@code nodes} of {@code g} compute for {@code output} from each value of their one
+   * non-constant input {@code input} in {@code at}: a function of one value, tabulated by one run
+   * of ONNX Runtime over a vector of its arguments, so it means exactly what the model means.
+   */
+  public static float[] tabulate(Graph g, List<Node> nodes, String input, String output,
+      float[] at) {
+    CpuEngine engine = CpuEngine.get();
+    byte[] model = Onnx.slice(g, g.name() + " (table)", nodes, List.of(input), List.of(output),
+        Map.of(input, new long[] {at.length}));
+    try (CpuProgram p = engine.load(g.name() + " (table of " + output + ")", model,
+        CpuEngine.Rewrites.NONE);
+        OnnxTensor x = OrtTensors.toOrt(engine, Tensor.ofFloat32(at, at.length));
+        CpuProgram.Outputs r = p.run(Map.of(input, x), List.of(output))) {
+      Tensor y = OrtTensors.toTensor(output, r.values().get(output));
+      if (y.dtype() != DType.FLOAT32 || y.numel() != at.length) {
+        throw new IllegalArgumentException("'" + output + "' is " + y.dtype() + " of "
+            + y.numel() + " values for " + at.length + " arguments (expected float32, one value"
+            + " per argument)");
+      }
+      float[] out = new float[at.length];
+      for (int i = 0; i < at.length; i++) {
+        out[i] = y.getFloat32(i);
+      }
+      return out;
+    }
   }
 
   private static List<String> inputNames(Graph g) {

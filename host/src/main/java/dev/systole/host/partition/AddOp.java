@@ -11,8 +11,9 @@ import java.util.List;
 
 /**
  * A float Add of two values of the same shape, one of them from a device layer: the contract's
- * VADD, each operand with its own scale (a residual connection). An integer Add stays on the
- * CPU: ONNX's wraps around where VADD saturates.
+ * VADD, each operand with its own scale (a residual connection). An Add of a value and a scalar
+ * constant begins a function by table ({@link TableOp}). An integer Add stays on the CPU: ONNX's
+ * wraps around where VADD saturates.
  */
 final class AddOp implements DeviceOp {
   @Override
@@ -28,7 +29,7 @@ final class AddOp implements DeviceOp {
       return Verdict.refuse("an integer Add (it wraps; VADD saturates)");
     }
     if (p.isConstant(a) || p.isConstant(b)) {
-      return Verdict.refuse("a constant operand");
+      return TableOp.lowerChain(this, n, p);
     }
     if (!Arrays.equals(p.shape(a), p.shape(b)) || p.rank(a) < 2) {
       return Verdict.refuse("operands of different shapes (broadcasting)");
@@ -46,6 +47,9 @@ final class AddOp implements DeviceOp {
 
   @Override
   public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
+    if (op.chain != null) {
+      return TableOp.buildChain(op, s);
+    }
     DeviceGraph.Node a = s.input(op, op.inputs.get(0));
     DeviceGraph.Node b = s.input(op, op.inputs.get(1));
     QuantParams qa = s.quant(op.inputs.get(0));

@@ -43,6 +43,14 @@ interface DeviceOp {
     return java.util.Set.of();
   }
 
+  /**
+   * Whether this op lowers nodes the reader keeps opaque (a version or attribute it does not
+   * interpret): true only for ops that let ONNX Runtime compute what the node means.
+   */
+  default boolean takesOpaque() {
+    return false;
+  }
+
   /** Whether the layers this op makes compute with a model's own integer quantization. */
   default boolean integer() {
     return false;

@@ -15,7 +15,7 @@ import java.util.Optional;
 final class DeviceOps {
   private static final DeviceOps STANDARD = new DeviceOps(List.of(new ConvOp(), new GemmOp(),
       new MaxPoolOp(), new AddOp(), new FlattenView(), new IntegerConvOp(),
-      new IntegerGemmOp(), new MeanOp()));
+      new IntegerGemmOp(), new MeanOp(), new TableOp(), new MulOp()));
 
   private final Map<String, DeviceOp> byType = new LinkedHashMap<>();
 
@@ -34,12 +34,16 @@ final class DeviceOps {
     return STANDARD;
   }
 
-  /** The device op for {@code n}, if the device has one for its op (and {@code n} is known). */
+  /**
+   * The device op for {@code n}, if the device has one for its op (and {@code n} is known to
+   * the reader, or the op takes nodes it only knows by type).
+   */
   Optional<DeviceOp> of(Node n) {
-    if (!n.known() || !n.domain().isEmpty()) {
+    if (!n.domain().isEmpty()) {
       return Optional.empty();
     }
-    return Optional.ofNullable(byType.get(n.opType()));
+    DeviceOp op = byType.get(n.opType());
+    return op == null || !n.known() && !op.takesOpaque() ? Optional.empty() : Optional.of(op);
   }
 
   /** Whether some node of {@code g} is a float layer the device runs from calibrated ranges. */

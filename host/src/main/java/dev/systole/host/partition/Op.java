@@ -14,11 +14,11 @@ final class Op {
   /**
    * The kinds of device layer, which decide the layout a layer reads and writes: feature maps
    * (NHWC) for convolutions and pooling, rows of features for matrix products, either for an
-   * elementwise add, a feature map in and a map or rows out for a mean, and a change of view for
-   * a flatten.
+   * elementwise add or function, a feature map in and a map or rows out for a mean, and a change
+   * of view for a flatten.
    */
   enum Kind {
-    CONV, GEMM, MAX_POOL, ADD, MEAN, VIEW
+    CONV, GEMM, MAX_POOL, ADD, MEAN, MAP, VIEW
   }
 
   final DeviceOp lowering;
@@ -35,6 +35,10 @@ final class Op {
   int inputZeroPoint;
   /** For a convolution: whether its input crosses from the host as patches. */
   boolean hostPatches;
+  /** For a function by table: its chain, and its table for the input quantization given. */
+  Functions.Chain chain;
+  byte[] table;
+  dev.systole.host.quantize.QuantParams tableInput;
 
   Op(DeviceOp lowering, Kind kind, Node anchor, List<String> inputs) {
     this.lowering = lowering;

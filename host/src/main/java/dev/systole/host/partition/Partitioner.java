@@ -144,7 +144,8 @@ public final class Partitioner {
       }
       DeviceOp.Verdict v = lower(n);
       Op op = v.op();
-      if (op != null && fuse(op)) {
+      if (op != null) {
+        fuse(op);
         fused.addAll(op.nodes.subList(1, op.nodes.size()));
       }
       String why = v.refusal();
@@ -185,17 +186,16 @@ public final class Partitioner {
   }
 
   /** Folds the epilogue found after {@code op}'s anchor into it, if it has one. */
-  private boolean fuse(Op op) {
+  private void fuse(Op op) {
     Epilogues.Epilogue e = epilogues.get(op.anchor);
     if (e == null) {
-      return false;
+      return;
     }
     op.nodes.addAll(e.nodes());
     op.output = e.output();
     op.batchNorm = e.batchNorm();
     op.bias = e.bias();
     op.relu = e.relu();
-    return true;
   }
 
   /** The quantization of a float value: as it was on the device, else from calibration. */

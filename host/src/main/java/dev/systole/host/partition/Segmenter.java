@@ -75,7 +75,8 @@ final class Segmenter {
     Boundary.Layout layout = switch (op.kind) {
       case CONV, MAX_POOL -> Boundary.Layout.NHWC;
       case GEMM -> Boundary.Layout.ROWS;
-      case ADD, MEAN -> p.rank(op.output) == 4 ? Boundary.Layout.NHWC : Boundary.Layout.ROWS;
+      case ADD, MEAN, MAP -> p.rank(op.output) == 4 ? Boundary.Layout.NHWC
+          : Boundary.Layout.ROWS;
       case VIEW -> Boundary.Layout.FLATTENED_NHWC;
     };
     boolean integer = p.isInteger8(op.output);
@@ -117,7 +118,7 @@ final class Segmenter {
       return null;
     }
     boolean rowsLayout = op.kind == Op.Kind.GEMM
-        || op.kind == Op.Kind.ADD && p.rank(op.inputs.get(0)) != 4;
+        || (op.kind == Op.Kind.ADD || op.kind == Op.Kind.MAP) && p.rank(op.inputs.get(0)) != 4;
     for (String in : op.inputs) {
       if (p.isFloat(in) && p.params(in) == null) {
         return "no calibrated range for its input '" + in + "'";
@@ -134,7 +135,8 @@ final class Segmenter {
       }
       fits &= switch (op.kind) {
         case GEMM -> pr.layout != Boundary.Layout.NHWC;
-        case ADD -> pr.layout == (rowsLayout ? Boundary.Layout.ROWS : Boundary.Layout.NHWC);
+        case ADD, MAP -> pr.layout == (rowsLayout ? Boundary.Layout.ROWS
+            : Boundary.Layout.NHWC);
         default -> pr.layout == Boundary.Layout.NHWC;
       };
       boolean integerInput = op.integer() || op.kind == Op.Kind.MAX_POOL && p.isInteger8(in);

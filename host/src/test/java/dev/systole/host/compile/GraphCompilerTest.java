@@ -240,6 +240,44 @@ class GraphCompilerTest {
   }
 
   @Test
+  void tablesOfFeatureMapsAndOfGemmRows() {
+    Random r = new Random(14);
+    try (Device dev = Devices.open("emulator:ABUF_ROWS=128")) {
+      for (int c : new int[] {1, 5, 16, 33, 100}) {
+        DeviceGraph.Builder b = DeviceGraph.builder();
+        Node x = b.input("x", new Shape(1 + r.nextInt(9), 1 + r.nextInt(9), c), 3);
+        Node t1 = b.table("t1", x, new TableLayer(bytes(r, 256), -5));
+        b.output(b.table("t2", t1, new TableLayer(bytes(r, 256), 9)));
+        check(dev, b.build(), 1 + r.nextInt(3), r, "two tables over " + c + " channels");
+      }
+      DeviceGraph.Builder b = DeviceGraph.builder();
+      Node g = b.gemm("fc", b.input("x", Shape.features(40), 0),
+          RandomLayers.gemm(r, 40, 21, true));
+      b.output(b.table("act", g, new TableLayer(bytes(r, 256), 0)));
+      check(dev, b.build(), 3, r, "table after a GEMM");
+    }
+  }
+
+  @Test
+  void productsOfTheSameShapeAndPerChannel() {
+    Random r = new Random(15);
+    try (Device dev = Devices.open("emulator:ABUF_ROWS=128")) {
+      for (int c : new int[] {1, 7, 16, 40, 100}) {
+        for (boolean perChannel : new boolean[] {false, true}) {
+          Shape s = new Shape(1 + r.nextInt(9), 1 + r.nextInt(9), c);
+          DeviceGraph.Builder b = DeviceGraph.builder();
+          Node a = b.input("a", s, r.nextInt(256) - 128);
+          Node g = b.input("g", perChannel ? new Shape(1, 1, c) : s, r.nextInt(256) - 128);
+          b.output(b.mul("mul", a, g, new MulLayer((1 << 30) + r.nextInt(1 << 30),
+              38 + r.nextInt(3), r.nextInt(256) - 128, perChannel)));
+          check(dev, b.build(), 1 + r.nextInt(3), r, (perChannel ? "per channel " : "")
+              + "mul of " + s);
+        }
+      }
+    }
+  }
+
+  @Test
   void residualNetworksInOneProgram() {
     Random r = new Random(5);
     try (Device dev = Devices.open("emulator")) {

@@ -35,6 +35,16 @@ public final class GraphReference {
             values.get(n.inputs().get(1).name()));
         case DEPTHWISE -> v = depthwise(n, batch, values.get(n.inputs().get(0).name()));
         case MEAN -> v = mean(n, batch, values.get(n.inputs().get(0).name()));
+        case MUL -> v = mul(n, values.get(n.inputs().get(0).name()),
+            values.get(n.inputs().get(1).name()));
+        case TABLE -> {
+          int[] in = values.get(n.inputs().get(0).name());
+          TableLayer t = (TableLayer) n.layer();
+          v = new int[in.length];
+          for (int i = 0; i < in.length; i++) {
+            v[i] = t.apply(in[i]);
+          }
+        }
         default -> throw new IllegalStateException();
       }
       values.put(n.name(), v);
@@ -187,6 +197,20 @@ public final class GraphReference {
         }
         y[b * c + ch] = finish(acc, l.requant(), 0);
       }
+    }
+    return y;
+  }
+
+  static int[] mul(Node n, int[] a, int[] b) {
+    MulLayer l = (MulLayer) n.layer();
+    int za = n.inputs().get(0).zeroPoint();
+    int zb = n.inputs().get(1).zeroPoint();
+    Shape s = n.shape();
+    int[] y = new int[a.length];
+    for (int i = 0; i < a.length; i++) {
+      int bi = l.perChannel() ? (int) (i / s.size()) * s.channels() + i % s.channels() : i;
+      long p = (long) (a[i] - za) * (b[bi] - zb) * l.multiplier();
+      y[i] = Arithmetic.saturate8(Arithmetic.roundShift(p, l.shift()) + l.zeroPoint());
     }
     return y;
   }

@@ -22,18 +22,18 @@ class CompileReportTest {
   private static final DeviceParams PARAMS = DeviceParams.defaults();
 
   /**
-   * conv1 -> Erf (no device op) -> conv2 -> Sigmoid: two device programs, the second reading
-   * what the first computed after the host ran the Erf, so one round trip; the Sigmoid at the
-   * end runs on the host after the last program, which is no round trip.
+   * conv1 -> Hardmax (no device op) -> conv2 -> Hardmax: two device programs, the second
+   * reading what the first computed after the host ran the Hardmax, so one round trip; the one
+   * at the end runs on the host after the last program, which is no round trip.
    */
   private static Graph convErfConv(Random r) {
     return Graph.builder().name("split").input("x", DType.FLOAT32, "N", 3, 6, 6)
         .initializer("w1", ModelRunnerTest.random(r, 0.3, 8, 3, 3, 3))
         .initializer("w2", ModelRunnerTest.random(r, 0.3, 4, 8, 1, 1))
         .node("Conv", "conv1", List.of("x", "w1"), List.of("c1"), ModelRunnerTest.conv(1))
-        .node("Erf", "erf", List.of("c1"), List.of("e"), Map.of())
+        .node("Hardmax", "erf", List.of("c1"), List.of("e"), Map.of())
         .node("Conv", "conv2", List.of("e", "w2"), List.of("c2"), Map.of())
-        .node("Sigmoid", "sig", List.of("c2"), List.of("y"), Map.of())
+        .node("Hardmax", "sig", List.of("c2"), List.of("y"), Map.of())
         .output("y").build();
   }
 
@@ -50,7 +50,7 @@ class CompileReportTest {
     assertEquals(2, s.onDevice());
     assertEquals(2, s.onCpu());
     assertEquals(2, s.devicePrograms());
-    assertEquals(2, s.cpuSegments(), "the Erf between the programs, the Sigmoid after them");
+    assertEquals(2, s.cpuSegments(), "a Hardmax between the programs, one after them");
     assertEquals(1, s.hostRoundTrips());
     long conv1 = 4L * 8 * 6 * 6 * 3 * 3 * 3;
     long conv2 = 4L * 4 * 6 * 6 * 8;
@@ -58,7 +58,7 @@ class CompileReportTest {
     assertEquals(s.macs(), s.deviceMacs());
     assertEquals(1.0, s.deviceMacShare());
     CompileReport.Row erf = report.rows().get(1);
-    assertEquals("cpu (no device op for Erf)", erf.where());
+    assertEquals("cpu (no device op for Hardmax)", erf.where());
     assertEquals(0, erf.macs());
     assertTrue(report.rows().get(0).estimatedCycles() > 0);
 

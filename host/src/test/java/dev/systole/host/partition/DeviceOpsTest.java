@@ -94,7 +94,8 @@ class DeviceOpsTest {
     Random r = new Random(3);
     Graph g = Graph.builder().input("x", DType.FLOAT32, 1, 8, 6, 6)
         .initializer("w", ModelRunnerTest.random(r, 0.3, 8, 8, 3, 3))
-        .node("Relu", "relu", List.of("x"), List.of("y2"), Map.of())
+        .node("Hardmax", "cpuOnly", List.of("x"), List.of("y2"), Map.of())
+        .node("Relu", "relu", List.of("y2"), List.of("r"), Map.of())
         .node("Conv", "conv", List.of("x", "w"), List.of("y"), Map.of("pads",
             Attribute.ofInts(1, 1, 1, 1)))
         .node("Add", "residual", List.of("y", "y2"), List.of("s"), Map.of())
@@ -103,14 +104,15 @@ class DeviceOpsTest {
             Attribute.ofInts(2, 2)))
         .initializer("v", ModelRunnerTest.random(r, 0.3, 6))
         .node("Add", "broadcast", List.of("y", "v"), List.of("u"), Map.of())
-        .output("p").output("idx").output("s").output("t").output("u").build();
+        .output("p").output("idx").output("s").output("t").output("u").output("r").build();
     Map<String, long[]> x = Map.of("x", new long[] {1, 8, 6, 6});
     assertEquals("cpu (the Indices output)", where(g, "pool", x));
     assertTrue(where(g, "residual", x).startsWith("device #"), where(g, "residual", x));
     assertEquals("cpu (neither operand comes from a device layer)", where(g, "hostOnly", x));
-    assertEquals("cpu (a constant operand)", where(g, "broadcast", x));
-    assertEquals("cpu (no device op for Relu)", where(g, "relu", x),
-        "a Relu that follows no layer is no epilogue");
+    assertEquals("cpu (not a function of one float value and scalar constants)",
+        where(g, "broadcast", x));
+    assertTrue(where(g, "relu", x).startsWith("device #"),
+        "a Relu that follows no layer is a function by table: " + where(g, "relu", x));
   }
 
   @Test
@@ -126,6 +128,9 @@ class DeviceOpsTest {
     assertTrue(DeviceOps.standard().of(c.nodes().get(0)).orElseThrow() instanceof ConvOp);
     Node relu = Graph.builder().input("x", DType.FLOAT32, 2).node("Relu", List.of("x"),
         List.of("y")).output("y").build().nodes().get(0);
-    assertTrue(DeviceOps.standard().of(relu).isEmpty());
+    assertTrue(DeviceOps.standard().of(relu).orElseThrow() instanceof TableOp);
+    Node hardmax = Graph.builder().input("x", DType.FLOAT32, 2).node("Hardmax", List.of("x"),
+        List.of("y")).output("y").build().nodes().get(0);
+    assertTrue(DeviceOps.standard().of(hardmax).isEmpty());
   }
 }

@@ -188,7 +188,7 @@ class GraphPassTest {
         .output("y").build();
     assertTrue(Model.needsCalibration(floatConv));
     Graph onlyCpu = Graph.builder().input("x", DType.FLOAT32, 4)
-        .node("Sigmoid", "s", List.of("x"), List.of("y"), Map.of())
+        .node("Hardmax", "s", List.of("x"), List.of("y"), Map.of())
         .output("y").build();
     assertFalse(Model.needsCalibration(onlyCpu));
   }
