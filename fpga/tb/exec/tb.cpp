@@ -2,27 +2,32 @@
 // (one-cycle read latency) and a functional model that runs each instruction completely, in
 // program order, when it issues (as the emulator does).
 //
-// Random instruction sequences: MATMUL in the pipelined tile pattern (w_load + w_preload, then
-// w_swap + w_preload, ..., then w_swap), back-to-back MATMULs accumulating into the same ACC rows,
-// single MATMULs with random flags, REQUANT (parameter rows holding usable and extreme values,
-// shifts above 63), VMAX and VADD (in place, dst == a_row or b_row, or disjoint). Each is issued at
-// the first cycle the rules allow (MATMUL when free_o, the others when done_o), sometimes a few
-// cycles later, and now and then clear_i cuts into work in flight.
+// The program comes from a timing trace (the only argument; scripts/rtl-tests writes it with
+// dev.systole.driver.timing.TimingTraces, format in fpga/tb/README.md): random instruction
+// sequences, MATMUL in the pipelined tile pattern (w_load + w_preload, then w_swap + w_preload,
+// ..., then w_swap), back-to-back MATMULs accumulating into the same ACC rows, single MATMULs with
+// random flags, REQUANT (parameter rows holding usable and extreme values, shifts above 63), VMAX
+// and VADD (in place, dst == a_row or b_row, or disjoint). Each issues in the cycle the trace
+// gives: the first cycle IssueClock allows (MATMUL when free_o, the others when done_o), sometimes
+// a few cycles later; now and then clear_i cuts into work in flight. The trace also gives, from
+// the same model, the cycles from which free_o and done_o are 1 after each instruction: the
+// timing model exists only in IssueClock, and this bench replays what it says.
 //
-// Checked: every buffer access happens in exactly the cycle and at the address the EXEC timing of
-// MICROARCH.md gives, and no other access happens; free_o and done_o are 1 exactly from the cycles
-// the formulas give; the buffers equal the functional model whenever the unit is idle and at the
-// end. After a clear_i, the unit is free and done in the next cycle and writes nothing more.
+// Checked: free_o and done_o are 1 exactly from the trace's cycles; every buffer access happens
+// in exactly the cycle and at the address the EXEC pipeline of MICROARCH.md gives (the rows'
+// schedule within an instruction, finer than the model), and no other access happens; the
+// buffers equal the functional model whenever the unit is idle and at the end. After a clear_i,
+// the unit is free and done in the next cycle and writes nothing more.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <deque>
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "../timing_trace.h"
 #include "Vsystole_exec.h"
 #include "verilated.h"
 
@@ -34,14 +39,13 @@ namespace {
 #define TB_ARRAY_DIM 16
 #endif
 constexpr int D = TB_ARRAY_DIM;
-constexpr long kArrayLatency = 3;
-constexpr long kRequantSetup = 3;
-constexpr long kRequantLatency = 7;
-constexpr long kVectorLatency = 7;
+constexpr long kArrayLatency = systole_contract::kTimingArrayLatency;
+constexpr long kRequantSetup = systole_contract::kTimingRequantSetup;
+constexpr long kRequantLatency = systole_contract::kTimingRequantLatency;
+constexpr long kVectorLatency = systole_contract::kTimingVectorLatency;
 constexpr int kAbufRows = 4096, kWbufRows = 4096, kAccRows = 4096;
-constexpr int kOpMatmul = 3, kOpRequant = 4, kOpVmax = 5, kOpVadd = 6;
-// Rows the generator uses: small ranges, so that instructions collide.
-constexpr int kAbufSpan = 600, kWbufSpan = 300, kAccSpan = 200, kParamBase = 200, kParamSpan = 60;
+constexpr int kOpMatmul = systole_contract::kOpMatmul, kOpRequant = systole_contract::kOpRequant,
+              kOpVmax = systole_contract::kOpVmax, kOpVadd = systole_contract::kOpVadd;
 
 struct Bufs {
   std::vector<int8_t> abuf = std::vector<int8_t>(kAbufRows * D);
@@ -125,6 +129,95 @@ struct Instr {
     return b;
   }
 };
+
+// One record of the trace: an instruction issued in cycle `cycle`, after which free_o and done_o
+// are 1 from `free` and `done`; or clear_i high in cycle `cycle`.
+struct Event {
+  long cycle = 0, free = 0, done = 0;
+  bool clear = false;
+  Instr in;
+  int line = 0;
+};
+
+struct Trace {
+  int param_base = 0, param_span = 0;  // ACC rows holding REQUANT parameters
+  std::vector<Event> events;
+};
+
+Trace read_events(const char* path) {
+  Trace t;
+  for (const TraceRecord& r : read_trace(path)) {
+    if (r.op.empty() && r.head.size() == 2 && r.head[0] == "array_dim") {
+      if (r.num(1) != D) r.die("array_dim " + r.head[1] + ", this bench is built for " + std::to_string(D));
+      continue;
+    }
+    if (r.op.empty() && r.head.size() == 3 && r.head[0] == "param_rows") {
+      t.param_base = static_cast<int>(r.num(1));
+      t.param_span = static_cast<int>(r.num(2));
+      continue;
+    }
+    Event e;
+    e.line = r.line;
+    if (r.op.empty() && r.head.size() == 2 && r.head[1] == "clear") {
+      e.cycle = r.num(0);
+      e.clear = true;
+    } else if (!r.op.empty() && r.head.size() == 3) {
+      e.cycle = r.num(0);
+      e.free = r.num(1);
+      e.done = r.num(2);
+      Instr& in = e.in;
+      auto f = [&](const char* name) { return static_cast<int>(r.field(name)); };
+      if (r.op == "MATMUL") {
+        in.op = kOpMatmul;
+        in.accumulate = f("accumulate");
+        in.w_load = f("w_load");
+        in.w_swap = f("w_swap");
+        in.w_preload = f("w_preload");
+        in.a_row = f("a_row");
+        in.acc_row = f("acc_row");
+        in.rows = f("rows");
+        in.w_row = f("w_row");
+        in.pre_row = f("pre_row");
+      } else if (r.op == "REQUANT") {
+        in.op = kOpRequant;
+        in.relu = f("relu");
+        in.acc_row = f("acc_row");
+        in.dst_row = f("dst_row");
+        in.rows = f("rows");
+        in.param_row = f("param_row");
+        in.zero_point = f("zero_point");
+      } else if (r.op == "VMAX" || r.op == "VADD") {
+        in.op = r.op == "VMAX" ? kOpVmax : kOpVadd;
+        in.a_row = f("a_row");
+        in.b_row = f("b_row");
+        in.dst_row = f("dst_row");
+        in.rows = f("rows");
+        if (in.op == kOpVadd) {
+          in.relu = f("relu");
+          in.a_zero = f("a_zero");
+          in.b_zero = f("b_zero");
+          in.out_zero = f("out_zero");
+          in.shift = f("shift");
+          in.a_mult = static_cast<int32_t>(r.field("a_mult"));
+          in.b_mult = static_cast<int32_t>(r.field("b_mult"));
+        }
+      } else {
+        r.die(r.op + " is not an EXEC instruction");
+      }
+      r.check_used();
+      const int last_a = std::max({in.a_row, in.b_row, in.dst_row}) + in.rows;
+      if (in.rows < 1 || last_a > kAbufRows || in.acc_row + in.rows > kAccRows ||
+          in.param_row + 3 > kAccRows || std::max(in.w_row, in.pre_row) + D > kWbufRows) {
+        r.die("an instruction outside this bench's buffers");
+      }
+    } else {
+      r.die("expected CYCLE FREE DONE INSTRUCTION or CYCLE clear");
+    }
+    if (!t.events.empty() && e.cycle <= t.events.back().cycle) r.die("cycles out of order");
+    t.events.push_back(e);
+  }
+  return t;
+}
 
 // Contract 7.2 to 7.4.
 __int128 rshift(__int128 p, int s) {
@@ -237,9 +330,16 @@ int8_t pick8(std::mt19937& rng) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const uint32_t seed = 0xe8ec;
-  const long instrs = 50000;
-  std::printf("exec: seed 0x%x, D = %d, %ld instructions\n", seed, D, instrs);
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s TRACE (an EXEC timing trace; scripts/rtl-tests exec)\n", argv[0]);
+    return 2;
+  }
+  const Trace trace = read_events(argv[1]);
+  const std::vector<Event>& events = trace.events;
+  long instrs = 0;
+  for (const Event& e : events) instrs += !e.clear;
+  const uint32_t seed = 0xe8ec;  // of the buffers' initial contents
+  std::printf("exec: %ld instructions from %s, D = %d\n", instrs, argv[1], D);
   std::mt19937 rng(seed);
 
   // Initial contents, the same on both sides.
@@ -250,10 +350,10 @@ int main(int argc, char** argv) {
   for (auto& v : mm.acc) v = static_cast<int32_t>(rng()) >> (rng() % 16);
   // REQUANT parameter rows: bias, mult, shift triples that give results inside int8 mostly,
   // with extremes and shifts above 63 (masked to their low 6 bits) here and there.
-  for (int r = kParamBase; r < kParamBase + kParamSpan; r++) {
+  for (int r = trace.param_base; r < trace.param_base + trace.param_span; r++) {
     for (int j = 0; j < D; j++) {
       int32_t& v = mm.acc[r * D + j];
-      switch ((r - kParamBase) % 3) {
+      switch ((r - trace.param_base) % 3) {
         case 0: v = rng() % 10 == 0 ? INT32_MIN : static_cast<int32_t>(rng() % 20001) - 10000; break;
         case 1: v = rng() % 10 == 0 ? INT32_MAX : static_cast<int32_t>(rng() % (1u << 26)) - (1 << 24); break;
         default: v = rng() % 8 == 0 ? static_cast<int32_t>(rng()) : static_cast<int32_t>(28 + rng() % 12); break;
@@ -268,7 +368,6 @@ int main(int argc, char** argv) {
 
   std::vector<Instr> log;
   std::map<long, Access> sched;
-  std::deque<Instr> plan;
   int errors = 0;
   auto fail = [&](const char* what, long c, long who) {
     errors++;
@@ -284,91 +383,6 @@ int main(int argc, char** argv) {
     a.who = who;
   };
 
-  // Instruction generation: batches of patterns, validated again just before they issue.
-  auto rows_small = [&]() { return 1 + static_cast<int>(rng() % 4); };
-  auto rows_any = [&]() {
-    return rng() % 3 == 0 ? rows_small() : 1 + static_cast<int>(rng() % (rng() % 4 == 0 ? 90 : 40));
-  };
-  auto matmul = [&](int rows) {
-    Instr in;
-    in.op = kOpMatmul;
-    in.rows = rows;
-    in.a_row = static_cast<int>(rng() % (kAbufSpan - rows));
-    in.acc_row = static_cast<int>(rng() % (kAccSpan - rows));
-    in.accumulate = rng() % 2;
-    in.w_row = static_cast<int>(rng() % (kWbufSpan - D));
-    in.pre_row = static_cast<int>(rng() % (kWbufSpan - D));
-    return in;
-  };
-  auto vec_rows = [&](Instr& in) {
-    in.rows = rows_any();
-    for (;;) {
-      in.a_row = static_cast<int>(rng() % (kAbufSpan - in.rows));
-      in.b_row = static_cast<int>(rng() % (kAbufSpan - in.rows));
-      const int mode = rng() % 4;
-      if (mode == 0) { in.dst_row = in.a_row; }
-      else if (mode == 1) { in.dst_row = in.b_row; }
-      else { in.dst_row = static_cast<int>(rng() % (kAbufSpan - in.rows)); }
-      auto ok = [&](int src) {
-        return src == in.dst_row || src + in.rows <= in.dst_row || in.dst_row + in.rows <= src;
-      };
-      if (ok(in.a_row) && ok(in.b_row)) return;
-    }
-  };
-  auto generate = [&]() {
-    const uint32_t p = rng() % 100;
-    if (p < 25) {  // the pipelined tile sequence
-      const int tiles = 2 + static_cast<int>(rng() % 3);
-      for (int t = 0; t < tiles; t++) {
-        Instr in = matmul(rng() % 2 ? rows_small() : 16 + static_cast<int>(rng() % 30));
-        in.w_load = t == 0;
-        in.w_swap = t > 0;
-        in.w_preload = t < tiles - 1;
-        plan.push_back(in);
-      }
-    } else if (p < 40) {  // back to back into the same ACC rows
-      const int n = 2 + static_cast<int>(rng() % 3);
-      Instr in = matmul(rows_small());
-      for (int i = 0; i < n; i++) {
-        in.accumulate = i > 0 || rng() % 2;
-        in.a_row = static_cast<int>(rng() % (kAbufSpan - in.rows));
-        plan.push_back(in);
-      }
-    } else if (p < 60) {  // one MATMUL, random flags
-      Instr in = matmul(rows_any());
-      const uint32_t f = rng() % 4;
-      in.w_load = f == 1;
-      in.w_swap = f == 2;
-      in.w_preload = rng() % 3 == 0;
-      plan.push_back(in);
-    } else if (p < 75) {
-      Instr in;
-      in.op = kOpRequant;
-      in.rows = rows_any();
-      in.acc_row = static_cast<int>(rng() % (kAccSpan + kParamSpan - in.rows));
-      in.dst_row = static_cast<int>(rng() % (kAbufSpan - in.rows));
-      in.param_row = rng() % 6 == 0 ? static_cast<int>(rng() % (kAccSpan - 3))
-                                    : kParamBase + 3 * static_cast<int>(rng() % (kParamSpan / 3));
-      in.zero_point = pick8(rng);
-      in.relu = rng() % 2;
-      plan.push_back(in);
-    } else {
-      Instr in;
-      in.op = rng() % 2 ? kOpVmax : kOpVadd;
-      vec_rows(in);
-      if (in.op == kOpVadd) {
-        in.relu = rng() % 2;
-        in.a_zero = pick8(rng);
-        in.b_zero = pick8(rng);
-        in.out_zero = pick8(rng);
-        const bool wild = rng() % 6 == 0;
-        in.shift = wild ? static_cast<int>(rng() % 64) : 12 + static_cast<int>(rng() % 8);
-        in.a_mult = wild ? static_cast<int32_t>(rng()) : static_cast<int32_t>(rng() % 8192) - 2048;
-        in.b_mult = wild ? static_cast<int32_t>(rng()) : static_cast<int32_t>(rng() % 8192) - 2048;
-      }
-      plan.push_back(in);
-    }
-  };
   auto weights_ok = [&](const Instr& in) {
     if (in.op != kOpMatmul) return true;
     if (in.w_swap) return model.shadow_valid;
@@ -418,7 +432,8 @@ int main(int argc, char** argv) {
   top->eval();
 
   long free_t = 0, done_t = 0;
-  long issued = 0, delay = 0, clears = 0, clears_busy = 0, compares = 0;
+  long issued = 0, clears = 0, clears_busy = 0, compares = 0;
+  size_t next = 0;  // the next event of the trace
   long n_mm = 0, n_rq = 0, n_vmax = 0, n_vadd = 0, n_inplace = 0, n_swap = 0, n_pre_under = 0;
   long n_first_cycle = 0, n_acc_close = 0;
   std::vector<long> last_acc_write(kAccRows, -100);
@@ -429,7 +444,7 @@ int main(int argc, char** argv) {
     // free_o and done_o during cycle c.
     if (top->free_o != (c >= free_t)) fail(top->free_o ? "free_o early" : "free_o late", c, issued - 1);
     if (top->done_o != (c >= done_t)) fail(top->done_o ? "done_o early" : "done_o late", c, issued - 1);
-    if (issued >= instrs && c >= done_t + 3) break;
+    if (next == events.size() && c >= done_t + 3) break;
 
     // Idle: compare the buffers now and then.
     if (c >= done_t && issued - last_compare_issue >= 40 && sched.lower_bound(c) == sched.end()) {
@@ -438,69 +453,62 @@ int main(int argc, char** argv) {
       last_compare_issue = issued;
     }
 
-    // A clear now and then, often with work in flight.
-    bool clear = issued > 0 && issued < instrs && rng() % 2500 == 0;
+    // The trace's clear or instruction of this cycle, if any.
+    const Event* ev = next < events.size() && events[next].cycle == c ? &events[next] : nullptr;
+    if (ev) next++;
+    const bool clear = ev && ev->clear;
     top->clear_i = clear;
     top->issue_i = 0;
-    if (!clear && issued < instrs) {
-      if (plan.empty()) generate();
-      while (!weights_ok(plan.front())) {
-        plan.clear();
-        generate();
+    if (ev && !ev->clear) {
+      const Instr& in = ev->in;
+      if (!weights_ok(in) || c < (in.op == kOpMatmul ? free_t : done_t)) {
+        std::fprintf(stderr, "%s:%d: a MATMUL without the weights it uses, or an instruction before"
+                     " the cycle the trace made the unit free or done\n", argv[1], ev->line);
+        return 2;
       }
-      const Instr& in = plan.front();
-      const bool allowed = in.op == kOpMatmul ? c >= free_t : c >= done_t;
-      if (allowed && delay == 0 && rng() % 6 == 0) delay = 1 + static_cast<long>(rng() % 4);
-      if (allowed && delay > 0) delay--;
-      else if (allowed) {
-        const bool first_cycle = in.op == kOpMatmul ? c == free_t : c == done_t;
-        n_first_cycle += first_cycle;
-        uint32_t w[8];
-        in.encode(w);
-        for (int i = 0; i < 8; i++) top->instr_i[i] = w[i];
-        top->issue_i = 1;
-        const long T = c, idx = static_cast<long>(log.size());
-        log.push_back(in);
-        model.run(in, idx);
-        if (in.op == kOpMatmul) {
-          n_mm++;
-          n_swap += in.w_swap;
-          const long L0 = in.w_load ? D : 0;
-          const long S = L0 + std::max<long>(in.rows, in.w_preload ? D : 0);
-          if (in.w_preload && in.rows >= D) n_pre_under++;
-          if (in.w_load) for (int k = 0; k < D; k++) put(T + k, &Access::wbuf, in.w_row + k, idx);
-          if (in.w_preload) for (int k = 0; k < D; k++) put(T + L0 + k, &Access::wbuf, in.pre_row + k, idx);
-          for (int i = 0; i < in.rows; i++) {
-            put(T + L0 + i, &Access::abuf_a, in.a_row + i, idx);
-            const long wc = T + L0 + i + 2 * D + kArrayLatency - 1;
-            put(wc, &Access::acc_w, in.acc_row + i, idx);
-            if (in.accumulate) put(wc - 2, &Access::acc_r, in.acc_row + i, idx);
-            if (in.accumulate && wc - last_acc_write[in.acc_row + i] <= 2) n_acc_close++;
-            last_acc_write[in.acc_row + i] = wc;
-          }
-          free_t = T + S;
-          done_t = std::max(done_t, T + L0 + in.rows + 2 * D + kArrayLatency);
-        } else if (in.op == kOpRequant) {
-          n_rq++;
-          for (int j = 0; j < 3; j++) put(T + j, &Access::acc_r, in.param_row + j, idx);
-          for (int i = 0; i < in.rows; i++) {
-            put(T + kRequantSetup + i, &Access::acc_r, in.acc_row + i, idx);
-            put(T + kRequantSetup + i + kRequantLatency - 1, &Access::abuf_w, in.dst_row + i, idx);
-          }
-          free_t = done_t = T + kRequantSetup + in.rows + kRequantLatency;
-        } else {
-          (in.op == kOpVmax ? n_vmax : n_vadd)++;
-          n_inplace += in.dst_row == in.a_row || in.dst_row == in.b_row;
-          for (int i = 0; i < in.rows; i++) {
-            put(T + i, &Access::abuf_a, in.a_row + i, idx);
-            put(T + i, &Access::abuf_b, in.b_row + i, idx);
-            put(T + i + kVectorLatency - 1, &Access::abuf_w, in.dst_row + i, idx);
-          }
-          free_t = done_t = T + in.rows + kVectorLatency;
+      const bool first_cycle = in.op == kOpMatmul ? c == free_t : c == done_t;
+      n_first_cycle += first_cycle;
+      uint32_t w[8];
+      in.encode(w);
+      for (int i = 0; i < 8; i++) top->instr_i[i] = w[i];
+      top->issue_i = 1;
+      const long T = c, idx = static_cast<long>(log.size());
+      log.push_back(in);
+      model.run(in, idx);
+      if (in.op == kOpMatmul) {
+        n_mm++;
+        n_swap += in.w_swap;
+        const long L0 = in.w_load ? D : 0;
+        if (in.w_preload && in.rows >= D) n_pre_under++;
+        if (in.w_load) for (int k = 0; k < D; k++) put(T + k, &Access::wbuf, in.w_row + k, idx);
+        if (in.w_preload) for (int k = 0; k < D; k++) put(T + L0 + k, &Access::wbuf, in.pre_row + k, idx);
+        for (int i = 0; i < in.rows; i++) {
+          put(T + L0 + i, &Access::abuf_a, in.a_row + i, idx);
+          const long wc = T + L0 + i + 2 * D + kArrayLatency - 1;
+          put(wc, &Access::acc_w, in.acc_row + i, idx);
+          if (in.accumulate) put(wc - 2, &Access::acc_r, in.acc_row + i, idx);
+          if (in.accumulate && wc - last_acc_write[in.acc_row + i] <= 2) n_acc_close++;
+          last_acc_write[in.acc_row + i] = wc;
         }
-        plan.pop_front();
-        issued++;
+      } else if (in.op == kOpRequant) {
+        n_rq++;
+        for (int j = 0; j < 3; j++) put(T + j, &Access::acc_r, in.param_row + j, idx);
+        for (int i = 0; i < in.rows; i++) {
+          put(T + kRequantSetup + i, &Access::acc_r, in.acc_row + i, idx);
+          put(T + kRequantSetup + i + kRequantLatency - 1, &Access::abuf_w, in.dst_row + i, idx);
+        }
+      } else {
+        (in.op == kOpVmax ? n_vmax : n_vadd)++;
+        n_inplace += in.dst_row == in.a_row || in.dst_row == in.b_row;
+        for (int i = 0; i < in.rows; i++) {
+          put(T + i, &Access::abuf_a, in.a_row + i, idx);
+          put(T + i, &Access::abuf_b, in.b_row + i, idx);
+          put(T + i + kVectorLatency - 1, &Access::abuf_w, in.dst_row + i, idx);
+        }
       }
+      free_t = ev->free;
+      done_t = ev->done;
+      issued++;
     }
 
     // Read data of the reads of cycle c - 1.
@@ -566,9 +574,7 @@ int main(int argc, char** argv) {
       sched.erase(sched.upper_bound(c), sched.end());
       mm = rtl;
       model.active_valid = model.shadow_valid = false;
-      plan.clear();
       free_t = done_t = c + 1;
-      delay = 0;
     }
   }
   compare(c);

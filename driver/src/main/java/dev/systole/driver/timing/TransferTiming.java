@@ -10,9 +10,10 @@ import dev.systole.driver.contract.Contract;
  *
  * <p>"Busy" is the unit's occupancy C: the instruction issues in cycle T, the unit's free_o is 0
  * in T + 1 .. T + C - 1 and 1 again in T + C. The values are exact for the RTL
- * ({@code fpga/rtl/systole_load.sv}, {@code systole_store.sv}); the RTL testbenches carry a C++
- * copy of these two methods and compare it with the cycles measured on thousands of random
- * instructions. Change one, change the other.
+ * ({@code fpga/rtl/systole_load.sv}, {@code systole_store.sv}): the RTL testbenches replay
+ * traces of these two methods on thousands of random instructions ({@link TimingTraces}) and
+ * compare them with the cycles they measure, so a change here that the RTL does not make fails
+ * there.
  *
  * <h2>The pipelines being modelled</h2>
  *
