@@ -140,6 +140,32 @@ public final class GraphProbe {
   }
 
   /**
+   * The shapes of {@code wanted} values that ONNX Runtime's static inference fixes when the
+   * graph's inputs have {@code inputShapes}, without running it: a shape that follows from the
+   * input shapes and the graph's constants alone. Values it cannot fix are left out.
+   */
+  public static Map<String, long[]> staticShapes(Graph g, Map<String, long[]> inputShapes,
+      Collection<String> wanted) {
+    List<String> outs = new ArrayList<>(new LinkedHashSet<>(wanted));
+    outs.removeIf(v -> !g.hasValue(v) || g.dtype(v) == null);
+    if (outs.isEmpty()) {
+      return Map.of();
+    }
+    byte[] model = Onnx.slice(g, g.name(), g.nodes(), inputNames(g), outs, inputShapes);
+    Map<String, long[]> shapes = new HashMap<>();
+    try (CpuProgram p = CpuEngine.get().load(g.name() + " (shape inference)", model,
+        CpuEngine.Rewrites.NONE)) {
+      p.outputInfo().forEach((name, info) -> {
+        if (info.getInfo() instanceof TensorInfo t
+            && java.util.Arrays.stream(t.getShape()).allMatch(d -> d >= 0)) {
+          shapes.put(name, t.getShape());
+        }
+      });
+    }
+    return shapes;
+  }
+
+  /**
    * The values {@code nodes} of {@code g} compute for {@code output} from each value of their one
    * non-constant input {@code input} in {@code at}: a function of one value, tabulated by one run
    * of ONNX Runtime over a vector of its arguments, so it means exactly what the model means.

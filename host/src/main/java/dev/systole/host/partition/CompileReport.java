@@ -43,7 +43,8 @@ public record CompileReport(List<Row> rows, Summary summary, DeviceParams params
    * inference, MACs in all and on the device, and the device's estimated cycles with the
    * useful MACs they hold.
    */
-  public record Summary(int nodes, int onDevice, int fused, int onCpu, int devicePrograms,
+  public record Summary(int nodes, int onDevice, int fused, int onCpu, int constant,
+      int devicePrograms,
       int cpuSegments, int hostRoundTrips, long macs, long deviceMacs, long estimatedCycles,
       long usefulMacs) {
     /** The share of the model's MACs the device does, 0 to 1 (1 for a model without MACs). */
@@ -54,14 +55,14 @@ public record CompileReport(List<Row> rows, Summary summary, DeviceParams params
 
   /** The report of {@code plan} for {@code model}'s graph on a device with {@code params}. */
   public static CompileReport of(Graph graph, Plan plan, DeviceParams params) {
-    Map<Node, Long> cycles = new HashMap<>();
+    Map<String, Long> cycles = new HashMap<>();
     long total = 0;
     long useful = 0;
     for (Plan.Segment seg : plan.segments()) {
       GraphCompiler.Program p = GraphCompiler.estimate(seg.graph(), seg.rows(), params);
       for (GraphCompiler.NodePlan np : p.nodes()) {
         Node origin = seg.origin().get(np.node());
-        cycles.merge(origin, np.estimatedCycles(), Long::sum);
+        cycles.merge(origin.name(), np.estimatedCycles(), Long::sum);
         total += np.estimatedCycles();
       }
       for (DeviceGraph.Node layer : seg.graph().layers()) {
@@ -71,7 +72,7 @@ public record CompileReport(List<Row> rows, Summary summary, DeviceParams params
     List<Row> rows = new ArrayList<>();
     long macs = 0;
     long deviceMacs = 0;
-    int[] counts = new int[3];
+    int[] counts = new int[Plan.Where.values().length];
     for (Node n : graph.nodes()) {
       Plan.Placement pl = plan.placement(n);
       String where = switch (pl.where()) {
@@ -81,15 +82,16 @@ public record CompileReport(List<Row> rows, Summary summary, DeviceParams params
             : "fused into " + pl.into().name();
         case CPU -> "cpu (" + (pl.reason() != null ? pl.reason() : "no device op for "
             + (n.domain().isEmpty() ? "" : n.domain() + ".") + n.opType()) + ")";
+        case CONSTANT -> "constant for these input shapes";
       };
       counts[pl.where().ordinal()]++;
       long m = Macs.of(n, plan.shapes());
       macs += m;
       deviceMacs += pl.where() == Plan.Where.DEVICE ? m : 0;
       rows.add(new Row(n.name(), n.opType(), where, shapes(plan, n.inputs()),
-          shapes(plan, n.outputs()), cycles.getOrDefault(n, 0L), m));
+          shapes(plan, n.outputs()), cycles.getOrDefault(n.name(), 0L), m));
     }
-    Summary summary = new Summary(rows.size(), counts[0], counts[1], counts[2],
+    Summary summary = new Summary(rows.size(), counts[0], counts[1], counts[2], counts[3],
         plan.deviceProgramCount(), plan.cpuSegmentCount(), roundTrips(graph, plan), macs,
         deviceMacs, total, useful);
     return new CompileReport(List.copyOf(rows), summary, params);
@@ -189,6 +191,10 @@ public record CompileReport(List<Row> rows, Summary summary, DeviceParams params
         + " device layers, %d on the cpu in %d segment%s%n", s.nodes(), s.onDevice(),
         s.devicePrograms(), s.devicePrograms() == 1 ? "" : "s", s.fused(), s.onCpu(),
         s.cpuSegments(), s.cpuSegments() == 1 ? "" : "s");
+    if (s.constant() > 0) {
+      out.printf(Locale.ROOT, "  %d computed once for these input shapes (shape arithmetic)%n",
+          s.constant());
+    }
     out.printf(Locale.ROOT, "  host round trips per inference %d; MACs on the device %.1f %%"
         + " (%s of %s)%n", s.hostRoundTrips(), s.deviceMacShare() * 100, macs(s.deviceMacs()),
         macs(s.macs()));
@@ -226,6 +232,7 @@ public record CompileReport(List<Row> rows, Summary summary, DeviceParams params
     sum.put("on_device", s.onDevice());
     sum.put("fused", s.fused());
     sum.put("on_cpu", s.onCpu());
+    sum.put("constant", s.constant());
     sum.put("device_programs", s.devicePrograms());
     sum.put("cpu_segments", s.cpuSegments());
     sum.put("host_round_trips", s.hostRoundTrips());

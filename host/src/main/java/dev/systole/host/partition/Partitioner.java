@@ -92,10 +92,16 @@ public final class Partitioner {
    */
   public static Plan partition(Graph graph, Map<String, long[]> shapes, Set<String> measured,
       Function<String, QuantParams> calibration, DeviceParams params, boolean hostPatches) {
-    Partitioner p = new Partitioner(graph, shapes, calibration, params, hostPatches);
+    ShapeFolding.Folded folded = ShapeFolding.fold(graph, shapes, measured);
+    Graph run = folded.graph();
+    Set<String> constant = new java.util.HashSet<>();
+    graph.nodes().forEach(n -> constant.add(n.name()));
+    run.nodes().forEach(n -> constant.remove(n.name()));
+    Partitioner p = new Partitioner(run, shapes, calibration, params, hostPatches);
     p.forcedCpu.putAll(p.capacity());
     p.run();
-    return new Plan(graph, p.segmenter.steps(), p.segmenter.placements(), shapes, measured);
+    return new Plan(run, p.segmenter.steps(), p.segmenter.placements(), constant, shapes,
+        folded.measured());
   }
 
   /**

@@ -31,7 +31,12 @@ public final class Plan {
     /** Folded into a device layer (a BatchNormalization, a Relu, a Flatten of a feature map). */
     FUSED,
     /** On the host CPU. */
-    CPU
+    CPU,
+    /**
+     * Computed once for the plan's input shapes (shape arithmetic: a Shape and what follows
+     * from it), a constant of the plan.
+     */
+    CONSTANT
   }
 
   /**
@@ -87,16 +92,25 @@ public final class Plan {
   public record Segment(int index, DeviceGraph graph, int rows, List<Import> imports,
       List<Export> exports, Map<DeviceGraph.Node, Node> origin) implements Step {}
 
+  private final Graph graph;
   private final List<Step> steps;
-  private final Map<Node, Placement> placements;
+  private final Map<String, Placement> placements;
   private final Map<String, long[]> shapes;
   /** The values whose shapes a float run measured, which may depend on the inputs' values. */
   private final Set<String> measured;
 
-  Plan(Graph graph, List<Step> steps, Map<Node, Placement> placements,
+  /**
+   * A plan that runs {@code graph} (the model's graph with its shape arithmetic folded for
+   * these shapes); {@code constant} names the model's nodes that folding removed.
+   */
+  Plan(Graph graph, List<Step> steps, Map<Node, Placement> placements, Set<String> constant,
       Map<String, long[]> shapes, Set<String> measured) {
+    this.graph = graph;
     this.steps = cpuSegments(graph, steps);
-    this.placements = Map.copyOf(placements);
+    Map<String, Placement> byName = new java.util.HashMap<>();
+    placements.forEach((n, p) -> byName.put(n.name(), p));
+    constant.forEach(n -> byName.put(n, new Placement(Where.CONSTANT, -1, null, null, false)));
+    this.placements = Map.copyOf(byName);
     this.shapes = shapes;
     this.measured = Set.copyOf(measured);
   }
@@ -177,9 +191,17 @@ public final class Plan {
     return steps;
   }
 
-  /** Where {@code node} runs. */
+  /**
+   * The graph this plan runs: the model's, with the shape arithmetic these input shapes fix
+   * folded to constants. Its CPU segments are slices of it.
+   */
+  public Graph graph() {
+    return graph;
+  }
+
+  /** Where {@code node} (of the model's graph or of {@link #graph()}) runs. */
   public Placement placement(Node node) {
-    Placement p = placements.get(node);
+    Placement p = placements.get(node.name());
     if (p == null) {
       throw new IllegalArgumentException(node + " is not in this plan's model");
     }

@@ -280,7 +280,7 @@ public final class ModelRunner implements AutoCloseable {
     }
     return programs.computeIfAbsent(c, s -> CpuEngine.get().load(
         model.graph().name() + " (cpu segment " + s.index() + ")",
-        Onnx.slice(model.graph(), model.graph().name() + "_cpu" + s.index(), s.nodes(),
+        Onnx.slice(plan.graph(), model.graph().name() + "_cpu" + s.index(), s.nodes(),
             s.inputs(), s.outputs(), plan.shapes())));
   }
 
