@@ -12,8 +12,8 @@ import java.util.Set;
 /**
  * An integer network that runs on the device as one program per batch: graph inputs, layers
  * ({@link ConvLayer}, {@link GemmLayer}, {@link MaxPoolLayer}, {@link AddLayer},
- * {@link DepthwiseLayer}, {@link MeanLayer}, {@link TableLayer}, {@link MulLayer}) with one or
- * two
+ * {@link DepthwiseLayer}, {@link MeanLayer}, {@link TableLayer}, {@link MulLayer},
+ * {@link ConcatLayer}, {@link SliceLayer}) with one or more
  * predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
  * output; only the graph's inputs and outputs cross PCIe.
  *
@@ -55,7 +55,7 @@ public final class DeviceGraph {
 
   /** What a node does. */
   public enum Kind {
-    INPUT, CONV, GEMM, MAX_POOL, ADD, DEPTHWISE, MEAN, TABLE, MUL
+    INPUT, CONV, GEMM, MAX_POOL, ADD, DEPTHWISE, MEAN, TABLE, MUL, CONCAT, SLICE
   }
 
   /** A graph input or a layer, with the tensor it produces. */
@@ -328,6 +328,40 @@ public final class DeviceGraph {
             + ") and '" + b.name + "' (" + b.shape + ") (expected " + expected + ")");
       }
       return add(name, Kind.MUL, mul, List.of(a, b), a.shape, mul.zeroPoint(), true);
+    }
+
+    /** The inputs' channels one after the other; every input has the same pixels. */
+    public Node concat(String name, List<Node> inputs, ConcatLayer concat) {
+      if (inputs.size() != concat.tables().size()) {
+        throw new IllegalArgumentException("concat '" + name + "' of " + inputs.size()
+            + " inputs with " + concat.tables().size() + " tables (expected one per input)");
+      }
+      int channels = 0;
+      for (Node in : inputs) {
+        checkInt8(name, in);
+        Shape s = inputs.get(0).shape;
+        if (in.shape.height() != s.height() || in.shape.width() != s.width()) {
+          throw new IllegalArgumentException("concat '" + name + "' of '" + inputs.get(0).name
+              + "' (" + s + ") and '" + in.name + "' (" + in.shape + ") (expected the same"
+              + " height and width)");
+        }
+        channels += in.shape.channels();
+      }
+      Shape first = inputs.get(0).shape;
+      return add(name, Kind.CONCAT, concat, inputs, new Shape(first.height(), first.width(),
+          channels), concat.zeroPoint(), true);
+    }
+
+    /** Channels {@code [first, first + count)} of {@code input}. */
+    public Node slice(String name, Node input, SliceLayer slice) {
+      checkInt8(name, input);
+      if (slice.first() + slice.count() > input.shape.channels()) {
+        throw new IllegalArgumentException("slice '" + name + "' of channels " + slice.first()
+            + ".." + (slice.first() + slice.count() - 1) + " but '" + input.name + "' has "
+            + input.shape.channels() + " (expected within them)");
+      }
+      return add(name, Kind.SLICE, slice, List.of(input), new Shape(input.shape.height(),
+          input.shape.width(), slice.count()), slice.zeroPoint(), true);
     }
 
     /** Marks {@code node} as an output of the graph; outputs are returned in this order. */

@@ -89,7 +89,8 @@ public final class GraphCompiler {
    * windows, a row of D input zero points (for windows wholly in the padding).
    */
   public static byte[] constants(Node n, int d) {
-    if (n.kind() == Kind.DEPTHWISE || n.kind() == Kind.MEAN || n.kind() == Kind.TABLE) {
+    if (n.kind() == Kind.DEPTHWISE || n.kind() == Kind.MEAN || n.kind() == Kind.TABLE
+        || n.kind() == Kind.CONCAT || n.kind() == Kind.SLICE) {
       return VectorEmitter.constants(n, d);
     }
     if (n.kind() != Kind.CONV && n.kind() != Kind.GEMM) {
@@ -160,6 +161,8 @@ public final class GraphCompiler {
         case MEAN -> VectorEmitter.mean(out, p, n, batch, x, y, at.constants()[n.index()]);
         case TABLE -> VectorEmitter.table(out, p, n, batch, x, y, at.constants()[n.index()]);
         case MUL -> VectorEmitter.mul(out, p, n, batch, x, at.output(n.inputs().get(1)), y);
+        case CONCAT -> VectorEmitter.concat(out, p, n, batch, at, at.constants()[n.index()]);
+        case SLICE -> VectorEmitter.slice(out, p, n, batch, x, y, at.constants()[n.index()]);
         case INPUT -> throw new IllegalStateException("inputs are not layers");
       }
       ends[i] = out.size();

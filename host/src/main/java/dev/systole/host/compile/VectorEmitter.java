@@ -40,20 +40,25 @@ final class VectorEmitter {
       List<Instruction> rest = new ArrayList<>(job.ops());
       List<Instruction> stores = new ArrayList<>(job.stores());
       if (!job.ops().isEmpty() && !stores.isEmpty()) {
-        stores.set(0, stores.get(0).waitFor(Unit.EXEC));
+        stores.set(0, alsoWait(stores.get(0), Unit.EXEC));
       }
       rest.addAll(stores);
-      out.add(rest.get(0).waitFor(Unit.LOAD));
+      out.add(alsoWait(rest.get(0), Unit.LOAD));
       if (next != null) {
         List<Instruction> loads = new ArrayList<>(next.loads());
         if (j + 1 >= 2) {
-          loads.set(0, loads.get(0).waitFor(Unit.STORE));
+          loads.set(0, alsoWait(loads.get(0), Unit.STORE));
         }
         out.addAll(loads);
       }
       out.addAll(rest.subList(1, rest.size()));
       job = next;
     }
+  }
+
+  /** {@code in} waiting for {@code unit} as well as for what it already waits for. */
+  private static Instruction alsoWait(Instruction in, Unit unit) {
+    return in.with(Isa.WAIT, in.waitMask() | unit.waitMask());
   }
 
   /** Max pooling of an NHWC batch {@code x} into {@code y}. */
@@ -174,11 +179,18 @@ final class VectorEmitter {
   static byte[] constants(DeviceGraph.Node n, int d) {
     int zx = n.inputs().get(0).zeroPoint();
     if (n.layer() instanceof TableLayer t) {
-      byte[] b = new byte[2 * DeviceParams.tableRows(d) * d];
-      for (int e = 0; e < 256; e++) {
-        int v = t.apply(e - 128);
-        b[2 * e] = (byte) v;
-        b[2 * e + 1] = (byte) (v >> 8);
+      return lutBytes(t.entries(), d);
+    }
+    if (n.layer() instanceof SliceLayer s) {
+      return s.table() == null ? new byte[0] : lutBytes(s.table(), d);
+    }
+    if (n.layer() instanceof ConcatLayer c) {
+      int size = 2 * DeviceParams.tableRows(d) * d;
+      byte[] b = new byte[size * c.tables().size()];
+      for (int i = 0; i < c.tables().size(); i++) {
+        if (c.tables().get(i) != null) {
+          System.arraycopy(lutBytes(c.tables().get(i), d), 0, b, i * size, size);
+        }
       }
       return b;
     }
@@ -208,6 +220,16 @@ final class VectorEmitter {
     byte[] out = java.util.Arrays.copyOf(b, b.length + d);
     java.util.Arrays.fill(out, b.length, out.length, (byte) zx);
     return out;
+  }
+
+  /** A table's 256 entries as LUT rows of little-endian int16 (entry e is code e - 128's). */
+  private static byte[] lutBytes(byte[] entries, int d) {
+    byte[] b = new byte[2 * DeviceParams.tableRows(d) * d];
+    for (int e = 0; e < 256; e++) {
+      b[2 * e] = entries[e];
+      b[2 * e + 1] = (byte) (entries[e] >> 7);
+    }
+    return b;
   }
 
   private static byte[] ints(int[] v) {
@@ -469,6 +491,122 @@ final class VectorEmitter {
       long addr = y + ((long) part.image() * perImage + part.blk().m0()) * c;
       return new Job(loads, ops, rowStores(base, addr, rows, c, d));
     });
+  }
+
+  /** One input of a channel copy: channels {@code [c0, c0 + count)} of a map of {@code c}. */
+  private record Channels(long addr, int c, int c0, int count) {
+    int blocks(int d) {
+      return WeightLayout.chunks(count, d);
+    }
+  }
+
+  /**
+   * Copies channels of {@code from} to channels of {@code to} for {@code pixels} pixels, through
+   * LUT table {@code table} if it is not negative, after loading it from {@code tableAddr}:
+   * jobs of up to half of ABUF, each LOADs of the channel blocks, a VLUT in place, STOREs.
+   */
+  private static List<Job> copyJobs(DeviceParams p, Channels from, Channels to, int pixels,
+      int table, long tableAddr) {
+    int d = p.lanes();
+    int cbs = from.blocks(d);
+    int maxRows = (p.abufRows() / 2) / cbs;
+    if (maxRows < 1) {
+      throw new IllegalArgumentException(from.count() + " channels need " + 2 * cbs
+          + " ABUF rows but the device has " + p.abufRows());
+    }
+    List<Job> jobs = new ArrayList<>();
+    for (int m0 = 0; m0 < pixels; m0 += maxRows) {
+      jobs.add(copyJob(p, from, to, m0, Math.min(maxRows, pixels - m0), table, tableAddr,
+          m0 == 0));
+    }
+    return jobs;
+  }
+
+  /** One job of {@link #copyJobs}, its rows from ABUF row 0 (moved to its half by the caller). */
+  private static Job copyJob(DeviceParams p, Channels from, Channels to, int m0, int rows,
+      int table, long tableAddr, boolean loadTable) {
+    int d = p.lanes();
+    int cbs = from.blocks(d);
+    List<Instruction> loads = new ArrayList<>();
+    if (loadTable && table >= 0) {
+      loads.add(Instruction.of(Opcode.LOAD)
+          .with(Isa.Load.BUF, Buffer.LUT.id())
+          .with(Isa.Load.DST_ROW, table * p.tableRows())
+          .with(Isa.Load.ELEM_BYTES, 2 * d)
+          .with(Isa.Load.HBM_ADDR, tableAddr)
+          .with(Isa.Load.X_SIZE, p.tableRows())
+          .with(Isa.Load.Y_SIZE, 1)
+          .with(Isa.Load.X_STRIDE, 2 * d)
+          .waitFor(Unit.EXEC));
+    }
+    List<Instruction> stores = new ArrayList<>();
+    for (int cb = 0; cb < cbs; cb++) {
+      int elem = Math.min(d, from.count() - cb * d);
+      loads.add(Instruction.of(Opcode.LOAD)
+          .with(Isa.Load.BUF, Buffer.ABUF.id())
+          .with(Isa.Load.DST_ROW, cb * rows)
+          .with(Isa.Load.ELEM_BYTES, elem)
+          .with(Isa.Load.HBM_ADDR, from.addr() + (long) m0 * from.c() + from.c0() + cb * d)
+          .with(Isa.Load.X_SIZE, rows)
+          .with(Isa.Load.Y_SIZE, 1)
+          .with(Isa.Load.X_STRIDE, from.c()));
+      stores.add(store(cb * rows, elem, to.addr() + (long) m0 * to.c() + to.c0() + cb * d, rows,
+          to.c(), 1, 0));
+    }
+    List<Instruction> ops = table < 0 ? List.of() : List.of(Instruction.of(Opcode.VLUT)
+        .with(Isa.Vlut.A_ROW, 0)
+        .with(Isa.Vlut.DST_ROW, 0)
+        .with(Isa.Vlut.ROWS, cbs * rows)
+        .with(Isa.Vlut.TABLE, table));
+    return new Job(loads, ops, stores);
+  }
+
+  /** {@code job} with every buffer row it names moved down by {@code base} ABUF rows. */
+  private static Job shifted(Job job, int base) {
+    java.util.function.UnaryOperator<Instruction> move = in -> switch (in.opcode()) {
+      case LOAD -> in.get(Isa.Load.BUF) == Buffer.ABUF.id()
+          ? in.with(Isa.Load.DST_ROW, in.get(Isa.Load.DST_ROW) + base) : in;
+      case STORE -> in.with(Isa.Store.SRC_ROW, in.get(Isa.Store.SRC_ROW) + base);
+      case VLUT -> in.with(Isa.Vlut.A_ROW, in.get(Isa.Vlut.A_ROW) + base)
+          .with(Isa.Vlut.DST_ROW, in.get(Isa.Vlut.DST_ROW) + base);
+      default -> in;
+    };
+    return new Job(job.loads().stream().map(move).toList(), job.ops().stream().map(move)
+        .toList(), job.stores().stream().map(move).toList());
+  }
+
+  /** The channels of every input, one after the other, into {@code y}. */
+  static void concat(List<Instruction> out, DeviceParams p, DeviceGraph.Node node, int batch,
+      GraphCompiler.Placement at, long constants) {
+    ConcatLayer concat = (ConcatLayer) node.layer();
+    int c = node.shape().channels();
+    int pixels = Math.toIntExact(batch * node.shape().size() / c);
+    int slots = p.lutRows() / p.tableRows();
+    long tableBytes = 2L * p.tableRows() * p.lanes();
+    List<Job> jobs = new ArrayList<>();
+    int c0 = 0;
+    for (int i = 0; i < node.inputs().size(); i++) {
+      DeviceGraph.Node in = node.inputs().get(i);
+      int ci = in.shape().channels();
+      int table = concat.tables().get(i) == null ? -1 : i % slots;
+      jobs.addAll(copyJobs(p, new Channels(at.output(in), ci, 0, ci),
+          new Channels(at.output(node), c, c0, ci), pixels, table, constants + i * tableBytes));
+      c0 += ci;
+    }
+    int half = p.abufRows() / 2;
+    emit(out, jobs.size(), half, (j, base) -> shifted(jobs.get(j), base));
+  }
+
+  /** Channels of {@code x} into their own map {@code y}. */
+  static void slice(List<Instruction> out, DeviceParams p, DeviceGraph.Node node, int batch,
+      long x, long y, long constants) {
+    SliceLayer slice = (SliceLayer) node.layer();
+    int c = node.inputs().get(0).shape().channels();
+    int pixels = Math.toIntExact(batch * node.shape().size() / slice.count());
+    List<Job> jobs = copyJobs(p, new Channels(x, c, slice.first(), slice.count()),
+        new Channels(y, slice.count(), 0, slice.count()), pixels, slice.table() == null ? -1 : 0,
+        constants);
+    emit(out, jobs.size(), p.abufRows() / 2, (j, base) -> shifted(jobs.get(j), base));
   }
 
   /** STOREs of the {@code rows} rows of every channel block from {@code base}, row-major. */

@@ -15,7 +15,8 @@ import java.util.Optional;
 final class DeviceOps {
   private static final DeviceOps STANDARD = new DeviceOps(List.of(new ConvOp(), new GemmOp(),
       new MaxPoolOp(), new AddOp(), new FlattenView(), new IntegerConvOp(),
-      new IntegerGemmOp(), new MeanOp(), new TableOp(), new MulOp()));
+      new IntegerGemmOp(), new MeanOp(), new TableOp(), new MulOp(), new ConcatOp(),
+      new SliceOp()));
 
   private final Map<String, DeviceOp> byType = new LinkedHashMap<>();
 

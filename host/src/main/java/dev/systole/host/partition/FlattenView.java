@@ -8,6 +8,8 @@ import java.util.List;
 /**
  * A Flatten (or a Reshape to the same {@code [N, C*H*W]}) of a feature map the open device
  * program produces, read only by GEMMs the device runs: no layer at all, just a change of view.
+ * A Reshape that begins a channel shuffle ({@link ChannelShuffle}) becomes the 1x1 convolution
+ * that permutes the channels.
  * The device keeps the map NHWC, so the GEMMs' weights are reordered to the NHWC feature order
  * ({@link FloatLayers#gemm}). Anything else the view would have to move is left to the CPU.
  */
@@ -22,6 +24,15 @@ final class FlattenView implements DeviceOp {
     String in = n.input(0);
     long[] s = p.shape(in);
     long[] o = p.shape(n.output(0));
+    if (n.opType().equals("Reshape") && p.deviceParams().hasVectorUnit()) {
+      ChannelShuffle.Chain shuffle = ChannelShuffle.from(n, p);
+      if (shuffle != null && p.producedAsFeatureMap(in)) {
+        Op op = new Op(this, Op.Kind.CONV, n, List.of(in));
+        op.nodes.addAll(shuffle.nodes().subList(1, shuffle.nodes().size()));
+        op.output = shuffle.output();
+        return Verdict.accept(op);
+      }
+    }
     if (!p.producedAsFeatureMap(in) || o == null || o.length != 2 || o[0] != s[0]
         || o[1] != s[1] * s[2] * s[3] || p.isGraphOutput(n.output(0))) {
       return Verdict.refuse(null);
@@ -40,6 +51,11 @@ final class FlattenView implements DeviceOp {
   @Override
   public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
     String in = op.inputs.get(0);
+    if (op.kind == Op.Kind.CONV) {
+      int[] perm = ChannelShuffle.from(op.anchor, s.partitioner()).permutation();
+      return s.builder().conv(op.anchor.name(), s.input(op, in),
+          FloatLayers.permutation(op, s, perm));
+    }
     s.record(op.output, s.quant(in), s.encoding(in));
     return s.input(op, in);
   }
@@ -51,6 +67,7 @@ final class FlattenView implements DeviceOp {
 
   @Override
   public boolean quantizes(Node n, Graph g) {
-    return false;
+    return n.opType().equals("Reshape") && g.dtype(n.input(0))
+        == dev.systole.host.tensor.DType.FLOAT32;
   }
 }

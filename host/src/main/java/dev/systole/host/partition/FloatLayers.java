@@ -58,6 +58,18 @@ final class FloatLayers {
     return dense;
   }
 
+  /**
+   * The 1x1 convolution that copies input channel {@code perm[o]} to output channel o (a
+   * channel shuffle), requantized to int8: weights of 1 quantize exactly, so each output is its
+   * input code rescaled.
+   */
+  static ConvLayer permutation(Op op, Segmenter.SegmentBuild s, int[] perm) {
+    int c = perm.length;
+    Quantized q = quantize(op, s, ChannelShuffle.weights(perm), null, c, true);
+    return new ConvLayer(c, c, dev.systole.host.compile.Window.of(1, 1, 0), q.weights.values(),
+        q.bias, q.requant);
+  }
+
   /** The quantized layer of a float depthwise Conv {@code op}, always requantized to int8. */
   static DepthwiseLayer depthwise(Op op, Segmenter.SegmentBuild s) {
     Partitioner p = s.partitioner();

@@ -144,4 +144,21 @@ final class Functions {
     }
     return t;
   }
+
+  /**
+   * The table that takes a code of {@code from} to the nearest code of {@code to}, or null if
+   * the two quantizations are the same (a copy needs no table then).
+   */
+  static byte[] rescale(QuantParams from, QuantParams to) {
+    if (from.scale() == to.scale() && from.zeroPoint() == to.zeroPoint()) {
+      return null;
+    }
+    byte[] t = new byte[256];
+    for (int e = 0; e < 256; e++) {
+      double x = (double) from.scale() * (e - 128 - from.zeroPoint());
+      double q = to.zeroPoint() + Math.rint(x / to.scale());
+      t[e] = (byte) Math.max(-128, Math.min(127, q));
+    }
+    return t;
+  }
 }

@@ -22,6 +22,12 @@ final class MeanOp implements DeviceOp {
     return List.of("GlobalAveragePool", "ReduceMean");
   }
 
+  /** It reads only the axes attribute, and its shapes come from ONNX Runtime. */
+  @Override
+  public boolean takesOpaque() {
+    return true;
+  }
+
   @Override
   public Verdict lower(Node n, Partitioner p) {
     if (!p.deviceParams().hasVectorUnit()) {

@@ -19,7 +19,9 @@ import dev.systole.host.compile.DeviceGraph.Shape;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -273,6 +275,36 @@ class GraphCompilerTest {
           check(dev, b.build(), 1 + r.nextInt(3), r, (perChannel ? "per channel " : "")
               + "mul of " + s);
         }
+      }
+    }
+  }
+
+  @Test
+  void concatenationsAndSlicesOfChannels() {
+    Random r = new Random(16);
+    try (Device dev = Devices.open("emulator:ABUF_ROWS=128")) {
+      for (int trial = 0; trial < 6; trial++) {
+        int h = 1 + r.nextInt(7);
+        int w = 1 + r.nextInt(7);
+        DeviceGraph.Builder b = DeviceGraph.builder();
+        List<Node> ins = new ArrayList<>();
+        List<byte[]> tables = new ArrayList<>();
+        int parts = 1 + r.nextInt(4);
+        int total = 0;
+        for (int i = 0; i < parts; i++) {
+          int c = 1 + r.nextInt(40);
+          total += c;
+          ins.add(b.input("x" + i, new Shape(h, w, c), r.nextInt(256) - 128));
+          tables.add(r.nextBoolean() ? null : bytes(r, 256));
+        }
+        Node cat = b.concat("cat", ins, new ConcatLayer(tables, 4));
+        int first = r.nextInt(total);
+        int count = 1 + r.nextInt(total - first);
+        b.output(cat);
+        b.output(b.slice("slice", cat, new SliceLayer(first, count,
+            r.nextBoolean() ? null : bytes(r, 256), -2)));
+        check(dev, b.build(), 1 + r.nextInt(3), r, "concat of " + parts + ", " + total
+            + " channels, slice " + first + "+" + count);
       }
     }
   }

@@ -37,6 +37,8 @@ public final class GraphReference {
         case MEAN -> v = mean(n, batch, values.get(n.inputs().get(0).name()));
         case MUL -> v = mul(n, values.get(n.inputs().get(0).name()),
             values.get(n.inputs().get(1).name()));
+        case CONCAT -> v = concat(n, batch, values);
+        case SLICE -> v = slice(n, batch, values.get(n.inputs().get(0).name()));
         case TABLE -> {
           int[] in = values.get(n.inputs().get(0).name());
           TableLayer t = (TableLayer) n.layer();
@@ -211,6 +213,43 @@ public final class GraphReference {
       int bi = l.perChannel() ? (int) (i / s.size()) * s.channels() + i % s.channels() : i;
       long p = (long) (a[i] - za) * (b[bi] - zb) * l.multiplier();
       y[i] = Arithmetic.saturate8(Arithmetic.roundShift(p, l.shift()) + l.zeroPoint());
+    }
+    return y;
+  }
+
+  private static int mapped(byte[] table, int v) {
+    return table == null ? v : table[v + 128];
+  }
+
+  static int[] concat(Node n, int batch, Map<String, int[]> values) {
+    ConcatLayer l = (ConcatLayer) n.layer();
+    int c = n.shape().channels();
+    int pixels = (int) (batch * n.shape().size() / c);
+    int[] y = new int[pixels * c];
+    int c0 = 0;
+    for (int i = 0; i < n.inputs().size(); i++) {
+      Node in = n.inputs().get(i);
+      int ci = in.shape().channels();
+      int[] x = values.get(in.name());
+      for (int px = 0; px < pixels; px++) {
+        for (int ch = 0; ch < ci; ch++) {
+          y[px * c + c0 + ch] = mapped(l.tables().get(i), x[px * ci + ch]);
+        }
+      }
+      c0 += ci;
+    }
+    return y;
+  }
+
+  static int[] slice(Node n, int batch, int[] x) {
+    SliceLayer l = (SliceLayer) n.layer();
+    int c = n.inputs().get(0).shape().channels();
+    int pixels = (int) (batch * n.shape().size() / l.count());
+    int[] y = new int[pixels * l.count()];
+    for (int px = 0; px < pixels; px++) {
+      for (int ch = 0; ch < l.count(); ch++) {
+        y[px * l.count() + ch] = mapped(l.table(), x[px * c + l.first() + ch]);
+      }
     }
     return y;
   }
