@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.systole.driver.XdmaProvider;
+import dev.systole.driver.contract.Contract;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Param;
 import dev.systole.driver.simboard.Fault;
@@ -151,7 +152,8 @@ class DiagCliTest {
   void examineJudgesAHealthyEmulatorAndSimBoard() throws Exception {
     GemmCliTest.Run r = systole("examine", "--device", "emulator");
     assertEquals(ExitCodes.OK, r.code(), r.err());
-    assertTrue(r.out().contains("contract      1.0, matches the host's"), r.out());
+    assertTrue(r.out().contains(String.format("contract      %d.%d, matches the host's",
+        Contract.VERSION_MAJOR, Contract.VERSION_MINOR)), r.out());
     assertTrue(r.out().contains("HBM           16 GiB in 32 channels of 512 MiB"), r.out());
     assertTrue(r.out().contains("clock         running at"), r.out());
     assertTrue(r.out().strip().endsWith("verdict: healthy"), r.out());
@@ -316,7 +318,8 @@ class DiagCliTest {
     String[] dev = {"--device", "xdma:0", "--xdma-root", sim.toString()};
     GemmCliTest.Run r = systole(concat(new String[] {"reg", "read", "version"}, dev));
     assertEquals(ExitCodes.OK, r.code(), r.err());
-    assertTrue(r.out().contains("VERSION (0x004, ro) = 0x00010000 (65536)"), r.out());
+    assertTrue(r.out().contains(String.format("VERSION (0x004, ro) = 0x%08x (%d)",
+        Contract.VERSION, Contract.VERSION)), r.out());
     assertTrue(r.out().contains("[31:16]  MAJOR  = 1"), r.out());
     r = systole(concat(new String[] {"reg", "read", "0x44"}, dev));
     assertTrue(r.out().contains("STATUS (0x044, ro) = 0x00000000"), r.out());
