@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "../../spec/generated/systole_contract.h"
 #include "Vsystole_regs.h"
 #include "verilated.h"
 
@@ -113,7 +114,7 @@ struct Model {
   uint32_t value(uint32_t addr) const {
     switch (addr & 0xFFC) {
       case MAGIC: return 0x53595354;
-      case VERSION: return 0x00010000;
+      case VERSION: return systole_contract::kVersion;
       case BUILD_ID: return kBuildId;
       case ARRAY_ROWS: case ARRAY_COLS: return kArrayDim;
       case ABUF_ROWS: return kAbufRows;
@@ -488,7 +489,7 @@ bool named(uint32_t off) {
 void directed(Bench &b) {
   // Reset values and the identification registers.
   b.expect(MAGIC, 0x53595354, "MAGIC");
-  b.expect(VERSION, 0x00010000, "VERSION");
+  b.expect(VERSION, systole_contract::kVersion, "VERSION");
   b.expect(BUILD_ID, kBuildId, "BUILD_ID");
   b.expect(ARRAY_ROWS, kArrayDim, "ARRAY_ROWS");
   b.expect(ARRAY_COLS, kArrayDim, "ARRAY_COLS");

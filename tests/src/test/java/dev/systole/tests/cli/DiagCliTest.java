@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.systole.driver.contract.Contract;
 import dev.systole.driver.XdmaProvider;
+import dev.systole.driver.contract.Contract;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Param;
 import dev.systole.driver.simboard.Fault;
@@ -152,8 +152,8 @@ class DiagCliTest {
   void examineJudgesAHealthyEmulatorAndSimBoard() throws Exception {
     GemmCliTest.Run r = systole("examine", "--device", "emulator");
     assertEquals(ExitCodes.OK, r.code(), r.err());
-    assertTrue(r.out().contains("contract      " + Contract.VERSION_MAJOR + "."
-        + Contract.VERSION_MINOR + ", matches the host's"), r.out());
+    assertTrue(r.out().contains(String.format("contract      %d.%d, matches the host's",
+        Contract.VERSION_MAJOR, Contract.VERSION_MINOR)), r.out());
     assertTrue(r.out().contains("HBM           16 GiB in 32 channels of 512 MiB"), r.out());
     assertTrue(r.out().contains("clock         running at"), r.out());
     assertTrue(r.out().strip().endsWith("verdict: healthy"), r.out());

@@ -7,6 +7,7 @@ import dev.systole.driver.Device;
 import dev.systole.driver.Devices;
 import dev.systole.driver.contract.Counter;
 import dev.systole.driver.contract.ErrorCode;
+import dev.systole.driver.contract.Param;
 import dev.systole.host.cli.ExitCodes;
 import dev.systole.host.cli.SystoleCli;
 import dev.systole.host.golden.GoldenProgram;
@@ -23,20 +24,34 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** The bundled golden programs on the emulator, through the runner and through the CLI. */
+/**
+ * The bundled golden programs on the emulator, through the runner and through the CLI: on the
+ * default build, which has the vector unit, and on a build without it, as a contract 1.0
+ * bitstream and the RTL are. A program written for one of the two is skipped on the other, with
+ * the parameter it needs in the message.
+ */
 class GoldenReplayTest {
   private static Device emulator;
+  private static Device noVector;
   private static List<GoldenProgram> golden;
 
   @BeforeAll
   static void open() {
     emulator = Devices.open("emulator");
+    noVector = Devices.open("emulator:VECTOR_UNIT=0");
     golden = GoldenSet.bundled();
   }
 
   @AfterAll
   static void close() {
     emulator.close();
+    noVector.close();
+  }
+
+  /** The programs written for a build with VECTOR_UNIT = {@code v}. */
+  private static long needingVectorUnit(long v) {
+    return golden.stream().filter(g -> g.requires().get(Param.VECTOR_UNIT) != null
+        && g.requires().get(Param.VECTOR_UNIT) == v).count();
   }
 
   @Test
@@ -59,12 +74,24 @@ class GoldenReplayTest {
   }
 
   @Test
-  void everyGoldenProgramPassesWithExactTiming() {
+  void everyGoldenProgramPassesWithExactTimingOnTheBuildItIsWrittenFor() {
     GoldenRunner runner = new GoldenRunner(Duration.ofSeconds(30), true);
     for (GoldenProgram g : golden) {
-      GoldenRunner.Outcome o = runner.run(emulator, g);
-      assertEquals(GoldenRunner.Verdict.PASS, o.verdict(), o.line());
+      Long vector = g.requires().get(Param.VECTOR_UNIT);
+      for (Device d : List.of(emulator, noVector)) {
+        long has = d.info().params().vectorUnit();
+        GoldenRunner.Outcome o = runner.run(d, g);
+        if (vector == null || vector == has) {
+          assertEquals(GoldenRunner.Verdict.PASS, o.verdict(), "VECTOR_UNIT=" + has + ": "
+              + o.line());
+        } else {
+          assertEquals(GoldenRunner.Verdict.SKIP, o.verdict(), o.line());
+          assertEquals("needs VECTOR_UNIT=" + vector + ", device has " + has,
+              o.problems().get(0));
+        }
+      }
     }
+    assertTrue(needingVectorUnit(1) > 0 && needingVectorUnit(0) > 0);
   }
 
   @Test
@@ -107,8 +134,29 @@ class GoldenReplayTest {
     int code = cl.execute("selftest", "--device", "emulator");
     String[] lines = out.toString().strip().split("\n");
     assertEquals(ExitCodes.OK, code, out.toString());
-    assertEquals(golden.size() + " passed, 0 failed", lines[lines.length - 1]);
+    long skipped = needingVectorUnit(0);
+    assertEquals((golden.size() - skipped) + " passed, 0 failed, " + skipped + " skipped",
+        lines[lines.length - 1]);
     assertTrue(out.toString().contains("PASS  conv3x3_pad1"), out.toString());
+    assertTrue(out.toString().contains("PASS  vsoftmax"), out.toString());
+    assertTrue(out.toString().contains(String.format("SKIP  %-28s needs VECTOR_UNIT=0, device"
+        + " has 1", "err_vector_no_unit")), out.toString());
+  }
+
+  @Test
+  void selftestSkipsTheVectorProgramsOnABuildWithoutTheVectorUnitAndSaysWhy() {
+    StringWriter out = new StringWriter();
+    CommandLine cl = SystoleCli.commandLine();
+    cl.setOut(new PrintWriter(out));
+    int code = cl.execute("selftest", "--device", "emulator:VECTOR_UNIT=0");
+    String[] lines = out.toString().strip().split("\n");
+    assertEquals(ExitCodes.OK, code, out.toString());
+    long skipped = needingVectorUnit(1);
+    assertEquals((golden.size() - skipped) + " passed, 0 failed, " + skipped + " skipped",
+        lines[lines.length - 1]);
+    assertTrue(out.toString().contains(String.format("SKIP  %-28s needs VECTOR_UNIT=1, device"
+        + " has 0", "vsoftmax")), out.toString());
+    assertTrue(out.toString().contains("PASS  err_vector_no_unit"), out.toString());
   }
 
   @Test

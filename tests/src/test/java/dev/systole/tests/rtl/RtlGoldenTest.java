@@ -1,10 +1,12 @@
 package dev.systole.tests.rtl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.systole.driver.Device;
 import dev.systole.driver.Devices;
 import dev.systole.driver.contract.Counter;
+import dev.systole.driver.contract.Param;
 import dev.systole.host.golden.GoldenProgram;
 import dev.systole.host.golden.GoldenRunner;
 import dev.systole.host.golden.GoldenSet;
@@ -22,6 +24,9 @@ import org.junit.jupiter.api.Test;
  * errors are the same, and the cycle counts are within {@link HbmBound} of the model's. The
  * golden programs are short (most under 500 cycles) and place their data by hand in one HBM
  * channel, so they see the memory's refreshes and row conflicts undiluted.
+ *
+ * <p>The RTL has no vector unit yet (it reports VECTOR_UNIT = 0): the programs written for the
+ * vector unit are skipped, saying so, and those written for a build without it run.
  */
 class RtlGoldenTest {
   @BeforeAll
@@ -29,10 +34,18 @@ class RtlGoldenTest {
     Tools.require("verilator", "verilator");
   }
 
+  /** Whether {@code o} is the skip of a program that needs the vector unit the RTL lacks. */
+  private static boolean skippedForTheVectorUnit(GoldenRunner.Outcome o) {
+    return o.verdict() == GoldenRunner.Verdict.SKIP
+        && Long.valueOf(1).equals(o.program().requires().get(Param.VECTOR_UNIT))
+        && o.problems().equals(List.of("needs VECTOR_UNIT=1, device has 0"));
+  }
+
   @Test
   void everyGoldenProgramIsExactWithTheFixedLatencyMemory() {
     List<String> failures = new ArrayList<>();
     int passed = 0;
+    int skipped = 0;
     try (Device d = Devices.open("sim")) {
       GoldenRunner runner = new GoldenRunner(Duration.ofMinutes(2), true);
       for (GoldenProgram g : GoldenSet.bundled()) {
@@ -40,13 +53,16 @@ class RtlGoldenTest {
         System.out.println("rtl fixed: " + o.line());
         if (o.verdict() == GoldenRunner.Verdict.PASS) {
           passed++;
+        } else if (skippedForTheVectorUnit(o)) {
+          skipped++;
         } else {
           failures.add(o.line());
         }
       }
     }
     assertEquals(List.of(), failures);
-    assertEquals(GoldenSet.bundled().size(), passed);
+    assertEquals(GoldenSet.bundled().size(), passed + skipped);
+    assertTrue(passed > skipped, passed + " passed, " + skipped + " skipped");
   }
 
   @Test
@@ -58,6 +74,9 @@ class RtlGoldenTest {
       GoldenRunner runner = new GoldenRunner(Duration.ofMinutes(2), false);
       for (GoldenProgram g : GoldenSet.bundled()) {
         GoldenRunner.Outcome o = runner.run(d, g);
+        if (skippedForTheVectorUnit(o)) {
+          continue;
+        }
         if (o.verdict() != GoldenRunner.Verdict.PASS) {
           failures.add(o.line());
           continue;
