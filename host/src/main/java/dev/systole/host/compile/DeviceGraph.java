@@ -13,7 +13,8 @@ import java.util.Set;
  * An integer network that runs on the device as one program per batch: graph inputs, layers
  * ({@link ConvLayer}, {@link GemmLayer}, {@link MaxPoolLayer}, {@link AddLayer},
  * {@link DepthwiseLayer}, {@link MeanLayer}, {@link TableLayer}, {@link MulLayer},
- * {@link ConcatLayer}, {@link SliceLayer}) with one or more
+ * {@link ConcatLayer}, {@link SliceLayer}, {@link ScaleLayer}, {@link NormLayer}) with one or
+ * more
  * predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
  * output; only the graph's inputs and outputs cross PCIe.
  *
@@ -55,7 +56,7 @@ public final class DeviceGraph {
 
   /** What a node does. */
   public enum Kind {
-    INPUT, CONV, GEMM, MAX_POOL, ADD, DEPTHWISE, MEAN, TABLE, MUL, CONCAT, SLICE
+    INPUT, CONV, GEMM, MAX_POOL, ADD, DEPTHWISE, MEAN, TABLE, MUL, CONCAT, SLICE, SCALE, NORM
   }
 
   /** A graph input or a layer, with the tensor it produces. */
@@ -122,7 +123,9 @@ public final class DeviceGraph {
 
     /** Whether the output is a feature vector ({@code [N, F]}) rather than NHWC: GEMM outputs. */
     public boolean flat() {
-      return kind == Kind.GEMM || kind == Kind.TABLE && inputs.get(0).flat();
+      return kind == Kind.GEMM
+          || (kind == Kind.TABLE || kind == Kind.SCALE || kind == Kind.NORM)
+          && inputs.get(0).flat();
     }
 
     /** Bytes of the output for a batch. */
@@ -362,6 +365,28 @@ public final class DeviceGraph {
       }
       return add(name, Kind.SLICE, slice, List.of(input), new Shape(input.shape.height(),
           input.shape.width(), slice.count()), slice.zeroPoint(), true);
+    }
+
+    /** A per-channel affine map of {@code input}; the shape is kept. */
+    public Node scale(String name, Node input, ScaleLayer scale) {
+      checkInt8(name, input);
+      if (scale.channels() != input.shape.channels()) {
+        throw new IllegalArgumentException("scale '" + name + "' of " + scale.channels()
+            + " channels but '" + input.name + "' has " + input.shape.channels()
+            + " (expected equal)");
+      }
+      return add(name, Kind.SCALE, scale, List.of(input), input.shape, scale.zeroPoint(), true);
+    }
+
+    /** Layer normalization of each pixel's (or row's) C features; the shape is kept. */
+    public Node norm(String name, Node input, NormLayer norm) {
+      checkInt8(name, input);
+      if (norm.features() != input.shape.channels()) {
+        throw new IllegalArgumentException("norm '" + name + "' of " + norm.features()
+            + " features but '" + input.name + "' has " + input.shape.channels()
+            + " (expected equal)");
+      }
+      return add(name, Kind.NORM, norm, List.of(input), input.shape, norm.zeroPoint(), true);
     }
 
     /** Marks {@code node} as an output of the graph; outputs are returned in this order. */

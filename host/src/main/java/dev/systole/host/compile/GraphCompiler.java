@@ -90,7 +90,8 @@ public final class GraphCompiler {
    */
   public static byte[] constants(Node n, int d) {
     if (n.kind() == Kind.DEPTHWISE || n.kind() == Kind.MEAN || n.kind() == Kind.TABLE
-        || n.kind() == Kind.CONCAT || n.kind() == Kind.SLICE) {
+        || n.kind() == Kind.CONCAT || n.kind() == Kind.SLICE || n.kind() == Kind.SCALE
+        || n.kind() == Kind.NORM) {
       return VectorEmitter.constants(n, d);
     }
     if (n.kind() != Kind.CONV && n.kind() != Kind.GEMM) {
@@ -163,6 +164,8 @@ public final class GraphCompiler {
         case MUL -> VectorEmitter.mul(out, p, n, batch, x, at.output(n.inputs().get(1)), y);
         case CONCAT -> VectorEmitter.concat(out, p, n, batch, at, at.constants()[n.index()]);
         case SLICE -> VectorEmitter.slice(out, p, n, batch, x, y, at.constants()[n.index()]);
+        case SCALE -> VectorEmitter.scale(out, p, n, batch, x, y, at.constants()[n.index()]);
+        case NORM -> VectorEmitter.norm(out, p, n, batch, x, y, at.constants()[n.index()]);
         case INPUT -> throw new IllegalStateException("inputs are not layers");
       }
       ends[i] = out.size();

@@ -181,6 +181,28 @@ final class VectorEmitter {
     if (n.layer() instanceof TableLayer t) {
       return lutBytes(t.entries(), d);
     }
+    if (n.layer() instanceof ScaleLayer s) {
+      int cbs = WeightLayout.chunks(s.channels(), d);
+      int[] rows = new int[cbs * 4 * d];
+      int[][] parts = {s.multPos(), s.multNeg(), s.bias(), s.shift()};
+      for (int c = 0; c < s.channels(); c++) {
+        for (int k = 0; k < 4; k++) {
+          rows[((c / d) * 4 + k) * d + c % d] = parts[k][c];
+        }
+      }
+      return ints(rows);
+    }
+    if (n.layer() instanceof NormLayer l) {
+      int cbs = WeightLayout.chunks(l.features(), d);
+      int[] rows = new int[cbs * 3 * d];
+      int[][] parts = {l.scale(), l.bias(), l.shift()};
+      for (int c = 0; c < l.features(); c++) {
+        for (int k = 0; k < 3; k++) {
+          rows[((c / d) * 3 + k) * d + c % d] = parts[k][c];
+        }
+      }
+      return ints(rows);
+    }
     if (n.layer() instanceof SliceLayer s) {
       return s.table() == null ? new byte[0] : lutBytes(s.table(), d);
     }
@@ -607,6 +629,103 @@ final class VectorEmitter {
         new Channels(y, slice.count(), 0, slice.count()), pixels, slice.table() == null ? -1 : 0,
         constants);
     emit(out, jobs.size(), p.abufRows() / 2, (j, base) -> shifted(jobs.get(j), base));
+  }
+
+  /**
+   * A per-channel affine map of an NHWC batch or rows {@code x} into {@code y}: the parameter
+   * rows of every channel block into ACC once (four a block), then per run of rows the LOADs of
+   * each block, a VSCALE per block in place with its parameters, and the STOREs.
+   */
+  static void scale(List<Instruction> out, DeviceParams p, DeviceGraph.Node node, int batch,
+      long x, long y, long constants) {
+    ScaleLayer scale = (ScaleLayer) node.layer();
+    int d = p.lanes();
+    int half = p.abufRows() / 2;
+    int c = node.shape().channels();
+    int cbs = WeightLayout.chunks(c, d);
+    int maxRows = half / cbs;
+    if (maxRows < 1 || 4 * cbs > p.accRows()) {
+      throw new IllegalArgumentException("scale '" + node.name() + "': " + c + " channels need "
+          + 2 * cbs + " ABUF rows and " + 4 * cbs + " ACC rows but the device has "
+          + p.abufRows() + " and " + p.accRows());
+    }
+    int pixels = Math.toIntExact(batch * node.shape().size() / c);
+    int zx = node.inputs().get(0).zeroPoint();
+    out.add(accRows(constants, 0, 4 * cbs, d));
+    RowMajorActivations ra = new RowMajorActivations(x, pixels, c, d);
+    List<Activations.Block> blocks = ra.blocks(maxRows);
+    emit(out, blocks.size(), half, (j, base) -> {
+      Activations.Block blk = blocks.get(j);
+      int rows = blk.rows();
+      List<Instruction> loads = new ArrayList<>();
+      ra.load(blk, 0, cbs, base, loads);
+      List<Instruction> ops = new ArrayList<>();
+      for (int cb = 0; cb < cbs; cb++) {
+        ops.add(Instruction.of(Opcode.VSCALE)
+            .with(Isa.Vscale.A_ROW, base + cb * rows)
+            .with(Isa.Vscale.DST_ROW, base + cb * rows)
+            .with(Isa.Vscale.ROWS, rows)
+            .with(Isa.Vscale.PARAM_ROW, 4 * cb)
+            .with(Isa.Vscale.A_ZERO, zx)
+            .with(Isa.Vscale.OUT_ZERO, scale.zeroPoint()));
+      }
+      return new Job(loads, ops, rowStores(base, y + (long) blk.m0() * c, rows, c, d));
+    });
+  }
+
+  /**
+   * Layer normalization of every pixel (or row) of {@code x} into {@code y}: the parameter rows
+   * into ACC once (three a channel block), then per run of vectors one LOAD that puts each
+   * vector's channel blocks in consecutive rows (a group), one VNORM over the groups in place,
+   * one STORE. C must be a whole number of channel blocks.
+   */
+  static void norm(List<Instruction> out, DeviceParams p, DeviceGraph.Node node, int batch,
+      long x, long y, long constants) {
+    NormLayer norm = (NormLayer) node.layer();
+    int d = p.lanes();
+    int half = p.abufRows() / 2;
+    int c = node.shape().channels();
+    int cbs = WeightLayout.chunks(c, d);
+    int maxRows = half / cbs;
+    if (c % d != 0 || maxRows < 1 || 3 * cbs > p.accRows()) {
+      throw new IllegalArgumentException("norm '" + node.name() + "' of " + c + " features"
+          + " (expected a multiple of " + d + ", at most " + half / 1 * d + ")");
+    }
+    int vectors = Math.toIntExact(batch * node.shape().size() / c);
+    out.add(accRows(constants, 0, 3 * cbs, d));
+    int jobs = Windows.ceilDiv(vectors, maxRows);
+    emit(out, jobs, half, (j, base) -> {
+      int v0 = j * maxRows;
+      int rows = Math.min(maxRows, vectors - v0);
+      Instruction load = Instruction.of(Opcode.LOAD)
+          .with(Isa.Load.BUF, Buffer.ABUF.id())
+          .with(Isa.Load.DST_ROW, base)
+          .with(Isa.Load.ELEM_BYTES, d)
+          .with(Isa.Load.HBM_ADDR, x + (long) v0 * c)
+          .with(Isa.Load.X_SIZE, cbs)
+          .with(Isa.Load.Y_SIZE, rows)
+          .with(Isa.Load.X_STRIDE, d)
+          .with(Isa.Load.Y_STRIDE, c);
+      Instruction vnorm = Instruction.of(Opcode.VNORM)
+          .with(Isa.Vnorm.A_ROW, base)
+          .with(Isa.Vnorm.DST_ROW, base)
+          .with(Isa.Vnorm.GROUPS, rows)
+          .with(Isa.Vnorm.GROUP_ROWS, cbs)
+          .with(Isa.Vnorm.VALID, c)
+          .with(Isa.Vnorm.PARAM_ROW, 0)
+          .with(Isa.Vnorm.OUT_ZERO, norm.zeroPoint())
+          .with(Isa.Vnorm.EPS, norm.eps());
+      Instruction store = Instruction.of(Opcode.STORE)
+          .with(Isa.Store.BUF, Buffer.ABUF.id())
+          .with(Isa.Store.SRC_ROW, base)
+          .with(Isa.Store.ELEM_BYTES, d)
+          .with(Isa.Store.HBM_ADDR, y + (long) v0 * c)
+          .with(Isa.Store.X_SIZE, cbs)
+          .with(Isa.Store.Y_SIZE, rows)
+          .with(Isa.Store.X_STRIDE, d)
+          .with(Isa.Store.Y_STRIDE, c);
+      return new Job(List.of(load), List.of(vnorm), List.of(store));
+    });
   }
 
   /** STOREs of the {@code rows} rows of every channel block from {@code base}, row-major. */

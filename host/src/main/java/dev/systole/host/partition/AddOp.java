@@ -29,7 +29,8 @@ final class AddOp implements DeviceOp {
       return Verdict.refuse("an integer Add (it wraps; VADD saturates)");
     }
     if (p.isConstant(a) || p.isConstant(b)) {
-      return TableOp.lowerChain(this, n, p);
+      return p.constant(p.isConstant(a) ? a : b).numel() == 1 ? TableOp.lowerChain(this, n, p)
+          : ScaleOp.lowerAffine(this, n, p);
     }
     if (!Arrays.equals(p.shape(a), p.shape(b)) || p.rank(a) < 2) {
       return Verdict.refuse("operands of different shapes (broadcasting)");
@@ -49,6 +50,9 @@ final class AddOp implements DeviceOp {
   public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
     if (op.chain != null) {
       return TableOp.buildChain(op, s);
+    }
+    if (op.inputs.size() == 1) {
+      return ScaleOp.buildAffine(op, s);
     }
     DeviceGraph.Node a = s.input(op, op.inputs.get(0));
     DeviceGraph.Node b = s.input(op, op.inputs.get(1));

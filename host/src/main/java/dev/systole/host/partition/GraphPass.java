@@ -15,7 +15,7 @@ public interface GraphPass {
 
   /** The passes every model goes through, in order. */
   static List<GraphPass> standard() {
-    return List.of(QdqFusion::rewrite, new RemoveIdentities(), new ConstantFolding());
+    return List.of(QdqFusion::rewrite, new ConstantFolding(), new RemoveIdentities());
   }
 
   /** {@code g} through every pass of {@link #standard()}. */

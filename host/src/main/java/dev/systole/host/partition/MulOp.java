@@ -7,6 +7,7 @@ import dev.systole.host.graph.Node;
 import dev.systole.host.quantize.FixedPoint;
 import dev.systole.host.quantize.QuantParams;
 import dev.systole.host.tensor.DType;
+import dev.systole.host.tensor.Tensor;
 import java.util.Arrays;
 import java.util.List;
 
@@ -33,7 +34,8 @@ final class MulOp implements DeviceOp {
       return Verdict.refuse("a product needs the vector unit (this device has VECTOR_UNIT = 0)");
     }
     if (p.isConstant(a) || p.isConstant(b)) {
-      return TableOp.lowerChain(this, n, p);
+      Tensor k = p.constant(p.isConstant(a) ? a : b);
+      return k.numel() == 1 ? TableOp.lowerChain(this, n, p) : ScaleOp.lowerAffine(this, n, p);
     }
     long[] sa = p.shape(a);
     long[] sb = p.shape(b);
@@ -67,6 +69,9 @@ final class MulOp implements DeviceOp {
   public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
     if (op.chain != null) {
       return TableOp.buildChain(op, s);
+    }
+    if (op.inputs.size() == 1) {
+      return ScaleOp.buildAffine(op, s);
     }
     DeviceGraph.Node a = s.input(op, op.inputs.get(0));
     DeviceGraph.Node b = s.input(op, op.inputs.get(1));

@@ -65,7 +65,7 @@ final class ShapeFolding {
           new long[] {Arrays.stream(s).reduce(1, (a, b) -> a * b)}));
       any = true;
     }
-    return any ? new ConstantFolding().apply(edit.build()) : g;
+    return any ? new RemoveIdentities().apply(new ConstantFolding().apply(edit.build())) : g;
   }
 
   /** Shape's output for an input of shape {@code s}, with its start and end attributes. */

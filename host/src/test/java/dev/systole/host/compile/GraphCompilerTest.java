@@ -310,6 +310,27 @@ class GraphCompilerTest {
   }
 
   @Test
+  void perChannelAffineMaps() {
+    Random r = new Random(17);
+    try (Device dev = Devices.open("emulator:ABUF_ROWS=128")) {
+      for (int c : new int[] {1, 9, 16, 45}) {
+        double[] pos = new double[c];
+        double[] neg = new double[c];
+        double[] off = new double[c];
+        for (int j = 0; j < c; j++) {
+          pos[j] = r.nextGaussian();
+          neg[j] = r.nextBoolean() ? pos[j] : 0.1 * r.nextGaussian();
+          off[j] = 20 * r.nextGaussian();
+        }
+        DeviceGraph.Builder b = DeviceGraph.builder();
+        b.output(b.scale("bn", b.input("x", new Shape(1 + r.nextInt(6), 1 + r.nextInt(6), c),
+            r.nextInt(256) - 128), ScaleLayer.of(pos, neg, off, r.nextInt(256) - 128)));
+        check(dev, b.build(), 1 + r.nextInt(3), r, "scale of " + c + " channels");
+      }
+    }
+  }
+
+  @Test
   void residualNetworksInOneProgram() {
     Random r = new Random(5);
     try (Device dev = Devices.open("emulator")) {

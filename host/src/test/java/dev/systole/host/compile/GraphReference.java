@@ -38,6 +38,7 @@ public final class GraphReference {
         case MUL -> v = mul(n, values.get(n.inputs().get(0).name()),
             values.get(n.inputs().get(1).name()));
         case CONCAT -> v = concat(n, batch, values);
+        case SCALE -> v = scale(n, values.get(n.inputs().get(0).name()));
         case SLICE -> v = slice(n, batch, values.get(n.inputs().get(0).name()));
         case TABLE -> {
           int[] in = values.get(n.inputs().get(0).name());
@@ -250,6 +251,20 @@ public final class GraphReference {
       for (int ch = 0; ch < l.count(); ch++) {
         y[px * l.count() + ch] = mapped(l.table(), x[px * c + l.first() + ch]);
       }
+    }
+    return y;
+  }
+
+  static int[] scale(Node n, int[] x) {
+    ScaleLayer l = (ScaleLayer) n.layer();
+    int zx = n.inputs().get(0).zeroPoint();
+    int c = l.channels();
+    int[] y = new int[x.length];
+    for (int i = 0; i < x.length; i++) {
+      int ch = i % c;
+      long d = x[i] - zx;
+      long p = d * (d >= 0 ? l.multPos()[ch] : l.multNeg()[ch]) + l.bias()[ch];
+      y[i] = Arithmetic.saturate8(Arithmetic.roundShift(p, l.shift()[ch]) + l.zeroPoint());
     }
     return y;
   }

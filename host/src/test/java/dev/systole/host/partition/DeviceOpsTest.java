@@ -109,7 +109,7 @@ class DeviceOpsTest {
     assertEquals("cpu (the Indices output)", where(g, "pool", x));
     assertTrue(where(g, "residual", x).startsWith("device #"), where(g, "residual", x));
     assertEquals("cpu (neither operand comes from a device layer)", where(g, "hostOnly", x));
-    assertEquals("cpu (not a function of one float value and scalar constants)",
+    assertEquals("cpu (a constant that is not one value per channel)",
         where(g, "broadcast", x));
     assertTrue(where(g, "relu", x).startsWith("device #"),
         "a Relu that follows no layer is a function by table: " + where(g, "relu", x));
