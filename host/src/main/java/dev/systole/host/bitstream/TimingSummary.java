@@ -31,7 +31,7 @@ public record TimingSummary(double wnsNs, double whsNs, double wpwsNs) {
     String[] lines = report.substring(h.end()).split("\\R");
     for (String line : lines) {
       String t = line.strip();
-      if (t.isEmpty() || t.startsWith("-")) {
+      if (t.isEmpty() || t.matches("-+(\\s+-+)*")) {
         continue;
       }
       String[] v = t.split("\\s+");
