@@ -91,8 +91,9 @@ final class PcieBus {
         String what = address.map(a -> byAddress(a).map(b -> describe(b) + (b.xdmaBound()
             ? ", missing nodes " + Boards.missing(nodeNames(b)) : ", not bound to xdma"))
             .orElse("PCI " + a + " is not in " + sysfs.devices())).orElse(listing());
-        throw new DeviceException("after the rescan, " + address.map(a -> "PCI " + a)
-            .orElse("no board") + " came back bound to xdma with its nodes within "
+        throw new DeviceException("after the rescan, " + address.map(a -> "PCI " + a
+            + " did not come back").orElse("no board came back") + " bound to xdma with its"
+            + " nodes within "
             + timeout.toSeconds() + " s (now: " + what + "); check dmesg, and that the xdma"
             + " driver is loaded (lsmod | grep xdma)");
       }

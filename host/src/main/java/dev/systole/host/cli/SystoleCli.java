@@ -39,7 +39,12 @@ public final class SystoleCli implements Runnable {
 
   /** The command line with Systole's exception handling. */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new SystoleCli());
+    return commandLine(CommandLine.defaultFactory());
+  }
+
+  /** The command line, its commands made by {@code factory} (tests inject clocks this way). */
+  static CommandLine commandLine(CommandLine.IFactory factory) {
+    CommandLine cl = new CommandLine(new SystoleCli(), factory);
     cl.setExecutionExceptionHandler(SystoleCli::handle);
     return cl;
   }
