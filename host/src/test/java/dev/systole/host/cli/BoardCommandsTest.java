@@ -234,6 +234,16 @@ class BoardCommandsTest {
         badBoard.err());
   }
 
+  @Test
+  void aSimBoardsBuildIdMustBeA32BitNumber() {
+    Run r = systole("simboard", "--dir", tmp.resolve("sb").toString(), "--build-id",
+        "0x1ffffffff");
+    assertEquals(ExitCodes.USAGE, r.code(), r.out() + r.err());
+    assertTrue(r.err().contains("--build-id 0x1ffffffff (expected a 32-bit number, decimal or 0x"
+        + " hex)"), r.err());
+    assertFalse(Files.exists(tmp.resolve("sb")), "no board started");
+  }
+
   // ---- program ----
 
   @Test

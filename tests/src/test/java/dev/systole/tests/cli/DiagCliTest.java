@@ -274,7 +274,7 @@ class DiagCliTest {
         + " 256 KiB of the 64 MiB of HBM for its programs)"), r.err());
     r = validate(stuck, "--tests", "hbm,memtest");
     assertEquals(ExitCodes.USAGE, r.code(), r.out());
-    assertTrue(r.err().contains("no test \"memtest\" (expected some of link, scratch,"
+    assertTrue(r.err().contains("no test \"memtest\" (expected some of link, build, scratch,"
         + " dma-integrity, dma-bandwidth, hbm, interrupt, selftest, counters, reset)"), r.err());
   }
 
