@@ -18,3 +18,4 @@ systole_exec.sv
 systole_core.sv
 systole_regs.sv
 systole_top.sv
+systole_ip.sv

@@ -34,10 +34,18 @@ public interface SimEngine extends AutoCloseable {
     SimEngine create(DeviceParams params, Path memoryFile, CardMemory memory) throws IOException;
   }
 
-  /** The Java emulator, as in-process devices use it. */
+  /** The Java emulator, as in-process devices use it: BUILD_ID 0. */
   static Factory emulator() {
+    return emulator(0);
+  }
+
+  /**
+   * The Java emulator reporting {@code buildId} in BUILD_ID, as a board built with that id does:
+   * for testing what the host makes of a build id (finding the build's manifest).
+   */
+  static Factory emulator(int buildId) {
     return (params, file, memory) -> {
-      Accelerator acc = new Accelerator(params, memory, 0);
+      Accelerator acc = new Accelerator(params, memory, buildId);
       return new SimEngine() {
         @Override
         public String name() {
@@ -46,7 +54,7 @@ public interface SimEngine extends AutoCloseable {
 
         @Override
         public int buildId() {
-          return 0;
+          return buildId;
         }
 
         @Override

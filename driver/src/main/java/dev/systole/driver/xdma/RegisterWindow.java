@@ -29,6 +29,13 @@ import java.nio.file.Path;
  * was made from.
  */
 public final class RegisterWindow implements AutoCloseable {
+  /**
+   * Where the register window starts in the user node, which is the XDMA core's AXI4-Lite BAR:
+   * at its first byte. A bitstream's block design maps the accelerator's AXI4-Lite slave at this
+   * offset of that BAR (bitstreams/, whose address map a test checks against this constant).
+   */
+  public static final long BAR_OFFSET = 0;
+
   private final NativeIo io;
   private final Path path;
   private final int length;
@@ -56,12 +63,12 @@ public final class RegisterWindow implements AutoCloseable {
     }
     NativeIo io = file.io();
     long address = io.mmap(length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, file.fd(),
-        0);
+        BAR_OFFSET);
     if (address < 0) {
       int errno = (int) -address;
-      throw new NativeIoException(String.format("mmap %s, %d bytes at offset 0x0: %s",
-          file.path(), length, NativeIoException.describe(io, errno)), errno, "mmap",
-          file.path(), 0, length);
+      throw new NativeIoException(String.format("mmap %s, %d bytes at offset 0x%x: %s",
+          file.path(), length, BAR_OFFSET, NativeIoException.describe(io, errno)), errno, "mmap",
+          file.path(), BAR_OFFSET, length);
     }
     return new RegisterWindow(io, file.path(), length, address);
   }

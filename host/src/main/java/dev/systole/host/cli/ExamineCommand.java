@@ -7,7 +7,9 @@ import dev.systole.host.cli.diag.Boards;
 import dev.systole.host.cli.diag.Examination;
 import dev.systole.host.cli.diag.Json;
 import java.io.PrintWriter;
+import dev.systole.host.bitstream.Repository;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -16,8 +18,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code systole examine}: what a device says about itself, judged in words. */
 @Command(name = "examine", mixinStandardHelpOptions = true,
-    description = {"Read a device's identification, parameters, status, interrupts, counters,"
-        + " kernel clock and PCIe link, and say in words what is wrong.",
+    description = {"Read a device's identification, the build it reports (from its manifest),"
+        + " parameters, status, interrupts, counters, kernel clock and PCIe link, and say in"
+        + " words what is wrong.",
         "Exits 0 when nothing is wrong (warnings allowed), 1 with a problem, 3 if the device"
             + " does not open, 5 if it is not there."})
 final class ExamineCommand implements Callable<Integer> {
@@ -31,6 +34,11 @@ final class ExamineCommand implements Callable<Integer> {
       description = "Directory of PCI functions, for a board's link (default ${DEFAULT-VALUE}).")
   Path sysfs;
 
+  @Option(names = "--manifests", paramLabel = "DIR",
+      description = "Where to look for the manifest of the build the device reports; repeatable"
+          + " (default: the repository's bitstreams/).")
+  List<Path> manifests;
+
   @Option(names = "--json", description = "Print one JSON object (host/DIAGNOSTICS.md).")
   boolean json;
 
@@ -40,7 +48,8 @@ final class ExamineCommand implements Callable<Integer> {
     Examination e;
     boolean opened;
     try (Device d = device.open(json ? DeviceOption.silent() : out)) {
-      e = Examination.of(d, Boards.linkOf(d.name(), device.root(), sysfs));
+      e = Examination.of(d, Boards.linkOf(d.name(), device.root(), sysfs),
+          manifests != null ? manifests : Repository.manifestDirs());
       opened = true;
     } catch (DeviceNotFoundException ex) {
       throw ex;

@@ -65,6 +65,11 @@ final class SimboardCommand implements Callable<Integer> {
           + " HBM is a sparse file, so 16 GiB costs only what is written).")
   String buildParams;
 
+  @Option(names = "--build-id", paramLabel = "ID", defaultValue = "0",
+      description = "What BUILD_ID reports, as a board built with that id does (decimal or 0x"
+          + " hex; default 0, the emulator's). With the emulator engine only.")
+  String buildId;
+
   static final class EngineConverter implements CommandLine.ITypeConverter<Engine> {
     @Override
     public Engine convert(String value) {
@@ -99,13 +104,34 @@ final class SimboardCommand implements Callable<Integer> {
     }
   }
 
+  private int parseBuildId() {
+    long id;
+    try {
+      id = buildId.startsWith("0x") || buildId.startsWith("0X")
+          ? Long.parseLong(buildId.substring(2), 16) : Long.parseLong(buildId);
+    } catch (NumberFormatException e) {
+      id = -1;
+    }
+    if (id < 0 || id > 0xFFFF_FFFFL) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--build-id " + buildId
+          + " (expected a 32-bit number, decimal or 0x hex)");
+    }
+    if (id != 0 && engine == Engine.RTL) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--build-id with --engine"
+          + " rtl: the RTL's build id is its BuildId parameter, 0 in the sim build (expected"
+          + " --engine emulator)");
+    }
+    return (int) id;
+  }
+
   @Override
   public Integer call() throws Exception {
     DeviceParams params = DeviceParams.defaults().with(buildParams);
     Set<Fault> injected = EnumSet.noneOf(Fault.class);
     injected.addAll(faults);
+    int id = parseBuildId();
     SimBoard board = SimBoard.start(dir, params, injected, engine == Engine.RTL
-        ? RtlEngine.factory(memory) : SimEngine.emulator());
+        ? RtlEngine.factory(memory) : SimEngine.emulator(id));
     Thread hook = new Thread(board::close, "systole-simboard-close");
     Runtime.getRuntime().addShutdownHook(hook);
     try {

@@ -2,6 +2,7 @@ package dev.systole.host.cli;
 
 import dev.systole.driver.DeviceException;
 import dev.systole.driver.DeviceNotFoundException;
+import dev.systole.host.bitstream.VivadoException;
 import dev.systole.host.graph.ModelException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -21,8 +22,8 @@ import picocli.CommandLine.Command;
     subcommands = {DemoCommand.class, RunCommand.class, CompileCommand.class,
         SelftestCommand.class, GemmCommand.class, BenchCommand.class, DisasmCommand.class,
         SimboardCommand.class, DevicesCommand.class, ExamineCommand.class,
-        ValidateCommand.class, RegCommand.class, DmaCommand.class,
-        CommandLine.HelpCommand.class})
+        ValidateCommand.class, RegCommand.class, DmaCommand.class, ProgramCommand.class,
+        ResetCommand.class, BitstreamCommand.class, CommandLine.HelpCommand.class})
 public final class SystoleCli implements Runnable {
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
@@ -38,7 +39,12 @@ public final class SystoleCli implements Runnable {
 
   /** The command line with Systole's exception handling. */
   public static CommandLine commandLine() {
-    CommandLine cl = new CommandLine(new SystoleCli());
+    return commandLine(CommandLine.defaultFactory());
+  }
+
+  /** The command line, its commands made by {@code factory} (tests inject clocks this way). */
+  static CommandLine commandLine(CommandLine.IFactory factory) {
+    CommandLine cl = new CommandLine(new SystoleCli(), factory);
     cl.setExecutionExceptionHandler(SystoleCli::handle);
     return cl;
   }
@@ -48,7 +54,7 @@ public final class SystoleCli implements Runnable {
     int code;
     if (e instanceof DeviceNotFoundException) {
       code = ExitCodes.NO_DEVICE;
-    } else if (e instanceof DeviceException) {
+    } else if (e instanceof DeviceException || e instanceof VivadoException) {
       code = ExitCodes.DEVICE_ERROR;
     } else if (e instanceof IllegalArgumentException || e instanceof IndexOutOfBoundsException
         || e instanceof IOException || e instanceof UncheckedIOException

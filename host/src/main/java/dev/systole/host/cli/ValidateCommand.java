@@ -7,6 +7,7 @@ import dev.systole.driver.DeviceNotFoundException;
 import dev.systole.host.cli.diag.Boards;
 import dev.systole.host.cli.diag.Json;
 import dev.systole.host.cli.diag.Sizes;
+import dev.systole.host.bitstream.Repository;
 import dev.systole.host.cli.diag.Validation;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -27,9 +28,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code systole validate}: the bring-up test suite, one line per test. */
 @Command(name = "validate", mixinStandardHelpOptions = true,
-    description = {"Run the board tests: link, scratch, dma-integrity, dma-bandwidth, hbm,"
-        + " interrupt, selftest, counters, reset. Each prints PASS, WARN, FAIL or SKIP with a"
-        + " reason and its figures.",
+    description = {"Run the board tests: link, build, scratch, dma-integrity, dma-bandwidth,"
+        + " hbm, interrupt, selftest, counters, reset. Each prints PASS, WARN, FAIL or SKIP with"
+        + " a reason and its figures.",
         "Overwrites card memory and resets the device. Exits 0 when no test failed, 1 when one"
             + " did, 3 if the device does not open, 5 if it is not there."})
 final class ValidateCommand implements Callable<Integer> {
@@ -67,6 +68,11 @@ final class ValidateCommand implements Callable<Integer> {
           + " ${DEFAULT-VALUE}).")
   String hbmSample;
 
+  @Option(names = "--manifests", paramLabel = "DIR",
+      description = "Where the build test looks for the manifest of the build the device"
+          + " reports; repeatable (default: the repository's bitstreams/).")
+  List<Path> manifests;
+
   @Option(names = "--json", description = "Print one JSON object (host/DIAGNOSTICS.md).")
   boolean json;
 
@@ -97,7 +103,8 @@ final class ValidateCommand implements Callable<Integer> {
       } : text -> { };
       options = new Validation.Options(Duration.ofMillis((long) (timeoutSeconds * 1000)),
           Sizes.parse("--dma-max", dmaMax), ranges, Sizes.parse("--hbm-sample", hbmSample),
-          System.nanoTime(), progress);
+          System.nanoTime(), progress, manifests != null ? manifests
+              : Repository.manifestDirs());
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage(), e);
     }

@@ -203,7 +203,9 @@ class DiagCliTest {
       assertTrue(line(r, t).startsWith("  PASS"), line(r, t));
     }
     assertTrue(line(r, "counters").contains("MACS = 65,536 = 256 x 16 x 16"), r.out());
-    assertTrue(r.out().contains("9 tests: 8 passed, 0 warned, 0 failed, 1 skipped"), r.out());
+    assertTrue(line(r, "build").contains("SKIP  build         build id 0: the emulator"),
+        line(r, "build"));
+    assertTrue(r.out().contains("10 tests: 8 passed, 0 warned, 0 failed, 2 skipped"), r.out());
 
     GemmCliTest.Run json = systole("validate", "--json", "--device", "emulator:HBM_MB=64",
         "--tests", "scratch,counters");
@@ -274,7 +276,7 @@ class DiagCliTest {
         + " 256 KiB of the 64 MiB of HBM for its programs)"), r.err());
     r = validate(stuck, "--tests", "hbm,memtest");
     assertEquals(ExitCodes.USAGE, r.code(), r.out());
-    assertTrue(r.err().contains("no test \"memtest\" (expected some of link, scratch,"
+    assertTrue(r.err().contains("no test \"memtest\" (expected some of link, build, scratch,"
         + " dma-integrity, dma-bandwidth, hbm, interrupt, selftest, counters, reset)"), r.err());
   }
 

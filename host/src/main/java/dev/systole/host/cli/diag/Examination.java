@@ -8,13 +8,18 @@ import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Param;
 import dev.systole.driver.contract.Reg;
 import dev.systole.driver.contract.RegField;
+import dev.systole.host.bitstream.BuildParams;
+import dev.systole.host.bitstream.Manifest;
+import dev.systole.host.bitstream.Manifests;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
 
 /**
  * What {@code systole examine} finds on a device: identification against the host's contract,
@@ -84,14 +89,24 @@ public final class Examination {
     return e;
   }
 
-  /** Reads everything from an open device. */
+  /** Reads everything from an open device; no manifests are looked for. */
   public static Examination of(Device d, Optional<Boards.DeviceLink> link) {
+    return of(d, link, List.of());
+  }
+
+  /**
+   * Reads everything from an open device, and finds the manifest of the build it reports among
+   * those under {@code manifestDirs}.
+   */
+  public static Examination of(Device d, Optional<Boards.DeviceLink> link,
+      List<Path> manifestDirs) {
     Examination e = new Examination(d.name());
     e.json.put("opened", true);
     e.json.put("open_error", null);
     DeviceInfo info = d.info();
     e.lines.add("examine " + d.name() + " (" + info.backend() + " backend)");
     e.identification(d, info);
+    e.build(d, info.buildId(), manifestDirs);
     e.parameters(info.params());
     e.status(d);
     e.interrupts(d);
@@ -134,6 +149,67 @@ public final class Examination {
     json.put("identification", map("magic", hex(magic), "magic_ok", magicOk, "contract", dev,
         "host_contract", host, "contract_ok", info.versionMajor() == Contract.VERSION_MAJOR,
         "build_id", hex(info.buildId())));
+  }
+
+  private void build(Device d, int buildId, List<Path> dirs) {
+    lines.add("build");
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("id", hex(buildId));
+    m.put("searched", dirs.stream().map(Path::toString).toList());
+    if (buildId == 0) {
+      add("manifest", "none: build id 0 is the emulator's, or a build's without an id");
+      m.put("known", false);
+      m.put("manifest", null);
+      json.put("build", m);
+      return;
+    }
+    Manifests.Lookup found = Manifests.find(dirs, buildId);
+    found.unreadable().forEach(u -> add("skipped", "an unreadable manifest: " + u));
+    if (found.match().isEmpty()) {
+      add("manifest", String.format("unknown: build 0x%08x is none of the %d manifest%s in %s"
+          + " (a build made elsewhere: pass --manifests DIR with its folder)", buildId,
+          found.read(), found.read() == 1 ? "" : "s", dirs.isEmpty() ? "(no folder given)"
+              : dirs.stream().map(Path::toString).collect(Collectors.joining(", "))));
+      m.put("known", false);
+      m.put("manifest", null);
+      json.put("build", m);
+      return;
+    }
+    Manifest b = found.match().get().manifest();
+    add("manifest", found.match().get().file().toString());
+    add("board", b.board() + " (" + b.part() + "), Vivado " + b.vivado() + ", contract "
+        + b.contract());
+    add("built", b.date() + " from commit " + b.commit());
+    String wns = b.wnsNs() == null ? "WNS unknown" : String.format(Locale.ROOT, "WNS %+.3f ns",
+        b.wnsNs());
+    add("timing", b.timingMet() ? "met (" + wns + ")" : "NOT MET (" + wns + ")");
+    if (!b.timingMet()) {
+      warnings.add("build " + b.buildIdHex() + " did not meet timing (" + wns + "): it may fail"
+          + " at its clock; rebuild it, or build it at a lower CLOCK_KHZ");
+    }
+    add("as built", BuildParams.format(b.params()));
+    BuildCheck.Comparison c = BuildCheck.compare(d, b);
+    add("registers", c.differences().isEmpty() ? "agree with the manifest (" + c.compared()
+        + " parameters)" : "DIFFER from the manifest: " + String.join("; ", c.differences()));
+    c.notes().forEach(n -> add("note", n));
+    if (!c.differences().isEmpty()) {
+      warnings.add("the device's parameter registers differ from its build's manifest ("
+          + String.join("; ", c.differences()) + "): the manifest is of another build with the"
+          + " same id, or was edited");
+    }
+    m.put("known", true);
+    m.put("manifest", found.match().get().file().toString());
+    m.put("board", b.board());
+    m.put("part", b.part());
+    m.put("date", b.date());
+    m.put("commit", b.commit());
+    m.put("vivado", b.vivado());
+    m.put("contract", b.contract());
+    m.put("timing_met", b.timingMet());
+    m.put("wns_ns", b.wnsNs());
+    m.put("params", new LinkedHashMap<>(b.params()));
+    m.put("registers_match", c.differences().isEmpty());
+    json.put("build", m);
   }
 
   private void parameters(DeviceParams p) {

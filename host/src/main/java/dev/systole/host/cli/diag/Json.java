@@ -2,6 +2,8 @@ package dev.systole.host.cli.diag;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.util.DefaultIndenter;
@@ -12,6 +14,8 @@ import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.MathContext;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -72,6 +76,71 @@ public final class Json {
       throw new UncheckedIOException("writing JSON to a string", e);
     }
     return text.toString();
+  }
+
+  /**
+   * JSON text as the values {@link #write} takes: objects as ordered maps, arrays as lists,
+   * integers as {@code Long}, other numbers as {@code Double}, and strings, booleans and null.
+   *
+   * @throws IllegalArgumentException naming the line and column where the text is not JSON
+   */
+  public static Object read(String text) {
+    try (JsonParser p = FACTORY.createParser(text)) {
+      JsonToken first = p.nextToken();
+      if (first == null) {
+        throw new IllegalArgumentException("empty text (expected a JSON value)");
+      }
+      Object value = read(p);
+      if (p.nextToken() != null) {
+        throw new IllegalArgumentException("text after the JSON value at line "
+            + p.currentLocation().getLineNr());
+      }
+      return value;
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage() + " at line "
+          + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr(), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading JSON from a string", e);
+    }
+  }
+
+  private static Object read(JsonParser p) throws IOException {
+    switch (p.currentToken()) {
+      case START_OBJECT -> {
+        Map<String, Object> m = new LinkedHashMap<>();
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+          String name = p.currentName();
+          p.nextToken();
+          m.put(name, read(p));
+        }
+        return m;
+      }
+      case START_ARRAY -> {
+        List<Object> l = new ArrayList<>();
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+          l.add(read(p));
+        }
+        return l;
+      }
+      case VALUE_STRING -> {
+        return p.getText();
+      }
+      case VALUE_NUMBER_INT -> {
+        return p.getLongValue();
+      }
+      case VALUE_NUMBER_FLOAT -> {
+        return p.getDoubleValue();
+      }
+      case VALUE_TRUE -> {
+        return true;
+      }
+      case VALUE_FALSE -> {
+        return false;
+      }
+      default -> {
+        return null;
+      }
+    }
   }
 
   private static void write(JsonGenerator g, Object value) throws IOException {

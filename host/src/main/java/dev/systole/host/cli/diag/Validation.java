@@ -11,12 +11,15 @@ import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.Reg;
 import dev.systole.driver.contract.RegField;
+import dev.systole.host.bitstream.Manifest;
+import dev.systole.host.bitstream.Manifests;
 import dev.systole.host.golden.GoldenProgram;
 import dev.systole.host.golden.GoldenRunner;
 import dev.systole.host.golden.GoldenSet;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -40,7 +43,7 @@ import java.util.function.Consumer;
  */
 public final class Validation {
   /** The tests, by name, in the order they run. */
-  public static final List<String> TESTS = List.of("link", "scratch", "dma-integrity",
+  public static final List<String> TESTS = List.of("link", "build", "scratch", "dma-integrity",
       "dma-bandwidth", "hbm", "interrupt", "selftest", "counters", "reset");
 
   /** KiB at the top of HBM kept for the tests' programs and data. */
@@ -72,9 +75,10 @@ public final class Validation {
    * @param seed the seed of the random data, different on every run so that data left in card
    *     memory by an earlier run cannot pass for data read back now
    * @param progress told what a long test is doing, for a terminal
+   * @param manifestDirs where the build test looks for the manifest of the device's build
    */
   public record Options(Duration timeout, long dmaMaxBytes, List<long[]> hbmRanges,
-      long hbmSampleBytes, long seed, Consumer<String> progress) {}
+      long hbmSampleBytes, long seed, Consumer<String> progress, List<Path> manifestDirs) {}
 
   private final Device device;
   private final DeviceParams params;
@@ -165,6 +169,7 @@ public final class Validation {
     try {
       r = switch (test) {
         case "link" -> link(link, device.info().backend());
+        case "build" -> build();
         case "scratch" -> scratch();
         case "dma-integrity" -> dmaIntegrity();
         case "dma-bandwidth" -> dmaBandwidth();
@@ -188,6 +193,42 @@ public final class Validation {
 
   private static Result result(Verdict v, String reason, Object... figures) {
     return new Result(v, reason, Examination.map(figures));
+  }
+
+  // ---- build ----
+
+  /** The device's parameter registers against the manifest of the build it reports. */
+  private Result build() {
+    int id = device.info().buildId();
+    if (id == 0) {
+      return result(Verdict.SKIP, "build id 0: the emulator, or a build without an id, has no"
+          + " manifest to compare with", "build_id", Examination.hex(id));
+    }
+    Manifests.Lookup found = Manifests.find(options.manifestDirs(), id);
+    if (found.match().isEmpty()) {
+      return result(Verdict.SKIP, String.format("build 0x%08x is none of the %d manifests in %s"
+          + " (pass --manifests DIR with its folder)", id, found.read(),
+          options.manifestDirs().isEmpty() ? "(no folder given)" : options.manifestDirs()
+              .stream().map(Path::toString).collect(java.util.stream.Collectors.joining(", "))),
+          "build_id", Examination.hex(id));
+    }
+    Manifest m = found.match().get().manifest();
+    BuildCheck.Comparison c = BuildCheck.compare(device, m);
+    String where = found.match().get().file().toString();
+    if (!c.differences().isEmpty()) {
+      return result(Verdict.FAIL, "the parameter registers differ from the manifest " + where
+          + ": " + String.join("; ", c.differences()), "build_id", m.buildIdHex(), "manifest",
+          where, "differences", c.differences());
+    }
+    String notes = c.notes().isEmpty() ? "" : "; " + String.join("; ", c.notes());
+    if (!m.timingMet()) {
+      return result(Verdict.WARN, c.compared() + " parameters equal the manifest's, but build "
+          + m.buildIdHex() + " did not meet timing" + notes, "build_id", m.buildIdHex(),
+          "manifest", where, "timing_met", false);
+    }
+    return result(Verdict.PASS, c.compared() + " parameters equal the manifest's (" + where
+        + ", built " + m.date() + ")" + notes, "build_id", m.buildIdHex(), "manifest", where,
+        "timing_met", true);
   }
 
   // ---- link ----
