@@ -18,6 +18,9 @@ module systole_ip
   parameter int unsigned HbmMb       = systole_pkg::HbmMbDefault,
   parameter int unsigned HbmChannels = systole_pkg::HbmChannelsDefault,
   parameter int unsigned ClockKhz    = systole_pkg::ClockKhzDefault,
+  // This RTL has no vector unit (contract 1.1): it builds VECTOR_UNIT = 0 and LUT_ROWS = 0 only.
+  parameter int unsigned VectorUnit  = 0,
+  parameter int unsigned LutRows     = 0,
   parameter int unsigned BuildId     = 0
 ) (
   (* X_INTERFACE_INFO = "xilinx.com:signal:clock:1.0 clk_i CLK" *)
@@ -154,6 +157,11 @@ module systole_ip
            ArrayRows, ArrayCols);
   end
 
+  if (VectorUnit != 0 || LutRows != 0) begin : gen_no_vector_unit
+    $error("systole_ip: VectorUnit (%0d) and LutRows (%0d) must be 0: no vector unit here",
+           VectorUnit, LutRows);
+  end
+
   logic irq_core;
   logic unused_busy;
 
@@ -165,6 +173,8 @@ module systole_ip
     .HbmMb      (HbmMb),
     .HbmChannels(HbmChannels),
     .ClockKhz   (ClockKhz),
+    .VectorUnit (VectorUnit),
+    .LutRows    (LutRows),
     .BuildId    (BuildId)
   ) u_top (
     .clk_i            (clk_i),

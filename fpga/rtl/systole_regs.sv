@@ -33,6 +33,8 @@ module systole_regs
   parameter int unsigned HbmMb       = systole_pkg::HbmMbDefault,
   parameter int unsigned HbmChannels = systole_pkg::HbmChannelsDefault,
   parameter int unsigned ClockKhz    = systole_pkg::ClockKhzDefault,
+  parameter int unsigned VectorUnit  = 0,
+  parameter int unsigned LutRows     = 0,
   parameter int unsigned BuildId     = 0
 ) (
   input  logic        clk_i,
@@ -405,9 +407,8 @@ module systole_regs
       systole_pkg::RegHbmMb:         rd_value = 32'(HbmMb);
       systole_pkg::RegHbmChannels:   rd_value = 32'(HbmChannels);
       systole_pkg::RegClockKhz:      rd_value = 32'(ClockKhz);
-      // This RTL has no vector unit (contract 1.1): it reports VECTOR_UNIT = 0, LUT_ROWS = 0.
-      systole_pkg::RegVectorUnit:    rd_value = '0;
-      systole_pkg::RegLutRows:       rd_value = '0;
+      systole_pkg::RegVectorUnit:    rd_value = 32'(VectorUnit);
+      systole_pkg::RegLutRows:       rd_value = 32'(LutRows);
       systole_pkg::RegStatus:        rd_value = 32'({error_q, done_q, busy_q});
       systole_pkg::RegErrorCode:     rd_value = 32'(error_code_q);
       systole_pkg::RegErrorPc:       rd_value = error_pc_q;

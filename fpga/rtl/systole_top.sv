@@ -12,6 +12,9 @@ module systole_top
   parameter int unsigned HbmMb       = systole_pkg::HbmMbDefault,
   parameter int unsigned HbmChannels = systole_pkg::HbmChannelsDefault,
   parameter int unsigned ClockKhz    = systole_pkg::ClockKhzDefault,
+  // This RTL has no vector unit: VectorUnit and LutRows are 0, and the registers say so.
+  parameter int unsigned VectorUnit  = 0,
+  parameter int unsigned LutRows     = 0,
   parameter int unsigned BuildId     = 0
 ) (
   input  logic         clk_i,
@@ -102,6 +105,8 @@ module systole_top
     .HbmMb      (HbmMb),
     .HbmChannels(HbmChannels),
     .ClockKhz   (ClockKhz),
+    .VectorUnit (VectorUnit),
+    .LutRows    (LutRows),
     .BuildId    (BuildId)
   ) u_regs (
     .clk_i           (clk_i),

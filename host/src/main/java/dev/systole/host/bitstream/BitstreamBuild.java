@@ -50,10 +50,16 @@ public final class BitstreamBuild {
    * @throws IllegalArgumentException if the contract cannot be read, or an assignment is bad, or
    *     the parameters do not fit the card
    */
-  public static Map<String, Long> params(ContractSpec spec, Board board, String assignments) {
-    Map<String, Long> params = BuildParams.resolve(spec, assignments);
+  public static Map<String, Long> params(ContractSpec spec, Map<String, Long> fixed, Board board,
+      String assignments) {
+    Map<String, Long> params = BuildParams.resolve(spec, fixed, assignments);
     board.check(params);
     return params;
+  }
+
+  /** The parameters the RTL in {@code root} fixes ({@link BuildParams#fixed}). */
+  public static Map<String, Long> fixed(Path root) {
+    return BuildParams.fixed(root.resolve("fpga/rtl/systole_ip.sv"));
   }
 
   /** The contract in {@code root}, with a spec error as a bad input. */

@@ -8,8 +8,11 @@ import java.util.stream.Collectors;
 
 /**
  * The parameters of a build: every parameter the contract ({@code fpga/spec/contract.toml})
- * declares, at its default unless a {@code PARAM=VALUE,...} list changes it. The list comes from
- * the spec, never from Java constants, so a parameter added to the contract is in every build's
+ * declares, at its default unless a {@code PARAM=VALUE,...} list changes it, except those the
+ * RTL fixes: a parameter of {@code systole_ip} whose default is a number rather than the
+ * package's default is the one value that RTL builds (VECTOR_UNIT = 0 while the RTL has no
+ * vector unit), so the manifest says what the bitstream will report. The list comes from the
+ * spec, never from Java constants, so a parameter added to the contract is in every build's
  * manifest and IP configuration without a change here.
  */
 public final class BuildParams {
@@ -22,16 +25,59 @@ public final class BuildParams {
    * @throws IllegalArgumentException naming an assignment that is malformed, a parameter the
    *     contract does not have, or a value outside the parameter's range
    */
-  public static Map<String, Long> resolve(ContractSpec spec, String assignments) {
+  public static Map<String, Long> resolve(ContractSpec spec, Map<String, Long> fixed,
+      String assignments) {
     Map<String, Long> params = new LinkedHashMap<>();
     Map<String, ContractSpec.Param> byName = new LinkedHashMap<>();
     for (ContractSpec.Param p : spec.params()) {
-      params.put(p.name(), p.defaultValue());
+      params.put(p.name(), fixed.getOrDefault(p.name(), p.defaultValue()));
       byName.put(p.name(), p);
     }
     if (assignments == null || assignments.isBlank()) {
       return params;
     }
+    params = resolveAssignments(params, byName, assignments);
+    for (Map.Entry<String, Long> f : fixed.entrySet()) {
+      if (params.containsKey(f.getKey()) && !params.get(f.getKey()).equals(f.getValue())) {
+        throw new IllegalArgumentException("parameter " + f.getKey() + " = "
+            + params.get(f.getKey()) + ": this RTL builds only " + f.getKey() + " = "
+            + f.getValue() + " (systole_ip fixes it)");
+      }
+    }
+    return params;
+  }
+
+  /**
+   * The parameters {@code systole_ip} fixes: those whose default in {@code ipTop} is a number
+   * (the others default to the contract's, through the package), by contract name.
+   *
+   * @throws IllegalArgumentException if the file cannot be read
+   */
+  public static Map<String, Long> fixed(java.nio.file.Path ipTop) {
+    String text;
+    try {
+      text = java.nio.file.Files.readString(ipTop);
+    } catch (java.io.IOException e) {
+      throw new IllegalArgumentException("cannot read " + ipTop + ": " + e.getMessage(), e);
+    }
+    Map<String, Long> fixed = new LinkedHashMap<>();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        "parameter\\s+int\\s+unsigned\\s+(\\w+)\\s*=\\s*(\\d+)").matcher(text);
+    while (m.find()) {
+      if (!m.group(1).equals("BuildId")) {
+        fixed.put(contractName(m.group(1)), Long.parseLong(m.group(2)));
+      }
+    }
+    return fixed;
+  }
+
+  /** The contract name of an IP parameter name: VectorUnit is VECTOR_UNIT. */
+  static String contractName(String ipName) {
+    return ipName.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
+  }
+
+  private static Map<String, Long> resolveAssignments(Map<String, Long> params,
+      Map<String, ContractSpec.Param> byName, String assignments) {
     for (String assignment : assignments.split(",")) {
       int eq = assignment.indexOf('=');
       if (eq < 0) {

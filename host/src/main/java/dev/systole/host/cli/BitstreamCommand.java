@@ -81,7 +81,8 @@ final class BitstreamCommand implements Runnable {
       Path root = Repository.require();
       Board b = Board.named(board);
       ContractSpec contract = BitstreamBuild.contract(root);
-      Map<String, Long> resolved = BitstreamBuild.params(contract, b, params);
+      Map<String, Long> resolved = BitstreamBuild.params(contract, BitstreamBuild.fixed(root), b,
+          params);
       Path flow = b.flow(root);
       Path script = flow.resolve("build.tcl");
       if (!Files.isRegularFile(script)) {

@@ -28,6 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 class BitstreamBuildTest {
   static final ContractSpec SPEC = ContractSpec.load(Tools.root().resolve(
       "fpga/spec/contract.toml"));
+  static final java.util.Map<String, Long> FIXED = BuildParams.fixed(
+      Tools.root().resolve("fpga/rtl/systole_ip.sv"));
   static final Instant START = Instant.parse("2026-01-02T03:04:05Z");
 
   @TempDir
@@ -65,13 +67,16 @@ class BitstreamBuildTest {
 
   @Test
   void everyContractParameterIsInTheBuildAtItsDefaultUnlessChanged() {
-    Map<String, Long> p = BuildParams.resolve(SPEC, "");
+    Map<String, Long> p = BuildParams.resolve(SPEC, FIXED, "");
     assertEquals(SPEC.params().stream().map(ContractSpec.Param::name).toList(),
         List.copyOf(p.keySet()), "all of the spec's parameters, in its order");
     for (ContractSpec.Param q : SPEC.params()) {
-      assertEquals(q.defaultValue(), p.get(q.name()), q.name());
+      assertEquals(FIXED.getOrDefault(q.name(), q.defaultValue()), p.get(q.name()), q.name());
     }
-    Map<String, Long> changed = BuildParams.resolve(SPEC, "array=8, CLOCK_KHZ=0x3d090");
+    assertEquals(0L, p.get("VECTOR_UNIT"), "the RTL has no vector unit and the build says so");
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> BuildParams.resolve(SPEC,
+        FIXED, "VECTOR_UNIT=1")).getMessage().contains("this RTL builds only VECTOR_UNIT = 0"));
+    Map<String, Long> changed = BuildParams.resolve(SPEC, FIXED, "array=8, CLOCK_KHZ=0x3d090");
     assertEquals(8L, changed.get("ARRAY_ROWS"));
     assertEquals(8L, changed.get("ARRAY_COLS"));
     assertEquals(250_000L, changed.get("CLOCK_KHZ"));
@@ -84,18 +89,18 @@ class BitstreamBuildTest {
     assertEquals("parameter \"FOO\" is not in the contract (expected one of "
         + String.join(", ", SPEC.params().stream().map(ContractSpec.Param::name).toList()) + ")",
         assertThrows(IllegalArgumentException.class,
-            () -> BuildParams.resolve(SPEC, "FOO=1")).getMessage());
+            () -> BuildParams.resolve(SPEC, FIXED, "FOO=1")).getMessage());
     assertEquals("parameter ARRAY_ROWS = 3 is out of range (expected 4 to 64)",
         assertThrows(IllegalArgumentException.class,
-            () -> BuildParams.resolve(SPEC, "ARRAY_ROWS=3")).getMessage());
+            () -> BuildParams.resolve(SPEC, FIXED, "ARRAY_ROWS=3")).getMessage());
     assertEquals("parameter CLOCK_KHZ = \"fast\" is not a number (expected a decimal or 0x"
         + " hexadecimal integer)", assertThrows(IllegalArgumentException.class,
-            () -> BuildParams.resolve(SPEC, "CLOCK_KHZ=fast")).getMessage());
+            () -> BuildParams.resolve(SPEC, FIXED, "CLOCK_KHZ=fast")).getMessage());
     assertEquals("parameter \"ARRAY\" (expected PARAM=VALUE, e.g. ARRAY_ROWS=8)",
         assertThrows(IllegalArgumentException.class,
-            () -> BuildParams.resolve(SPEC, "ARRAY")).getMessage());
+            () -> BuildParams.resolve(SPEC, FIXED, "ARRAY")).getMessage());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> BitstreamBuild.params(SPEC, Board.U55C, "HBM_MB=1024"));
+        () -> BitstreamBuild.params(SPEC, FIXED, Board.U55C, "HBM_MB=1024"));
     assertTrue(e.getMessage().startsWith("HBM_MB=1024, HBM_CHANNELS=32: the AMD Alveo U55C has"
         + " 16384 MiB of HBM in 32 pseudo-channels"), e.getMessage());
     assertEquals("no bitstream flow for board \"u280\" (expected u55c)",
@@ -108,7 +113,7 @@ class BitstreamBuildTest {
     int id = BitstreamBuild.buildId(clock);
     assertEquals(0x695735a5, id);
     BitstreamBuild.Inputs in = new BitstreamBuild.Inputs(Board.U55C,
-        BuildParams.resolve(SPEC, ""), id, START, "2023.2", 1, 0, "c");
+        BuildParams.resolve(SPEC, FIXED, ""), id, START, "2023.2", 1, 0, "c");
     Path first = BitstreamBuild.prepare(SPEC, in, tmp.resolve("builds"));
     Path second = BitstreamBuild.prepare(SPEC, in, tmp.resolve("builds"));
     assertEquals("695735a5", first.getFileName().toString());
@@ -123,13 +128,14 @@ class BitstreamBuildTest {
   void theManifestOfAFakeBuildHoldsEverythingAndReadsBack() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("695735a5"));
     fakeOutputs(dir, "0.123");
-    Map<String, Long> params = BuildParams.resolve(SPEC, "ARRAY=8");
+    Map<String, Long> params = BuildParams.resolve(SPEC, FIXED, "ARRAY=8");
     Manifest m = BitstreamBuild.seal(dir, inputs(params));
 
     String text = Files.readString(dir.resolve(Manifest.FILE));
     assertTrue(text.startsWith("{\n  \"schema\": 1,\n  \"board\": \"u55c\",\n  \"part\":"
         + " \"xcu55c-fsvh2892-2L-e\",\n  \"build_id\": \"0x695735a5\",\n  \"date\":"
-        + " \"2026-01-02T03:04:05Z\",\n  \"vivado\": \"2023.2\",\n  \"contract\": \"1.0\",\n"
+        + " \"2026-01-02T03:04:05Z\",\n  \"vivado\": \"2023.2\",\n  \"contract\": \""
+        + SPEC.versionMajor() + "." + SPEC.versionMinor() + "\",\n"
         + "  \"commit\": \"0123abcd\",\n  \"params\": {\n    \"ARRAY_ROWS\": 8,"), text);
     assertTrue(text.contains("\"timing\": {\n    \"met\": true,\n    \"wns_ns\": 0.123,\n"
         + "    \"whs_ns\": 0.01\n  }"), text);
@@ -156,7 +162,7 @@ class BitstreamBuildTest {
   void aBuildThatMissedTimingIsMarked() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("695735a5"));
     fakeOutputs(dir, "-0.412");
-    Manifest m = BitstreamBuild.seal(dir, inputs(BuildParams.resolve(SPEC, "")));
+    Manifest m = BitstreamBuild.seal(dir, inputs(BuildParams.resolve(SPEC, FIXED, "")));
     assertFalse(m.timingMet());
     assertEquals(-0.412, m.wnsNs(), 1e-9);
     assertTrue(Files.readString(dir.resolve(Manifest.FILE)).contains("\"met\": false"));
@@ -167,7 +173,7 @@ class BitstreamBuildTest {
     Path dir = Files.createDirectories(tmp.resolve("695735a5"));
     fakeOutputs(dir, "0.1");
     Files.writeString(dir.resolve(BitstreamBuild.TIMING), "Vivado crashed here\n");
-    Manifest m = BitstreamBuild.seal(dir, inputs(BuildParams.resolve(SPEC, "")));
+    Manifest m = BitstreamBuild.seal(dir, inputs(BuildParams.resolve(SPEC, FIXED, "")));
     assertFalse(m.timingMet());
     assertNull(m.wnsNs());
   }
@@ -178,7 +184,7 @@ class BitstreamBuildTest {
     fakeOutputs(dir, "0.1");
     Files.delete(dir.resolve("systole_u55c.mcs"));
     VivadoException e = assertThrows(VivadoException.class,
-        () -> BitstreamBuild.seal(dir, inputs(BuildParams.resolve(SPEC, ""))));
+        () -> BitstreamBuild.seal(dir, inputs(BuildParams.resolve(SPEC, FIXED, ""))));
     assertTrue(e.getMessage().startsWith("the build wrote no systole_u55c.mcs in " + dir),
         e.getMessage());
     assertFalse(Files.exists(dir.resolve(Manifest.FILE)));
@@ -212,7 +218,7 @@ class BitstreamBuildTest {
     Path builds = tmp.resolve("bitstreams/builds");
     Path a = Files.createDirectories(builds.resolve("695735a5"));
     fakeOutputs(a, "0.1");
-    BitstreamBuild.seal(a, inputs(BuildParams.resolve(SPEC, "")));
+    BitstreamBuild.seal(a, inputs(BuildParams.resolve(SPEC, FIXED, "")));
     Path broken = Files.createDirectories(builds.resolve("00000001"));
     Files.writeString(broken.resolve(Manifest.FILE), "{}");
     Manifests.Lookup l = Manifests.find(List.of(tmp.resolve("bitstreams")), 0x695735a5);

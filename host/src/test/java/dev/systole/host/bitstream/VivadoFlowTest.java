@@ -37,6 +37,7 @@ class VivadoFlowTest {
   private static final Path ROOT = Tools.root();
   private static final ContractSpec SPEC = ContractSpec.load(ROOT.resolve(
       "fpga/spec/contract.toml"));
+  private static final java.util.Map<String, Long> FIXED = BitstreamBuildTest.FIXED;
   private static final Path FLOW = ROOT.resolve("bitstreams/u55c");
 
   @TempDir
@@ -112,7 +113,7 @@ class VivadoFlowTest {
 
   @Test
   void theBlockDesignsAddressMapIsTheHostsAndEveryParameterReachesTheIp() throws Exception {
-    Map<String, Long> params = BuildParams.resolve(SPEC, "ARRAY=32,CLOCK_KHZ=250000");
+    Map<String, Long> params = BuildParams.resolve(SPEC, FIXED, "ARRAY=32,CLOCK_KHZ=250000");
     int buildId = 0x9abcdef0;
     String[] r = build(params, buildId, ipParams());
     assertEquals("0", r[0], r[1]);
@@ -184,12 +185,12 @@ class VivadoFlowTest {
   @Test
   void aParameterTheRtlCannotBuildStopsTheBuildUnlessAtItsDefault() throws Exception {
     List<String> withoutWbuf = ipParams().stream().filter(p -> !p.equals("WbufRows")).toList();
-    String[] atDefault = build(BuildParams.resolve(SPEC, ""), 1, withoutWbuf);
+    String[] atDefault = build(BuildParams.resolve(SPEC, FIXED, ""), 1, withoutWbuf);
     assertEquals("0", atDefault[0], atDefault[1]);
     assertTrue(atDefault[1].contains("systole_ip has no parameter WbufRows; WBUF_ROWS is built"
         + " at its default"), atDefault[1]);
 
-    String[] changed = build(BuildParams.resolve(SPEC, "WBUF_ROWS=2048"), 1, withoutWbuf);
+    String[] changed = build(BuildParams.resolve(SPEC, FIXED, "WBUF_ROWS=2048"), 1, withoutWbuf);
     assertNotEquals("0", changed[0]);
     assertTrue(changed[1].contains("contract parameter WBUF_ROWS = 2048, but systole_ip has no"
         + " parameter WbufRows"), changed[1]);
