@@ -43,7 +43,7 @@ public record ScaleLayer(int[] multPos, int[] multNeg, int[] bias, int[] shift, 
     int[] s = new int[c];
     for (int j = 0; j < c; j++) {
       double largest = Math.max(Math.max(Math.abs(pos[j]), Math.abs(neg[j])),
-          Math.abs(offset[j]) / 256);
+          Math.abs(offset[j]));
       int shift = 40;
       while (shift > 0 && largest * Math.pow(2, shift) >= Integer.MAX_VALUE) {
         shift--;

@@ -331,6 +331,31 @@ class GraphCompilerTest {
   }
 
   @Test
+  void layerNormalizationsOfPixelsAndRows() {
+    Random r = new Random(18);
+    try (Device dev = Devices.open("emulator:ABUF_ROWS=128")) {
+      for (int c : new int[] {16, 48, 96}) {
+        double[] gamma = new double[c];
+        double[] beta = new double[c];
+        for (int j = 0; j < c; j++) {
+          gamma[j] = 0.5 + r.nextDouble();
+          beta[j] = 0.2 * r.nextGaussian();
+        }
+        NormLayer norm = NormLayer.of(gamma, beta, 1e-5, 0.05, 4.0 / 127, r.nextInt(11) - 5);
+        DeviceGraph.Builder b = DeviceGraph.builder();
+        b.output(b.norm("ln", b.input("x", new Shape(1 + r.nextInt(5), 1 + r.nextInt(5), c),
+            r.nextInt(256) - 128), norm));
+        check(dev, b.build(), 1 + r.nextInt(3), r, "layer norm of " + c + " features");
+        DeviceGraph.Builder rows = DeviceGraph.builder();
+        Node fc = rows.gemm("fc", rows.input("x", Shape.features(24), 0),
+            RandomLayers.gemm(r, 24, c, true));
+        rows.output(rows.norm("ln", fc, norm));
+        check(dev, rows.build(), 5, r, "layer norm of GEMM rows of " + c);
+      }
+    }
+  }
+
+  @Test
   void residualNetworksInOneProgram() {
     Random r = new Random(5);
     try (Device dev = Devices.open("emulator")) {

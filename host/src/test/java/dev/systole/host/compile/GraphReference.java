@@ -39,6 +39,7 @@ public final class GraphReference {
             values.get(n.inputs().get(1).name()));
         case CONCAT -> v = concat(n, batch, values);
         case SCALE -> v = scale(n, values.get(n.inputs().get(0).name()));
+        case NORM -> v = norm(n, values.get(n.inputs().get(0).name()));
         case SLICE -> v = slice(n, batch, values.get(n.inputs().get(0).name()));
         case TABLE -> {
           int[] in = values.get(n.inputs().get(0).name());
@@ -265,6 +266,21 @@ public final class GraphReference {
       long d = x[i] - zx;
       long p = d * (d >= 0 ? l.multPos()[ch] : l.multNeg()[ch]) + l.bias()[ch];
       y[i] = Arithmetic.saturate8(Arithmetic.roundShift(p, l.shift()[ch]) + l.zeroPoint());
+    }
+    return y;
+  }
+
+  /** Each vector of C features through the contract's layer normalization. */
+  static int[] norm(Node n, int[] x) {
+    NormLayer l = (NormLayer) n.layer();
+    int c = l.features();
+    int[] y = new int[x.length];
+    int[] in = new int[c];
+    int[] out = new int[c];
+    for (int v = 0; v < x.length / c; v++) {
+      System.arraycopy(x, v * c, in, 0, c);
+      Arithmetic.layerNorm(in, c, l.eps(), l.scale(), l.bias(), l.shift(), l.zeroPoint(), out);
+      System.arraycopy(out, 0, y, v * c, c);
     }
     return y;
   }
