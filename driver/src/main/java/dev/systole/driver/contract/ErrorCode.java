@@ -6,14 +6,14 @@ package dev.systole.driver.contract;
 public enum ErrorCode {
   /** No error. */
   NONE(0, "No error."),
-  /** The opcode field names no instruction. */
-  BAD_OPCODE(1, "The opcode field names no instruction."),
+  /** The opcode field names no instruction, or names one of the vector unit on a build without it (VECTOR_UNIT = 0). */
+  BAD_OPCODE(1, "The opcode field names no instruction, or names one of the vector unit on a build without it (VECTOR_UNIT = 0)."),
   /** A bit that belongs to no field of the instruction is set. */
   RESERVED_BITS(2, "A bit that belongs to no field of the instruction is set."),
-  /** A field holds a value outside its legal range (an unknown buffer, conflicting flags, an ACC element that is not whole lanes). */
-  BAD_FIELD(3, "A field holds a value outside its legal range (an unknown buffer, conflicting flags, an ACC element that is not whole lanes)."),
-  /** A count (rows, x_size, y_size or elem_bytes) is zero. */
-  ZERO_LENGTH(4, "A count (rows, x_size, y_size or elem_bytes) is zero."),
+  /** A field holds a value outside its legal range (an unknown buffer, conflicting flags, an ACC or LUT element that is not whole lanes, a destination that partly overlaps a source, a valid count out of range). */
+  BAD_FIELD(3, "A field holds a value outside its legal range (an unknown buffer, conflicting flags, an ACC or LUT element that is not whole lanes, a destination that partly overlaps a source, a valid count out of range)."),
+  /** A count (rows, x_size, y_size, elem_bytes, groups, group_rows, valid or blocks) is zero. */
+  ZERO_LENGTH(4, "A count (rows, x_size, y_size, elem_bytes, groups, group_rows, valid or blocks) is zero."),
   /** A transfer element is larger than one buffer row. */
   OVERSIZED(5, "A transfer element is larger than one buffer row."),
   /** The rows an instruction touches run past the end of a buffer. */

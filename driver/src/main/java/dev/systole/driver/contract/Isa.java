@@ -15,14 +15,14 @@ public final class Isa {
   public static final class Load {
     private Load() {}
 
-    /** Destination buffer: ABUF, WBUF or ACC. */
-    public static final InstrField BUF = new InstrField("buf", 12, 2, InstrField.Kind.BUFFER, 0L, 3L, false, "Destination buffer: ABUF, WBUF or ACC.");
+    /** Destination buffer: ABUF, WBUF, ACC, or LUT on a build with the vector unit. */
+    public static final InstrField BUF = new InstrField("buf", 12, 2, InstrField.Kind.BUFFER, 0L, 3L, false, "Destination buffer: ABUF, WBUF, ACC, or LUT on a build with the vector unit.");
     /** First buffer row written. */
     public static final InstrField DST_ROW = new InstrField("dst_row", 16, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First buffer row written.");
-    /** Bytes read from HBM for each element, 1 to one row's bytes; the rest of the row is filled with pad_value. For ACC, a multiple of 4. */
-    public static final InstrField ELEM_BYTES = new InstrField("elem_bytes", 32, 12, InstrField.Kind.UINT, 1L, 4095L, false, "Bytes read from HBM for each element, 1 to one row's bytes; the rest of the row is filled with pad_value. For ACC, a multiple of 4.");
-    /** Fill value for padding: each int8 lane (ABUF, WBUF) or each int32 lane, sign-extended (ACC). */
-    public static final InstrField PAD_VALUE = new InstrField("pad_value", 48, 8, InstrField.Kind.INT, -128L, 127L, false, "Fill value for padding: each int8 lane (ABUF, WBUF) or each int32 lane, sign-extended (ACC).");
+    /** Bytes read from HBM for each element, 1 to one row's bytes; the rest of the row is filled with pad_value. For ACC a multiple of 4, for LUT a multiple of 2. */
+    public static final InstrField ELEM_BYTES = new InstrField("elem_bytes", 32, 12, InstrField.Kind.UINT, 1L, 4095L, false, "Bytes read from HBM for each element, 1 to one row's bytes; the rest of the row is filled with pad_value. For ACC a multiple of 4, for LUT a multiple of 2.");
+    /** Fill value for padding: each int8 lane (ABUF, WBUF), or each int32 (ACC) or int16 (LUT) lane, sign-extended. */
+    public static final InstrField PAD_VALUE = new InstrField("pad_value", 48, 8, InstrField.Kind.INT, -128L, 127L, false, "Fill value for padding: each int8 lane (ABUF, WBUF), or each int32 (ACC) or int16 (LUT) lane, sign-extended.");
     /** Card address of element (x=0, y=0). */
     public static final InstrField HBM_ADDR = new InstrField("hbm_addr", 64, 48, InstrField.Kind.UINT, 0L, 281474976710655L, true, "Card address of element (x=0, y=0).");
     /** Elements per row read from HBM. */
@@ -49,8 +49,8 @@ public final class Isa {
   public static final class Store {
     private Store() {}
 
-    /** Source buffer: ABUF, WBUF or ACC. */
-    public static final InstrField BUF = new InstrField("buf", 12, 2, InstrField.Kind.BUFFER, 0L, 3L, false, "Source buffer: ABUF, WBUF or ACC.");
+    /** Source buffer: ABUF, WBUF, ACC, or LUT on a build with the vector unit. */
+    public static final InstrField BUF = new InstrField("buf", 12, 2, InstrField.Kind.BUFFER, 0L, 3L, false, "Source buffer: ABUF, WBUF, ACC, or LUT on a build with the vector unit.");
     /** First buffer row read. */
     public static final InstrField SRC_ROW = new InstrField("src_row", 16, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First buffer row read.");
     /** Bytes written to HBM from the start of each row, 1 to one row's bytes: the rest is not written (masking a partial tile). */
@@ -223,8 +223,8 @@ public final class Isa {
     public static final InstrField A_ROW = new InstrField("a_row", 16, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First row of the first operand.");
     /** First row of the second operand. */
     public static final InstrField B_ROW = new InstrField("b_row", 32, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First row of the second operand.");
-    /** First row written. */
-    public static final InstrField DST_ROW = new InstrField("dst_row", 48, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First row written.");
+    /** First row written: the first operand's rows or none of them, and none of the second operand's rows unless they are the same (one row, with b_bcast). */
+    public static final InstrField DST_ROW = new InstrField("dst_row", 48, 16, InstrField.Kind.UINT, 0L, 65535L, false, "First row written: the first operand's rows or none of them, and none of the second operand's rows unless they are the same (one row, with b_bcast).");
     /** Number of rows. */
     public static final InstrField ROWS = new InstrField("rows", 64, 16, InstrField.Kind.UINT, 1L, 65535L, false, "Number of rows.");
     /** Zero point of the first operand. */

@@ -22,8 +22,8 @@ public enum Param {
   CLOCK_KHZ(300000L, 1000L, 1000000L, Reg.CLOCK_KHZ, "Kernel clock in kHz, used to turn cycle counts into time."),
   /** 1 if the build has the vector unit of contract 1.1 (the instructions VLUT to VTRANS and the LUT buffer), 0 if not: then their opcodes are BAD_OPCODE and buffer id 3 is BAD_FIELD. A 1.0 bitstream reads 0 here. */
   VECTOR_UNIT(1L, 0L, 1L, Reg.VECTOR_UNIT, "1 if the build has the vector unit of contract 1.1 (the instructions VLUT to VTRANS and the LUT buffer), 0 if not: then their opcodes are BAD_OPCODE and buffer id 3 is BAD_FIELD. A 1.0 bitstream reads 0 here."),
-  /** Rows of the lookup-table buffer; each row holds ARRAY_COLS int16 lanes, and one 256-entry table takes ceil(256 / ARRAY_COLS) rows. 0 when VECTOR_UNIT is 0. */
-  LUT_ROWS(256L, 0L, 4096L, Reg.LUT_ROWS, "Rows of the lookup-table buffer; each row holds ARRAY_COLS int16 lanes, and one 256-entry table takes ceil(256 / ARRAY_COLS) rows. 0 when VECTOR_UNIT is 0.");
+  /** Rows of the lookup-table buffer; each row holds ARRAY_COLS int16 lanes, and one 256-entry table takes ceil(256 / ARRAY_COLS) rows. At least one table with VECTOR_UNIT = 1; 0 when VECTOR_UNIT is 0. */
+  LUT_ROWS(256L, 0L, 4096L, Reg.LUT_ROWS, "Rows of the lookup-table buffer; each row holds ARRAY_COLS int16 lanes, and one 256-entry table takes ceil(256 / ARRAY_COLS) rows. At least one table with VECTOR_UNIT = 1; 0 when VECTOR_UNIT is 0.");
 
   private final long defaultValue;
   private final long min;
