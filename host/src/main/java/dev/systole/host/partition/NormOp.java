@@ -42,6 +42,10 @@ final class NormOp implements DeviceOp {
       return Verdict.refuse("a normalization over axis " + axis + " (the device normalizes"
           + " the last)");
     }
+    if (!p.producedOnDevice(x)) {
+      return Verdict.refuse("its input does not come from a device layer (alone, it would"
+          + " only add a trip to the device)");
+    }
     long c = p.shape(x)[rank - 1];
     int d = p.deviceParams().lanes();
     if (c % d != 0) {

@@ -14,11 +14,12 @@ final class Op {
   /**
    * The kinds of device layer, which decide the layout a layer reads and writes: feature maps
    * (NHWC) for convolutions and pooling, rows of features for matrix products, either for an
-   * elementwise add or function, a feature map in and a map or rows out for a mean, and a change
-   * of view for a flatten.
+   * elementwise add or per-channel map, a feature map in and a map or rows out for a mean, the
+   * layout of its input for a function of each element (ELEMENTWISE), and a change of view for a
+   * flatten.
    */
   enum Kind {
-    CONV, GEMM, MAX_POOL, ADD, MEAN, MAP, VIEW
+    CONV, GEMM, MAX_POOL, ADD, MEAN, MAP, ELEMENTWISE, VIEW
   }
 
   final DeviceOp lowering;

@@ -43,6 +43,10 @@ final class ScaleOp implements DeviceOp {
     if (affine(n, p, x) == null) {
       return Verdict.refuse("a constant that is not one value per channel");
     }
+    if (!p.producedOnDevice(x)) {
+      return Verdict.refuse("its input does not come from a device layer (alone, it would"
+          + " only add a trip to the device)");
+    }
     return Verdict.accept(new Op(owner, Op.Kind.MAP, n, List.of(x)));
   }
 

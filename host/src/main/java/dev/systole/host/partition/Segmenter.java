@@ -77,6 +77,7 @@ final class Segmenter {
       case GEMM -> Boundary.Layout.ROWS;
       case ADD, MEAN, MAP -> p.rank(op.output) == 4 ? Boundary.Layout.NHWC
           : Boundary.Layout.ROWS;
+      case ELEMENTWISE -> elementwiseLayout(op);
       case VIEW -> Boundary.Layout.FLATTENED_NHWC;
     };
     boolean integer = p.isInteger8(op.output);
@@ -118,7 +119,8 @@ final class Segmenter {
       return null;
     }
     boolean rowsLayout = op.kind == Op.Kind.GEMM
-        || (op.kind == Op.Kind.ADD || op.kind == Op.Kind.MAP) && p.rank(op.inputs.get(0)) != 4;
+        || (op.kind == Op.Kind.ADD || op.kind == Op.Kind.MAP) && p.rank(op.inputs.get(0)) != 4
+        || op.kind == Op.Kind.ELEMENTWISE && elementwiseLayout(op) != Boundary.Layout.NHWC;
     for (String in : op.inputs) {
       if (p.isFloat(in) && p.params(in) == null) {
         return "no calibrated range for its input '" + in + "'";
@@ -137,6 +139,7 @@ final class Segmenter {
         case GEMM -> pr.layout != Boundary.Layout.NHWC;
         case ADD, MAP -> pr.layout == (rowsLayout ? Boundary.Layout.ROWS
             : Boundary.Layout.NHWC);
+        case ELEMENTWISE -> true;
         default -> pr.layout == Boundary.Layout.NHWC;
       };
       boolean integerInput = op.integer() || op.kind == Op.Kind.MAX_POOL && p.isInteger8(in);
@@ -154,6 +157,18 @@ final class Segmenter {
    * Rows of the device program for input {@code value}: the batch of a feature map, or the rows
    * of a value read as rows of features.
    */
+  /**
+   * The layout a function of each element keeps: its input's, as the program produces it, or
+   * for an input from the host, a feature map's for a rank-4 value and rows' otherwise.
+   */
+  private Boundary.Layout elementwiseLayout(Op op) {
+    Produced pr = produced.get(op.inputs.get(0));
+    if (pr != null) {
+      return pr.layout;
+    }
+    return p.rank(op.inputs.get(0)) == 4 ? Boundary.Layout.NHWC : Boundary.Layout.ROWS;
+  }
+
   private int rows(String value, boolean rowsLayout) {
     long[] s = p.shape(value);
     if (!rowsLayout) {

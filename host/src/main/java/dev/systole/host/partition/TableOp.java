@@ -54,7 +54,11 @@ final class TableOp implements DeviceOp {
     if (chain == null) {
       return Verdict.refuse("not a function of one float value and scalar constants");
     }
-    Op op = new Op(owner, Op.Kind.MAP, n, List.of(chain.input()));
+    if (!p.producedOnDevice(chain.input())) {
+      return Verdict.refuse("its input does not come from a device layer (alone, it would"
+          + " only add a trip to the device)");
+    }
+    Op op = new Op(owner, Op.Kind.ELEMENTWISE, n, List.of(chain.input()));
     op.nodes.addAll(chain.nodes().subList(1, chain.nodes().size()));
     op.output = chain.output();
     QuantParams qx = p.params(chain.input());
