@@ -302,6 +302,14 @@ final class VectorEmitter {
         .with(Isa.Load.Y_SIZE, 1)
         .with(Isa.Load.X_STRIDE, d));
     out.add(accRows(constants, 0, 3 * cbs, d));
+    int wp = win.padLeft() + in.width() + win.padRight();
+    int reachH = (win.kernelH() - 1) * win.dilationH();
+    int rowsFit = Math.min(half / wp - reachH, accHalf / wp);
+    if (win.strideH() == 1 && win.strideW() == 1 && rowsFit >= 1 && win.padTop() <= reachH
+        && win.padBottom() <= reachH) {
+      paddedRows(out, p, node, batch, x, y, Math.min(rowsFit, o.height()), accBase, accHalf);
+      return;
+    }
     List<Windows.Tile> tiles = Windows.tiles(batch, o.height(), o.width(), maxPixels);
     emit(out, tiles.size() * cbs, half, (j, base) -> {
       Windows.Tile t = tiles.get(j / cbs);
@@ -343,6 +351,84 @@ final class VectorEmitter {
           .with(Isa.Requant.ZERO_POINT, dw.requant().zeroPoint()));
       long addr = y + (long) t.firstPixel(o.height(), o.width()) * c + (long) cb * d;
       return new Job(loads, ops, List.of(store(base, elem, addr, rows, c, 1, 0)));
+    });
+  }
+
+  /**
+   * A depthwise convolution of stride 1, a run of output rows at a time: one LOAD brings the
+   * input rows the run reads, padded on every side, so that for each window position (ky, kx)
+   * the inputs of the run's output pixels are one run of ABUF rows, shifted by ky rows of the
+   * padded width and kx pixels. One VMAC per position then covers the whole run (the padded
+   * width's extra columns are computed and never stored), and each output row is one STORE.
+   * The input is read once instead of once per window position. Pads no larger than the
+   * kernel's reach keep a real input row in every run, which the one LOAD needs.
+   */
+  private static void paddedRows(List<Instruction> out, DeviceParams p, DeviceGraph.Node node,
+      int batch, long x, long y, int tileRows, int accBase, int accHalf) {
+    DepthwiseLayer dw = (DepthwiseLayer) node.layer();
+    DeviceGraph.Shape in = node.inputs().get(0).shape();
+    DeviceGraph.Shape o = node.shape();
+    Window win = dw.window();
+    int d = p.lanes();
+    int c = in.channels();
+    int cbs = WeightLayout.chunks(c, d);
+    int half = p.abufRows() / 2;
+    int wp = win.padLeft() + in.width() + win.padRight();
+    int reachH = (win.kernelH() - 1) * win.dilationH();
+    int zx = node.inputs().get(0).zeroPoint();
+    int runs = Windows.ceilDiv(o.height(), tileRows);
+    emit(out, batch * runs * cbs, half, (j, base) -> {
+      int image = j / (runs * cbs);
+      int oy0 = (j / cbs) % runs * tileRows;
+      int cb = j % cbs;
+      int rows = Math.min(tileRows, o.height() - oy0);
+      int elem = Math.min(d, c - cb * d);
+      int iy0 = oy0 - win.padTop();
+      int iy1 = oy0 + rows - 1 - win.padTop() + reachH;
+      int first = Math.max(0, iy0);
+      int last = Math.min(in.height() - 1, iy1);
+      List<Instruction> loads = List.of(Instruction.of(Opcode.LOAD)
+          .with(Isa.Load.BUF, Buffer.ABUF.id())
+          .with(Isa.Load.DST_ROW, base)
+          .with(Isa.Load.ELEM_BYTES, elem)
+          .with(Isa.Load.PAD_VALUE, zx)
+          .with(Isa.Load.HBM_ADDR, x + (long) image * in.size()
+              + (long) first * in.width() * c + (long) cb * d)
+          .with(Isa.Load.X_SIZE, in.width())
+          .with(Isa.Load.Y_SIZE, last - first + 1)
+          .with(Isa.Load.X_STRIDE, c)
+          .with(Isa.Load.Y_STRIDE, (long) in.width() * c)
+          .with(Isa.Load.X_PAD0, win.padLeft())
+          .with(Isa.Load.X_PAD1, win.padRight())
+          .with(Isa.Load.Y_PAD0, first - iy0)
+          .with(Isa.Load.Y_PAD1, iy1 - last));
+      int span = (rows - 1) * wp + o.width();
+      int acc = accBase + (j % 2) * accHalf;
+      List<Instruction> ops = new ArrayList<>();
+      for (int ky = 0; ky < win.kernelH(); ky++) {
+        for (int kx = 0; kx < win.kernelW(); kx++) {
+          int pos = ky * win.kernelW() + kx;
+          ops.add(Instruction.of(Opcode.VMAC)
+              .with(Isa.Vmac.ACCUMULATE, pos > 0)
+              .with(Isa.Vmac.A_ROW, base + ky * win.dilationH() * wp + kx * win.dilationW())
+              .with(Isa.Vmac.ACC_ROW, acc)
+              .with(Isa.Vmac.ROWS, span)
+              .with(Isa.Vmac.W_ROW, cb * dw.positions() + pos));
+        }
+      }
+      ops.add(Instruction.of(Opcode.REQUANT)
+          .with(Isa.Requant.RELU, dw.requant().relu())
+          .with(Isa.Requant.ACC_ROW, acc)
+          .with(Isa.Requant.DST_ROW, base)
+          .with(Isa.Requant.ROWS, span)
+          .with(Isa.Requant.PARAM_ROW, 3 * cb)
+          .with(Isa.Requant.ZERO_POINT, dw.requant().zeroPoint()));
+      List<Instruction> stores = new ArrayList<>();
+      for (int r = 0; r < rows; r++) {
+        long addr = y + ((long) (image * o.height() + oy0 + r) * o.width()) * c + (long) cb * d;
+        stores.add(store(base + r * wp, elem, addr, o.width(), c, 1, 0));
+      }
+      return new Job(loads, ops, stores);
     });
   }
 
