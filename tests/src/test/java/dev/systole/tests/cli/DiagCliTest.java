@@ -155,6 +155,7 @@ class DiagCliTest {
     assertTrue(r.out().contains(String.format("contract      %d.%d, matches the host's",
         Contract.VERSION_MAJOR, Contract.VERSION_MINOR)), r.out());
     assertTrue(r.out().contains("HBM           16 GiB in 32 channels of 512 MiB"), r.out());
+    assertTrue(r.out().contains("vector unit   yes, LUT 256 rows (16 tables)"), r.out());
     assertTrue(r.out().contains("clock         running at"), r.out());
     assertTrue(r.out().strip().endsWith("verdict: healthy"), r.out());
 

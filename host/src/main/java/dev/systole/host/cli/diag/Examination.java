@@ -223,6 +223,9 @@ public final class Examination {
     add("HBM", String.format("%s in %d channels of %s", Sizes.format(p.hbmBytes()),
         p.hbmChannels(), Sizes.format(p.hbmBytes() / p.hbmChannels())));
     add("clock", String.format(Locale.ROOT, "%.1f MHz", p.clockKhz() / 1000.0));
+    add("vector unit", p.hasVectorUnit() ? String.format("yes, LUT %d rows (%d tables)",
+        p.lutRows(), p.lutRows() / p.tableRows()) : "none (VECTOR_UNIT = 0): activations,"
+        + " depthwise convolutions and the other vector layers run on the CPU");
     Map<String, Object> m = new LinkedHashMap<>();
     for (Param q : Param.values()) {
       m.put(q.name(), p.get(q));
