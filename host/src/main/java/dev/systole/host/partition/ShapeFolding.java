@@ -32,6 +32,9 @@ final class ShapeFolding {
     Map<String, long[]> inputShapes = new java.util.HashMap<>();
     g.inputs().forEach(i -> inputShapes.put(i.name(), shapes.get(i.name())));
     Set<String> unsure = new java.util.HashSet<>(measured);
+    if (!unsure.isEmpty()) {
+      unsure.removeAll(GraphProbe.staticShapes(g, inputShapes, unsure).keySet());
+    }
     Graph out = g;
     while (true) {
       Graph next = foldOnce(out, shapes, unsure);
