@@ -38,6 +38,11 @@ public final class Boundary {
     /** ONNX {@code [N, C*H*W]} (a Flatten), device {@code [N, H, W, C]}. */
     FLATTENED_NHWC,
     /**
+     * ONNX {@code [N, H, W, C]} (a feature map transposed channels-last), device the same: the
+     * NHWC map itself, seen with its channels as the last axis.
+     */
+    MAP_LAST,
+    /**
      * ONNX {@code [N, C, H, W]}, device {@code [N, OH, OW, KH*KW*C]}: for each output pixel of
      * a convolution's window, the input it sees, feature {@code (ky*KW + kx)*C + c}, padding
      * at the input's zero point (see {@link dev.systole.host.compile.ConvLayer#patches}).
@@ -157,7 +162,7 @@ public final class Boundary {
     }
     int n = Math.toIntExact(numel);
     int[] order = null;
-    if (layout != Layout.ROWS) {
+    if (layout != Layout.ROWS && layout != Layout.MAP_LAST) {
       order = nhwcOrder(n / (hwc[0] * hwc[1] * hwc[2]), hwc[0], hwc[1], hwc[2]);
     }
     Tensor out = Tensor.allocateDirect(enc.hostType(), onnxShape);
@@ -180,7 +185,8 @@ public final class Boundary {
           r.put(i, acc.get(order == null ? i : order[i]));
         }
       } else {
-        int perChannel = layout == Layout.ROWS ? 1 : hwc[0] * hwc[1];
+        int perChannel = layout == Layout.ROWS || layout == Layout.MAP_LAST ? 1
+            : hwc[0] * hwc[1];
         FloatBuffer r = o.asFloatBuffer();
         for (int i = 0; i < n; i++) {
           int c = (i / perChannel) % scales.length;

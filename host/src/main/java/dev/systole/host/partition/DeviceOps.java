@@ -16,7 +16,7 @@ final class DeviceOps {
   private static final DeviceOps STANDARD = new DeviceOps(List.of(new ConvOp(), new GemmOp(),
       new MaxPoolOp(), new AddOp(), new FlattenView(), new IntegerConvOp(),
       new IntegerGemmOp(), new MeanOp(), new TableOp(), new MulOp(), new ConcatOp(),
-      new SliceOp(), new ScaleOp(), new AveragePoolOp(), new NormOp()));
+      new SliceOp(), new ScaleOp(), new AveragePoolOp(), new NormOp(), new TransposeView()));
 
   private final Map<String, DeviceOp> byType = new LinkedHashMap<>();
 

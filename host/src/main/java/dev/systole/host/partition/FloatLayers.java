@@ -70,6 +70,28 @@ final class FloatLayers {
         q.bias, q.requant);
   }
 
+  /**
+   * A MatMul over the channels of a channels-last feature map as the 1x1 convolution it is on
+   * the NHWC map: B {@code [C, N]} as weights {@code [N][C]}, a bias folded after it.
+   */
+  static ConvLayer pointwise(Op op, Segmenter.SegmentBuild s) {
+    Partitioner p = s.partitioner();
+    Node n = op.anchor;
+    Tensor bt = p.constant(n.input(1));
+    int ins = (int) bt.dim(0);
+    int outs = (int) bt.dim(1);
+    float[] raw = p.floats(n.input(1));
+    float[] w = new float[raw.length];
+    for (int o = 0; o < outs; o++) {
+      for (int k = 0; k < ins; k++) {
+        w[o * ins + k] = raw[k * outs + o];
+      }
+    }
+    Quantized q = quantize(op, s, w, op.bias, outs, false);
+    return new ConvLayer(ins, outs, dev.systole.host.compile.Window.of(1, 1, 0),
+        q.weights.values(), q.bias, q.requant);
+  }
+
   /** The quantized layer of a float depthwise Conv {@code op}, always requantized to int8. */
   static DepthwiseLayer depthwise(Op op, Segmenter.SegmentBuild s) {
     Partitioner p = s.partitioner();

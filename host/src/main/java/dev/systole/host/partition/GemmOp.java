@@ -36,6 +36,13 @@ final class GemmOp implements DeviceOp {
         return Verdict.refuse("C is not a constant with one value per column");
       }
     }
+    if (n.opType().equals("MatMul") && p.rank(n.input(0)) == 4
+        && p.producedChannelsLast(n.input(0))) {
+      Op op = new Op(this, Op.Kind.CONV, n, List.of(n.input(0)));
+      op.inputLayout = Boundary.Layout.MAP_LAST;
+      op.outputLayout = Boundary.Layout.MAP_LAST;
+      return Verdict.accept(op);
+    }
     return Verdict.accept(new Op(this, Op.Kind.GEMM, n, List.of(n.input(0))));
   }
 
@@ -46,6 +53,10 @@ final class GemmOp implements DeviceOp {
 
   @Override
   public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
+    if (op.inputLayout == Boundary.Layout.MAP_LAST) {
+      return s.builder().conv(op.anchor.name(), s.input(op, op.inputs.get(0)),
+          FloatLayers.pointwise(op, s));
+    }
     DeviceGraph.Node in = s.input(op, op.inputs.get(0));
     return s.builder().gemm(op.anchor.name(), in, FloatLayers.gemm(op, in.shape(), s));
   }

@@ -34,8 +34,11 @@ final class NormOp implements DeviceOp {
     }
     String x = n.input(0);
     int rank = p.rank(x);
-    if (!p.isFloat(x) || rank < 2 || rank > 3 || n.outputs().size() > 1 && n.hasOutput(1)) {
-      return Verdict.refuse("not a normalization of float rows (rank 2 or 3, one output)");
+    boolean last = rank == 4 && p.producedChannelsLast(x);
+    if (!p.isFloat(x) || rank < 2 || rank > 3 && !last || n.outputs().size() > 1
+        && n.hasOutput(1)) {
+      return Verdict.refuse("not a normalization of float rows or of a channels-last feature map"
+          + " (one output)");
     }
     long axis = n.attribute("axis").map(a -> a.asInt()).orElse(-1L);
     if (Math.floorMod(axis, rank) != rank - 1) {
@@ -55,7 +58,7 @@ final class NormOp implements DeviceOp {
         && vector(p.constant(n.input(2)), c) == null) {
       return Verdict.refuse("a scale or bias that is not a constant of " + c + " floats");
     }
-    return Verdict.accept(new Op(this, Op.Kind.MAP, n, List.of(x)));
+    return Verdict.accept(new Op(this, Op.Kind.ELEMENTWISE, n, List.of(x)));
   }
 
   private static double[] vector(Tensor t, long c) {

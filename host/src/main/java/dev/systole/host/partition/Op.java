@@ -36,6 +36,12 @@ final class Op {
   int inputZeroPoint;
   /** For a convolution: whether its input crosses from the host as patches. */
   boolean hostPatches;
+  /**
+   * The layout the layer's input must have and its output has, where they are not its kind's
+   * (a view's, or a MatMul over the channels of a channels-last feature map); else null.
+   */
+  Boundary.Layout inputLayout;
+  Boundary.Layout outputLayout;
   /** For a function by table: its chain, and its table for the input quantization given. */
   Functions.Chain chain;
   byte[] table;

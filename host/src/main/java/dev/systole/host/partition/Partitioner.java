@@ -296,6 +296,11 @@ public final class Partitioner {
     return segmenter.produces(value, Boundary.Layout.NHWC);
   }
 
+  /** Whether the open program produces {@code value} as a channels-last view of a map. */
+  boolean producedChannelsLast(String value) {
+    return segmenter.produces(value, Boundary.Layout.MAP_LAST);
+  }
+
   /** Whether the open program produces {@code value} as a flattened feature map. */
   boolean producedAsFlattenedMap(String value) {
     return segmenter.produces(value, Boundary.Layout.FLATTENED_NHWC);

@@ -72,7 +72,7 @@ final class Segmenter {
       return why;
     }
     open.add(op);
-    Boundary.Layout layout = switch (op.kind) {
+    Boundary.Layout layout = op.outputLayout != null ? op.outputLayout : switch (op.kind) {
       case CONV, MAX_POOL -> Boundary.Layout.NHWC;
       case GEMM -> Boundary.Layout.ROWS;
       case ADD, MEAN, MAP -> p.rank(op.output) == 4 ? Boundary.Layout.NHWC
@@ -118,9 +118,9 @@ final class Segmenter {
     if (op.kind == Op.Kind.VIEW) {
       return null;
     }
-    boolean rowsLayout = op.kind == Op.Kind.GEMM
-        || (op.kind == Op.Kind.ADD || op.kind == Op.Kind.MAP) && p.rank(op.inputs.get(0)) != 4
-        || op.kind == Op.Kind.ELEMENTWISE && elementwiseLayout(op) != Boundary.Layout.NHWC;
+    boolean rowsLayout = op.inputLayout == null && (op.kind == Op.Kind.GEMM
+        || (op.kind == Op.Kind.ADD || op.kind == Op.Kind.MAP) && p.rank(op.inputs.get(0)) != 4)
+        || op.kind == Op.Kind.ELEMENTWISE && elementwiseLayout(op) == Boundary.Layout.ROWS;
     for (String in : op.inputs) {
       if (p.isFloat(in) && p.params(in) == null) {
         return "no calibrated range for its input '" + in + "'";
@@ -135,7 +135,7 @@ final class Segmenter {
       if (pr == null) {
         continue;
       }
-      fits &= switch (op.kind) {
+      fits &= op.inputLayout != null ? pr.layout == op.inputLayout : switch (op.kind) {
         case GEMM -> pr.layout != Boundary.Layout.NHWC;
         case ADD, MAP -> pr.layout == (rowsLayout ? Boundary.Layout.ROWS
             : Boundary.Layout.NHWC);
@@ -308,8 +308,10 @@ final class Segmenter {
 
     private Incoming incoming(Op op, String value) {
       long[] s = p.shape(value);
-      boolean nhwc = op.kind != Op.Kind.GEMM && s.length == 4;
-      DeviceGraph.Shape shape = nhwc ? Partitioner.imageShape(s)
+      boolean last = op.inputLayout == Boundary.Layout.MAP_LAST;
+      boolean nhwc = !last && op.kind != Op.Kind.GEMM && s.length == 4;
+      DeviceGraph.Shape shape = last ? new DeviceGraph.Shape((int) s[1], (int) s[2], (int) s[3])
+          : nhwc ? Partitioner.imageShape(s)
           : DeviceGraph.Shape.features(Math.toIntExact(s[s.length - 1]));
       Encoding enc;
       int zp;
@@ -322,7 +324,8 @@ final class Segmenter {
         zp = q.zeroPoint();
         params.put(value, q);
       }
-      return new Incoming(enc, zp, shape, nhwc ? Boundary.Layout.NHWC : Boundary.Layout.ROWS);
+      return new Incoming(enc, zp, shape, last ? Boundary.Layout.MAP_LAST
+          : nhwc ? Boundary.Layout.NHWC : Boundary.Layout.ROWS);
     }
 
     private DeviceGraph.Node importValue(String value, Incoming in, Boundary.Layout layout,

@@ -1,0 +1,66 @@
+package dev.systole.host.partition;
+
+import dev.systole.host.compile.DeviceGraph;
+import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.Node;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A Transpose between a feature map and its channels-last view (perm {@code [0, 2, 3, 1]} of an
+ * NCHW map the open program makes, and {@code [0, 3, 1, 2]} back), as ConvNeXt writes around its
+ * LayerNorm and MLP: no layer at all. The device keeps maps NHWC, which is the bytes of the
+ * channels-last tensor already, so the view only changes which layout the value has
+ * ({@link Boundary.Layout#MAP_LAST}).
+ */
+final class TransposeView implements DeviceOp {
+  private static final long[] TO_LAST = {0, 2, 3, 1};
+  private static final long[] TO_FIRST = {0, 3, 1, 2};
+
+  @Override
+  public List<String> opTypes() {
+    return List.of("Transpose");
+  }
+
+  /** It reads only its perm attribute. */
+  @Override
+  public boolean takesOpaque() {
+    return true;
+  }
+
+  @Override
+  public Verdict lower(Node n, Partitioner p) {
+    long[] perm = n.attribute("perm").map(a -> a.asInts()).orElse(null);
+    String in = n.input(0);
+    Boundary.Layout to;
+    if (Arrays.equals(perm, TO_LAST) && p.producedAsFeatureMap(in)) {
+      to = Boundary.Layout.MAP_LAST;
+    } else if (Arrays.equals(perm, TO_FIRST) && p.producedChannelsLast(in)) {
+      to = Boundary.Layout.NHWC;
+    } else {
+      return Verdict.refuse(null);
+    }
+    Op op = new Op(this, Op.Kind.VIEW, n, List.of(in));
+    op.inputLayout = to == Boundary.Layout.NHWC ? Boundary.Layout.MAP_LAST
+        : Boundary.Layout.NHWC;
+    op.outputLayout = to;
+    return Verdict.accept(op);
+  }
+
+  @Override
+  public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
+    String in = op.inputs.get(0);
+    s.record(op.output, s.quant(in), s.encoding(in));
+    return s.input(op, in);
+  }
+
+  @Override
+  public DeviceGraph alone(Node n, Partitioner p) {
+    return null;
+  }
+
+  @Override
+  public boolean quantizes(Node n, Graph g) {
+    return false;
+  }
+}
