@@ -124,13 +124,9 @@ final class VectorEmitter {
           + 4 * cbs + " ABUF rows but the device has " + p.abufRows() + " (expected at most "
           + half / 2 * d + " channels)");
     }
-    long pixels = batch * node.shape().size() / c;
-    if (pixels > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("add '" + node.name() + "' of " + pixels
-          + " pixels (expected at most " + Integer.MAX_VALUE + " per run)");
-    }
-    RowMajorActivations ra = new RowMajorActivations(a, (int) pixels, c, d);
-    RowMajorActivations rb = new RowMajorActivations(b, (int) pixels, c, d);
+    int pixels = rows(node, batch, c);
+    RowMajorActivations ra = new RowMajorActivations(a, pixels, c, d);
+    RowMajorActivations rb = new RowMajorActivations(b, pixels, c, d);
     List<Activations.Block> blocks = ra.blocks(maxRows);
     int za = node.inputs().get(0).zeroPoint();
     int zb = node.inputs().get(1).zeroPoint();
@@ -505,11 +501,7 @@ final class VectorEmitter {
           + 2 * cbs + " ABUF rows but the device has " + p.abufRows() + " (expected at most "
           + half * d + " channels)");
     }
-    long pixels = batch * node.shape().size() / c;
-    if (pixels > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("table '" + node.name() + "' of " + pixels
-          + " pixels (expected at most " + Integer.MAX_VALUE + " per run)");
-    }
+    int pixels = rows(node, batch, c);
     out.add(Instruction.of(Opcode.LOAD)
         .with(Isa.Load.BUF, Buffer.LUT.id())
         .with(Isa.Load.ELEM_BYTES, 2 * d)
@@ -517,7 +509,7 @@ final class VectorEmitter {
         .with(Isa.Load.X_SIZE, p.tableRows())
         .with(Isa.Load.Y_SIZE, 1)
         .with(Isa.Load.X_STRIDE, 2 * d));
-    RowMajorActivations ra = new RowMajorActivations(x, (int) pixels, c, d);
+    RowMajorActivations ra = new RowMajorActivations(x, pixels, c, d);
     List<Activations.Block> blocks = ra.blocks(maxRows);
     emit(out, blocks.size(), half, (j, base) -> {
       Activations.Block blk = blocks.get(j);
@@ -551,12 +543,8 @@ final class VectorEmitter {
           + 4 * cbs + " ABUF rows but the device has " + p.abufRows() + " (expected at most "
           + half / 2 * d + " channels)");
     }
-    long pixels = batch * node.shape().size() / c;
-    if (pixels > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("mul '" + node.name() + "' of " + pixels
-          + " pixels (expected at most " + Integer.MAX_VALUE + " per run)");
-    }
-    int perImage = mul.perChannel() ? (int) (node.shape().size() / c) : (int) pixels;
+    int pixels = rows(node, batch, c);
+    int perImage = mul.perChannel() ? (int) (node.shape().size() / c) : pixels;
     int images = mul.perChannel() ? batch : 1;
     record Part(int image, RowMajorActivations ra, Activations.Block blk) {}
     List<Part> parts = new ArrayList<>();
@@ -688,7 +676,7 @@ final class VectorEmitter {
       GraphCompiler.Placement at, long constants) {
     ConcatLayer concat = (ConcatLayer) node.layer();
     int c = node.shape().channels();
-    int pixels = Math.toIntExact(batch * node.shape().size() / c);
+    int pixels = rows(node, batch, c);
     int slots = p.lutRows() / p.tableRows();
     long tableBytes = 2L * p.tableRows() * p.lanes();
     List<Job> jobs = new ArrayList<>();
@@ -710,7 +698,7 @@ final class VectorEmitter {
       long x, long y, long constants) {
     SliceLayer slice = (SliceLayer) node.layer();
     int c = node.inputs().get(0).shape().channels();
-    int pixels = Math.toIntExact(batch * node.shape().size() / slice.count());
+    int pixels = rows(node, batch, slice.count());
     List<Job> jobs = copyJobs(p, new Channels(x, c, slice.first(), slice.count()),
         new Channels(y, slice.count(), 0, slice.count()), pixels, slice.table() == null ? -1 : 0,
         constants);
@@ -735,7 +723,7 @@ final class VectorEmitter {
           + 2 * cbs + " ABUF rows and " + 4 * cbs + " ACC rows but the device has "
           + p.abufRows() + " and " + p.accRows());
     }
-    int pixels = Math.toIntExact(batch * node.shape().size() / c);
+    int pixels = rows(node, batch, c);
     int zx = node.inputs().get(0).zeroPoint();
     out.add(accRows(constants, 0, 4 * cbs, d));
     RowMajorActivations ra = new RowMajorActivations(x, pixels, c, d);
@@ -777,7 +765,7 @@ final class VectorEmitter {
       throw new IllegalArgumentException("norm '" + node.name() + "' of " + c + " features"
           + " (expected a multiple of " + d + ", at most " + half / 1 * d + ")");
     }
-    int vectors = Math.toIntExact(batch * node.shape().size() / c);
+    int vectors = rows(node, batch, c);
     out.add(accRows(constants, 0, 3 * cbs, d));
     int jobs = Windows.ceilDiv(vectors, maxRows);
     emit(out, jobs, half, (j, base) -> {
@@ -812,6 +800,22 @@ final class VectorEmitter {
           .with(Isa.Store.Y_STRIDE, c);
       return new Job(List.of(load), List.of(vnorm), List.of(store));
     });
+  }
+
+  /**
+   * The rows of {@code width} features {@code node}'s output has for a batch (its pixels, for a
+   * feature map of {@code width} channels).
+   *
+   * @throws IllegalArgumentException if there are more than one run can address
+   */
+  private static int rows(DeviceGraph.Node node, int batch, int width) {
+    long rows = batch * node.shape().size() / width;
+    if (rows > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException(node.kind().name().toLowerCase(java.util.Locale.ROOT)
+          + " '" + node.name() + "' of " + rows + " rows of " + width + " (expected at most "
+          + Integer.MAX_VALUE + " per run)");
+    }
+    return (int) rows;
   }
 
   /** STOREs of the {@code rows} rows of every channel block from {@code base}, row-major. */
