@@ -93,8 +93,9 @@ final class OnnxWriter {
   /**
    * A model of its own made of some of {@code g}'s nodes, in order: the initializers they read,
    * {@code inputs} as its graph inputs
-   * (typed: a graph input of {@code g} as it was declared, any other value with its
-   * {@link ValueType} and its shape in {@code shapes} if it has one there) and {@code outputs}
+   * (typed: a value with a shape in {@code shapes} with its {@link ValueType} and that shape, so
+   * that what follows it is inferred for that shape; else a graph input of {@code g} as it was
+   * declared, and any other value with its type alone) and {@code outputs}
    * as its outputs, with their types where they are known (their shapes the reader infers);
    * with {@code g}'s IR version, opset imports and local functions.
    */
@@ -118,7 +119,10 @@ final class OnnxWriter {
       }
       for (String v : inputs) {
         byte[] proto = g.inputProto(v);
-        if (proto == null) {
+        ValueType known = g.hasValue(v) ? g.type(v) : null;
+        if (proto != null && shapes.containsKey(v) && known != null && !known.sequence()) {
+          proto = typed(v, known, shapes.get(v));
+        } else if (proto == null) {
           ValueType type = g.type(v);
           if (type == null) {
             throw new IllegalArgumentException("value '" + v + "' of graph '" + g.name()

@@ -92,4 +92,25 @@ class ShapeFoldingTest {
       }
     }
   }
+
+  /**
+   * ONNX Runtime is asked for the shapes with the plan's input shapes, not with the symbolic
+   * sizes the model declares for its inputs: a value after an input of symbolic size has a
+   * fixed shape for the plan.
+   */
+  @Test
+  void staticShapesUseThePlansInputShapesNotTheDeclaredOnes() {
+    Graph built = Graph.builder().name("declared").opset(13)
+        .input("x", DType.FLOAT32, "N", "S", 4)
+        .node("Relu", "relu", List.of("x"), List.of("y"), Map.of())
+        .node("Softmax", "softmax", List.of("y"), List.of("z"), Map.of())
+        .output("z").build();
+    // Read back from its bytes, as a model file is, so that the input keeps its declaration.
+    Graph g = GraphProbe.typed(dev.systole.host.importer.Onnx.read("declared.onnx",
+        dev.systole.host.importer.Onnx.write(built)));
+    Map<String, long[]> got = GraphProbe.staticShapes(g, Map.of("x", new long[] {2, 3, 4}),
+        List.of("y", "z"));
+    assertEquals(List.of(2L, 3L, 4L), java.util.Arrays.stream(got.get("y")).boxed().toList());
+    assertEquals(List.of(2L, 3L, 4L), java.util.Arrays.stream(got.get("z")).boxed().toList());
+  }
 }
