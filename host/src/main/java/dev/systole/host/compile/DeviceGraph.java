@@ -13,9 +13,8 @@ import java.util.Set;
  * An integer network that runs on the device as one program per batch: graph inputs, layers
  * ({@link ConvLayer}, {@link GemmLayer}, {@link MaxPoolLayer}, {@link AddLayer},
  * {@link DepthwiseLayer}, {@link MeanLayer}, {@link TableLayer}, {@link MulLayer},
- * {@link ConcatLayer}, {@link SliceLayer}, {@link ScaleLayer}, {@link NormLayer}) with one or
- * more
- * predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
+ * {@link ConcatLayer}, {@link SliceLayer}, {@link ScaleLayer}, {@link NormLayer},
+ * {@link SoftmaxLayer}, {@link ProductLayer}) with one or more predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
  * output; only the graph's inputs and outputs cross PCIe.
  *
  * <p><b>Tensors.</b> Every tensor is int8 NHWC, per batch item an {@link Shape} of height, width
@@ -56,7 +55,8 @@ public final class DeviceGraph {
 
   /** What a node does. */
   public enum Kind {
-    INPUT, CONV, GEMM, MAX_POOL, ADD, DEPTHWISE, MEAN, TABLE, MUL, CONCAT, SLICE, SCALE, NORM
+    INPUT, CONV, GEMM, MAX_POOL, ADD, DEPTHWISE, MEAN, TABLE, MUL, CONCAT, SLICE, SCALE, NORM,
+    SOFTMAX, PRODUCT
   }
 
   /** A graph input or a layer, with the tensor it produces. */
@@ -123,9 +123,9 @@ public final class DeviceGraph {
 
     /** Whether the output is a feature vector ({@code [N, F]}) rather than NHWC: GEMM outputs. */
     public boolean flat() {
-      return kind == Kind.GEMM
-          || (kind == Kind.TABLE || kind == Kind.SCALE || kind == Kind.NORM)
-          && inputs.get(0).flat();
+      return kind == Kind.GEMM || kind == Kind.PRODUCT
+          || (kind == Kind.TABLE || kind == Kind.SCALE || kind == Kind.NORM
+          || kind == Kind.SOFTMAX) && inputs.get(0).flat();
     }
 
     /** Bytes of the output for a batch. */
@@ -186,6 +186,20 @@ public final class DeviceGraph {
 
   public List<Node> outputs() {
     return outputs;
+  }
+
+  /**
+   * The only batch the graph runs at, or 0 if it runs at any: a graph with a product of two
+   * activations couples its rows (the tokens of a sequence), so it runs at the rows it was
+   * made for, in one run.
+   */
+  public int fixedRows() {
+    for (Node n : nodes) {
+      if (n.layer instanceof ProductLayer p) {
+        return p.rows();
+      }
+    }
+    return 0;
   }
 
   /** The layers (every node but the inputs), in the order they run. */
@@ -387,6 +401,58 @@ public final class DeviceGraph {
             + " (expected equal)");
       }
       return add(name, Kind.NORM, norm, List.of(input), input.shape, norm.zeroPoint(), true);
+    }
+
+    /** Softmax of each run of {@code softmax.width()} values of {@code input}; the shape is kept. */
+    public Node softmax(String name, Node input, SoftmaxLayer softmax) {
+      checkInt8(name, input);
+      if (input.shape.channels() % softmax.width() != 0) {
+        throw new IllegalArgumentException("softmax '" + name + "' of runs of "
+            + softmax.width() + " but '" + input.name + "' has rows of "
+            + input.shape.channels() + " (expected a whole number of runs per row)");
+      }
+      return add(name, Kind.SOFTMAX, softmax, List.of(input), input.shape,
+          softmax.zeroPoint(), true);
+    }
+
+    /**
+     * The batched product of {@code a} and {@code b} ({@link ProductLayer}), each of zero point
+     * 0, whose matrices must lie inside the inputs' bytes at the layer's batch.
+     */
+    public Node product(String name, Node a, Node b, ProductLayer product) {
+      checkInt8(name, a);
+      checkInt8(name, b);
+      if (a.zeroPoint != 0 || b.zeroPoint != 0) {
+        throw new IllegalArgumentException("product '" + name + "' of '" + a.name
+            + "' (zero point " + a.zeroPoint + ") and '" + b.name + "' (zero point "
+            + b.zeroPoint + ") (expected both 0: the array has no zero-point correction)");
+      }
+      ProductLayer l = product;
+      checkInside(name, "A", a, l.rows(), l.aBase(), (l.m() - 1) * l.aRow() + l.k() - 1);
+      checkInside(name, "B", b, l.rows(), l.bBase(), (l.k() - 1) * l.bK()
+          + (l.n() - 1) * l.bN());
+      long cReach = (l.m() - 1) * l.cRow() + l.n() - 1;
+      for (long base : l.cBase()) {
+        if (base < 0 || base + cReach >= (long) l.rows() * l.outFeatures()) {
+          throw new IllegalArgumentException("product '" + name + "' writes bytes " + base
+              + " to " + (base + cReach) + " of an output of " + (long) l.rows()
+              * l.outFeatures() + " (expected inside it)");
+        }
+      }
+      return add(name, Kind.PRODUCT, product, List.of(a, b),
+          Shape.features(product.outFeatures()), product.zeroPoint(), true);
+    }
+
+    private static void checkInside(String name, String operand, Node in, int rows,
+        long[] bases, long reach) {
+      long size = rows * in.shape.size();
+      for (long base : bases) {
+        if (base < 0 || base + reach >= size) {
+          throw new IllegalArgumentException("product '" + name + "' reads " + operand
+              + " at bytes " + base + " to " + (base + reach) + " of '" + in.name + "', "
+              + size + " bytes at " + rows + " rows (expected inside it)");
+        }
+      }
     }
 
     /** Marks {@code node} as an output of the graph; outputs are returned in this order. */

@@ -91,8 +91,11 @@ public final class GraphCompiler {
   public static byte[] constants(Node n, int d) {
     if (n.kind() == Kind.DEPTHWISE || n.kind() == Kind.MEAN || n.kind() == Kind.TABLE
         || n.kind() == Kind.CONCAT || n.kind() == Kind.SLICE || n.kind() == Kind.SCALE
-        || n.kind() == Kind.NORM) {
+        || n.kind() == Kind.NORM || n.kind() == Kind.SOFTMAX) {
       return VectorEmitter.constants(n, d);
+    }
+    if (n.kind() == Kind.PRODUCT) {
+      return ProductEmitter.constants((ProductLayer) n.layer(), d);
     }
     if (n.kind() != Kind.CONV && n.kind() != Kind.GEMM) {
       return new byte[0];
@@ -166,6 +169,13 @@ public final class GraphCompiler {
         case SLICE -> VectorEmitter.slice(out, p, n, batch, x, y, at.constants()[n.index()]);
         case SCALE -> VectorEmitter.scale(out, p, n, batch, x, y, at.constants()[n.index()]);
         case NORM -> VectorEmitter.norm(out, p, n, batch, x, y, at.constants()[n.index()]);
+        case SOFTMAX -> VectorEmitter.softmax(out, p, n, batch, x, y,
+            at.constants()[n.index()]);
+        case PRODUCT -> {
+          ProductEmitter.emit(out, p, n, batch, x, at.output(n.inputs().get(1)), y,
+              at.constants()[n.index()]);
+          useful[i] = ((ProductLayer) n.layer()).macs();
+        }
         case INPUT -> throw new IllegalStateException("inputs are not layers");
       }
       ends[i] = out.size();

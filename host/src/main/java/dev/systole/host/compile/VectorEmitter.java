@@ -177,6 +177,15 @@ final class VectorEmitter {
     if (n.layer() instanceof TableLayer t) {
       return lutBytes(t.entries(), d);
     }
+    if (n.layer() instanceof SoftmaxLayer s) {
+      short[] t = s.table();
+      byte[] b = new byte[2 * DeviceParams.tableRows(d) * d];
+      for (int e = 0; e < 256; e++) {
+        b[2 * e] = (byte) t[e];
+        b[2 * e + 1] = (byte) (t[e] >> 8);
+      }
+      return b;
+    }
     if (n.layer() instanceof ScaleLayer s) {
       int cbs = WeightLayout.chunks(s.channels(), d);
       int[] rows = new int[cbs * 4 * d];
@@ -800,6 +809,103 @@ final class VectorEmitter {
           .with(Isa.Store.Y_STRIDE, c);
       return new Job(List.of(load), List.of(vnorm), List.of(store));
     });
+  }
+
+  /**
+   * Softmax of every run of {@code width} values of {@code x} into {@code y} (runs one after the
+   * other in both): the exponential table into LUT table 0 once, then per job a LOAD that puts
+   * each run in its own group of rows, one VSOFTMAX over the groups in place, and a STORE. When
+   * the width is not a multiple of D, the last chunk of each run is loaded and stored whole (its
+   * lanes past the run belong to the next run, which is loaded and stored after it), except for
+   * the tensor's last run, whose chunks are moved exactly.
+   */
+  static void softmax(List<Instruction> out, DeviceParams p, DeviceGraph.Node node, int batch,
+      long x, long y, long constants) {
+    SoftmaxLayer l = (SoftmaxLayer) node.layer();
+    int d = p.lanes();
+    int half = p.abufRows() / 2;
+    int width = l.width();
+    int gr = WeightLayout.chunks(width, d);
+    int maxRuns = half / gr;
+    if (maxRuns < 1 || gr > 65535) {
+      throw new IllegalArgumentException("softmax '" + node.name() + "' of runs of " + width
+          + " (expected at most " + half * d + " values)");
+    }
+    int runs = rows(node, batch, width);
+    boolean tail = width % d != 0;
+    out.add(Instruction.of(Opcode.LOAD)
+        .with(Isa.Load.BUF, Buffer.LUT.id())
+        .with(Isa.Load.ELEM_BYTES, 2 * d)
+        .with(Isa.Load.HBM_ADDR, constants)
+        .with(Isa.Load.X_SIZE, p.tableRows())
+        .with(Isa.Load.Y_SIZE, 1)
+        .with(Isa.Load.X_STRIDE, 2 * d));
+    int jobs = Windows.ceilDiv(runs, maxRuns);
+    emit(out, jobs, half, (j, base) -> {
+      int v0 = j * maxRuns;
+      int count = Math.min(maxRuns, runs - v0);
+      boolean exactLast = tail && v0 + count == runs;
+      int whole = exactLast ? count - 1 : count;
+      List<Instruction> loads = new ArrayList<>();
+      List<Instruction> stores = new ArrayList<>();
+      if (whole > 0) {
+        loads.add(block(Opcode.LOAD, base, d, x + (long) v0 * width, gr, d, whole, width));
+        stores.add(block(Opcode.STORE, base, d, y + (long) v0 * width, gr, d, whole, width));
+      }
+      if (exactLast) {
+        int row = base + whole * gr;
+        long at = (long) (runs - 1) * width;
+        int full = width / d;
+        if (full > 0) {
+          loads.add(block(Opcode.LOAD, row, d, x + at, full, d, 1, 0));
+          stores.add(block(Opcode.STORE, row, d, y + at, full, d, 1, 0));
+        }
+        long rest = x + at + (long) full * d;
+        loads.add(block(Opcode.LOAD, row + full, width % d, rest, 1, d, 1, 0));
+        stores.add(block(Opcode.STORE, row + full, width % d, y + at + (long) full * d, 1, d,
+            1, 0));
+      }
+      Instruction vsoftmax = Instruction.of(Opcode.VSOFTMAX)
+          .with(Isa.Vsoftmax.A_ROW, base)
+          .with(Isa.Vsoftmax.DST_ROW, base)
+          .with(Isa.Vsoftmax.GROUPS, count)
+          .with(Isa.Vsoftmax.GROUP_ROWS, gr)
+          .with(Isa.Vsoftmax.VALID, width)
+          .with(Isa.Vsoftmax.TABLE, 0)
+          .with(Isa.Vsoftmax.OUT_ZERO, l.zeroPoint())
+          .with(Isa.Vsoftmax.MULT, l.mult())
+          .with(Isa.Vsoftmax.SHIFT, l.shift());
+      return new Job(loads, List.of(vsoftmax), stores);
+    });
+  }
+
+  /**
+   * A LOAD or STORE of ABUF rows from {@code row}: {@code chunks} elements of {@code elem} bytes
+   * {@code chunkStride} apart, for each of {@code count} runs {@code runStride} apart, row after
+   * row.
+   */
+  private static Instruction block(Opcode op, int row, int elem, long addr, int chunks,
+      long chunkStride, int count, long runStride) {
+    if (op == Opcode.LOAD) {
+      return Instruction.of(Opcode.LOAD)
+          .with(Isa.Load.BUF, Buffer.ABUF.id())
+          .with(Isa.Load.DST_ROW, row)
+          .with(Isa.Load.ELEM_BYTES, elem)
+          .with(Isa.Load.HBM_ADDR, addr)
+          .with(Isa.Load.X_SIZE, chunks)
+          .with(Isa.Load.Y_SIZE, count)
+          .with(Isa.Load.X_STRIDE, chunkStride)
+          .with(Isa.Load.Y_STRIDE, runStride);
+    }
+    return Instruction.of(Opcode.STORE)
+        .with(Isa.Store.BUF, Buffer.ABUF.id())
+        .with(Isa.Store.SRC_ROW, row)
+        .with(Isa.Store.ELEM_BYTES, elem)
+        .with(Isa.Store.HBM_ADDR, addr)
+        .with(Isa.Store.X_SIZE, chunks)
+        .with(Isa.Store.Y_SIZE, count)
+        .with(Isa.Store.X_STRIDE, chunkStride)
+        .with(Isa.Store.Y_STRIDE, runStride);
   }
 
   /**

@@ -152,17 +152,24 @@ public final class Boundary {
   /**
    * The host tensor of shape {@code onnxShape} for a device output: {@code bytes} int8 or, for
    * {@link Encoding.Accumulator}, int32 little-endian, in the device layout. {@code hwc} gives
-   * the device feature map's H, W and C for the NHWC layouts.
+   * the device feature map's H, W and C for the NHWC layouts; {@code rowsOrder}, for rows held
+   * out of ONNX's order, the device index of each element in ONNX's order (else null).
    */
   public static Tensor fromDevice(ByteBuffer bytes, Encoding enc, Layout layout, long[] onnxShape,
-      int[] hwc) {
+      int[] hwc, int[] rowsOrder) {
     long numel = 1;
     for (long d : onnxShape) {
       numel *= d;
     }
     int n = Math.toIntExact(numel);
     int[] order = null;
-    if (layout != Layout.ROWS && layout != Layout.MAP_LAST) {
+    if (rowsOrder != null) {
+      if (layout != Layout.ROWS || rowsOrder.length != n) {
+        throw new IllegalArgumentException("an order of " + rowsOrder.length + " elements for "
+            + n + " in layout " + layout + " (expected rows, one index per element)");
+      }
+      order = rowsOrder;
+    } else if (layout != Layout.ROWS && layout != Layout.MAP_LAST) {
       order = nhwcOrder(n / (hwc[0] * hwc[1] * hwc[2]), hwc[0], hwc[1], hwc[2]);
     }
     Tensor out = Tensor.allocateDirect(enc.hostType(), onnxShape);

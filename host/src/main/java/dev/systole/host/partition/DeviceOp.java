@@ -43,11 +43,26 @@ interface DeviceOp {
     return java.util.Set.of();
   }
 
+  /** What may fold into the layer node {@code n} of graph {@code g} would be: by default its op's. */
+  default java.util.Set<Epilogues.Part> epilogue(Node n, Graph g) {
+    return epilogue();
+  }
+
   /**
    * Whether this op lowers nodes the reader keeps opaque (a version or attribute it does not
    * interpret): true only for ops that let ONNX Runtime compute what the node means.
    */
   default boolean takesOpaque() {
+    return false;
+  }
+
+  /**
+   * Whether the layers this op makes read rows-of-features inputs through any view of their
+   * buffer ({@link Strided}), not only one in ONNX's order: a function of each element, or a
+   * layer that loads with the view's strides. A program closes before any other layer that
+   * would read a value out of order, and the value comes back in order from the host.
+   */
+  default boolean readsViews() {
     return false;
   }
 

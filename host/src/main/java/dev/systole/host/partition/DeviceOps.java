@@ -16,7 +16,8 @@ final class DeviceOps {
   private static final DeviceOps STANDARD = new DeviceOps(List.of(new ConvOp(), new GemmOp(),
       new MaxPoolOp(), new AddOp(), new FlattenView(), new IntegerConvOp(),
       new IntegerGemmOp(), new MeanOp(), new TableOp(), new MulOp(), new ConcatOp(),
-      new SliceOp(), new ScaleOp(), new AveragePoolOp(), new NormOp(), new TransposeView()));
+      new SliceOp(), new ScaleOp(), new AveragePoolOp(), new NormOp(), new TransposeView(),
+      new SoftmaxOp()));
 
   private final Map<String, DeviceOp> byType = new LinkedHashMap<>();
 

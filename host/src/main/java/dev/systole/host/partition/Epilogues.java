@@ -58,7 +58,7 @@ final class Epilogues {
       if (op.isEmpty() || !op.get().quantizes(n, g)) {
         continue;
       }
-      Set<Part> parts = op.get().epilogue();
+      Set<Part> parts = op.get().epilogue(n, g);
       if (parts.isEmpty()) {
         continue;
       }

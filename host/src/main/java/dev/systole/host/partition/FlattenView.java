@@ -11,12 +11,14 @@ import java.util.List;
  * A Reshape that begins a channel shuffle ({@link ChannelShuffle}) becomes the 1x1 convolution
  * that permutes the channels.
  * The device keeps the map NHWC, so the GEMMs' weights are reordered to the NHWC feature order
- * ({@link FloatLayers#gemm}). Anything else the view would have to move is left to the CPU.
+ * ({@link FloatLayers#gemm}). A Reshape, Flatten, Squeeze or Unsqueeze of rows of features the
+ * open program makes is a new view of the same buffer ({@link Strided}) wherever strides can
+ * say it. Anything else the view would have to move is left to the CPU.
  */
 final class FlattenView implements DeviceOp {
   @Override
   public List<String> opTypes() {
-    return List.of("Flatten", "Reshape");
+    return List.of("Flatten", "Reshape", "Squeeze", "Unsqueeze");
   }
 
   @Override
@@ -24,6 +26,21 @@ final class FlattenView implements DeviceOp {
     String in = n.input(0);
     long[] s = p.shape(in);
     long[] o = p.shape(n.output(0));
+    Strided rows = p.view(in);
+    if (rows != null && p.isFloat(in)) {
+      Strided v = o == null ? null : rows.reshape(o);
+      if (v == null) {
+        return Verdict.refuse("a reshape of a transposed value that only a copy could make");
+      }
+      Op op = new Op(this, Op.Kind.VIEW, n, List.of(in));
+      op.inputLayout = Boundary.Layout.ROWS;
+      op.outputLayout = Boundary.Layout.ROWS;
+      op.view = v;
+      return Verdict.accept(op);
+    }
+    if (!n.opType().equals("Flatten") && !n.opType().equals("Reshape")) {
+      return Verdict.refuse(null);
+    }
     if (n.opType().equals("Reshape") && p.deviceParams().hasVectorUnit()) {
       ChannelShuffle.Chain shuffle = ChannelShuffle.from(n, p);
       if (shuffle != null && p.producedAsFeatureMap(in)) {

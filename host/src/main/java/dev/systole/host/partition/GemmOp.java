@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * A float Gemm with a constant B and a bias of one value per column (alpha and beta folded in,
  * any transB; transA stays on the CPU), or a MatMul by a constant 2-D matrix, over rows of
- * features: every leading axis of A is rows.
+ * features: every leading axis of A is rows. A MatMul of two activations is a
+ * {@link ProductOp}'s.
  */
 final class GemmOp implements DeviceOp {
   @Override
@@ -19,6 +20,9 @@ final class GemmOp implements DeviceOp {
 
   @Override
   public Verdict lower(Node n, Partitioner p) {
+    if (ProductOp.isProduct(n, p.graph())) {
+      return ProductOp.INSTANCE.lower(n, p);
+    }
     if (!p.isFloat(n.input(0))) {
       return Verdict.refuse("input is " + p.typeLabel(n.input(0)));
     }
@@ -51,6 +55,12 @@ final class GemmOp implements DeviceOp {
     return Epilogues.all();
   }
 
+  /** Nothing folds into a product of two activations, whose requantization is uniform. */
+  @Override
+  public java.util.Set<Epilogues.Part> epilogue(Node n, Graph g) {
+    return ProductOp.isProduct(n, g) ? java.util.Set.of() : epilogue();
+  }
+
   @Override
   public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
     if (op.inputLayout == Boundary.Layout.MAP_LAST) {
@@ -63,6 +73,9 @@ final class GemmOp implements DeviceOp {
 
   @Override
   public DeviceGraph alone(Node n, Partitioner p) {
+    if (ProductOp.isProduct(n, p.graph())) {
+      return null;
+    }
     long[] b = p.constantShape(n.input(1));
     if (b == null || b.length != 2) {
       return null;

@@ -42,6 +42,11 @@ final class Op {
    */
   Boundary.Layout inputLayout;
   Boundary.Layout outputLayout;
+  /**
+   * For a layer or view of rows of features: how its output is seen in the buffer the program
+   * holds it in, where that is not in ONNX's order (a transposed view); else null.
+   */
+  Strided view;
   /** For a function by table: its chain, and its table for the input quantization given. */
   Functions.Chain chain;
   byte[] table;

@@ -63,6 +63,11 @@ public final class Partitioner {
   /** Integer layers made so far, by node: each is checked when lowered and built once. */
   private final Map<Node, IntegerLayer> integerLayers = new HashMap<>();
   private final Segmenter segmenter;
+  /**
+   * Values read, directly or through views, as an operand of a product of two activations: the
+   * array has no zero-point correction, so they are quantized symmetrically (zero point 0).
+   */
+  private final Set<String> symmetric = new HashSet<>();
 
   private Partitioner(Graph graph, Map<String, long[]> shapes,
       Function<String, QuantParams> calibration, DeviceParams params, boolean patchesAllowed) {
@@ -81,6 +86,21 @@ public final class Partitioner {
       }
     }
     graph.outputs().forEach(o -> graphOutputs.add(o.name()));
+    for (Node n : graph.nodes()) {
+      if (ProductOp.isProduct(n, graph)) {
+        for (int i = 0; i < 2; i++) {
+          String v = n.input(i);
+          symmetric.add(v);
+          Optional<Node> from = graph.producer(v);
+          while (from.isPresent() && ProductOp.VIEWS.contains(from.get().opType())
+              && from.get().domain().isEmpty()) {
+            v = from.get().input(0);
+            symmetric.add(v);
+            from = graph.producer(v);
+          }
+        }
+      }
+    }
   }
 
   /**
@@ -207,7 +227,23 @@ public final class Partitioner {
   /** The quantization of a float value: as it was on the device, else from calibration. */
   QuantParams params(String value) {
     QuantParams p = deviceParams.get(value);
-    return p != null ? p : calibration.apply(value);
+    if (p != null) {
+      return p;
+    }
+    QuantParams q = calibration.apply(value);
+    return q != null && symmetric.contains(value) ? symmetric(q) : q;
+  }
+
+  /**
+   * The symmetric quantization (zero point 0) that covers every value {@code q} covers: {@code q}
+   * itself if it is symmetric already.
+   */
+  static QuantParams symmetric(QuantParams q) {
+    if (q.zeroPoint() == 0) {
+      return q;
+    }
+    double m = Math.max(Math.abs((double) q.min()), Math.abs((double) q.max()));
+    return m > 0 ? new QuantParams((float) (m / 127), 0) : new QuantParams(1f, 0);
   }
 
   /** Records the quantization a value had on the device, for the programs after it. */
@@ -289,6 +325,19 @@ public final class Partitioner {
   /** Whether the open program produces {@code value}. */
   boolean producedOnDevice(String value) {
     return segmenter.produces(value, null);
+  }
+
+  /**
+   * How the open program holds {@code value} as rows of features (its view of the buffer), or
+   * null if it does not hold it so.
+   */
+  Strided view(String value) {
+    return segmenter.view(value);
+  }
+
+  /** The rows the open program runs (null if none is open). */
+  Integer programRows() {
+    return segmenter.openRows();
   }
 
   /** Whether the open program produces {@code value} as a feature map (NHWC). */

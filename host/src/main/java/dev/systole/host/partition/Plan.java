@@ -80,10 +80,17 @@ public final class Plan {
   /**
    * A value a device program hands back to the host: device node {@code node}'s output, as the
    * model value {@code value} of ONNX shape {@code shape}; {@code hwc} is the device feature map's
-   * height, width and channels for the NHWC layouts.
+   * height, width and channels for the NHWC layouts; {@code order}, for rows of features the
+   * program holds out of ONNX's order (a transposed view), is the device index of each element
+   * in ONNX's order, else null.
    */
   public record Export(String value, DeviceGraph.Node node, Encoding encoding, Boundary.Layout layout,
-      long[] shape, int[] hwc) {}
+      long[] shape, int[] hwc, int[] order) {
+    /** The host tensor of the device bytes {@code bytes} of this export. */
+    public Tensor fromDevice(java.nio.ByteBuffer bytes) {
+      return Boundary.fromDevice(bytes, encoding, layout, shape, hwc, order);
+    }
+  }
 
   /**
    * One device program: the graph of layers, how many rows (images, or GEMM rows) it runs, the

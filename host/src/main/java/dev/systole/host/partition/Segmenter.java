@@ -33,7 +33,8 @@ final class Segmenter {
    * A value produced in the open program: by which op, in which layout, and, for a uint8 or
    * int8 value, its zero point on the device.
    */
-  private record Produced(Op op, Boundary.Layout layout, boolean integer, int zeroPoint) {}
+  private record Produced(Op op, Boundary.Layout layout, boolean integer, int zeroPoint,
+      Strided view) {}
 
   private final Partitioner p;
   private final Map<Node, Plan.Placement> placements = new LinkedHashMap<>();
@@ -62,6 +63,23 @@ final class Segmenter {
     return pr != null && (layout == null || pr.layout == layout);
   }
 
+  /** The rows of the open program, or null if none is open. */
+  Integer openRows() {
+    return openRows < 0 ? null : openRows;
+  }
+
+  /**
+   * How the open program holds rows-of-features value {@code value}: its view of the buffer,
+   * or null if the program does not produce it as rows.
+   */
+  Strided view(String value) {
+    Produced pr = produced.get(value);
+    if (pr == null || pr.layout != Boundary.Layout.ROWS) {
+      return null;
+    }
+    return pr.view != null ? pr.view : Strided.dense(p.shape(value));
+  }
+
   /**
    * Takes {@code op} into the open program (null), or says why the device cannot run it; the
    * program may close first if {@code op} cannot join it.
@@ -87,7 +105,16 @@ final class Segmenter {
     } else if (integer && produced.containsKey(op.inputs.get(0))) {
       zp = produced.get(op.inputs.get(0)).zeroPoint;
     }
-    produced.put(op.output, new Produced(op, layout, integer, zp));
+    Strided view = null;
+    if (layout == Boundary.Layout.ROWS) {
+      Produced in = produced.get(op.inputs.get(0));
+      if (op.view != null) {
+        view = op.view;
+      } else if (op.kind == Op.Kind.ELEMENTWISE && in != null && in.view != null) {
+        view = in.view;
+      }
+    }
+    produced.put(op.output, new Produced(op, layout, integer, zp, view));
     return null;
   }
 
@@ -144,8 +171,11 @@ final class Segmenter {
       };
       boolean integerInput = op.integer() || op.kind == Op.Kind.MAX_POOL && p.isInteger8(in);
       fits &= integerInput == pr.integer && (!op.integer() || pr.zeroPoint == op.inputZeroPoint);
+      fits &= pr.view == null || pr.view.inOrder() || readsViews(op);
     }
-    int rows = rows(op.inputs.get(0), rowsLayout);
+    Produced first = produced.get(op.inputs.get(0));
+    int rows = fits && first != null && first.view != null && readsViews(op)
+        ? openRows : rows(op.inputs.get(0), rowsLayout);
     if (!fits || openRows >= 0 && rows != openRows) {
       close();
     }
@@ -154,9 +184,13 @@ final class Segmenter {
   }
 
   /**
-   * Rows of the device program for input {@code value}: the batch of a feature map, or the rows
-   * of a value read as rows of features.
+   * Whether {@code op}'s layer reads its inputs through any view of their buffers: a function
+   * by table (each element mapped where it is), or an op that says so.
    */
+  private static boolean readsViews(Op op) {
+    return op.chain != null || op.lowering.readsViews();
+  }
+
   /**
    * The layout a function of each element keeps: its input's, as the program produces it, or
    * for an input from the host, a feature map's for a rank-4 value and rows' otherwise.
@@ -169,6 +203,10 @@ final class Segmenter {
     return p.rank(op.inputs.get(0)) == 4 ? Boundary.Layout.NHWC : Boundary.Layout.ROWS;
   }
 
+  /**
+   * Rows of the device program for input {@code value}: the batch of a feature map, or the rows
+   * of a value read as rows of features.
+   */
   private int rows(String value, boolean rowsLayout) {
     long[] s = p.shape(value);
     if (!rowsLayout) {
@@ -213,10 +251,11 @@ final class Segmenter {
       if (marked.add(d)) {
         s.b.output(d);
       }
-      Boundary.Layout layout = produced.get(op.output).layout;
+      Produced pr = produced.get(op.output);
       DeviceGraph.Shape shape = d.shape();
-      exports.add(new Plan.Export(op.output, d, s.encodings.get(op.output), layout,
-          p.shape(op.output), new int[] {shape.height(), shape.width(), shape.channels()}));
+      exports.add(new Plan.Export(op.output, d, s.encodings.get(op.output), pr.layout,
+          p.shape(op.output), new int[] {shape.height(), shape.width(), shape.channels()},
+          pr.view == null || pr.view.inOrder() ? null : pr.view.order()));
     }
     s.params.forEach((v, q) -> {
       if (q != null) {
@@ -264,6 +303,16 @@ final class Segmenter {
 
     Partitioner partitioner() {
       return p;
+    }
+
+    /** How this program holds rows-of-features value {@code value} ({@link Segmenter#view}). */
+    Strided view(String value) {
+      return Segmenter.this.view(value);
+    }
+
+    /** The rows this program runs. */
+    int rows() {
+      return openRows;
     }
 
     /** The quantization {@code value} has in this program (null for an integer value). */

@@ -10,9 +10,10 @@ import dev.systole.host.tensor.Tensor;
 import java.util.List;
 
 /**
- * A float Slice of a run of channels of a feature map (constant starts and ends, step 1, every
- * other axis whole): addressing only, the channels loaded from their offset (the two halves of
- * a ShuffleNet block's input).
+ * A float Slice of a run of channels of a feature map, or of features of rows (constant starts
+ * and ends, step 1, every other axis whole): addressing only, the channels loaded from their
+ * offset (the two halves of a ShuffleNet block's input, the queries, keys and values of a
+ * transformer's joint projection).
  */
 final class SliceOp implements DeviceOp {
   /** Its starts and ends are read as constants and its shapes come from ONNX Runtime. */
@@ -32,8 +33,11 @@ final class SliceOp implements DeviceOp {
       return Verdict.refuse("a slice needs the vector unit (this device has VECTOR_UNIT = 0)");
     }
     String x = n.input(0);
-    if (!p.isFloat(x) || p.rank(x) != 4 || !p.producedOnDevice(x)) {
-      return Verdict.refuse("not a slice of a float feature map a device layer makes");
+    Strided rows = p.view(x);
+    boolean map = p.rank(x) == 4 && p.producedAsFeatureMap(x);
+    if (!p.isFloat(x) || !map && (rows == null || !rows.inOrder())) {
+      return Verdict.refuse("not a slice of a float feature map or of rows in order a device"
+          + " layer makes");
     }
     int[] range = channels(n, p);
     if (range == null) {
@@ -43,9 +47,14 @@ final class SliceOp implements DeviceOp {
     return Verdict.accept(new Op(this, Op.Kind.MAP, n, List.of(x)));
   }
 
-  /** {@code [first, count]} of the channels {@code n} takes, or null if it is no such slice. */
+  /**
+   * {@code [first, count]} of the channels (of a rank-4 map) or features (the last axis of rows)
+   * {@code n} takes, or null if it is no such slice.
+   */
   static int[] channels(Node n, Partitioner p) {
     long[] shape = p.shape(n.input(0));
+    int rank = shape.length;
+    int run = p.producedAsFeatureMap(n.input(0)) ? 1 : rank - 1;
     for (int i = 1; i < n.inputs().size(); i++) {
       if (n.hasInput(i) && !p.isConstant(n.input(i))) {
         return null;
@@ -62,16 +71,16 @@ final class SliceOp implements DeviceOp {
       return null;
     }
     long first = 0;
-    long end = shape[1];
+    long end = shape[run];
     for (int i = 0; i < starts.length; i++) {
-      int axis = (int) Math.floorMod(axes == null ? i : axes[i], 4);
+      int axis = (int) Math.floorMod(axes == null ? i : axes[i], rank);
       if (steps != null && steps[i] != 1) {
         return null;
       }
       long dim = shape[axis];
       long s = clamp(starts[i] < 0 ? starts[i] + dim : starts[i], dim);
       long e = clamp(ends[i] < 0 ? ends[i] + dim : ends[i], dim);
-      if (axis == 1) {
+      if (axis == run) {
         first = s;
         end = e;
       } else if (s != 0 || e != dim) {

@@ -11,7 +11,8 @@ import java.util.List;
  * NCHW map the open program makes, and {@code [0, 3, 1, 2]} back), as ConvNeXt writes around its
  * LayerNorm and MLP: no layer at all. The device keeps maps NHWC, which is the bytes of the
  * channels-last tensor already, so the view only changes which layout the value has
- * ({@link Boundary.Layout#MAP_LAST}).
+ * ({@link Boundary.Layout#MAP_LAST}). Any Transpose of rows of features the open program makes
+ * (the heads of attention) is likewise a new view of the same buffer ({@link Strided}).
  */
 final class TransposeView implements DeviceOp {
   private static final long[] TO_LAST = {0, 2, 3, 1};
@@ -32,6 +33,20 @@ final class TransposeView implements DeviceOp {
   public Verdict lower(Node n, Partitioner p) {
     long[] perm = n.attribute("perm").map(a -> a.asInts()).orElse(null);
     String in = n.input(0);
+    Strided rows = p.view(in);
+    if (rows != null && p.isFloat(in)) {
+      if (perm == null) {
+        perm = new long[rows.rank()];
+        for (int i = 0; i < perm.length; i++) {
+          perm[i] = perm.length - 1 - i;
+        }
+      }
+      Op op = new Op(this, Op.Kind.VIEW, n, List.of(in));
+      op.inputLayout = Boundary.Layout.ROWS;
+      op.outputLayout = Boundary.Layout.ROWS;
+      op.view = rows.transpose(perm);
+      return Verdict.accept(op);
+    }
     Boundary.Layout to;
     if (Arrays.equals(perm, TO_LAST) && p.producedAsFeatureMap(in)) {
       to = Boundary.Layout.MAP_LAST;

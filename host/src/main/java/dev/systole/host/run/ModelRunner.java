@@ -138,8 +138,7 @@ public final class ModelRunner implements AutoCloseable {
         Session.GraphResult r = profile ? session.profile(g, in) : session.execute(g, in);
         for (Plan.Export exp : seg.exports()) {
           Tensor t = r.outputs().get(exp.node().name());
-          env.put(exp.value(), Boundary.fromDevice(t.data(), exp.encoding(), exp.layout(),
-              exp.shape(), exp.hwc()));
+          env.put(exp.value(), exp.fromDevice(t.data()));
         }
         for (Session.LayerCycles lc : r.layers()) {
           layers.add(new LayerProfile(seg.origin().get(lc.node()), lc.node(), seg.index(),

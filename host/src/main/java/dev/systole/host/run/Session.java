@@ -226,9 +226,14 @@ public final class Session implements AutoCloseable {
    * program would pass {@link #MAX_PROGRAM_INSTRUCTIONS}, counting the program of one item for
    * each item (which over-counts its fixed part). A program that a second item leaves as it is
    * grows only by whole blocks of rows, as a GEMM's does, and takes {@link #maxRowsPerRun()}
-   * items: counting it per item would split a GEMM of 512 rows into three runs.
+   * items: counting it per item would split a GEMM of 512 rows into three runs. A graph that
+   * runs at one batch only ({@link DeviceGraph#fixedRows()}) takes it whole.
    */
   private int batchPerRun(DeviceGraph graph) {
+    if (graph.fixedRows() > 0) {
+      GraphCompiler.estimate(graph, graph.fixedRows(), params);
+      return graph.fixedRows();
+    }
     int one = GraphCompiler.estimate(graph, 1, params).instructions().size();
     int two = GraphCompiler.estimate(graph, 2, params).instructions().size();
     if (two <= one) {
@@ -297,6 +302,11 @@ public final class Session implements AutoCloseable {
     long begin = System.nanoTime();
     DeviceGraph graph = g.graph();
     long batch = checkInputs(graph, inputs);
+    if (graph.fixedRows() > 0 && batch != graph.fixedRows()) {
+      throw new IllegalArgumentException("a batch of " + batch + " rows for a graph made for "
+          + graph.fixedRows() + " (its products couple the rows of a sequence; expected the"
+          + " same rows)");
+    }
     Map<String, Tensor> outputs = new LinkedHashMap<>();
     for (DeviceGraph.Node o : graph.outputs()) {
       DeviceGraph.Shape s = o.shape();

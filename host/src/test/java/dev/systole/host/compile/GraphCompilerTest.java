@@ -16,6 +16,7 @@ import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.InstructionCheck;
 import dev.systole.host.compile.DeviceGraph.Node;
 import dev.systole.host.compile.DeviceGraph.Shape;
+import dev.systole.host.quantize.FixedPoint;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import java.time.Duration;
@@ -351,6 +352,62 @@ class GraphCompilerTest {
             RandomLayers.gemm(r, 24, c, true));
         rows.output(rows.norm("ln", fc, norm));
         check(dev, rows.build(), 5, r, "layer norm of GEMM rows of " + c);
+      }
+    }
+  }
+
+  /**
+   * Attention's two products over views of the token rows (heads of hd features side by side in
+   * each token's row): Q·Kᵀ with K read transposed, scores stored token-major, a softmax of
+   * each query's scores, then P·V with V's rows loaded as they are; sizes that are and are not
+   * multiples of D, more rows than one block holds, on the default build and a small one.
+   */
+  @Test
+  void attentionProductsAndSoftmaxOverViewsOfTokenRows() {
+    Random r = new Random(19);
+    for (String build : new String[] {"emulator", "emulator:ARRAY=8,ABUF_ROWS=96"}) {
+      try (Device dev = Devices.open(build)) {
+        int[][] cases = {{16, 4, 16}, {7, 3, 5}, {20, 2, 24}, {33, 1, 8}};
+        for (int[] c : cases) {
+          int seq = c[0];
+          int heads = c[1];
+          int hd = c[2];
+          int e = heads * hd;
+          long[] q = new long[heads];
+          long[] sc = new long[heads];
+          for (int h = 0; h < heads; h++) {
+            q[h] = (long) h * hd;
+            sc[h] = (long) h * seq;
+          }
+          FixedPoint f = FixedPoint.of(0.004 + 0.01 * r.nextDouble());
+          DeviceGraph.Builder b = DeviceGraph.builder();
+          Node qx = b.input("q", Shape.features(e), 0);
+          Node kx = b.input("k", Shape.features(e), 0);
+          Node vx = b.input("v", Shape.features(e), 0);
+          Node scores = b.product("qk", qx, kx, new ProductLayer(seq, heads * seq, seq, hd,
+              seq, q, e, q, 1, e, sc, (long) heads * seq, f.multiplier(), f.shift(), 0));
+          Node p = b.softmax("softmax", scores, SoftmaxLayer.of(seq, 0.08, 1.0 / 127, 0));
+          FixedPoint g = FixedPoint.of(0.01 + 0.02 * r.nextDouble());
+          b.output(b.product("pv", p, vx, new ProductLayer(seq, e, seq, seq, hd, sc,
+              (long) heads * seq, q, e, 1, q, e, g.multiplier(), g.shift(), r.nextInt(9) - 4)));
+          check(dev, b.build(), seq, r, build + ": attention of " + seq + " tokens, " + heads
+              + " heads of " + hd);
+        }
+      }
+    }
+  }
+
+  /** Softmax runs that straddle buffer rows, the last one of the tensor moved exactly. */
+  @Test
+  void softmaxOfRunsNotAWholeNumberOfRows() {
+    Random r = new Random(20);
+    try (Device dev = Devices.open("emulator:ABUF_ROWS=64")) {
+      for (int[] c : new int[][] {{5, 2}, {21, 3}, {16, 4}, {40, 1}}) {
+        DeviceGraph.Builder b = DeviceGraph.builder();
+        b.output(b.softmax("softmax", b.input("x", Shape.features(c[0] * c[1]),
+            r.nextInt(256) - 128), SoftmaxLayer.of(c[0], 0.02 + 0.1 * r.nextDouble(),
+            1.0 / 256, -128)));
+        check(dev, b.build(), 1 + r.nextInt(40), r, "softmax of runs of " + c[0]);
       }
     }
   }

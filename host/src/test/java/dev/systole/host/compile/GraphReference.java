@@ -40,6 +40,9 @@ public final class GraphReference {
         case CONCAT -> v = concat(n, batch, values);
         case SCALE -> v = scale(n, values.get(n.inputs().get(0).name()));
         case NORM -> v = norm(n, values.get(n.inputs().get(0).name()));
+        case SOFTMAX -> v = softmax(n, values.get(n.inputs().get(0).name()));
+        case PRODUCT -> v = product(n, values.get(n.inputs().get(0).name()),
+            values.get(n.inputs().get(1).name()));
         case SLICE -> v = slice(n, batch, values.get(n.inputs().get(0).name()));
         case TABLE -> {
           int[] in = values.get(n.inputs().get(0).name());
@@ -283,5 +286,55 @@ public final class GraphReference {
       System.arraycopy(out, 0, y, v * c, c);
     }
     return y;
+  }
+
+  /** CONTRACT.md 7.7 over each run of the layer's width, in float-free integer steps. */
+  static int[] softmax(Node n, int[] x) {
+    SoftmaxLayer l = (SoftmaxLayer) n.layer();
+    int w = l.width();
+    short[] table = l.table();
+    int[] y = new int[x.length];
+    for (int v = 0; v < x.length / w; v++) {
+      int m = -128;
+      for (int i = 0; i < w; i++) {
+        m = Math.max(m, x[v * w + i]);
+      }
+      java.math.BigInteger sum = java.math.BigInteger.ZERO;
+      for (int i = 0; i < w; i++) {
+        sum = sum.add(java.math.BigInteger.valueOf(Math.max(table[m - x[v * w + i]], 0)));
+      }
+      java.math.BigInteger recip = sum.signum() > 0
+          ? java.math.BigInteger.ONE.shiftLeft(44).divide(sum) : java.math.BigInteger.ZERO;
+      for (int i = 0; i < w; i++) {
+        long e = Math.max(table[m - x[v * w + i]], 0);
+        long p = recip.multiply(java.math.BigInteger.valueOf(e * l.mult())).longValueExact();
+        y[v * w + i] = (int) Math.max(-128, Math.min(127, Arithmetic.roundShift(p, l.shift())
+            + l.zeroPoint()));
+      }
+    }
+    return y;
+  }
+
+  /** Each matrix of the batch multiplied from where the layer's offsets put it, requantized. */
+  static int[] product(Node n, int[] a, int[] b) {
+    ProductLayer l = (ProductLayer) n.layer();
+    long[] ab = l.aBase();
+    long[] bb = l.bBase();
+    long[] cb = l.cBase();
+    int[] c = new int[l.rows() * l.outFeatures()];
+    for (int g = 0; g < l.batches(); g++) {
+      for (int i = 0; i < l.m(); i++) {
+        for (int j = 0; j < l.n(); j++) {
+          long acc = 0;
+          for (int k = 0; k < l.k(); k++) {
+            acc += (long) a[(int) (ab[g] + i * l.aRow() + k)]
+                * b[(int) (bb[g] + k * l.bK() + j * l.bN())];
+          }
+          long r = Arithmetic.roundShift(acc * l.multiplier(), l.shift()) + l.zeroPoint();
+          c[(int) (cb[g] + i * l.cRow() + j)] = (int) Math.max(-128, Math.min(127, r));
+        }
+      }
+    }
+    return c;
   }
 }

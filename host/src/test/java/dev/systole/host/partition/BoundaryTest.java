@@ -34,10 +34,10 @@ class BoundaryTest {
       }
     }
     Tensor back = Boundary.fromDevice(ByteBuffer.wrap(dev), new Encoding.Integer8(true),
-        Boundary.Layout.NHWC, t.shape(), new int[] {h, w, c});
+        Boundary.Layout.NHWC, t.shape(), new int[] {h, w, c}, null);
     assertEquals(t, back);
     Tensor flat = Boundary.fromDevice(ByteBuffer.wrap(dev), new Encoding.Integer8(true),
-        Boundary.Layout.FLATTENED_NHWC, new long[] {n, c * h * w}, new int[] {h, w, c});
+        Boundary.Layout.FLATTENED_NHWC, new long[] {n, c * h * w}, new int[] {h, w, c}, null);
     assertEquals(t.reshape(n, c * h * w), flat, "a flatten comes back in ONNX's NCHW order");
   }
 
@@ -51,17 +51,27 @@ class BoundaryTest {
     assertEquals(-16, codes[2]);
     assertEquals(127, codes[3]);
     Tensor deq = Boundary.fromDevice(ByteBuffer.wrap(codes), new Encoding.Quantized(q),
-        Boundary.Layout.ROWS, new long[] {2, 2}, null);
+        Boundary.Layout.ROWS, new long[] {2, 2}, null, null);
     assertEquals(-3f, deq.getFloat32(2));
     assertEquals(68.5f, deq.getFloat32(3));
 
     ByteBuffer acc = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
     acc.putInt(100).putInt(-100).putInt(7).putInt(8).flip();
     Tensor scaled = Boundary.fromDevice(acc, new Encoding.Accumulator(new float[] {0.5f, 2f}),
-        Boundary.Layout.ROWS, new long[] {2, 2}, null);
+        Boundary.Layout.ROWS, new long[] {2, 2}, null, null);
     assertEquals(Tensor.ofFloat32(new float[] {50f, -200f, 3.5f, 16f}, 2, 2), scaled);
     Tensor raw = Boundary.fromDevice(acc, new Encoding.Accumulator(null), Boundary.Layout.ROWS,
-        new long[] {2, 2}, null);
+        new long[] {2, 2}, null, null);
     assertEquals(Tensor.ofInt32(new int[] {100, -100, 7, 8}, 2, 2), raw);
+  }
+
+  @Test
+  void rowsHeldOutOfOrderAreGatheredInOnnxOrder() {
+    // A [2, 3] value the device holds transposed: ONNX element (i, j) at device index j*2 + i.
+    Strided view = Strided.dense(new long[] {3, 2}).transpose(new long[] {1, 0});
+    byte[] dev = {1, 4, 2, 5, 3, 6};
+    Tensor t = Boundary.fromDevice(ByteBuffer.wrap(dev), new Encoding.Integer8(false),
+        Boundary.Layout.ROWS, new long[] {2, 3}, null, view.order());
+    assertEquals(Tensor.ofInt8(new byte[] {1, 2, 3, 4, 5, 6}, 2, 3), t);
   }
 }

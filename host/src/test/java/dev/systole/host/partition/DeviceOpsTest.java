@@ -85,7 +85,8 @@ class DeviceOpsTest {
     Map<String, long[]> s = Map.of("a", new long[] {4, 8}, "b", new long[] {8, 3}, "at",
         new long[] {8, 4});
     assertEquals("device #0", where(g, "byConstant", s));
-    assertEquals("cpu (B is not a constant 2-D matrix)", where(g, "byValue", s));
+    assertEquals("cpu (a product of two activations needs both from device layers of this"
+        + " program, as rows of features)", where(g, "byValue", s));
     assertEquals("cpu (transA)", where(g, "transA", s));
   }
 
