@@ -14,7 +14,7 @@ import java.util.Set;
  * ({@link ConvLayer}, {@link GemmLayer}, {@link MaxPoolLayer}, {@link AddLayer},
  * {@link DepthwiseLayer}, {@link MeanLayer}, {@link TableLayer}, {@link MulLayer},
  * {@link ConcatLayer}, {@link SliceLayer}, {@link ScaleLayer}, {@link NormLayer},
- * {@link SoftmaxLayer}, {@link ProductLayer}) with one or more predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
+ * {@link SoftmaxLayer}, {@link ProductLayer}, {@link CopyLayer}) with one or more predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
  * output; only the graph's inputs and outputs cross PCIe.
  *
  * <p><b>Tensors.</b> Every tensor is int8 NHWC, per batch item an {@link Shape} of height, width
@@ -56,7 +56,7 @@ public final class DeviceGraph {
   /** What a node does. */
   public enum Kind {
     INPUT, CONV, GEMM, MAX_POOL, ADD, DEPTHWISE, MEAN, TABLE, MUL, CONCAT, SLICE, SCALE, NORM,
-    SOFTMAX, PRODUCT
+    SOFTMAX, PRODUCT, COPY
   }
 
   /** A graph input or a layer, with the tensor it produces. */
@@ -125,7 +125,7 @@ public final class DeviceGraph {
     public boolean flat() {
       return kind == Kind.GEMM || kind == Kind.PRODUCT
           || (kind == Kind.TABLE || kind == Kind.SCALE || kind == Kind.NORM
-          || kind == Kind.SOFTMAX) && inputs.get(0).flat();
+          || kind == Kind.SOFTMAX || kind == Kind.COPY) && inputs.get(0).flat();
     }
 
     /** Bytes of the output for a batch. */
@@ -190,13 +190,16 @@ public final class DeviceGraph {
 
   /**
    * The only batch the graph runs at, or 0 if it runs at any: a graph with a product of two
-   * activations couples its rows (the tokens of a sequence), so it runs at the rows it was
-   * made for, in one run.
+   * activations or a gather couples its rows (the tokens of a sequence), so it runs at the rows
+   * it was made for, in one run.
    */
   public int fixedRows() {
     for (Node n : nodes) {
       if (n.layer instanceof ProductLayer p) {
         return p.rows();
+      }
+      if (n.layer instanceof CopyLayer c) {
+        return Math.toIntExact(c.numel() / n.shape.size());
       }
     }
     return 0;
@@ -413,6 +416,27 @@ public final class DeviceGraph {
       }
       return add(name, Kind.SOFTMAX, softmax, List.of(input), input.shape,
           softmax.zeroPoint(), true);
+    }
+
+    /**
+     * {@code input} gathered into the order of {@code copy}'s view of it (the same bytes, moved),
+     * which must lie inside it at {@code rows} rows.
+     */
+    public Node copy(String name, Node input, CopyLayer copy, int rows) {
+      checkInt8(name, input);
+      long size = rows * input.shape.size();
+      long[] sh = copy.shape();
+      long[] st = copy.strides();
+      long reach = 0;
+      for (int i = 0; i < sh.length; i++) {
+        reach += (sh[i] - 1) * st[i];
+      }
+      if (copy.numel() != size || reach >= size) {
+        throw new IllegalArgumentException("copy '" + name + "' of " + copy.numel()
+            + " bytes reaching byte " + reach + " of '" + input.name + "', " + size
+            + " bytes at " + rows + " rows (expected all of them, inside it)");
+      }
+      return add(name, Kind.COPY, copy, List.of(input), input.shape, input.zeroPoint, true);
     }
 
     /**

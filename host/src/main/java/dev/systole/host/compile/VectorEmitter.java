@@ -880,6 +880,94 @@ final class VectorEmitter {
   }
 
   /**
+   * {@code x} gathered into {@code y} in the order of the layer's view: its elements are the
+   * runs of its last axis (split into D-byte runs when longer), and each job LOADs a block of
+   * them with the view's strides over its two innermost axes and STOREs them one after the
+   * other. The axes outside those two are looped over here.
+   */
+  static void copy(List<Instruction> out, DeviceParams p, DeviceGraph.Node node, int batch,
+      long x, long y) {
+    CopyLayer l = (CopyLayer) node.layer();
+    int d = p.lanes();
+    int half = p.abufRows() / 2;
+    if (l.numel() != batch * node.shape().size()) {
+      throw new IllegalArgumentException("copy '" + node.name() + "' of " + l.numel()
+          + " bytes was made for " + l.numel() / node.shape().size() + " rows, not " + batch
+          + " (expected the same)");
+    }
+    long[] sh = l.shape();
+    long[] st = l.strides();
+    long last = sh[sh.length - 1];
+    if (!CopyLayer.fits(last, d)) {
+      throw new IllegalArgumentException("copy '" + node.name() + "' of runs of " + last
+          + " bytes (expected at most " + d + " or a multiple of it)");
+    }
+    int e = (int) Math.min(last, d);
+    // Element axes: every axis but the last, then the D-byte runs of a longer last axis.
+    List<long[]> axes = new ArrayList<>();
+    for (int i = 0; i < sh.length - 1; i++) {
+      if (sh[i] > 1) {
+        axes.add(new long[] {sh[i], st[i]});
+      }
+    }
+    if (last > d) {
+      axes.add(new long[] {last / d, d});
+    }
+    if (axes.isEmpty()) {
+      axes.add(new long[] {1, 0});
+    }
+    long[] xa = axes.get(axes.size() - 1);
+    long[] ya = axes.size() > 1 ? axes.get(axes.size() - 2) : new long[] {1, 0};
+    List<long[]> outer = axes.subList(0, Math.max(0, axes.size() - 2));
+    int xChunk = (int) Math.min(xa[0], Math.min(half, 65535));
+    int yChunk = (int) Math.max(1, Math.min(ya[0], Math.min(half / xChunk, 65535)));
+    long outerCount = 1;
+    for (long[] a : outer) {
+      outerCount *= a[0];
+    }
+    long xBlocks = (xa[0] + xChunk - 1) / xChunk;
+    long yBlocks = (ya[0] + yChunk - 1) / yChunk;
+    long jobsLong = outerCount * yBlocks * xBlocks;
+    if (jobsLong > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("copy '" + node.name() + "' of " + jobsLong
+          + " blocks (expected fewer)");
+    }
+    emit(out, (int) jobsLong, half, (j, base) -> {
+      long xb = j % xBlocks;
+      long rest = j / xBlocks;
+      long yb = rest % yBlocks;
+      long o = rest / yBlocks;
+      long src = 0;
+      long elem = 0;
+      for (int i = outer.size() - 1; i >= 0; i--) {
+        long idx = o % outer.get(i)[0];
+        o /= outer.get(i)[0];
+        src += idx * outer.get(i)[1];
+      }
+      // The dense index of this block's first element: outer index, then y, then x.
+      long outerIndex = rest / yBlocks;
+      elem = (outerIndex * ya[0] + yb * yChunk) * xa[0] + xb * xChunk;
+      src += yb * yChunk * ya[1] + xb * xChunk * xa[1];
+      int xs = (int) Math.min(xChunk, xa[0] - xb * xChunk);
+      int ys = (int) Math.min(yChunk, ya[0] - yb * yChunk);
+      if (xs < xa[0]) {
+        ys = 1;
+      }
+      Instruction load = Instruction.of(Opcode.LOAD)
+          .with(Isa.Load.BUF, Buffer.ABUF.id())
+          .with(Isa.Load.DST_ROW, base)
+          .with(Isa.Load.ELEM_BYTES, e)
+          .with(Isa.Load.HBM_ADDR, x + src)
+          .with(Isa.Load.X_SIZE, xs)
+          .with(Isa.Load.Y_SIZE, ys)
+          .with(Isa.Load.X_STRIDE, xa[1])
+          .with(Isa.Load.Y_STRIDE, ya[1]);
+      Instruction store = store(base, e, y + elem * e, xs * ys, e, 1, 0);
+      return new Job(List.of(load), List.of(), List.of(store));
+    });
+  }
+
+  /**
    * A LOAD or STORE of ABUF rows from {@code row}: {@code chunks} elements of {@code elem} bytes
    * {@code chunkStride} apart, for each of {@code count} runs {@code runStride} apart, row after
    * row.

@@ -21,6 +21,12 @@ final class FlattenView implements DeviceOp {
     return List.of("Flatten", "Reshape", "Squeeze", "Unsqueeze");
   }
 
+  /** A view takes its input as the program holds it. */
+  @Override
+  public boolean readsViews() {
+    return true;
+  }
+
   @Override
   public Verdict lower(Node n, Partitioner p) {
     String in = n.input(0);
@@ -28,11 +34,21 @@ final class FlattenView implements DeviceOp {
     long[] o = p.shape(n.output(0));
     Strided rows = p.view(in);
     if (rows != null && p.isFloat(in)) {
-      Strided v = o == null ? null : rows.reshape(o);
-      if (v == null) {
-        return Verdict.refuse("a reshape of a transposed value that only a copy could make");
+      if (o == null) {
+        return Verdict.refuse(null);
+      }
+      Strided v = rows.reshape(o);
+      boolean copy = v == null;
+      if (copy && !p.gathers(rows)) {
+        return Verdict.refuse("a reshape of a transposed value that the device cannot gather"
+            + " into order (its last axis is not contiguous, or longer than D and not a"
+            + " multiple of it)");
       }
       Op op = new Op(this, Op.Kind.VIEW, n, List.of(in));
+      op.copyInput = copy;
+      if (copy) {
+        v = Strided.dense(o);
+      }
       op.inputLayout = Boundary.Layout.ROWS;
       op.outputLayout = Boundary.Layout.ROWS;
       op.view = v;

@@ -47,6 +47,11 @@ final class Op {
    * holds it in, where that is not in ONNX's order (a transposed view); else null.
    */
   Strided view;
+  /**
+   * For a view no strides can say (a Reshape that merges axes a Transpose separated): its input
+   * is gathered into ONNX's order first, and the view is of that.
+   */
+  boolean copyInput;
   /** For a function by table: its chain, and its table for the input quantization given. */
   Functions.Chain chain;
   byte[] table;

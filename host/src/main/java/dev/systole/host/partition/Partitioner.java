@@ -335,6 +335,11 @@ public final class Partitioner {
     return segmenter.view(value);
   }
 
+  /** Whether the device can gather a value held in {@code view} back into ONNX's order. */
+  boolean gathers(Strided view) {
+    return segmenter.gathers(view);
+  }
+
   /** The rows the open program runs (null if none is open). */
   Integer programRows() {
     return segmenter.openRows();

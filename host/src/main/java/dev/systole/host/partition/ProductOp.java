@@ -180,8 +180,8 @@ final class ProductOp implements DeviceOp {
     }
     QuantParams q = s.inputQuant(value);
     QuantParams sym = Partitioner.symmetric(q);
-    return s.builder().table(op.anchor.name() + ":" + which + "-symmetric", in,
-        new TableLayer(Functions.rescale(q, sym), 0));
+    return s.helper(s.builder().table(op.anchor.name() + ":" + which + "-symmetric", in,
+        new TableLayer(Functions.rescale(q, sym), 0)));
   }
 
   @Override

@@ -1,6 +1,7 @@
 package dev.systole.host.partition;
 
 import dev.systole.host.compile.ConvLayer;
+import dev.systole.host.compile.CopyLayer;
 import dev.systole.host.compile.DeviceGraph;
 import dev.systole.host.compile.GraphCompiler;
 import dev.systole.host.compile.Window;
@@ -171,7 +172,7 @@ final class Segmenter {
       };
       boolean integerInput = op.integer() || op.kind == Op.Kind.MAX_POOL && p.isInteger8(in);
       fits &= integerInput == pr.integer && (!op.integer() || pr.zeroPoint == op.inputZeroPoint);
-      fits &= pr.view == null || pr.view.inOrder() || readsViews(op);
+      fits &= pr.view == null || pr.view.inOrder() || readsViews(op) || gathers(pr.view);
     }
     Produced first = produced.get(op.inputs.get(0));
     int rows = fits && first != null && first.view != null && readsViews(op)
@@ -189,6 +190,13 @@ final class Segmenter {
    */
   private static boolean readsViews(Op op) {
     return op.chain != null || op.lowering.readsViews();
+  }
+
+  /** Whether the device can gather a value held in {@code view} back into ONNX's order. */
+  boolean gathers(Strided view) {
+    int last = view.rank() - 1;
+    return (view.stride(last) == 1 || view.size(last) == 1)
+        && CopyLayer.fits(view.size(last), p.deviceParams().lanes());
   }
 
   /**
@@ -234,6 +242,8 @@ final class Segmenter {
       if (op.kind != Op.Kind.VIEW) {
         origin.put(d, op.anchor);
       }
+      s.helpers.forEach(h -> origin.put(h, op.anchor));
+      s.helpers.clear();
       for (Node n : op.nodes) {
         placements.put(n, n == op.anchor && op.kind != Op.Kind.VIEW
             ? new Plan.Placement(Plan.Where.DEVICE, index, null, null, op.hostPatches)
@@ -296,6 +306,16 @@ final class Segmenter {
     private final Map<String, Encoding> encodings = new HashMap<>();
     private final List<Plan.Import> imports = new ArrayList<>();
     private final Set<Node> inSegment = new HashSet<>();
+    /** Values held out of order, gathered into ONNX's order for layers that need it so. */
+    private final Map<String, DeviceGraph.Node> copies = new HashMap<>();
+    /** Layers added for the op being built besides its own (gathers, requantizing tables). */
+    private final List<DeviceGraph.Node> helpers = new ArrayList<>();
+
+    /** Adds {@code n}, a layer made for the op being built besides its own, and returns it. */
+    DeviceGraph.Node helper(DeviceGraph.Node n) {
+      helpers.add(n);
+      return n;
+    }
 
     DeviceGraph.Builder builder() {
       return b;
@@ -351,6 +371,13 @@ final class Segmenter {
         Incoming in = incoming(op, value);
         d = importValue(value, in, in.layout(), in.shape(), null);
         nodes.put(value, d);
+      }
+      Produced pr = produced.get(value);
+      if (pr != null && pr.view != null && !pr.view.inOrder()
+          && (!readsViews(op) || op.copyInput)) {
+        DeviceGraph.Node base = d;
+        d = copies.computeIfAbsent(value, v -> helper(b.copy(op.anchor.name() + ":in-order:"
+            + v, base, new CopyLayer(pr.view.shape(), pr.view.strides()), openRows)));
       }
       return d;
     }

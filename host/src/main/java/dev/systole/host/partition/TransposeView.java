@@ -23,6 +23,12 @@ final class TransposeView implements DeviceOp {
     return List.of("Transpose");
   }
 
+  /** A view takes its input as the program holds it. */
+  @Override
+  public boolean readsViews() {
+    return true;
+  }
+
   /** It reads only its perm attribute. */
   @Override
   public boolean takesOpaque() {

@@ -397,6 +397,40 @@ class GraphCompilerTest {
     }
   }
 
+  /**
+   * Transposed views of a dense buffer gathered back into order: runs shorter than D, of D, and
+   * of several D; blocks larger than half of ABUF; rows of the program that the view mixes.
+   */
+  @Test
+  void copiesGatherTransposedViews() {
+    Random r = new Random(21);
+    try (Device dev = Devices.open("emulator:ABUF_ROWS=64")) {
+      long[][] shapes = {{2, 16, 64}, {3, 5, 7}, {4, 9, 16}, {2, 3, 40, 32}, {70, 2, 8}};
+      long[][] perms = {{1, 0, 2}, {1, 0, 2}, {1, 0, 2}, {2, 0, 1, 3}, {1, 0, 2}};
+      for (int c = 0; c < shapes.length; c++) {
+        long[] dense = shapes[c];
+        long[] ds = new long[dense.length];
+        long step = 1;
+        for (int i = dense.length - 1; i >= 0; i--) {
+          ds[i] = step;
+          step *= dense[i];
+        }
+        long[] sh = new long[dense.length];
+        long[] st = new long[dense.length];
+        for (int i = 0; i < dense.length; i++) {
+          sh[i] = dense[(int) perms[c][i]];
+          st[i] = ds[(int) perms[c][i]];
+        }
+        int features = (int) dense[dense.length - 1];
+        int rows = (int) (step / features);
+        DeviceGraph.Builder b = DeviceGraph.builder();
+        b.output(b.copy("copy", b.input("x", Shape.features(features), r.nextInt(256) - 128),
+            new CopyLayer(sh, st), rows));
+        check(dev, b.build(), rows, r, "copy of " + java.util.Arrays.toString(sh));
+      }
+    }
+  }
+
   /** Softmax runs that straddle buffer rows, the last one of the tensor moved exactly. */
   @Test
   void softmaxOfRunsNotAWholeNumberOfRows() {

@@ -41,6 +41,7 @@ public final class GraphReference {
         case SCALE -> v = scale(n, values.get(n.inputs().get(0).name()));
         case NORM -> v = norm(n, values.get(n.inputs().get(0).name()));
         case SOFTMAX -> v = softmax(n, values.get(n.inputs().get(0).name()));
+        case COPY -> v = copy(n, values.get(n.inputs().get(0).name()));
         case PRODUCT -> v = product(n, values.get(n.inputs().get(0).name()),
             values.get(n.inputs().get(1).name()));
         case SLICE -> v = slice(n, batch, values.get(n.inputs().get(0).name()));
@@ -336,5 +337,23 @@ public final class GraphReference {
       }
     }
     return c;
+  }
+
+  /** Element i of the output is the input's byte at the view's offset of index i. */
+  static int[] copy(Node n, int[] x) {
+    CopyLayer l = (CopyLayer) n.layer();
+    long[] sh = l.shape();
+    long[] st = l.strides();
+    int[] y = new int[(int) l.numel()];
+    for (int i = 0; i < y.length; i++) {
+      long rem = i;
+      long at = 0;
+      for (int a = sh.length - 1; a >= 0; a--) {
+        at += rem % sh[a] * st[a];
+        rem /= sh[a];
+      }
+      y[i] = x[(int) at];
+    }
+    return y;
   }
 }
