@@ -6,10 +6,12 @@ package dev.systole.host.compile;
  * difference d (0 to 255) looked up in the table of {@code round(2^14 * exp(-d * s_x))}, and the
  * probabilities scaled by {@code mult / 2^shift} in units of {@code 2^-44} to the output's
  * quantization. The runs need not start a row of the tensor: a tensor of rows of C features
- * holds {@code C / width} runs per row.
+ * holds {@code C / width} runs per row. With {@code valid}, run r (in buffer order) is only its
+ * first {@code valid[r]} values, the rest being masked out (probability 0, the output zero
+ * point): a causal mask keeps a prefix of each query's scores.
  */
-public record SoftmaxLayer(int width, short[] table, int mult, int shift, int zeroPoint)
-    implements DeviceLayer {
+public record SoftmaxLayer(int width, short[] table, int mult, int shift, int zeroPoint,
+    int[] valid) implements DeviceLayer {
   public SoftmaxLayer {
     if (width < 1 || width > 65535) {
       throw new IllegalArgumentException("softmax of runs of " + width + " values (expected 1"
@@ -28,6 +30,15 @@ public record SoftmaxLayer(int width, short[] table, int mult, int shift, int ze
           + " (expected -128 to 127)");
     }
     table = table.clone();
+    if (valid != null) {
+      for (int r = 0; r < valid.length; r++) {
+        if (valid[r] < 1 || valid[r] > width) {
+          throw new IllegalArgumentException("softmax: run " + r + " keeps " + valid[r]
+              + " values (expected 1 to " + width + ")");
+        }
+      }
+      valid = valid.clone();
+    }
   }
 
   /**
@@ -47,7 +58,7 @@ public record SoftmaxLayer(int width, short[] table, int mult, int shift, int ze
     for (int shift = 63; shift >= 0; shift--) {
       double m = Math.rint(Math.pow(2, shift - 44) / sy);
       if (m < 65536 && m >= 1) {
-        return new SoftmaxLayer(width, t, (int) m, shift, zy);
+        return new SoftmaxLayer(width, t, (int) m, shift, zy, null);
       }
     }
     throw new IllegalArgumentException("softmax to an output of scale " + sy + " (expected one"
@@ -60,7 +71,22 @@ public record SoftmaxLayer(int width, short[] table, int mult, int shift, int ze
   }
 
   @Override
+  public int[] valid() {
+    return valid == null ? null : valid.clone();
+  }
+
+  /** This softmax keeping only the first {@code valid[r]} values of run r. */
+  public SoftmaxLayer masked(int[] valid) {
+    return new SoftmaxLayer(width, table, mult, shift, zeroPoint, valid);
+  }
+
+  /** The values run {@code r} keeps. */
+  public int valid(int r) {
+    return valid == null ? width : valid[r];
+  }
+
+  @Override
   public String describe() {
-    return "softmax " + width;
+    return (valid == null ? "softmax " : "masked softmax ") + width;
   }
 }

@@ -832,6 +832,11 @@ final class VectorEmitter {
           + " (expected at most " + half * d + " values)");
     }
     int runs = rows(node, batch, width);
+    if (l.valid() != null && l.valid().length != runs) {
+      throw new IllegalArgumentException("softmax '" + node.name() + "' masks "
+          + l.valid().length + " runs but a batch of " + batch + " has " + runs
+          + " (expected the batch it was made for)");
+    }
     boolean tail = width % d != 0;
     out.add(Instruction.of(Opcode.LOAD)
         .with(Isa.Load.BUF, Buffer.LUT.id())
@@ -865,17 +870,27 @@ final class VectorEmitter {
         stores.add(block(Opcode.STORE, row + full, width % d, y + at + (long) full * d, 1, d,
             1, 0));
       }
-      Instruction vsoftmax = Instruction.of(Opcode.VSOFTMAX)
-          .with(Isa.Vsoftmax.A_ROW, base)
-          .with(Isa.Vsoftmax.DST_ROW, base)
-          .with(Isa.Vsoftmax.GROUPS, count)
-          .with(Isa.Vsoftmax.GROUP_ROWS, gr)
-          .with(Isa.Vsoftmax.VALID, width)
-          .with(Isa.Vsoftmax.TABLE, 0)
-          .with(Isa.Vsoftmax.OUT_ZERO, l.zeroPoint())
-          .with(Isa.Vsoftmax.MULT, l.mult())
-          .with(Isa.Vsoftmax.SHIFT, l.shift());
-      return new Job(loads, List.of(vsoftmax), stores);
+      // One VSOFTMAX per stretch of runs that keep the same number of values.
+      List<Instruction> ops = new ArrayList<>();
+      for (int r = 0; r < count; ) {
+        int valid = l.valid(v0 + r);
+        int end = r + 1;
+        while (end < count && l.valid(v0 + end) == valid) {
+          end++;
+        }
+        ops.add(Instruction.of(Opcode.VSOFTMAX)
+            .with(Isa.Vsoftmax.A_ROW, base + r * gr)
+            .with(Isa.Vsoftmax.DST_ROW, base + r * gr)
+            .with(Isa.Vsoftmax.GROUPS, end - r)
+            .with(Isa.Vsoftmax.GROUP_ROWS, gr)
+            .with(Isa.Vsoftmax.VALID, valid)
+            .with(Isa.Vsoftmax.TABLE, 0)
+            .with(Isa.Vsoftmax.OUT_ZERO, l.zeroPoint())
+            .with(Isa.Vsoftmax.MULT, l.mult())
+            .with(Isa.Vsoftmax.SHIFT, l.shift()));
+        r = end;
+      }
+      return new Job(loads, ops, stores);
     });
   }
 

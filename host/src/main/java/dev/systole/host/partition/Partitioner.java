@@ -113,7 +113,7 @@ public final class Partitioner {
   public static Plan partition(Graph graph, Map<String, long[]> shapes, Set<String> measured,
       Function<String, QuantParams> calibration, DeviceParams params, boolean hostPatches) {
     ShapeFolding.Folded folded = ShapeFolding.fold(graph, shapes, measured);
-    Graph run = folded.graph();
+    Graph run = SplitSlices.apply(folded.graph(), shapes);
     Set<String> constant = new java.util.HashSet<>();
     graph.nodes().forEach(n -> constant.add(n.name()));
     run.nodes().forEach(n -> constant.remove(n.name()));

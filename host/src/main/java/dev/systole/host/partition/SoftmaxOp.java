@@ -27,10 +27,14 @@ final class SoftmaxOp implements DeviceOp {
 
   @Override
   public Verdict lower(Node n, Partitioner p) {
+    return lower(n, p, n.input(0));
+  }
+
+  /** Softmax {@code n} as if it read {@code x} (what a mask before it passes through). */
+  Verdict lower(Node n, Partitioner p, String x) {
     if (!p.deviceParams().hasVectorUnit()) {
       return Verdict.refuse("a softmax needs the vector unit (this device has VECTOR_UNIT = 0)");
     }
-    String x = n.input(0);
     Strided v = p.view(x);
     if (!p.isFloat(x) || v == null) {
       return Verdict.refuse("not a softmax of float rows a device layer of this program makes");

@@ -431,17 +431,30 @@ class GraphCompilerTest {
     }
   }
 
-  /** Softmax runs that straddle buffer rows, the last one of the tensor moved exactly. */
+  /**
+   * Softmax runs that straddle buffer rows, the last one of the tensor moved exactly, with and
+   * without a mask keeping a prefix of each run.
+   */
   @Test
   void softmaxOfRunsNotAWholeNumberOfRows() {
     Random r = new Random(20);
     try (Device dev = Devices.open("emulator:ABUF_ROWS=64")) {
       for (int[] c : new int[][] {{5, 2}, {21, 3}, {16, 4}, {40, 1}}) {
         DeviceGraph.Builder b = DeviceGraph.builder();
+        SoftmaxLayer l = SoftmaxLayer.of(c[0], 0.02 + 0.1 * r.nextDouble(), 1.0 / 256, -128);
         b.output(b.softmax("softmax", b.input("x", Shape.features(c[0] * c[1]),
-            r.nextInt(256) - 128), SoftmaxLayer.of(c[0], 0.02 + 0.1 * r.nextDouble(),
-            1.0 / 256, -128)));
+            r.nextInt(256) - 128), l));
         check(dev, b.build(), 1 + r.nextInt(40), r, "softmax of runs of " + c[0]);
+        // Causal: run r keeps a prefix of 1 + r mod width values, in stretches of equal ones.
+        int rows = 1 + r.nextInt(20);
+        int[] valid = new int[rows * c[1]];
+        for (int v = 0; v < valid.length; v++) {
+          valid[v] = 1 + (v / 2) % c[0];
+        }
+        DeviceGraph.Builder masked = DeviceGraph.builder();
+        masked.output(masked.softmax("softmax", masked.input("x", Shape.features(c[0] * c[1]),
+            r.nextInt(256) - 128), l.masked(valid)));
+        check(dev, masked.build(), rows, r, "masked softmax of runs of " + c[0]);
       }
     }
   }

@@ -296,17 +296,19 @@ public final class GraphReference {
     short[] table = l.table();
     int[] y = new int[x.length];
     for (int v = 0; v < x.length / w; v++) {
+      int kept = l.valid(v);
+      java.util.Arrays.fill(y, v * w, (v + 1) * w, l.zeroPoint());
       int m = -128;
-      for (int i = 0; i < w; i++) {
+      for (int i = 0; i < kept; i++) {
         m = Math.max(m, x[v * w + i]);
       }
       java.math.BigInteger sum = java.math.BigInteger.ZERO;
-      for (int i = 0; i < w; i++) {
+      for (int i = 0; i < kept; i++) {
         sum = sum.add(java.math.BigInteger.valueOf(Math.max(table[m - x[v * w + i]], 0)));
       }
       java.math.BigInteger recip = sum.signum() > 0
           ? java.math.BigInteger.ONE.shiftLeft(44).divide(sum) : java.math.BigInteger.ZERO;
-      for (int i = 0; i < w; i++) {
+      for (int i = 0; i < kept; i++) {
         long e = Math.max(table[m - x[v * w + i]], 0);
         long p = recip.multiply(java.math.BigInteger.valueOf(e * l.mult())).longValueExact();
         y[v * w + i] = (int) Math.max(-128, Math.min(127, Arithmetic.roundShift(p, l.shift())
