@@ -14,7 +14,8 @@ import java.util.Set;
  * ({@link ConvLayer}, {@link GemmLayer}, {@link MaxPoolLayer}, {@link AddLayer},
  * {@link DepthwiseLayer}, {@link MeanLayer}, {@link TableLayer}, {@link MulLayer},
  * {@link ConcatLayer}, {@link SliceLayer}, {@link ScaleLayer}, {@link NormLayer},
- * {@link SoftmaxLayer}, {@link ProductLayer}, {@link CopyLayer}) with one or more predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
+ * {@link SoftmaxLayer}, {@link ProductLayer}, {@link CopyLayer}, {@link ResizeLayer}) with one or
+ * more predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
  * output; only the graph's inputs and outputs cross PCIe.
  *
  * <p><b>Tensors.</b> Every tensor is int8 NHWC, per batch item an {@link Shape} of height, width
@@ -56,7 +57,7 @@ public final class DeviceGraph {
   /** What a node does. */
   public enum Kind {
     INPUT, CONV, GEMM, MAX_POOL, ADD, DEPTHWISE, MEAN, TABLE, MUL, CONCAT, SLICE, SCALE, NORM,
-    SOFTMAX, PRODUCT, COPY
+    SOFTMAX, PRODUCT, COPY, RESIZE
   }
 
   /** A graph input or a layer, with the tensor it produces. */
@@ -404,6 +405,20 @@ public final class DeviceGraph {
             + " (expected equal)");
       }
       return add(name, Kind.NORM, norm, List.of(input), input.shape, norm.zeroPoint(), true);
+    }
+
+    /** {@code input} upsampled by whole factors, nearest neighbour; the zero point is kept. */
+    public Node resize(String name, Node input, ResizeLayer resize) {
+      checkInt8(name, input);
+      Shape in = input.shape;
+      long h = (long) in.height() * resize.factorH();
+      long w = (long) in.width() * resize.factorW();
+      if (h > 65535 || w > 65535) {
+        throw new IllegalArgumentException("resize '" + name + "' of " + in + " to " + h + "x"
+            + w + " (expected at most 65535 each way)");
+      }
+      return add(name, Kind.RESIZE, resize, List.of(input), new Shape((int) h, (int) w,
+          in.channels()), input.zeroPoint, true);
     }
 
     /** Softmax of each run of {@code softmax.width()} values of {@code input}; the shape is kept. */

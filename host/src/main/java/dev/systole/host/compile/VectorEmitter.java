@@ -983,6 +983,66 @@ final class VectorEmitter {
   }
 
   /**
+   * Nearest upsampling of an NHWC batch {@code x} into {@code y} by whole factors: per image,
+   * input row and channel block (and run of columns that fits half of ABUF), one LOAD that
+   * repeats each pixel factorW times (x stride 0), then factorH STOREs of those rows, one per
+   * output row they make.
+   */
+  static void resize(List<Instruction> out, DeviceParams p, DeviceGraph.Node node, int batch,
+      long x, long y) {
+    ResizeLayer l = (ResizeLayer) node.layer();
+    int d = p.lanes();
+    int half = p.abufRows() / 2;
+    DeviceGraph.Shape in = node.inputs().get(0).shape();
+    int h = in.height();
+    int w = in.width();
+    int c = in.channels();
+    int sh = l.factorH();
+    int sw = l.factorW();
+    int cbs = WeightLayout.chunks(c, d);
+    int cols = half / sw;
+    if (cols < 1) {
+      throw new IllegalArgumentException("resize '" + node.name() + "' by " + sw + " across"
+          + " needs " + sw + " ABUF rows per pixel but half of ABUF is " + half);
+    }
+    int colRuns = Windows.ceilDiv(w, cols);
+    long jobs = (long) batch * h * cbs * colRuns;
+    if (jobs > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("resize '" + node.name() + "' of " + jobs + " runs"
+          + " (expected fewer)");
+    }
+    long ow = (long) w * sw;
+    long oh = (long) h * sh;
+    emit(out, (int) jobs, half, (j, base) -> {
+      int run = j % colRuns;
+      int rest = j / colRuns;
+      int cb = rest % cbs;
+      rest /= cbs;
+      int row = rest % h;
+      int b = rest / h;
+      int x0 = run * cols;
+      int n = Math.min(cols, w - x0);
+      int elem = Math.min(d, c - cb * d);
+      Instruction load = Instruction.of(Opcode.LOAD)
+          .with(Isa.Load.BUF, Buffer.ABUF.id())
+          .with(Isa.Load.DST_ROW, base)
+          .with(Isa.Load.ELEM_BYTES, elem)
+          .with(Isa.Load.HBM_ADDR, x + (((long) b * h + row) * w + x0) * c + (long) cb * d)
+          .with(Isa.Load.X_SIZE, sw)
+          .with(Isa.Load.Y_SIZE, n)
+          .with(Isa.Load.X_STRIDE, 0)
+          .with(Isa.Load.Y_STRIDE, c);
+      List<Instruction> stores = new ArrayList<>();
+      for (int r = 0; r < sh; r++) {
+        long at = y + (((long) b * oh + (long) row * sh + r) * ow + (long) x0 * sw) * c
+            + (long) cb * d;
+        stores.add(store(base, elem, at, n * sw, c, 1, 0));
+      }
+      return new Job(List.of(load), List.of(), stores);
+    });
+  }
+
+  /**
    * A LOAD or STORE of ABUF rows from {@code row}: {@code chunks} elements of {@code elem} bytes
    * {@code chunkStride} apart, for each of {@code count} runs {@code runStride} apart, row after
    * row.

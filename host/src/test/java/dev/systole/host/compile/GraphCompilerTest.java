@@ -397,6 +397,22 @@ class GraphCompilerTest {
     }
   }
 
+  /** Nearest upsampling by whole factors, channel blocks and rows wider than half of ABUF. */
+  @Test
+  void nearestUpsamplingByWholeFactors() {
+    Random r = new Random(22);
+    try (Device dev = Devices.open("emulator:ABUF_ROWS=64")) {
+      int[][] cases = {{2, 2, 4, 5, 16}, {3, 1, 2, 7, 40}, {1, 4, 3, 20, 5}, {2, 3, 1, 1, 33}};
+      for (int[] c : cases) {
+        DeviceGraph.Builder b = DeviceGraph.builder();
+        b.output(b.resize("up", b.input("x", new Shape(c[2], c[3], c[4]), r.nextInt(256) - 128),
+            new ResizeLayer(c[0], c[1])));
+        check(dev, b.build(), 1 + r.nextInt(3), r, "resize x" + c[0] + "," + c[1] + " of "
+            + c[2] + "x" + c[3] + "x" + c[4]);
+      }
+    }
+  }
+
   /**
    * Transposed views of a dense buffer gathered back into order: runs shorter than D, of D, and
    * of several D; blocks larger than half of ABUF; rows of the program that the view mixes.

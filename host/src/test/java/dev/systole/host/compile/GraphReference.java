@@ -42,6 +42,7 @@ public final class GraphReference {
         case NORM -> v = norm(n, values.get(n.inputs().get(0).name()));
         case SOFTMAX -> v = softmax(n, values.get(n.inputs().get(0).name()));
         case COPY -> v = copy(n, values.get(n.inputs().get(0).name()));
+        case RESIZE -> v = resize(n, batch, values.get(n.inputs().get(0).name()));
         case PRODUCT -> v = product(n, values.get(n.inputs().get(0).name()),
             values.get(n.inputs().get(1).name()));
         case SLICE -> v = slice(n, batch, values.get(n.inputs().get(0).name()));
@@ -355,6 +356,25 @@ public final class GraphReference {
         rem /= sh[a];
       }
       y[i] = x[(int) at];
+    }
+    return y;
+  }
+
+  /** Output pixel (y, x) of each image is input pixel (y / factorH, x / factorW). */
+  static int[] resize(Node n, int batch, int[] x) {
+    ResizeLayer l = (ResizeLayer) n.layer();
+    Shape in = n.inputs().get(0).shape();
+    Shape o = n.shape();
+    int c = in.channels();
+    int[] y = new int[(int) (batch * o.size())];
+    for (int b = 0; b < batch; b++) {
+      for (int oy = 0; oy < o.height(); oy++) {
+        for (int ox = 0; ox < o.width(); ox++) {
+          int src = ((b * in.height() + oy / l.factorH()) * in.width() + ox / l.factorW()) * c;
+          int dst = ((b * o.height() + oy) * o.width() + ox) * c;
+          System.arraycopy(x, src, y, dst, c);
+        }
+      }
     }
     return y;
   }
