@@ -14,8 +14,8 @@ import java.util.Set;
  * ({@link ConvLayer}, {@link GemmLayer}, {@link MaxPoolLayer}, {@link AddLayer},
  * {@link DepthwiseLayer}, {@link MeanLayer}, {@link TableLayer}, {@link MulLayer},
  * {@link ConcatLayer}, {@link SliceLayer}, {@link ScaleLayer}, {@link NormLayer},
- * {@link SoftmaxLayer}, {@link ProductLayer}, {@link CopyLayer}, {@link ResizeLayer}) with one or
- * more predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
+ * {@link SoftmaxLayer}, {@link ProductLayer}, {@link CopyLayer}, {@link ResizeLayer},
+ * {@link SpreadLayer}) with one or more predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
  * output; only the graph's inputs and outputs cross PCIe.
  *
  * <p><b>Tensors.</b> Every tensor is int8 NHWC, per batch item an {@link Shape} of height, width
@@ -57,7 +57,7 @@ public final class DeviceGraph {
   /** What a node does. */
   public enum Kind {
     INPUT, CONV, GEMM, MAX_POOL, ADD, DEPTHWISE, MEAN, TABLE, MUL, CONCAT, SLICE, SCALE, NORM,
-    SOFTMAX, PRODUCT, COPY, RESIZE
+    SOFTMAX, PRODUCT, COPY, RESIZE, SPREAD
   }
 
   /** A graph input or a layer, with the tensor it produces. */
@@ -405,6 +405,20 @@ public final class DeviceGraph {
             + " (expected equal)");
       }
       return add(name, Kind.NORM, norm, List.of(input), input.shape, norm.zeroPoint(), true);
+    }
+
+    /** {@code input}'s pixels spread apart, the zero point between; the zero point is kept. */
+    public Node spread(String name, Node input, SpreadLayer spread) {
+      checkInt8(name, input);
+      Shape in = input.shape;
+      long h = (long) (in.height() - 1) * spread.strideH() + 1;
+      long w = (long) (in.width() - 1) * spread.strideW() + 1;
+      if (h > 65535 || w > 65535) {
+        throw new IllegalArgumentException("spread '" + name + "' of " + in + " to " + h + "x"
+            + w + " (expected at most 65535 each way)");
+      }
+      return add(name, Kind.SPREAD, spread, List.of(input), new Shape((int) h, (int) w,
+          in.channels()), input.zeroPoint, true);
     }
 
     /** {@code input} upsampled by whole factors, nearest neighbour; the zero point is kept. */

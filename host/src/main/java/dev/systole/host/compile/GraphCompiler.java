@@ -173,6 +173,7 @@ public final class GraphCompiler {
             at.constants()[n.index()]);
         case COPY -> VectorEmitter.copy(out, p, n, batch, x, y);
         case RESIZE -> VectorEmitter.resize(out, p, n, batch, x, y);
+        case SPREAD -> VectorEmitter.spread(out, p, n, batch, x, y);
         case PRODUCT -> {
           ProductEmitter.emit(out, p, n, batch, x, at.output(n.inputs().get(1)), y,
               at.constants()[n.index()]);

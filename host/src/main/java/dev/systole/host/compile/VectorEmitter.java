@@ -1043,6 +1043,69 @@ final class VectorEmitter {
   }
 
   /**
+   * {@code x}'s pixels spread apart into {@code y} ({@link SpreadLayer}): per image, input row
+   * and channel block, one LOAD whose block is the row's pixels, each followed by strideW - 1
+   * padding rows (the zero point), then enough padding rows for one output row of zeros; one
+   * STORE writes the output row of the input row, and strideH - 1 STOREs write the zero rows
+   * after it (none after the last input row).
+   */
+  static void spread(List<Instruction> out, DeviceParams p, DeviceGraph.Node node, int batch,
+      long x, long y) {
+    SpreadLayer l = (SpreadLayer) node.layer();
+    int d = p.lanes();
+    int half = p.abufRows() / 2;
+    DeviceGraph.Shape in = node.inputs().get(0).shape();
+    DeviceGraph.Shape o = node.shape();
+    int h = in.height();
+    int w = in.width();
+    int c = in.channels();
+    int sh = l.strideH();
+    int sw = l.strideW();
+    int ow = o.width();
+    int zeroBlocks = sh > 1 ? Windows.ceilDiv(ow, sw) : 0;
+    int rows = (w + zeroBlocks) * sw;
+    if (rows > half || zeroBlocks > 255 || sw - 1 > 255) {
+      throw new IllegalArgumentException("spread '" + node.name() + "' of rows of " + w
+          + " pixels by " + sw + " needs " + rows + " ABUF rows (expected at most " + half
+          + ")");
+    }
+    int cbs = WeightLayout.chunks(c, d);
+    int zp = node.inputs().get(0).zeroPoint();
+    long jobs = (long) batch * h * cbs;
+    if (jobs > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("spread '" + node.name() + "' of " + jobs + " rows"
+          + " (expected fewer)");
+    }
+    emit(out, (int) jobs, half, (j, base) -> {
+      int cb = j % cbs;
+      int row = (j / cbs) % h;
+      int b = j / cbs / h;
+      int elem = Math.min(d, c - cb * d);
+      boolean last = row == h - 1;
+      Instruction load = Instruction.of(Opcode.LOAD)
+          .with(Isa.Load.BUF, Buffer.ABUF.id())
+          .with(Isa.Load.DST_ROW, base)
+          .with(Isa.Load.ELEM_BYTES, elem)
+          .with(Isa.Load.HBM_ADDR, x + (((long) b * h + row) * w) * c + (long) cb * d)
+          .with(Isa.Load.X_SIZE, 1)
+          .with(Isa.Load.Y_SIZE, w)
+          .with(Isa.Load.X_STRIDE, c)
+          .with(Isa.Load.Y_STRIDE, c)
+          .with(Isa.Load.X_PAD1, sw - 1)
+          .with(Isa.Load.Y_PAD1, last ? 0 : zeroBlocks)
+          .with(Isa.Load.PAD_VALUE, zp);
+      List<Instruction> stores = new ArrayList<>();
+      long outRow = (long) b * o.height() + (long) row * sh;
+      stores.add(store(base, elem, y + outRow * ow * c + (long) cb * d, ow, c, 1, 0));
+      for (int r = 1; r < sh && !last; r++) {
+        stores.add(store(base + w * sw, elem, y + (outRow + r) * ow * c + (long) cb * d, ow, c,
+            1, 0));
+      }
+      return new Job(List.of(load), List.of(), stores);
+    });
+  }
+
+  /**
    * A LOAD or STORE of ABUF rows from {@code row}: {@code chunks} elements of {@code elem} bytes
    * {@code chunkStride} apart, for each of {@code count} runs {@code runStride} apart, row after
    * row.

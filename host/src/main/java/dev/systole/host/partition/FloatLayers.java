@@ -44,6 +44,38 @@ final class FloatLayers {
   }
 
   /**
+   * The quantized convolution a float ConvTranspose {@code op} (weights {@code [I][O][kh][kw]},
+   * group 1) is over its spread input: the kernel flipped and the channels swapped, weights
+   * {@code [O][I][kh][kw]} with {@code w'[o][i][y][x] = w[i][o][kh-1-y][kw-1-x]}, over
+   * {@code window}.
+   */
+  static ConvLayer transposed(Op op, Segmenter.SegmentBuild s, dev.systole.host.compile.Window
+      window) {
+    Partitioner p = s.partitioner();
+    Node n = op.anchor;
+    Tensor wt = p.constant(n.input(1));
+    int ins = (int) wt.dim(0);
+    int outs = (int) wt.dim(1);
+    int kh = (int) wt.dim(2);
+    int kw = (int) wt.dim(3);
+    float[] raw = p.floats(n.input(1));
+    float[] w = new float[raw.length];
+    for (int i = 0; i < ins; i++) {
+      for (int o = 0; o < outs; o++) {
+        for (int y = 0; y < kh; y++) {
+          for (int x = 0; x < kw; x++) {
+            w[((o * ins + i) * kh + y) * kw + x] =
+                raw[((i * outs + o) * kh + (kh - 1 - y)) * kw + (kw - 1 - x)];
+          }
+        }
+      }
+    }
+    float[] bias = n.hasInput(2) ? p.floats(n.input(2)) : null;
+    Quantized q = quantize(op, s, w, bias, outs, false);
+    return new ConvLayer(ins, outs, window, q.weights.values(), q.bias, q.requant);
+  }
+
+  /**
    * The weights {@code [O][I/g][kh][kw]} of a grouped convolution as those of a dense one,
    * {@code [O][I][kh][kw]}, zero where an output channel's group does not read an input channel.
    */

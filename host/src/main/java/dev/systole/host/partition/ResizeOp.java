@@ -35,9 +35,10 @@ final class ResizeOp implements DeviceOp {
     if (p.graph().opset() < 11) {
       return Verdict.refuse("a Resize before opset 11");
     }
-    if (!n.stringAttr("mode").equals("nearest")) {
-      return Verdict.refuse("a " + n.stringAttr("mode") + " Resize (the device upsamples by"
-          + " nearest neighbour)");
+    String mode = n.attribute("mode").map(a -> a.asString()).orElse("nearest");
+    if (!mode.equals("nearest")) {
+      return Verdict.refuse("a " + mode + " Resize (the device upsamples by nearest"
+          + " neighbour)");
     }
     if (n.attribute("axes").isPresent() || n.attribute("antialias").map(a -> a.asInt() != 0)
         .orElse(false)) {
@@ -80,8 +81,10 @@ final class ResizeOp implements DeviceOp {
     if (scales == null && !(n.hasInput(3) && p.isConstant(n.input(3)))) {
       return null;
     }
-    String transform = n.stringAttr("coordinate_transformation_mode");
-    String rounding = n.stringAttr("nearest_mode");
+    String transform = n.attribute("coordinate_transformation_mode").map(a -> a.asString())
+        .orElse("half_pixel");
+    String rounding = n.attribute("nearest_mode").map(a -> a.asString())
+        .orElse("round_prefer_floor");
     int[] f = new int[2];
     for (int a = 0; a < 2; a++) {
       long li = in[2 + a];
@@ -95,9 +98,8 @@ final class ResizeOp implements DeviceOp {
       }
       double s = scales != null ? scales[a] : (double) lo / li;
       for (long o = 0; o < lo; o++) {
-        Double src = source(transform.isEmpty() ? "half_pixel" : transform, o, s, li, lo);
-        if (src == null || pick(rounding.isEmpty() ? "round_prefer_floor" : rounding, src, li)
-            != o / f[a]) {
+        Double src = source(transform, o, s, li, lo);
+        if (src == null || pick(rounding, src, li) != o / f[a]) {
           return null;
         }
       }

@@ -397,6 +397,24 @@ class GraphCompilerTest {
     }
   }
 
+  /** Pixels spread apart with the zero point between, then a convolution over them. */
+  @Test
+  void spreadPixelsForTransposedConvolutions() {
+    Random r = new Random(23);
+    try (Device dev = Devices.open("emulator:ABUF_ROWS=128")) {
+      int[][] cases = {{2, 2, 4, 5, 16}, {3, 1, 2, 7, 40}, {1, 4, 3, 6, 5}, {2, 3, 1, 1, 33},
+          {2, 2, 5, 9, 8}};
+      for (int[] c : cases) {
+        DeviceGraph.Builder b = DeviceGraph.builder();
+        Node spread = b.spread("spread", b.input("x", new Shape(c[2], c[3], c[4]),
+            r.nextInt(256) - 128), new SpreadLayer(c[0], c[1]));
+        b.output(b.conv("conv", spread, conv(r, c[4], 6, Window.of(3, 1, 1), true)));
+        check(dev, b.build(), 1 + r.nextInt(3), r, "spread x" + c[0] + "," + c[1] + " of "
+            + c[2] + "x" + c[3] + "x" + c[4]);
+      }
+    }
+  }
+
   /** Nearest upsampling by whole factors, channel blocks and rows wider than half of ABUF. */
   @Test
   void nearestUpsamplingByWholeFactors() {

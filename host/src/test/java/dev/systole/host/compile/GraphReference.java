@@ -43,6 +43,7 @@ public final class GraphReference {
         case SOFTMAX -> v = softmax(n, values.get(n.inputs().get(0).name()));
         case COPY -> v = copy(n, values.get(n.inputs().get(0).name()));
         case RESIZE -> v = resize(n, batch, values.get(n.inputs().get(0).name()));
+        case SPREAD -> v = spread(n, batch, values.get(n.inputs().get(0).name()));
         case PRODUCT -> v = product(n, values.get(n.inputs().get(0).name()),
             values.get(n.inputs().get(1).name()));
         case SLICE -> v = slice(n, batch, values.get(n.inputs().get(0).name()));
@@ -372,6 +373,26 @@ public final class GraphReference {
         for (int ox = 0; ox < o.width(); ox++) {
           int src = ((b * in.height() + oy / l.factorH()) * in.width() + ox / l.factorW()) * c;
           int dst = ((b * o.height() + oy) * o.width() + ox) * c;
+          System.arraycopy(x, src, y, dst, c);
+        }
+      }
+    }
+    return y;
+  }
+
+  /** Input pixel (y, x) at output (y * strideH, x * strideW), the zero point elsewhere. */
+  static int[] spread(Node n, int batch, int[] x) {
+    SpreadLayer l = (SpreadLayer) n.layer();
+    Shape in = n.inputs().get(0).shape();
+    Shape o = n.shape();
+    int c = in.channels();
+    int[] y = new int[(int) (batch * o.size())];
+    java.util.Arrays.fill(y, n.inputs().get(0).zeroPoint());
+    for (int b = 0; b < batch; b++) {
+      for (int iy = 0; iy < in.height(); iy++) {
+        for (int ix = 0; ix < in.width(); ix++) {
+          int src = ((b * in.height() + iy) * in.width() + ix) * c;
+          int dst = ((b * o.height() + iy * l.strideH()) * o.width() + ix * l.strideW()) * c;
           System.arraycopy(x, src, y, dst, c);
         }
       }

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Decoder-style upsampling between convolutions: nearest Resize by whole factors, in the
  * coordinate modes exporters write, runs on the device as addressing, and a Resize whose
- * modes pick other pixels stays on the CPU; the answers agree with ONNX Runtime's float run.
+ * modes pick other pixels stays on the CPU; a ConvTranspose runs on the array as a convolution
+ * of its spread input. The answers agree with ONNX Runtime's float run.
  */
 @ExtendWith(LeakCheckExtension.class)
 class UpsamplingTest {
@@ -70,15 +71,66 @@ class UpsamplingTest {
     }
   }
 
+
+
+  /** conv -> relu -> ConvTranspose (with its attributes) -> relu. */
+  private static Graph transposed(Random r, int k, Map<String, Attribute> attrs, boolean bias) {
+    Graph.Builder b = Graph.builder().name("deconv").opset(13)
+        .input("x", DType.FLOAT32, "N", 6, 5, 7)
+        .initializer("w1", ModelRunnerTest.random(r, 0.3, 20, 6, 3, 3))
+        .initializer("wt", ModelRunnerTest.random(r, 0.15, 20, 9, k, k))
+        .initializer("bt", ModelRunnerTest.random(r, 0.2, 9))
+        .node("Conv", "conv1", List.of("x", "w1"), List.of("c"), ModelRunnerTest.conv(1))
+        .node("Relu", "relu", List.of("c"), List.of("c1"), Map.of());
+    return b.node("ConvTranspose", "deconv", bias ? List.of("c1", "wt", "bt")
+        : List.of("c1", "wt"), List.of("d"), attrs)
+        .node("Relu", "relu2", List.of("d"), List.of("y"), Map.of())
+        .output("y").build();
+  }
+
+  @Test
+  void transposedConvolutionsRunOnTheArray() {
+    Random r = new Random(42);
+    List<Map<String, Attribute>> cases = List.of(
+        Map.of("strides", Attribute.ofInts(2, 2)),
+        Map.of("strides", Attribute.ofInts(2, 2), "pads", Attribute.ofInts(1, 1, 1, 1),
+            "output_padding", Attribute.ofInts(1, 1)),
+        Map.of("strides", Attribute.ofInts(3, 2), "pads", Attribute.ofInts(0, 1, 2, 0)),
+        Map.of("dilations", Attribute.ofInts(2, 2), "pads", Attribute.ofInts(1, 1, 1, 1)),
+        Map.of());
+    try (Session s = Session.owning(Devices.open("emulator", Ticker.system(), m -> { }))) {
+      for (int i = 0; i < cases.size(); i++) {
+        checkNode(s, transposed(r, 3, cases.get(i), i % 2 == 0), r, "deconv", true, 1,
+            "case " + i + " " + cases.get(i).keySet());
+      }
+      checkNode(s, transposed(r, 4, Map.of("strides", Attribute.ofInts(2, 2), "pads",
+          Attribute.ofInts(1, 1, 1, 1)), true), r, "deconv", true, 1,
+          "4x4 stride 2 (DCGAN)");
+      // Pads beyond the kernel's reach crop more than the spread convolution can: the CPU.
+      checkNode(s, transposed(r, 3, Map.of("strides", Attribute.ofInts(2, 2), "pads",
+          Attribute.ofInts(3, 3, 3, 3)), false), r, "deconv", false, 1,
+          "pads 3 on a 3x3 kernel");
+    }
+  }
+
   private static void check(Session s, Graph g, Random r, boolean onDevice, String what) {
+    checkNode(s, g, r, "resize", onDevice, onDevice ? 1 : 2, what);
+  }
+
+  /**
+   * Runs {@code g} on the emulator against ONNX Runtime's float run, with node {@code node} on
+   * the device or on the CPU as {@code onDevice} says, in {@code programs} device programs.
+   */
+  private static void checkNode(Session s, Graph g, Random r, String node, boolean onDevice,
+      int programs, String what) {
     Tensor x = ModelRunnerTest.random(r, 1, 2, 6, 5, 7);
     Model model = Model.of(g, Calibration.run(g, Map.of("x", x), RangeObserver.Method.MINMAX));
     Plan plan = model.plan(Map.of("x", x), DeviceParams.defaults());
-    Node resize = model.graph().nodes().stream().filter(n -> n.name().equals("resize"))
+    Node at = model.graph().nodes().stream().filter(n -> n.name().equals(node))
         .findFirst().orElseThrow();
-    assertEquals(onDevice ? Plan.Where.DEVICE : Plan.Where.CPU, plan.placement(resize).where(),
+    assertEquals(onDevice ? Plan.Where.DEVICE : Plan.Where.CPU, plan.placement(at).where(),
         what);
-    assertEquals(onDevice ? 1 : 2, plan.deviceProgramCount(), what);
+    assertEquals(programs, plan.deviceProgramCount(), what);
     Tensor want = ModelRunnerTest.reference(g, Map.of("x", x)).get("y");
     Tensor got;
     try (ModelRunner runner = ModelRunner.on(s, model)) {
