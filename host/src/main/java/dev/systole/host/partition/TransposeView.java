@@ -12,7 +12,8 @@ import java.util.List;
  * LayerNorm and MLP: no layer at all. The device keeps maps NHWC, which is the bytes of the
  * channels-last tensor already, so the view only changes which layout the value has
  * ({@link Boundary.Layout#MAP_LAST}). Any Transpose of rows of features the open program makes
- * (the heads of attention) is likewise a new view of the same buffer ({@link Strided}).
+ * (the heads of attention) is likewise a new view of the same buffer ({@link Strided}), and so
+ * is one of rows from the host that only matrix products on the device read.
  */
 final class TransposeView implements DeviceOp {
   private static final long[] TO_LAST = {0, 2, 3, 1};
@@ -40,6 +41,9 @@ final class TransposeView implements DeviceOp {
     long[] perm = n.attribute("perm").map(a -> a.asInts()).orElse(null);
     String in = n.input(0);
     Strided rows = p.view(in);
+    if (rows == null && hostRowsForGemms(n, p)) {
+      rows = Strided.dense(p.shape(in));
+    }
     if (rows != null && p.isFloat(in)) {
       if (perm == null) {
         perm = new long[rows.rank()];
@@ -66,6 +70,29 @@ final class TransposeView implements DeviceOp {
         : Boundary.Layout.NHWC;
     op.outputLayout = to;
     return Verdict.accept(op);
+  }
+
+  /**
+   * Whether {@code n} transposes rows of features that come from the host (a transformer's
+   * input, which PyTorch's attention turns sequence-first) and only matrix products by
+   * constants the device runs read it: the value then crosses as it is, and the view is of it.
+   */
+  private static boolean hostRowsForGemms(Node n, Partitioner p) {
+    String in = n.input(0);
+    long[] s = p.shape(in);
+    if (!p.isFloat(in) || p.producedOnDevice(in) || s == null || s.length < 2 || s.length > 3
+        || p.isGraphOutput(n.output(0)) || p.params(in) == null) {
+      return false;
+    }
+    List<Node> users = p.consumers(n.output(0));
+    for (Node u : users) {
+      boolean gemm = p.deviceOp(u).filter(d -> d instanceof GemmOp).isPresent()
+          && !ProductOp.isProduct(u, p.graph());
+      if (!gemm || !u.input(0).equals(n.output(0)) || !p.lower(u).accepted()) {
+        return false;
+      }
+    }
+    return !users.isEmpty();
   }
 
   @Override
