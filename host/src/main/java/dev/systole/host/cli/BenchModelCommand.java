@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -51,6 +52,12 @@ final class BenchModelCommand implements Callable<Integer> {
   @Option(names = "--batch", defaultValue = "1", description = "Batch size (default 1).")
   int batch;
 
+  @Option(names = "--shape", paramLabel = "NAME=DxDx...",
+      description = "The shape of input NAME (for example x=1x128x64, a sequence of 128), instead"
+          + " of its declared shape with --batch for its symbolic dimensions; repeat for each"
+          + " input. The batch is then the first dimension of the first input.")
+  List<String> inputShapes;
+
   @Option(names = "--iterations", defaultValue = "20", description = "Measured runs"
       + " (default 20).")
   int iterations;
@@ -72,7 +79,12 @@ final class BenchModelCommand implements Callable<Integer> {
     PrintWriter say = json ? DeviceOption.silent() : out;
     threads.apply();
     Graph graph = ModelFiles.readModel(modelFile);
-    Map<String, Tensor> inputs = randomInputs(graph, batch);
+    Map<String, long[]> given = CompileCommand.given(graph, inputShapes);
+    Map<String, Tensor> inputs = randomInputs(graph, batch, given);
+    String first = graph.inputs().isEmpty() ? null : graph.inputs().get(0).name();
+    if (first != null && given.containsKey(first) && given.get(first).length > 0) {
+      batch = Math.toIntExact(Math.max(1, given.get(first)[0]));
+    }
     if (device.cpu()) {
       return benchCpu(out, graph, inputs);
     }
@@ -159,10 +171,13 @@ final class BenchModelCommand implements Callable<Integer> {
     return doc;
   }
 
-  /** A random batch for each input: its declared shape with symbolic dimensions = batch. */
-  static Map<String, Tensor> randomInputs(Graph graph, int batch) {
+  /**
+   * A random batch for each input: its shape in {@code given}, else its declared shape with
+   * symbolic dimensions = batch.
+   */
+  static Map<String, Tensor> randomInputs(Graph graph, int batch, Map<String, long[]> given) {
     Random r = new Random(42);
-    Map<String, long[]> shapes = CompileCommand.shapes(graph, batch);
+    Map<String, long[]> shapes = CompileCommand.shapes(graph, batch, given);
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (ValueInfo in : graph.inputs()) {
       Tensor t = Tensor.allocate(in.dtype(), shapes.get(in.name()));

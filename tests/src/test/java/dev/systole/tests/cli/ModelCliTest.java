@@ -192,6 +192,16 @@ class ModelCliTest {
         + " input row given"), text.out());
     assertTrue(text.out().matches("(?s).*latency\\s+median [\\d.]+ [mu]s, p99 [\\d.]+ [mu]s per"
         + " batch.*"), text.out());
+    Run shaped = systole("bench", "model", dir.resolve("model.onnx").toString(), "--shape",
+        "image=3x1x28x28", "--iterations", "2", "--warmup", "0", "--device", "emulator",
+        "--json");
+    assertEquals(ExitCodes.OK, shaped.code(), shaped.err());
+    assertTrue(shaped.out().trim().startsWith("{\"bench\":\"model\",\"model\":\"model.onnx\","
+        + "\"batch\":3,"), shaped.out());
+    Run wrong = systole("bench", "model", dir.resolve("model.onnx").toString(), "--shape",
+        "tokens=3x1x28x28", "--device", "emulator");
+    assertEquals(ExitCodes.BAD_INPUT, wrong.code(), wrong.out());
+    assertTrue(wrong.err().contains("the model has no input 'tokens'"), wrong.err());
   }
 
   @Test
