@@ -46,6 +46,14 @@ final class ConvTransposeOp implements DeviceOp {
       return Verdict.refuse("pads larger than the kernel's reach, or an output shape the"
           + " attributes do not give (output_shape, auto_pad)");
     }
+    long w = p.shape(x)[3];
+    int sw = g.spread.strideW();
+    long ow = (w - 1) * sw + 1;
+    long zeroBlocks = g.spread.strideH() > 1 ? (ow + sw - 1) / sw : 0;
+    if ((w + zeroBlocks) * sw > p.deviceParams().abufRows() / 2 || zeroBlocks > 255) {
+      return Verdict.refuse("rows of " + w + " pixels spread by " + sw + " need more ABUF rows"
+          + " than half of the device's " + p.deviceParams().abufRows());
+    }
     return Verdict.accept(new Op(this, Op.Kind.CONV, n, List.of(x)));
   }
 

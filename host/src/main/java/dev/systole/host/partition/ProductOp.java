@@ -72,6 +72,13 @@ final class ProductOp implements DeviceOp {
     if (geo.refusal != null) {
       return Verdict.refuse(geo.refusal);
     }
+    int d = p.deviceParams().lanes();
+    int kcs = (geo.k + d - 1) / d;
+    if ((long) kcs * d > p.deviceParams().wbufRows()
+        || (p.deviceParams().abufRows() - kcs * d) / (kcs + 1) < 1) {
+      return Verdict.refuse("a product over " + geo.k + " values, more than the device's"
+          + " buffers hold (" + p.deviceParams().wbufRows() + " WBUF rows)");
+    }
     Op op = new Op(this, Op.Kind.GEMM, n, List.of(a, b));
     op.inputLayout = Boundary.Layout.ROWS;
     op.outputLayout = Boundary.Layout.ROWS;

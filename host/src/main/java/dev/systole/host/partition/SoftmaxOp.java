@@ -51,8 +51,11 @@ final class SoftmaxOp implements DeviceOp {
     if (!v.rowsOfLast() || rows == null || v.numel() / rows % width != 0) {
       return Verdict.refuse("its vectors are not whole contiguous runs of the program's rows");
     }
-    if (width > 65535) {
-      return Verdict.refuse("vectors of " + width + " values (expected at most 65535)");
+    int d = p.deviceParams().lanes();
+    long groupRows = (width + d - 1) / d;
+    if (groupRows > p.deviceParams().abufRows() / 2 || width > 65535) {
+      return Verdict.refuse("vectors of " + width + " values (the device's softmax takes at most"
+          + " " + Math.min(65535, p.deviceParams().abufRows() / 2 * d) + ")");
     }
     return Verdict.accept(new Op(this, Op.Kind.ELEMENTWISE, n, List.of(x)));
   }
