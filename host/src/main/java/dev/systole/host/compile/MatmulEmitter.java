@@ -167,6 +167,10 @@ final class MatmulEmitter {
     }
     this.order = chosen;
     this.chunksPerStep = cps;
+    // The same number of blocks, of equal sizes: no last block of a few rows.
+    if (source instanceof RowMajorActivations rows && cut.size() > 1) {
+      cut = rows.evenBlocks(cut.size());
+    }
     this.blocks = cut;
     this.mt = blocks.stream().mapToInt(Activations.Block::rows).max().orElseThrow();
     buildSteps();

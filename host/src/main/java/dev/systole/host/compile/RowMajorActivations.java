@@ -36,19 +36,27 @@ final class RowMajorActivations implements Activations {
     return WeightLayout.chunks(k, d);
   }
 
-  /**
-   * The rows in as few blocks as {@code maxRows} allows, of sizes as equal as can be: 49 rows
-   * in blocks of at most 48 are 25 and 24, not 48 and 1. Each MATMUL streams a block's rows
-   * through a weight tile and holds the array at least D cycles to preload the next, so a
-   * block of a few rows would cost D cycles per tile for almost no work.
-   */
   @Override
   public List<Block> blocks(int maxRows) {
     List<Block> blocks = new ArrayList<>();
-    int count = (m + maxRows - 1) / maxRows;
-    int size = (m + count - 1) / count;
-    for (int m0 = 0; m0 < m; m0 += size) {
-      blocks.add(new Block(m0, Math.min(size, m - m0)));
+    for (int m0 = 0; m0 < m; m0 += maxRows) {
+      blocks.add(new Block(m0, Math.min(maxRows, m - m0)));
+    }
+    return blocks;
+  }
+
+  /**
+   * The rows in {@code count} blocks of sizes as equal as can be: 49 rows in two blocks are 25
+   * and 24, not 48 and 1. Each MATMUL streams a block's rows through a weight tile and holds the
+   * array at least D cycles to preload the next, so a block of a few rows would cost D cycles
+   * per tile for almost no work.
+   */
+  List<Block> evenBlocks(int count) {
+    List<Block> blocks = new ArrayList<>();
+    for (int i = 0, m0 = 0; i < count; i++) {
+      int rows = m / count + (i < m % count ? 1 : 0);
+      blocks.add(new Block(m0, rows));
+      m0 += rows;
     }
     return blocks;
   }
