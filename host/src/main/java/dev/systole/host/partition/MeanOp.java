@@ -28,8 +28,16 @@ final class MeanOp implements DeviceOp {
     return true;
   }
 
+  private static final NormOp NORM = new NormOp();
+
   @Override
   public Verdict lower(Node n, Partitioner p) {
+    if (n.opType().equals("ReduceMean")) {
+      Verdict norm = NormOp.lowerDecomposed(NORM, n, p);
+      if (norm != null) {
+        return norm;
+      }
+    }
     if (!p.deviceParams().hasVectorUnit()) {
       return Verdict.refuse("a mean needs the vector unit (this device has VECTOR_UNIT = 0)");
     }

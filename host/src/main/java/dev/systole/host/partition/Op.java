@@ -52,6 +52,8 @@ final class Op {
    * is gathered into ONNX's order first, and the view is of that.
    */
   boolean copyInput;
+  /** For a layer normalization written as nodes: its scale, bias and epsilon. */
+  NormOp.Affine affine;
   /** For a masked softmax: how many keys each query keeps, a prefix of them. */
   int[] keep;
   /** For a function by table: its chain, and its table for the input quantization given. */
