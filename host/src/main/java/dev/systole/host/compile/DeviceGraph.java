@@ -15,7 +15,7 @@ import java.util.Set;
  * {@link DepthwiseLayer}, {@link MeanLayer}, {@link TableLayer}, {@link MulLayer},
  * {@link ConcatLayer}, {@link SliceLayer}, {@link ScaleLayer}, {@link NormLayer},
  * {@link SoftmaxLayer}, {@link ProductLayer}, {@link CopyLayer}, {@link ResizeLayer},
- * {@link SpreadLayer}) with one or more predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
+ * {@link SpreadLayer}, {@link ChannelReduceLayer}) with one or more predecessors, and any nodes marked as outputs. Activations stay in card memory from input to
  * output; only the graph's inputs and outputs cross PCIe.
  *
  * <p><b>Tensors.</b> Every tensor is int8 NHWC, per batch item an {@link Shape} of height, width
@@ -57,7 +57,7 @@ public final class DeviceGraph {
   /** What a node does. */
   public enum Kind {
     INPUT, CONV, GEMM, MAX_POOL, ADD, DEPTHWISE, MEAN, TABLE, MUL, CONCAT, SLICE, SCALE, NORM,
-    SOFTMAX, PRODUCT, COPY, RESIZE, SPREAD
+    SOFTMAX, PRODUCT, COPY, RESIZE, SPREAD, CHANNEL_REDUCE
   }
 
   /** A graph input or a layer, with the tensor it produces. */
@@ -405,6 +405,14 @@ public final class DeviceGraph {
             + " (expected equal)");
       }
       return add(name, Kind.NORM, norm, List.of(input), input.shape, norm.zeroPoint(), true);
+    }
+
+    /** The maximum or mean of each pixel's channels, to one channel. */
+    public Node channelReduce(String name, Node input, ChannelReduceLayer reduce) {
+      checkInt8(name, input);
+      Shape in = input.shape;
+      return add(name, Kind.CHANNEL_REDUCE, reduce, List.of(input), new Shape(in.height(),
+          in.width(), 1), reduce.max() ? input.zeroPoint : reduce.requant().zeroPoint(), true);
     }
 
     /** {@code input}'s pixels spread apart, the zero point between; the zero point is kept. */

@@ -91,7 +91,8 @@ public final class GraphCompiler {
   public static byte[] constants(Node n, int d) {
     if (n.kind() == Kind.DEPTHWISE || n.kind() == Kind.MEAN || n.kind() == Kind.TABLE
         || n.kind() == Kind.CONCAT || n.kind() == Kind.SLICE || n.kind() == Kind.SCALE
-        || n.kind() == Kind.NORM || n.kind() == Kind.SOFTMAX) {
+        || n.kind() == Kind.NORM || n.kind() == Kind.SOFTMAX
+        || n.kind() == Kind.CHANNEL_REDUCE) {
       return VectorEmitter.constants(n, d);
     }
     if (n.kind() == Kind.PRODUCT) {
@@ -174,6 +175,8 @@ public final class GraphCompiler {
         case COPY -> VectorEmitter.copy(out, p, n, batch, x, y);
         case RESIZE -> VectorEmitter.resize(out, p, n, batch, x, y);
         case SPREAD -> VectorEmitter.spread(out, p, n, batch, x, y);
+        case CHANNEL_REDUCE -> VectorEmitter.channelReduce(out, p, n, batch, x, y,
+            at.constants()[n.index()]);
         case PRODUCT -> {
           ProductEmitter.emit(out, p, n, batch, x, at.output(n.inputs().get(1)), y,
               at.constants()[n.index()]);

@@ -177,6 +177,19 @@ final class VectorEmitter {
     if (n.layer() instanceof TableLayer t) {
       return lutBytes(t.entries(), d);
     }
+    if (n.layer() instanceof ChannelReduceLayer r) {
+      if (r.max()) {
+        return new byte[0];
+      }
+      int[] rows = new int[3 * d];
+      long bias = -(long) n.inputs().get(0).shape().channels() * zx;
+      for (int j = 0; j < d; j++) {
+        rows[j] = (int) bias;
+        rows[d + j] = r.requant().multiplier()[0];
+        rows[2 * d + j] = r.requant().shift()[0];
+      }
+      return ints(rows);
+    }
     if (n.layer() instanceof SoftmaxLayer s) {
       short[] t = s.table();
       byte[] b = new byte[2 * DeviceParams.tableRows(d) * d];
@@ -1102,6 +1115,83 @@ final class VectorEmitter {
             1, 0));
       }
       return new Job(List.of(load), List.of(), stores);
+    });
+  }
+
+  /**
+   * The maximum or mean of each pixel's channels of an NHWC batch {@code x} into {@code y} (one
+   * channel): per job of pixels, each channel block's lanes of those pixels loaded into rows of
+   * their own, one VREDUCE across the lanes per block (the first writes, the others combine),
+   * into ABUF for a maximum or ACC for a sum, which REQUANT brings to int8; one STORE of a byte
+   * per pixel.
+   */
+  static void channelReduce(List<Instruction> out, DeviceParams p, DeviceGraph.Node node,
+      int batch, long x, long y, long constants) {
+    ChannelReduceLayer l = (ChannelReduceLayer) node.layer();
+    DeviceGraph.Shape in = node.inputs().get(0).shape();
+    int d = p.lanes();
+    int c = in.channels();
+    int cbs = WeightLayout.chunks(c, d);
+    int half = p.abufRows() / 2;
+    int maxPixels = Math.min(half / (cbs + 1), (p.accRows() - 3) / 2);
+    if (maxPixels < 1) {
+      throw new IllegalArgumentException("channel reduce '" + node.name() + "' of " + c
+          + " channels needs " + 2 * (cbs + 1) + " ABUF rows (the device has "
+          + p.abufRows() + ")");
+    }
+    int pixels = rows(node, batch, 1);
+    if (!l.max()) {
+      out.add(accRows(constants, 0, 3, d));
+    }
+    int full = c / d;
+    emit(out, Windows.ceilDiv(pixels, maxPixels), half, (j, base) -> {
+      int p0 = j * maxPixels;
+      int n = Math.min(maxPixels, pixels - p0);
+      long at = x + (long) p0 * c;
+      List<Instruction> loads = new ArrayList<>();
+      if (full > 0) {
+        loads.add(Instruction.of(Opcode.LOAD)
+            .with(Isa.Load.BUF, Buffer.ABUF.id())
+            .with(Isa.Load.DST_ROW, base)
+            .with(Isa.Load.ELEM_BYTES, d)
+            .with(Isa.Load.HBM_ADDR, at)
+            .with(Isa.Load.X_SIZE, n)
+            .with(Isa.Load.Y_SIZE, full)
+            .with(Isa.Load.X_STRIDE, c)
+            .with(Isa.Load.Y_STRIDE, d));
+      }
+      if (c % d != 0) {
+        loads.add(Instruction.of(Opcode.LOAD)
+            .with(Isa.Load.BUF, Buffer.ABUF.id())
+            .with(Isa.Load.DST_ROW, base + full * n)
+            .with(Isa.Load.ELEM_BYTES, c % d)
+            .with(Isa.Load.HBM_ADDR, at + (long) full * d)
+            .with(Isa.Load.X_SIZE, n)
+            .with(Isa.Load.Y_SIZE, 1)
+            .with(Isa.Load.X_STRIDE, c));
+      }
+      int result = base + cbs * n;
+      int acc = 3 + (j % 2) * maxPixels;
+      List<Instruction> ops = new ArrayList<>();
+      for (int cb = 0; cb < cbs; cb++) {
+        ops.add(Instruction.of(Opcode.VREDUCE)
+            .with(Isa.Vreduce.MAX, l.max())
+            .with(Isa.Vreduce.LANES, true)
+            .with(Isa.Vreduce.ACCUMULATE, cb > 0)
+            .with(Isa.Vreduce.A_ROW, base + cb * n)
+            .with(Isa.Vreduce.DST_ROW, l.max() ? result : acc)
+            .with(Isa.Vreduce.ROWS, n)
+            .with(Isa.Vreduce.VALID, Math.min(d, c - cb * d)));
+      }
+      if (!l.max()) {
+        ops.add(Instruction.of(Opcode.REQUANT)
+            .with(Isa.Requant.ACC_ROW, acc)
+            .with(Isa.Requant.DST_ROW, result)
+            .with(Isa.Requant.ROWS, n)
+            .with(Isa.Requant.PARAM_ROW, 0)
+            .with(Isa.Requant.ZERO_POINT, l.requant().zeroPoint()));
+      }
+      return new Job(loads, ops, List.of(store(result, 1, y + p0, n, 1, 1, 0)));
     });
   }
 

@@ -17,7 +17,8 @@ final class DeviceOps {
       new MaxPoolOp(), new AddOp(), new FlattenView(), new IntegerConvOp(),
       new IntegerGemmOp(), new MeanOp(), new TableOp(), new MulOp(), new ConcatOp(),
       new SliceOp(), new ScaleOp(), new AveragePoolOp(), new NormOp(), new TransposeView(),
-      new SoftmaxOp(), new MaskedSoftmaxOp(), new ResizeOp(), new ConvTransposeOp()));
+      new SoftmaxOp(), new MaskedSoftmaxOp(), new ResizeOp(), new ConvTransposeOp(),
+      new MaxReduceOp()));
 
   private final Map<String, DeviceOp> byType = new LinkedHashMap<>();
 

@@ -1,5 +1,6 @@
 package dev.systole.host.partition;
 
+import dev.systole.host.compile.ChannelReduceLayer;
 import dev.systole.host.compile.DeviceGraph;
 import dev.systole.host.compile.MeanLayer;
 import dev.systole.host.compile.Requant;
@@ -13,7 +14,9 @@ import java.util.List;
 /**
  * A float GlobalAveragePool, or a ReduceMean over the two spatial axes of an NCHW map: the
  * vector unit's VREDUCE down the pixels, then one requantization that divides by the pixel count
- * and rescales (CONTRACT.md 11.8). The result is {@code 1 x 1 x C} per item, the same bytes as
+ * and rescales (CONTRACT.md 11.8). A ReduceMean over the channels is VREDUCE across each
+ * pixel's lanes ({@link ChannelReduceLayer}), and one that begins a layer normalization written
+ * as nodes is that normalization ({@link NormOp#lowerDecomposed}). The result is {@code 1 x 1 x C} per item, the same bytes as
  * a row of C features, so it feeds a flatten and a GEMM as it is.
  */
 final class MeanOp implements DeviceOp {
@@ -48,24 +51,23 @@ final class MeanOp implements DeviceOp {
       return Verdict.refuse("a mean of a rank-" + p.rank(n.input(0)) + " tensor (the device"
           + " takes the mean of a feature map's pixels)");
     }
-    if (n.opType().equals("ReduceMean") && !spatial(n)) {
+    Reductions.Over over = n.opType().equals("GlobalAveragePool") ? Reductions.Over.PIXELS
+        : Reductions.of(n, p);
+    if (over == Reductions.Over.OTHER) {
       return Verdict.refuse("a mean over axes " + n.attribute("axes").map(a ->
-          java.util.Arrays.toString(a.asInts())).orElse("(all)") + " (the device takes it"
-          + " over the spatial axes [2, 3])");
+          java.util.Arrays.toString(a.asInts())).orElse("(all, or given as an input)")
+          + " (the device takes it over the spatial axes [2, 3] or the channels [1], kept)");
+    }
+    if (over == Reductions.Over.CHANNELS && !Reductions.keeps(n)) {
+      return Verdict.refuse("a mean over the channels without keepdims");
+    }
+    if (over == Reductions.Over.CHANNELS && !p.producedAsFeatureMap(n.input(0))) {
+      return Verdict.refuse("its input does not come from a device layer (alone, it would"
+          + " only add a trip to the device)");
     }
     return Verdict.accept(new Op(this, Op.Kind.MEAN, n, List.of(n.input(0))));
   }
 
-  /** Whether a ReduceMean reduces exactly axes 2 and 3 of its rank-4 input. */
-  private static boolean spatial(Node n) {
-    long[] axes = n.attribute("axes").map(a -> a.asInts()).orElse(null);
-    if (axes == null || axes.length != 2) {
-      return false;
-    }
-    long a = Math.floorMod(axes[0], 4);
-    long b = Math.floorMod(axes[1], 4);
-    return Math.min(a, b) == 2 && Math.max(a, b) == 3;
-  }
 
   @Override
   public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
@@ -74,6 +76,13 @@ final class MeanOp implements DeviceOp {
     QuantParams qx = s.inputQuant(x);
     QuantParams qy = s.partitioner().params(op.output);
     s.record(op.output, qy, new Encoding.Quantized(qy));
+    if (!op.anchor.opType().equals("GlobalAveragePool")
+        && Reductions.of(op.anchor, s.partitioner()) == Reductions.Over.CHANNELS) {
+      FixedPoint f = FixedPoint.of(qx.scale() / (qy.scale() * in.shape().channels()));
+      return s.builder().channelReduce(op.anchor.name(), in, new ChannelReduceLayer(false,
+          new Requant(new int[] {f.multiplier()}, new int[] {f.shift()}, qy.zeroPoint(),
+              false)));
+    }
     long pixels = (long) in.shape().height() * in.shape().width();
     FixedPoint f = FixedPoint.of(qx.scale() / (qy.scale() * (double) pixels));
     return s.builder().mean(op.anchor.name(), in, new MeanLayer(new Requant(

@@ -397,6 +397,26 @@ class GraphCompilerTest {
     }
   }
 
+  /** The maximum and the mean of each pixel's channels, for channel counts around D. */
+  @Test
+  void reductionsOfEachPixelsChannels() {
+    Random r = new Random(24);
+    try (Device dev = Devices.open("emulator:ABUF_ROWS=64")) {
+      for (int c : new int[] {5, 16, 40, 64}) {
+        for (boolean max : new boolean[] {true, false}) {
+          FixedPoint f = FixedPoint.of(1.0 / c);
+          ChannelReduceLayer l = new ChannelReduceLayer(max, max ? null : new Requant(
+              new int[] {f.multiplier()}, new int[] {f.shift()}, r.nextInt(11) - 5, false));
+          DeviceGraph.Builder b = DeviceGraph.builder();
+          b.output(b.channelReduce("reduce", b.input("x", new Shape(3 + r.nextInt(5),
+              1 + r.nextInt(9), c), r.nextInt(256) - 128), l));
+          check(dev, b.build(), 1 + r.nextInt(3), r, (max ? "max" : "mean") + " of " + c
+              + " channels");
+        }
+      }
+    }
+  }
+
   /** Pixels spread apart with the zero point between, then a convolution over them. */
   @Test
   void spreadPixelsForTransposedConvolutions() {

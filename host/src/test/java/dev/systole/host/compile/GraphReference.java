@@ -44,6 +44,7 @@ public final class GraphReference {
         case COPY -> v = copy(n, values.get(n.inputs().get(0).name()));
         case RESIZE -> v = resize(n, batch, values.get(n.inputs().get(0).name()));
         case SPREAD -> v = spread(n, batch, values.get(n.inputs().get(0).name()));
+        case CHANNEL_REDUCE -> v = channelReduce(n, values.get(n.inputs().get(0).name()));
         case PRODUCT -> v = product(n, values.get(n.inputs().get(0).name()),
             values.get(n.inputs().get(1).name()));
         case SLICE -> v = slice(n, batch, values.get(n.inputs().get(0).name()));
@@ -396,6 +397,24 @@ public final class GraphReference {
           System.arraycopy(x, src, y, dst, c);
         }
       }
+    }
+    return y;
+  }
+
+  /** Per pixel, the largest code, or the requantized sum of (code - zero point). */
+  static int[] channelReduce(Node n, int[] x) {
+    ChannelReduceLayer l = (ChannelReduceLayer) n.layer();
+    int c = n.inputs().get(0).shape().channels();
+    int zx = n.inputs().get(0).zeroPoint();
+    int[] y = new int[x.length / c];
+    for (int px = 0; px < y.length; px++) {
+      long sum = 0;
+      int max = -128;
+      for (int ch = 0; ch < c; ch++) {
+        sum += x[px * c + ch] - zx;
+        max = Math.max(max, x[px * c + ch]);
+      }
+      y[px] = l.max() ? max : finish(sum, l.requant(), 0);
     }
     return y;
   }
