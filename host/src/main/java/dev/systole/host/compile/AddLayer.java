@@ -46,6 +46,11 @@ public record AddLayer(int aMultiplier, int bMultiplier, int shift, int zeroPoin
         (int) Math.round(rb * Math.pow(2, shift)), shift, zeroPoint, relu);
   }
 
+  /** The difference {@code a - b}: this add with b's multiplier negated. */
+  public AddLayer difference() {
+    return new AddLayer(aMultiplier, -bMultiplier, shift, zeroPoint, relu);
+  }
+
   @Override
   public String describe() {
     return "add" + (relu ? " relu" : "");

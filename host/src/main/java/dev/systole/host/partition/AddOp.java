@@ -10,15 +10,16 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A float Add of two values of the same shape, one of them from a device layer: the contract's
- * VADD, each operand with its own scale (a residual connection). An Add of a value and a scalar
- * constant begins a function by table ({@link TableOp}). An integer Add stays on the CPU: ONNX's
- * wraps around where VADD saturates.
+ * A float Add or Sub of two values of the same shape, one of them from a device layer: the
+ * contract's VADD, each operand with its own scale (a residual connection; for a Sub, the second
+ * operand's multiplier negated). An Add or Sub of a value and a scalar constant begins a function
+ * by table ({@link TableOp}), and of a constant per channel is a per-channel affine map
+ * ({@link ScaleOp}). An integer Add stays on the CPU: ONNX's wraps around where VADD saturates.
  */
 final class AddOp implements DeviceOp {
   @Override
   public List<String> opTypes() {
-    return List.of("Add");
+    return List.of("Add", "Sub");
   }
 
   @Override
@@ -26,7 +27,7 @@ final class AddOp implements DeviceOp {
     String a = n.input(0);
     String b = n.input(1);
     if (!p.isFloat(a) || !p.isFloat(b)) {
-      return Verdict.refuse("an integer Add (it wraps; VADD saturates)");
+      return Verdict.refuse("an integer " + n.opType() + " (it wraps; VADD saturates)");
     }
     if (p.isConstant(a) || p.isConstant(b)) {
       return p.constant(p.isConstant(a) ? a : b).numel() == 1 ? TableOp.lowerChain(this, n, p)
@@ -60,8 +61,10 @@ final class AddOp implements DeviceOp {
     QuantParams qb = s.quant(op.inputs.get(1));
     QuantParams qy = s.partitioner().params(op.output);
     s.record(op.output, qy, new Encoding.Quantized(qy));
-    return s.builder().add(op.anchor.name(), a, b, AddLayer.ofScales(qa.scale(), qb.scale(),
-        qy.scale(), qy.zeroPoint(), op.relu));
+    AddLayer add = AddLayer.ofScales(qa.scale(), qb.scale(), qy.scale(), qy.zeroPoint(),
+        op.relu);
+    return s.builder().add(op.anchor.name(), a, b, op.anchor.opType().equals("Sub")
+        ? add.difference() : add);
   }
 
   @Override

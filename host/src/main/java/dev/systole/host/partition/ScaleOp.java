@@ -120,6 +120,19 @@ final class ScaleOp implements DeviceOp {
           off[j] = mul ? 0 : v[j];
         }
       }
+      case "Sub" -> {
+        boolean xFirst = n.input(0).equals(x);
+        double[] v = perChannel(p.constant(xFirst ? n.input(1) : n.input(0)), shape,
+            channelAxis);
+        if (v == null) {
+          return null;
+        }
+        for (int j = 0; j < c; j++) {
+          pos[j] = xFirst ? 1 : -1;
+          neg[j] = pos[j];
+          off[j] = xFirst ? -v[j] : v[j];
+        }
+      }
       default -> {
         return null;
       }
