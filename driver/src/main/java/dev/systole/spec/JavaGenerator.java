@@ -642,14 +642,27 @@ public final class JavaGenerator {
             return null;
           }
 
-          /** The instruction with this opcode value, or null if none has it. */
-          public static Opcode fromValue(long value) {
+          /** Each opcode value's instruction, indexed by the value (null where none has it). */
+          private static final Opcode[] BY_VALUE = byValue();
+
+          private static Opcode[] byValue() {
+            int max = 0;
             for (Opcode o : values()) {
-              if (o.value == value) {
-                return o;
-              }
+              max = Math.max(max, o.value);
             }
-            return null;
+            Opcode[] table = new Opcode[max + 1];
+            for (Opcode o : values()) {
+              table[o.value] = o;
+            }
+            return table;
+          }
+
+          /**
+           * The instruction with this opcode value, or null if none has it: a table lookup, as
+           * the emulator decodes every instruction it runs.
+           */
+          public static Opcode fromValue(long value) {
+            return value >= 0 && value < BY_VALUE.length ? BY_VALUE[(int) value] : null;
           }
         }
         """);
