@@ -312,6 +312,25 @@ class ModelRunnerTest {
     return y;
   }
 
+  /**
+   * Asserts that every element of {@code got} is within {@code fraction} of the largest
+   * magnitude of {@code want} from the element of {@code want} at its index: int8's error
+   * against the float model, measured on the output's range.
+   */
+  static void assertWithin(Tensor want, Tensor got, double fraction, String what) {
+    float[] w = want.toFloatArray();
+    float[] o = got.toFloatArray();
+    assertEquals(w.length, o.length, what + ": elements");
+    float range = 0;
+    for (float v : w) {
+      range = Math.max(range, Math.abs(v));
+    }
+    for (int i = 0; i < w.length; i++) {
+      assertTrue(Math.abs(w[i] - o[i]) <= fraction * range, what + ": element " + i + ": "
+          + o[i] + " vs " + w[i]);
+    }
+  }
+
   /** The model's outputs from the CPU engine, op by op as written. */
   static Map<String, Tensor> reference(Graph g, Map<String, Tensor> in) {
     try (CpuModel m = CpuModel.load(g, CpuEngine.get(), CpuEngine.Rewrites.NONE)) {

@@ -1,7 +1,6 @@
 package dev.systole.host.partition;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.systole.driver.Devices;
 import dev.systole.driver.Ticker;
@@ -63,16 +62,7 @@ class ReductionsTest {
           ModelRunner runner = ModelRunner.on(s, model)) {
         Map<String, Tensor> got = runner.run(Map.of("x", x)).outputs();
         for (String out : List.of("y", "z")) {
-          float[] w = want.get(out).toFloatArray();
-          float[] o = got.get(out).toFloatArray();
-          float range = 0;
-          for (float v : w) {
-            range = Math.max(range, Math.abs(v));
-          }
-          for (int i = 0; i < w.length; i++) {
-            assertTrue(Math.abs(w[i] - o[i]) <= 0.05 * range, out + " of " + c + ": element "
-                + i + ": " + o[i] + " vs " + w[i]);
-          }
+          ModelRunnerTest.assertWithin(want.get(out), got.get(out), 0.05, out + " of " + c);
         }
       }
     }

@@ -1,7 +1,6 @@
 package dev.systole.host.partition;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.systole.driver.Devices;
 import dev.systole.driver.Ticker;
@@ -79,16 +78,7 @@ class ShapeFoldingTest {
         try (ModelRunner runner = ModelRunner.on(s, model)) {
           got = runner.run(Map.of("x", x)).outputs().get("out");
         }
-        float[] w = want.toFloatArray();
-        float[] o = got.toFloatArray();
-        float range = 0;
-        for (float v : w) {
-          range = Math.max(range, Math.abs(v));
-        }
-        for (int i = 0; i < w.length; i++) {
-          assertTrue(Math.abs(w[i] - o[i]) <= 0.05 * range, "element " + i + " at batch "
-              + batch + ": " + o[i] + " vs " + w[i]);
-        }
+        ModelRunnerTest.assertWithin(want, got, 0.05, "at batch " + batch);
       }
     }
   }
