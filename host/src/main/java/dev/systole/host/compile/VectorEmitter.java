@@ -867,20 +867,20 @@ final class VectorEmitter {
       List<Instruction> loads = new ArrayList<>();
       List<Instruction> stores = new ArrayList<>();
       if (whole > 0) {
-        loads.add(block(Opcode.LOAD, base, d, x + (long) v0 * width, gr, d, whole, width));
-        stores.add(block(Opcode.STORE, base, d, y + (long) v0 * width, gr, d, whole, width));
+        loads.add(load(base, d, x + (long) v0 * width, gr, d, whole, width));
+        stores.add(store(base, d, y + (long) v0 * width, gr, d, whole, width));
       }
       if (exactLast) {
         int row = base + whole * gr;
         long at = (long) (runs - 1) * width;
         int full = width / d;
         if (full > 0) {
-          loads.add(block(Opcode.LOAD, row, d, x + at, full, d, 1, 0));
-          stores.add(block(Opcode.STORE, row, d, y + at, full, d, 1, 0));
+          loads.add(load(row, d, x + at, full, d, 1, 0));
+          stores.add(store(row, d, y + at, full, d, 1, 0));
         }
         long rest = x + at + (long) full * d;
-        loads.add(block(Opcode.LOAD, row + full, width % d, rest, 1, d, 1, 0));
-        stores.add(block(Opcode.STORE, row + full, width % d, y + at + (long) full * d, 1, d,
+        loads.add(load(row + full, width % d, rest, 1, d, 1, 0));
+        stores.add(store(row + full, width % d, y + at + (long) full * d, 1, d,
             1, 0));
       }
       // One VSOFTMAX per stretch of runs that keep the same number of values.
@@ -1143,33 +1143,12 @@ final class VectorEmitter {
     if (!l.max()) {
       out.add(accRows(constants, 0, 3, d));
     }
-    int full = c / d;
+    RowMajorActivations source = new RowMajorActivations(x, pixels, c, d);
     emit(out, Windows.ceilDiv(pixels, maxPixels), half, (j, base) -> {
       int p0 = j * maxPixels;
       int n = Math.min(maxPixels, pixels - p0);
-      long at = x + (long) p0 * c;
       List<Instruction> loads = new ArrayList<>();
-      if (full > 0) {
-        loads.add(Instruction.of(Opcode.LOAD)
-            .with(Isa.Load.BUF, Buffer.ABUF.id())
-            .with(Isa.Load.DST_ROW, base)
-            .with(Isa.Load.ELEM_BYTES, d)
-            .with(Isa.Load.HBM_ADDR, at)
-            .with(Isa.Load.X_SIZE, n)
-            .with(Isa.Load.Y_SIZE, full)
-            .with(Isa.Load.X_STRIDE, c)
-            .with(Isa.Load.Y_STRIDE, d));
-      }
-      if (c % d != 0) {
-        loads.add(Instruction.of(Opcode.LOAD)
-            .with(Isa.Load.BUF, Buffer.ABUF.id())
-            .with(Isa.Load.DST_ROW, base + full * n)
-            .with(Isa.Load.ELEM_BYTES, c % d)
-            .with(Isa.Load.HBM_ADDR, at + (long) full * d)
-            .with(Isa.Load.X_SIZE, n)
-            .with(Isa.Load.Y_SIZE, 1)
-            .with(Isa.Load.X_STRIDE, c));
-      }
+      source.load(new Activations.Block(p0, n), 0, cbs, base, loads);
       int result = base + cbs * n;
       int acc = 3 + (j % 2) * maxPixels;
       List<Instruction> ops = new ArrayList<>();
@@ -1196,32 +1175,21 @@ final class VectorEmitter {
   }
 
   /**
-   * A LOAD or STORE of ABUF rows from {@code row}: {@code chunks} elements of {@code elem} bytes
+   * A LOAD of ABUF rows from {@code row}: {@code chunks} elements of {@code elem} bytes
    * {@code chunkStride} apart, for each of {@code count} runs {@code runStride} apart, row after
-   * row.
+   * row (the LOAD that {@link #store} undoes).
    */
-  private static Instruction block(Opcode op, int row, int elem, long addr, int chunks,
-      long chunkStride, int count, long runStride) {
-    if (op == Opcode.LOAD) {
-      return Instruction.of(Opcode.LOAD)
-          .with(Isa.Load.BUF, Buffer.ABUF.id())
-          .with(Isa.Load.DST_ROW, row)
-          .with(Isa.Load.ELEM_BYTES, elem)
-          .with(Isa.Load.HBM_ADDR, addr)
-          .with(Isa.Load.X_SIZE, chunks)
-          .with(Isa.Load.Y_SIZE, count)
-          .with(Isa.Load.X_STRIDE, chunkStride)
-          .with(Isa.Load.Y_STRIDE, runStride);
-    }
-    return Instruction.of(Opcode.STORE)
-        .with(Isa.Store.BUF, Buffer.ABUF.id())
-        .with(Isa.Store.SRC_ROW, row)
-        .with(Isa.Store.ELEM_BYTES, elem)
-        .with(Isa.Store.HBM_ADDR, addr)
-        .with(Isa.Store.X_SIZE, chunks)
-        .with(Isa.Store.Y_SIZE, count)
-        .with(Isa.Store.X_STRIDE, chunkStride)
-        .with(Isa.Store.Y_STRIDE, runStride);
+  private static Instruction load(int row, int elem, long addr, int chunks, long chunkStride,
+      int count, long runStride) {
+    return Instruction.of(Opcode.LOAD)
+        .with(Isa.Load.BUF, Buffer.ABUF.id())
+        .with(Isa.Load.DST_ROW, row)
+        .with(Isa.Load.ELEM_BYTES, elem)
+        .with(Isa.Load.HBM_ADDR, addr)
+        .with(Isa.Load.X_SIZE, chunks)
+        .with(Isa.Load.Y_SIZE, count)
+        .with(Isa.Load.X_STRIDE, chunkStride)
+        .with(Isa.Load.Y_STRIDE, runStride);
   }
 
   /**

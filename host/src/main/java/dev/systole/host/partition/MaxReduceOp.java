@@ -6,7 +6,6 @@ import dev.systole.host.compile.MaxPoolLayer;
 import dev.systole.host.compile.Window;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.Node;
-import dev.systole.host.quantize.QuantParams;
 import dev.systole.host.tensor.DType;
 import java.util.List;
 
@@ -54,9 +53,7 @@ final class MaxReduceOp implements DeviceOp {
   public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
     String x = op.inputs.get(0);
     DeviceGraph.Node in = s.input(op, x);
-    QuantParams q = s.quant(x);
-    s.record(op.output, q, q == null ? s.partitioner().integerEncoding(x)
-        : new Encoding.Quantized(q));
+    s.keepQuant(x, op.output);
     Node n = op.anchor;
     if (!n.opType().equals("GlobalMaxPool")
         && Reductions.of(n, s.partitioner()) == Reductions.Over.CHANNELS) {

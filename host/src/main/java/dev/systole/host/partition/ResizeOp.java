@@ -4,7 +4,6 @@ import dev.systole.host.compile.DeviceGraph;
 import dev.systole.host.compile.ResizeLayer;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.Node;
-import dev.systole.host.quantize.QuantParams;
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;
 import java.util.List;
@@ -135,9 +134,7 @@ final class ResizeOp implements DeviceOp {
   public DeviceGraph.Node build(Op op, Segmenter.SegmentBuild s) {
     String x = op.inputs.get(0);
     DeviceGraph.Node in = s.input(op, x);
-    QuantParams q = s.quant(x);
-    s.record(op.output, q, q == null ? s.partitioner().integerEncoding(x)
-        : new Encoding.Quantized(q));
+    s.keepQuant(x, op.output);
     int[] f = factors(op.anchor, s.partitioner());
     return s.builder().resize(op.anchor.name(), in, new ResizeLayer(f[0], f[1]));
   }

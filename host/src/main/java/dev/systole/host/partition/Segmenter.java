@@ -353,6 +353,15 @@ final class Segmenter {
       return encodings.get(value);
     }
 
+    /**
+     * Records that {@code to}, a layer's output, holds the codes of input {@code from} as they
+     * are (a maximum, a resize): the same quantization, or the same 8-bit encoding.
+     */
+    void keepQuant(String from, String to) {
+      QuantParams q = quant(from);
+      record(to, q, q == null ? p.integerEncoding(from) : new Encoding.Quantized(q));
+    }
+
     /** Records the quantization and encoding of {@code value}, an output of a layer. */
     void record(String value, QuantParams q, Encoding e) {
       params.put(value, q);
