@@ -10,11 +10,11 @@ import dev.systole.host.tensor.Tensor;
 import java.util.List;
 
 /**
- * A float 2-D ConvTranspose (group 1, constant weights and bias), lowered to the array: its
+ * A float 2-D ConvTranspose (constant weights and bias, any group), lowered to the array: its
  * input's pixels are spread {@code stride} apart with zeros between ({@link SpreadLayer}), and
  * a stride-1 convolution with the kernel flipped and the in and out channels swapped runs over
  * that, padded by {@code dilation * (kernel - 1) - pad} on each side (plus the output padding
- * at the end). Pads larger than that reach, or an output the attributes do not give as ONNX
+ * at the end). Groups become block-diagonal weights, as for a grouped convolution. Pads larger than that reach, or an output the attributes do not give as ONNX
  * computes it, stay on the CPU.
  */
 final class ConvTransposeOp implements DeviceOp {
@@ -38,8 +38,11 @@ final class ConvTransposeOp implements DeviceOp {
     if (!p.isConstant(n.input(1)) || n.hasInput(2) && !p.isConstant(n.input(2))) {
       return Verdict.refuse("weights or bias are not constants");
     }
-    if (n.attribute("group").map(a -> a.asInt()).orElse(1L) != 1) {
-      return Verdict.refuse("a grouped transposed convolution");
+    long groups = n.attribute("group").map(a -> a.asInt()).orElse(1L);
+    long[] ws = p.constant(n.input(1)).shape();
+    if (groups < 1 || ws.length != 4 || ws[0] % groups != 0) {
+      return Verdict.refuse("a group of " + groups + " that does not divide the " + (ws.length
+          > 0 ? ws[0] : 0) + " input channels");
     }
     Geometry g = geometry(n, p);
     if (g == null) {

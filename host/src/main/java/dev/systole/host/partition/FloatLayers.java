@@ -44,28 +44,34 @@ final class FloatLayers {
   }
 
   /**
-   * The quantized convolution a float ConvTranspose {@code op} (weights {@code [I][O][kh][kw]},
-   * group 1) is over its spread input: the kernel flipped and the channels swapped, weights
-   * {@code [O][I][kh][kw]} with {@code w'[o][i][y][x] = w[i][o][kh-1-y][kw-1-x]}, over
-   * {@code window}.
+   * The quantized convolution a float ConvTranspose {@code op} (weights {@code [I][O/g][kh][kw]}
+   * for g groups) is over its spread input: the kernel flipped and the channels swapped, dense
+   * weights {@code [O][I][kh][kw]} with {@code w'[o][i][y][x] = w[i][o mod O/g][kh-1-y][kw-1-x]}
+   * where i is in o's group and 0 elsewhere (block-diagonal, as {@link #blockDiagonal} makes a
+   * grouped convolution's), over {@code window}.
    */
   static ConvLayer transposed(Op op, Segmenter.SegmentBuild s, dev.systole.host.compile.Window
       window) {
     Partitioner p = s.partitioner();
     Node n = op.anchor;
     Tensor wt = p.constant(n.input(1));
+    int groups = (int) (long) n.attribute("group").map(a -> a.asInt()).orElse(1L);
     int ins = (int) wt.dim(0);
-    int outs = (int) wt.dim(1);
+    int perGroup = (int) wt.dim(1);
+    int outs = perGroup * groups;
+    int insPerGroup = ins / groups;
     int kh = (int) wt.dim(2);
     int kw = (int) wt.dim(3);
     float[] raw = p.floats(n.input(1));
-    float[] w = new float[raw.length];
+    float[] w = new float[outs * ins * kh * kw];
     for (int i = 0; i < ins; i++) {
-      for (int o = 0; o < outs; o++) {
+      int g = i / insPerGroup;
+      for (int og = 0; og < perGroup; og++) {
+        int o = g * perGroup + og;
         for (int y = 0; y < kh; y++) {
           for (int x = 0; x < kw; x++) {
             w[((o * ins + i) * kh + y) * kw + x] =
-                raw[((i * outs + o) * kh + (kh - 1 - y)) * kw + (kw - 1 - x)];
+                raw[((i * perGroup + og) * kh + (kh - 1 - y)) * kw + (kw - 1 - x)];
           }
         }
       }

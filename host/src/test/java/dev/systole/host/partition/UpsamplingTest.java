@@ -26,8 +26,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Decoder-style upsampling between convolutions: nearest Resize by whole factors, in the
  * coordinate modes exporters write, runs on the device as addressing, and a Resize whose
- * modes pick other pixels stays on the CPU; a ConvTranspose runs on the array as a convolution
- * of its spread input. The answers agree with ONNX Runtime's float run.
+ * modes pick other pixels stays on the CPU; a ConvTranspose, grouped or not, runs on the array
+ * as a convolution of its spread input. The answers agree with ONNX Runtime's float run.
  */
 @ExtendWith(LeakCheckExtension.class)
 class UpsamplingTest {
@@ -78,7 +78,8 @@ class UpsamplingTest {
         .input("x", DType.FLOAT32, "N", 6, 5, 7)
         .initializer("w1", ModelRunnerTest.random(r, 0.3, 20, 6, 3, 3))
         .initializer("wt", ModelRunnerTest.random(r, 0.15, 20, 9, k, k))
-        .initializer("bt", ModelRunnerTest.random(r, 0.2, 9))
+        .initializer("bt", ModelRunnerTest.random(r, 0.2, 9 * attrs.getOrDefault("group",
+            Attribute.of(1L)).asInt()))
         .node("Conv", "conv1", List.of("x", "w1"), List.of("c"), ModelRunnerTest.conv(1))
         .node("Relu", "relu", List.of("c"), List.of("c1"), Map.of());
     return b.node("ConvTranspose", "deconv", bias ? List.of("c1", "wt", "bt")
@@ -96,6 +97,9 @@ class UpsamplingTest {
             "output_padding", Attribute.ofInts(1, 1)),
         Map.of("strides", Attribute.ofInts(3, 2), "pads", Attribute.ofInts(0, 1, 2, 0)),
         Map.of("dilations", Attribute.ofInts(2, 2), "pads", Attribute.ofInts(1, 1, 1, 1)),
+        Map.of("strides", Attribute.ofInts(2, 2), "group", Attribute.of(2L)),
+        Map.of("strides", Attribute.ofInts(2, 1), "group", Attribute.of(4L), "pads",
+            Attribute.ofInts(1, 0, 1, 0)),
         Map.of());
     try (Session s = Session.owning(Devices.open("emulator", Ticker.system(), m -> { }))) {
       for (int i = 0; i < cases.size(); i++) {
