@@ -12,6 +12,7 @@ import dev.systole.driver.contract.Param;
 import dev.systole.driver.simboard.Fault;
 import dev.systole.driver.simboard.SimBoard;
 import dev.systole.host.cli.ExitCodes;
+import dev.systole.host.cli.diag.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -89,6 +90,7 @@ class DiagCliTest {
   }
 
   @Test
+  @SuppressWarnings("unchecked")
   void devicesListsBoardsSimBoardsAndTheEmulator() throws Exception {
     Path sys = Files.createDirectories(tmp.resolve("sys"));
     Path dev = Files.createDirectories(tmp.resolve("dev"));
@@ -120,8 +122,12 @@ class DiagCliTest {
         json.out());
     assertTrue(json.out().contains("\"state\": \"degraded\""), json.out());
     assertTrue(json.out().contains("\"serving\": true"), json.out());
-    assertTrue(json.out().contains("\"looked_in\": {\n    \"sysfs\": \"" + sys
-        + "\",\n    \"dev\": \"" + dev + "\"\n  }"), "in the documented order: " + json.out());
+    Map<String, Object> lookedIn = (Map<String, Object>) ((Map<String, Object>)
+        Json.read(json.out())).get("looked_in");
+    assertEquals(List.of("sysfs", "dev"), List.copyOf(lookedIn.keySet()),
+        "in the documented order: " + json.out());
+    assertEquals(sys.toString(), lookedIn.get("sysfs"));
+    assertEquals(dev.toString(), lookedIn.get("dev"));
     assertTrue(json.out().contains("\"emulator\": {\n    \"name\": \"emulator\",\n"
         + "    \"params\": \""), "in the documented order: " + json.out());
   }

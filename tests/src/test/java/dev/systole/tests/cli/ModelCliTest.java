@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.systole.host.cli.ExitCodes;
+import dev.systole.host.cli.diag.Json;
 import dev.systole.host.run.Example;
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Npy;
@@ -17,6 +18,7 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -33,6 +35,14 @@ class ModelCliTest {
       Files.write(file, in.readAllBytes());
     }
     return file;
+  }
+
+  /** A command's JSON output, which must be one object. */
+  @SuppressWarnings("unchecked")
+  static Map<String, Object> object(String out) {
+    Object v = Json.read(out);
+    assertTrue(v instanceof Map, "not a JSON object: " + out);
+    return (Map<String, Object>) v;
   }
 
   /** The first {@code n} test images as the model's float input, written to {@code file}. */
@@ -180,11 +190,21 @@ class ModelCliTest {
     Run r = systole("bench", "model", model(dir).toString(), "--batch", "4", "--iterations", "3",
         "--warmup", "1", "--device", "emulator", "--json");
     assertEquals(ExitCodes.OK, r.code(), r.err());
-    String json = r.out().trim();
-    assertTrue(json.startsWith("{\"bench\":\"model\",\"model\":\"model.onnx\",\"batch\":4,"),
-        json);
-    assertTrue(json.matches(".*\"throughput_per_second\":[0-9.]+,\"latency_median_seconds\":"
-        + "[0-9.]+,\"latency_p99_seconds\":[0-9.]+,\"iterations\":3}"), json);
+    Map<String, Object> json = object(r.out());
+    assertEquals(List.of("bench", "model", "batch"), List.copyOf(json.keySet()).subList(0, 3),
+        r.out());
+    assertEquals("model", json.get("bench"));
+    assertEquals("model.onnx", json.get("model"));
+    assertEquals(4L, json.get("batch"));
+    List<String> keys = List.copyOf(json.keySet());
+    assertEquals(List.of("throughput_per_second", "latency_median_seconds",
+        "latency_p99_seconds", "iterations"), keys.subList(keys.size() - 4, keys.size()),
+        r.out());
+    for (String k : List.of("throughput_per_second", "latency_median_seconds",
+        "latency_p99_seconds")) {
+      assertTrue(((Number) json.get(k)).doubleValue() > 0, k + " in " + r.out());
+    }
+    assertEquals(3L, json.get("iterations"));
     Run text = systole("bench", "model", dir.resolve("model.onnx").toString(), "--iterations",
         "2", "--warmup", "0", "--device", "emulator");
     assertEquals(ExitCodes.OK, text.code(), text.err());
@@ -196,8 +216,7 @@ class ModelCliTest {
         "image=3x1x28x28", "--iterations", "2", "--warmup", "0", "--device", "emulator",
         "--json");
     assertEquals(ExitCodes.OK, shaped.code(), shaped.err());
-    assertTrue(shaped.out().trim().startsWith("{\"bench\":\"model\",\"model\":\"model.onnx\","
-        + "\"batch\":3,"), shaped.out());
+    assertEquals(3L, object(shaped.out()).get("batch"), shaped.out());
     Run wrong = systole("bench", "model", dir.resolve("model.onnx").toString(), "--shape",
         "tokens=3x1x28x28", "--device", "emulator");
     assertEquals(ExitCodes.BAD_INPUT, wrong.code(), wrong.out());
@@ -236,9 +255,12 @@ class ModelCliTest {
     Run bench = systole("bench", "model", model.toString(), "--device", "cpu", "--iterations",
         "3", "--warmup", "1", "--json");
     assertEquals(ExitCodes.OK, bench.code(), bench.err());
-    assertTrue(bench.out().trim().matches("\\{\"bench\":\"model\",\"model\":\"model.onnx\","
-        + "\"batch\":1,\"device\":\"cpu\",\"threads\":\\d+,\"throughput_per_second\":.*"),
-        bench.out());
+    Map<String, Object> cpuJson = object(bench.out());
+    assertEquals(List.of("bench", "model", "batch", "device", "threads",
+        "throughput_per_second"), List.copyOf(cpuJson.keySet()).subList(0, 6), bench.out());
+    assertEquals(1L, cpuJson.get("batch"));
+    assertEquals("cpu", cpuJson.get("device"));
+    assertTrue(cpuJson.get("threads") instanceof Long, bench.out());
     Run demo = systole("demo", "--device", "cpu");
     assertEquals(ExitCodes.BAD_INPUT, demo.code(), demo.out());
     assertTrue(demo.err().contains("this command needs a device"), demo.err());

@@ -5,10 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import dev.systole.host.cli.ExitCodes;
+import dev.systole.host.cli.diag.Json;
 import dev.systole.host.cli.SystoleCli;
 import dev.systole.host.cpu.CpuEngine;
 import dev.systole.host.graph.Graph;
@@ -506,46 +504,8 @@ class ZooTest {
   }
 
   /** A JSON document as maps (in order), lists, strings, numbers, booleans and nulls. */
-  static Object readJson(String json) throws IOException {
-    try (JsonParser p = new JsonFactory().createParser(json)) {
-      p.nextToken();
-      return value(p);
-    }
-  }
-
-  private static Object value(JsonParser p) throws IOException {
-    JsonToken t = p.currentToken();
-    switch (t) {
-      case START_OBJECT: {
-        Map<String, Object> m = new LinkedHashMap<>();
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          String field = p.currentName();
-          p.nextToken();
-          m.put(field, value(p));
-        }
-        return m;
-      }
-      case START_ARRAY: {
-        List<Object> l = new ArrayList<>();
-        while (p.nextToken() != JsonToken.END_ARRAY) {
-          l.add(value(p));
-        }
-        return l;
-      }
-      case VALUE_STRING:
-        return p.getText();
-      case VALUE_NUMBER_INT:
-        return p.getLongValue();
-      case VALUE_NUMBER_FLOAT:
-        return p.getDoubleValue();
-      case VALUE_TRUE:
-      case VALUE_FALSE:
-        return p.getBooleanValue();
-      case VALUE_NULL:
-        return null;
-      default:
-        throw new IOException("unexpected JSON token " + t + " at " + p.currentLocation());
-    }
+  static Object readJson(String json) {
+    return Json.read(json);
   }
 
   /** The report: one row per model with its figures, its bound, and the reason it holds. */
