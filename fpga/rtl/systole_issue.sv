@@ -94,7 +94,7 @@ module systole_issue
 
   // The instruction in the decode register.
   logic [7:0] opcode;
-  logic [2:0] wait_bits;
+  logic [systole_pkg::WaitWidth-1:0] wait_bits;
   logic       w_load, w_swap, w_preload;
   logic       no_weights;
   logic [7:0] error_now;
@@ -127,7 +127,10 @@ module systole_issue
     if (wait_bits[systole_pkg::WaitStoreBit] && !store_free_i) begin
       mem_ok = 1'b0;
     end
-    if (wait_bits[systole_pkg::WaitExecBit] && !exec_done_i) begin
+    // This build has no VECTOR unit: REQUANT, VMAX and VADD run on EXEC, and the VECTOR wait
+    // bit names EXEC.
+    if ((wait_bits[systole_pkg::WaitExecBit] || wait_bits[systole_pkg::WaitVectorBit])
+        && !exec_done_i) begin
       other_ok = 1'b0;
     end
   end

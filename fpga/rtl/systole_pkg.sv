@@ -5,9 +5,9 @@
 /* verilator lint_off UNUSEDPARAM */
 package systole_pkg;
 
-  // Contract 1.1
+  // Contract 1.2
   localparam int unsigned ContractVersionMajor = 1;
-  localparam int unsigned ContractVersionMinor = 1;
+  localparam int unsigned ContractVersionMinor = 2;
   localparam logic [31:0] Magic = 32'h53595354;
   localparam int unsigned InstructionBits = 256;
   localparam int unsigned RegisterWindowBytes = 4096;
@@ -36,6 +36,7 @@ package systole_pkg;
   localparam int unsigned WaitLoadBit = 0;
   localparam int unsigned WaitExecBit = 1;
   localparam int unsigned WaitStoreBit = 2;
+  localparam int unsigned WaitVectorBit = 3;
 
   // Register offsets in the AXI4-Lite window
   localparam logic [11:0] RegMagic = 12'h000;
@@ -355,25 +356,25 @@ package systole_pkg;
   localparam int unsigned OpcodeLsb = 0;
   localparam int unsigned OpcodeWidth = 8;
   localparam int unsigned WaitLsb = 8;
-  localparam int unsigned WaitWidth = 3;
+  localparam int unsigned WaitWidth = 4;
 
   // Bits that belong to a field of each instruction; any other bit set is RESERVED_BITS
-  localparam logic [255:0] LoadFieldBits = 256'hffffffffffffffffffffffffffffffff0000ffffffffffff00ff0fffffff37ff;
-  localparam logic [255:0] StoreFieldBits = 256'h00000000ffffffffffffffffffffffff0000ffffffffffff00000fffffff37ff;
-  localparam logic [255:0] MatmulFieldBits = 256'h0000000000000000000000000000000000000000fffffffffffffffffffff7ff;
-  localparam logic [255:0] RequantFieldBits = 256'h000000000000000000000000000000000000000000ffffffffffffffffff17ff;
-  localparam logic [255:0] VmaxFieldBits = 256'h00000000000000000000000000000000000000000000ffffffffffffffff07ff;
-  localparam logic [255:0] VaddFieldBits = 256'h0000000000000000ffffffffffffffff00003fffffffffffffffffffffff17ff;
-  localparam logic [255:0] FenceFieldBits = 256'h00000000000000000000000000000000000000000000000000000000000007ff;
-  localparam logic [255:0] HaltFieldBits = 256'h00000000000000000000000000000000000000000000000000000000000007ff;
-  localparam logic [255:0] VlutFieldBits = 256'h0000000000000000000000000000000000000000000000ffffffffffffff07ff;
-  localparam logic [255:0] VscaleFieldBits = 256'h0000000000000000000000000000000000000000ffffffffffffffffffff07ff;
-  localparam logic [255:0] VmulFieldBits = 256'h000000000000000000000000ffffffff00003fffffffffffffffffffffff17ff;
-  localparam logic [255:0] VreduceFieldBits = 256'h0000000000000000000000000000000000000000000000ffffffffffffff77ff;
-  localparam logic [255:0] VmacFieldBits = 256'h00000000000000000000000000000000000000000000ffffffffffffffff17ff;
-  localparam logic [255:0] VsoftmaxFieldBits = 256'h0000000000000000000000000000ffff003fffffffffffffffffffffffff07ff;
-  localparam logic [255:0] VnormFieldBits = 256'h000000000000000000000000ffffffff00ffffffffffffffffffffffffff07ff;
-  localparam logic [255:0] VtransFieldBits = 256'h000000000000000000000000000000000000000000000000ffffffffffff37ff;
+  localparam logic [255:0] LoadFieldBits = 256'hffffffffffffffffffffffffffffffff0000ffffffffffff00ff0fffffff3fff;
+  localparam logic [255:0] StoreFieldBits = 256'h00000000ffffffffffffffffffffffff0000ffffffffffff00000fffffff3fff;
+  localparam logic [255:0] MatmulFieldBits = 256'h0000000000000000000000000000000000000000ffffffffffffffffffffffff;
+  localparam logic [255:0] RequantFieldBits = 256'h000000000000000000000000000000000000000000ffffffffffffffffff1fff;
+  localparam logic [255:0] VmaxFieldBits = 256'h00000000000000000000000000000000000000000000ffffffffffffffff0fff;
+  localparam logic [255:0] VaddFieldBits = 256'h0000000000000000ffffffffffffffff00003fffffffffffffffffffffff1fff;
+  localparam logic [255:0] FenceFieldBits = 256'h0000000000000000000000000000000000000000000000000000000000000fff;
+  localparam logic [255:0] HaltFieldBits = 256'h0000000000000000000000000000000000000000000000000000000000000fff;
+  localparam logic [255:0] VlutFieldBits = 256'h0000000000000000000000000000000000000000000000ffffffffffffff0fff;
+  localparam logic [255:0] VscaleFieldBits = 256'h0000000000000000000000000000000000000000ffffffffffffffffffff0fff;
+  localparam logic [255:0] VmulFieldBits = 256'h000000000000000000000000ffffffff00003fffffffffffffffffffffff1fff;
+  localparam logic [255:0] VreduceFieldBits = 256'h0000000000000000000000000000000000000000000000ffffffffffffff7fff;
+  localparam logic [255:0] VmacFieldBits = 256'h00000000000000000000000000000000000000000000ffffffffffffffff1fff;
+  localparam logic [255:0] VsoftmaxFieldBits = 256'h0000000000000000000000000000ffff003fffffffffffffffffffffffff0fff;
+  localparam logic [255:0] VnormFieldBits = 256'h000000000000000000000000ffffffff00ffffffffffffffffffffffffff0fff;
+  localparam logic [255:0] VtransFieldBits = 256'h000000000000000000000000000000000000000000000000ffffffffffff3fff;
 
   // Timing model constants, in cycles
   localparam int unsigned TimingFetchLatency = 35;

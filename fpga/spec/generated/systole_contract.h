@@ -9,8 +9,8 @@
 namespace systole_contract {
 
 constexpr uint32_t kContractVersionMajor = 1;
-constexpr uint32_t kContractVersionMinor = 1;
-constexpr uint32_t kVersion = 0x00010001;
+constexpr uint32_t kContractVersionMinor = 2;
+constexpr uint32_t kVersion = 0x00010002;
 constexpr uint32_t kMagic = 0x53595354;
 constexpr uint32_t kInstructionBytes = 32;
 constexpr uint32_t kRegisterWindowBytes = 4096;
@@ -39,6 +39,7 @@ constexpr uint32_t kBufLut = 3;  // 2 byte lanes
 constexpr uint32_t kWaitLoadBit = 0;
 constexpr uint32_t kWaitExecBit = 1;
 constexpr uint32_t kWaitStoreBit = 2;
+constexpr uint32_t kWaitVectorBit = 3;
 
 // Register offsets in the AXI4-Lite window, and their fields
 constexpr uint32_t kRegMagic = 0x000;
@@ -124,7 +125,7 @@ constexpr uint8_t kErrMemFault = 11;
 
 // Instruction fields: bit position and width in the 256-bit word
 constexpr uint32_t kOpcodeLsb = 0, kOpcodeWidth = 8;
-constexpr uint32_t kWaitLsb = 8, kWaitWidth = 3;
+constexpr uint32_t kWaitLsb = 8, kWaitWidth = 4;
 constexpr uint32_t kLoadBufLsb = 12, kLoadBufWidth = 2;
 constexpr uint32_t kLoadDstRowLsb = 16, kLoadDstRowWidth = 16;
 constexpr uint32_t kLoadElemBytesLsb = 32, kLoadElemBytesWidth = 12;

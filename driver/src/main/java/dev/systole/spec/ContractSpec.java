@@ -24,7 +24,7 @@ public final class ContractSpec {
   /** Bits of every instruction that hold the opcode; the next {@link #WAIT_WIDTH} hold the wait set. */
   public static final int OPCODE_WIDTH = 8;
   public static final int WAIT_LSB = 8;
-  public static final int WAIT_WIDTH = 3;
+  public static final int WAIT_WIDTH = 4;
   public static final int INSTRUCTION_BITS = 256;
 
   public record Param(String name, long defaultValue, long min, long max, String register,
@@ -34,7 +34,12 @@ public final class ContractSpec {
   public record Buffer(String name, int id, int laneBytes, String rowsParam, String requires,
       String doc) {}
 
-  public record Unit(String name, int waitBit, String doc) {}
+  /**
+   * {@code requires} names a 0/1 parameter that must be 1 for the unit to exist, or is empty;
+   * {@code otherwise} names the unit that runs its instructions, and that its wait bit names, on a
+   * build without it.
+   */
+  public record Unit(String name, int waitBit, String requires, String otherwise, String doc) {}
 
   public record ErrorCode(String name, int code, String doc) {}
 
@@ -201,7 +206,7 @@ public final class ContractSpec {
     Set<String> seen = new HashSet<>();
     Set<String> bits = new HashSet<>();
     for (TomlTable t : tables) {
-      t.allowOnly(Set.of("name", "wait_bit", "doc"));
+      t.allowOnly(Set.of("name", "wait_bit", "requires", "otherwise", "doc"));
       String n = t.string("name");
       requireName(t, "name", n, UPPER, "UPPER_SNAKE_CASE");
       requireUnique(seen, t, "name", n);
@@ -210,7 +215,21 @@ public final class ContractSpec {
         bit = t.intInRange("wait_bit", 0, WAIT_WIDTH - 1);
         requireUnique(bits, t, "wait_bit", Integer.toString(bit));
       }
-      out.add(new Unit(n, bit, t.string("doc")));
+      String requires = t.string("requires", "");
+      String otherwise = t.string("otherwise", "");
+      if (requires.isEmpty() != otherwise.isEmpty()) {
+        throw t.error(requires.isEmpty() ? "otherwise" : "requires", "a unit that a build may"
+            + " lack needs both requires and otherwise");
+      }
+      out.add(new Unit(n, bit, requires, otherwise, t.string("doc")));
+    }
+    for (int i = 0; i < out.size(); i++) {
+      Unit u = out.get(i);
+      if (!u.otherwise().isEmpty() && out.stream().noneMatch(o -> o.name().equals(u.otherwise())
+          && o.requires().isEmpty() && o.waitBit() >= 0)) {
+        throw tables.get(i).error("otherwise", "\"" + u.otherwise() + "\" is not a unit every"
+            + " build has, with a wait bit");
+      }
     }
     return Collections.unmodifiableList(out);
   }
@@ -448,6 +467,10 @@ public final class ContractSpec {
     List<TomlTable> instructionTables = root.array("instruction");
     for (int i = 0; i < instructions.size(); i++) {
       requireSwitch(instructionTables.get(i), instructions.get(i).requires());
+    }
+    List<TomlTable> unitTables = root.array("unit");
+    for (int i = 0; i < units.size(); i++) {
+      requireSwitch(unitTables.get(i), units.get(i).requires());
     }
     for (String required : List.of("MAGIC", "VERSION", "CTRL", "STATUS", "ERROR_CODE",
         "ERROR_PC", "PROG_ADDR_LO", "PROG_ADDR_HI", "PROG_LEN", "INT_ENABLE", "INT_STATUS",

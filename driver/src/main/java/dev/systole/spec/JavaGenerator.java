@@ -240,16 +240,35 @@ public final class JavaGenerator {
       ContractSpec.Unit u = us.get(i);
       sb.append(javadoc("  ", u.doc()));
       sb.append("  ").append(u.name()).append('(').append(u.waitBit()).append(", ")
+          .append(u.requires().isEmpty() ? "null" : "Param." + u.requires()).append(", ")
+          .append(u.otherwise().isEmpty() ? "null" : quote(u.otherwise())).append(", ")
           .append(quote(u.doc())).append(')').append(i + 1 < us.size() ? ",\n" : ";\n");
     }
     sb.append("""
 
           private final int waitBit;
+          private final Param requires;
+          private final String otherwise;
           private final String doc;
 
-          Unit(int waitBit, String doc) {
+          Unit(int waitBit, Param requires, String otherwise, String doc) {
             this.waitBit = waitBit;
+            this.requires = requires;
+            this.otherwise = otherwise;
             this.doc = doc;
+          }
+
+          /** The 0/1 parameter that must be 1 for this unit to exist, or null if every build has it. */
+          public Param requires() {
+            return requires;
+          }
+
+          /**
+           * The unit that runs this unit's instructions, and that its wait bit names, on a build
+           * without it; this unit itself on every build that has it.
+           */
+          public Unit on(boolean present) {
+            return present || otherwise == null ? this : valueOf(otherwise);
           }
 
           /** The bit of the {@code wait} field naming this unit, or -1 if it has none. */

@@ -47,10 +47,12 @@ public final class MarkdownGenerator {
           b.rowsParam(), cell(b.doc())));
     }
 
-    sb.append("\n## Units\n\n| name | wait bit | meaning |\n|---|---:|---|\n");
+    sb.append("\n## Units\n\n| name | wait bit | builds | meaning |\n|---|---:|---|---|\n");
     for (ContractSpec.Unit u : spec.units()) {
-      sb.append(String.format("| %s | %s | %s |%n", u.name(),
-          u.waitBit() < 0 ? "-" : Integer.toString(u.waitBit()), cell(u.doc())));
+      sb.append(String.format("| %s | %s | %s | %s |%n", u.name(),
+          u.waitBit() < 0 ? "-" : Integer.toString(u.waitBit()),
+          u.requires().isEmpty() ? "all" : u.requires() + " = 1 (else " + u.otherwise() + ")",
+          cell(u.doc())));
     }
 
     sb.append("\n## Registers\n\n| offset | name | access | reset | meaning |\n"
@@ -72,9 +74,18 @@ public final class MarkdownGenerator {
           c.offset() + 4, c.name(), c.name()));
     }
 
-    sb.append("\n## Instructions\n\nEvery instruction: `opcode` bits 7:0, `wait` bits 10:8"
-        + " (bit 0 LOAD, bit 1 EXEC, bit 2 STORE). Every bit not listed for an instruction is"
-        + " reserved and must be 0.\n\n| opcode | name | unit | meaning |\n|---|---|---|---|\n");
+    StringBuilder waitBits = new StringBuilder();
+    for (ContractSpec.Unit u : spec.units()) {
+      if (u.waitBit() >= 0) {
+        waitBits.append(waitBits.length() == 0 ? "" : ", ").append("bit ").append(u.waitBit())
+            .append(' ').append(u.name());
+      }
+    }
+    sb.append(String.format("%n## Instructions%n%nEvery instruction: `opcode` bits %d:0, `wait`"
+        + " bits %d:%d (%s). Every bit not listed for an instruction is reserved and must be"
+        + " 0.%n%n| opcode | name | unit | meaning |%n|---|---|---|---|%n",
+        ContractSpec.OPCODE_WIDTH - 1, ContractSpec.WAIT_LSB + ContractSpec.WAIT_WIDTH - 1,
+        ContractSpec.WAIT_LSB, waitBits));
     for (ContractSpec.Instruction in : spec.instructions()) {
       sb.append(String.format("| 0x%02X | %s | %s | %s |%n", in.opcode(), in.name(), in.unit(),
           cell(in.doc())));

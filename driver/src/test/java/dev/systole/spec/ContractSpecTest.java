@@ -102,7 +102,7 @@ class ContractSpecTest {
 
   @Test
   void aVersionRegisterThatDisagreesIsRefused() {
-    SpecException e = broken("reset = 0x0001_0001", "reset = 0x0002_0001");
+    SpecException e = broken("reset = 0x0001_0002", "reset = 0x0002_0002");
     assertTrue(e.getMessage().contains("differs from contract version"), e.getMessage());
   }
 

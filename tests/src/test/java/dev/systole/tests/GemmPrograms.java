@@ -107,7 +107,7 @@ public final class GemmPrograms {
       int cols = Math.min(d, n - t * d);
       if (q != null) {
         asm.add(String.format("LOAD buf=ACC dst_row=%d elem_bytes=%d hbm_addr=0x%x x_size=3"
-            + " y_size=1 x_stride=%d wait=EXEC", paramRow, d * 4,
+            + " y_size=1 x_stride=%d wait=EXEC+VECTOR", paramRow, d * 4,
             at.params() + (long) t * 3 * d * 4, d * 4));
       }
       for (int m0 = 0; m0 < m; m0 += mt) {
@@ -130,10 +130,10 @@ public final class GemmPrograms {
         } else {
           int outBase = 2 * aHalf + (block % 2) * aHalf;
           asm.add(String.format("REQUANT acc_row=%d dst_row=%d rows=%d param_row=%d"
-              + " zero_point=%d relu=%d", accBase, outBase, rows, paramRow, q.zeroPoint(),
+              + " zero_point=%d relu=%d wait=EXEC", accBase, outBase, rows, paramRow, q.zeroPoint(),
               q.relu() ? 1 : 0));
           asm.add(String.format("STORE buf=ABUF src_row=%d elem_bytes=%d hbm_addr=0x%x x_size=%d"
-              + " y_size=1 x_stride=%d wait=EXEC", outBase, cols,
+              + " y_size=1 x_stride=%d wait=VECTOR", outBase, cols,
               at.c() + (long) m0 * n + (long) t * d, rows, n));
         }
         block++;

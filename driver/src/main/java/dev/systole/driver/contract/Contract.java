@@ -2,15 +2,15 @@
 // Do not edit: change the spec and run scripts/generate-contract.
 package dev.systole.driver.contract;
 
-/** Constants of the Systole contract 1.1. */
+/** Constants of the Systole contract 1.2. */
 public final class Contract {
   private Contract() {}
 
   public static final String NAME = "systole";
   public static final int VERSION_MAJOR = 1;
-  public static final int VERSION_MINOR = 1;
+  public static final int VERSION_MINOR = 2;
   /** The VERSION register value of a device implementing this contract. */
-  public static final int VERSION = 0x10001;
+  public static final int VERSION = 0x10002;
   public static final int MAGIC = 0x53595354;
   public static final int INSTRUCTION_BYTES = 32;
   public static final int REGISTER_WINDOW_BYTES = 0x1000;

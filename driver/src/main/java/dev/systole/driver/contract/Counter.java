@@ -22,8 +22,8 @@ public enum Counter {
   BYTES_READ(Reg.BYTES_READ_LO, Reg.BYTES_READ_HI, "Payload bytes LOAD read from HBM (instruction fetch not counted)."),
   /** Payload bytes STORE wrote to HBM. */
   BYTES_WRITTEN(Reg.BYTES_WRITTEN_LO, Reg.BYTES_WRITTEN_HI, "Payload bytes STORE wrote to HBM."),
-  /** Cycles the vector unit's instructions (VLUT to VTRANS) held the EXEC unit: for each, its cycles from issue until EXEC is free again. */
-  VECTOR_CYCLES(Reg.VECTOR_CYCLES_LO, Reg.VECTOR_CYCLES_HI, "Cycles the vector unit's instructions (VLUT to VTRANS) held the EXEC unit: for each, its cycles from issue until EXEC is free again.");
+  /** Cycles the vector instructions (VLUT to VTRANS) held the VECTOR unit: for each, its cycles from issue until the unit is free again. */
+  VECTOR_CYCLES(Reg.VECTOR_CYCLES_LO, Reg.VECTOR_CYCLES_HI, "Cycles the vector instructions (VLUT to VTRANS) held the VECTOR unit: for each, its cycles from issue until the unit is free again.");
 
   private final Reg lo;
   private final Reg hi;

@@ -162,7 +162,23 @@ public record DeviceParams(int arrayRows, int arrayCols, int abufRows, int wbufR
     return arrayCols * b.laneBytes();
   }
 
-  /** Whether the device has the vector unit of contract 1.1 (VLUT to VTRANS, the LUT buffer). */
+  /**
+   * The unit that runs {@code unit}'s instructions on this build: itself, or, for a unit the build
+   * lacks (VECTOR without the vector unit), the unit that takes its place.
+   */
+  public Unit unit(Unit unit) {
+    return unit.on(unit.requires() == null || get(unit.requires()) == 1);
+  }
+
+  /** The unit {@code op} issues to on this build. */
+  public Unit unitOf(Opcode op) {
+    return unit(op.unit());
+  }
+
+  /**
+   * Whether the device has the vector unit (VLUT to VTRANS, the LUT buffer, and a VECTOR unit
+   * beside the array that runs them with REQUANT, VMAX and VADD).
+   */
   public boolean hasVectorUnit() {
     return vectorUnit == 1;
   }

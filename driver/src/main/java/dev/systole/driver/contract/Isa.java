@@ -9,7 +9,7 @@ public final class Isa {
   /** Operation code. */
   public static final InstrField OPCODE = new InstrField("opcode", 0, 8, InstrField.Kind.UINT, 0L, 255L, true, "Operation code.");
   /** Units that must be idle before this instruction issues. */
-  public static final InstrField WAIT = new InstrField("wait", 8, 3, InstrField.Kind.WAIT, 0L, 7L, false, "Units that must be idle before this instruction issues.");
+  public static final InstrField WAIT = new InstrField("wait", 8, 4, InstrField.Kind.WAIT, 0L, 15L, false, "Units that must be idle before this instruction issues.");
 
   /** Copy a 2-D strided block of elements from HBM into consecutive rows of a buffer, with padding. */
   public static final class Load {

@@ -7,7 +7,7 @@ public enum Reg {
   /** Identification: always 0x53595354 ("SYST"). */
   MAGIC(0x000, Access.RO, 0x53595354, "Identification: always 0x53595354 (\"SYST\")."),
   /** Contract version implemented by the device. */
-  VERSION(0x004, Access.RO, 0x10001, "Contract version implemented by the device."),
+  VERSION(0x004, Access.RO, 0x10002, "Contract version implemented by the device."),
   /** Identifies the build: the bitstream manifest's build id on a board, 0 on the emulator. */
   BUILD_ID(0x008, Access.RO, 0x0, "Identifies the build: the bitstream manifest's build id on a board, 0 on the emulator."),
   /** Parameter ARRAY_ROWS. */
@@ -88,10 +88,10 @@ public enum Reg {
   BYTES_WRITTEN_LO(0x138, Access.RO, 0x0, "Payload bytes STORE wrote to HBM. Bits 31:0."),
   /** Payload bytes STORE wrote to HBM. Bits 63:32. */
   BYTES_WRITTEN_HI(0x13C, Access.RO, 0x0, "Payload bytes STORE wrote to HBM. Bits 63:32."),
-  /** Cycles the vector unit's instructions (VLUT to VTRANS) held the EXEC unit: for each, its cycles from issue until EXEC is free again. Bits 31:0. */
-  VECTOR_CYCLES_LO(0x148, Access.RO, 0x0, "Cycles the vector unit's instructions (VLUT to VTRANS) held the EXEC unit: for each, its cycles from issue until EXEC is free again. Bits 31:0."),
-  /** Cycles the vector unit's instructions (VLUT to VTRANS) held the EXEC unit: for each, its cycles from issue until EXEC is free again. Bits 63:32. */
-  VECTOR_CYCLES_HI(0x14C, Access.RO, 0x0, "Cycles the vector unit's instructions (VLUT to VTRANS) held the EXEC unit: for each, its cycles from issue until EXEC is free again. Bits 63:32.");
+  /** Cycles the vector instructions (VLUT to VTRANS) held the VECTOR unit: for each, its cycles from issue until the unit is free again. Bits 31:0. */
+  VECTOR_CYCLES_LO(0x148, Access.RO, 0x0, "Cycles the vector instructions (VLUT to VTRANS) held the VECTOR unit: for each, its cycles from issue until the unit is free again. Bits 31:0."),
+  /** Cycles the vector instructions (VLUT to VTRANS) held the VECTOR unit: for each, its cycles from issue until the unit is free again. Bits 63:32. */
+  VECTOR_CYCLES_HI(0x14C, Access.RO, 0x0, "Cycles the vector instructions (VLUT to VTRANS) held the VECTOR unit: for each, its cycles from issue until the unit is free again. Bits 63:32.");
 
   /** How a register responds to the host. No register has a side effect on read. */
   public enum Access {

@@ -5,20 +5,39 @@ package dev.systole.driver.contract;
 /** Execution units. Instructions issue in order; each {@code wait} bit names a unit. */
 public enum Unit {
   /** Moves 2-D strided blocks from HBM into ABUF, WBUF or ACC. */
-  LOAD(0, "Moves 2-D strided blocks from HBM into ABUF, WBUF or ACC."),
-  /** Runs MATMUL on the array, and REQUANT, VMAX, VADD and the vector unit's instructions (VLUT to VTRANS) on the vector lanes. */
-  EXEC(1, "Runs MATMUL on the array, and REQUANT, VMAX, VADD and the vector unit's instructions (VLUT to VTRANS) on the vector lanes."),
+  LOAD(0, null, null, "Moves 2-D strided blocks from HBM into ABUF, WBUF or ACC."),
+  /** Runs MATMUL on the array; on a build without the VECTOR unit (VECTOR_UNIT = 0), also REQUANT, VMAX and VADD. */
+  EXEC(1, null, null, "Runs MATMUL on the array; on a build without the VECTOR unit (VECTOR_UNIT = 0), also REQUANT, VMAX and VADD."),
   /** Moves 2-D strided blocks from a buffer to HBM. */
-  STORE(2, "Moves 2-D strided blocks from a buffer to HBM."),
+  STORE(2, null, null, "Moves 2-D strided blocks from a buffer to HBM."),
+  /** Runs REQUANT, VMAX, VADD and the vector instructions (VLUT to VTRANS) on the vector lanes, beside the array. A build without it (VECTOR_UNIT = 0) runs REQUANT, VMAX and VADD on EXEC, and there wait bit 3 names EXEC. */
+  VECTOR(3, Param.VECTOR_UNIT, "EXEC", "Runs REQUANT, VMAX, VADD and the vector instructions (VLUT to VTRANS) on the vector lanes, beside the array. A build without it (VECTOR_UNIT = 0) runs REQUANT, VMAX and VADD on EXEC, and there wait bit 3 names EXEC."),
   /** FENCE and HALT, handled by the issue stage itself. */
-  CONTROL(-1, "FENCE and HALT, handled by the issue stage itself.");
+  CONTROL(-1, null, null, "FENCE and HALT, handled by the issue stage itself.");
 
   private final int waitBit;
+  private final Param requires;
+  private final String otherwise;
   private final String doc;
 
-  Unit(int waitBit, String doc) {
+  Unit(int waitBit, Param requires, String otherwise, String doc) {
     this.waitBit = waitBit;
+    this.requires = requires;
+    this.otherwise = otherwise;
     this.doc = doc;
+  }
+
+  /** The 0/1 parameter that must be 1 for this unit to exist, or null if every build has it. */
+  public Param requires() {
+    return requires;
+  }
+
+  /**
+   * The unit that runs this unit's instructions, and that its wait bit names, on a build
+   * without it; this unit itself on every build that has it.
+   */
+  public Unit on(boolean present) {
+    return present || otherwise == null ? this : valueOf(otherwise);
   }
 
   /** The bit of the {@code wait} field naming this unit, or -1 if it has none. */

@@ -133,7 +133,7 @@ final class Machine {
       }
       long issue = clock.issue(in, ready);
       if (in.opcode().requires() != null) {
-        vectorCycles += clock.execFree() - issue;
+        vectorCycles += clock.completion() - issue;
       }
       try {
         execute(in);

@@ -22,16 +22,22 @@ public final class IssueClock {
   private static final int LOAD = 0;
   private static final int EXEC = 1;
   private static final int STORE = 2;
+  private static final int VECTOR = 3;
 
   private final int arrayRows;
-  private final long[] free = new long[3];
-  private final long[] done = new long[3];
+  /** The unit REQUANT, VMAX, VADD and the vector instructions go to: VECTOR, or EXEC. */
+  private final int vector;
+  private final long[] free = new long[4];
+  private final long[] done = new long[4];
   private long previous = Timing.FETCH_LATENCY - 1;
   private long stallCycles;
+  private long readsEnd;
+  private long completion;
 
   /** A clock for a run on a device of {@code params}. */
   public IssueClock(DeviceParams params) {
     this.arrayRows = params.arrayRows();
+    this.vector = params.unit(Unit.VECTOR) == Unit.VECTOR ? VECTOR : EXEC;
   }
 
   /**
@@ -53,10 +59,11 @@ public final class IssueClock {
     switch (op.unit()) {
       case LOAD -> mem = free[LOAD];
       case STORE -> mem = free[STORE];
-      case EXEC -> other = Math.max(other, op == Opcode.MATMUL ? free[EXEC] : done[EXEC]);
+      case EXEC -> other = Math.max(other, free[EXEC]);
+      case VECTOR -> other = Math.max(other, done[vector]);
       case CONTROL -> {
         mem = Math.max(done[LOAD], done[STORE]);
-        other = Math.max(other, done[EXEC]);
+        other = Math.max(other, Math.max(done[EXEC], done[VECTOR]));
       }
     }
     int wait = in.waitMask();
@@ -68,6 +75,9 @@ public final class IssueClock {
     }
     if ((wait & Unit.EXEC.waitMask()) != 0) {
       other = Math.max(other, done[EXEC]);
+    }
+    if ((wait & Unit.VECTOR.waitMask()) != 0) {
+      other = Math.max(other, done[vector]);
     }
     long t = other;
     if (mem > other) {
@@ -89,6 +99,7 @@ public final class IssueClock {
             (int) in.get(Isa.Load.X_PAD1), (int) in.get(Isa.Load.Y_PAD0),
             (int) in.get(Isa.Load.Y_PAD1), Timing.READ_LATENCY);
         done[LOAD] = free[LOAD];
+        completion = free[LOAD];
       }
       case STORE -> {
         free[STORE] = t + TransferTiming.storeCycles(in.get(Isa.Store.HBM_ADDR),
@@ -96,6 +107,7 @@ public final class IssueClock {
             (int) in.get(Isa.Store.Y_SIZE), in.get(Isa.Store.X_STRIDE),
             in.get(Isa.Store.Y_STRIDE), Timing.WRITE_LATENCY);
         done[STORE] = free[STORE];
+        completion = free[STORE];
       }
       case MATMUL -> {
         long rows = in.get(Isa.Matmul.ROWS);
@@ -103,17 +115,16 @@ public final class IssueClock {
         free[EXEC] = t + load + Math.max(rows, in.flag(Isa.Matmul.W_PRELOAD) ? arrayRows : 0);
         // The last row's result reaches ACC 2D + ARRAY_LATENCY cycles after it entered the
         // array; a preload that outlasts the rows does not delay it.
-        done[EXEC] = Math.max(done[EXEC], t + load + rows + 2L * arrayRows
-            + Timing.ARRAY_LATENCY);
+        completion = t + load + rows + 2L * arrayRows + Timing.ARRAY_LATENCY;
+        done[EXEC] = Math.max(done[EXEC], completion);
+        readsEnd = free[EXEC];
+        return;
       }
-      case REQUANT -> {
-        free[EXEC] = t + Timing.REQUANT_SETUP + in.get(Isa.Requant.ROWS)
-            + Timing.REQUANT_LATENCY;
-        done[EXEC] = free[EXEC];
-      }
+      case REQUANT -> lanesUntil(t + Timing.REQUANT_SETUP + in.get(Isa.Requant.ROWS)
+          + Timing.REQUANT_LATENCY);
       case VMAX -> vector(t, in.get(Isa.Vmax.ROWS));
       case VADD -> vector(t, in.get(Isa.Vadd.ROWS));
-      case FENCE, HALT -> { }
+      case FENCE, HALT -> completion = t;
       case VLUT -> vector(t, in.get(Isa.Vlut.ROWS));
       case VSCALE -> vector(t, Timing.SCALE_SETUP + in.get(Isa.Vscale.ROWS));
       case VMUL -> vector(t, in.get(Isa.Vmul.ROWS));
@@ -125,17 +136,36 @@ public final class IssueClock {
           * (4 * in.get(Isa.Vnorm.GROUP_ROWS) + Timing.NORM_LATENCY));
       case VTRANS -> vector(t, (in.get(Isa.Vtrans.BLOCKS) + 1) * arrayRows);
     }
+    readsEnd = completion;
   }
 
-  /** An instruction of the vector lanes busy for {@code cycles} before its pipeline drains. */
+  /**
+   * An instruction of the vector lanes (on the VECTOR unit, or on EXEC on a build without it)
+   * busy for {@code cycles} before its pipeline drains.
+   */
   private void vector(long t, long cycles) {
-    free[EXEC] = t + cycles + Timing.VECTOR_LATENCY;
-    done[EXEC] = free[EXEC];
+    lanesUntil(t + cycles + Timing.VECTOR_LATENCY);
   }
 
-  /** The cycle from which EXEC can take its next instruction. */
-  public long execFree() {
-    return free[EXEC];
+  /** The vector lanes are busy, and the instruction on them completes, at {@code end}. */
+  private void lanesUntil(long end) {
+    free[vector] = end;
+    done[vector] = end;
+    completion = end;
+  }
+
+  /**
+   * When the instruction issued last has finished reading its sources (CONTRACT.md 5.2): a
+   * MATMUL's ABUF rows and WBUF tiles when the array can take the next MATMUL, any other
+   * instruction's at its completion.
+   */
+  public long readsEnd() {
+    return readsEnd;
+  }
+
+  /** When the instruction issued last has completed, its last write included. */
+  public long completion() {
+    return completion;
   }
 
   /** The last cycle any unit is busy, or {@code ready} if that is later. */

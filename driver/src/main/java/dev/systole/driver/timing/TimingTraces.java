@@ -6,6 +6,7 @@ import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.Isa;
 import dev.systole.driver.contract.Opcode;
+import dev.systole.driver.contract.Param;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,6 +17,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -329,7 +331,10 @@ public final class TimingTraces {
    * replayed from a new {@link IssueClock} for each question: when can this instruction issue,
    * and when could a MATMUL (waits for free) or a VMAX (waits for done) issue after it.
    */
-  private static void exec(DeviceParams p, Lines out) {
+  private static void exec(DeviceParams build, Lines out) {
+    // The EXEC testbench's unit runs MATMUL, REQUANT, VMAX and VADD, as EXEC does on a build
+    // without the VECTOR unit; the trace is of such a build.
+    DeviceParams p = build.with(Map.of(Param.VECTOR_UNIT, 0L, Param.LUT_ROWS, 0L));
     Random rng = new Random(EXEC_SEED);
     ExecPlan plan = new ExecPlan(rng, p.arrayRows());
     out.comment("EXEC program for fpga/tb/exec, written by dev.systole.driver.timing.TimingTraces"

@@ -1012,9 +1012,9 @@ class VectorUnitTest {
   @Test
   void vectorCyclesAndCyclesFollowTheTimingFormulas() {
     try (Bench bench = new Bench(16)) {
-      // VLUT issues at FETCH_LATENCY = 35 and holds EXEC 5 + 7 cycles, to 47. VSCALE issues at
+      // VLUT issues at FETCH_LATENCY = 35 and holds VECTOR 5 + 7 cycles, to 47. VSCALE issues at
       // 47 for 4 + 3 + 7 = 14, to 61. VSOFTMAX at 61 for 2 * (3 * 3 + 48) + 7 = 121, to 182.
-      // HALT issues when EXEC is done, at 182: CYCLES = 183, VECTOR_CYCLES = 12 + 14 + 121.
+      // HALT issues when VECTOR is done, at 182: CYCLES = 183, VECTOR_CYCLES = 12 + 14 + 121.
       assertTrue(bench.run("VLUT rows=5\nVSCALE rows=3\nVSOFTMAX groups=2 group_rows=3 valid=40"
           + "\nHALT").ok());
       assertEquals(183, bench.cycles);
@@ -1029,9 +1029,14 @@ class VectorUnitTest {
       assertEquals(468, bench.cycles);
       assertEquals(319 + 17 + 55 + 14 + 16, bench.vectorCycles);
 
-      // A MATMUL with w_load at 35 is done at 35 + 16 + 20 + 2 * 16 + 3 = 106; the VLUT waits
-      // for it and then holds EXEC 4 + 7 cycles: only those count.
+      // A MATMUL with w_load at 35 is done at 35 + 16 + 20 + 2 * 16 + 3 = 106. The VLUT runs
+      // on the VECTOR unit beside it, from 36 for 4 + 7 cycles; HALT waits for both, at 106.
       assertTrue(bench.run("MATMUL w_load=1 rows=20\nVLUT rows=4\nHALT").ok());
+      assertEquals(107, bench.cycles);
+      assertEquals(11, bench.vectorCycles);
+      // With wait=EXEC the VLUT waits for the MATMUL and then holds VECTOR 4 + 7 cycles: only
+      // those count.
+      assertTrue(bench.run("MATMUL w_load=1 rows=20\nVLUT wait=EXEC rows=4\nHALT").ok());
       assertEquals(118, bench.cycles);
       assertEquals(11, bench.vectorCycles);
 

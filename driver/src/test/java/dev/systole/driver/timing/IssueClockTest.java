@@ -25,8 +25,9 @@ class IssueClockTest {
   }
 
   @Test
-  void aRequantWaitsForTheMatmulBeforeItAndAWaitForExecWaitsForBoth() {
-    IssueClock c = new IssueClock(P);
+  void withoutTheVectorUnitARequantWaitsForTheMatmulBeforeItAndAWaitForExecWaitsForBoth() {
+    DeviceParams p = P.with("VECTOR_UNIT=0,LUT_ROWS=0");
+    IssueClock c = new IssueClock(p);
     Instruction matmul = Instruction.of(Opcode.MATMUL).with(Isa.Matmul.ROWS, 40)
         .with(Isa.Matmul.W_LOAD, 1);
     long t0 = c.issue(matmul, c.ready(0));
@@ -36,9 +37,37 @@ class IssueClockTest {
     long t1 = c.issue(requant, c.ready(1));
     assertEquals(matmulDone, t1, "a REQUANT issues when the EXEC unit is done");
     long requantDone = t1 + Timing.REQUANT_SETUP + 40 + Timing.REQUANT_LATENCY;
-    Instruction halt = Instruction.of(Opcode.HALT).waitFor(Unit.EXEC);
-    assertEquals(requantDone, c.issue(halt, c.ready(2)));
+    Instruction next = Instruction.of(Opcode.MATMUL).with(Isa.Matmul.ROWS, 8);
+    assertEquals(requantDone, c.issue(next, c.ready(2)), "and holds EXEC until it is done");
+    Instruction halt = Instruction.of(Opcode.HALT).waitFor(Unit.VECTOR);
+    assertEquals(requantDone + 8 + 2L * D + Timing.ARRAY_LATENCY, c.issue(halt, c.ready(3)),
+        "the VECTOR wait bit names EXEC");
     assertEquals(0, c.stallCycles(), "no memory unit held anything up");
+  }
+
+  @Test
+  void withTheVectorUnitARequantRunsBesideTheArrayUnlessItWaitsForExec() {
+    IssueClock c = new IssueClock(P);
+    Instruction matmul = Instruction.of(Opcode.MATMUL).with(Isa.Matmul.ROWS, 40)
+        .with(Isa.Matmul.W_LOAD, 1);
+    long t0 = c.issue(matmul, c.ready(0));
+    long matmulDone = t0 + D + 40 + 2L * D + Timing.ARRAY_LATENCY;
+    Instruction requant = Instruction.of(Opcode.REQUANT).with(Isa.Requant.ROWS, 40);
+    long t1 = c.issue(requant.waitFor(Unit.EXEC), c.ready(1));
+    assertEquals(matmulDone, t1, "wait=EXEC: once the array has drained");
+    long requantDone = t1 + Timing.REQUANT_SETUP + 40 + Timing.REQUANT_LATENCY;
+    assertEquals(requantDone, c.completion());
+    Instruction next = Instruction.of(Opcode.MATMUL).with(Isa.Matmul.ROWS, 8);
+    long t2 = c.issue(next, c.ready(2));
+    assertEquals(t1 + 1, t2, "the next MATMUL streams while the REQUANT runs");
+    assertEquals(t2 + 8, c.readsEnd());
+    Instruction another = Instruction.of(Opcode.REQUANT).with(Isa.Requant.ROWS, 8);
+    assertEquals(requantDone, c.issue(another, c.ready(3)),
+        "a VECTOR instruction waits for the one before it, not for EXEC");
+    Instruction halt = Instruction.of(Opcode.HALT);
+    assertEquals(Math.max(t2 + 8 + 2L * D + Timing.ARRAY_LATENCY,
+        requantDone + Timing.REQUANT_SETUP + 8 + Timing.REQUANT_LATENCY),
+        c.issue(halt, c.ready(4)), "HALT waits for every unit");
   }
 
   @Test

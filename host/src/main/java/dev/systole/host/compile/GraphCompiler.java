@@ -3,6 +3,7 @@ package dev.systole.host.compile;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.Opcode;
+import dev.systole.driver.timing.OrderingCheck;
 import dev.systole.host.compile.DeviceGraph.Kind;
 import dev.systole.host.compile.DeviceGraph.Node;
 import java.util.ArrayList;
@@ -15,6 +16,12 @@ import java.util.List;
  * and a HALT at the end. Convolutions and GEMMs go through {@link MatmulEmitter}, which tiles
  * them and overlaps their loads with compute; pooling and adds through {@link VectorEmitter}. A
  * chain of GEMM layers is compiled here too, as the graph it is ({@link LayerGraph#deviceGraph()}).
+ *
+ * <p><b>Residual adds.</b> An add right after the convolution or GEMM that is the only reader of
+ * one of its inputs (not a graph output) is done in that layer's epilogue, a VADD per output
+ * tile ({@link MatmulEmitter.Residual}): the layer's own output is never stored, and the add
+ * has no instructions of its own. On a build with a VECTOR unit the VADD overlaps the array's
+ * next tile, where an add layer of its own would load both tensors again with the array idle.
  *
  * <p><b>Why a FENCE per layer.</b> A layer reads what the one before wrote to card memory, and
  * the FENCE is the one instruction that orders every unit; it costs one drain of the pipeline per
@@ -46,9 +53,12 @@ public final class GraphCompiler {
    * How one layer was compiled: its instructions {@code [first, end)} (end is the FENCE or HALT
    * after it), the multiply-accumulates it means and those the array does, padding included,
    * and the timing model's cycles for it. {@code matmul} is the tiling of a CONV or GEMM node.
+   * {@code fusedInto} is the layer whose epilogue does this one (then it has no instructions and
+   * no cycles of its own), or null; {@code stored} is false for a layer whose output an add in
+   * its epilogue consumed instead of storing it.
    */
   public record NodePlan(Node node, int first, int end, long usefulMacs, long arrayMacs,
-      long estimatedCycles, MatmulPlan matmul) {
+      long estimatedCycles, MatmulPlan matmul, Node fusedInto, boolean stored) {
     /** Useful MACs over what the array could do in the layer's cycles. */
     public double utilization(DeviceParams p) {
       return estimatedCycles == 0 ? 0 : usefulMacs / ((double) estimatedCycles
@@ -116,6 +126,7 @@ public final class GraphCompiler {
     int d = p.lanes();
     List<Instruction> out = new ArrayList<>();
     List<Node> layers = g.layers();
+    Node[] fusedInto = residualAdds(g);
     int[] first = new int[layers.size()];
     long[] useful = new long[layers.size()];
     MatmulPlan[] plans = new MatmulPlan[layers.size()];
@@ -123,8 +134,24 @@ public final class GraphCompiler {
     for (int i = 0; i < layers.size(); i++) {
       Node n = layers.get(i);
       first[i] = out.size();
+      if (fusedInto[n.index()] != null) {
+        // Done in the epilogue of the layer before, which ended with its FENCE.
+        first[i] = ends[i - 1];
+        ends[i] = ends[i - 1];
+        continue;
+      }
       long x = at.output(n.inputs().get(0));
       long y = at.output(n);
+      Node add = i + 1 < layers.size() && fusedInto[layers.get(i + 1).index()] == n
+          ? layers.get(i + 1) : null;
+      MatmulEmitter.Residual residual = null;
+      if (add != null) {
+        boolean isA = add.inputs().get(0) == n;
+        Node other = add.inputs().get(isA ? 1 : 0);
+        residual = new MatmulEmitter.Residual(at.output(other), (AddLayer) add.layer(), isA,
+            other.zeroPoint());
+        y = at.output(add);
+      }
       switch (n.kind()) {
         case CONV, GEMM -> {
           GemmLayer layer = n.matmul(d);
@@ -152,7 +179,7 @@ public final class GraphCompiler {
             }
           }
           plans[i] = new MatmulEmitter(out, p, layer, source, usefulK, y,
-              at.weights()[n.index()], at.constants()[n.index()]).emit();
+              at.weights()[n.index()], at.constants()[n.index()], residual).emit();
           useful[i] = (long) plans[i].m() * plans[i].k() * plans[i].n();
         }
         case MAX_POOL -> VectorEmitter.maxPool(out, p, n, batch, x, y);
@@ -185,18 +212,68 @@ public final class GraphCompiler {
         case INPUT -> throw new IllegalStateException("inputs are not layers");
       }
       ends[i] = out.size();
-      out.add(Instruction.of(i + 1 < layers.size() ? Opcode.FENCE : Opcode.HALT));
+      out.add(Instruction.of(Opcode.FENCE));
     }
+    out.set(out.size() - 1, Instruction.of(Opcode.HALT));
+    assert ordered(out, p);
     long[] issue = TimingModel.issueTimes(out, p);
     List<NodePlan> nodes = new ArrayList<>();
     long before = 0;
     for (int i = 0; i < layers.size(); i++) {
       long after = issue[ends[i]] + 1;
-      nodes.add(new NodePlan(layers.get(i), first[i], ends[i], useful[i],
-          plans[i] == null ? 0 : plans[i].macs(), after - before, plans[i]));
+      Node n = layers.get(i);
+      boolean stored = i + 1 == layers.size() || fusedInto[layers.get(i + 1).index()] != n;
+      nodes.add(new NodePlan(n, first[i], ends[i], useful[i],
+          plans[i] == null ? 0 : plans[i].macs(), after - before, plans[i],
+          fusedInto[n.index()], stored));
       before = after;
     }
     return new Program(List.copyOf(out), List.copyOf(nodes), batch);
+  }
+
+  /**
+   * Whether {@code program} orders every pair of conflicting accesses (CONTRACT.md 5.2), checked
+   * where assertions are on (the tests): the emulator runs each instruction whole as it issues,
+   * so a missing wait would pass every comparison of bytes there and fail on a board.
+   *
+   * @throws IllegalStateException naming the races
+   */
+  private static boolean ordered(List<Instruction> program, DeviceParams p) {
+    OrderingCheck.Report races = OrderingCheck.check(program, p);
+    if (!races.ok()) {
+      throw new IllegalStateException("the compiled program leaves conflicting accesses"
+          + " unordered:\n" + races);
+    }
+    return true;
+  }
+
+  /**
+   * For each add done in the epilogue of the layer before it, that layer, by node index: an add
+   * whose input is the int8 output of the CONV or GEMM layer right before it, read by nothing
+   * else and not a graph output. The other input was made earlier (layers are in graph order).
+   */
+  private static Node[] residualAdds(DeviceGraph g) {
+    Node[] fused = new Node[g.nodes().size()];
+    int[] readers = new int[g.nodes().size()];
+    for (Node n : g.nodes()) {
+      for (Node in : n.inputs()) {
+        readers[in.index()]++;
+      }
+    }
+    List<Node> layers = g.layers();
+    for (int i = 1; i < layers.size(); i++) {
+      Node add = layers.get(i);
+      Node before = layers.get(i - 1);
+      if (add.kind() == Kind.ADD && add.inputs().contains(before)
+          && add.inputs().get(0) != add.inputs().get(1)
+          && (before.kind() == Kind.CONV || before.kind() == Kind.GEMM)
+          && before.int8Output() && readers[before.index()] == 1
+          && !g.outputs().contains(before)
+          && before.shape().equals(add.shape())) {
+        fused[add.index()] = before;
+      }
+    }
+    return fused;
   }
 
   /**

@@ -43,6 +43,18 @@ import java.util.List;
  */
 final class MatmulEmitter {
   /**
+   * A residual add fused into the epilogue (CONTRACT.md 11.4): each requantized tile is added to
+   * the same rows and columns of {@code address}, a row-major tensor of the output's shape, by a
+   * VADD, and the sum is stored instead. The sum is the add's, byte for byte: VADD reads the
+   * int8 tile the REQUANT wrote, as the add layer would have read it from card memory.
+   *
+   * @param layerIsA whether the layer's output is the add's first input (else its second)
+   * @param otherZero the zero point of the tensor at {@code address}
+   */
+  record Residual(long address, AddLayer add, boolean layerIsA, int otherZero) {}
+
+
+  /**
    * One step: K chunks {@code [c0, c1)} for one n-tile of one m-block. Consecutive steps that use
    * the same activations share an A slice (loaded once into one ABUF half), and likewise the same
    * weights a W slice (loaded once into one WBUF third).
@@ -64,6 +76,9 @@ final class MatmulEmitter {
   private final int aHalf;
   private final int oBase;
   private final int oHalf;
+  private final Residual residual;
+  /** The first of two ABUF regions of {@code oHalf} rows for residual tiles. */
+  private final int rBase;
   private final int wThird;
   private final int accHalf;
   private final int paramBase;
@@ -72,6 +87,11 @@ final class MatmulEmitter {
   private final int mt;
   private final List<Activations.Block> blocks;
   private final List<Step> steps = new ArrayList<>();
+  /**
+   * Whether REQUANT runs on a VECTOR unit beside the array: then an n-tile's epilogue overlaps
+   * the next n-tile's MATMULs, its STORE placed once the REQUANT should have finished.
+   */
+  private final boolean overlapEpilogue;
 
   /** The cycles a LOAD costs beyond its rows: the memory's latency and the unit's overhead. */
   private static final long PER_LOAD = Timing.READ_LATENCY + Timing.LOAD_OVERHEAD;
@@ -83,7 +103,7 @@ final class MatmulEmitter {
    * @param y the output, row-major {@code [m][N]}
    */
   MatmulEmitter(List<Instruction> out, DeviceParams p, GemmLayer layer, Activations source,
-      int usefulK, long y, long w, long constants) {
+      int usefulK, long y, long w, long constants, Residual residual) {
     this.out = out;
     this.layer = layer;
     this.d = p.lanes();
@@ -93,11 +113,17 @@ final class MatmulEmitter {
     this.y = y;
     this.w = w;
     this.constants = constants;
+    this.overlapEpilogue = p.unit(Unit.VECTOR) == Unit.VECTOR;
     this.kc = source.chunks();
     this.nc = WeightLayout.chunks(layer.outFeatures(), d);
     this.aHalf = p.abufRows() * 3 / 8;
     this.oBase = 2 * aHalf;
-    this.oHalf = (p.abufRows() - oBase) / 2;
+    this.residual = residual;
+    if (residual != null && !layer.int8Output()) {
+      throw new IllegalArgumentException("a residual add needs an int8 output to add to");
+    }
+    this.oHalf = (p.abufRows() - oBase) / (residual == null ? 2 : 4);
+    this.rBase = oBase + 2 * oHalf;
     this.wThird = p.wbufRows() / 3 / d * d;
     this.accHalf = (p.accRows() - 6) / 2;
     this.paramBase = 2 * accHalf;
@@ -179,7 +205,7 @@ final class MatmulEmitter {
   /**
    * The cycles a plan should take, roughly: the busier of the LOAD unit (a cycle per buffer row
    * and a latency per LOAD) and the array (a cycle per row, at least D per MATMUL for its
-   * preload, and a drain and REQUANT per n-tile of each block).
+   * preload, and a drain per n-tile of each block, and its REQUANT unless that overlaps).
    */
   private long estimate(Order o, int chunks, List<Activations.Block> cut) {
     long steps = (kc + chunks - 1) / chunks;
@@ -197,7 +223,7 @@ final class MatmulEmitter {
         load += nc * weights;
       }
       exec += nc * ((long) kc * Math.max(b.rows(), d) + 2L * d + Timing.ARRAY_LATENCY
-          + Timing.REQUANT_SETUP + Timing.REQUANT_LATENCY + b.rows());
+          + (overlapEpilogue ? 0 : requantCycles(b.rows())));
     }
     return Math.max(load, exec);
   }
@@ -242,6 +268,14 @@ final class MatmulEmitter {
     }
   }
 
+  /** An instruction of an epilogue that can issue without a stall {@code after} cycles in. */
+  private record Deferred(Instruction instruction, long after) {}
+
+  /** The cycles a REQUANT of {@code rows} rows holds its unit. */
+  private static long requantCycles(int rows) {
+    return Timing.REQUANT_SETUP + rows + Timing.REQUANT_LATENCY;
+  }
+
   /** Work for the EXEC unit in program order, with the loads it releases and needs. */
   private static final class Event {
     final List<Instruction> instructions = new ArrayList<>();
@@ -250,6 +284,15 @@ final class MatmulEmitter {
     long cycles;
     boolean sync;
     long start;
+    /** An n-tile's epilogue. */
+    boolean epilogue;
+    /**
+     * The epilogue's instructions after its REQUANT, placed later ({@link #placeDeferred}):
+     * each when the vector lanes should be done with the ones before it.
+     */
+    final List<Deferred> deferred = new ArrayList<>();
+    /** LOADs of the next tile's parameters and residual rows, which its epilogue needs. */
+    final List<PendingLoad> forNext = new ArrayList<>();
   }
 
   /** LOADs not yet placed: they may go anywhere after their release and before their need. */
@@ -285,6 +328,9 @@ final class MatmulEmitter {
     }
     if (requant || bias) {
       loadConstants(first, 0, prologue);
+    }
+    if (residual != null) {
+      loadResidual(first, prologue);
     }
     out.addAll(prologue);
     long loaded = rows(prologue);
@@ -385,10 +431,51 @@ final class MatmulEmitter {
         }
       }
     }
+    Event previousEpilogue = null;
+    for (Event e : events) {
+      if (e.epilogue) {
+        if (previousEpilogue != null) {
+          for (PendingLoad l : previousEpilogue.forNext) {
+            e.needs.add(l);
+            loaded += l.rows;
+          }
+        }
+        previousEpilogue = e;
+      }
+    }
+    placeDeferred(events);
     schedule(events);
     long macs = (long) m * kc * nc * d * d;
     return new MatmulPlan(m, usefulK, layer.outFeatures(), mt, chunksPerStep, order,
         steps.size(), loaded, macs);
+  }
+
+  /**
+   * Places what each overlapping epilogue does after its REQUANT (the residual VADD, the STORE,
+   * which waits for the VECTOR unit) among the next n-tile's MATMULs, each where the lanes
+   * should be done with the instructions before it: a VECTOR instruction issues only once the
+   * one before has finished, and issue is in order, so placed right after the REQUANT it would
+   * hold up the MATMULs behind it while the REQUANT runs. Everything is placed at the latest
+   * before the next epilogue, whose REQUANT overwrites the ABUF half of the one before and
+   * whose STORE must follow this one.
+   */
+  private static void placeDeferred(List<Event> events) {
+    for (int i = 0; i < events.size(); i++) {
+      Event e = events.get(i);
+      long covered = 0;
+      int k = i + 1;
+      List<Instruction> before = new ArrayList<>();
+      for (Deferred x : e.deferred) {
+        while (k < events.size() && !events.get(k).epilogue && covered < x.after()) {
+          events.get(k - 1).instructions.addAll(before);
+          before.clear();
+          covered += events.get(k).cycles;
+          k++;
+        }
+        before.add(x.instruction());
+      }
+      events.get(k - 1).instructions.addAll(before);
+    }
   }
 
   /** The index of the first step of each A slice (or W slice). */
@@ -479,23 +566,62 @@ final class MatmulEmitter {
   private Event epilogue(Step st, int accRow, Step next, boolean requant, boolean bias,
       long drain) {
     Event e = new Event();
+    e.epilogue = true;
     int cols = Math.min(d, layer.outFeatures() - st.nt() * d);
     if (requant) {
       int oRow = oBase + (st.tile() % 2) * oHalf;
-      e.instructions.add(Instruction.of(Opcode.REQUANT).waitFor(Unit.LOAD)
+      // The REQUANT reads what the MATMULs accumulated (EXEC) with the parameters just loaded.
+      e.instructions.add(Instruction.of(Opcode.REQUANT).waitFor(Unit.LOAD, Unit.EXEC)
           .with(Isa.Requant.ACC_ROW, accRow)
           .with(Isa.Requant.DST_ROW, oRow)
           .with(Isa.Requant.ROWS, st.rows())
           .with(Isa.Requant.PARAM_ROW, paramBase + (st.tile() % 2) * 3)
           .with(Isa.Requant.ZERO_POINT, layer.requant().zeroPoint())
           .with(Isa.Requant.RELU, layer.requant().relu()));
-      e.instructions.add(store(Buffer.ABUF, oRow, cols, y + (long) st.m0() * layer.outFeatures()
-          + (long) st.nt() * d, st.rows(), layer.outFeatures()));
+      long lanes = requantCycles(st.rows());
+      List<Deferred> after = new ArrayList<>();
+      if (residual != null) {
+        AddLayer add = residual.add();
+        after.add(new Deferred(Instruction.of(Opcode.VADD)
+            .with(Isa.Vadd.A_ROW, oRow)
+            .with(Isa.Vadd.B_ROW, rBase + (st.tile() % 2) * oHalf)
+            .with(Isa.Vadd.DST_ROW, oRow)
+            .with(Isa.Vadd.ROWS, st.rows())
+            .with(Isa.Vadd.A_ZERO, layer.requant().zeroPoint())
+            .with(Isa.Vadd.B_ZERO, residual.otherZero())
+            .with(Isa.Vadd.OUT_ZERO, add.zeroPoint())
+            .with(Isa.Vadd.A_MULT, residual.layerIsA() ? add.aMultiplier() : add.bMultiplier())
+            .with(Isa.Vadd.B_MULT, residual.layerIsA() ? add.bMultiplier() : add.aMultiplier())
+            .with(Isa.Vadd.SHIFT, add.shift())
+            .with(Isa.Vadd.RELU, add.relu()), lanes));
+        lanes += st.rows() + Timing.VECTOR_LATENCY;
+      }
+      after.add(new Deferred(store(Buffer.ABUF, oRow, cols, y + (long) st.m0()
+          * layer.outFeatures() + (long) st.nt() * d, st.rows(), layer.outFeatures())
+          .waitFor(Unit.VECTOR), lanes));
+      if (overlapEpilogue && next != null) {
+        e.deferred.addAll(after);
+        e.cycles = drain;
+      } else {
+        after.forEach(x -> e.instructions.add(x.instruction()));
+        e.cycles = drain + lanes;
+      }
+      // The next tile's parameters and residual rows go to the halves the epilogue before this
+      // one read: its REQUANT and VADD finished before this REQUANT issued. Each is placed
+      // where the LOAD unit should be free ({@link #schedule}): a LOAD issued while another
+      // runs would hold up the MATMULs behind it.
       if (next != null) {
-        loadConstants(next, next.tile(), e.instructions);
+        List<Instruction> c = new ArrayList<>();
+        loadConstants(next, next.tile(), c);
+        e.forNext.add(new PendingLoad(c, rows(c)));
+        if (residual != null) {
+          List<Instruction> r = new ArrayList<>();
+          loadResidual(next, r);
+          e.forNext.add(new PendingLoad(r, rows(r)));
+        }
+        e.releases.addAll(e.forNext);
       }
       e.sync = true;
-      e.cycles = drain + 7 + st.rows();
     } else {
       e.instructions.add(store(Buffer.ACC, accRow, cols * 4, y + ((long) st.m0()
           * layer.outFeatures() + (long) st.nt() * d) * 4, st.rows(), layer.outFeatures() * 4L));
@@ -546,6 +672,20 @@ final class MatmulEmitter {
       return ((long) st.nt() * kc + c) * d;
     }
     return (long) (st.wSlice() % 3) * wThird + (long) (c - st.c0()) * d;
+  }
+
+  /** Loads the residual rows of step {@code st}'s tile into its half of the residual region. */
+  private void loadResidual(Step st, List<Instruction> into) {
+    int cols = Math.min(d, layer.outFeatures() - st.nt() * d);
+    into.add(Instruction.of(Opcode.LOAD)
+        .with(Isa.Load.BUF, Buffer.ABUF.id())
+        .with(Isa.Load.DST_ROW, rBase + (st.tile() % 2) * oHalf)
+        .with(Isa.Load.ELEM_BYTES, cols)
+        .with(Isa.Load.HBM_ADDR, residual.address() + (long) st.m0() * layer.outFeatures()
+            + (long) st.nt() * d)
+        .with(Isa.Load.X_SIZE, st.rows())
+        .with(Isa.Load.Y_SIZE, 1)
+        .with(Isa.Load.X_STRIDE, layer.outFeatures()));
   }
 
   /** Loads the weight tiles of step {@code st} into its W slice's WBUF third. */

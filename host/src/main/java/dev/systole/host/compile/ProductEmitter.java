@@ -18,11 +18,15 @@ import java.util.List;
  *
  * <p>The requantization's three parameter rows go into ACC once; the accumulators follow them.
  * Each step waits for the unit whose rows it reuses (a LOAD for the MATMULs and VTRANS that
- * read what it wrote, EXEC before a LOAD overwrites rows the array may still read, STORE before
- * REQUANT overwrites the rows being stored): the product is a small part of a transformer's
+ * read what it wrote, and VECTOR for the MATMULs that read VTRANS's tiles; EXEC and VECTOR
+ * before a LOAD overwrites rows the array or the lanes may still read; EXEC for the REQUANT of
+ * what the MATMULs summed, and STORE before it overwrites the rows being stored): the product is a small part of a transformer's
  * work next to its projections, so it is kept simple rather than overlapped.
  */
 final class ProductEmitter {
+  /** Waits for the array and the vector lanes, before a LOAD overwrites rows either reads. */
+  private static final int ARRAY_AND_LANES = Unit.EXEC.waitMask() | Unit.VECTOR.waitMask();
+
   private ProductEmitter() {}
 
   /** Card bytes of the requantization rows: bias 0, the multiplier and the shift in every lane. */
@@ -87,11 +91,11 @@ final class ProductEmitter {
         // A chunk kc of row i into ABUF row kc * rows + i.
         if (full > 0) {
           out.add(wait(load(Buffer.ABUF, aRows, d, at, rows, l.aRow(), full, d, 0),
-              first ? 0 : Unit.EXEC.waitMask()));
+              first ? 0 : ARRAY_AND_LANES));
         }
         if (tail > 0) {
           out.add(wait(load(Buffer.ABUF, aRows + full * rows, tail, at + (long) full * d,
-              rows, l.aRow(), 1, 0, 0), first && full == 0 ? 0 : Unit.EXEC.waitMask()));
+              rows, l.aRow(), 1, 0, 0), first && full == 0 ? 0 : ARRAY_AND_LANES));
         }
         for (int nb = 0; nb * d < l.n(); nb++) {
           int nw = Math.min(d, l.n() - nb * d);
@@ -99,16 +103,16 @@ final class ProductEmitter {
           if (l.bN() == 1) {
             // B row k (kc * D + r) into WBUF row k, columns past N and rows past K zero.
             out.add(wait(load(Buffer.WBUF, 0, nw, bAt, l.k(), l.bK(), 1, 0, kcs * d - l.k()),
-                Unit.EXEC.waitMask()));
+                ARRAY_AND_LANES));
           } else {
             // B column j of chunk kc into ABUF row kc * D + j, then each block transposed.
             if (full > 0) {
               out.add(wait(load(Buffer.ABUF, stageRow, d, bAt, nw, l.bN(), full, d, d - nw),
-                  Unit.EXEC.waitMask()));
+                  ARRAY_AND_LANES));
             }
             if (tail > 0) {
               out.add(wait(load(Buffer.ABUF, stageRow + full * d, tail, bAt + (long) full * d,
-                  nw, l.bN(), 1, 0, d - nw), Unit.EXEC.waitMask()));
+                  nw, l.bN(), 1, 0, d - nw), ARRAY_AND_LANES));
             }
             out.add(Instruction.of(Opcode.VTRANS)
                 .with(Isa.WAIT, Unit.LOAD.waitMask())
@@ -119,7 +123,7 @@ final class ProductEmitter {
           }
           for (int kc = 0; kc < kcs; kc++) {
             out.add(Instruction.of(Opcode.MATMUL)
-                .with(Isa.WAIT, kc == 0 ? Unit.LOAD.waitMask() : 0)
+                .with(Isa.WAIT, kc == 0 ? Unit.LOAD.waitMask() | Unit.VECTOR.waitMask() : 0)
                 .with(Isa.Matmul.ACCUMULATE, kc > 0 ? 1 : 0)
                 .with(Isa.Matmul.W_LOAD, 1)
                 .with(Isa.Matmul.W_ROW, kc * d)
@@ -128,14 +132,14 @@ final class ProductEmitter {
                 .with(Isa.Matmul.ROWS, rows));
           }
           out.add(Instruction.of(Opcode.REQUANT)
-              .with(Isa.WAIT, Unit.STORE.waitMask())
+              .with(Isa.WAIT, Unit.STORE.waitMask() | Unit.EXEC.waitMask())
               .with(Isa.Requant.ACC_ROW, accRow)
               .with(Isa.Requant.DST_ROW, outRow)
               .with(Isa.Requant.ROWS, rows)
               .with(Isa.Requant.PARAM_ROW, 0)
               .with(Isa.Requant.ZERO_POINT, l.zeroPoint()));
           out.add(Instruction.of(Opcode.STORE)
-              .with(Isa.WAIT, Unit.EXEC.waitMask())
+              .with(Isa.WAIT, Unit.VECTOR.waitMask())
               .with(Isa.Store.BUF, Buffer.ABUF.id())
               .with(Isa.Store.SRC_ROW, outRow)
               .with(Isa.Store.ELEM_BYTES, nw)

@@ -24,7 +24,7 @@ import java.util.List;
 final class VectorEmitter {
   private VectorEmitter() {}
 
-  /** One job: LOADs into its half, EXEC work over them, STOREs of the result. */
+  /** One job: LOADs into its half, work on the vector lanes over them, STOREs of the result. */
   private record Job(List<Instruction> loads, List<Instruction> ops, List<Instruction> stores) {}
 
   /** Builds job {@code j} with its rows in the ABUF half starting at {@code base}. */
@@ -40,7 +40,7 @@ final class VectorEmitter {
       List<Instruction> rest = new ArrayList<>(job.ops());
       List<Instruction> stores = new ArrayList<>(job.stores());
       if (!job.ops().isEmpty() && !stores.isEmpty()) {
-        stores.set(0, alsoWait(stores.get(0), Unit.EXEC));
+        stores.set(0, alsoWait(stores.get(0), Unit.VECTOR));
       }
       rest.addAll(stores);
       out.add(alsoWait(rest.get(0), Unit.LOAD));
@@ -655,7 +655,7 @@ final class VectorEmitter {
           .with(Isa.Load.X_SIZE, p.tableRows())
           .with(Isa.Load.Y_SIZE, 1)
           .with(Isa.Load.X_STRIDE, 2 * d)
-          .waitFor(Unit.EXEC));
+          .waitFor(Unit.VECTOR));
     }
     List<Instruction> stores = new ArrayList<>();
     for (int cb = 0; cb < cbs; cb++) {

@@ -5,7 +5,6 @@ import dev.systole.driver.DeviceException;
 import dev.systole.driver.RunResult;
 import dev.systole.driver.contract.Counter;
 import dev.systole.driver.contract.ErrorCode;
-import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.Param;
 import dev.systole.driver.contract.Reg;
 import dev.systole.driver.contract.RegField;
@@ -86,7 +85,7 @@ public final class GoldenRunner {
       for (GoldenProgram.Region r : g.inputs()) {
         write(device, r.address(), r.bytes());
       }
-      write(device, g.programAddress(), Instruction.encode(g.program()));
+      write(device, g.programAddress(), device.info().encode(g.program()));
       device.start(g.programAddress(), g.program().size());
       result = device.await(timeout);
     } catch (DeviceException | IndexOutOfBoundsException | IllegalStateException e) {

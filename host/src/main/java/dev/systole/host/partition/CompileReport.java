@@ -56,6 +56,7 @@ public record CompileReport(List<Row> rows, Summary summary, DeviceParams params
   /** The report of {@code plan} for {@code model}'s graph on a device with {@code params}. */
   public static CompileReport of(Graph graph, Plan plan, DeviceParams params) {
     Map<String, Long> cycles = new HashMap<>();
+    Map<String, String> epilogueOf = new HashMap<>();
     long total = 0;
     long useful = 0;
     for (Plan.Segment seg : plan.segments()) {
@@ -63,6 +64,9 @@ public record CompileReport(List<Row> rows, Summary summary, DeviceParams params
       for (GraphCompiler.NodePlan np : p.nodes()) {
         Node origin = seg.origin().get(np.node());
         cycles.merge(origin.name(), np.estimatedCycles(), Long::sum);
+        if (np.fusedInto() != null) {
+          epilogueOf.put(origin.name(), seg.origin().get(np.fusedInto()).name());
+        }
         total += np.estimatedCycles();
       }
       for (DeviceGraph.Node layer : seg.graph().layers()) {
@@ -77,7 +81,8 @@ public record CompileReport(List<Row> rows, Summary summary, DeviceParams params
       Plan.Placement pl = plan.placement(n);
       String where = switch (pl.where()) {
         case DEVICE -> "device #" + pl.segment() + (pl.hostPatches()
-            ? ", input im2col on the host" : "");
+            ? ", input im2col on the host" : "") + (epilogueOf.containsKey(n.name())
+            ? ", in the epilogue of " + epilogueOf.get(n.name()) : "");
         case FUSED -> pl.into() == null ? "fused view, device #" + pl.segment()
             : "fused into " + pl.into().name();
         case CPU -> "cpu (" + (pl.reason() != null ? pl.reason() : "no device op for "

@@ -1,7 +1,7 @@
 package dev.systole.host.run;
 
+import dev.systole.driver.DeviceInfo;
 import dev.systole.driver.contract.DeviceParams;
-import dev.systole.driver.contract.Instruction;
 import dev.systole.host.compile.DeviceGraph;
 import dev.systole.host.compile.GraphCompiler;
 import dev.systole.host.run.HbmAllocator.Region;
@@ -46,19 +46,20 @@ final class ProgramCache {
   private final long[] constants;
   private final HbmPlacement placement;
   private final CodeWriter writer;
-  private final String device;
+  private final DeviceInfo device;
   private final Map<Integer, Entry> entries = new HashMap<>();
   private boolean released;
 
   /**
    * @param weights card addresses of the layers' weight tiles, by node index (0 for none)
    * @param constants card addresses of the layers' constants, by node index (0 for none)
-   * @param device the device's name, for the error when the graph was unloaded
+   * @param device the device the programs are for: its parameters, how it reads a program's
+   *     bytes, its name for the error when the graph was unloaded
    */
-  ProgramCache(DeviceGraph graph, DeviceParams params, long[] weights, long[] constants,
-      HbmPlacement placement, CodeWriter writer, String device) {
+  ProgramCache(DeviceGraph graph, DeviceInfo device, long[] weights, long[] constants,
+      HbmPlacement placement, CodeWriter writer) {
     this.graph = graph;
-    this.params = params;
+    this.params = device.params();
     this.weights = weights.clone();
     this.constants = constants.clone();
     this.placement = placement;
@@ -115,7 +116,7 @@ final class ProgramCache {
   /** Throws if the graph was unloaded. */
   synchronized void checkLoaded() {
     if (released) {
-      throw new IllegalStateException("graph was unloaded from " + device);
+      throw new IllegalStateException("graph was unloaded from " + device.name());
     }
   }
 
@@ -127,7 +128,7 @@ final class ProgramCache {
       GraphCompiler.Program program = GraphCompiler.compile(graph, batch, params,
           new GraphCompiler.Placement(tensors.stream().mapToLong(Region::address).toArray(),
               weights, constants));
-      byte[] bytes = Instruction.encode(program.instructions());
+      byte[] bytes = device.encode(program.instructions());
       code = placement.program(batch, bytes.length);
       List<ByteBuf> in = stage(graph.inputs(), batch, staging);
       List<ByteBuf> out = stage(graph.outputs(), batch, staging);

@@ -209,8 +209,8 @@ public final class Session implements AutoCloseable {
           }
         }
         LoadedDeviceGraph g = new LoadedDeviceGraph(graph, resident, batchPerRun,
-            new ProgramCache(graph, params, weights, constants, placement, this::uploadCode,
-                device.name()));
+            new ProgramCache(graph, device.info(), weights, constants, placement,
+                this::uploadCode));
         graphs.add(g);
         return g;
       }
@@ -377,12 +377,12 @@ public final class Session implements AutoCloseable {
   /** Runs the program with its instruction {@code end} (a FENCE) made a HALT; its cycles. */
   private long runCutAfter(ProgramCache.Entry c, int end) {
     long at = c.code().address() + (long) end * Contract.INSTRUCTION_BYTES;
-    upload(at, ByteBuffer.wrap(Instruction.encode(List.of(Instruction.of(Opcode.HALT)))));
+    upload(at, ByteBuffer.wrap(device.info().encode(List.of(Instruction.of(Opcode.HALT)))));
     try {
       device.start(c.code().address(), end + 1);
       return device.awaitProgress(timeout).throwIfFailed().cycles();
     } finally {
-      upload(at, ByteBuffer.wrap(Instruction.encode(List.of(c.program().instructions()
+      upload(at, ByteBuffer.wrap(device.info().encode(List.of(c.program().instructions()
           .get(end)))));
     }
   }

@@ -111,8 +111,14 @@ class ModelRunnerTest {
     assertEquals(5, report.count("device"));
     assertEquals(4, report.count("fused"));
     assertTrue(report.estimatedCycles() > 0);
-    assertTrue(report.rows().stream().filter(row -> row.where().startsWith("device"))
-        .allMatch(row -> row.estimatedCycles() > 0), "every device layer has an estimate");
+    assertTrue(report.rows().stream().filter(row -> row.where().startsWith("device")
+        && !row.where().contains("epilogue")).allMatch(row -> row.estimatedCycles() > 0),
+        "every device layer has an estimate");
+    CompileReport.Row add = report.rows().stream().filter(row -> row.node().equals("add"))
+        .findFirst().orElseThrow();
+    assertEquals("device #0, in the epilogue of conv2", add.where(),
+        "the residual add runs in the epilogue of the convolution before it");
+    assertEquals(0, add.estimatedCycles(), "its cycles are the convolution's");
   }
 
   @Test

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.systole.driver.DeviceInfo;
+import dev.systole.driver.contract.Contract;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Instruction;
 import dev.systole.host.compile.DeviceGraph;
@@ -43,8 +45,9 @@ class ProgramCacheTest {
 
   private ProgramCache cache(HbmAllocator hbm, ProgramCache.CodeWriter writer) {
     long[] none = new long[GRAPH.nodes().size()];
-    return new ProgramCache(GRAPH, PARAMS, none, none, new HbmPlacement(hbm), writer,
-        "emulator");
+    return new ProgramCache(GRAPH, new DeviceInfo("emulator", "emulator",
+        Contract.VERSION_MAJOR, Contract.VERSION_MINOR, 0, PARAMS), none, none,
+        new HbmPlacement(hbm), writer);
   }
 
   private void record(long address, byte[] bytes) {

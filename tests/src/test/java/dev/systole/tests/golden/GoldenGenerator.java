@@ -12,6 +12,7 @@ import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.InstructionCheck;
 import dev.systole.driver.contract.Isa;
 import dev.systole.driver.contract.Param;
+import dev.systole.driver.timing.OrderingCheck;
 import dev.systole.host.golden.GoldenFormat;
 import dev.systole.host.golden.GoldenProgram;
 import dev.systole.host.golden.GoldenRunner;
@@ -188,6 +189,14 @@ public final class GoldenGenerator {
     out.add(vtransWbuf(v));
     out.addAll(errors(r));
     out.addAll(vectorErrors(v));
+    // Contract 1.2's VECTOR unit beside the array, from a generator of its own again.
+    Random u = new Random(20261207);
+    G overlapped = residualEpilogue(u, "residual_epilogue", "on its VECTOR unit, beside the"
+        + " array: each tile's REQUANT and VADD run while the array computes the next").vector();
+    out.add(overlapped);
+    out.add(residualEpilogue(new Random(20261207), "residual_epilogue_on_exec", "on a build"
+        + " without the VECTOR unit, where they hold EXEC and wait bit 3 names EXEC")
+        .noVector());
     return out;
   }
 
@@ -366,6 +375,63 @@ public final class GoldenGenerator {
         requantParams(r, 16, -5, true));
   }
 
+  /**
+   * A GEMM (M=20, K=32, N=32) whose two output tiles are requantized and added to a residual in
+   * the epilogue, as CONTRACT.md 11.4 lowers a convolution followed by a residual add: the REQUANT
+   * waits for EXEC, the VADD and the STORE are placed among the next tile's MATMULs.
+   */
+  private static G residualEpilogue(Random r, String name, String where) {
+    int m = 20;
+    byte[][] a = matrix(r, m, 32);
+    byte[][] w = matrix(r, 32, 32);
+    GemmPrograms.Requant q = requantParams(r, 32, -3, false);
+    byte[] res = random(r, m * 32);
+    int resZero = 5;
+    int outZero = -7;
+    int am = 0x3000_0000;
+    int bm = -0x2800_0000;
+    int shift = 31;
+    long params = OUT2 - 0x1000;
+    long residual = OUT2 + 0x1000;
+    int[][] c = GemmPrograms.reference(a, w, 32);
+    byte[] want = new byte[m * 32];
+    for (int i = 0; i < m; i++) {
+      for (int j = 0; j < 32; j++) {
+        int y = Arithmetic.requantize(c[i][j], q.bias()[j], q.mult()[j], q.shift()[j],
+            q.zeroPoint(), q.relu());
+        want[i * 32 + j] = (byte) Arithmetic.vadd(y, res[i * 32 + j], q.zeroPoint(), resZero,
+            outZero, am, bm, shift, true);
+      }
+    }
+    String vadd = " rows=%d a_zero=%d b_zero=%d out_zero=%d a_mult=%d b_mult=%d shift=%d relu=1%n";
+    return new G(name, "A GEMM's epilogue with a residual add (CONTRACT.md 11.4), " + where + ".")
+        .input(IN, GemmPrograms.layoutA(a, 32, D)).input(IN2, GemmPrograms.layoutW(w, 32, D))
+        .input(params, GemmPrograms.layoutParams(q, 32, D)).input(residual, res)
+        .asm(load("ABUF", 0, IN, 2 * m) + load("WBUF", 0, IN2, 4 * D) + load("ACC", 100, params, 6)
+            + String.format("LOAD buf=ABUF dst_row=200 elem_bytes=16 hbm_addr=0x%x x_size=%d"
+            + " y_size=1 x_stride=32%n", residual, m)
+            + String.format("LOAD buf=ABUF dst_row=300 elem_bytes=16 hbm_addr=0x%x x_size=%d"
+            + " y_size=1 x_stride=32%n", residual + 16, m)
+            + String.format("MATMUL wait=LOAD w_load=1 w_row=0 w_preload=1 pre_row=32 rows=%d%n", m)
+            + String.format("MATMUL w_swap=1 w_preload=1 pre_row=16 a_row=%d rows=%d"
+            + " accumulate=1%n", m, m)
+            + String.format("REQUANT wait=EXEC dst_row=400 rows=%d param_row=100 zero_point=%d%n",
+                m, q.zeroPoint())
+            + String.format("MATMUL w_swap=1 w_preload=1 pre_row=48 acc_row=64 rows=%d%n", m)
+            + String.format("VADD a_row=400 b_row=200 dst_row=400" + vadd, m, q.zeroPoint(),
+                resZero, outZero, am, bm, shift)
+            + String.format("MATMUL w_swap=1 a_row=%d acc_row=64 rows=%d accumulate=1%n", m, m)
+            + String.format("STORE wait=VECTOR buf=ABUF src_row=400 elem_bytes=16 hbm_addr=0x%x"
+            + " x_size=%d y_size=1 x_stride=32%n", OUT, m)
+            + String.format("REQUANT wait=EXEC acc_row=64 dst_row=500 rows=%d param_row=103"
+            + " zero_point=%d%n", m, q.zeroPoint())
+            + String.format("VADD a_row=500 b_row=300 dst_row=500" + vadd, m, q.zeroPoint(),
+                resZero, outZero, am, bm, shift)
+            + String.format("STORE wait=VECTOR buf=ABUF src_row=500 elem_bytes=16 hbm_addr=0x%x"
+            + " x_size=%d y_size=1 x_stride=32%nHALT", OUT + 16, m))
+        .expect(OUT, want);
+  }
+
   private static G vmax(Random r) {
     byte[] a = random(r, 10 * D);
     byte[] b = random(r, 10 * D);
@@ -381,7 +447,7 @@ public final class GoldenGenerator {
             + " x_stride=16%n"
             + "VMAX a_row=0 b_row=10 dst_row=30 rows=10 wait=LOAD%n"
             + "STORE buf=ABUF src_row=30 elem_bytes=16 hbm_addr=0x%x x_size=10 y_size=1"
-            + " x_stride=16 wait=EXEC%nHALT", IN, IN2, OUT))
+            + " x_stride=16 wait=VECTOR%nHALT", IN, IN2, OUT))
         .expect(OUT, want);
   }
 
@@ -404,7 +470,7 @@ public final class GoldenGenerator {
             + "VADD a_row=0 b_row=12 dst_row=0 rows=12 a_zero=3 b_zero=-4 out_zero=2 shift=14"
             + " a_mult=%d b_mult=%d relu=1 wait=LOAD%n"
             + "STORE buf=ABUF src_row=0 elem_bytes=16 hbm_addr=0x%x x_size=12 y_size=1"
-            + " x_stride=16 wait=EXEC%nHALT", IN, IN2, am, bm, OUT))
+            + " x_stride=16 wait=VECTOR%nHALT", IN, IN2, am, bm, OUT))
         .expect(OUT, want);
   }
 
@@ -508,9 +574,9 @@ public final class GoldenGenerator {
       asm.append(String.format("MATMUL w_load=1 w_row=%d a_row=%d acc_row=0 rows=36"
           + " accumulate=%d%s%n", 16 * t, 36 * t, t > 0 ? 1 : 0, t == 0 ? " wait=LOAD" : ""));
     }
-    asm.append("REQUANT acc_row=0 dst_row=400 rows=36 param_row=4000 relu=1\n");
+    asm.append("REQUANT acc_row=0 dst_row=400 rows=36 param_row=4000 relu=1 wait=EXEC\n");
     asm.append(String.format("STORE buf=ABUF src_row=400 elem_bytes=16 hbm_addr=0x%x x_size=36"
-        + " y_size=1 x_stride=16 wait=EXEC%nHALT", OUT));
+        + " y_size=1 x_stride=16 wait=VECTOR%nHALT", OUT));
     return new G("conv3x3_pad1", "A 3x3 convolution, 16 to 16 channels on a 6x6 image, zero"
         + " padding 1: nine shifted, padded LOADs and nine accumulating MATMULs, then REQUANT with"
         + " ReLU, as CONTRACT.md lowers convolutions.")
@@ -537,10 +603,10 @@ public final class GoldenGenerator {
         + " x_stride=%d%n", buf, row, rowBytes(buf), address, rows, rowBytes(buf));
   }
 
-  /** STORE of {@code rows} whole rows of {@code buf} to contiguous HBM, after EXEC is done. */
+  /** STORE of {@code rows} whole rows of {@code buf} to contiguous HBM, after VECTOR is done. */
   static String store(String buf, int row, long address, int rows) {
     return String.format("STORE buf=%s src_row=%d elem_bytes=%d hbm_addr=0x%x x_size=%d"
-        + " y_size=1 x_stride=%d wait=EXEC%n", buf, row, rowBytes(buf), address, rows,
+        + " y_size=1 x_stride=%d wait=VECTOR%n", buf, row, rowBytes(buf), address, rows,
         rowBytes(buf));
   }
 
@@ -1100,6 +1166,10 @@ public final class GoldenGenerator {
         throw new IllegalStateException(g.name + ": instruction " + i + " is illegal: " + v);
       }
     }
+    OrderingCheck.Report races = OrderingCheck.check(g.program, emulator.info().params());
+    if (!races.ok()) {
+      throw new IllegalStateException(g.name + " leaves conflicts unordered:\n" + races);
+    }
     Map<Counter, Long> counters = countedFromText(g);
     GoldenProgram untimed = new GoldenProgram(g.name, g.description, g.requires, g.programAddress,
         g.program, g.inputs, g.error, g.errorPc, g.expected, counters);
@@ -1125,7 +1195,17 @@ public final class GoldenGenerator {
       for (G g : all()) {
         String file = g.name + ".golden";
         boolean vector = g.requires.getOrDefault(Param.VECTOR_UNIT, 1L) == 1;
-        out.put(file, GoldenFormat.write(finish(g, vector ? emulator : noVector)));
+        GoldenProgram done = finish(g, vector ? emulator : noVector);
+        if (!g.requires.containsKey(Param.VECTOR_UNIT)) {
+          // It runs on both kinds of build, so its cycles must not depend on the VECTOR unit.
+          Map<Counter, Long> without = finish(g, noVector).expectedCounters();
+          if (!without.equals(done.expectedCounters())) {
+            throw new IllegalStateException(g.name + " runs on builds with and without the"
+                + " VECTOR unit but counts " + done.expectedCounters() + " with it and "
+                + without + " without (expected the same: add waits, or require one kind)");
+          }
+        }
+        out.put(file, GoldenFormat.write(done));
         index.append(file).append('\n');
       }
     }

@@ -99,7 +99,7 @@ class RtlCnnTest {
 
   private static void check(DeviceGraph g, Map<String, Tensor> in) {
     try (Session rtl = Session.open("sim", line -> { });
-        Session emu = Session.open("emulator", line -> { })) {
+        Session emu = Session.open(RtlGemmTest.SAME_BUILD, line -> { })) {
       LoadedDeviceGraph onEmu = emu.load(g);
       LoadedDeviceGraph onRtl = rtl.load(g);
       Session.GraphResult want = emu.execute(onEmu, in);

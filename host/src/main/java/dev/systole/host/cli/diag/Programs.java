@@ -11,7 +11,7 @@ final class Programs {
   private Programs() {}
 
   static void load(Device device, long address, List<Instruction> program) {
-    byte[] code = Instruction.encode(program);
+    byte[] code = device.info().encode(program);
     ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(code.length);
     try {
       buf.writeBytes(code);
