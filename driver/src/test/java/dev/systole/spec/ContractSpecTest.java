@@ -107,6 +107,18 @@ class ContractSpecTest {
   }
 
   @Test
+  void aUnitABuildMayLackNamesTheUnitThatTakesItsPlace() {
+    SpecException e = broken("requires = \"VECTOR_UNIT\"\notherwise = \"EXEC\"",
+        "requires = \"VECTOR_UNIT\"");
+    assertTrue(e.getMessage().contains("needs both requires and otherwise"), e.getMessage());
+    e = broken("otherwise = \"EXEC\"", "otherwise = \"CONTROL\"");
+    assertTrue(e.getMessage().contains("not a unit every build has, with a wait bit"),
+        e.getMessage());
+    e = broken("requires = \"VECTOR_UNIT\"\notherwise", "requires = \"ARRAY_ROWS\"\notherwise");
+    assertTrue(e.getMessage().contains("not a parameter with range 0 to 1"), e.getMessage());
+  }
+
+  @Test
   void unterminatedStringsAreRefused() {
     SpecException e = broken("name = \"systole\"", "name = \"systole");
     assertTrue(e.getMessage().contains("unterminated string"), e.getMessage());

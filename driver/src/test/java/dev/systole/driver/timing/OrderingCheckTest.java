@@ -60,6 +60,15 @@ class OrderingCheckTest {
     assertTrue(r.races().isEmpty());
   }
 
+  /**
+   * The one race of {@code program} (with a {@code %s} for the later instruction's wait) without
+   * a wait, after checking that with {@code wait=fix} it is ordered.
+   */
+  private static Race racesUntilItWaits(String program, String fix, DeviceParams p) {
+    assertOk(check(program.formatted(fix), p));
+    return only(check(program.formatted("0"), p));
+  }
+
   // Read after write, write after read and write after write, on buffer rows.
 
   private static final String LOAD_THEN_MATMUL = """
@@ -89,11 +98,10 @@ class OrderingCheckTest {
 
   @Test
   void aLoadOverwritingRowsAStoreIsReadingRacesUntilItWaitsForTheStore() {
-    Race race = only(check(STORE_THEN_LOAD.formatted("0"), P));
+    Race race = racesUntilItWaits(STORE_THEN_LOAD, "STORE", P);
     assertRace(race, 1, 2, Unit.STORE, "ABUF rows 4..7");
     assertTrue(race.message().contains(" writes ABUF rows 4..7"), race::message);
     assertTrue(race.message().contains("on STORE reads them"), race::message);
-    assertOk(check(STORE_THEN_LOAD.formatted("STORE"), P));
   }
 
   private static final String VADD_THEN_LOAD = """
@@ -104,10 +112,9 @@ class OrderingCheckTest {
 
   @Test
   void aLoadOverwritingRowsAVectorInstructionWritesRacesUntilItWaitsForVector() {
-    Race race = only(check(VADD_THEN_LOAD.formatted("0"), P));
+    Race race = racesUntilItWaits(VADD_THEN_LOAD, "VECTOR", P);
     assertRace(race, 0, 1, Unit.VECTOR, "ABUF rows 8..11");
     assertTrue(race.message().contains("on VECTOR writes them"), race::message);
-    assertOk(check(VADD_THEN_LOAD.formatted("VECTOR"), P));
   }
 
   @Test
@@ -145,10 +152,9 @@ class OrderingCheckTest {
 
   @Test
   void aLoadOfBytesAStoreIsWritingRacesUntilItWaitsForTheStore() {
-    Race race = only(check(STORE_THEN_LOAD_HBM.formatted("0"), P));
+    Race race = racesUntilItWaits(STORE_THEN_LOAD_HBM, "STORE", P);
     assertRace(race, 1, 2, Unit.STORE, "HBM bytes 0x20040..0x2007f");
     assertTrue(race.message().contains(" reads HBM bytes"), race::message);
-    assertOk(check(STORE_THEN_LOAD_HBM.formatted("STORE"), P));
   }
 
   private static final String LOAD_THEN_STORE_HBM = """
@@ -159,11 +165,10 @@ class OrderingCheckTest {
 
   @Test
   void aStoreOverwritingBytesALoadIsReadingRacesUntilItWaitsForTheLoad() {
-    Race race = only(check(LOAD_THEN_STORE_HBM.formatted("0"), P));
+    Race race = racesUntilItWaits(LOAD_THEN_STORE_HBM, "LOAD", P);
     assertRace(race, 0, 1, Unit.LOAD, "HBM bytes 0x10200..0x1023f");
     assertTrue(race.message().contains(" writes HBM bytes"), race::message);
     assertTrue(race.message().contains("on LOAD reads them"), race::message);
-    assertOk(check(LOAD_THEN_STORE_HBM.formatted("LOAD"), P));
   }
 
   private static final String INTERLEAVED = """
