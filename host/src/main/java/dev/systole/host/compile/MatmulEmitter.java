@@ -607,19 +607,23 @@ final class MatmulEmitter {
         e.cycles = drain + lanes;
       }
       // The next tile's parameters and residual rows go to the halves the epilogue before this
-      // one read: its REQUANT and VADD finished before this REQUANT issued. Each is placed
-      // where the LOAD unit should be free ({@link #schedule}): a LOAD issued while another
-      // runs would hold up the MATMULs behind it.
+      // one read: its REQUANT and VADD finished before this REQUANT issued. Without a residual
+      // the parameters (three rows) load right away. With one, its rows (a LOAD as long as the
+      // tile) and the parameters are each placed where the LOAD unit should be free
+      // ({@link #schedule}), since a LOAD issued while another runs holds up the MATMULs
+      // behind it.
       if (next != null) {
         List<Instruction> c = new ArrayList<>();
         loadConstants(next, next.tile(), c);
-        e.forNext.add(new PendingLoad(c, rows(c)));
-        if (residual != null) {
+        if (residual == null) {
+          e.instructions.addAll(c);
+        } else {
           List<Instruction> r = new ArrayList<>();
           loadResidual(next, r);
+          e.forNext.add(new PendingLoad(c, rows(c)));
           e.forNext.add(new PendingLoad(r, rows(r)));
+          e.releases.addAll(e.forNext);
         }
-        e.releases.addAll(e.forNext);
       }
       e.sync = true;
     } else {
