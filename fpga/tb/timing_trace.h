@@ -6,7 +6,9 @@
 // values decimal or 0x hex). Lines starting with # are comments.
 //
 // A testbench reads the fields it knows with field() and calls check_used(), so that a field it
-// would ignore (the trace and the testbench out of step) stops the run instead.
+// would ignore (the trace and the testbench out of step) stops the run instead. is_array_dim()
+// handles the `array_dim D` record every trace starts with, and read_transfer_cases() reads the
+// cases of a LOAD or STORE trace.
 #ifndef SYSTOLE_TB_TIMING_TRACE_H
 #define SYSTOLE_TB_TIMING_TRACE_H
 
@@ -105,6 +107,68 @@ inline std::vector<TraceRecord> read_trace(const char* path) {
       }
     }
     out.push_back(r);
+  }
+  return out;
+}
+
+// Whether r is the `array_dim D` record a trace starts with; stops the run if D is not `dim`, the
+// array size of the bench's build.
+inline bool is_array_dim(const TraceRecord& r, int dim) {
+  if (!r.op.empty() || r.head.size() != 2 || r.head[0] != "array_dim") return false;
+  if (r.num(1) != dim) {
+    r.die("array_dim " + r.head[1] + ", this bench is built for " + std::to_string(dim));
+  }
+  return true;
+}
+
+// One case of a LOAD or STORE trace (`PHASE LATENCY CYCLES INSTRUCTION`): the instruction, the
+// phase that says how the bench drives it, the memory latency it runs at and the unit's busy time
+// the model gives.
+template <class Instr>
+struct TransferCase {
+  std::string phase;
+  int64_t latency = 0;
+  int64_t cycles = 0;
+  Instr instr;
+  int line = 0;
+};
+
+// The cases of a LOAD or STORE trace of `mnemonic` instructions for a bench of array size `dim`;
+// decode(record, instr) reads the instruction's fields (and calls check_used()). Stops the run at
+// a record of another form or an unknown phase.
+template <class Instr, class Decode>
+std::vector<TransferCase<Instr>> read_transfer_cases(const char* path, int dim,
+                                                     const std::string& mnemonic,
+                                                     const std::string& latency_name,
+                                                     Decode decode) {
+  static const char* const kPhases[] = {"random", "shape",  "back-to-back",
+                                        "stall",  "fault", "clear"};
+  std::vector<TransferCase<Instr>> out;
+  for (const TraceRecord& r : read_trace(path)) {
+    if (is_array_dim(r, dim)) continue;
+    if (r.op != mnemonic || r.head.size() != 3) {
+      r.die("expected PHASE " + latency_name + " CYCLES " + mnemonic + " ...");
+    }
+    TransferCase<Instr> c;
+    c.phase = r.head[0];
+    c.latency = r.num(1);
+    c.cycles = r.num(2);
+    c.line = r.line;
+    decode(r, c.instr);
+    bool known = false;
+    for (const char* p : kPhases) known = known || c.phase == p;
+    if (!known) r.die("unknown phase " + c.phase);
+    out.push_back(c);
+  }
+  return out;
+}
+
+// The cases of one phase, in trace order.
+template <class Case>
+std::vector<const Case*> in_phase(const std::vector<Case>& cases, const std::string& phase) {
+  std::vector<const Case*> out;
+  for (const Case& c : cases) {
+    if (c.phase == phase) out.push_back(&c);
   }
   return out;
 }

@@ -1,11 +1,12 @@
-// Unit test of systole_array (D = 16) alone. The testbench plays the part of the EXEC unit: it
-// sends random "instructions" (an optional tile load into the active bank, a run of rows, an
-// optional preload of the other bank, an optional bank switch), each at the first cycle the EXEC
-// rules allow or a few cycles later, with the weight and row timing of MICROARCH.md (tile row k of
-// a load at T + 1 + k, rows from T + L0 + 2, a preload's rows at T + L0 + 1 + k). Every output
-// row must leave at exactly s + 2D - 1 (pre_valid one cycle earlier) and equal the int32 product
-// of its input row with the tile its instruction used; rows of consecutive instructions follow
-// each other without a bubble while the next tile is preloaded into the other bank.
+// Unit test of systole_array (D = TB_ARRAY_DIM of ../bench.h) alone. The testbench plays the part
+// of the EXEC unit: it sends random "instructions" (an optional tile load into the active bank, a
+// run of rows, an optional preload of the other bank, an optional bank switch), each at the first
+// cycle the EXEC rules allow or a few cycles later, with the weight and row timing of MICROARCH.md
+// (tile row k of a load at T + 1 + k, rows from T + L0 + 2, a preload's rows at T + L0 + 1 + k).
+// Every output row must leave at exactly s + 2D - 1 (pre_valid one cycle earlier) and equal the
+// int32 product of its input row with the tile its instruction used; rows of consecutive
+// instructions follow each other without a bubble while the next tile is preloaded into the other
+// bank.
 #include <cstdint>
 #include <cstdio>
 #include <deque>
@@ -14,12 +15,13 @@
 #include <random>
 #include <vector>
 
+#include "../bench.h"
 #include "Vsystole_array.h"
 #include "verilated.h"
 
 namespace {
 
-constexpr int D = 16;
+constexpr int D = tb::kArrayDim;
 using Tile = std::vector<int8_t>;  // [k * D + n]
 
 struct RowIn {
@@ -44,10 +46,7 @@ struct Expect {
 
 Tile random_tile(std::mt19937& rng) {
   Tile t(D * D);
-  for (auto& v : t) {
-    const uint32_t r = rng() % 8;
-    v = r == 0 ? -128 : r == 1 ? 127 : static_cast<int8_t>(rng());
-  }
+  for (auto& v : t) v = tb::pick8_extreme(rng);
   return t;
 }
 
@@ -89,10 +88,7 @@ int main(int argc, char** argv) {
     for (int r = 0; r < rows; r++) {
       const long s = T + L0 + r + 2;
       RowIn in{std::vector<int8_t>(D), active, row_id};
-      for (auto& v : in.a) {
-        const uint32_t x = rng() % 8;
-        v = x == 0 ? -128 : x == 1 ? 127 : static_cast<int8_t>(rng());
-      }
+      for (auto& v : in.a) v = tb::pick8_extreme(rng);
       Expect e{s + 2 * D - 1, row_id, std::vector<int32_t>(D), in.a, i};
       for (int n = 0; n < D; n++) {
         uint32_t acc = 0;
@@ -119,21 +115,8 @@ int main(int argc, char** argv) {
   auto ctx = std::make_unique<VerilatedContext>();
   ctx->commandArgs(argc, argv);
   auto top = std::make_unique<Vsystole_array>(ctx.get());
-  // Reset: a falling edge of rst_ni, two clock edges under it, then release.
-  top->clk_i = 0;
   top->clear_i = 0;
-  top->rst_ni = 1;
-  top->eval();
-  top->rst_ni = 0;
-  top->eval();
-  for (int i = 0; i < 2; i++) {
-    top->clk_i = 1;
-    top->eval();
-    top->clk_i = 0;
-    top->eval();
-  }
-  top->rst_ni = 1;
-  top->eval();
+  tb::reset(*top);
 
   int errors = 0;
   long checked = 0;
@@ -146,24 +129,18 @@ int main(int argc, char** argv) {
     top->in_tag_i = ri != rows_at.end() ? (ri->second.id & 1) : 0;
     for (int w = 0; w < D / 4; w++) {
       uint32_t word = rng();
-      if (ri != rows_at.end()) {
-        word = 0;
-        for (int b = 0; b < 4; b++) word |= static_cast<uint32_t>(static_cast<uint8_t>(ri->second.a[4 * w + b])) << (8 * b);
-      }
-      top->in_data_i[w] = word;
+      if (ri != rows_at.end()) word = tb::pack_word(&ri->second.a[4 * w]);
+      tb::set_word(top->in_data_i, w, word);
     }
     auto wi = w_at.find(c);
     top->w_first_i = wi != w_at.end() && wi->second.first;
     top->w_bank_i = wi != w_at.end() ? wi->second.bank : (rng() & 1);
     for (int w = 0; w < D / 4; w++) {
       uint32_t word = rng();
-      if (wi != w_at.end()) {
-        word = 0;
-        for (int b = 0; b < 4; b++) word |= static_cast<uint32_t>(static_cast<uint8_t>(wi->second.w[4 * w + b])) << (8 * b);
-      }
-      top->w_data_i[w] = word;
+      if (wi != w_at.end()) word = tb::pack_word(&wi->second.w[4 * w]);
+      tb::set_word(top->w_data_i, w, word);
     }
-    top->eval();
+    tb::clock_low(*top);
     // Outputs during cycle c.
     const bool want = !pending.empty() && pending.front().cycle == c;
     const bool want_pre = !pending.empty() &&
@@ -178,23 +155,20 @@ int main(int argc, char** argv) {
       pending.pop_front();
       checked++;
       bool bad = top->out_tag_o != static_cast<uint32_t>(e.id & 1);
-      for (int n = 0; n < D; n++) bad |= static_cast<int32_t>(top->out_data_o[n]) != e.out[n];
+      for (int n = 0; n < D; n++) bad |= static_cast<int32_t>(tb::get_word(top->out_data_o, n)) != e.out[n];
       if (bad) {
         std::printf("MISMATCH row %ld (instruction %ld) at cycle %ld, tag %u:\n  a =", e.id, e.instr,
                     c, top->out_tag_o);
         for (int k = 0; k < D; k++) std::printf(" %d", e.a[k]);
         std::printf("\n  got      ");
-        for (int n = 0; n < D; n++) std::printf(" %d", static_cast<int32_t>(top->out_data_o[n]));
+        for (int n = 0; n < D; n++) std::printf(" %d", static_cast<int32_t>(tb::get_word(top->out_data_o, n)));
         std::printf("\n  expected ");
         for (int n = 0; n < D; n++) std::printf(" %d", e.out[n]);
         std::printf("\n");
         errors++;
       }
     }
-    top->clk_i = 1;
-    top->eval();
-    top->clk_i = 0;
-    top->eval();
+    tb::clock_edge(*top);
   }
   if (!pending.empty() && errors == 0) {
     std::printf("%zu rows never came out\n", pending.size());

@@ -1,6 +1,7 @@
-// Unit test of systole_exec (D = 16, 4096-row buffers) with C++ models of ABUF, WBUF and ACC
-// (one-cycle read latency) and a functional model that runs each instruction completely, in
-// program order, when it issues (as the emulator does).
+// Unit test of systole_exec (D = TB_ARRAY_DIM of ../bench.h, the contract's default buffer rows)
+// with C++ models of ABUF, WBUF and ACC (one-cycle read latency) and a functional model that runs
+// each instruction completely, in program order, when it issues (as the emulator does); REQUANT
+// and VADD results from the contract's arithmetic (../reference.h).
 //
 // The program comes from a timing trace (the only argument; scripts/rtl-tests writes it with
 // dev.systole.driver.timing.TimingTraces, format in fpga/tb/README.md): random instruction
@@ -27,23 +28,22 @@
 #include <string>
 #include <vector>
 
+#include "../bench.h"
+#include "../reference.h"
 #include "../timing_trace.h"
 #include "Vsystole_exec.h"
 #include "verilated.h"
 
 namespace {
 
-// The array size of the build under test (systole_exec's default; another one is tested by building
-// with -GArrayDim=N and -CFLAGS -DTB_ARRAY_DIM=N).
-#ifndef TB_ARRAY_DIM
-#define TB_ARRAY_DIM 16
-#endif
-constexpr int D = TB_ARRAY_DIM;
+// The array size of the build under test (TB_ARRAY_DIM, ../bench.h: the contract's default;
+// another one is tested by building with -GArrayDim=N and -CFLAGS -DTB_ARRAY_DIM=N).
+constexpr int D = tb::kArrayDim;
 constexpr long kArrayLatency = systole_contract::kTimingArrayLatency;
 constexpr long kRequantSetup = systole_contract::kTimingRequantSetup;
 constexpr long kRequantLatency = systole_contract::kTimingRequantLatency;
 constexpr long kVectorLatency = systole_contract::kTimingVectorLatency;
-constexpr int kAbufRows = 4096, kWbufRows = 4096, kAccRows = 4096;
+constexpr int kAbufRows = tb::kAbufRows, kWbufRows = tb::kWbufRows, kAccRows = tb::kAccRows;
 constexpr int kOpMatmul = systole_contract::kOpMatmul, kOpRequant = systole_contract::kOpRequant,
               kOpVmax = systole_contract::kOpVmax, kOpVadd = systole_contract::kOpVadd;
 
@@ -64,46 +64,44 @@ struct Instr {
   int zero_point = 0, a_zero = 0, b_zero = 0, out_zero = 0, shift = 0;
   int32_t a_mult = 0, b_mult = 0;
 
-  void set(uint32_t* w, int lsb, int width, uint64_t v) const {
-    for (int i = 0; i < width; i++) {
-      if ((v >> i) & 1) w[(lsb + i) / 32] |= 1u << ((lsb + i) % 32);
-    }
-  }
-  void encode(uint32_t* w) const {
-    for (int i = 0; i < 8; i++) w[i] = 0;
-    set(w, 0, 8, op);
+  tb::InstrWord encode() const {
+    tb::InstrWord w(static_cast<uint8_t>(op));
     if (op == kOpMatmul) {
-      set(w, 12, 1, accumulate);
-      set(w, 13, 1, w_load);
-      set(w, 14, 1, w_swap);
-      set(w, 15, 1, w_preload);
-      set(w, 16, 16, a_row);
-      set(w, 32, 16, acc_row);
-      set(w, 48, 16, rows);
-      if (w_load) set(w, 64, 16, w_row);
-      if (w_preload) set(w, 80, 16, pre_row);
+      w.put(TB_FIELD(Matmul, Accumulate), accumulate);
+      w.put(TB_FIELD(Matmul, WLoad), w_load);
+      w.put(TB_FIELD(Matmul, WSwap), w_swap);
+      w.put(TB_FIELD(Matmul, WPreload), w_preload);
+      w.put(TB_FIELD(Matmul, ARow), a_row);
+      w.put(TB_FIELD(Matmul, AccRow), acc_row);
+      w.put(TB_FIELD(Matmul, Rows), rows);
+      if (w_load) w.put(TB_FIELD(Matmul, WRow), w_row);
+      if (w_preload) w.put(TB_FIELD(Matmul, PreRow), pre_row);
     } else if (op == kOpRequant) {
-      set(w, 12, 1, relu);
-      set(w, 16, 16, acc_row);
-      set(w, 32, 16, dst_row);
-      set(w, 48, 16, rows);
-      set(w, 64, 16, param_row);
-      set(w, 80, 8, static_cast<uint8_t>(zero_point));
+      w.put(TB_FIELD(Requant, Relu), relu);
+      w.put(TB_FIELD(Requant, AccRow), acc_row);
+      w.put(TB_FIELD(Requant, DstRow), dst_row);
+      w.put(TB_FIELD(Requant, Rows), rows);
+      w.put(TB_FIELD(Requant, ParamRow), param_row);
+      w.put(TB_FIELD(Requant, ZeroPoint), static_cast<uint8_t>(zero_point));
+    } else if (op == kOpVmax) {
+      w.put(TB_FIELD(Vmax, ARow), a_row);
+      w.put(TB_FIELD(Vmax, BRow), b_row);
+      w.put(TB_FIELD(Vmax, DstRow), dst_row);
+      w.put(TB_FIELD(Vmax, Rows), rows);
     } else {
-      if (op == kOpVadd) set(w, 12, 1, relu);
-      set(w, 16, 16, a_row);
-      set(w, 32, 16, b_row);
-      set(w, 48, 16, dst_row);
-      set(w, 64, 16, rows);
-      if (op == kOpVadd) {
-        set(w, 80, 8, static_cast<uint8_t>(a_zero));
-        set(w, 88, 8, static_cast<uint8_t>(b_zero));
-        set(w, 96, 8, static_cast<uint8_t>(out_zero));
-        set(w, 104, 6, shift);
-        set(w, 128, 32, static_cast<uint32_t>(a_mult));
-        set(w, 160, 32, static_cast<uint32_t>(b_mult));
-      }
+      w.put(TB_FIELD(Vadd, Relu), relu);
+      w.put(TB_FIELD(Vadd, ARow), a_row);
+      w.put(TB_FIELD(Vadd, BRow), b_row);
+      w.put(TB_FIELD(Vadd, DstRow), dst_row);
+      w.put(TB_FIELD(Vadd, Rows), rows);
+      w.put(TB_FIELD(Vadd, AZero), static_cast<uint8_t>(a_zero));
+      w.put(TB_FIELD(Vadd, BZero), static_cast<uint8_t>(b_zero));
+      w.put(TB_FIELD(Vadd, OutZero), static_cast<uint8_t>(out_zero));
+      w.put(TB_FIELD(Vadd, Shift), shift);
+      w.put(TB_FIELD(Vadd, AMult), static_cast<uint32_t>(a_mult));
+      w.put(TB_FIELD(Vadd, BMult), static_cast<uint32_t>(b_mult));
     }
+    return w;
   }
   std::string text() const {
     char b[256];
@@ -147,10 +145,7 @@ struct Trace {
 Trace read_events(const char* path) {
   Trace t;
   for (const TraceRecord& r : read_trace(path)) {
-    if (r.op.empty() && r.head.size() == 2 && r.head[0] == "array_dim") {
-      if (r.num(1) != D) r.die("array_dim " + r.head[1] + ", this bench is built for " + std::to_string(D));
-      continue;
-    }
+    if (is_array_dim(r, D)) continue;
     if (r.op.empty() && r.head.size() == 3 && r.head[0] == "param_rows") {
       t.param_base = static_cast<int>(r.num(1));
       t.param_span = static_cast<int>(r.num(2));
@@ -219,27 +214,14 @@ Trace read_events(const char* path) {
   return t;
 }
 
-// Contract 7.2 to 7.4.
-__int128 rshift(__int128 p, int s) {
-  if (s == 0) return p;
-  __int128 floor = p >> s;
-  __int128 rem = p - floor * (static_cast<__int128>(1) << s);
-  __int128 half = static_cast<__int128>(1) << (s - 1);
-  if (rem > half || (rem == half && (floor & 1) != 0)) return floor + 1;
-  return floor;
-}
-int8_t clamp8(__int128 q, __int128 lo) {
-  return static_cast<int8_t>(std::min<__int128>(127, std::max(lo, q)));
-}
+// Contract 7.3 and 7.4 (../reference.h).
 int8_t requantize(int32_t acc, int32_t bias, int32_t mult, int32_t shift, int zp, bool relu) {
-  __int128 v = static_cast<__int128>(acc) + bias;
-  v = std::min<__int128>(INT32_MAX, std::max<__int128>(INT32_MIN, v));
-  return clamp8(rshift(v * mult, shift & 63) + zp, relu ? zp : -128);
+  return static_cast<int8_t>(
+      tb::requantize(acc, bias, mult, static_cast<uint32_t>(shift), zp, relu));
 }
 int8_t vadd(int a, int b, const Instr& in) {
-  __int128 sum = static_cast<__int128>(a - in.a_zero) * in.a_mult +
-                 static_cast<__int128>(b - in.b_zero) * in.b_mult;
-  return clamp8(rshift(sum, in.shift) + in.out_zero, in.relu ? in.out_zero : -128);
+  return static_cast<int8_t>(tb::vadd(a, b, in.a_zero, in.b_zero, in.out_zero, in.a_mult, in.b_mult,
+                                      in.shift, in.relu));
 }
 
 // The functional model: the emulator's order of effects.
@@ -310,22 +292,8 @@ struct Access {
   long who = -1;
 };
 
-// Word i (32 bits) of a port, whatever type Verilator gives it.
-void set_word(uint32_t& s, int, uint32_t v) { s = v; }
-void set_word(uint64_t& s, int i, uint32_t v) {
-  s = (s & ~(0xffffffffull << (32 * i))) | (static_cast<uint64_t>(v) << (32 * i));
-}
-template <std::size_t N>
-void set_word(VlWide<N>& s, int i, uint32_t v) { s[i] = v; }
-uint32_t get_word(uint32_t s, int) { return s; }
-uint32_t get_word(uint64_t s, int i) { return static_cast<uint32_t>(s >> (32 * i)); }
-template <std::size_t N>
-uint32_t get_word(const VlWide<N>& s, int i) { return s[i]; }
-
-int8_t pick8(std::mt19937& rng) {
-  const uint32_t r = rng() % 8;
-  return r == 0 ? -128 : r == 1 ? 127 : static_cast<int8_t>(rng());
-}
+using tb::get_word;
+using tb::set_word;
 
 }  // namespace
 
@@ -345,8 +313,8 @@ int main(int argc, char** argv) {
   // Initial contents, the same on both sides.
   Model model;
   Bufs& mm = model.m;
-  for (auto& v : mm.abuf) v = pick8(rng);
-  for (auto& v : mm.wbuf) v = pick8(rng);
+  for (auto& v : mm.abuf) v = tb::pick8_extreme(rng);
+  for (auto& v : mm.wbuf) v = tb::pick8_extreme(rng);
   for (auto& v : mm.acc) v = static_cast<int32_t>(rng()) >> (rng() % 16);
   // REQUANT parameter rows: bias, mult, shift triples that give results inside int8 mostly,
   // with extremes and shifts above 63 (masked to their low 6 bits) here and there.
@@ -414,22 +382,9 @@ int main(int argc, char** argv) {
     }
   };
 
-  // Reset: a falling edge of rst_ni, two clock edges under it, then release.
-  top->clk_i = 0;
   top->clear_i = 0;
   top->issue_i = 0;
-  top->rst_ni = 1;
-  top->eval();
-  top->rst_ni = 0;
-  top->eval();
-  for (int i = 0; i < 2; i++) {
-    top->clk_i = 1;
-    top->eval();
-    top->clk_i = 0;
-    top->eval();
-  }
-  top->rst_ni = 1;
-  top->eval();
+  tb::reset(*top);
 
   long free_t = 0, done_t = 0;
   long issued = 0, clears = 0, clears_busy = 0, compares = 0;
@@ -468,9 +423,7 @@ int main(int argc, char** argv) {
       }
       const bool first_cycle = in.op == kOpMatmul ? c == free_t : c == done_t;
       n_first_cycle += first_cycle;
-      uint32_t w[8];
-      in.encode(w);
-      for (int i = 0; i < 8; i++) top->instr_i[i] = w[i];
+      tb::drive_instr(*top, in.encode().w);
       top->issue_i = 1;
       const long T = c, idx = static_cast<long>(log.size());
       log.push_back(in);
@@ -518,7 +471,7 @@ int main(int argc, char** argv) {
       set_word(top->wbuf_rdata_i, i, rd_w[i]);
     }
     for (int i = 0; i < D; i++) set_word(top->acc_rdata_i, i, rd_acc[i]);
-    top->eval();
+    tb::clock_low(*top);
 
     // The accesses of cycle c against the schedule.
     Access want;
@@ -541,11 +494,7 @@ int main(int argc, char** argv) {
 
     // The buffers: reads see the contents before this cycle's writes.
     auto pack8 = [&](const std::vector<int8_t>& mem, uint32_t row, uint32_t* out) {
-      for (int i = 0; i < D / 4; i++) {
-        uint32_t word = 0;
-        for (int b = 0; b < 4; b++) word |= static_cast<uint32_t>(static_cast<uint8_t>(mem[row * D + 4 * i + b])) << (8 * b);
-        out[i] = word;
-      }
+      for (int i = 0; i < D / 4; i++) out[i] = tb::pack_word(&mem[row * D + 4 * i]);
     };
     if (top->abuf_a_re_o) pack8(rtl.abuf, top->abuf_a_addr_o, rd_a);
     if (top->abuf_b_re_o) pack8(rtl.abuf, top->abuf_b_addr_o, rd_b);
@@ -554,17 +503,16 @@ int main(int argc, char** argv) {
       for (int i = 0; i < D; i++) rd_acc[i] = static_cast<uint32_t>(rtl.acc[top->acc_raddr_o * D + i]);
     }
     if (top->abuf_we_o) {
-      for (int i = 0; i < D; i++) rtl.abuf[top->abuf_waddr_o * D + i] = static_cast<int8_t>(get_word(top->abuf_wdata_o, i / 4) >> (8 * (i % 4)));
+      for (int i = 0; i < D; i++) {
+        rtl.abuf[top->abuf_waddr_o * D + i] = static_cast<int8_t>(tb::get_byte(top->abuf_wdata_o, i));
+      }
     }
     if (top->acc_we_o) {
       for (int i = 0; i < D; i++) rtl.acc[top->acc_waddr_o * D + i] = static_cast<int32_t>(get_word(top->acc_wdata_o, i));
     }
     if (it != sched.end()) sched.erase(it);
 
-    top->clk_i = 1;
-    top->eval();
-    top->clk_i = 0;
-    top->eval();
+    tb::clock_edge(*top);
 
     if (clear) {
       // Nothing may happen after the clear; what was in flight is lost, so the model takes the

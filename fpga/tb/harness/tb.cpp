@@ -25,7 +25,6 @@
 
 #include <algorithm>
 #include <cinttypes>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -34,29 +33,14 @@
 #include <vector>
 
 #include "../../sim/systole_sim.h"
-#include "../../spec/generated/systole_contract.h"
+#include "../bench.h"
 
 namespace {
 
-int g_failures = 0, g_checks = 0;
 std::string g_context;
-
-void fail(const char *fmt, ...) {
-  g_failures++;
-  if (g_failures > 30) return;
-  va_list ap;
-  va_start(ap, fmt);
-  std::fprintf(stderr, "MISMATCH [%s]: ", g_context.c_str());
-  std::vfprintf(stderr, fmt, ap);
-  std::fprintf(stderr, "\n");
-  va_end(ap);
-}
-
-#define CHECK(cond, ...)                \
-  do {                                  \
-    g_checks++;                         \
-    if (!(cond)) fail(__VA_ARGS__);     \
-  } while (0)
+std::string where() { return "[" + g_context + "]"; }
+tb::Tally g_tally(30, where);
+#define CHECK(cond, ...) TB_CHECK(g_tally, cond, __VA_ARGS__)
 
 // The library's API, looked up with dlsym.
 struct Api {
@@ -107,9 +91,11 @@ constexpr uint32_t kStart = 1u << c::kRegCtrlStartLsb;
 constexpr uint32_t kSoftReset = 1u << c::kRegCtrlSoftResetLsb;
 constexpr uint32_t kClearCounters = 1u << c::kRegCtrlClearCountersLsb;
 constexpr uint32_t kDone = 1u << c::kRegStatusDoneLsb, kError = 1u << c::kRegStatusErrorLsb;
-constexpr uint32_t kHbmMb = 64;
+constexpr uint32_t kIntDone = 1u << c::kRegIntStatusDoneLsb,
+                   kIntError = 1u << c::kRegIntStatusErrorLsb;
+constexpr uint32_t kHbmMb = 64;  // --param HbmMb; the other parameters are the contract's defaults
 constexpr uint64_t kHbmBytes = uint64_t(kHbmMb) << 20;
-constexpr uint32_t kDim = 16;
+constexpr uint32_t kDim = c::kArrayRowsDefault;
 
 std::string g_root;
 Api api;
@@ -163,10 +149,10 @@ struct Card {
     ::unlink(path.c_str());
   }
   void put(uint64_t addr, const void *data, size_t n) {
-    if (pwrite(fd, data, n, off_t(addr)) != ssize_t(n)) fail("pwrite at 0x%" PRIx64, addr);
+    if (pwrite(fd, data, n, off_t(addr)) != ssize_t(n)) g_tally.fail("pwrite at 0x%" PRIx64, addr);
   }
   void get(uint64_t addr, void *data, size_t n) {
-    if (pread(fd, data, n, off_t(addr)) != ssize_t(n)) fail("pread at 0x%" PRIx64, addr);
+    if (pread(fd, data, n, off_t(addr)) != ssize_t(n)) g_tally.fail("pread at 0x%" PRIx64, addr);
   }
 };
 
@@ -183,10 +169,10 @@ struct Prog {
 };
 
 void write_program(Card &card, const Prog &p, bool clear_log = true) {
-  std::vector<uint8_t> bytes(size_t(p.len) * 32);
+  std::vector<uint8_t> bytes(size_t(p.len) * c::kInstructionBytes);
   for (size_t i = 0; i < bytes.size(); i++) bytes[i] = uint8_t(i * 7 + 3);
   if (p.len > 0) {
-    std::memset(bytes.data(), 0, 32);
+    std::memset(bytes.data(), 0, c::kInstructionBytes);
     bytes[0] = p.op;
     bytes[1] = p.pattern;
     bytes[2] = p.max_out;
@@ -229,11 +215,11 @@ struct Sim {
   ~Sim() { api.close(s); }
   uint32_t rd(uint32_t off) {
     uint32_t v = 0;
-    if (api.read(s, off, &v) != 0) fail("read of 0x%03x failed", off);
+    if (api.read(s, off, &v) != 0) g_tally.fail("read of 0x%03x failed", off);
     return v;
   }
   void wr(uint32_t off, uint32_t v) {
-    if (api.write(s, off, v) != 0) fail("write of 0x%08x to 0x%03x failed", v, off);
+    if (api.write(s, off, v) != 0) g_tally.fail("write of 0x%08x to 0x%03x failed", v, off);
   }
   uint64_t rd64(uint32_t lo) {
     for (;;) {
@@ -242,7 +228,7 @@ struct Sim {
     }
   }
   void start(const Prog &p, uint32_t ctrl = kStart) {
-    wr(INT_STATUS, 3);
+    wr(INT_STATUS, kIntDone | kIntError);
     wr(PROG_ADDR_LO, uint32_t(p.addr));
     wr(PROG_ADDR_HI, uint32_t(p.addr >> 32));
     wr(PROG_LEN, p.len);
@@ -252,7 +238,7 @@ struct Sim {
   uint64_t finish(uint64_t limit = 2000000) {
     uint64_t n = 0;
     while (api.busy(s) && n < limit) n += api.run(s, limit - n);
-    if (api.busy(s)) fail("the run did not end within %" PRIu64 " cycles", limit);
+    if (api.busy(s)) g_tally.fail("the run did not end within %" PRIu64 " cycles", limit);
     return n;
   }
 };
@@ -318,7 +304,8 @@ void check_fixed_run(Sim &sim, Card &card, const Prog &p, unsigned lr, unsigned 
 
   bool halt = p.op == c::kOpHalt;
   CHECK(sim.rd(STATUS) == (halt ? kDone : kDone | kError), "STATUS 0x%x", sim.rd(STATUS));
-  CHECK(sim.rd(ERROR_CODE) == (halt ? 0u : 10u), "ERROR_CODE %u", sim.rd(ERROR_CODE));
+  CHECK(sim.rd(ERROR_CODE) == (halt ? c::kErrNone : c::kErrProgEnd), "ERROR_CODE %u",
+        sim.rd(ERROR_CODE));
   CHECK(sim.rd(ERROR_PC) == (halt ? 0u : p.len), "ERROR_PC %u", sim.rd(ERROR_PC));
   CHECK(sim.rd(PC) == p.len, "PC %u, expected %u", sim.rd(PC), p.len);
   if (p.len <= 32) {
@@ -333,7 +320,8 @@ void check_counters(Sim &sim, const Prog &p) {
   CHECK(sim.rd64(INSTRET) == n, "INSTRET %" PRIu64 ", expected %" PRIu64, sim.rd64(INSTRET), n);
   CHECK(sim.rd64(ARRAY_CYCLES) == n, "ARRAY_CYCLES %" PRIu64, sim.rd64(ARRAY_CYCLES));
   CHECK(sim.rd64(MACS) == n * kDim * kDim, "MACS %" PRIu64, sim.rd64(MACS));
-  CHECK(sim.rd64(BYTES_READ) == 32 * n, "BYTES_READ %" PRIu64, sim.rd64(BYTES_READ));
+  CHECK(sim.rd64(BYTES_READ) == c::kMemBeatBytes * n, "BYTES_READ %" PRIu64,
+        sim.rd64(BYTES_READ));
   CHECK(sim.rd64(BYTES_WRITTEN) == 192, "BYTES_WRITTEN %" PRIu64, sim.rd64(BYTES_WRITTEN));
   CHECK(sim.rd64(BUSY_CYCLES) == sim.rd64(CYCLES), "BUSY_CYCLES %" PRIu64 " != CYCLES %" PRIu64,
         sim.rd64(BUSY_CYCLES), sim.rd64(CYCLES));
@@ -345,7 +333,7 @@ void test_registers(Card &card) {
   CHECK(sim.rd(MAGIC) == c::kMagic, "MAGIC 0x%08x", sim.rd(MAGIC));
   CHECK(sim.rd(VERSION) == c::kVersion, "VERSION 0x%08x", sim.rd(VERSION));
   CHECK(sim.rd(HBM_MB) == kHbmMb, "HBM_MB %u (--param HbmMb=%u)", sim.rd(HBM_MB), kHbmMb);
-  CHECK(sim.rd(HBM_CHANNELS) == 32, "HBM_CHANNELS %u", sim.rd(HBM_CHANNELS));
+  CHECK(sim.rd(HBM_CHANNELS) == c::kHbmChannelsDefault, "HBM_CHANNELS %u", sim.rd(HBM_CHANNELS));
   CHECK(sim.rd(ARRAY_ROWS) == kDim, "ARRAY_ROWS %u", sim.rd(ARRAY_ROWS));
   sim.wr(SCRATCH, 0xCAFEF00D);
   CHECK(sim.rd(SCRATCH) == 0xCAFEF00D, "SCRATCH");
@@ -411,14 +399,14 @@ void test_fixed(Card &card, unsigned lr, unsigned lw) {
     g_context = config + ": " + c.name;
     write_program(card, c.p);
     sim.wr(CTRL, kClearCounters);
-    sim.wr(INT_ENABLE, 1);
+    sim.wr(INT_ENABLE, kIntDone);
     sim.start(c.p);
     CHECK(api.busy(sim.s) == 1, "busy after START");
     uint64_t n = sim.finish();
     CHECK(api.irq(sim.s) == 1, "irq after the run (DONE enabled)");
     check_fixed_run(sim, card, c.p, lr, lw);
     check_counters(sim, c.p);
-    sim.wr(INT_STATUS, 1);
+    sim.wr(INT_STATUS, kIntDone);
     CHECK(api.irq(sim.s) == 0, "irq low after the acknowledgement");
     std::printf("  %s: %s: CYCLES %" PRIu64 " (run clocked %" PRIu64 ")\n", config.c_str(),
                 c.name, sim.rd64(CYCLES), n);
@@ -435,7 +423,7 @@ void test_fixed(Card &card, unsigned lr, unsigned lw) {
     sim.start(p);
     CHECK(api.busy(sim.s) == 0, "a PROG_RANGE run is over when the START write returns");
     CHECK(sim.rd(STATUS) == (kDone | kError), "STATUS 0x%x", sim.rd(STATUS));
-    CHECK(sim.rd(ERROR_CODE) == 9, "ERROR_CODE %u", sim.rd(ERROR_CODE));
+    CHECK(sim.rd(ERROR_CODE) == c::kErrProgRange, "ERROR_CODE %u", sim.rd(ERROR_CODE));
     CHECK(sim.rd(ERROR_PC) == 0 && sim.rd(PC) == 0, "ERROR_PC/PC");
     CHECK(sim.rd64(CYCLES) == 1, "CYCLES %" PRIu64, sim.rd64(CYCLES));
   }
@@ -464,7 +452,7 @@ void test_faults(Card &card) {
   p.len = 4;
   sim.start(p);
   sim.finish();
-  CHECK(sim.rd(STATUS) == (kDone | kError) && sim.rd(ERROR_CODE) == 11,
+  CHECK(sim.rd(STATUS) == (kDone | kError) && sim.rd(ERROR_CODE) == c::kErrMemFault,
         "a fetch past the end of the file: STATUS 0x%x ERROR_CODE %u", sim.rd(STATUS),
         sim.rd(ERROR_CODE));
   struct stat st;
@@ -474,7 +462,7 @@ void test_faults(Card &card) {
   write_program(card, p, false);
   sim.start(p);
   sim.finish();
-  CHECK(sim.rd(STATUS) == (kDone | kError) && sim.rd(ERROR_CODE) == 11,
+  CHECK(sim.rd(STATUS) == (kDone | kError) && sim.rd(ERROR_CODE) == c::kErrMemFault,
         "a store past the end of the file: STATUS 0x%x ERROR_CODE %u", sim.rd(STATUS),
         sim.rd(ERROR_CODE));
   CHECK(fstat(card.fd, &st) == 0 && st.st_size == (1 << 20), "the store did not extend the file");
@@ -495,7 +483,7 @@ void test_faults(Card &card) {
     write_program(card, q);
     small.start(q);
     small.finish();
-    CHECK(small.rd(STATUS) == (kDone | kError) && small.rd(ERROR_CODE) == 11,
+    CHECK(small.rd(STATUS) == (kDone | kError) && small.rd(ERROR_CODE) == c::kErrMemFault,
           "a fetch past hbm_bytes: STATUS 0x%x ERROR_CODE %u", small.rd(STATUS),
           small.rd(ERROR_CODE));
     CHECK(small.rd(INSTRET) == 4, "the stub took all 4 beats (INSTRET %u)", small.rd(INSTRET));
@@ -513,7 +501,7 @@ void test_soft_reset(Card &card, const char *config) {
   p.max_out = 4;
   p.log = 0x21000;
   write_program(card, p);
-  sim.wr(INT_ENABLE, 3);
+  sim.wr(INT_ENABLE, kIntDone | kIntError);
   sim.wr(SCRATCH, 9);
   sim.start(p);
   api.run(sim.s, 60);  // the first bursts are in flight
@@ -620,7 +608,7 @@ void test_violations(Card &card) {
     g_context = std::string("violation: ") + c.name;
     int pipefd[2];
     if (pipe(pipefd) != 0) {
-      fail("pipe");
+      g_tally.fail("pipe");
       return;
     }
     std::fflush(stdout);
@@ -684,18 +672,18 @@ void test_trace(Card &card) {
   g_context = "trace";
   std::string lib = build(" --trace");
   if (lib.empty()) {
-    fail("the --trace build failed");
+    g_tally.fail("the --trace build failed");
     return;
   }
   Api traced;
   if (!traced.load(lib)) {
-    fail("cannot load %s", lib.c_str());
+    g_tally.fail("cannot load %s", lib.c_str());
     return;
   }
   char err[256];
   systole_sim *s = traced.open(card.path.c_str(), kHbmBytes, "fixed", err, sizeof err);
   if (!s) {
-    fail("open: %s", err);
+    g_tally.fail("open: %s", err);
     return;
   }
   std::string fst = card.path + ".fst";
@@ -739,10 +727,10 @@ int main() {
   test_hbm(card);
   test_violations(card);
   test_trace(card);
-  if (g_failures) {
-    std::printf("harness: FAILED, %d of %d checks\n", g_failures, g_checks);
+  if (g_tally.failures) {
+    std::printf("harness: FAILED, %d of %d checks\n", g_tally.failures, g_tally.checks);
     return 1;
   }
-  std::printf("harness: passed, %d checks\n", g_checks);
+  std::printf("harness: passed, %d checks\n", g_tally.checks);
   return 0;
 }

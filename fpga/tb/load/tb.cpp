@@ -1,5 +1,6 @@
 // Testbench of systole_load: the unit against a fixed-latency AXI4 read slave (MICROARCH.md, "The
-// fixed-latency memory model") over a byte array, and a model of the three buffers.
+// fixed-latency memory model") over a byte array, and a model of the three buffers. Built for
+// D = TB_ARRAY_DIM (../bench.h).
 //
 // The LOADs and their cycle counts come from a timing trace (the only argument; scripts/rtl-tests
 // writes it with dev.systole.driver.timing.TimingTraces, format in fpga/tb/README.md): the timing
@@ -12,41 +13,39 @@
 // Then: back-to-back LOADs (issued in the first free cycle), an SLVERR in the middle of a
 // transfer (fault_o once, the unit still completes on time), and clear_i with bursts in flight
 // (no buffer write after it, every owed beat taken, free again, the next LOAD correct).
-// An AXI checker runs throughout: no burst crosses 4 KiB, len <= 15, size 5, INCR, arvalid and
-// its payload held until arready. A phase with random arready/rvalid stalls checks the data path
-// where the memory is not the fixed-latency one (cycles not compared).
+// The memory is the read slave of ../axi_slave.h, whose checker runs throughout: no burst
+// crosses 4 KiB, len <= 15, size 5, INCR, arvalid and its payload held until arready. A phase with
+// its random arready/rvalid stalls checks the data path where the memory is not the fixed-latency
+// one (cycles not compared). The build's parameters and field positions come from the contract
+// (../bench.h, the generated header).
 #include <verilated.h>
 
 #include <algorithm>
 #include <cinttypes>
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <deque>
-#include <iterator>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "../axi_slave.h"
+#include "../bench.h"
 #include "../timing_trace.h"
 #include "Vsystole_load.h"
 
 namespace {
 
-constexpr int kD = 16;                     // ArrayDim of the build under test
-constexpr int kRowBytes = 4 * kD;          // bytes of the widest row (ACC)
-constexpr int kRows = 4096;                // AbufRows = WbufRows = AccRows
-constexpr uint64_t kMemBytes = 1u << 22;   // the memory behind the port
-constexpr uint64_t kSeed = 0x5157'0A11;    // of the memory's contents
-
-// Field positions, from systole_pkg (generated from the contract).
-constexpr int kBufLsb = 12, kDstRowLsb = 16, kElemLsb = 32, kPadLsb = 48, kHbmAddrLsb = 64,
-              kXSizeLsb = 128, kYSizeLsb = 144, kXStrideLsb = 160, kYStrideLsb = 192,
-              kXPad0Lsb = 224, kXPad1Lsb = 232, kYPad0Lsb = 240, kYPad1Lsb = 248;
+namespace c = systole_contract;
+constexpr int kD = tb::kArrayDim;
+constexpr int kRowBytes = tb::RowBuffers::kRowBytes;  // bytes of the widest row (ACC)
+constexpr int kRows = tb::RowBuffers::kRows;          // AbufRows = WbufRows = AccRows
+constexpr uint64_t kMemBytes = tb::kSlaveMemBytes;    // the memory behind the port
+constexpr uint64_t kSeed = 0x5157'0A11;               // of the memory's contents
+using Buffers = tb::RowBuffers;
 
 struct Load {
-  int buf = 0;  // 0 ABUF, 1 WBUF, 2 ACC
+  int buf = c::kBufAbuf;
   int dst_row = 0;
   int elem = 1;
   int pad = 0;  // pad_value, as the 8-bit field
@@ -60,28 +59,36 @@ struct Load {
   uint64_t last_byte() const {  // one past the last byte touched
     return addr + uint64_t(ys - 1) * yst + uint64_t(xs - 1) * xst + elem;
   }
+  tb::InstrWord encode() const {
+    tb::InstrWord iw(c::kOpLoad);
+    iw.put(TB_FIELD(Load, Buf), buf);
+    iw.put(TB_FIELD(Load, DstRow), dst_row);
+    iw.put(TB_FIELD(Load, ElemBytes), elem);
+    iw.put(TB_FIELD(Load, PadValue), pad);
+    iw.put(TB_FIELD(Load, HbmAddr), addr);
+    iw.put(TB_FIELD(Load, XSize), xs);
+    iw.put(TB_FIELD(Load, YSize), ys);
+    iw.put(TB_FIELD(Load, XStride), xst);
+    iw.put(TB_FIELD(Load, YStride), yst);
+    iw.put(TB_FIELD(Load, XPad0), xp0);
+    iw.put(TB_FIELD(Load, XPad1), xp1);
+    iw.put(TB_FIELD(Load, YPad0), yp0);
+    iw.put(TB_FIELD(Load, YPad1), yp1);
+    return iw;
+  }
   void print(FILE* f) const {
     std::fprintf(f,
                  "LOAD buf=%s dst_row=%d elem_bytes=%d pad_value=%d hbm_addr=0x%" PRIx64
                  " x_size=%d y_size=%d x_stride=%" PRIu64 " y_stride=%" PRIu64
                  " x_pad0=%d x_pad1=%d y_pad0=%d y_pad1=%d",
-                 buf == 0 ? "ABUF" : buf == 1 ? "WBUF" : "ACC", dst_row, elem, pad, addr, xs, ys,
-                 xst, yst, xp0, xp1, yp0, yp1);
+                 tb::buf_name(buf), dst_row, elem, pad, addr, xs, ys, xst, yst, xp0, xp1, yp0, yp1);
   }
 };
 
 // ---- reference: CONTRACT.md 6.1 ----------------------------------------------------------------
-struct Buffers {
-  std::vector<uint8_t> rows[3];  // kRows rows of kRowBytes bytes (ABUF/WBUF use the first kD)
-  Buffers() {
-    for (auto& r : rows) r.assign(size_t(kRows) * kRowBytes, 0);
-  }
-  uint8_t* row(int buf, int r) { return &rows[buf][size_t(r) * kRowBytes]; }
-};
-
 void reference(const Load& l, const std::vector<uint8_t>& mem, Buffers& b) {
   int row = l.dst_row;
-  const int lane_bytes = l.buf == 2 ? 4 : 1;
+  const int lane_bytes = tb::lane_bytes(l.buf);
   for (int yy = 0; yy < l.h(); yy++) {
     int y = yy - l.yp0;
     for (int xx = 0; xx < l.w(); xx++, row++) {
@@ -103,215 +110,86 @@ void reference(const Load& l, const std::vector<uint8_t>& mem, Buffers& b) {
 }
 
 // ---- the bench ---------------------------------------------------------------------------------
-struct Burst {
-  uint64_t addr;
-  int len;         // beats
-  int64_t accept;  // cycle its AR was accepted
-  int next = 0;    // next beat to present
-};
-
+// The unit, its AXI read slave (axi_slave.h) over the memory, and its buffer write port.
 class Bench {
+  // First: the slave binds to the top and the memory.
+  std::unique_ptr<Vsystole_load> top_;
+  std::vector<uint8_t> mem_;
+  tb::PortChecks checks_;
+
  public:
   explicit Bench(VerilatedContext* ctx) : top_(new Vsystole_load{ctx}) {
     mem_.resize(kMemBytes);
     std::mt19937_64 rng(kSeed ^ 0x77);
-    for (auto& byte : mem_) byte = uint8_t(rng());
-    top_->clk_i = 0;
-    top_->rst_ni = 1;
+    tb::fill_random(mem_, rng);
     top_->clear_i = 0;
     top_->issue_i = 0;
     top_->m_arready_i = 1;
     top_->m_rvalid_i = 0;
-    top_->eval();
-    top_->rst_ni = 0;  // an edge of the asynchronous reset
-    top_->eval();
-    for (int i = 0; i < 2; i++) {
-      top_->clk_i = 1;
-      top_->eval();
-      top_->clk_i = 0;
-      top_->eval();
-    }
-    top_->rst_ni = 1;
-    top_->eval();
+    tb::reset(*top_);
   }
   ~Bench() { top_->final(); }
 
-  int64_t read_latency = 32;
-  bool stalls = false;  // arready and rvalid drop at random: data is checked, cycles are not
-  uint64_t bad_from = ~uint64_t(0);  // beats of addresses at or above this answer SLVERR
-  int errors = 0;
+  tb::AxiReadSlave axi{tb::axi_read_port(*top_), mem_, checks_, 11};
   bool clear_now = false;
+  int64_t writes_after_clear = 0;
 
   const std::vector<uint8_t>& mem() const { return mem_; }
   Buffers& bufs() { return bufs_; }
   int64_t cycle() const { return cycle_; }
   bool free() const { return top_->free_o; }
-  bool slave_idle() const { return bursts_.empty() && !ar_pending_; }
+  int errors() const { return checks_.errors; }
   std::vector<int>& written() { return written_; }
   int faults() const { return faults_; }
-  int64_t writes_after_clear = 0;
 
-  void set_instr(const Load& l) {
-    for (int i = 0; i < 8; i++) top_->instr_i[i] = 0;
-    auto put = [&](int lsb, int width, uint64_t v) {
-      for (int b = 0; b < width; b++) {
-        if ((v >> b) & 1) top_->instr_i[(lsb + b) / 32] |= 1u << ((lsb + b) % 32);
-      }
-    };
-    put(0, 8, 0x01);
-    put(kBufLsb, 2, l.buf);
-    put(kDstRowLsb, 16, l.dst_row);
-    put(kElemLsb, 12, l.elem);
-    put(kPadLsb, 8, l.pad);
-    put(kHbmAddrLsb, 48, l.addr);
-    put(kXSizeLsb, 16, l.xs);
-    put(kYSizeLsb, 16, l.ys);
-    put(kXStrideLsb, 32, l.xst);
-    put(kYStrideLsb, 32, l.yst);
-    put(kXPad0Lsb, 8, l.xp0);
-    put(kXPad1Lsb, 8, l.xp1);
-    put(kYPad0Lsb, 8, l.yp0);
-    put(kYPad1Lsb, 8, l.yp1);
-  }
+  void set_instr(const Load& l) { tb::drive_instr(*top_, l.encode().w); }
 
   // One clock cycle: drive the inputs of this cycle, sample, then the rising edge.
   void step(bool issue) {
     top_->issue_i = issue;
     top_->clear_i = clear_now;
-    top_->m_arready_i = !stalls || stall_rng_() % 4 != 0;
-    // R channel: the front burst's next beat, once its time has come.
-    top_->m_rvalid_i = 0;
-    top_->m_rlast_i = 0;
-    top_->m_rresp_i = 0;
-    if (!bursts_.empty()) {
-      Burst& b = bursts_.front();
-      int64_t due = std::max(b.accept + read_latency + b.next, last_r_ + 1);
-      if (due <= cycle_ && (!stalls || stall_rng_() % 3 != 0)) {
-        uint64_t base = (b.addr & ~uint64_t(31)) + 32 * uint64_t(b.next);
-        bool bad = false;
-        for (int k = 0; k < 8; k++) {
-          uint32_t w = 0;
-          for (int j = 0; j < 4; j++) {
-            uint64_t a = base + 4 * k + j;
-            uint8_t v = a < mem_.size() ? mem_[a] : 0xee;
-            w |= uint32_t(v) << (8 * j);
-          }
-          top_->m_rdata_i[k] = w;
-        }
-        bad = base >= bad_from || base >= mem_.size();
-        top_->m_rvalid_i = 1;
-        top_->m_rresp_i = bad ? 2 : 0;
-        top_->m_rlast_i = b.next == b.len - 1;
-      }
-    }
-    top_->clk_i = 0;
-    top_->eval();
-
-    // AR channel and its checker.
-    if (ar_pending_ && !top_->m_arvalid_o) fail("arvalid dropped before arready");
-    if (top_->m_arvalid_o) {
-      uint64_t a = top_->m_araddr_o;
-      int len = top_->m_arlen_o + 1;
-      if (ar_pending_ && (a != ar_addr_ || len != ar_len_)) {
-        fail("AR payload changed before arready");
-      }
-      if (top_->m_arsize_o != 5 || top_->m_arburst_o != 1) fail("AR size/burst not 5/INCR");
-      if (len > 16) fail("AR longer than 16 beats");
-      if ((a >> 12) != (((a & ~uint64_t(31)) + 32 * uint64_t(len) - 1) >> 12)) {
-        fail("AR crosses a 4 KiB boundary");
-      }
-      if (top_->m_arready_i) {
-        bursts_.push_back(Burst{a, len, cycle_});
-        ar_pending_ = false;
-      } else {
-        ar_pending_ = true;
-        ar_addr_ = a;
-        ar_len_ = len;
-      }
-    }
-    if (top_->m_rvalid_i && top_->m_rready_o) {
-      Burst& b = bursts_.front();
-      last_r_ = cycle_;
-      if (++b.next == b.len) bursts_.pop_front();
-    }
+    axi.drive(cycle_);
+    tb::clock_low(*top_);
+    axi.sample(cycle_);
     if (top_->fault_o) faults_++;
     if (top_->wr_en_o) {
       int buf = top_->wr_buf_o;
       int row = top_->wr_row_o;
-      if (buf > 2 || row >= kRows) {
-        fail("write outside the buffers");
+      if (buf > c::kBufAcc || row >= kRows) {
+        checks_.fail("write outside the buffers", cycle_);
       } else {
         uint8_t* dst = bufs_.row(buf, row);
-        int bytes = buf == 2 ? kRowBytes : kD;
-        for (int k = 0; k < bytes; k++) dst[k] = uint8_t(top_->wr_data_o[k / 4] >> (8 * (k % 4)));
+        for (int k = 0; k < tb::row_bytes(buf); k++) dst[k] = tb::get_byte(top_->wr_data_o, k);
         written_.push_back(buf * kRows + row);
       }
       if (after_clear_) writes_after_clear++;
     }
     if (clear_now) after_clear_ = true;
-    top_->clk_i = 1;
-    top_->eval();
+    tb::clock_high(*top_);
     cycle_++;
   }
 
   void begin_clear_watch() { after_clear_ = false; }
 
-  void fail(const char* what) {
-    if (errors < 10) std::printf("AXI/port check: %s at cycle %" PRId64 "\n", what, cycle_);
-    errors++;
-  }
-
   // Issues l in the current cycle (the unit must be free) and runs until free again; returns C.
   int64_t run(const Load& l, int64_t limit = 2000000) {
     set_instr(l);
-    int64_t t = cycle_;
-    step(true);
-    while (!top_->free_o) {
-      step(false);
-      if (cycle_ - t > limit) return -1;
-    }
-    return cycle_ - t;
+    return tb::run_to_free(*this, limit);
   }
 
  private:
-  std::unique_ptr<Vsystole_load> top_;
-  std::vector<uint8_t> mem_;
   Buffers bufs_;
-  std::deque<Burst> bursts_;
   int64_t cycle_ = 0;
-  int64_t last_r_ = -1000;
-  bool ar_pending_ = false;
-  uint64_t ar_addr_ = 0;
-  int ar_len_ = 0;
   int faults_ = 0;
   bool after_clear_ = false;
   std::vector<int> written_;
-  std::mt19937 stall_rng_{11};
 };
 
 // One case of the trace: a LOAD, the read latency it runs at and the cycles the model gives.
-struct Case {
-  std::string phase;
-  int64_t read_latency = 0;
-  int64_t cycles = 0;
-  Load l;
-  int line = 0;
-};
+using Case = TransferCase<Load>;
 
 std::vector<Case> read_cases(const char* path) {
-  std::vector<Case> out;
-  for (const TraceRecord& r : read_trace(path)) {
-    if (r.op.empty() && r.head.size() == 2 && r.head[0] == "array_dim") {
-      if (r.num(1) != kD) r.die("array_dim " + r.head[1] + ", this bench is built for " + std::to_string(kD));
-      continue;
-    }
-    if (r.op != "LOAD" || r.head.size() != 3) r.die("expected PHASE READ_LATENCY CYCLES LOAD ...");
-    Case c;
-    c.phase = r.head[0];
-    c.read_latency = r.num(1);
-    c.cycles = r.num(2);
-    c.line = r.line;
-    Load& l = c.l;
+  auto decode = [](const TraceRecord& r, Load& l) {
     l.buf = int(r.field("buf"));
     l.dst_row = int(r.field("dst_row"));
     l.elem = int(r.field("elem_bytes"));
@@ -326,23 +204,22 @@ std::vector<Case> read_cases(const char* path) {
     l.yp0 = int(r.field("y_pad0"));
     l.yp1 = int(r.field("y_pad1"));
     r.check_used();
-    if (l.buf > 2 || l.elem < 1 || l.elem > (l.buf == 2 ? kRowBytes : kD) || l.xs < 1 ||
+    if (l.buf > int(c::kBufAcc) || l.elem < 1 || l.elem > tb::row_bytes(l.buf) || l.xs < 1 ||
         l.ys < 1 || l.dst_row + l.w() * l.h() > kRows || l.last_byte() > kMemBytes) {
       r.die("a LOAD outside this bench's buffers (" + std::to_string(kRows) + " rows) or memory (" +
             std::to_string(kMemBytes) + " bytes)");
     }
-    out.push_back(c);
-  }
-  return out;
+  };
+  return read_transfer_cases<Load>(path, kD, "LOAD", "READ_LATENCY", decode);
 }
 
 // Checks that exactly the rows of the case's LOAD were written, once each, that they match the
 // reference, and (if timed) that the unit was busy for the trace's cycles.
 int check_rows(Bench& bench, const Case& k, Buffers& ref, int64_t c, bool timed) {
-  const Load& l = k.l;
+  const Load& l = k.instr;
   int bad = 0;
   auto about = [&]() {
-    std::printf(" (trace line %d, Lr=%" PRId64 "); ", k.line, k.read_latency);
+    std::printf(" (trace line %d, Lr=%" PRId64 "); ", k.line, k.latency);
     l.print(stdout);
     std::printf("\n");
     bad++;
@@ -356,7 +233,7 @@ int check_rows(Bench& bench, const Case& k, Buffers& ref, int64_t c, bool timed)
                 got.size(), expect.size());
     about();
   }
-  int bytes = l.buf == 2 ? kRowBytes : kD;
+  int bytes = tb::row_bytes(l.buf);
   for (int r = 0; r < l.w() * l.h() && bad < 3; r++) {
     const uint8_t* g = bench.bufs().row(l.buf, l.dst_row + r);
     const uint8_t* e = ref.row(l.buf, l.dst_row + r);
@@ -386,20 +263,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::vector<Case> cases = read_cases(argv[1]);
-  auto phase = [&](const char* name) {
-    std::vector<const Case*> out;
-    for (const Case& k : cases) {
-      if (k.phase == name) out.push_back(&k);
-    }
-    return out;
-  };
-  for (const Case& k : cases) {
-    static const std::string known[] = {"random", "shape", "back-to-back", "stall", "fault", "clear"};
-    if (std::find(std::begin(known), std::end(known), k.phase) == std::end(known)) {
-      std::fprintf(stderr, "%s:%d: unknown phase %s\n", argv[1], k.line, k.phase.c_str());
-      return 2;
-    }
-  }
+  auto phase = [&](const char* name) { return in_phase(cases, name); };
   std::printf("load tb: %zu LOADs from %s, D=%d\n", cases.size(), argv[1], kD);
   int failures = 0;
   int64_t checked = 0, rows_checked = 0;
@@ -410,12 +274,12 @@ int main(int argc, char** argv) {
     std::unique_ptr<Bench> bench;
     for (const Case* k : random) {
       if (failures >= 10) break;
-      if (!bench || bench->read_latency != k->read_latency) {
-        if (bench) failures += bench->errors;
+      if (!bench || bench->axi.latency != k->latency) {
+        if (bench) failures += bench->errors();
         bench.reset(new Bench(ctx.get()));
-        bench->read_latency = k->read_latency;
+        bench->axi.latency = k->latency;
       }
-      const Load& l = k->l;
+      const Load& l = k->instr;
       Buffers& ref = bench->bufs();  // start from what the unit left
       Buffers want = ref;
       reference(l, bench->mem(), want);
@@ -432,12 +296,12 @@ int main(int argc, char** argv) {
       bench->bufs() = want;  // keep in step even after a mismatch
       checked++;
       rows_checked += int64_t(l.w()) * l.h();
-      if (!bench->slave_idle()) {
+      if (!bench->axi.idle()) {
         std::printf("FAIL (trace line %d): free with beats still owed\n", k->line);
         failures++;
       }
     }
-    if (bench) failures += bench->errors;
+    if (bench) failures += bench->errors();
   }
   std::printf("random: %" PRId64 " LOADs, %" PRId64 " rows, data and cycles checked\n", checked,
               rows_checked);
@@ -447,18 +311,18 @@ int main(int argc, char** argv) {
     std::vector<const Case*> shapes = phase("shape");
     Bench bench(ctx.get());
     for (const Case* k : shapes) {
-      bench.read_latency = k->read_latency;
+      bench.axi.latency = k->latency;
       Buffers want = bench.bufs();
-      reference(k->l, bench.mem(), want);
+      reference(k->instr, bench.mem(), want);
       bench.written().clear();
-      int64_t c = bench.run(k->l);
+      int64_t c = bench.run(k->instr);
       failures += check_rows(bench, *k, want, c, true);
       bench.bufs() = want;
       std::printf("  C=%-5" PRId64 " ", c);
-      k->l.print(stdout);
+      k->instr.print(stdout);
       std::printf("\n");
     }
-    failures += bench.errors;
+    failures += bench.errors();
     std::printf("shapes: %zu GEMM/convolution LOADs checked\n", shapes.size());
   }
 
@@ -469,14 +333,14 @@ int main(int argc, char** argv) {
     Buffers want = bench.bufs();
     for (const Case* k : b2b) {
       if (failures >= 10) break;
-      bench.read_latency = k->read_latency;
-      reference(k->l, bench.mem(), want);
+      bench.axi.latency = k->latency;
+      reference(k->instr, bench.mem(), want);
       bench.written().clear();
-      int64_t c = bench.run(k->l);  // the loop exits at the first free cycle: the next issues there
+      int64_t c = bench.run(k->instr);  // the loop exits at the first free cycle: the next issues there
       if (c != k->cycles) {
         std::printf("TIMING back-to-back (trace line %d): C=%" PRId64 " want %" PRId64 "; ",
                     k->line, c, k->cycles);
-        k->l.print(stdout);
+        k->instr.print(stdout);
         std::printf("\n");
         failures++;
       }
@@ -487,7 +351,7 @@ int main(int argc, char** argv) {
         failures++;
       }
     }
-    failures += bench.errors;
+    failures += bench.errors();
     std::printf("back-to-back: %zu LOADs, cycles and final buffers checked\n", b2b.size());
   }
 
@@ -495,14 +359,14 @@ int main(int argc, char** argv) {
   {
     std::vector<const Case*> stalls = phase("stall");
     Bench bench(ctx.get());
-    bench.stalls = true;
+    bench.axi.stalls = true;
     for (const Case* k : stalls) {
       if (failures >= 10) break;
-      bench.read_latency = k->read_latency;
+      bench.axi.latency = k->latency;
       Buffers want = bench.bufs();
-      reference(k->l, bench.mem(), want);
+      reference(k->instr, bench.mem(), want);
       bench.written().clear();
-      int64_t c = bench.run(k->l);
+      int64_t c = bench.run(k->instr);
       if (c < 0) {
         std::printf("HANG with stalls (trace line %d)\n", k->line);
         return 1;
@@ -510,7 +374,7 @@ int main(int argc, char** argv) {
       failures += check_rows(bench, *k, want, c, false);
       bench.bufs() = want;
     }
-    failures += bench.errors;
+    failures += bench.errors();
     std::printf("stalls: %zu LOADs under random arready/rvalid stalls, data checked\n",
                 stalls.size());
   }
@@ -522,10 +386,10 @@ int main(int argc, char** argv) {
     Bench bench(ctx.get());
     for (size_t i = 0; i < faults.size(); i++) {
       const Case* k = faults[i];
-      const Load& l = k->l;
-      bench.read_latency = k->read_latency;
+      const Load& l = k->instr;
+      bench.axi.latency = k->latency;
       // Beats from 5/8 of the block on answer SLVERR.
-      bench.bad_from = i == 0 ? l.addr + uint64_t(l.ys * l.xs * 5 / 8) * l.elem : ~uint64_t(0);
+      bench.axi.bad_from = i == 0 ? l.addr + uint64_t(l.ys * l.xs * 5 / 8) * l.elem : ~uint64_t(0);
       int64_t c = bench.run(l);
       if (c != k->cycles) {
         std::printf("FAIL fault (trace line %d): C=%" PRId64 " want %" PRId64 "\n", k->line, c,
@@ -539,7 +403,7 @@ int main(int argc, char** argv) {
                   faults.size());
       failures++;
     }
-    failures += bench.errors;
+    failures += bench.errors();
   }
 
   // 4. clear_i with bursts in flight, at many points of a transfer; each followed by a LOAD of
@@ -551,10 +415,11 @@ int main(int argc, char** argv) {
       const int at = 1 + 7 * int(i);
       const Case* k = after[i];
       Bench bench(ctx.get());
-      bench.stalls = at >= 200;  // the second half with a stalling memory
-      bench.read_latency = k->read_latency;
+      bench.axi.stalls = at >= 200;  // the second half with a stalling memory
+      bench.axi.latency = k->latency;
       Load l;
-      l.buf = 0; l.elem = 16; l.xs = 150; l.ys = 2; l.xst = 16; l.yst = 4096 + 3;
+      l.buf = c::kBufAbuf; l.elem = std::min(16, kD);  // at most an ABUF row
+      l.xs = 150; l.ys = 2; l.xst = 16; l.yst = 4096 + 3;
       l.addr = 0x2000 + 5; l.xp0 = 2; l.yp1 = 1;
       bench.set_instr(l);
       bench.step(true);
@@ -565,19 +430,19 @@ int main(int argc, char** argv) {
       bench.clear_now = false;
       int64_t t0 = bench.cycle();
       while (!bench.free() && bench.cycle() - t0 < 10000) bench.step(false);
-      if (!bench.free() || !bench.slave_idle() || bench.writes_after_clear != 0) {
+      if (!bench.free() || !bench.axi.idle() || bench.writes_after_clear != 0) {
         std::printf("FAIL clear at +%d: free=%d slave_idle=%d writes after clear=%" PRId64 "\n", at,
-                    bench.free(), bench.slave_idle(), bench.writes_after_clear);
+                    bench.free(), bench.axi.idle(), bench.writes_after_clear);
         failures++;
         continue;
       }
       // The unit works normally afterwards.
       Buffers want = bench.bufs();
-      reference(k->l, bench.mem(), want);
+      reference(k->instr, bench.mem(), want);
       bench.written().clear();
-      int64_t c = bench.run(k->l);
-      failures += check_rows(bench, *k, want, c, !bench.stalls);
-      failures += bench.errors;
+      int64_t c = bench.run(k->instr);
+      failures += check_rows(bench, *k, want, c, !bench.axi.stalls);
+      failures += bench.errors();
       cleared++;
     }
     std::printf("clear: %d clears with bursts in flight (half with a stalling memory) drained, "

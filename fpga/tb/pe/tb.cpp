@@ -5,19 +5,11 @@
 #include <memory>
 #include <random>
 
+#include "../bench.h"
 #include "Vsystole_pe.h"
 #include "verilated.h"
 
 namespace {
-
-int8_t pick8(std::mt19937& rng) {
-  switch (rng() % 6) {
-    case 0: return -128;
-    case 1: return 127;
-    case 2: return 0;
-    default: return static_cast<int8_t>(rng());
-  }
-}
 
 int32_t pick32(std::mt19937& rng) {
   switch (rng() % 6) {
@@ -46,15 +38,14 @@ int main(int argc, char** argv) {
   int errors = 0;
   long checked = 0, extremes = 0, wraps = 0;
 
-  top->clk_i = 0;
-  top->eval();
+  tb::clock_low(*top);
   for (int c = 0; c < cycles && errors < 10; c++) {
-    const int8_t a = pick8(rng);
+    const int8_t a = tb::pick8_edge(rng);
     const int bank = rng() & 1;
     const int32_t psum = pick32(rng);
     const int we = (rng() % 4) == 0 || !known[0] || !known[1];
     const int wbank = (!known[0]) ? 0 : (!known[1]) ? 1 : static_cast<int>(rng() & 1);
-    const int8_t wdata = pick8(rng);
+    const int8_t wdata = tb::pick8_edge(rng);
 
     top->a_i = static_cast<uint8_t>(a);
     top->bank_i = bank;
@@ -62,10 +53,8 @@ int main(int argc, char** argv) {
     top->w_we_i = we;
     top->w_bank_i = wbank;
     top->w_data_i = static_cast<uint8_t>(wdata);
-    top->clk_i = 0;
-    top->eval();
-    top->clk_i = 1;
-    top->eval();
+    tb::clock_low(*top);
+    tb::clock_high(*top);
 
     if (known[bank]) {
       const int32_t prod = static_cast<int32_t>(a) * w[bank];

@@ -1,7 +1,8 @@
 // Unit test of the REQUANT lane (systole_requant) and the VMAX/VADD lane (systole_vec_lane)
-// against a C++ reference written from the pseudo-code of contract 7.2 to 7.4: every worked
-// example of 7.5, then random cases weighted towards the extremes (MIN/MAX accumulators, biases
-// and multipliers, every shift 0..63 and shifts above 63 that REQUANT masks to their low 6 bits).
+// against the C++ reference of ../reference.h (the pseudo-code of contract 7.2 to 7.4): every
+// worked example of 7.10, then random cases weighted towards the extremes (MIN/MAX accumulators,
+// biases and multipliers, every shift 0..63 and shifts above 63 that REQUANT masks to their low
+// 6 bits).
 // Both lanes take one case per cycle and answer Latency cycles later.
 #include <cstdint>
 #include <cstdio>
@@ -9,48 +10,20 @@
 #include <memory>
 #include <random>
 
+#include "../bench.h"
+#include "../reference.h"
 #include "Vrequant_tb.h"
 #include "verilated.h"
 
 namespace {
 
-constexpr int kLatency = 5;
+constexpr int kLatency = 5;  // of both lanes (their Latency)
 constexpr int32_t kMin = INT32_MIN;
 constexpr int32_t kMax = INT32_MAX;
 
-// Contract 7.2, in 128 bits so that nothing can overflow whatever the inputs.
-__int128 rshift(__int128 p, int s) {
-  if (s == 0) return p;
-  __int128 floor = p >> s;
-  __int128 rem = p - (floor * (static_cast<__int128>(1) << s));
-  __int128 half = static_cast<__int128>(1) << (s - 1);
-  if (rem > half || (rem == half && (floor & 1) != 0)) return floor + 1;
-  return floor;
-}
-
-int clamp8(__int128 q, __int128 lo) {
-  if (q < lo) q = lo;
-  if (q > 127) q = 127;
-  return static_cast<int>(q);
-}
-
-// Contract 7.3; shift is the whole 32-bit parameter.
-int requantize(int32_t acc, int32_t bias, int32_t mult, uint32_t shift, int8_t zp, bool relu) {
-  __int128 v = static_cast<__int128>(acc) + bias;
-  if (v > kMax) v = kMax;
-  if (v < kMin) v = kMin;
-  __int128 p = v * mult;
-  __int128 q = rshift(p, static_cast<int>(shift & 63)) + zp;
-  return clamp8(q, relu ? zp : -128);
-}
-
-// Contract 7.4.
-int vadd(int8_t a, int8_t b, int8_t az, int8_t bz, int8_t oz, int32_t am, int32_t bm, int shift,
-         bool relu) {
-  __int128 sum = static_cast<__int128>(a - az) * am + static_cast<__int128>(b - bz) * bm;
-  __int128 q = rshift(sum, shift) + oz;
-  return clamp8(q, relu ? oz : -128);
-}
+// The contract's arithmetic (7.2 to 7.4): ../reference.h.
+using tb::requantize;
+using tb::vadd;
 
 struct RqCase {
   int32_t acc, bias, mult;
@@ -87,15 +60,6 @@ int32_t pick32(std::mt19937& rng) {
     case 6: return kMax - static_cast<int32_t>(rng() % 1000);
     case 7: return static_cast<int32_t>(rng()) >> (rng() % 31);
     default: return static_cast<int32_t>(rng());
-  }
-}
-
-int8_t pick8(std::mt19937& rng) {
-  switch (rng() % 6) {
-    case 0: return -128;
-    case 1: return 127;
-    case 2: return 0;
-    default: return static_cast<int8_t>(rng());
   }
 }
 
@@ -152,8 +116,7 @@ int main(int argc, char** argv) {
   long rq_checked = 0, vec_checked = 0, rq_ex = 0, vec_ex = 0, masked = 0, sat = 0;
   const long total = randoms + static_cast<long>(rq_examples.size());
 
-  top->clk_i = 0;
-  top->eval();
+  tb::clock_low(*top);
   for (long c = 0; c < total + kLatency && errors < 10; c++) {
     // Next cases.
     RqCase r{};
@@ -162,15 +125,18 @@ int main(int argc, char** argv) {
     if (c < static_cast<long>(rq_examples.size())) {
       r = rq_examples[c];
     } else {
-      r = {pick32(rng), pick32(rng), pick32(rng), 0, pick8(rng), (rng() & 1) != 0, -1000};
+      r = {pick32(rng), pick32(rng), pick32(rng), 0, tb::pick8_edge(rng), (rng() & 1) != 0,
+           -1000};
       r.shift = (rng() % 8 == 0) ? static_cast<uint32_t>(rng()) : static_cast<uint32_t>(rng() % 64);
       if (r.shift > 63) masked++;
     }
     if (c < static_cast<long>(vec_examples.size())) {
       v = vec_examples[c];
     } else {
-      v = {rng() % 8 == 0, pick8(rng), pick8(rng), pick8(rng), pick8(rng), pick8(rng),
-           pick32(rng), pick32(rng), static_cast<int>(rng() % 64), (rng() & 1) != 0, -1000};
+      v = {rng() % 8 == 0,      tb::pick8_edge(rng), tb::pick8_edge(rng),
+           tb::pick8_edge(rng), tb::pick8_edge(rng), tb::pick8_edge(rng),
+           pick32(rng),         pick32(rng),         static_cast<int>(rng() % 64),
+           (rng() & 1) != 0,    -1000};
     }
     if (r_valid) {
       const int model = requantize(r.acc, r.bias, r.mult, r.shift, r.zp, r.relu);
@@ -208,10 +174,8 @@ int main(int argc, char** argv) {
     top->b_mult_i = static_cast<uint32_t>(v.bm);
     top->vshift_i = v.shift;
     top->vrelu_i = v.relu;
-    top->clk_i = 0;
-    top->eval();
-    top->clk_i = 1;
-    top->eval();
+    tb::clock_low(*top);
+    tb::clock_high(*top);
     // After the edge ending cycle c, the outputs hold the results of the inputs of c - Latency + 1.
     if (c >= kLatency - 1) {
       const long idx = c - (kLatency - 1);
