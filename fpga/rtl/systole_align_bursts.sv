@@ -145,4 +145,40 @@ module systole_align_bursts (
     end
   end
 
+`ifndef SYNTHESIS
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // The offer is a valid/ready handshake: held, and unchanged, until taken (or cut by clear_i).
+  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
+  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  logic chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_q <= 1'b0;
+    end else begin
+      chk_q <= 1'b1;
+    end
+  end
+
+  OfferHeld: assert property (@(posedge clk_i) disable iff (!chk_q)
+      valid_o && !ready_i && !clear_i
+      |=> valid_o && $stable({addr_o, len_o, beats_o, lo_o, hi_o}))
+    else $error("systole_align_bursts: burst dropped or changed while valid_o && !ready_i");
+  // A transfer starts only once the last one is cut.
+  StartWhenIdle: assert property (@(posedge clk_i) disable iff (!chk_q)
+      start_i && !clear_i |-> !active_q)
+    else $error("systole_align_bursts: start_i while bursts are still being cut");
+  // Every burst is a legal AXI INCR burst: 1 to 16 beats, not across a 4 KiB boundary, and it
+  // moves at least one byte of a range that is not empty.
+  BurstBeats: assert property (@(posedge clk_i) disable iff (!chk_q)
+      valid_o |-> beats_o >= 5'd1 && beats_o <= 5'd16 && {1'b0, len_o} == beats_o - 5'd1)
+    else $error("systole_align_bursts: burst of %0d beats", beats_o);
+  BurstIn4k: assert property (@(posedge clk_i) disable iff (!chk_q)
+      valid_o |-> {1'b0, addr_o[11:5]} + {3'd0, beats_o} <= 8'd128)
+    else $error("systole_align_bursts: burst at 0x%0h of %0d beats crosses 4 KiB", addr_o,
+                beats_o);
+  RangeNotEmpty: assert property (@(posedge clk_i) disable iff (!chk_q)
+      valid_o |-> cur_rem_q != '0 && (beats_o != 5'd1 || lo_o <= hi_o))
+    else $error("systole_align_bursts: empty range or single beat with lo_o > hi_o");
+`endif
+
 endmodule

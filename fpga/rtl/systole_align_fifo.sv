@@ -67,14 +67,29 @@ module systole_align_fifo #(
   end
 
 `ifndef SYNTHESIS
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
+  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  logic chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_q <= 1'b0;
+    end else begin
+      chk_q <= 1'b1;
+    end
+  end
+
   always_ff @(posedge clk_i) begin
-    if (rst_ni && !clear_i) begin
+    if (chk_q && !clear_i) begin
       assert (!(push_i && !read && ram_count_q == Depth[AddrW:0]))
         else $error("systole_align_fifo: push into a full FIFO");
       assert (!(pop_i && !out_valid_q))
         else $error("systole_align_fifo: pop from an empty FIFO");
     end
   end
+  RamCountInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
+      ram_count_q <= Depth[AddrW:0])
+    else $error("systole_align_fifo: more entries in the RAM than Depth");
 `endif
 
 endmodule

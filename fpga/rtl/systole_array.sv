@@ -232,4 +232,53 @@ module systole_array #(
   assign out_valid_o = valid_q[TagDepth-1];
   assign out_tag_o   = tag_q[TagDepth-1];
 
+`ifndef SYNTHESIS
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
+  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  logic chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_q <= 1'b0;
+    end else begin
+      chk_q <= 1'b1;
+    end
+  end
+
+  // A tile takes D cycles of w_data_i: the next one starts D or more cycles after the last
+  // (or after a clear, which drops the one in flight).
+  logic [$clog2(D+1)-1:0] since_first_q;  // cycles since the last w_first_i, at most D
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      since_first_q <= ($clog2(D+1))'(D);
+    end else if (clear_i) begin
+      since_first_q <= ($clog2(D+1))'(D);
+    end else if (w_first_i) begin
+      since_first_q <= ($clog2(D+1))'(1);
+    end else if (32'(since_first_q) < D) begin
+      since_first_q <= since_first_q + 1'b1;
+    end
+  end
+  TileSpacing: assert property (@(posedge clk_i) disable iff (!chk_q)
+      w_first_i && !clear_i |-> 32'(since_first_q) >= D)
+    else $error("systole_array: w_first_i %0d cycles after the last tile began (D = %0d)",
+                since_first_q, D);
+
+  // A valid row never meets a write of the weight bank it reads: a row of bank b that starts in
+  // cycle s meets, in PE row k, the write of a bank-b tile that starts in f when s = f + k, and
+  // for 0 < s - f < D it would read old weights in some PE rows and new ones in others. The row
+  // and the write token move right together, so column 0 shows every meeting: there the row is
+  // valid_q[k-1] (in_valid_i delayed k cycles) with bank bank[k][0], the write we[k][0], wb[k][0].
+  // (s = f, PE row 0, is the last row that may still use the old tile: it reads it everywhere.)
+  always_ff @(posedge clk_i) begin : b_bank_hazard
+    if (chk_q && !clear_i) begin
+      for (int unsigned k = 1; k < D; k++) begin
+        assert (!(valid_q[k-1] && we[k][0] && wb[k][0] == bank[k][0]))
+          else $error("systole_array: %s %0d while a tile is written into it (PE row %0d)",
+                      "a valid row reads weight bank", bank[k][0], k);
+      end
+    end
+  end
+`endif
+
 endmodule

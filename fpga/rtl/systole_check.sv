@@ -1,6 +1,8 @@
 // The static checks of the contract's section 8.2, in its order: what an instruction word is
 // wrong with, from the word alone (NO_WEIGHTS depends on the array's state and is checked at the
-// issue stage). Purely combinational; all sums are wide enough never to overflow.
+// issue stage). Purely combinational; all sums are wide enough never to overflow. No assertions
+// here (its output is the contract's rule itself): the LOAD and STORE units assert that the rows
+// of an instruction it passed stay inside their buffer.
 module systole_check
 #(
   parameter int unsigned ArrayDim = 16,

@@ -482,4 +482,46 @@ module systole_exec
   assign abuf_waddr_o = waddr_q;
   assign abuf_wdata_o = (kind_q == KindRequant) ? rq_q : vec_q;
 
+`ifndef SYNTHESIS
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
+  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  logic chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_q <= 1'b0;
+    end else begin
+      chk_q <= 1'b1;
+    end
+  end
+
+  // The issue stage sends a MATMUL only when the unit is free, anything else only when it is
+  // done; what it sends is accepted.
+  IssueAccepted: assert property (@(posedge clk_i) disable iff (!chk_q)
+      issue_i && !clear_i && (op_mm || op_rq || op_vmax || op_vadd) |-> accept)
+    else $error("systole_exec: opcode 0x%0h issued while the unit could not take it", op);
+  DoneImpliesFree: assert property (@(posedge clk_i) disable iff (!chk_q) done_q |-> free_q)
+    else $error("systole_exec: done but not free");
+  // Every buffer access is on a row of its buffer (the issue stage checked the fields; this
+  // checks the unit kept inside them; it bites in builds whose rows are not a power of two).
+  AbufReadInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
+      (abuf_a_re_o -> 32'(abuf_a_addr_o) < AbufRows)
+      && (abuf_b_re_o -> 32'(abuf_b_addr_o) < AbufRows))
+    else $error("systole_exec: ABUF read past its %0d rows", AbufRows);
+  AbufWriteInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
+      abuf_we_o |-> 32'(abuf_waddr_o) < AbufRows)
+    else $error("systole_exec: ABUF write to row %0d of %0d", abuf_waddr_o, AbufRows);
+  WbufReadInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
+      wbuf_re_o |-> 32'(wbuf_addr_o) < WbufRows)
+    else $error("systole_exec: WBUF read of row %0d of %0d", wbuf_addr_o, WbufRows);
+  AccInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
+      (acc_re_o -> 32'(acc_raddr_o) < AccRows) && (acc_we_o -> 32'(acc_waddr_o) < AccRows))
+    else $error("systole_exec: ACC access past its %0d rows", AccRows);
+  // The lanes and the array never write ABUF or read ACC for two instructions at once: the
+  // lanes run only on a done unit, and a MATMUL issues only once they are free.
+  LanesAlone: assert property (@(posedge clk_i) disable iff (!chk_q)
+      !(rq_now && mm_acc_re))
+    else $error("systole_exec: REQUANT and a MATMUL read ACC in the same cycle");
+`endif
+
 endmodule

@@ -167,4 +167,42 @@ module systole_fetch #(
   logic unused_r;
   assign unused_r = m_rlast_i ^ m_rresp_i[0];
 
+`ifndef SYNTHESIS
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // AR: once raised, ARVALID and the request stay until ARREADY (AXI A3.2.1).
+  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
+  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  logic chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_q <= 1'b0;
+    end else begin
+      chk_q <= 1'b1;
+    end
+  end
+
+  ArValidHeld: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_arvalid_o && !m_arready_i |=> m_arvalid_o)
+    else $error("systole_fetch: AR: arvalid dropped while arvalid && !arready");
+  ArPayloadStable: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_arvalid_o && !m_arready_i
+      |=> $stable({m_araddr_o, m_arlen_o, m_arsize_o, m_arburst_o}))
+    else $error("systole_fetch: AR: araddr/arlen changed while arvalid && !arready");
+  // Every request is whole 32-byte instructions in one INCR burst of at most MaxBurst beats that
+  // does not cross 4 KiB.
+  ArLegal: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_arvalid_o |-> m_araddr_o[4:0] == 5'd0 && 32'(m_arlen_o) < MaxBurst
+                      && {1'b0, m_araddr_o[11:5]} + {1'b0, m_arlen_o[6:0]} < 8'd128)
+    else $error("systole_fetch: AR: burst at 0x%0h, arlen %0d: unaligned, too long or across 4 KiB",
+                m_araddr_o, m_arlen_o);
+  // R: beats come only for requests accepted (the memory's side of the protocol).
+  RBeatOwed: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_rvalid_i |-> inflight_q != '0 || discard_q != '0)
+    else $error("systole_fetch: R: beat that no accepted AR asked for");
+  // Credits: the beats in the FIFO and those owed to this run fit in it, so R never waits.
+  FifoRoom: assert property (@(posedge clk_i) disable iff (!chk_q)
+      32'(fifo_count) + inflight_q <= 32'(Depth))
+    else $error("systole_fetch: FIFO entries plus beats owed exceed Depth");
+`endif
+
 endmodule

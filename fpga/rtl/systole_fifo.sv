@@ -52,12 +52,26 @@ module systole_fifo #(
   assign count_o = count_q;
 
 `ifndef SYNTHESIS
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
+  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  logic chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_q <= 1'b0;
+    end else begin
+      chk_q <= 1'b1;
+    end
+  end
+
   always_ff @(posedge clk_i) begin
-    if (rst_ni && !flush_i) begin
+    if (chk_q && !flush_i) begin
       assert (!(push_i && !pop_i && count_q == Cw'(Depth))) else $error("systole_fifo: push into a full FIFO");
       assert (!(pop_i && count_q == '0)) else $error("systole_fifo: pop of an empty FIFO");
     end
   end
+  CountInRange: assert property (@(posedge clk_i) disable iff (!chk_q) count_q <= Cw'(Depth))
+    else $error("systole_fifo: count above Depth");
 `endif
 
 endmodule

@@ -306,4 +306,54 @@ module systole_issue
   assign bytes_read_o    = load_issue_o ? xfer_bytes : '0;
   assign bytes_written_o = store_issue_o ? xfer_bytes : '0;
 
+`ifndef SYNTHESIS
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
+  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  logic chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_q <= 1'b0;
+    end else begin
+      chk_q <= 1'b1;
+    end
+  end
+
+  // One instruction a cycle, to one unit, and only to a unit that can take it (contract 9.2).
+  OneUnit: assert property (@(posedge clk_i) disable iff (!chk_q)
+      $onehot0({load_issue_o, store_issue_o, exec_issue_o}))
+    else $error("systole_issue: one instruction issued to two units");
+  LoadFree: assert property (@(posedge clk_i) disable iff (!chk_q)
+      load_issue_o |-> load_free_i)
+    else $error("systole_issue: LOAD issued to a busy LOAD unit");
+  StoreFree: assert property (@(posedge clk_i) disable iff (!chk_q)
+      store_issue_o |-> store_free_i)
+    else $error("systole_issue: STORE issued to a busy STORE unit");
+  ExecReady: assert property (@(posedge clk_i) disable iff (!chk_q)
+      exec_issue_o |-> (opcode == systole_pkg::OpMatmul ? exec_free_i : exec_done_i))
+    else $error("systole_issue: opcode 0x%0h issued to EXEC before it could take it", opcode);
+  // A waiting instruction issues only once the units it names are done; FENCE and HALT wait for
+  // all of them.
+  WaitsKept: assert property (@(posedge clk_i) disable iff (!chk_q)
+      issuing |-> (!wait_bits[systole_pkg::WaitLoadBit] || load_free_i)
+                  && (!wait_bits[systole_pkg::WaitStoreBit] || store_free_i)
+                  && (!(wait_bits[systole_pkg::WaitExecBit] || wait_bits[systole_pkg::WaitVectorBit])
+                      || exec_done_i)
+                  && (!(opcode == systole_pkg::OpFence || opcode == systole_pkg::OpHalt)
+                      || units_idle))
+    else $error("systole_issue: instruction %0d issued before the units it waits for", d_pc_q);
+  // Run states: a legal state; the run ends only with every unit idle (but PROG_RANGE, at START).
+  StateLegal: assert property (@(posedge clk_i) disable iff (!chk_q)
+      state_q == Idle || state_q == Running || state_q == Ending)
+    else $error("systole_issue: state %0d", state_q);
+  EndIdle: assert property (@(posedge clk_i) disable iff (!chk_q)
+      run_end_o && state_q != Idle |-> units_idle)
+    else $error("systole_issue: run ended with a unit still busy");
+  // No instruction enters the decode register past the program's end.
+  PcInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
+      state_q == Running |-> next_pc_q <= prog_len_q)
+    else $error("systole_issue: next instruction %0d of a program of %0d", next_pc_q,
+                prog_len_q);
+`endif
+
 endmodule

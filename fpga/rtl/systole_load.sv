@@ -58,7 +58,7 @@ module systole_load
   localparam int unsigned CreditW    = $clog2(BeatFifoDepth) + 1;
 
   // The row counts size the buffers, which are outside this unit; the issue stage has checked
-  // every row range, so they are not needed here.
+  // every row range, so only the assertions at the end use them.
   logic [31:0] unused_rows;
   assign unused_rows = AbufRows ^ WbufRows ^ AccRows;
 
@@ -503,11 +503,67 @@ module systole_load
   assign wr_data_o = wr_data_q;
 
 `ifndef SYNTHESIS
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
+  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  logic chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_q <= 1'b0;
+    end else begin
+      chk_q <= 1'b1;
+    end
+  end
+
   always_ff @(posedge clk_i) begin
-    if (rst_ni && busy_q && !clear_i && r_fire) begin
+    if (chk_q && busy_q && !clear_i && r_fire) begin
       assert (desc_valid) else $error("systole_load: R beat without a burst descriptor");
     end
   end
+
+  // AR: once raised, ARVALID and the request stay until ARREADY (AXI A3.2.1).
+  ArValidHeld: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_arvalid_o && !m_arready_i |=> m_arvalid_o)
+    else $error("systole_load: AR: arvalid dropped while arvalid && !arready");
+  ArPayloadStable: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_arvalid_o && !m_arready_i
+      |=> $stable({m_araddr_o, m_arlen_o, m_arsize_o, m_arburst_o}))
+    else $error("systole_load: AR: araddr/arlen changed while arvalid && !arready");
+  // Every request is one INCR burst of at most 16 beats that does not cross 4 KiB.
+  ArLegal: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_arvalid_o |-> m_arlen_o < 8'd16
+                      && {1'b0, m_araddr_o[11:5]} + {1'b0, m_arlen_o[6:0]} < 8'd128)
+    else $error("systole_load: AR: burst at 0x%0h, arlen %0d: too long or across 4 KiB",
+                m_araddr_o, m_arlen_o);
+  // R: beats come only for requests accepted (the memory's side of the protocol).
+  RBeatOwed: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_rvalid_i |-> owed_q != '0)
+    else $error("systole_load: R: beat that no accepted AR asked for");
+
+  // States: idle, busy or draining, never two at once; a clear stops the buffer writes.
+  BusyXorDrain: assert property (@(posedge clk_i) disable iff (!chk_q) !(busy_q && drain_q))
+    else $error("systole_load: busy and draining at once");
+  NoWriteWhileDraining: assert property (@(posedge clk_i) disable iff (!chk_q)
+      drain_q |-> !wr_en_o)
+    else $error("systole_load: buffer write after a clear");
+  // Credits and the byte buffer stay within their sizes.
+  CreditInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
+      32'(credit_q) <= BeatFifoDepth)
+    else $error("systole_load: %0d beats of credit taken, the beat FIFO holds %0d", credit_q,
+                BeatFifoDepth);
+  FillInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
+      32'(fill_q) <= AlignBytes)
+    else $error("systole_load: byte buffer holds %0d bytes of %0d", fill_q, AlignBytes);
+  // Buffer writes land in a buffer the LOAD may name, on one of its rows (the issue stage
+  // checked dst_row + W*H against the rows; this checks the unit kept inside them).
+  WriteBuffer: assert property (@(posedge clk_i) disable iff (!chk_q)
+      wr_en_o |-> wr_buf_o != systole_pkg::BufLut)
+    else $error("systole_load: buffer write to buffer id %0d", wr_buf_o);
+  WriteRowInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
+      wr_en_o |-> 32'(wr_row_o) < (wr_buf_o == systole_pkg::BufAbuf ? AbufRows
+                                  : wr_buf_o == systole_pkg::BufWbuf ? WbufRows : AccRows))
+    else $error("systole_load: buffer write to row %0d of buffer %0d, past its rows", wr_row_o,
+                wr_buf_o);
 `endif
 
 endmodule

@@ -75,6 +75,32 @@ module systole_mpram #(
     for (genvar r = 0; r < NumRead; r++) begin : g_out
       assign rdata_o[r*Width +: Width] = bank_rdata[sel_q[r]][r];
     end
+
+`ifndef SYNTHESIS
+    // Invariant, checked by Verilator with --assert (yosys defines SYNTHESIS and skips it): a read
+    // port selects the copy of a write port that exists. (Each bank's systole_ram checks that the
+    // addresses are below Rows.)
+    // Checks start at the second edge after reset, gated by a flop on the reset rather than by
+    // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+    logic chk_q;
+    always_ff @(posedge clk_i or negedge rst_ni) begin
+      if (!rst_ni) begin
+        chk_q <= 1'b0;
+      end else begin
+        chk_q <= 1'b1;
+      end
+    end
+
+    always_ff @(posedge clk_i) begin
+      if (chk_q) begin
+        for (int unsigned r = 0; r < NumRead; r++) begin
+          assert (32'(sel_q[r]) < NumWrite)
+            else $error("systole_mpram: read port %0d selects write port %0d of %0d", r,
+                        sel_q[r], NumWrite);
+        end
+      end
+    end
+`endif
   end
 
 endmodule

@@ -9,6 +9,9 @@
 // The multiply-add is kept a plain registered `psum + a * w` so that synthesis maps it to one
 // DSP48E2 (multiplier and post-adder, P register). The datapath has no reset: the array's
 // valid bits travel outside the PEs, and DSP registers have no asynchronous reset.
+//
+// No assertions here: the PE's rule of use (a valid row never reads a weight register in the
+// cycle a tile is written into it) needs the row's valid bit, so systole_array asserts it.
 module systole_pe (
   input  logic               clk_i,
   // activation from the left, to the right

@@ -27,4 +27,19 @@ module systole_ram #(
     end
   end
 
+`ifndef SYNTHESIS
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Addresses name a row of the RAM (always true when Rows is a power of two).
+  always_ff @(posedge clk_i) begin
+    if (we_i) begin
+      assert ({1'b0, waddr_i} < (Aw + 1)'(Rows))
+        else $error("systole_ram: write address %0d not below Rows = %0d", waddr_i, Rows);
+    end
+    if (re_i) begin
+      assert ({1'b0, raddr_i} < (Aw + 1)'(Rows))
+        else $error("systole_ram: read address %0d not below Rows = %0d", raddr_i, Rows);
+    end
+  end
+`endif
+
 endmodule

@@ -472,10 +472,66 @@ module systole_regs
   assign unused_addr = ^{s_axil_araddr_i[1:0], wr_addr[1:0]};
 
 `ifndef SYNTHESIS
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
+  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  logic chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_q <= 1'b0;
+    end else begin
+      chk_q <= 1'b1;
+    end
+  end
+
+  // AXI4-Lite, this slave's side: R and B, once raised, stay with their payload until READY.
+  RValidHeld: assert property (@(posedge clk_i) disable iff (!chk_q)
+      s_axil_rvalid_o && !s_axil_rready_i |=> s_axil_rvalid_o)
+    else $error("systole_regs: R: rvalid dropped while rvalid && !rready");
+  RPayloadStable: assert property (@(posedge clk_i) disable iff (!chk_q)
+      s_axil_rvalid_o && !s_axil_rready_i |=> $stable({s_axil_rdata_o, s_axil_rresp_o}))
+    else $error("systole_regs: R: rdata/rresp changed while rvalid && !rready");
+  BValidHeld: assert property (@(posedge clk_i) disable iff (!chk_q)
+      s_axil_bvalid_o && !s_axil_bready_i |=> s_axil_bvalid_o)
+    else $error("systole_regs: B: bvalid dropped while bvalid && !bready");
+  BPayloadStable: assert property (@(posedge clk_i) disable iff (!chk_q)
+      s_axil_bvalid_o && !s_axil_bready_i |=> $stable(s_axil_bresp_o))
+    else $error("systole_regs: B: bresp changed while bvalid && !bready");
+  // The master's side (AW, W, AR), which the channel registers above rely on.
+  AwValidHeld: assert property (@(posedge clk_i) disable iff (!chk_q)
+      s_axil_awvalid_i && !s_axil_awready_o |=> s_axil_awvalid_i)
+    else $error("systole_regs: AW: awvalid dropped while awvalid && !awready (AXI4-Lite master)");
+  AwPayloadStable: assert property (@(posedge clk_i) disable iff (!chk_q)
+      s_axil_awvalid_i && !s_axil_awready_o |=> $stable(s_axil_awaddr_i))
+    else $error("systole_regs: AW: awaddr changed while awvalid && !awready (AXI4-Lite master)");
+  WValidHeld: assert property (@(posedge clk_i) disable iff (!chk_q)
+      s_axil_wvalid_i && !s_axil_wready_o |=> s_axil_wvalid_i)
+    else $error("systole_regs: W: wvalid dropped while wvalid && !wready (AXI4-Lite master)");
+  WPayloadStable: assert property (@(posedge clk_i) disable iff (!chk_q)
+      s_axil_wvalid_i && !s_axil_wready_o |=> $stable({s_axil_wdata_i, s_axil_wstrb_i}))
+    else $error("systole_regs: W: wdata/wstrb changed while wvalid && !wready (AXI4-Lite master)");
+  ArValidHeld: assert property (@(posedge clk_i) disable iff (!chk_q)
+      s_axil_arvalid_i && !s_axil_arready_o |=> s_axil_arvalid_i)
+    else $error("systole_regs: AR: arvalid dropped while arvalid && !arready (AXI4-Lite master)");
+  ArPayloadStable: assert property (@(posedge clk_i) disable iff (!chk_q)
+      s_axil_arvalid_i && !s_axil_arready_o |=> $stable(s_axil_araddr_i))
+    else $error("systole_regs: AR: araddr changed while arvalid && !arready (AXI4-Lite master)");
+
+  // The write channel holds one of AW and W at most (the pair acts at once), and nothing while
+  // its response waits.
+  WriteHalfHeld: assert property (@(posedge clk_i) disable iff (!chk_q)
+      !(aw_full_q && w_full_q) && !(b_valid_q && (aw_full_q || w_full_q)))
+    else $error("systole_regs: AW and W both held, or one held while B waits");
+  // STATUS is idle (000), busy (001), done (010) or done with an error (110); START and
+  // SOFT_RESET never act together, and START makes the run busy.
+  StatusLegal: assert property (@(posedge clk_i) disable iff (!chk_q)
+      !(busy_q && done_q) && (!error_q || done_q))
+    else $error("systole_regs: STATUS %b is not a legal state", {error_q, done_q, busy_q});
+  StartOrSoftReset: assert property (@(posedge clk_i) disable iff (!chk_q)
+      !(start_o && soft_reset_o) && (!start_o || busy_o))
+    else $error("systole_regs: start_o with soft_reset_o, or without BUSY");
   // The core ends a run only while one is running; in the cycle of its soft_reset_i pulse it may
   // still end the run it is being told to abort (that pulse is ignored above).
-  // (No disable iff on rst_ni: the core ends nothing in reset, and a synchronous use of the
-  // asynchronous reset would be flagged by Verilator as SYNCASYNCNET.)
   RunEndWhileBusy: assert property (@(posedge clk_i) run_end_i |-> busy_q || soft_reset_q)
     else $error("systole_regs: run_end_i while no program runs");
 `endif

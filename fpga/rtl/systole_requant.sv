@@ -7,7 +7,8 @@
 // shift_i is the parameter's low 6 bits (shift & 63). Fully pipelined, one result per cycle:
 // inputs in cycle x, q_o valid in cycle x + 5 (a register): the saturating
 // add, two stages of the 32 x 32 multiply (DSP M and P registers), two stages of
-// systole_vec_round. Pure datapath: no reset; the caller tracks which cycles are valid.
+// systole_vec_round. Pure datapath: no reset; the caller tracks which cycles are valid. The one
+// invariant, the product's range |p| <= 2^62, is asserted in systole_vec_round, which needs it.
 module systole_requant (
   input  logic               clk_i,
   input  logic signed [31:0] acc_i,

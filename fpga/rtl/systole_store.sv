@@ -61,7 +61,7 @@ module systole_store
   localparam int unsigned WinWords   = (RowBytes + 30) / 32 + 1;         // words one element spans
 
   // The row counts size the buffers, which are outside this unit; the issue stage has checked
-  // every row range, so they are not needed here.
+  // every row range, so only the assertions at the end use them.
   logic [31:0] unused_rows;
   assign unused_rows = AbufRows ^ WbufRows ^ AccRows;
 
@@ -381,5 +381,69 @@ module systole_store
   assign m_wdata_o  = wdata_q;
   assign m_wstrb_o  = wstrb_q;
   assign m_wlast_o  = wlast_q;
+
+`ifndef SYNTHESIS
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // AW and W: once raised, VALID and the payload stay until READY (AXI A3.2.1), clears included.
+  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
+  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  logic chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_q <= 1'b0;
+    end else begin
+      chk_q <= 1'b1;
+    end
+  end
+
+  AwValidHeld: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_awvalid_o && !m_awready_i |=> m_awvalid_o)
+    else $error("systole_store: AW: awvalid dropped while awvalid && !awready");
+  AwPayloadStable: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_awvalid_o && !m_awready_i
+      |=> $stable({m_awaddr_o, m_awlen_o, m_awsize_o, m_awburst_o}))
+    else $error("systole_store: AW: awaddr/awlen changed while awvalid && !awready");
+  WValidHeld: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_wvalid_o && !m_wready_i |=> m_wvalid_o)
+    else $error("systole_store: W: wvalid dropped while wvalid && !wready");
+  WPayloadStable: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_wvalid_o && !m_wready_i |=> $stable({m_wdata_o, m_wstrb_o, m_wlast_o}))
+    else $error("systole_store: W: wdata/wstrb/wlast changed while wvalid && !wready");
+  // Every request is one INCR burst of at most 16 beats that does not cross 4 KiB.
+  AwLegal: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_awvalid_o |-> m_awlen_o < 8'd16
+                      && {1'b0, m_awaddr_o[11:5]} + {1'b0, m_awlen_o[6:0]} < 8'd128)
+    else $error("systole_store: AW: burst at 0x%0h, awlen %0d: too long or across 4 KiB",
+                m_awaddr_o, m_awlen_o);
+  // B: responses come only for bursts whose AW was accepted (the memory's side of the protocol).
+  BRespOwed: assert property (@(posedge clk_i) disable iff (!chk_q)
+      m_bvalid_i |-> owed_q != '0)
+    else $error("systole_store: B: response that no accepted AW asked for");
+
+  // States: idle, busy or draining, never two at once; a clear stops the buffer reads.
+  BusyXorDrain: assert property (@(posedge clk_i) disable iff (!chk_q) !(busy_q && drain_q))
+    else $error("systole_store: busy and draining at once");
+  NoReadWhileDraining: assert property (@(posedge clk_i) disable iff (!chk_q)
+      drain_q |-> !rd_en_o)
+    else $error("systole_store: buffer read after a clear");
+  // The burst FIFO and the byte buffer stay within their sizes.
+  DescCountInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
+      32'(desc_count_q) <= BurstFifoDepth)
+    else $error("systole_store: %0d bursts queued, the burst FIFO holds %0d", desc_count_q,
+                BurstFifoDepth);
+  FillInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
+      32'(fill_q) <= AlignBytes)
+    else $error("systole_store: byte buffer holds %0d bytes of %0d", fill_q, AlignBytes);
+  // Buffer reads come from a buffer the STORE may name, on one of its rows (the issue stage
+  // checked src_row + x_size*y_size against the rows; this checks the unit kept inside them).
+  ReadBuffer: assert property (@(posedge clk_i) disable iff (!chk_q)
+      rd_en_o |-> rd_buf_o != systole_pkg::BufLut)
+    else $error("systole_store: buffer read from buffer id %0d", rd_buf_o);
+  ReadRowInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
+      rd_en_o |-> 32'(rd_row_o) < (rd_buf_o == systole_pkg::BufAbuf ? AbufRows
+                                  : rd_buf_o == systole_pkg::BufWbuf ? WbufRows : AccRows))
+    else $error("systole_store: buffer read of row %0d of buffer %0d, past its rows", rd_row_o,
+                rd_buf_o);
+`endif
 
 endmodule

@@ -205,4 +205,43 @@ module systole_top
     .m_store_bresp_i  (m_store_bresp_i)
   );
 
+`ifndef SYNTHESIS
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them). The
+  // AXI channels are checked where they are driven: the masters in systole_fetch, systole_load
+  // and systole_store, the AXI4-Lite slave in systole_regs.
+  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
+  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  logic chk_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      chk_q <= 1'b0;
+    end else begin
+      chk_q <= 1'b1;
+    end
+  end
+
+  // No X after reset on the handshake and interrupt outputs, nor on a payload while its VALID is
+  // high. Verilator simulates two states, where $isunknown is always 0 and these checks are
+  // vacuous (an X becomes 0 or, with --x-assign/--x-initial unique, a random value that the
+  // protocol checks of the masters and the unit benches see); a four-state simulator runs them.
+  ControlKnown: assert property (@(posedge clk_i) disable iff (!chk_q)
+      !$isunknown({s_axil_awready_o, s_axil_wready_o, s_axil_bvalid_o, s_axil_arready_o,
+                   s_axil_rvalid_o, m_fetch_arvalid_o, m_fetch_rready_o, m_load_arvalid_o,
+                   m_load_rready_o, m_store_awvalid_o, m_store_wvalid_o, m_store_bready_o, irq_o,
+                   busy_o}))
+    else $error("systole_top: X on a VALID, READY, irq_o or busy_o after reset");
+  PayloadKnown: assert property (@(posedge clk_i) disable iff (!chk_q)
+      !$isunknown({s_axil_rvalid_o ? {s_axil_rdata_o, s_axil_rresp_o} : 34'd0,
+                   s_axil_bvalid_o ? s_axil_bresp_o : 2'd0,
+                   m_fetch_arvalid_o ? {m_fetch_araddr_o, m_fetch_arlen_o, m_fetch_arsize_o,
+                                        m_fetch_arburst_o} : 77'd0,
+                   m_load_arvalid_o ? {m_load_araddr_o, m_load_arlen_o, m_load_arsize_o,
+                                       m_load_arburst_o} : 77'd0,
+                   m_store_awvalid_o ? {m_store_awaddr_o, m_store_awlen_o, m_store_awsize_o,
+                                        m_store_awburst_o} : 77'd0,
+                   m_store_wvalid_o ? {m_store_wdata_o, m_store_wstrb_o, m_store_wlast_o}
+                                    : 289'd0}))
+    else $error("systole_top: X on the payload of a channel whose VALID is high");
+`endif
+
 endmodule

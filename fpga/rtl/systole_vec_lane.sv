@@ -71,4 +71,22 @@ module systole_vec_lane (
     .q_o    (q_o)
   );
 
+`ifndef SYNTHESIS
+  // Invariant, checked by Verilator with --assert (yosys defines SYNTHESIS and skips it): the sum
+  // is within the header's bound, |sum| < 2^40 (so the 41-bit products are wide enough). There is
+  // no reset, so the check starts once the pipeline has been filled (PipeFill edges); an unknown
+  // sum (a four-state simulator's X in a cycle that carries no data) is not checked.
+  localparam int unsigned PipeFill = 8;
+  localparam logic signed [63:0] SumLimit = 64'sd1 <<< 40;
+  int unsigned edges_q = 0;
+  always_ff @(posedge clk_i) begin
+    if (edges_q < PipeFill) begin
+      edges_q <= edges_q + 1;
+    end else if (!$isunknown(sum_q)) begin
+      assert (sum_q > -SumLimit && sum_q < SumLimit)
+        else $error("systole_vec_lane: |sum| = |%0d| not below 2^40", sum_q);
+    end
+  end
+`endif
+
 endmodule

@@ -54,4 +54,23 @@ module systole_vec_round (
     end
   end
 
+`ifndef SYNTHESIS
+  // Invariant, checked by Verilator with --assert (yosys defines SYNTHESIS and skips it): the
+  // input is in the range the header states, |p| <= 2^62, so that floor + round + zp cannot wrap
+  // in 64 bits. There is no reset, and the callers' pipelines hold their initial values for a few
+  // edges, so the check starts after PipeFill edges; an unknown p_i (a four-state simulator's X in
+  // a cycle that carries no data) is not checked.
+  localparam int unsigned PipeFill = 8;
+  localparam logic signed [63:0] PMax = 64'sd1 <<< 62;
+  int unsigned edges_q = 0;
+  always_ff @(posedge clk_i) begin
+    if (edges_q < PipeFill) begin
+      edges_q <= edges_q + 1;
+    end else if (!$isunknown(p_i)) begin
+      assert (p_i >= -PMax && p_i <= PMax)
+        else $error("systole_vec_round: |p_i| = |%0d| above 2^62", p_i);
+    end
+  end
+`endif
+
 endmodule
