@@ -14,6 +14,7 @@ systole_array.sv
 systole_vec_round.sv
 systole_requant.sv
 systole_vec_lane.sv
+systole_lanes.sv
 systole_exec.sv
 systole_core.sv
 systole_regs.sv

@@ -16,12 +16,8 @@
 //   MATMULs accumulating into the same rows may follow each other back to back.
 //   w_swap flips the active bank; w_load writes the active bank, w_preload the other one. A tile
 //   row read in cycle c is written into PE (k, n) at the edge ending c + k + n + 1.
-// REQUANT: ACC rows param_row, +1, +2 (bias, mult, shift) are read in T, T + 1, T + 2, ACC row
-//   acc_row + i in T + RequantSetup + i; ABUF row dst_row + i is written in
-//   T + RequantSetup + i + RequantLatency - 1; free and done at T + RequantSetup + rows +
-//   RequantLatency.
-// VMAX, VADD: ABUF rows a_row + i (port a) and b_row + i (port b) are read in T + i; dst_row + i
-//   is written in T + i + VectorLatency - 1; free and done at T + rows + VectorLatency.
+// REQUANT, VMAX, VADD: systole_lanes, whose done is this unit's free and done while they run
+//   (a build without the VECTOR unit, contract 5.1).
 //
 // The issue stage sends MATMUL only when free_o, REQUANT/VMAX/VADD only when done_o, with every
 // field already checked; anything else on issue_i is ignored. clear_i returns the unit to idle in
@@ -71,27 +67,17 @@ module systole_exec
 
   // Timing constants of this implementation (MICROARCH.md "EXEC timing").
   localparam int unsigned ArrayLatency   = 3;  // ABUF data register, ACC add register, write
-  localparam int unsigned RequantSetup   = 3;  // the three parameter rows
-  localparam int unsigned LaneLatency    = 5;  // systole_requant and systole_vec_lane
-  localparam int unsigned RequantLatency = LaneLatency + 2;  // + read latency, + write cycle
-  localparam int unsigned VectorLatency  = LaneLatency + 2;
 
   localparam int unsigned RelW = 18;  // cycles since issue: S < 2^17
   localparam int unsigned CntW = 18;  // cycles until free / done: < 2^17
   localparam int unsigned TagW = AccAw + 1;  // {accumulate, ACC row} beside each array row
 
-  typedef enum logic [1:0] {
-    KindMatmul  = 2'd0,
-    KindRequant = 2'd1,
-    KindVector  = 2'd2
-  } kind_e;
-
   // -----------------------------------------------------------------------------------------------
   // Accepting an instruction.
   logic [systole_pkg::OpcodeWidth-1:0] op;
   logic                   op_mm, op_rq, op_vmax, op_vadd;
-  logic                   free_q, done_q;
-  logic                   acc_mm, acc_rq, acc_vec, accept;
+  logic                   free_q, done_q, lanes_done;
+  logic                   acc_mm, acc_lanes;
 
   assign op      = instr_i[systole_pkg::OpcodeLsb +: systole_pkg::OpcodeWidth];
   assign op_mm   = op == systole_pkg::OpMatmul;
@@ -99,42 +85,32 @@ module systole_exec
   assign op_vmax = op == systole_pkg::OpVmax;
   assign op_vadd = op == systole_pkg::OpVadd;
 
-  assign acc_mm  = issue_i && !clear_i && op_mm && free_q;
-  assign acc_rq  = issue_i && !clear_i && op_rq && done_q;
-  assign acc_vec = issue_i && !clear_i && (op_vmax || op_vadd) && done_q;
-  assign accept  = acc_mm || acc_rq || acc_vec;
+  assign acc_mm    = issue_i && !clear_i && op_mm && free_o;
+  assign acc_lanes = issue_i && !clear_i && (op_rq || op_vmax || op_vadd) && done_o;
 
-  // The instruction being sequenced: instr_i in the cycle it is accepted, its copy after that.
+  // The MATMUL being sequenced: instr_i in the cycle it is accepted, its copy after that.
   logic [191:0]    instr_q;
   logic [191:0]    ins;
-  kind_e           kind_q, kind;
-  logic            vmax_q;
   logic            seq_q, active;
   logic [RelW-1:0] rel_q, rel;
   logic            bank_q, bank;
 
-  assign ins    = accept ? instr_i[191:0] : instr_q;
-  assign kind   = acc_mm ? KindMatmul : acc_rq ? KindRequant : acc_vec ? KindVector : kind_q;
-  assign active = accept || seq_q;
-  assign rel    = accept ? '0 : rel_q;
+  assign ins    = acc_mm ? instr_i[191:0] : instr_q;
+  assign active = acc_mm || seq_q;
+  assign rel    = acc_mm ? '0 : rel_q;
 
-  // Bits of the instruction that no EXEC field uses (opcode and wait are decoded above).
+  // Bits of the instruction that no MATMUL field uses (opcode and wait are decoded above).
   logic unused_instr;
-  assign unused_instr = ^{instr_i[systole_pkg::InstructionBits-1:192], ins[11:0], ins[127:110]};
+  assign unused_instr = ^{instr_i[systole_pkg::InstructionBits-1:192], ins[11:0], ins[191:64]};
 
   // -----------------------------------------------------------------------------------------------
   // Fields.
   logic            m_accum, m_wload, m_wswap, m_wpre;
   logic [15:0]     m_rows;
-  logic [15:0]     r_rows;
-  logic [15:0]     v_rows;
   // Row fields are 16 bits; a buffer address uses their low bits (the issue stage has checked that
   // the rows lie inside the buffer), so the high bits go unused in smaller builds.
   /* verilator lint_off UNUSEDSIGNAL */
   logic [15:0]     m_arow, m_accrow, m_wrow, m_prerow;
-  logic [15:0]     r_accrow, r_dstrow, r_prmrow;
-  logic [15:0]     v_arow, v_brow, v_dstrow;
-  logic [RelW-1:0] r_drel;
   /* verilator lint_on UNUSEDSIGNAL */
 
   assign m_accum  = ins[systole_pkg::MatmulAccumulateLsb];
@@ -147,41 +123,17 @@ module systole_exec
   assign m_wrow   = ins[systole_pkg::MatmulWRowLsb +: systole_pkg::MatmulWRowWidth];
   assign m_prerow = ins[systole_pkg::MatmulPreRowLsb +: systole_pkg::MatmulPreRowWidth];
 
-  assign r_accrow = ins[systole_pkg::RequantAccRowLsb +: systole_pkg::RequantAccRowWidth];
-  assign r_dstrow = ins[systole_pkg::RequantDstRowLsb +: systole_pkg::RequantDstRowWidth];
-  assign r_rows   = ins[systole_pkg::RequantRowsLsb +: systole_pkg::RequantRowsWidth];
-  assign r_prmrow = ins[systole_pkg::RequantParamRowLsb +: systole_pkg::RequantParamRowWidth];
-
-  // VMAX and VADD share the positions of a_row, b_row, dst_row and rows.
-  assign v_arow   = ins[systole_pkg::VaddARowLsb +: systole_pkg::VaddARowWidth];
-  assign v_brow   = ins[systole_pkg::VaddBRowLsb +: systole_pkg::VaddBRowWidth];
-  assign v_dstrow = ins[systole_pkg::VaddDstRowLsb +: systole_pkg::VaddDstRowWidth];
-  assign v_rows   = ins[systole_pkg::VaddRowsLsb +: systole_pkg::VaddRowsWidth];
-
   // -----------------------------------------------------------------------------------------------
   // The read sequence, one step per cycle from T.
-  logic [RelW-1:0] m_l0, m_body, m_len, m_arel, r_len, v_len, len;
+  logic [RelW-1:0] m_l0, m_body, m_len, m_arel;
 
   assign m_l0   = m_wload ? RelW'(D) : '0;
   assign m_body = (m_wpre && RelW'(m_rows) < RelW'(D)) ? RelW'(D) : RelW'(m_rows);
   assign m_len  = m_l0 + m_body;
   assign m_arel = rel - m_l0;
-  assign r_len  = RelW'(RequantSetup) + RelW'(r_rows);
-  assign r_drel = rel - RelW'(RequantSetup);
-  assign v_len  = RelW'(v_rows);
 
-  always_comb begin
-    unique case (kind)
-      KindMatmul:  len = m_len;
-      KindRequant: len = r_len;
-      default:     len = v_len;
-    endcase
-  end
-
-  logic mm_now, rq_now, vec_now;
-  assign mm_now  = active && kind == KindMatmul;
-  assign rq_now  = active && kind == KindRequant;
-  assign vec_now = active && kind == KindVector;
+  logic mm_now;
+  assign mm_now = active;
 
   // The bank the rows of this MATMUL use: flipped by w_swap when it is accepted.
   assign bank = (acc_mm && m_wswap) ? !bank_q : bank_q;
@@ -204,19 +156,14 @@ module systole_exec
   assign a_rd  = mm_now && rel >= m_l0 && m_arel < RelW'(m_rows);
   assign a_tag = {m_accum, AccAw'(m_accrow) + AccAw'(m_arel)};
 
-  // REQUANT: parameter rows, then the source rows.
-  logic             r_prm;
-  logic [1:0]       r_prm_sel;
-  logic [AccAw-1:0] r_addr;
-  assign r_prm     = rel < RelW'(RequantSetup);
-  assign r_prm_sel = rel[1:0];
-  assign r_addr    = r_prm ? AccAw'(r_prmrow) + AccAw'(rel) : AccAw'(r_accrow) + AccAw'(r_drel);
-
-  // ABUF read ports: MATMUL rows on port a; VMAX/VADD on both.
-  assign abuf_a_re_o   = a_rd || vec_now;
-  assign abuf_a_addr_o = vec_now ? AbufAw'(v_arow) + AbufAw'(rel) : AbufAw'(m_arow) + AbufAw'(m_arel);
-  assign abuf_b_re_o   = vec_now;
-  assign abuf_b_addr_o = AbufAw'(v_brow) + AbufAw'(rel);
+  // ABUF read ports: MATMUL rows on port a; VMAX/VADD (the lanes) on both.
+  logic             ln_a_re, ln_b_re, ln_acc_re;
+  logic [AbufAw-1:0] ln_a_addr, ln_b_addr;
+  logic [AccAw-1:0] ln_acc_addr;
+  assign abuf_a_re_o   = a_rd || ln_a_re;
+  assign abuf_a_addr_o = ln_a_re ? ln_a_addr : AbufAw'(m_arow) + AbufAw'(m_arel);
+  assign abuf_b_re_o   = ln_b_re;
+  assign abuf_b_addr_o = ln_b_addr;
 
   // -----------------------------------------------------------------------------------------------
   // Sequencer state, free and done.
@@ -231,12 +178,6 @@ module systole_exec
     if (acc_mm) begin
       free_cnt_d = CntW'(m_len) - 1'b1;
       done_cnt_d = (mm_done > done_dec) ? mm_done : done_dec;
-    end else if (acc_rq) begin
-      free_cnt_d = CntW'(r_len) + CntW'(RequantLatency - 1);
-      done_cnt_d = free_cnt_d;
-    end else if (acc_vec) begin
-      free_cnt_d = CntW'(v_len) + CntW'(VectorLatency - 1);
-      done_cnt_d = free_cnt_d;
     end
   end
 
@@ -244,8 +185,6 @@ module systole_exec
     if (!rst_ni) begin
       seq_q      <= 1'b0;
       rel_q      <= '0;
-      kind_q     <= KindMatmul;
-      vmax_q     <= 1'b0;
       bank_q     <= 1'b0;
       free_cnt_q <= '0;
       done_cnt_q <= '0;
@@ -254,20 +193,14 @@ module systole_exec
     end else if (clear_i) begin
       seq_q      <= 1'b0;
       rel_q      <= '0;
-      kind_q     <= KindMatmul;
-      vmax_q     <= 1'b0;
       bank_q     <= 1'b0;
       free_cnt_q <= '0;
       done_cnt_q <= '0;
       free_q     <= 1'b1;
       done_q     <= 1'b1;
     end else begin
-      seq_q      <= active && (rel + 1'b1 < len);
+      seq_q      <= active && (rel + 1'b1 < m_len);
       rel_q      <= rel + 1'b1;
-      kind_q     <= kind;
-      if (accept) begin
-        vmax_q <= op_vmax;
-      end
       if (acc_mm) begin
         bank_q <= bank;
       end
@@ -279,13 +212,15 @@ module systole_exec
   end
 
   always_ff @(posedge clk_i) begin
-    if (accept) begin
+    if (acc_mm) begin
       instr_q <= instr_i[191:0];
     end
   end
 
-  assign free_o = free_q;
-  assign done_o = done_q;
+  // The lanes hold the whole unit while they run: a MATMUL waits for them, and they wait for
+  // the array to drain.
+  assign free_o = free_q && lanes_done;
+  assign done_o = done_q && lanes_done;
 
   // -----------------------------------------------------------------------------------------------
   // MATMUL datapath: read data one cycle after the read, one register, the array.
@@ -394,93 +329,35 @@ module systole_exec
   assign acc_waddr_o = wr_addr_q;
   assign acc_wdata_o = wr_data_q;
 
-  assign acc_re_o    = rq_now || mm_acc_re;
-  assign acc_raddr_o = rq_now ? r_addr : pre_tag[AccAw-1:0];
+  assign acc_re_o    = ln_acc_re || mm_acc_re;
+  assign acc_raddr_o = ln_acc_re ? ln_acc_addr : pre_tag[AccAw-1:0];
 
   // -----------------------------------------------------------------------------------------------
-  // REQUANT, VMAX, VADD: lanes fed the cycle after the read, written LaneLatency cycles later.
-  logic             prm_v_q, rq_v_q, vec_v_q;
-  logic [1:0]       prm_sel_q;
-  logic [32*D-1:0]  bias_q, mult_q;
-  logic [6*D-1:0]   shift_q;
-  logic [LaneLatency-1:0] lane_v_q;
-  logic [AbufAw-1:0] waddr_q;
-
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      prm_v_q  <= 1'b0;
-      rq_v_q   <= 1'b0;
-      vec_v_q  <= 1'b0;
-      lane_v_q <= '0;
-    end else if (clear_i) begin
-      prm_v_q  <= 1'b0;
-      rq_v_q   <= 1'b0;
-      vec_v_q  <= 1'b0;
-      lane_v_q <= '0;
-    end else begin
-      prm_v_q  <= rq_now && r_prm;
-      rq_v_q   <= rq_now && !r_prm;
-      vec_v_q  <= vec_now;
-      lane_v_q <= {lane_v_q[LaneLatency-2:0], rq_v_q || vec_v_q};
-    end
-  end
-
-  always_ff @(posedge clk_i) begin
-    prm_sel_q <= r_prm_sel;
-    if (prm_v_q) begin
-      unique case (prm_sel_q)
-        2'd0:    bias_q <= acc_rdata_i;
-        2'd1:    mult_q <= acc_rdata_i;
-        default: begin
-          for (int unsigned j = 0; j < D; j++) begin
-            shift_q[6*j +: 6] <= acc_rdata_i[32*j +: 6];
-          end
-        end
-      endcase
-    end
-    if (acc_rq) begin
-      waddr_q <= AbufAw'(r_dstrow);
-    end else if (acc_vec) begin
-      waddr_q <= AbufAw'(v_dstrow);
-    end else if (abuf_we_o) begin
-      waddr_q <= waddr_q + 1'b1;
-    end
-  end
-
-  // Lane parameters come from the copy of the instruction (valid from T + 1).
-  logic [8*D-1:0] rq_q, vec_q;
-
-  for (genvar j = 0; j < D; j++) begin : g_lane
-    systole_requant u_requant (
-      .clk_i  (clk_i),
-      .acc_i  (acc_rdata_i[32*j +: 32]),
-      .bias_i (bias_q[32*j +: 32]),
-      .mult_i (mult_q[32*j +: 32]),
-      .shift_i(shift_q[6*j +: 6]),
-      .zp_i   (instr_q[systole_pkg::RequantZeroPointLsb +: systole_pkg::RequantZeroPointWidth]),
-      .relu_i (instr_q[systole_pkg::RequantReluLsb]),
-      .q_o    (rq_q[8*j +: 8])
-    );
-
-    systole_vec_lane u_vec (
-      .clk_i     (clk_i),
-      .max_i     (vmax_q),
-      .a_i       (abuf_a_rdata_i[8*j +: 8]),
-      .b_i       (abuf_b_rdata_i[8*j +: 8]),
-      .a_zero_i  (instr_q[systole_pkg::VaddAZeroLsb +: systole_pkg::VaddAZeroWidth]),
-      .b_zero_i  (instr_q[systole_pkg::VaddBZeroLsb +: systole_pkg::VaddBZeroWidth]),
-      .out_zero_i(instr_q[systole_pkg::VaddOutZeroLsb +: systole_pkg::VaddOutZeroWidth]),
-      .a_mult_i  (instr_q[systole_pkg::VaddAMultLsb +: systole_pkg::VaddAMultWidth]),
-      .b_mult_i  (instr_q[systole_pkg::VaddBMultLsb +: systole_pkg::VaddBMultWidth]),
-      .shift_i   (instr_q[systole_pkg::VaddShiftLsb +: systole_pkg::VaddShiftWidth]),
-      .relu_i    (instr_q[systole_pkg::VaddReluLsb]),
-      .q_o       (vec_q[8*j +: 8])
-    );
-  end
-
-  assign abuf_we_o    = lane_v_q[LaneLatency-1];
-  assign abuf_waddr_o = waddr_q;
-  assign abuf_wdata_o = (kind_q == KindRequant) ? rq_q : vec_q;
+  // REQUANT, VMAX, VADD.
+  systole_lanes #(
+    .ArrayDim(ArrayDim),
+    .AbufRows(AbufRows),
+    .AccRows (AccRows)
+  ) u_lanes (
+    .clk_i         (clk_i),
+    .rst_ni        (rst_ni),
+    .clear_i       (clear_i),
+    .issue_i       (acc_lanes),
+    .instr_i       (instr_i[191:0]),
+    .done_o        (lanes_done),
+    .abuf_a_re_o   (ln_a_re),
+    .abuf_a_addr_o (ln_a_addr),
+    .abuf_a_rdata_i(abuf_a_rdata_i),
+    .abuf_b_re_o   (ln_b_re),
+    .abuf_b_addr_o (ln_b_addr),
+    .abuf_b_rdata_i(abuf_b_rdata_i),
+    .abuf_we_o     (abuf_we_o),
+    .abuf_waddr_o  (abuf_waddr_o),
+    .abuf_wdata_o  (abuf_wdata_o),
+    .acc_re_o      (ln_acc_re),
+    .acc_raddr_o   (ln_acc_addr),
+    .acc_rdata_i   (acc_rdata_i)
+  );
 
 `ifndef SYNTHESIS
   // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
@@ -498,9 +375,9 @@ module systole_exec
   // The issue stage sends a MATMUL only when the unit is free, anything else only when it is
   // done; what it sends is accepted.
   IssueAccepted: assert property (@(posedge clk_i) disable iff (!chk_q)
-      issue_i && !clear_i && (op_mm || op_rq || op_vmax || op_vadd) |-> accept)
+      issue_i && !clear_i && (op_mm || op_rq || op_vmax || op_vadd) |-> acc_mm || acc_lanes)
     else $error("systole_exec: opcode 0x%0h issued while the unit could not take it", op);
-  DoneImpliesFree: assert property (@(posedge clk_i) disable iff (!chk_q) done_q |-> free_q)
+  DoneImpliesFree: assert property (@(posedge clk_i) disable iff (!chk_q) done_o |-> free_o)
     else $error("systole_exec: done but not free");
   // Every buffer access is on a row of its buffer (the issue stage checked the fields; this
   // checks the unit kept inside them; it bites in builds whose rows are not a power of two).
@@ -520,7 +397,7 @@ module systole_exec
   // The lanes and the array never write ABUF or read ACC for two instructions at once: the
   // lanes run only on a done unit, and a MATMUL issues only once they are free.
   LanesAlone: assert property (@(posedge clk_i) disable iff (!chk_q)
-      !(rq_now && mm_acc_re))
+      !(ln_acc_re && mm_acc_re))
     else $error("systole_exec: REQUANT and a MATMUL read ACC in the same cycle");
 `endif
 
