@@ -355,7 +355,7 @@ class HbmTiming final : public MemTiming {
   static constexpr unsigned kMaxOutstanding = 64;      // bursts per port and direction
   static constexpr uint64_t kSub = 256;                // sub-cycle ticks for the data bus
 
-  HbmTiming(const HbmGeometry &g, uint64_t seed) : g_(g), rng_(seed) {
+  HbmTiming(const HbmGeometry &g, uint64_t seed) : g_(g), seed_(seed), rng_(seed) {
     double cyc_ns = 1e6 / double(g.clock_khz);
     trcd_ = cycles(kTrcdNs, cyc_ns);
     trp_ = cycles(kTrpNs, cyc_ns);
@@ -366,8 +366,16 @@ class HbmTiming final : public MemTiming {
     uint64_t channels = std::max(1u, g.channels);
     slice_ = std::max<uint64_t>(1, g.hbm_bytes / channels);
     channels_.resize(channels);
+    restart(0);
+  }
+
+  // Every bank precharged, the buses free, the jitter and the refresh phases drawn from the seed
+  // again, from cycle `now` on.
+  void restart(uint64_t now) override {
+    rng_ = seed_;
     for (Channel &c : channels_) {
-      c.refresh_phase = next() % trefi_;
+      c = Channel();
+      c.refresh_phase = now + next() % trefi_;
       for (Bank &b : c.banks) b = Bank();
     }
   }
@@ -462,6 +470,7 @@ class HbmTiming final : public MemTiming {
   }
 
   HbmGeometry g_;
+  uint64_t seed_;
   uint64_t rng_;
   uint64_t trcd_ = 0, trp_ = 0, trfc_ = 0, trefi_ = 0, beat_sub_ = 0, slice_ = 0;
   std::vector<Channel> channels_;

@@ -60,6 +60,10 @@ class MemTiming {
   virtual uint64_t write(unsigned port, uint64_t now, uint64_t addr, unsigned beats) = 0;
   // A B response was accepted.
   virtual void write_retired(unsigned port) = 0;
+  // A program starts in cycle `now` with no transfer in flight: a model whose timing depends on
+  // its past starts again from its initial state, as of `now`, so that a program's cycles depend
+  // on the program alone and not on how long the host took between runs.
+  virtual void restart(uint64_t now) { (void)now; }
   virtual std::string describe() const = 0;
 };
 

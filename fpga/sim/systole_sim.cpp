@@ -43,6 +43,7 @@ struct systole_sim {
   int fd = -1;
   std::unique_ptr<systole::CardMemory> mem;
   std::unique_ptr<systole::MemTiming> timing;
+  bool was_busy = false;  // BUSY at the last rising edge
   std::unique_ptr<systole::ReadPort> fetch, load;
   std::unique_ptr<systole::WritePort> store;
   uint64_t cycle = 0;
@@ -99,6 +100,10 @@ struct systole_sim {
 #endif
     cycle++;
     ctx->time(int64_t(2 * cycle));
+    // A run starts when BUSY rises: the memory's timing starts again with it.
+    bool busy = top->busy_o;
+    if (busy && !was_busy && !in_reset) timing->restart(cycle);
+    was_busy = busy;
   }
 
   void step() {
