@@ -65,8 +65,8 @@ public final class OrderingCheck {
    *
    * @param races the first {@link #MAX_REPORTED} races, by later then earlier instruction, at
    *     most one for each pair of instructions. When several instructions of one unit conflict
-   *     with a later one on the same buffer row, only the one whose access ends last is named:
-   *     the wait that orders it orders the others.
+   *     with a later one on the same buffer row, only the latest of them is named: the wait that
+   *     orders it orders the others.
    * @param total how many races were found, reported or not
    */
   public record Report(List<Race> races, int total) {
@@ -367,7 +367,10 @@ public final class OrderingCheck {
     }
   }
 
-  /** A LOAD's read or a STORE's write of HBM that had not ended when last looked at. */
+  /**
+   * A LOAD's read or a STORE's write of HBM not yet known to be over when last looked at, with
+   * when it ends in the timing model (for the message).
+   */
   private record HbmAccess(Block block, int index, int unit, boolean write, long end) {}
 
   /**
