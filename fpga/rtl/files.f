@@ -1,4 +1,5 @@
 systole_pkg.sv
+systole_chk.sv
 systole_ram.sv
 systole_mpram.sv
 systole_fifo.sv

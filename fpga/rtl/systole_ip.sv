@@ -250,16 +250,9 @@ module systole_ip
   // The AXI rule the block design's interconnects rely on, at the IP's boundary: a channel
   // that raises VALID keeps it, and keeps its payload, until the handshake. (The units that drive
   // the channels check the same inside; these hold for whatever systole_top becomes.)
-  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
-  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  // Checks start at the second edge after reset (systole_chk).
   logic chk_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      chk_q <= 1'b0;
-    end else begin
-      chk_q <= 1'b1;
-    end
-  end
+  systole_chk u_chk (.clk_i(clk_i), .rst_ni(rst_ni), .on_o(chk_q));
 
   FetchArHeld: assert property (@(posedge clk_i) disable iff (!chk_q)
       m_fetch_arvalid_o && !m_fetch_arready_i

@@ -504,16 +504,9 @@ module systole_load
 
 `ifndef SYNTHESIS
   // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
-  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
-  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  // Checks start at the second edge after reset (systole_chk).
   logic chk_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      chk_q <= 1'b0;
-    end else begin
-      chk_q <= 1'b1;
-    end
-  end
+  systole_chk u_chk (.clk_i(clk_i), .rst_ni(rst_ni), .on_o(chk_q));
 
   always_ff @(posedge clk_i) begin
     if (chk_q && busy_q && !clear_i && r_fire) begin

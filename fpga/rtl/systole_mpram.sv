@@ -80,16 +80,9 @@ module systole_mpram #(
     // Invariant, checked by Verilator with --assert (yosys defines SYNTHESIS and skips it): a read
     // port selects the copy of a write port that exists. (Each bank's systole_ram checks that the
     // addresses are below Rows.)
-    // Checks start at the second edge after reset, gated by a flop on the reset rather than by
-    // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+    // Checks start at the second edge after reset (systole_chk).
     logic chk_q;
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        chk_q <= 1'b0;
-      end else begin
-        chk_q <= 1'b1;
-      end
-    end
+    systole_chk u_chk (.clk_i(clk_i), .rst_ni(rst_ni), .on_o(chk_q));
 
     always_ff @(posedge clk_i) begin
       if (chk_q) begin

@@ -209,16 +209,9 @@ module systole_top
   // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them). The
   // AXI channels are checked where they are driven: the masters in systole_fetch, systole_load
   // and systole_store, the AXI4-Lite slave in systole_regs.
-  // Checks start at the second edge after reset, gated by a flop on the reset rather than by
-  // rst_ni itself: Verilator flags a synchronous use of an asynchronous reset (SYNCASYNCNET).
+  // Checks start at the second edge after reset (systole_chk).
   logic chk_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      chk_q <= 1'b0;
-    end else begin
-      chk_q <= 1'b1;
-    end
-  end
+  systole_chk u_chk (.clk_i(clk_i), .rst_ni(rst_ni), .on_o(chk_q));
 
   // No X after reset on the handshake and interrupt outputs, nor on a payload while its VALID is
   // high. Verilator simulates two states, where $isunknown is always 0 and these checks are
