@@ -189,11 +189,11 @@ public final class GoldenGenerator {
     out.add(vtransWbuf(v));
     out.addAll(errors(r));
     out.addAll(vectorErrors(v));
-    // Contract 1.2's VECTOR unit beside the array, from a generator of its own again.
-    Random u = new Random(20261207);
-    G overlapped = residualEpilogue(u, "residual_epilogue", "on its VECTOR unit, beside the"
-        + " array: each tile's REQUANT and VADD run while the array computes the next").vector();
-    out.add(overlapped);
+    // Contract 1.2's VECTOR unit beside the array: one program and its data (a generator of
+    // their own, seeded alike) on each kind of build.
+    out.add(residualEpilogue(new Random(20261207), "residual_epilogue", "on its VECTOR unit,"
+        + " beside the array: each tile's REQUANT and VADD run while the array computes the next")
+        .vector());
     out.add(residualEpilogue(new Random(20261207), "residual_epilogue_on_exec", "on a build"
         + " without the VECTOR unit, where they hold EXEC and wait bit 3 names EXEC")
         .noVector());
