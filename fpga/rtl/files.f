@@ -16,6 +16,17 @@ systole_vec_round.sv
 systole_requant.sv
 systole_vec_lane.sv
 systole_lanes.sv
+systole_udiv.sv
+systole_isqrt.sv
+systole_vlut.sv
+systole_vscale.sv
+systole_vmul.sv
+systole_vreduce.sv
+systole_vmac.sv
+systole_vsoftmax.sv
+systole_vnorm.sv
+systole_vtrans.sv
+systole_vector.sv
 systole_exec.sv
 systole_core.sv
 systole_regs.sv

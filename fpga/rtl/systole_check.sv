@@ -9,13 +9,16 @@ module systole_check
   parameter int unsigned AbufRows = 4096,
   parameter int unsigned WbufRows = 4096,
   parameter int unsigned AccRows  = 4096,
-  parameter int unsigned HbmMb    = 16384
+  parameter int unsigned HbmMb    = 16384,
+  parameter int unsigned VectorUnit = 0,
+  parameter int unsigned LutRows  = 0
 ) (
   input  logic [255:0] instr_i,
   output logic [7:0]   error_o
 );
 
   localparam logic [55:0] HbmBytes = 56'(HbmMb) << 20;
+  localparam int unsigned TableRows = (256 + ArrayDim - 1) / ArrayDim;  // T of contract 2
 
   // Functions in the Verilog-2005 form (inputs declared, result assigned to the name), which
   // every synthesis front end reads.
@@ -28,7 +31,8 @@ module systole_check
     unique case (b)
       systole_pkg::BufAbuf: buf_rows = 40'(AbufRows);
       systole_pkg::BufWbuf: buf_rows = 40'(WbufRows);
-      default: buf_rows = 40'(AccRows);
+      systole_pkg::BufAcc:  buf_rows = 40'(AccRows);
+      default: buf_rows = 40'(LutRows);
     endcase
   endfunction
 
@@ -41,6 +45,13 @@ module systole_check
   function automatic logic overlap_bad(input logic [63:0] src, input logic [63:0] dst,
                                        input logic [63:0] rows);
     overlap_bad = src != dst && src < dst + rows && dst < src + rows;
+  endfunction
+
+  // Runs of different lengths: bad unless they are the same rows or share none.
+  function automatic logic overlap_runs(input logic [63:0] src, input logic [63:0] src_rows,
+                                        input logic [63:0] dst, input logic [63:0] dst_rows);
+    overlap_runs = !(src == dst && src_rows == dst_rows) && src < dst + dst_rows
+        && dst < src + src_rows;
   endfunction
 
   logic [7:0]  opcode;
@@ -56,7 +67,15 @@ module systole_check
       systole_pkg::OpVmax:    defined = systole_pkg::VmaxFieldBits;
       systole_pkg::OpVadd:    defined = systole_pkg::VaddFieldBits;
       systole_pkg::OpFence:   defined = systole_pkg::FenceFieldBits;
-      default:   defined = systole_pkg::HaltFieldBits;
+      systole_pkg::OpHalt:    defined = systole_pkg::HaltFieldBits;
+      systole_pkg::OpVlut:    defined = systole_pkg::VlutFieldBits;
+      systole_pkg::OpVscale:  defined = systole_pkg::VscaleFieldBits;
+      systole_pkg::OpVmul:    defined = systole_pkg::VmulFieldBits;
+      systole_pkg::OpVreduce: defined = systole_pkg::VreduceFieldBits;
+      systole_pkg::OpVmac:    defined = systole_pkg::VmacFieldBits;
+      systole_pkg::OpVsoftmax: defined = systole_pkg::VsoftmaxFieldBits;
+      systole_pkg::OpVnorm:   defined = systole_pkg::VnormFieldBits;
+      default:   defined = systole_pkg::VtransFieldBits;
     endcase
   end
 
@@ -80,7 +99,8 @@ module systole_check
   assign y_pad0   = is_load ? field(instr_i, systole_pkg::LoadYPad0Lsb, systole_pkg::LoadYPad0Width) : '0;
   assign y_pad1   = is_load ? field(instr_i, systole_pkg::LoadYPad1Lsb, systole_pkg::LoadYPad1Width) : '0;
   assign xfer_rows = (x_pad0 + x_size + x_pad1) * (y_pad0 + y_size + y_pad1);
-  assign row_bytes = xfer_buf == systole_pkg::BufAcc ? 64'(4 * ArrayDim) : 64'(ArrayDim);
+  assign row_bytes = xfer_buf == systole_pkg::BufAcc ? 64'(4 * ArrayDim)
+      : xfer_buf == systole_pkg::BufLut ? 64'(2 * ArrayDim) : 64'(ArrayDim);
   // One past the last byte touched, when sizes are not 0 (checked before this is used).
   assign span = hbm_addr + (y_size - 1) * y_stride + (x_size - 1) * x_stride + elem;
 
@@ -110,18 +130,56 @@ module systole_check
   assign v_dst_row = field(instr_i, systole_pkg::VmaxDstRowLsb, systole_pkg::VmaxDstRowWidth);
   assign v_rows    = field(instr_i, systole_pkg::VmaxRowsLsb, systole_pkg::VmaxRowsWidth);
 
+  // The vector unit's instructions (VectorUnit = 1). a_row, dst_row (VMAC: acc_row) and rows
+  // (VTRANS: blocks) are at the same positions in all of them but VMUL; so are VSOFTMAX's and
+  // VNORM's groups, group_rows and valid.
+  logic [63:0] x_a_row, x_dst_row, x_rows, x_groups, x_group_rows, x_valid;
+  logic [63:0] x_all_rows, x_b_rows, x_d_rows;
+  logic        x_bcast, x_max, x_lanes;
+  logic [1:0]  x_buf;
+  assign x_a_row      = field(instr_i, systole_pkg::VlutARowLsb, systole_pkg::VlutARowWidth);
+  assign x_dst_row    = field(instr_i, systole_pkg::VlutDstRowLsb, systole_pkg::VlutDstRowWidth);
+  assign x_rows       = field(instr_i, systole_pkg::VlutRowsLsb, systole_pkg::VlutRowsWidth);
+  assign x_groups     = field(instr_i, systole_pkg::VsoftmaxGroupsLsb, systole_pkg::VsoftmaxGroupsWidth);
+  assign x_group_rows = field(instr_i, systole_pkg::VsoftmaxGroupRowsLsb,
+                              systole_pkg::VsoftmaxGroupRowsWidth);
+  assign x_valid      = field(instr_i, systole_pkg::VsoftmaxValidLsb, systole_pkg::VsoftmaxValidWidth);
+  assign x_all_rows   = x_groups * x_group_rows;
+  assign x_bcast      = instr_i[systole_pkg::VmulBBcastLsb];
+  assign x_max        = instr_i[systole_pkg::VreduceMaxLsb];
+  assign x_lanes      = instr_i[systole_pkg::VreduceLanesLsb];
+  assign x_buf        = instr_i[systole_pkg::VtransBufLsb +: systole_pkg::VtransBufWidth];
+  assign x_b_rows     = x_bcast ? 64'd1 : vm_rows;              // VMUL: b's run
+  assign x_d_rows     = x_lanes ? x_rows : 64'd1;               // VREDUCE: the destination run
+
+  // The fields above at their declared widths (the generic positions cover several of them).
+  logic [63:0] vl_table, vs_param, vm_b_row, vm_dst_row, vm_rows, vr_valid, vc_w_row, sm_table;
+  logic [63:0] vn_param;
+  assign vl_table = field(instr_i, systole_pkg::VlutTableLsb, systole_pkg::VlutTableWidth);
+  assign vs_param = field(instr_i, systole_pkg::VscaleParamRowLsb, systole_pkg::VscaleParamRowWidth);
+  assign vm_b_row = field(instr_i, systole_pkg::VmulBRowLsb, systole_pkg::VmulBRowWidth);
+  assign vm_rows  = field(instr_i, systole_pkg::VmulRowsLsb, systole_pkg::VmulRowsWidth);
+  assign vm_dst_row = field(instr_i, systole_pkg::VmulDstRowLsb, systole_pkg::VmulDstRowWidth);
+  assign vr_valid = field(instr_i, systole_pkg::VreduceValidLsb, systole_pkg::VreduceValidWidth);
+  assign vc_w_row = field(instr_i, systole_pkg::VmacWRowLsb, systole_pkg::VmacWRowWidth);
+  assign sm_table = field(instr_i, systole_pkg::VsoftmaxTableLsb, systole_pkg::VsoftmaxTableWidth);
+  assign vn_param = field(instr_i, systole_pkg::VnormParamRowLsb, systole_pkg::VnormParamRowWidth);
+
   always_comb begin
     error_o = systole_pkg::ErrNone;
-    if (opcode < systole_pkg::OpLoad || opcode > systole_pkg::OpHalt) begin
+    if (opcode < systole_pkg::OpLoad || opcode > systole_pkg::OpVtrans
+        || (VectorUnit == 0 && opcode >= systole_pkg::OpVlut)) begin
       error_o = systole_pkg::ErrBadOpcode;
     end else if ((instr_i & ~defined) != '0) begin
       error_o = systole_pkg::ErrReservedBits;
     end else begin
       unique case (opcode)
         systole_pkg::OpLoad, systole_pkg::OpStore: begin
-          if (xfer_buf == 2'd3) begin
+          if (xfer_buf == systole_pkg::BufLut && VectorUnit == 0) begin
             error_o = systole_pkg::ErrBadField;
           end else if (xfer_buf == systole_pkg::BufAcc && elem[1:0] != 2'd0) begin
+            error_o = systole_pkg::ErrBadField;
+          end else if (xfer_buf == systole_pkg::BufLut && elem[0] != 1'b0) begin
             error_o = systole_pkg::ErrBadField;
           end else if (elem == 0 || x_size == 0 || y_size == 0) begin
             error_o = systole_pkg::ErrZeroLength;
@@ -171,6 +229,97 @@ module systole_check
           end else if (past_end(v_b_row, v_rows, AbufRows)) begin
             error_o = systole_pkg::ErrBufRange;
           end else if (past_end(v_dst_row, v_rows, AbufRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end
+        end
+        systole_pkg::OpVlut, systole_pkg::OpVscale: begin
+          if (x_rows == 0) begin
+            error_o = systole_pkg::ErrZeroLength;
+          end else if (overlap_bad(x_a_row, x_dst_row, x_rows)) begin
+            error_o = systole_pkg::ErrBadField;
+          end else if (past_end(x_a_row, x_rows, AbufRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end else if (past_end(x_dst_row, x_rows, AbufRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end else if (opcode == systole_pkg::OpVlut
+                       && past_end(vl_table * TableRows, 64'(TableRows), LutRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end else if (opcode == systole_pkg::OpVscale && past_end(vs_param, 64'd4, AccRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end
+        end
+        systole_pkg::OpVmul: begin
+          if (vm_rows == 0) begin
+            error_o = systole_pkg::ErrZeroLength;
+          end else if (overlap_bad(x_a_row, vm_dst_row, vm_rows)) begin
+            error_o = systole_pkg::ErrBadField;
+          end else if (overlap_runs(vm_b_row, x_b_rows, vm_dst_row, vm_rows)) begin
+            error_o = systole_pkg::ErrBadField;
+          end else if (past_end(x_a_row, vm_rows, AbufRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end else if (past_end(vm_b_row, x_b_rows, AbufRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end else if (past_end(vm_dst_row, vm_rows, AbufRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end
+        end
+        systole_pkg::OpVreduce: begin
+          if (x_rows == 0) begin
+            error_o = systole_pkg::ErrZeroLength;
+          end else if (x_lanes && (vr_valid == 0 || vr_valid > 64'(ArrayDim))) begin
+            error_o = systole_pkg::ErrBadField;
+          end else if (!x_lanes && vr_valid != 0) begin
+            error_o = systole_pkg::ErrBadField;
+          end else if (x_max && overlap_runs(x_a_row, x_rows, x_dst_row, x_d_rows)) begin
+            error_o = systole_pkg::ErrBadField;
+          end else if (past_end(x_a_row, x_rows, AbufRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end else if (past_end(x_dst_row, x_d_rows, x_max ? AbufRows : AccRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end
+        end
+        systole_pkg::OpVmac: begin
+          if (x_rows == 0) begin
+            error_o = systole_pkg::ErrZeroLength;
+          end else if (past_end(x_a_row, x_rows, AbufRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end else if (past_end(x_dst_row, x_rows, AccRows)) begin  // acc_row
+            error_o = systole_pkg::ErrBufRange;
+          end else if (past_end(vc_w_row, 64'd1, WbufRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end
+        end
+        systole_pkg::OpVsoftmax, systole_pkg::OpVnorm: begin
+          if (x_groups == 0 || x_group_rows == 0 || x_valid == 0) begin
+            error_o = systole_pkg::ErrZeroLength;
+          end else if (x_valid > x_group_rows * 64'(ArrayDim)) begin
+            error_o = systole_pkg::ErrBadField;
+          end else if (overlap_bad(x_a_row, x_dst_row, x_all_rows)) begin
+            error_o = systole_pkg::ErrBadField;
+          end else if (past_end(x_a_row, x_all_rows, AbufRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end else if (past_end(x_dst_row, x_all_rows, AbufRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end else if (opcode == systole_pkg::OpVsoftmax
+                       && past_end(sm_table * TableRows, 64'(TableRows), LutRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end else if (opcode == systole_pkg::OpVnorm
+                       && past_end(vn_param, 64'd3 * x_group_rows, AccRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end
+        end
+        systole_pkg::OpVtrans: begin
+          if (x_buf != systole_pkg::BufAbuf && x_buf != systole_pkg::BufWbuf) begin
+            error_o = systole_pkg::ErrBadField;
+          end else if (x_rows == 0) begin  // blocks
+            error_o = systole_pkg::ErrZeroLength;
+          end else if (x_buf == systole_pkg::BufAbuf
+                       && overlap_bad(x_a_row, x_dst_row, x_rows * 64'(ArrayDim))) begin
+            error_o = systole_pkg::ErrBadField;
+          end else if (past_end(x_a_row, x_rows * 64'(ArrayDim), AbufRows)) begin
+            error_o = systole_pkg::ErrBufRange;
+          end else if (past_end(x_dst_row, x_rows * 64'(ArrayDim),
+                                x_buf == systole_pkg::BufAbuf ? AbufRows : WbufRows)) begin
             error_o = systole_pkg::ErrBufRange;
           end
         end

@@ -1,12 +1,15 @@
-// The accelerator behind the register window: fetch, the issue stage, the LOAD, EXEC and STORE
-// units and the three buffers. See MICROARCH.md.
+// The accelerator behind the register window: fetch, the issue stage, the LOAD, EXEC, STORE and
+// (VectorUnit = 1) VECTOR units and the buffers, ABUF, WBUF, ACC and (VectorUnit = 1) the LUT.
+// See MICROARCH.md.
 module systole_core
 #(
   parameter int unsigned ArrayDim = 16,
   parameter int unsigned AbufRows = 4096,
   parameter int unsigned WbufRows = 4096,
   parameter int unsigned AccRows  = 4096,
-  parameter int unsigned HbmMb    = 16384
+  parameter int unsigned HbmMb    = 16384,
+  parameter int unsigned VectorUnit = 0,
+  parameter int unsigned LutRows  = 0
 ) (
   input  logic         clk_i,
   input  logic         rst_ni,
@@ -23,6 +26,7 @@ module systole_core
   output logic         stall_o,
   output logic [47:0]  bytes_read_o,
   output logic [47:0]  bytes_written_o,
+  output logic [23:0]  vector_cycles_o,
 
   output logic         m_fetch_arvalid_o,
   input  logic         m_fetch_arready_i,
@@ -68,6 +72,8 @@ module systole_core
   localparam int unsigned AbufAw = $clog2(AbufRows);
   localparam int unsigned WbufAw = $clog2(WbufRows);
   localparam int unsigned AccAw  = $clog2(AccRows);
+  localparam bit          Vu     = VectorUnit != 0;
+  localparam int unsigned LutAw  = LutRows > 1 ? $clog2(LutRows) : 1;
 
   // Fetch and issue.
   logic         instr_valid, instr_fault, instr_pop, fetch_start, fetch_stop;
@@ -76,6 +82,7 @@ module systole_core
   logic         load_issue, load_free, load_fault;
   logic         store_issue, store_free, store_fault;
   logic         exec_issue, exec_free, exec_done;
+  logic         vector_issue, vector_done;
   logic         running;
 
   systole_fetch u_fetch (
@@ -107,7 +114,9 @@ module systole_core
     .AbufRows(AbufRows),
     .WbufRows(WbufRows),
     .AccRows (AccRows),
-    .HbmMb   (HbmMb)
+    .HbmMb   (HbmMb),
+    .VectorUnit(VectorUnit),
+    .LutRows (LutRows)
   ) u_issue (
     .clk_i          (clk_i),
     .rst_ni         (rst_ni),
@@ -131,6 +140,8 @@ module systole_core
     .exec_issue_o   (exec_issue),
     .exec_free_i    (exec_free),
     .exec_done_i    (exec_done),
+    .vector_issue_o (vector_issue),
+    .vector_done_i  (vector_done),
     .running_o      (running),
     .run_end_o      (run_end_o),
     .run_error_o    (run_error_o),
@@ -148,29 +159,40 @@ module systole_core
   logic unused_core;
   assign unused_core = running ^ (^ld_wr_row) ^ (^st_rd_row);
 
-  // Buffers. ABUF: written by LOAD (0) and EXEC (1); read by EXEC a (0), EXEC b (1), STORE (2).
-  // WBUF: written by LOAD; read by EXEC (0) and STORE (1). ACC: written by LOAD (0) and EXEC (1);
-  // read by EXEC (0) and STORE (1).
-  logic [1:0]                abuf_we;
-  logic [2*AbufAw-1:0]   abuf_waddr;
-  logic [2*8*D-1:0]       abuf_wdata;
-  logic [2:0]                abuf_re;
-  logic [3*AbufAw-1:0]   abuf_raddr;
-  logic [3*8*D-1:0]       abuf_rdata;
-  logic [0:0]                wbuf_we;
-  logic [1*WbufAw-1:0]   wbuf_waddr;
-  logic [1*8*D-1:0]       wbuf_wdata;
-  logic [1:0]                wbuf_re;
-  logic [2*WbufAw-1:0]   wbuf_raddr;
-  logic [2*8*D-1:0]       wbuf_rdata;
-  logic [1:0]                acc_we;
-  logic [2*AccAw-1:0]   acc_waddr;
-  logic [2*32*D-1:0]      acc_wdata;
-  logic [1:0]                acc_re;
-  logic [2*AccAw-1:0]   acc_raddr;
-  logic [2*32*D-1:0]      acc_rdata;
+  // Buffers (systole_mpram), ports by number. Without the VECTOR unit: ABUF is written by LOAD
+  // and EXEC (its lanes) and read by EXEC a, EXEC b and STORE; WBUF written by LOAD, read by EXEC
+  // and STORE; ACC written by LOAD and EXEC, read by EXEC and STORE. With it (MICROARCH.md "The
+  // VECTOR unit"), each unit has ports of its own: ABUF is written by LOAD and VECTOR and read by
+  // EXEC, VECTOR a, VECTOR b and STORE; WBUF written by LOAD and VECTOR, read by EXEC, VECTOR and
+  // STORE; ACC written by LOAD, EXEC and VECTOR, read by EXEC, VECTOR and STORE; the LUT written
+  // by LOAD and read by each lane of VECTOR and by STORE.
+  localparam int unsigned AbufW = 2, AbufR = Vu ? 4 : 3;
+  localparam int unsigned WbufW = Vu ? 2 : 1, WbufR = Vu ? 3 : 2;
+  localparam int unsigned AccW  = Vu ? 3 : 2, AccR = Vu ? 3 : 2;
+  // Port numbers.
+  localparam int unsigned AbufRdStore = AbufR - 1, WbufRdStore = WbufR - 1, AccRdStore = AccR - 1;
 
-  systole_mpram #(.Rows(AbufRows), .Width(8 * D), .NumWrite(2), .NumRead(3)) u_abuf (
+  logic [AbufW-1:0]          abuf_we;
+  logic [AbufW*AbufAw-1:0]   abuf_waddr;
+  logic [AbufW*8*D-1:0]      abuf_wdata;
+  logic [AbufR-1:0]          abuf_re;
+  logic [AbufR*AbufAw-1:0]   abuf_raddr;
+  logic [AbufR*8*D-1:0]      abuf_rdata;
+  logic [WbufW-1:0]          wbuf_we;
+  logic [WbufW*WbufAw-1:0]   wbuf_waddr;
+  logic [WbufW*8*D-1:0]      wbuf_wdata;
+  logic [WbufR-1:0]          wbuf_re;
+  logic [WbufR*WbufAw-1:0]   wbuf_raddr;
+  logic [WbufR*8*D-1:0]      wbuf_rdata;
+  logic [AccW-1:0]           acc_we;
+  logic [AccW*AccAw-1:0]     acc_waddr;
+  logic [AccW*32*D-1:0]      acc_wdata;
+  logic [AccR-1:0]           acc_re;
+  logic [AccR*AccAw-1:0]     acc_raddr;
+  logic [AccR*32*D-1:0]      acc_rdata;
+  logic [16*D-1:0]           lut_store_rdata;
+
+  systole_mpram #(.Rows(AbufRows), .Width(8 * D), .NumWrite(AbufW), .NumRead(AbufR)) u_abuf (
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .we_i   (abuf_we),
@@ -181,7 +203,7 @@ module systole_core
     .rdata_o(abuf_rdata)
   );
 
-  systole_mpram #(.Rows(WbufRows), .Width(8 * D), .NumWrite(1), .NumRead(2)) u_wbuf (
+  systole_mpram #(.Rows(WbufRows), .Width(8 * D), .NumWrite(WbufW), .NumRead(WbufR)) u_wbuf (
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .we_i   (wbuf_we),
@@ -192,7 +214,7 @@ module systole_core
     .rdata_o(wbuf_rdata)
   );
 
-  systole_mpram #(.Rows(AccRows), .Width(32 * D), .NumWrite(2), .NumRead(2)) u_acc (
+  systole_mpram #(.Rows(AccRows), .Width(32 * D), .NumWrite(AccW), .NumRead(AccR)) u_acc (
     .clk_i  (clk_i),
     .rst_ni (rst_ni),
     .we_i   (acc_we),
@@ -213,7 +235,8 @@ module systole_core
     .ArrayDim(ArrayDim),
     .AbufRows(AbufRows),
     .WbufRows(WbufRows),
-    .AccRows (AccRows)
+    .AccRows (AccRows),
+    .LutRows (LutRows)
   ) u_load (
     .clk_i      (clk_i),
     .rst_ni     (rst_ni),
@@ -248,6 +271,7 @@ module systole_core
   assign acc_we[0]     = ld_wr_en && ld_wr_buf == systole_pkg::BufAcc;
   assign acc_waddr[0*AccAw +: AccAw]  = AccAw'(ld_wr_row);
   assign acc_wdata[0*32*D +: 32*D]  = ld_wr_data;
+  // (the LUT's write port is in the VECTOR unit's block below)
 
   // STORE: one read port from the buffer its instruction names.
   logic        st_rd_en;
@@ -258,7 +282,8 @@ module systole_core
     .ArrayDim(ArrayDim),
     .AbufRows(AbufRows),
     .WbufRows(WbufRows),
-    .AccRows (AccRows)
+    .AccRows (AccRows),
+    .LutRows (LutRows)
   ) u_store (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
@@ -284,24 +309,31 @@ module systole_core
     .rd_en_o     (st_rd_en),
     .rd_buf_o    (st_rd_buf),
     .rd_row_o    (st_rd_row),
-    .abuf_rdata_i(abuf_rdata[2*8*D +: 8*D]),
-    .wbuf_rdata_i(wbuf_rdata[1*8*D +: 8*D]),
-    .acc_rdata_i (acc_rdata[1*32*D +: 32*D])
+    .abuf_rdata_i(abuf_rdata[AbufRdStore*8*D +: 8*D]),
+    .wbuf_rdata_i(wbuf_rdata[WbufRdStore*8*D +: 8*D]),
+    .acc_rdata_i (acc_rdata[AccRdStore*32*D +: 32*D]),
+    .lut_rdata_i (lut_store_rdata)
   );
 
-  assign abuf_re[2]    = st_rd_en && st_rd_buf == systole_pkg::BufAbuf;
-  assign abuf_raddr[2*AbufAw +: AbufAw] = AbufAw'(st_rd_row);
-  assign wbuf_re[1]    = st_rd_en && st_rd_buf == systole_pkg::BufWbuf;
-  assign wbuf_raddr[1*WbufAw +: WbufAw] = WbufAw'(st_rd_row);
-  assign acc_re[1]     = st_rd_en && st_rd_buf == systole_pkg::BufAcc;
-  assign acc_raddr[1*AccAw +: AccAw]  = AccAw'(st_rd_row);
+  assign abuf_re[AbufRdStore] = st_rd_en && st_rd_buf == systole_pkg::BufAbuf;
+  assign abuf_raddr[AbufRdStore*AbufAw +: AbufAw] = AbufAw'(st_rd_row);
+  assign wbuf_re[WbufRdStore] = st_rd_en && st_rd_buf == systole_pkg::BufWbuf;
+  assign wbuf_raddr[WbufRdStore*WbufAw +: WbufAw] = WbufAw'(st_rd_row);
+  assign acc_re[AccRdStore]   = st_rd_en && st_rd_buf == systole_pkg::BufAcc;
+  assign acc_raddr[AccRdStore*AccAw +: AccAw] = AccAw'(st_rd_row);
 
-  // EXEC.
+  // EXEC: MATMUL, and without the VECTOR unit REQUANT, VMAX and VADD. Its ABUF b read port and
+  // ABUF write port are the lanes' (VECTOR's, in a build with it).
+  logic            ex_b_re, ex_we;
+  logic [AbufAw-1:0] ex_b_addr, ex_waddr;
+  logic [8*D-1:0]  ex_wdata;
+
   systole_exec #(
-    .ArrayDim(ArrayDim),
-    .AbufRows(AbufRows),
-    .WbufRows(WbufRows),
-    .AccRows (AccRows)
+    .ArrayDim (ArrayDim),
+    .AbufRows (AbufRows),
+    .WbufRows (WbufRows),
+    .AccRows  (AccRows),
+    .WithLanes(!Vu)
   ) u_exec (
     .clk_i         (clk_i),
     .rst_ni        (rst_ni),
@@ -313,12 +345,12 @@ module systole_core
     .abuf_a_re_o   (abuf_re[0]),
     .abuf_a_addr_o (abuf_raddr[0*AbufAw +: AbufAw]),
     .abuf_a_rdata_i(abuf_rdata[0*8*D +: 8*D]),
-    .abuf_b_re_o   (abuf_re[1]),
-    .abuf_b_addr_o (abuf_raddr[1*AbufAw +: AbufAw]),
+    .abuf_b_re_o   (ex_b_re),
+    .abuf_b_addr_o (ex_b_addr),
     .abuf_b_rdata_i(abuf_rdata[1*8*D +: 8*D]),
-    .abuf_we_o     (abuf_we[1]),
-    .abuf_waddr_o  (abuf_waddr[1*AbufAw +: AbufAw]),
-    .abuf_wdata_o  (abuf_wdata[1*8*D +: 8*D]),
+    .abuf_we_o     (ex_we),
+    .abuf_waddr_o  (ex_waddr),
+    .abuf_wdata_o  (ex_wdata),
     .wbuf_re_o     (wbuf_re[0]),
     .wbuf_addr_o   (wbuf_raddr[0*WbufAw +: WbufAw]),
     .wbuf_rdata_i  (wbuf_rdata[0*8*D +: 8*D]),
@@ -329,5 +361,86 @@ module systole_core
     .acc_waddr_o   (acc_waddr[1*AccAw +: AccAw]),
     .acc_wdata_o   (acc_wdata[1*32*D +: 32*D])
   );
+
+  if (!Vu) begin : g_no_vector
+    assign abuf_re[1]                   = ex_b_re;
+    assign abuf_raddr[1*AbufAw +: AbufAw] = ex_b_addr;
+    assign abuf_we[1]                   = ex_we;
+    assign abuf_waddr[1*AbufAw +: AbufAw] = ex_waddr;
+    assign abuf_wdata[1*8*D +: 8*D]     = ex_wdata;
+    assign vector_done                  = 1'b1;
+    assign vector_cycles_o              = '0;
+    assign lut_store_rdata              = '0;
+    logic unused_vector;
+    assign unused_vector = vector_issue;
+  end else begin : g_vector
+    // The LUT: one copy per lane (a lane looks up its own entry every cycle) and one for STORE.
+    logic [D:0]              lut_re;
+    logic [(D+1)*LutAw-1:0]  lut_raddr;
+    logic [(D+1)*16*D-1:0]   lut_rdata;
+    logic [D-1:0]            vec_lut_re;
+    logic [D*LutAw-1:0]      vec_lut_addr;
+
+    systole_mpram #(.Rows(LutRows), .Width(16 * D), .NumWrite(1), .NumRead(D + 1)) u_lut (
+      .clk_i  (clk_i),
+      .rst_ni (rst_ni),
+      .we_i   (ld_wr_en && ld_wr_buf == systole_pkg::BufLut),
+      .waddr_i(LutAw'(ld_wr_row)),
+      .wdata_i(ld_wr_data[16*D-1:0]),
+      .re_i   (lut_re),
+      .raddr_i(lut_raddr),
+      .rdata_o(lut_rdata)
+    );
+
+    assign lut_re[D-1:0]                = vec_lut_re;
+    assign lut_raddr[D*LutAw-1:0]       = vec_lut_addr;
+    assign lut_re[D]                    = st_rd_en && st_rd_buf == systole_pkg::BufLut;
+    assign lut_raddr[D*LutAw +: LutAw]  = LutAw'(st_rd_row);
+    assign lut_store_rdata              = lut_rdata[D*16*D +: 16*D];
+
+    // EXEC has no lanes here.
+    logic unused_exec;
+    assign unused_exec = ex_b_re ^ ex_we ^ (^ex_b_addr) ^ (^ex_waddr) ^ (^ex_wdata);
+
+    systole_vector #(
+      .ArrayDim(ArrayDim),
+      .AbufRows(AbufRows),
+      .WbufRows(WbufRows),
+      .AccRows (AccRows),
+      .LutRows (LutRows)
+    ) u_vector (
+      .clk_i         (clk_i),
+      .rst_ni        (rst_ni),
+      .clear_i       (soft_reset_i),
+      .issue_i       (vector_issue),
+      .instr_i       (unit_instr[191:0]),
+      .done_o        (vector_done),
+      .cycles_o      (vector_cycles_o),
+      .abuf_a_re_o   (abuf_re[1]),
+      .abuf_a_addr_o (abuf_raddr[1*AbufAw +: AbufAw]),
+      .abuf_a_rdata_i(abuf_rdata[1*8*D +: 8*D]),
+      .abuf_b_re_o   (abuf_re[2]),
+      .abuf_b_addr_o (abuf_raddr[2*AbufAw +: AbufAw]),
+      .abuf_b_rdata_i(abuf_rdata[2*8*D +: 8*D]),
+      .abuf_we_o     (abuf_we[1]),
+      .abuf_waddr_o  (abuf_waddr[1*AbufAw +: AbufAw]),
+      .abuf_wdata_o  (abuf_wdata[1*8*D +: 8*D]),
+      .wbuf_re_o     (wbuf_re[1]),
+      .wbuf_raddr_o  (wbuf_raddr[1*WbufAw +: WbufAw]),
+      .wbuf_rdata_i  (wbuf_rdata[1*8*D +: 8*D]),
+      .wbuf_we_o     (wbuf_we[1]),
+      .wbuf_waddr_o  (wbuf_waddr[1*WbufAw +: WbufAw]),
+      .wbuf_wdata_o  (wbuf_wdata[1*8*D +: 8*D]),
+      .acc_re_o      (acc_re[1]),
+      .acc_raddr_o   (acc_raddr[1*AccAw +: AccAw]),
+      .acc_rdata_i   (acc_rdata[1*32*D +: 32*D]),
+      .acc_we_o      (acc_we[2]),
+      .acc_waddr_o   (acc_waddr[2*AccAw +: AccAw]),
+      .acc_wdata_o   (acc_wdata[2*32*D +: 32*D]),
+      .lut_re_o      (vec_lut_re),
+      .lut_raddr_o   (vec_lut_addr),
+      .lut_rdata_i   (lut_rdata[D*16*D-1:0])
+    );
+  end
 
 endmodule

@@ -17,7 +17,9 @@
 //   w_swap flips the active bank; w_load writes the active bank, w_preload the other one. A tile
 //   row read in cycle c is written into PE (k, n) at the edge ending c + k + n + 1.
 // REQUANT, VMAX, VADD: systole_lanes, whose done is this unit's free and done while they run
-//   (a build without the VECTOR unit, contract 5.1).
+//   (a build without the VECTOR unit, contract 5.1). With WithLanes = 0 (a build with the VECTOR
+//   unit, which holds the lanes) the unit takes MATMUL only, and its ABUF b port and ABUF write
+//   port are idle.
 //
 // The issue stage sends MATMUL only when free_o, REQUANT/VMAX/VADD only when done_o, with every
 // field already checked; anything else on issue_i is ignored. clear_i returns the unit to idle in
@@ -28,6 +30,7 @@ module systole_exec
   parameter  int unsigned AbufRows = 4096,
   parameter  int unsigned WbufRows = 4096,
   parameter  int unsigned AccRows  = 4096,
+  parameter  bit          WithLanes = 1'b1,
   localparam int unsigned AbufAw   = $clog2(AbufRows),
   localparam int unsigned WbufAw   = $clog2(WbufRows),
   localparam int unsigned AccAw    = $clog2(AccRows)
@@ -86,7 +89,7 @@ module systole_exec
   assign op_vadd = op == systole_pkg::OpVadd;
 
   assign acc_mm    = issue_i && !clear_i && op_mm && free_o;
-  assign acc_lanes = issue_i && !clear_i && (op_rq || op_vmax || op_vadd) && done_o;
+  assign acc_lanes = WithLanes && issue_i && !clear_i && (op_rq || op_vmax || op_vadd) && done_o;
 
   // The MATMUL being sequenced: instr_i in the cycle it is accepted, its copy after that.
   logic [191:0]    instr_q;
@@ -334,30 +337,45 @@ module systole_exec
 
   // -----------------------------------------------------------------------------------------------
   // REQUANT, VMAX, VADD.
-  systole_lanes #(
-    .ArrayDim(ArrayDim),
-    .AbufRows(AbufRows),
-    .AccRows (AccRows)
-  ) u_lanes (
-    .clk_i         (clk_i),
-    .rst_ni        (rst_ni),
-    .clear_i       (clear_i),
-    .issue_i       (acc_lanes),
-    .instr_i       (instr_i[191:0]),
-    .done_o        (lanes_done),
-    .abuf_a_re_o   (ln_a_re),
-    .abuf_a_addr_o (ln_a_addr),
-    .abuf_a_rdata_i(abuf_a_rdata_i),
-    .abuf_b_re_o   (ln_b_re),
-    .abuf_b_addr_o (ln_b_addr),
-    .abuf_b_rdata_i(abuf_b_rdata_i),
-    .abuf_we_o     (abuf_we_o),
-    .abuf_waddr_o  (abuf_waddr_o),
-    .abuf_wdata_o  (abuf_wdata_o),
-    .acc_re_o      (ln_acc_re),
-    .acc_raddr_o   (ln_acc_addr),
-    .acc_rdata_i   (acc_rdata_i)
-  );
+  if (WithLanes) begin : g_lanes
+    systole_lanes #(
+      .ArrayDim(ArrayDim),
+      .AbufRows(AbufRows),
+      .AccRows (AccRows)
+    ) u_lanes (
+      .clk_i         (clk_i),
+      .rst_ni        (rst_ni),
+      .clear_i       (clear_i),
+      .issue_i       (acc_lanes),
+      .instr_i       (instr_i[191:0]),
+      .done_o        (lanes_done),
+      .abuf_a_re_o   (ln_a_re),
+      .abuf_a_addr_o (ln_a_addr),
+      .abuf_a_rdata_i(abuf_a_rdata_i),
+      .abuf_b_re_o   (ln_b_re),
+      .abuf_b_addr_o (ln_b_addr),
+      .abuf_b_rdata_i(abuf_b_rdata_i),
+      .abuf_we_o     (abuf_we_o),
+      .abuf_waddr_o  (abuf_waddr_o),
+      .abuf_wdata_o  (abuf_wdata_o),
+      .acc_re_o      (ln_acc_re),
+      .acc_raddr_o   (ln_acc_addr),
+      .acc_rdata_i   (acc_rdata_i)
+    );
+  end else begin : g_no_lanes
+    assign lanes_done   = 1'b1;
+    assign ln_a_re      = 1'b0;
+    assign ln_a_addr    = '0;
+    assign ln_b_re      = 1'b0;
+    assign ln_b_addr    = '0;
+    assign ln_acc_re    = 1'b0;
+    assign ln_acc_addr  = '0;
+    assign abuf_we_o    = 1'b0;
+    assign abuf_waddr_o = '0;
+    assign abuf_wdata_o = '0;
+    logic unused_b;
+    assign unused_b = ^abuf_b_rdata_i;
+  end
 
 `ifndef SYNTHESIS
   // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
@@ -368,7 +386,8 @@ module systole_exec
   // The issue stage sends a MATMUL only when the unit is free, anything else only when it is
   // done; what it sends is accepted.
   IssueAccepted: assert property (@(posedge clk_i) disable iff (!chk_q)
-      issue_i && !clear_i && (op_mm || op_rq || op_vmax || op_vadd) |-> acc_mm || acc_lanes)
+      issue_i && !clear_i && (op_mm || (WithLanes && (op_rq || op_vmax || op_vadd)))
+      |-> acc_mm || acc_lanes)
     else $error("systole_exec: opcode 0x%0h issued while the unit could not take it", op);
   DoneImpliesFree: assert property (@(posedge clk_i) disable iff (!chk_q) done_o |-> free_o)
     else $error("systole_exec: done but not free");

@@ -18,9 +18,8 @@ module systole_ip
   parameter int unsigned HbmMb       = systole_pkg::HbmMbDefault,
   parameter int unsigned HbmChannels = systole_pkg::HbmChannelsDefault,
   parameter int unsigned ClockKhz    = systole_pkg::ClockKhzDefault,
-  // This RTL has no vector unit (contract 1.1): it builds VECTOR_UNIT = 0 and LUT_ROWS = 0 only.
-  parameter int unsigned VectorUnit  = 0,
-  parameter int unsigned LutRows     = 0,
+  parameter int unsigned VectorUnit  = systole_pkg::VectorUnitDefault,
+  parameter int unsigned LutRows     = systole_pkg::LutRowsDefault,
   parameter int unsigned BuildId     = 0
 ) (
   (* X_INTERFACE_INFO = "xilinx.com:signal:clock:1.0 clk_i CLK" *)
@@ -157,9 +156,12 @@ module systole_ip
            ArrayRows, ArrayCols);
   end
 
-  if (VectorUnit != 0 || LutRows != 0) begin : gen_no_vector_unit
-    $error("systole_ip: VectorUnit (%0d) and LutRows (%0d) must be 0: no vector unit here",
-           VectorUnit, LutRows);
+  // A build without the vector unit has no LUT (contract 2); one with it has at least one table.
+  if (VectorUnit > 1 || (VectorUnit == 0 && LutRows != 0)
+      || (VectorUnit == 1 && (LutRows < (255 + ArrayRows) / ArrayRows || LutRows > 4096))) begin
+      : gen_vector_params
+    $error("systole_ip: VectorUnit %0d with LutRows %0d: expected VectorUnit 0 with LutRows 0, or 1 with LutRows from one table (%0d) to 4096",
+           VectorUnit, LutRows, (255 + ArrayRows) / ArrayRows);
   end
 
   logic irq_core;

@@ -5,13 +5,19 @@
 //
 // An instruction is "ready" (the contract's ready(i)) in the cycle it sits in the decode register:
 // the cycle after it was at the fetch FIFO's head and the previous one issued.
+//
+// With VectorUnit = 1, REQUANT, VMAX, VADD and VLUT to VTRANS go to the VECTOR unit, and wait bit
+// 3 waits for it; with VectorUnit = 0 they go to EXEC (VLUT to VTRANS are BAD_OPCODE there) and
+// bit 3 names EXEC (contract 5.1).
 module systole_issue
 #(
   parameter int unsigned ArrayDim = 16,
   parameter int unsigned AbufRows = 4096,
   parameter int unsigned WbufRows = 4096,
   parameter int unsigned AccRows  = 4096,
-  parameter int unsigned HbmMb    = 16384
+  parameter int unsigned HbmMb    = 16384,
+  parameter int unsigned VectorUnit = 0,
+  parameter int unsigned LutRows  = 0
 ) (
   input  logic         clk_i,
   input  logic         rst_ni,
@@ -39,6 +45,8 @@ module systole_issue
   output logic         exec_issue_o,
   input  logic         exec_free_i,
   input  logic         exec_done_i,
+  output logic         vector_issue_o,
+  input  logic         vector_done_i,
 
   // Run state and counter events.
   output logic         running_o,
@@ -81,7 +89,9 @@ module systole_issue
     .AbufRows(AbufRows),
     .WbufRows(WbufRows),
     .AccRows (AccRows),
-    .HbmMb   (HbmMb)
+    .HbmMb   (HbmMb),
+    .VectorUnit(VectorUnit),
+    .LutRows (LutRows)
   ) u_check (
     .instr_i (instr_i),
     .error_o (head_error)
@@ -106,31 +116,42 @@ module systole_issue
   assign no_weights = opcode == systole_pkg::OpMatmul && (w_swap ? !pre_valid_q : (!w_load && !active_valid_q));
   assign error_now  = d_error_q != systole_pkg::ErrNone ? d_error_q : (no_weights ? systole_pkg::ErrNoWeights : systole_pkg::ErrNone);
 
+  // The unit of the lanes' instructions, and what wait bit 3 names: VECTOR, or EXEC in a build
+  // without it.
+  logic lanes_op, vector_op, lanes_done;
+  assign lanes_op   = opcode == systole_pkg::OpRequant || opcode == systole_pkg::OpVmax
+      || opcode == systole_pkg::OpVadd
+      || (opcode >= systole_pkg::OpVlut && opcode <= systole_pkg::OpVtrans);
+  assign vector_op  = VectorUnit != 0 && lanes_op;
+  assign lanes_done = VectorUnit != 0 ? vector_done_i : exec_done_i;
+
   // The issue rules of the contract's 9.2: a memory part (LOAD/STORE units) and the rest.
   logic mem_ok, other_ok, can_issue;
   always_comb begin
     mem_ok   = 1'b1;
     other_ok = 1'b1;
-    unique case (opcode)
-      systole_pkg::OpLoad:                    mem_ok = load_free_i;
-      systole_pkg::OpStore:                   mem_ok = store_free_i;
-      systole_pkg::OpMatmul:                  other_ok = exec_free_i;
-      systole_pkg::OpRequant, systole_pkg::OpVmax, systole_pkg::OpVadd: other_ok = exec_done_i;
-      default: begin  // FENCE, HALT
-        mem_ok   = load_free_i && store_free_i;
-        other_ok = exec_done_i;
-      end
-    endcase
+    if (opcode == systole_pkg::OpLoad) begin
+      mem_ok = load_free_i;
+    end else if (opcode == systole_pkg::OpStore) begin
+      mem_ok = store_free_i;
+    end else if (opcode == systole_pkg::OpMatmul) begin
+      other_ok = exec_free_i;
+    end else if (lanes_op) begin
+      other_ok = lanes_done;
+    end else begin  // FENCE, HALT
+      mem_ok   = load_free_i && store_free_i;
+      other_ok = exec_done_i && vector_done_i;
+    end
     if (wait_bits[systole_pkg::WaitLoadBit] && !load_free_i) begin
       mem_ok = 1'b0;
     end
     if (wait_bits[systole_pkg::WaitStoreBit] && !store_free_i) begin
       mem_ok = 1'b0;
     end
-    // This build has no VECTOR unit: REQUANT, VMAX and VADD run on EXEC, and the VECTOR wait
-    // bit names EXEC.
-    if ((wait_bits[systole_pkg::WaitExecBit] || wait_bits[systole_pkg::WaitVectorBit])
-        && !exec_done_i) begin
+    if (wait_bits[systole_pkg::WaitExecBit] && !exec_done_i) begin
+      other_ok = 1'b0;
+    end
+    if (wait_bits[systole_pkg::WaitVectorBit] && !lanes_done) begin
       other_ok = 1'b0;
     end
   end
@@ -143,7 +164,7 @@ module systole_issue
   logic issuing;
   logic halting;
   logic prog_end;
-  assign units_idle = load_free_i && store_free_i && exec_done_i;
+  assign units_idle = load_free_i && store_free_i && exec_done_i && vector_done_i;
   assign unit_fault = load_fault_i || store_fault_i;
   assign fault_pc   = load_fault_i ? load_pc_q : store_pc_q;
   assign decoding   = state_q == Running && d_valid_q && !unit_fault;
@@ -263,8 +284,8 @@ module systole_issue
   assign unit_instr_o  = d_instr_q;
   assign load_issue_o  = issuing && opcode == systole_pkg::OpLoad;
   assign store_issue_o = issuing && opcode == systole_pkg::OpStore;
-  assign exec_issue_o  = issuing && (opcode == systole_pkg::OpMatmul || opcode == systole_pkg::OpRequant
-      || opcode == systole_pkg::OpVmax || opcode == systole_pkg::OpVadd);
+  assign exec_issue_o   = issuing && (opcode == systole_pkg::OpMatmul || (lanes_op && !vector_op));
+  assign vector_issue_o = issuing && vector_op;
   assign fetch_start_o = start_ok;
   assign fetch_stop_o  = run_end_o || clear_i;
   assign running_o     = state_q != Idle;
@@ -314,7 +335,7 @@ module systole_issue
 
   // One instruction a cycle, to one unit, and only to a unit that can take it (contract 9.2).
   OneUnit: assert property (@(posedge clk_i) disable iff (!chk_q)
-      $onehot0({load_issue_o, store_issue_o, exec_issue_o}))
+      $onehot0({load_issue_o, store_issue_o, exec_issue_o, vector_issue_o}))
     else $error("systole_issue: one instruction issued to two units");
   LoadFree: assert property (@(posedge clk_i) disable iff (!chk_q)
       load_issue_o |-> load_free_i)
@@ -325,13 +346,20 @@ module systole_issue
   ExecReady: assert property (@(posedge clk_i) disable iff (!chk_q)
       exec_issue_o |-> (opcode == systole_pkg::OpMatmul ? exec_free_i : exec_done_i))
     else $error("systole_issue: opcode 0x%0h issued to EXEC before it could take it", opcode);
+  VectorReady: assert property (@(posedge clk_i) disable iff (!chk_q)
+      vector_issue_o |-> vector_done_i)
+    else $error("systole_issue: opcode 0x%0h issued to VECTOR before it was done", opcode);
+  // A build without the VECTOR unit never uses it, and its done stays 1.
+  NoVectorUnit: assert property (@(posedge clk_i) disable iff (!chk_q)
+      VectorUnit == 0 |-> !vector_issue_o && vector_done_i)
+    else $error("systole_issue: VECTOR unit used in a build without it");
   // A waiting instruction issues only once the units it names are done; FENCE and HALT wait for
   // all of them.
   WaitsKept: assert property (@(posedge clk_i) disable iff (!chk_q)
       issuing |-> (!wait_bits[systole_pkg::WaitLoadBit] || load_free_i)
                   && (!wait_bits[systole_pkg::WaitStoreBit] || store_free_i)
-                  && (!(wait_bits[systole_pkg::WaitExecBit] || wait_bits[systole_pkg::WaitVectorBit])
-                      || exec_done_i)
+                  && (!wait_bits[systole_pkg::WaitExecBit] || exec_done_i)
+                  && (!wait_bits[systole_pkg::WaitVectorBit] || lanes_done)
                   && (!(opcode == systole_pkg::OpFence || opcode == systole_pkg::OpHalt)
                       || units_idle))
     else $error("systole_issue: instruction %0d issued before the units it waits for", d_pc_q);

@@ -21,6 +21,7 @@ module systole_load
   parameter int unsigned AbufRows = 4096,
   parameter int unsigned WbufRows = 4096,
   parameter int unsigned AccRows  = 4096,
+  parameter int unsigned LutRows  = 0,
   // Beats requested and not yet taken by the aligner; more than the read latency plus 16
   // keeps a beat-bound transfer streaming at one beat a cycle.
   parameter int unsigned BeatFifoDepth = 512
@@ -60,7 +61,7 @@ module systole_load
   // The row counts size the buffers, which are outside this unit; the issue stage has checked
   // every row range, so only the assertions at the end use them.
   logic [31:0] unused_rows;
-  assign unused_rows = AbufRows ^ WbufRows ^ AccRows;
+  assign unused_rows = AbufRows ^ WbufRows ^ AccRows ^ LutRows;
 
   // ---------------------------------------------------------------------------------------------
   // Instruction fields
@@ -270,13 +271,14 @@ module systole_load
   logic [WinWords*256-1:0]         win;
   logic [8*RowBytes-1:0]           elem_bytes;
   logic [32*ArrayDim-1:0]          data_row, pad_row;
-  logic                            acc_row;
+  logic                            acc_row, lut_row;
 
   assign rword   = rptr_q[PtrW-1:5];
   // The window's last bytes are past any element (k + off <= RowBytes + 30).
   logic unused_win;
   assign unused_win = ^win;
   assign acc_row = (buf_q == systole_pkg::BufAcc);
+  assign lut_row = (buf_q == systole_pkg::BufLut);
 
   // the words the element spans, from the read pointer's word on
   for (genvar w = 0; w < WinWords; w++) begin : g_win
@@ -291,11 +293,16 @@ module systole_load
     logic [7:0]   fillb;
     logic [255:0] from; // the 32 window bytes it can come from: k + 0 .. k + 31
     assign from = win[8*k +: 256];
-    // ACC lanes take pad_value sign-extended, int8 lanes pad_value; bytes past an int8 row are 0
+    // ACC (4-byte) and LUT (2-byte) lanes take pad_value sign-extended, int8 lanes pad_value;
+    // bytes past a row are 0
     if (k % 4 == 0) begin : g_lsb
-      assign fillb = (acc_row || k < ArrayDim) ? pad_q : 8'd0;
+      assign fillb = (acc_row || (lut_row && k < 2 * ArrayDim) || k < ArrayDim) ? pad_q : 8'd0;
+    end else if (k % 2 == 0) begin : g_mid
+      assign fillb = acc_row ? {8{pad_q[7]}} : (lut_row && k < 2 * ArrayDim) ? pad_q
+          : (k < ArrayDim) ? pad_q : 8'd0;
     end else begin : g_msb
-      assign fillb = acc_row ? {8{pad_q[7]}} : (k < ArrayDim) ? pad_q : 8'd0;
+      assign fillb = (acc_row || (lut_row && k < 2 * ArrayDim)) ? {8{pad_q[7]}}
+          : (k < ArrayDim) ? pad_q : 8'd0;
     end
     assign elem_bytes[8*k +: 8] = from[8*rptr_q[4:0] +: 8];
     assign pad_row[8*k +: 8]    = fillb;
@@ -550,11 +557,12 @@ module systole_load
   // Buffer writes land in a buffer the LOAD may name, on one of its rows (the issue stage
   // checked dst_row + W*H against the rows; this checks the unit kept inside them).
   WriteBuffer: assert property (@(posedge clk_i) disable iff (!chk_q)
-      wr_en_o |-> wr_buf_o != systole_pkg::BufLut)
+      wr_en_o |-> wr_buf_o != systole_pkg::BufLut || LutRows != 0)
     else $error("systole_load: buffer write to buffer id %0d", wr_buf_o);
   WriteRowInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
       wr_en_o |-> 32'(wr_row_o) < (wr_buf_o == systole_pkg::BufAbuf ? AbufRows
-                                  : wr_buf_o == systole_pkg::BufWbuf ? WbufRows : AccRows))
+                                  : wr_buf_o == systole_pkg::BufWbuf ? WbufRows
+                                  : wr_buf_o == systole_pkg::BufAcc ? AccRows : LutRows))
     else $error("systole_load: buffer write to row %0d of buffer %0d, past its rows", wr_row_o,
                 wr_buf_o);
 `endif

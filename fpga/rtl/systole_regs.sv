@@ -16,7 +16,7 @@
 // end-of-run state changes together: STATUS, ERROR_CODE, ERROR_PC, PC, CYCLES, BUSY_CYCLES
 // (+= E + 1), INT_STATUS and the event counters (which include the events of cycle E).
 //
-// Counter events (instret_i ... bytes_written_i) are counted in the cycles where STATUS.BUSY is
+// Counter events (instret_i ... vector_cycles_i) are counted in the cycles where STATUS.BUSY is
 // 1, so events of an aborted run after the SOFT_RESET, or outside a run, are dropped. PC follows
 // pc_i (one cycle later) in cycles 1 .. E of a run and holds its value between runs.
 //
@@ -76,6 +76,7 @@ module systole_regs
   input  logic        stall_i,
   input  logic [47:0] bytes_read_i,
   input  logic [47:0] bytes_written_i,
+  input  logic [23:0] vector_cycles_i,
 
   output logic        irq_o
 );
@@ -189,6 +190,7 @@ module systole_regs
   logic [63:0] macs_q, macs_d;
   logic [63:0] bytes_read_q, bytes_read_d;
   logic [63:0] bytes_written_q, bytes_written_d;
+  logic [63:0] vector_cycles_q, vector_cycles_d;
   logic [63:0] total_cycles_q, total_cycles_d;
 
   logic        run_end, run_failed;
@@ -224,6 +226,7 @@ module systole_regs
     macs_d          = macs_q;
     bytes_read_d    = bytes_read_q;
     bytes_written_d = bytes_written_q;
+    vector_cycles_d = vector_cycles_q;
     total_cycles_d  = total_cycles_q + 64'd1;
 
     // rw registers
@@ -246,6 +249,7 @@ module systole_regs
       macs_d          = macs_q + 64'(array_rows_i) * MacsPerRow;
       bytes_read_d    = bytes_read_q + 64'(bytes_read_i);
       bytes_written_d = bytes_written_q + 64'(bytes_written_i);
+      vector_cycles_d = vector_cycles_q + 64'(vector_cycles_i);
     end
     if (run_end) begin
       busy_d        = 1'b0;
@@ -267,6 +271,7 @@ module systole_regs
       macs_d          = '0;
       bytes_read_d    = '0;
       bytes_written_d = '0;
+      vector_cycles_d = '0;
       total_cycles_d  = '0;
     end
     if (start) begin
@@ -304,6 +309,7 @@ module systole_regs
       macs_d          = '0;
       bytes_read_d    = '0;
       bytes_written_d = '0;
+      vector_cycles_d = '0;
       total_cycles_d  = '0;
     end
   end
@@ -340,6 +346,7 @@ module systole_regs
       macs_q          <= '0;
       bytes_read_q    <= '0;
       bytes_written_q <= '0;
+      vector_cycles_q <= '0;
       total_cycles_q  <= '0;
     end else begin
       aw_full_q       <= aw_full_d;
@@ -372,6 +379,7 @@ module systole_regs
       macs_q          <= macs_d;
       bytes_read_q    <= bytes_read_d;
       bytes_written_q <= bytes_written_d;
+      vector_cycles_q <= vector_cycles_d;
       total_cycles_q  <= total_cycles_d;
     end
   end
@@ -435,6 +443,8 @@ module systole_regs
       systole_pkg::RegBytesReadHi:   rd_value = bytes_read_q[63:32];
       systole_pkg::RegBytesWrittenLo: rd_value = bytes_written_q[31:0];
       systole_pkg::RegBytesWrittenHi: rd_value = bytes_written_q[63:32];
+      systole_pkg::RegVectorCyclesLo: rd_value = vector_cycles_q[31:0];
+      systole_pkg::RegVectorCyclesHi: rd_value = vector_cycles_q[63:32];
       systole_pkg::RegTotalCyclesLo: rd_value = total_cycles_q[31:0];
       systole_pkg::RegTotalCyclesHi: rd_value = total_cycles_q[63:32];
       // CTRL (wo) reads 0, and so does every offset that names no register.

@@ -22,6 +22,7 @@ module systole_store
   parameter int unsigned AbufRows = 4096,
   parameter int unsigned WbufRows = 4096,
   parameter int unsigned AccRows  = 4096,
+  parameter int unsigned LutRows  = 0,
   parameter int unsigned BurstFifoDepth = 32   // bursts sent on AW ahead of their W beats
 ) (
   input  logic                    clk_i,
@@ -52,7 +53,8 @@ module systole_store
   output logic [15:0]             rd_row_o,
   input  logic [8*ArrayDim-1:0]   abuf_rdata_i,
   input  logic [8*ArrayDim-1:0]   wbuf_rdata_i,
-  input  logic [32*ArrayDim-1:0]  acc_rdata_i
+  input  logic [32*ArrayDim-1:0]  acc_rdata_i,
+  input  logic [16*ArrayDim-1:0]  lut_rdata_i
 );
   localparam int unsigned RowBytes   = 4 * ArrayDim;                     // widest element (ACC)
   localparam int unsigned AlignBytes = 1 << $clog2(2 * RowBytes + 128);  // byte buffer
@@ -63,7 +65,7 @@ module systole_store
   // The row counts size the buffers, which are outside this unit; the issue stage has checked
   // every row range, so only the assertions at the end use them.
   logic [31:0] unused_rows;
-  assign unused_rows = AbufRows ^ WbufRows ^ AccRows;
+  assign unused_rows = AbufRows ^ WbufRows ^ AccRows ^ LutRows;
 
   // ---------------------------------------------------------------------------------------------
   // Instruction fields
@@ -191,6 +193,8 @@ module systole_store
     row_data = '0;
     if (buf_q == systole_pkg::BufAcc) begin
       row_data = acc_rdata_i;
+    end else if (buf_q == systole_pkg::BufLut) begin
+      row_data[16*ArrayDim-1:0] = lut_rdata_i;
     end else if (buf_q == systole_pkg::BufWbuf) begin
       row_data[8*ArrayDim-1:0] = wbuf_rdata_i;
     end else begin
@@ -430,11 +434,12 @@ module systole_store
   // Buffer reads come from a buffer the STORE may name, on one of its rows (the issue stage
   // checked src_row + x_size*y_size against the rows; this checks the unit kept inside them).
   ReadBuffer: assert property (@(posedge clk_i) disable iff (!chk_q)
-      rd_en_o |-> rd_buf_o != systole_pkg::BufLut)
+      rd_en_o |-> rd_buf_o != systole_pkg::BufLut || LutRows != 0)
     else $error("systole_store: buffer read from buffer id %0d", rd_buf_o);
   ReadRowInRange: assert property (@(posedge clk_i) disable iff (!chk_q)
       rd_en_o |-> 32'(rd_row_o) < (rd_buf_o == systole_pkg::BufAbuf ? AbufRows
-                                  : rd_buf_o == systole_pkg::BufWbuf ? WbufRows : AccRows))
+                                  : rd_buf_o == systole_pkg::BufWbuf ? WbufRows
+                                  : rd_buf_o == systole_pkg::BufAcc ? AccRows : LutRows))
     else $error("systole_store: buffer read of row %0d of buffer %0d, past its rows", rd_row_o,
                 rd_buf_o);
 `endif

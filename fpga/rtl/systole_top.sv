@@ -12,9 +12,9 @@ module systole_top
   parameter int unsigned HbmMb       = systole_pkg::HbmMbDefault,
   parameter int unsigned HbmChannels = systole_pkg::HbmChannelsDefault,
   parameter int unsigned ClockKhz    = systole_pkg::ClockKhzDefault,
-  // This RTL has no vector unit: VectorUnit and LutRows are 0, and the registers say so.
-  parameter int unsigned VectorUnit  = 0,
-  parameter int unsigned LutRows     = 0,
+  // VectorUnit = 1 builds the VECTOR unit and a LUT of LutRows rows; with 0, LutRows must be 0.
+  parameter int unsigned VectorUnit  = systole_pkg::VectorUnitDefault,
+  parameter int unsigned LutRows     = systole_pkg::LutRowsDefault,
   parameter int unsigned BuildId     = 0
 ) (
   input  logic         clk_i,
@@ -96,6 +96,7 @@ module systole_top
   logic [16:0] array_rows;
   logic        stall;
   logic [47:0] bytes_read, bytes_written;
+  logic [23:0] vector_cycles;
 
   systole_regs #(
     .ArrayDim   (ArrayDim),
@@ -142,15 +143,18 @@ module systole_top
     .stall_i         (stall),
     .bytes_read_i    (bytes_read),
     .bytes_written_i (bytes_written),
+    .vector_cycles_i (vector_cycles),
     .irq_o           (irq_o)
   );
 
   systole_core #(
-    .ArrayDim(ArrayDim),
-    .AbufRows(AbufRows),
-    .WbufRows(WbufRows),
-    .AccRows (AccRows),
-    .HbmMb   (HbmMb)
+    .ArrayDim  (ArrayDim),
+    .AbufRows  (AbufRows),
+    .WbufRows  (WbufRows),
+    .AccRows   (AccRows),
+    .HbmMb     (HbmMb),
+    .VectorUnit(VectorUnit),
+    .LutRows   (LutRows)
   ) u_core (
     .clk_i            (clk_i),
     .rst_ni           (rst_ni),
@@ -167,6 +171,7 @@ module systole_top
     .stall_o          (stall),
     .bytes_read_o     (bytes_read),
     .bytes_written_o  (bytes_written),
+    .vector_cycles_o  (vector_cycles),
     .m_fetch_arvalid_o(m_fetch_arvalid_o),
     .m_fetch_arready_i(m_fetch_arready_i),
     .m_fetch_araddr_o (m_fetch_araddr_o),

@@ -42,7 +42,9 @@ module systole_core
   parameter int unsigned AbufRows = 4096,
   parameter int unsigned WbufRows = 4096,
   parameter int unsigned AccRows  = 4096,
-  parameter int unsigned HbmMb    = 16384
+  parameter int unsigned HbmMb    = 16384,
+  parameter int unsigned VectorUnit = 0,
+  parameter int unsigned LutRows  = 0
 ) (
   input  logic         clk_i,
   input  logic         rst_ni,
@@ -59,6 +61,7 @@ module systole_core
   output logic         stall_o,
   output logic [47:0]  bytes_read_o,
   output logic [47:0]  bytes_written_o,
+  output logic [23:0]  vector_cycles_o,
 
   output logic         m_fetch_arvalid_o,
   input  logic         m_fetch_arready_i,
@@ -423,11 +426,12 @@ module systole_core
   assign stall_o         = m_fetch_rvalid_i && !m_fetch_rready_o;
   assign bytes_read_o    = (r_hs && !abort_q) ? 48'd32 : 48'd0;
   assign bytes_written_o = w_hs ? 48'd32 : 48'd0;
+  assign vector_cycles_o = '0;
 
   logic unused_inputs;
   assign unused_inputs = ^{m_fetch_rlast_i, m_load_arready_i, m_load_rvalid_i, m_load_rdata_i,
                            m_load_rresp_i, m_load_rlast_i, m_fetch_rdata_i[255:128],
                            m_fetch_rdata_i[63:40], 32'(ArrayDim), 32'(AbufRows),
-                           32'(WbufRows), 32'(AccRows)};
+                           32'(WbufRows), 32'(AccRows), 32'(VectorUnit), 32'(LutRows)};
 
 endmodule

@@ -31,7 +31,8 @@ namespace c = systole_contract;
 
 // Parameters of the build under test: the defaults of systole_regs, the contract's (with
 // ArrayDim = TB_ARRAY_DIM, ../bench.h), BuildId 0 and no vector unit (VECTOR_UNIT and LUT_ROWS
-// read 0, and VECTOR_CYCLES is not there: the bench counts the three among the unnamed offsets).
+// read 0, and VECTOR_CYCLES, whose events the bench never drives, stays 0: the bench counts the
+// three among the offsets that read 0).
 constexpr uint32_t kArrayDim = tb::kArrayDim, kAbufRows = tb::kAbufRows, kWbufRows = tb::kWbufRows,
                    kAccRows = tb::kAccRows;
 constexpr uint32_t kHbmMb = c::kHbmMbDefault, kHbmChannels = c::kHbmChannelsDefault,
@@ -699,7 +700,7 @@ void directed(Bench &b) {
 
 // Random traffic: overlapping reads and writes, random orders and stalls, random commands.
 void randomised(Bench &b, uint64_t cycles) {
-  // The last four name no register of this build (VECTOR_CYCLES: no vector unit).
+  // The last four name no register of this build, or one that stays 0 (VECTOR_CYCLES).
   static const uint32_t targets[] = {
       CTRL, CTRL, CTRL, CTRL, STATUS, PROG_ADDR_LO, PROG_ADDR_HI, PROG_LEN, INT_ENABLE,
       INT_STATUS, INT_STATUS, SCRATCH, CYCLES, CYCLES + 4, BUSY_CYCLES, TOTAL_CYCLES, MAGIC, PC,

@@ -1,6 +1,7 @@
 package dev.systole.driver.rtl;
 
 import dev.systole.driver.contract.DeviceParams;
+import dev.systole.driver.contract.Param;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,7 +54,8 @@ public final class RtlBuild {
     }
     return List.of("ArrayDim=" + p.arrayRows(), "AbufRows=" + p.abufRows(),
         "WbufRows=" + p.wbufRows(), "AccRows=" + p.accRows(), "HbmMb=" + p.hbmMb(),
-        "HbmChannels=" + p.hbmChannels(), "ClockKhz=" + p.clockKhz());
+        "HbmChannels=" + p.hbmChannels(), "ClockKhz=" + p.clockKhz(),
+        "VectorUnit=" + p.get(Param.VECTOR_UNIT), "LutRows=" + p.get(Param.LUT_ROWS));
   }
 
   /**

@@ -10,8 +10,8 @@ import java.util.stream.Collectors;
  * The parameters of a build: every parameter the contract ({@code fpga/spec/contract.toml})
  * declares, at its default unless a {@code PARAM=VALUE,...} list changes it, except those the
  * RTL fixes: a parameter of {@code systole_ip} whose default is a number rather than the
- * package's default is the one value that RTL builds (VECTOR_UNIT = 0 while the RTL has no
- * vector unit), so the manifest says what the bitstream will report. The list comes from the
+ * package's default is the one value that RTL builds (none today: the RTL builds every value the
+ * contract allows), so the manifest says what the bitstream will report. The list comes from the
  * spec, never from Java constants, so a parameter added to the contract is in every build's
  * manifest and IP configuration without a change here.
  */

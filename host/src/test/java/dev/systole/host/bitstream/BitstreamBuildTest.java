@@ -73,15 +73,29 @@ class BitstreamBuildTest {
     for (ContractSpec.Param q : SPEC.params()) {
       assertEquals(FIXED.getOrDefault(q.name(), q.defaultValue()), p.get(q.name()), q.name());
     }
-    assertEquals(0L, p.get("VECTOR_UNIT"), "the RTL has no vector unit and the build says so");
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> BuildParams.resolve(SPEC,
-        FIXED, "VECTOR_UNIT=1")).getMessage().contains("this RTL builds only VECTOR_UNIT = 0"));
+    assertEquals(Map.of(), FIXED, "systole_ip builds every parameter of the contract");
+    assertEquals(1L, p.get("VECTOR_UNIT"), "the default build has the vector unit");
+    assertEquals(0L, BuildParams.resolve(SPEC, FIXED, "VECTOR_UNIT=0,LUT_ROWS=0")
+        .get("LUT_ROWS"));
     Map<String, Long> changed = BuildParams.resolve(SPEC, FIXED, "array=8, CLOCK_KHZ=0x3d090");
     assertEquals(8L, changed.get("ARRAY_ROWS"));
     assertEquals(8L, changed.get("ARRAY_COLS"));
     assertEquals(250_000L, changed.get("CLOCK_KHZ"));
     assertEquals("ArrayRows", BuildParams.ipName("ARRAY_ROWS"));
     assertEquals("HbmMb", BuildParams.ipName("HBM_MB"));
+  }
+
+  @Test
+  void aParameterTheIpFixesIsInTheManifestAtThatValueAndRefusedOtherwise() throws Exception {
+    Path ip = tmp.resolve("systole_ip.sv");
+    Files.writeString(ip, "module systole_ip #(\n  parameter int unsigned ArrayRows = "
+        + "systole_pkg::ArrayRowsDefault,\n  parameter int unsigned VectorUnit  = 0,\n"
+        + "  parameter int unsigned BuildId     = 0\n) ();\nendmodule\n");
+    Map<String, Long> fixed = BuildParams.fixed(ip);
+    assertEquals(Map.of("VECTOR_UNIT", 0L), fixed);
+    assertEquals(0L, BuildParams.resolve(SPEC, fixed, "").get("VECTOR_UNIT"));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> BuildParams.resolve(SPEC,
+        fixed, "VECTOR_UNIT=1")).getMessage().contains("this RTL builds only VECTOR_UNIT = 0"));
   }
 
   @Test

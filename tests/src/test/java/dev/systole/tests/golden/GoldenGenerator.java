@@ -111,7 +111,7 @@ public final class GoldenGenerator {
       return vector();
     }
 
-    /** For builds without the vector unit (contract 1.0 builds, and the RTL today). */
+    /** For builds without the vector unit (contract 1.0 builds, and VECTOR_UNIT=0 builds). */
     G noVector() {
       requires.put(Param.VECTOR_UNIT, 0L);
       return this;

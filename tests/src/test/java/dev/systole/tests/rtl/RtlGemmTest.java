@@ -24,11 +24,8 @@ import org.junit.jupiter.api.Test;
  * misses and refreshes.
  */
 class RtlGemmTest {
-  /**
-   * The emulator of the build the RTL is: without the vector unit, so REQUANT, VMAX and VADD
-   * hold EXEC there as they do in the RTL, and the cycles of the same program compare.
-   */
-  static final String SAME_BUILD = "emulator:VECTOR_UNIT=0,LUT_ROWS=0";
+  /** The emulator of the build the sim board has by default, with the VECTOR unit. */
+  static final String SAME_BUILD = "emulator";
 
   private static final int[][] FIXED = {{1, 1, 1}, {16, 16, 16}, {17, 17, 17}, {1, 300, 1},
       {15, 1, 33}, {2, 31, 100}, {33, 16, 16}, {64, 48, 40}, {300, 5, 7}, {3, 500, 20},
