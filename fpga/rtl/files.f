@@ -16,8 +16,12 @@ systole_vec_round.sv
 systole_requant.sv
 systole_vec_lane.sv
 systole_lanes.sv
+systole_steps.sv
 systole_udiv.sv
 systole_isqrt.sv
+systole_vrows.sv
+systole_vcheck.sv
+systole_vgroups.sv
 systole_vlut.sv
 systole_vscale.sv
 systole_vmul.sv

@@ -233,7 +233,9 @@ module systole_check
           end
         end
         systole_pkg::OpVlut, systole_pkg::OpVscale: begin
-          if (x_rows == 0) begin
+          if (VectorUnit == 0) begin
+            // BAD_OPCODE above; a build without the unit has no logic for these checks
+          end else if (x_rows == 0) begin
             error_o = systole_pkg::ErrZeroLength;
           end else if (overlap_bad(x_a_row, x_dst_row, x_rows)) begin
             error_o = systole_pkg::ErrBadField;
@@ -249,7 +251,9 @@ module systole_check
           end
         end
         systole_pkg::OpVmul: begin
-          if (vm_rows == 0) begin
+          if (VectorUnit == 0) begin
+            // BAD_OPCODE above; a build without the unit has no logic for these checks
+          end else if (vm_rows == 0) begin
             error_o = systole_pkg::ErrZeroLength;
           end else if (overlap_bad(x_a_row, vm_dst_row, vm_rows)) begin
             error_o = systole_pkg::ErrBadField;
@@ -264,7 +268,9 @@ module systole_check
           end
         end
         systole_pkg::OpVreduce: begin
-          if (x_rows == 0) begin
+          if (VectorUnit == 0) begin
+            // BAD_OPCODE above; a build without the unit has no logic for these checks
+          end else if (x_rows == 0) begin
             error_o = systole_pkg::ErrZeroLength;
           end else if (x_lanes && (vr_valid == 0 || vr_valid > 64'(ArrayDim))) begin
             error_o = systole_pkg::ErrBadField;
@@ -279,7 +285,9 @@ module systole_check
           end
         end
         systole_pkg::OpVmac: begin
-          if (x_rows == 0) begin
+          if (VectorUnit == 0) begin
+            // BAD_OPCODE above; a build without the unit has no logic for these checks
+          end else if (x_rows == 0) begin
             error_o = systole_pkg::ErrZeroLength;
           end else if (past_end(x_a_row, x_rows, AbufRows)) begin
             error_o = systole_pkg::ErrBufRange;
@@ -290,7 +298,9 @@ module systole_check
           end
         end
         systole_pkg::OpVsoftmax, systole_pkg::OpVnorm: begin
-          if (x_groups == 0 || x_group_rows == 0 || x_valid == 0) begin
+          if (VectorUnit == 0) begin
+            // BAD_OPCODE above; a build without the unit has no logic for these checks
+          end else if (x_groups == 0 || x_group_rows == 0 || x_valid == 0) begin
             error_o = systole_pkg::ErrZeroLength;
           end else if (x_valid > x_group_rows * 64'(ArrayDim)) begin
             error_o = systole_pkg::ErrBadField;
@@ -309,7 +319,9 @@ module systole_check
           end
         end
         systole_pkg::OpVtrans: begin
-          if (x_buf != systole_pkg::BufAbuf && x_buf != systole_pkg::BufWbuf) begin
+          if (VectorUnit == 0) begin
+            // BAD_OPCODE above; a build without the unit has no logic for these checks
+          end else if (x_buf != systole_pkg::BufAbuf && x_buf != systole_pkg::BufWbuf) begin
             error_o = systole_pkg::ErrBadField;
           end else if (x_rows == 0) begin  // blocks
             error_o = systole_pkg::ErrZeroLength;

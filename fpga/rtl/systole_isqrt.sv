@@ -16,8 +16,7 @@ module systole_isqrt
   parameter  int unsigned BitsPerCycle = 2,
   localparam int unsigned Steps        = (RootW + BitsPerCycle - 1) / BitsPerCycle,
   localparam int unsigned PadW         = Steps * BitsPerCycle,   // root bits, padded
-  localparam int unsigned RemW         = PadW + 2,
-  localparam int unsigned CntW         = $clog2(Steps + 1)
+  localparam int unsigned RemW         = PadW + 2
 ) (
   input  logic               clk_i,
   input  logic               rst_ni,
@@ -29,30 +28,22 @@ module systole_isqrt
   output logic [RootW-1:0]   root_o
 );
 
-  logic [CntW-1:0]   cnt_q;
-  logic              done_q;
   logic [2*PadW-1:0] v_q, v_d;       // the pairs still to bring in, at the top
   logic [PadW-1:0]   root_q, root_d;
   logic [RemW-1:0]   rem_q, rem_d;
 
-  assign busy_o = cnt_q != '0;
+  // The steps (systole_steps): load takes the operands in X, a step runs in each busy cycle.
+  logic load, done_q;
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      cnt_q  <= '0;
-      done_q <= 1'b0;
-    end else if (clear_i) begin
-      cnt_q  <= '0;
-      done_q <= 1'b0;
-    end else begin
-      done_q <= cnt_q == CntW'(1);
-      if (start_i && !busy_o) begin
-        cnt_q <= CntW'(Steps);
-      end else if (busy_o) begin
-        cnt_q <= cnt_q - 1'b1;
-      end
-    end
-  end
+  systole_steps #(.Steps(Steps)) u_steps (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .clear_i(clear_i),
+    .start_i(start_i),
+    .load_o (load),
+    .busy_o (busy_o),
+    .done_o (done_q)
+  );
 
   always_comb begin
     logic [RemW+1:0] cur, trial;
@@ -74,7 +65,7 @@ module systole_isqrt
   end
 
   always_ff @(posedge clk_i) begin
-    if (start_i && !busy_o) begin
+    if (load) begin
       v_q    <= (2*PadW)'(v_i);
       root_q <= '0;
       rem_q  <= '0;
@@ -97,7 +88,7 @@ module systole_isqrt
   logic [2*RootW-1:0] v_chk_q;
   systole_chk u_chk (.clk_i(clk_i), .rst_ni(rst_ni), .on_o(chk_q));
   always_ff @(posedge clk_i) begin
-    if (start_i && !busy_o) begin
+    if (load) begin
       v_chk_q <= v_i;
     end
   end

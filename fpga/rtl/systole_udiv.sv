@@ -17,8 +17,7 @@ module systole_udiv
   parameter  int unsigned DenW         = 48,
   parameter  int unsigned BitsPerCycle = 2,
   localparam int unsigned Steps        = (NumW + BitsPerCycle - 1) / BitsPerCycle,
-  localparam int unsigned PadW         = Steps * BitsPerCycle,
-  localparam int unsigned CntW         = $clog2(Steps + 1)
+  localparam int unsigned PadW         = Steps * BitsPerCycle
 ) (
   input  logic             clk_i,
   input  logic             rst_ni,
@@ -31,29 +30,21 @@ module systole_udiv
   output logic [NumW-1:0]  q_o
 );
 
-  logic [CntW-1:0] cnt_q;     // steps still to run
-  logic            done_q;
   logic [PadW-1:0] nq_q, nq_d; // dividend bits still to use (top), quotient bits so far (bottom)
   logic [DenW-1:0] rem_q, rem_d, den_q;
 
-  assign busy_o = cnt_q != '0;
+  // The steps (systole_steps): load takes the operands in X, a step runs in each busy cycle.
+  logic load, done_q;
 
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      cnt_q  <= '0;
-      done_q <= 1'b0;
-    end else if (clear_i) begin
-      cnt_q  <= '0;
-      done_q <= 1'b0;
-    end else begin
-      done_q <= cnt_q == CntW'(1);
-      if (start_i && !busy_o) begin
-        cnt_q <= CntW'(Steps);
-      end else if (busy_o) begin
-        cnt_q <= cnt_q - 1'b1;
-      end
-    end
-  end
+  systole_steps #(.Steps(Steps)) u_steps (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .clear_i(clear_i),
+    .start_i(start_i),
+    .load_o (load),
+    .busy_o (busy_o),
+    .done_o (done_q)
+  );
 
   // BitsPerCycle restoring steps.
   always_comb begin
@@ -73,7 +64,7 @@ module systole_udiv
   end
 
   always_ff @(posedge clk_i) begin
-    if (start_i && !busy_o) begin
+    if (load) begin
       nq_q  <= PadW'(num_i);
       rem_q <= '0;
       den_q <= den_i;
@@ -96,7 +87,7 @@ module systole_udiv
   logic [NumW-1:0] num_q;
   systole_chk u_chk (.clk_i(clk_i), .rst_ni(rst_ni), .on_o(chk_q));
   always_ff @(posedge clk_i) begin
-    if (start_i && !busy_o) begin
+    if (load) begin
       num_q <= num_i;
     end
   end

@@ -47,38 +47,40 @@ module systole_vlut
   assign f_table  = instr_i[systole_pkg::VlutTableLsb +: systole_pkg::VlutTableWidth];
   assign unused_instr = instr_i;
 
-  // Read sequence: row_q is the next source row, left_q the rows still to read.
-  logic              rd_q;
-  logic [AbufAw-1:0] row_q, waddr_q;
-  logic [16:0]       left_q;
+  // Read sequence: rows a_row .. from T (systole_vrows). Then look_q, a row's lookup; ent_q, its
+  // entries; we_q, its write.
+  logic              rd_busy;
+  logic [AbufAw-1:0] waddr_q;
   logic [7:0]        table_q;
   logic              look_q, ent_q, we_q;
   logic [8*D-1:0]    wdata_q;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic              rd_last;
+  /* verilator lint_on UNUSEDSIGNAL */
 
-  assign abuf_re_o    = issue_i || rd_q;
-  assign abuf_raddr_o = issue_i ? AbufAw'(f_arow) : row_q;
+  systole_vrows #(.Aw(AbufAw)) u_rows (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .clear_i(clear_i),
+    .start_i(issue_i),
+    .first_i(AbufAw'(f_arow)),
+    .rows_i (f_rows),
+    .re_o   (abuf_re_o),
+    .addr_o (abuf_raddr_o),
+    .last_o (rd_last),
+    .busy_o (rd_busy)
+  );
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      rd_q   <= 1'b0;
-      left_q <= '0;
       look_q <= 1'b0;
       ent_q  <= 1'b0;
       we_q   <= 1'b0;
     end else if (clear_i) begin
-      rd_q   <= 1'b0;
-      left_q <= '0;
       look_q <= 1'b0;
       ent_q  <= 1'b0;
       we_q   <= 1'b0;
     end else begin
-      if (issue_i) begin
-        rd_q   <= f_rows > 16'd1;
-        left_q <= 17'(f_rows) - 17'd1;
-      end else if (rd_q) begin
-        rd_q   <= left_q > 17'd1;
-        left_q <= left_q - 17'd1;
-      end
       look_q <= abuf_re_o;
       ent_q  <= look_q;
       we_q   <= ent_q;
@@ -87,12 +89,7 @@ module systole_vlut
 
   always_ff @(posedge clk_i) begin
     if (issue_i) begin
-      row_q   <= AbufAw'(f_arow) + 1'b1;
       table_q <= f_table;
-    end else if (rd_q) begin
-      row_q <= row_q + 1'b1;
-    end
-    if (issue_i) begin
       waddr_q <= AbufAw'(f_dstrow);
     end else if (we_q) begin
       waddr_q <= waddr_q + 1'b1;
@@ -114,6 +111,28 @@ module systole_vlut
   assign abuf_we_o    = we_q;
   assign abuf_waddr_o = waddr_q;
   assign abuf_wdata_o = wdata_q;
-  assign busy_o       = rd_q || look_q || ent_q || we_q;
+  assign busy_o       = rd_busy || look_q || ent_q || we_q;
+
+`ifndef SYNTHESIS
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them): reads
+  // and writes within the runs, in order, by the unit's deadline T + rows + VECTOR_LATENCY - 1.
+  systole_vcheck #(.Name("systole_vlut")) u_check (
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .clear_i   (clear_i),
+    .issue_i   (issue_i),
+    .busy_i    (busy_o),
+    .src_i     (32'(f_arow)),
+    .src_rows_i(32'(f_rows)),
+    .dst_i     (32'(f_dstrow)),
+    .dst_rows_i(32'(f_rows)),
+    .deadline_i(32'(f_rows) + systole_pkg::TimingVectorLatency),
+    .re_i      (abuf_re_o),
+    .raddr_i   (32'(abuf_raddr_o)),
+    .we_i      (abuf_we_o),
+    .waddr_i   (32'(abuf_waddr_o)),
+    .wsrc_i    (1'b1)
+  );
+`endif
 
 endmodule

@@ -58,38 +58,41 @@ module systole_vmac
   assign f_accum  = instr_i[systole_pkg::VmacAccumulateLsb];
   assign unused_instr = instr_i;
 
-  // Read sequence: row_q is the next source row, left_q the rows still to read. s1_q is the cycle
-  // a row's data arrives (s1_first_q for the first row), s2_q the add, we_q the write.
-  logic              rd_q;
-  logic [AbufAw-1:0] row_q;
-  logic [16:0]       left_q;
+  // Read sequence: rows a_row .. from T (systole_vrows). s1_q is the cycle a row's data arrives
+  // (s1_first_q for the first row), s2_q the add, we_q the write.
+  logic              rd_busy;
   logic              accum_q;
   logic              s1_q, s1_first_q, s2_q, we_q;
   logic [AccAw-1:0]  s1_dst_q, s2_dst_q, waddr_q;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic              rd_last;
+  /* verilator lint_on UNUSEDSIGNAL */
+
+  systole_vrows #(.Aw(AbufAw)) u_rows (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .clear_i(clear_i),
+    .start_i(issue_i),
+    .first_i(AbufAw'(f_arow)),
+    .rows_i (f_rows),
+    .re_o   (abuf_re_o),
+    .addr_o (abuf_raddr_o),
+    .last_o (rd_last),
+    .busy_o (rd_busy)
+  );
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      rd_q       <= 1'b0;
-      left_q     <= '0;
       s1_q       <= 1'b0;
       s1_first_q <= 1'b0;
       s2_q       <= 1'b0;
       we_q       <= 1'b0;
     end else if (clear_i) begin
-      rd_q       <= 1'b0;
-      left_q     <= '0;
       s1_q       <= 1'b0;
       s1_first_q <= 1'b0;
       s2_q       <= 1'b0;
       we_q       <= 1'b0;
     end else begin
-      if (issue_i) begin
-        rd_q   <= f_rows > 16'd1;
-        left_q <= 17'(f_rows) - 17'd1;
-      end else if (rd_q) begin
-        rd_q   <= left_q > 17'd1;
-        left_q <= left_q - 17'd1;
-      end
       s1_q       <= abuf_re_o;
       s1_first_q <= issue_i;
       s2_q       <= s1_q;
@@ -99,12 +102,7 @@ module systole_vmac
 
   always_ff @(posedge clk_i) begin
     if (issue_i) begin
-      row_q   <= AbufAw'(f_arow) + 1'b1;
-      accum_q <= f_accum;
-    end else if (rd_q) begin
-      row_q <= row_q + 1'b1;
-    end
-    if (issue_i) begin
+      accum_q  <= f_accum;
       s1_dst_q <= AccAw'(f_accrow);
     end else if (s1_q) begin
       s1_dst_q <= s1_dst_q + 1'b1;
@@ -113,8 +111,6 @@ module systole_vmac
     waddr_q  <= s2_dst_q;
   end
 
-  assign abuf_re_o    = issue_i || rd_q;
-  assign abuf_raddr_o = issue_i ? AbufAw'(f_arow) : row_q;
   assign wbuf_re_o    = issue_i;
   assign wbuf_raddr_o = WbufAw'(f_wrow);
   // The old value of destination row i, read in its stage 1.
@@ -150,56 +146,49 @@ module systole_vmac
 
   assign acc_we_o    = we_q;
   assign acc_waddr_o = waddr_q;
-  assign busy_o      = rd_q || s1_q || s2_q || we_q;
+  assign busy_o      = rd_busy || s1_q || s2_q || we_q;
 
 `ifndef SYNTHESIS
-  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them): reads
+  // and writes within the runs, in order, by the unit's deadline T + rows + VECTOR_LATENCY - 1
+  // (the source is in ABUF and the destination in ACC: never in place).
+  systole_vcheck #(.Name("systole_vmac")) u_check (
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .clear_i   (clear_i),
+    .issue_i   (issue_i),
+    .busy_i    (busy_o),
+    .src_i     (32'(f_arow)),
+    .src_rows_i(32'(f_rows)),
+    .dst_i     (32'(f_accrow)),
+    .dst_rows_i(32'(f_rows)),
+    .deadline_i(32'(f_rows) + systole_pkg::TimingVectorLatency),
+    .re_i      (abuf_re_o),
+    .raddr_i   (32'(abuf_raddr_o)),
+    .we_i      (acc_we_o),
+    .waddr_i   (32'(acc_waddr_o)),
+    .wsrc_i    (1'b0)
+  );
+
   // Checks start at the second edge after reset (systole_chk).
   logic chk_q;
   systole_chk u_chk (.clk_i(clk_i), .rst_ni(rst_ni), .on_o(chk_q));
 
-  // The instruction as accepted, and how far it has got: el_q cycles since T, nrd_q rows read,
-  // nwr_q rows written.
-  logic [15:0] c_arow_q, c_accrow_q, c_rows_q;
-  logic [16:0] nrd_q, nwr_q;
-  logic [23:0] el_q;
+  // The old value of a destination row read only with accumulate, before the row is written: the
+  // writes go to acc_row, acc_row + 1, ... (u_check), so after a row any later one.
+  logic             c_wrote_q;
+  logic [AccAw-1:0] c_wrow_q;
   always_ff @(posedge clk_i) begin
     if (issue_i) begin
-      c_arow_q   <= f_arow;
-      c_accrow_q <= f_accrow;
-      c_rows_q   <= f_rows;
-      nrd_q      <= 17'd1;
-      nwr_q      <= '0;
-      el_q       <= 24'd1;
-    end else begin
-      nrd_q <= nrd_q + 17'(rd_q);
-      nwr_q <= nwr_q + 17'(acc_we_o);
-      el_q  <= el_q + 24'(busy_o);
+      c_wrote_q <= 1'b0;
+    end else if (acc_we_o) begin
+      c_wrote_q <= 1'b1;
+      c_wrow_q  <= acc_waddr_o;
     end
   end
-
-  // A new instruction only once the last is done (the unit's done comes later still).
-  IdleOnIssue: assert property (@(posedge clk_i) disable iff (!chk_q) issue_i |-> !busy_o)
-    else $error("systole_vmac: issued while busy");
-  // Reads within the source run, in order; the tap row only at issue.
-  ReadInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      rd_q |-> 32'(abuf_raddr_o) == 32'(c_arow_q) + 32'(nrd_q) && nrd_q < 17'(c_rows_q))
-    else $error("systole_vmac: read of ABUF row %0d outside the source run", abuf_raddr_o);
-  // The old value of a destination row read only with accumulate, before the row is written.
   OldInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      acc_re_o |-> accum_q && 32'(acc_raddr_o) >= 32'(c_accrow_q) + 32'(nwr_q))
+      acc_re_o |-> accum_q && (!c_wrote_q || acc_raddr_o > c_wrow_q))
     else $error("systole_vmac: old value of ACC row %0d read out of turn", acc_raddr_o);
-  // Writes on the destination rows in order, all of them, by the deadline
-  // T + rows + VECTOR_LATENCY - 1.
-  WriteInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      acc_we_o |-> nwr_q < 17'(c_rows_q) && 32'(acc_waddr_o) == 32'(c_accrow_q) + 32'(nwr_q))
-    else $error("systole_vmac: write of ACC row %0d outside the destination run", acc_waddr_o);
-  WriteInTime: assert property (@(posedge clk_i) disable iff (!chk_q)
-      acc_we_o |-> 32'(el_q) < 32'(c_rows_q) + systole_pkg::TimingVectorLatency)
-    else $error("systole_vmac: write %0d cycles after issue, past the deadline", el_q);
-  AllWritten: assert property (@(posedge clk_i) disable iff (!chk_q)
-      $fell(busy_o) && !clear_i && !$past(clear_i) |-> nwr_q == 17'(c_rows_q))
-    else $error("systole_vmac: %0d rows written of %0d", nwr_q, c_rows_q);
 `endif
 
 endmodule

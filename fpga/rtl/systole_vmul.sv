@@ -67,27 +67,48 @@ module systole_vmul
   assign unused_instr = instr_i;
 
   // -----------------------------------------------------------------------------------------------
-  // Read sequence: arow_q and brow_q are the next source rows, left_q the rows still to read.
-  // Port b reads with port a, except after the first row with b_bcast.
-  logic              rd_q, bcast_q;
-  logic [AbufAw-1:0] arow_q, brow_q, waddr_q;
-  logic [16:0]       left_q;
+  // Read sequence (systole_vrows): rows a_row .. on port a from T, and with them rows b_row .. on
+  // port b, or with b_bcast b_row alone, in T.
+  logic              rd_busy, bcast_q;
+  logic [AbufAw-1:0] waddr_q;
   // Arrivals: xv_q a pair of rows (xfirst_q the first); then the valid bits of stages A, B, M,
   // the first round stage, and the write.
   logic              xv_q, xfirst_q, va_q, vb_q, vm_q, vc_q, we_q;
   logic signed [7:0]  azero_q, bzero_q, ozero_q;
   logic [5:0]         shift_q;
   logic signed [31:0] mult_q;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic              a_last, b_last, b_busy;
+  /* verilator lint_on UNUSEDSIGNAL */
 
-  assign abuf_a_re_o   = issue_i || rd_q;
-  assign abuf_a_addr_o = issue_i ? AbufAw'(f_arow) : arow_q;
-  assign abuf_b_re_o   = issue_i || (rd_q && !bcast_q);
-  assign abuf_b_addr_o = issue_i ? AbufAw'(f_brow) : brow_q;
+  systole_vrows #(.Aw(AbufAw)) u_arows (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .clear_i(clear_i),
+    .start_i(issue_i),
+    .first_i(AbufAw'(f_arow)),
+    .rows_i (f_rows),
+    .re_o   (abuf_a_re_o),
+    .addr_o (abuf_a_addr_o),
+    .last_o (a_last),
+    .busy_o (rd_busy)
+  );
+
+  systole_vrows #(.Aw(AbufAw)) u_brows (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .clear_i(clear_i),
+    .start_i(issue_i),
+    .first_i(AbufAw'(f_brow)),
+    .rows_i (f_bcast ? 16'd1 : f_rows),
+    .re_o   (abuf_b_re_o),
+    .addr_o (abuf_b_addr_o),
+    .last_o (b_last),
+    .busy_o (b_busy)
+  );
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      rd_q     <= 1'b0;
-      left_q   <= '0;
       xv_q     <= 1'b0;
       xfirst_q <= 1'b0;
       va_q     <= 1'b0;
@@ -96,8 +117,6 @@ module systole_vmul
       vc_q     <= 1'b0;
       we_q     <= 1'b0;
     end else if (clear_i) begin
-      rd_q     <= 1'b0;
-      left_q   <= '0;
       xv_q     <= 1'b0;
       xfirst_q <= 1'b0;
       va_q     <= 1'b0;
@@ -106,13 +125,6 @@ module systole_vmul
       vc_q     <= 1'b0;
       we_q     <= 1'b0;
     end else begin
-      if (issue_i) begin
-        rd_q   <= f_rows > 16'd1;
-        left_q <= 17'(f_rows) - 17'd1;
-      end else if (rd_q) begin
-        rd_q   <= left_q > 17'd1;
-        left_q <= left_q - 17'd1;
-      end
       xv_q     <= abuf_a_re_o;
       xfirst_q <= issue_i;
       va_q     <= xv_q;
@@ -125,19 +137,12 @@ module systole_vmul
 
   always_ff @(posedge clk_i) begin
     if (issue_i) begin
-      arow_q  <= AbufAw'(f_arow) + 1'b1;
-      brow_q  <= AbufAw'(f_brow) + 1'b1;
       bcast_q <= f_bcast;
       azero_q <= f_azero;
       bzero_q <= f_bzero;
       ozero_q <= f_ozero;
       shift_q <= f_shift;
       mult_q  <= f_mult;
-    end else if (rd_q) begin
-      arow_q <= arow_q + 1'b1;
-      brow_q <= brow_q + 1'b1;
-    end
-    if (issue_i) begin
       waddr_q <= AbufAw'(f_dstrow);
     end else if (we_q) begin
       waddr_q <= waddr_q + 1'b1;
@@ -193,60 +198,55 @@ module systole_vmul
   assign abuf_we_o    = we_q;
   assign abuf_waddr_o = waddr_q;
   assign abuf_wdata_o = wdata;
-  assign busy_o       = rd_q || xv_q || va_q || vb_q || vm_q || vc_q || we_q;
+  assign busy_o       = rd_busy || xv_q || va_q || vb_q || vm_q || vc_q || we_q;
 
 `ifndef SYNTHESIS
-  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them): port
+  // a's reads and the writes within the runs, in order, each write after its rows were read, by
+  // the unit's deadline T + rows + VECTOR_LATENCY - 1.
+  systole_vcheck #(.Name("systole_vmul")) u_check (
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .clear_i   (clear_i),
+    .issue_i   (issue_i),
+    .busy_i    (busy_o),
+    .src_i     (32'(f_arow)),
+    .src_rows_i(32'(f_rows)),
+    .dst_i     (32'(f_dstrow)),
+    .dst_rows_i(32'(f_rows)),
+    .deadline_i(32'(f_rows) + systole_pkg::TimingVectorLatency),
+    .re_i      (abuf_a_re_o),
+    .raddr_i   (32'(abuf_a_addr_o)),
+    .we_i      (abuf_we_o),
+    .waddr_i   (32'(abuf_waddr_o)),
+    .wsrc_i    (1'b1)
+  );
+
   // Checks start at the second edge after reset (systole_chk).
   logic chk_q;
   systole_chk u_chk (.clk_i(clk_i), .rst_ni(rst_ni), .on_o(chk_q));
 
-  // The instruction's runs and counts of reads and writes since issue; el_q counts the cycles
-  // since issue (1 in T + 1).
-  logic [15:0] c_arow_q, c_brow_q, c_dst_q, c_rows_q;
-  logic [16:0] nrd_q, nwr_q;
-  logic [23:0] el_q;
+  // Port b reads with port a, b_row - a_row rows further on, every row or with b_bcast only the
+  // first.
+  logic [AbufAw-1:0] c_brow_q, c_bofs_q, c_bofs;
+  logic              c_multi_q;
   always_ff @(posedge clk_i) begin
     if (issue_i) begin
-      c_arow_q <= f_arow;
-      c_brow_q <= f_brow;
-      c_dst_q  <= f_dstrow;
-      c_rows_q <= f_rows;
-      nrd_q    <= 17'd1;
-      nwr_q    <= '0;
-      el_q     <= 24'd1;
-    end else begin
-      nrd_q <= nrd_q + 17'(rd_q);
-      nwr_q <= nwr_q + 17'(we_q);
-      el_q  <= el_q + 24'(busy_o);
+      c_brow_q  <= AbufAw'(f_brow);
+      c_bofs_q  <= AbufAw'(f_brow) - AbufAw'(f_arow);
+      c_multi_q <= f_rows > 16'd1;
     end
   end
-
-  IdleOnIssue: assert property (@(posedge clk_i) disable iff (!chk_q) issue_i |-> !busy_o)
-    else $error("systole_vmul: issued while busy");
-  // Reads within the source runs, in order; port b only for the first row with b_bcast.
-  ReadInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      rd_q |-> nrd_q < 17'(c_rows_q) && 32'(abuf_a_addr_o) == 32'(c_arow_q) + 32'(nrd_q)
-               && (bcast_q ? !abuf_b_re_o
-                           : abuf_b_re_o && 32'(abuf_b_addr_o) == 32'(c_brow_q) + 32'(nrd_q)))
-    else $error("systole_vmul: read of ABUF rows %0d, %0d outside the source runs",
-                abuf_a_addr_o, abuf_b_addr_o);
-  // Writes on the destination rows in order, each after its source rows were read, all by the
-  // deadline T + rows + VECTOR_LATENCY - 1.
-  WriteInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      we_q |-> nwr_q < 17'(c_rows_q) && 32'(abuf_waddr_o) == 32'(c_dst_q) + 32'(nwr_q)
-               && nwr_q < nrd_q)
-    else $error("systole_vmul: write of row %0d outside the destination run", abuf_waddr_o);
-  WriteInTime: assert property (@(posedge clk_i) disable iff (!chk_q)
-      we_q |-> 32'(el_q) < 32'(c_rows_q) + systole_pkg::TimingVectorLatency)
-    else $error("systole_vmul: write %0d cycles after issue, past the deadline", el_q);
-  AllWritten: assert property (@(posedge clk_i) disable iff (!chk_q)
-      $fell(busy_o) && !clear_i && !$past(clear_i) |-> nwr_q == 17'(c_rows_q))
-    else $error("systole_vmul: %0d rows written of %0d", nwr_q, c_rows_q);
+  assign c_bofs = issue_i ? AbufAw'(f_brow) - AbufAw'(f_arow) : c_bofs_q;
+  BReadWithA: assert property (@(posedge clk_i) disable iff (!chk_q)
+      abuf_a_re_o || abuf_b_re_o |-> abuf_b_re_o == (abuf_a_re_o && (issue_i || !bcast_q))
+                                      && (!abuf_b_re_o || abuf_b_addr_o - abuf_a_addr_o == c_bofs))
+    else $error("systole_vmul: read of ABUF row %0d on port b with row %0d on port a",
+                abuf_b_addr_o, abuf_a_addr_o);
   // A held broadcast row is never one this instruction wrote (contract 6.11: it lies in the
   // destination run only when rows = 1).
   BcastNotWritten: assert property (@(posedge clk_i) disable iff (!chk_q)
-      we_q && bcast_q && c_rows_q > 16'd1 |-> 32'(abuf_waddr_o) != 32'(c_brow_q))
+      we_q && bcast_q && c_multi_q |-> abuf_waddr_o != c_brow_q)
     else $error("systole_vmul: broadcast b row %0d written", c_brow_q);
 `endif
 

@@ -100,37 +100,50 @@ module systole_vnorm
   assign f_eps    = instr_i[systole_pkg::VnormEpsLsb +: systole_pkg::VnormEpsWidth];
   assign unused_instr = instr_i;
 
-  // The copy of the instruction: the current group's first source and destination rows, the
-  // groups still to do (this one included), and the constants.
-  logic [RowW-1:0]   abase_q, dbase_q, pbase_q;
-  logic [15:0]       grows_q, valid_q, gleft_q;
+  // The instruction's constants (valid is n).
+  logic [RowW-1:0]   pbase_q;
+  logic [15:0]       valid_q;
   logic signed [7:0] oz_q;
   logic [31:0]       eps_q;
 
   // -----------------------------------------------------------------------------------------------
-  // The read sequence: row_q is the group's row being read (in the rows phase, the slot's row),
-  // left_q the number of valid lanes from that row on (valid - row * D, at least 0), phase_q the
-  // cycle of the slot, pofs_q the ACC row read next (offset from param_row).
+  // The read sequence (systole_vgroups: the group, its row being read, in the rows phase the
+  // slot's row, and the row's valid lanes): phase_q the cycle of the slot, pofs_q the ACC row read
+  // next (offset from param_row).
   typedef enum logic [1:0] {Idle, PassSum, Inverse, PassRows} state_e;
 
-  state_e          state_q;
-  logic [15:0]     row_q;
-  logic [16:0]     left_q;
-  logic [1:0]      phase_q;
-  logic [RowW:0]   pofs_q;
-  logic            rd, step, last_row;
-  logic [D-1:0]    mask;
-  logic            sq_done;
+  state_e            state_q;
+  logic [15:0]       row;
+  logic [1:0]        phase_q;
+  logic [RowW:0]     pofs_q;
+  logic              rd, step, first_row, last_row, more;
+  logic [D-1:0]      mask;
+  logic [AbufAw-1:0] waddr;
+  logic              sq_done;
 
-  assign rd       = state_q == PassSum || (state_q == PassRows && phase_q == 2'd0);
-  assign step     = state_q == PassSum || (state_q == PassRows && phase_q == 2'd2);
-  assign last_row = row_q == grows_q - 16'd1;
-  for (genvar j = 0; j < D; j++) begin : g_mask
-    assign mask[j] = 17'(j) < left_q;
-  end
+  assign rd   = state_q == PassSum || (state_q == PassRows && phase_q == 2'd0);
+  assign step = state_q == PassSum || (state_q == PassRows && phase_q == 2'd2);
+
+  systole_vgroups #(.ArrayDim(D), .Aw(AbufAw)) u_groups (
+    .clk_i   (clk_i),
+    .start_i (issue_i),
+    .arow_i  (f_arow),
+    .dstrow_i(f_dstrow),
+    .groups_i(f_groups),
+    .grows_i (f_grows),
+    .valid_i (f_valid),
+    .step_i  (step),
+    .next_i  (state_q == PassRows),
+    .row_o   (row),
+    .raddr_o (abuf_raddr_o),
+    .waddr_o (waddr),
+    .first_o (first_row),
+    .last_o  (last_row),
+    .mask_o  (mask),
+    .more_o  (more)
+  );
 
   assign abuf_re_o    = rd;
-  assign abuf_raddr_o = AbufAw'(abase_q + RowW'(row_q));
   assign acc_re_o     = state_q == PassRows;
   assign acc_raddr_o  = AccAw'(32'(pbase_q) + 32'(pofs_q));
 
@@ -145,7 +158,7 @@ module systole_vnorm
       unique case (state_q)
         PassSum:  if (last_row) state_q <= Inverse;
         Inverse:  if (sq_done) state_q <= PassRows;
-        PassRows: if (step && last_row) state_q <= gleft_q > 16'd1 ? PassSum : Idle;
+        PassRows: if (step && last_row) state_q <= more ? PassSum : Idle;
         default:  state_q <= Idle;
       endcase
     end
@@ -153,29 +166,10 @@ module systole_vnorm
 
   always_ff @(posedge clk_i) begin
     if (issue_i) begin
-      abase_q <= RowW'(f_arow);
-      dbase_q <= RowW'(f_dstrow);
       pbase_q <= RowW'(f_prow);
-      grows_q <= f_grows;
       valid_q <= f_valid;
-      gleft_q <= f_groups;
       oz_q    <= f_oz;
       eps_q   <= f_eps;
-      row_q   <= '0;
-      left_q  <= 17'(f_valid);
-    end else if (step) begin
-      if (!last_row) begin
-        row_q  <= row_q + 16'd1;
-        left_q <= left_q > 17'(D) ? left_q - 17'(D) : '0;
-      end else begin
-        row_q  <= '0;
-        left_q <= 17'(valid_q);
-      end
-      if (state_q == PassRows && last_row) begin
-        abase_q <= abase_q + RowW'(grows_q);
-        dbase_q <= dbase_q + RowW'(grows_q);
-        gleft_q <= gleft_q - 16'd1;
-      end
     end
     phase_q <= (state_q == PassRows && phase_q != 2'd2) ? phase_q + 2'd1 : 2'd0;
     pofs_q  <= state_q == PassRows ? pofs_q + 1'b1 : '0;
@@ -216,7 +210,7 @@ module systole_vnorm
 
   // Row tags: first and last row of the sums pass; valid lanes; destination row.
   always_ff @(posedge clk_i) begin
-    first1_q <= row_q == '0;
+    first1_q <= first_row;
     last1_q  <= last_row;
     first2_q <= first1_q;
     last2_q  <= last1_q;
@@ -224,7 +218,7 @@ module systole_vnorm
     mask2_q  <= mask1_q;
     mask3_q  <= mask2_q;
     mask4_q  <= mask3_q;
-    wa1_q    <= AbufAw'(dbase_q + RowW'(row_q));
+    wa1_q    <= waddr;
     wa2_q    <= wa1_q;
     wa3_q    <= wa2_q;
     wa4_q    <= wa3_q;
@@ -383,38 +377,37 @@ module systole_vnorm
                         || div_busy || div_done || sq_busy || sq_done;
 
 `ifndef SYNTHESIS
-  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them): reads
+  // within the source run (two passes per group), writes within the destination run in order,
+  // all by the contract's done time T + groups * (4GR + NORM_LATENCY) + VECTOR_LATENCY.
+  systole_vcheck #(.Name("systole_vnorm"), .InOrder(1'b0)) u_check (
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .clear_i   (clear_i),
+    .issue_i   (issue_i),
+    .busy_i    (busy_o),
+    .src_i     (32'(f_arow)),
+    .src_rows_i(32'(f_groups) * 32'(f_grows)),
+    .dst_i     (32'(f_dstrow)),
+    .dst_rows_i(32'(f_groups) * 32'(f_grows)),
+    .deadline_i(32'(f_groups) * (32'd4 * 32'(f_grows) + systole_pkg::TimingNormLatency)
+                + systole_pkg::TimingVectorLatency),
+    .re_i      (abuf_re_o),
+    .raddr_i   (32'(abuf_raddr_o)),
+    .we_i      (abuf_we_o),
+    .waddr_i   (32'(abuf_waddr_o)),
+    .wsrc_i    (1'b0)
+  );
 
-  // The instruction's runs and its budget: the contract's busy + VECTOR_LATENCY - 1 cycles after
-  // T for the last write (systole_vector's done is one cycle later).
-  logic [RowW-1:0] a_lo_q, a_hi_q, d_lo_q, d_hi_q, p_lo_q, p_hi_q;
-  logic [31:0]     budget_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      budget_q <= '0;
-    end else if (issue_i) begin
-      budget_q <= 32'(f_groups) * (32'd4 * 32'(f_grows) + systole_pkg::TimingNormLatency)
-                  + systole_pkg::TimingVectorLatency - 1;
-    end else if (budget_q != '0) begin
-      budget_q <= budget_q - 1;
-    end
-  end
+  // The parameter rows: param_row .. param_row + 3GR - 1.
+  logic [RowW-1:0] p_lo_q, p_hi_q;
   always_ff @(posedge clk_i) begin
     if (issue_i) begin
-      a_lo_q <= RowW'(f_arow);
-      a_hi_q <= RowW'(32'(f_arow) + 32'(f_groups) * 32'(f_grows));
-      d_lo_q <= RowW'(f_dstrow);
-      d_hi_q <= RowW'(32'(f_dstrow) + 32'(f_groups) * 32'(f_grows));
       p_lo_q <= RowW'(f_prow);
       p_hi_q <= RowW'(32'(f_prow) + 32'd3 * 32'(f_grows));
     end
   end
 
-  InBudget: assert property (@(posedge clk_i) disable iff (!chk_q) busy_o |-> budget_q != '0)
-    else $error("systole_vnorm: still busy past the contract's done time");
-  ReadInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      rd |-> abase_q + RowW'(row_q) >= a_lo_q && abase_q + RowW'(row_q) < a_hi_q)
-    else $error("systole_vnorm: read of row %0d outside the source run", abase_q + RowW'(row_q));
   AccInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
       acc_re_o |-> 32'(pbase_q) + 32'(pofs_q) >= 32'(p_lo_q)
                    && 32'(pbase_q) + 32'(pofs_q) < 32'(p_hi_q))
@@ -422,11 +415,8 @@ module systole_vnorm
                 32'(pbase_q) + 32'(pofs_q));
   // The slot's ACC rows are the row's own: scale is read with the row.
   AccWithRow: assert property (@(posedge clk_i) disable iff (!chk_q)
-      rd && state_q == PassRows |-> 32'(pofs_q) == 32'd3 * 32'(row_q))
-    else $error("systole_vnorm: row %0d read with parameter row offset %0d", row_q, pofs_q);
-  WriteInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      abuf_we_o |-> RowW'(wa7_q) >= d_lo_q && RowW'(wa7_q) < d_hi_q)
-    else $error("systole_vnorm: write of row %0d outside the destination run", wa7_q);
+      rd && state_q == PassRows |-> 32'(pofs_q) == 32'd3 * 32'(row))
+    else $error("systole_vnorm: row %0d read with parameter row offset %0d", row, pofs_q);
   VarianceNonNegative: assert property (@(posedge clk_i) disable iff (!chk_q)
       tcalc_q |-> ns2_q >= s1sq_q)
     else $error("systole_vnorm: n*S2 = %0d below S1^2 = %0d", ns2_q, s1sq_q);

@@ -77,43 +77,38 @@ module systole_vreduce
   // The instruction, held from T.
   logic             max_q, lanes_q, accum_q;
   logic [7:0]       valid_q;
-  logic [DstAw-1:0] dst_q;
 
-  // Read sequence: row_q is the next source row, left_q the rows still to read. A read carries
-  // "last" (the last source row) down the pipeline: s1 the cycle its data arrives, s2 the
-  // combine, we_q the write.
-  logic              rd_q;
-  logic [AbufAw-1:0] row_q;
-  logic [16:0]       left_q;
-  logic              rd_last;
+  // Read sequence: rows a_row .. on port a from T (systole_vrows). A read carries "last" (the last
+  // source row) down the pipeline: s1 the cycle its data arrives, s2 the combine, we_q the write.
+  logic              rd_busy, rd_last;
   logic              s1_q, s1_last_q, s2_q, we_q;
   logic [DstAw-1:0]  s1_dst_q, s2_dst_q, waddr_q;
 
-  assign rd_last = issue_i ? f_rows == 16'd1 : left_q == 17'd1;
+  systole_vrows #(.Aw(AbufAw)) u_rows (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .clear_i(clear_i),
+    .start_i(issue_i),
+    .first_i(AbufAw'(f_arow)),
+    .rows_i (f_rows),
+    .re_o   (abuf_a_re_o),
+    .addr_o (abuf_a_addr_o),
+    .last_o (rd_last),
+    .busy_o (rd_busy)
+  );
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      rd_q      <= 1'b0;
-      left_q    <= '0;
       s1_q      <= 1'b0;
       s1_last_q <= 1'b0;
       s2_q      <= 1'b0;
       we_q      <= 1'b0;
     end else if (clear_i) begin
-      rd_q      <= 1'b0;
-      left_q    <= '0;
       s1_q      <= 1'b0;
       s1_last_q <= 1'b0;
       s2_q      <= 1'b0;
       we_q      <= 1'b0;
     end else begin
-      if (issue_i) begin
-        rd_q   <= f_rows > 16'd1;
-        left_q <= 17'(f_rows) - 17'd1;
-      end else if (rd_q) begin
-        rd_q   <= left_q > 17'd1;
-        left_q <= left_q - 17'd1;
-      end
       s1_q      <= abuf_a_re_o;
       s1_last_q <= abuf_a_re_o && rd_last;
       // Across lanes every row makes a result row; down the rows only the last.
@@ -124,14 +119,10 @@ module systole_vreduce
 
   always_ff @(posedge clk_i) begin
     if (issue_i) begin
-      row_q   <= AbufAw'(f_arow) + 1'b1;
       max_q   <= f_max;
       lanes_q <= f_lanes;
       accum_q <= f_accum;
       valid_q <= f_valid;
-      dst_q   <= DstAw'(f_dstrow);
-    end else if (rd_q) begin
-      row_q <= row_q + 1'b1;
     end
     // The destination row of a result: dst_row + i across lanes, dst_row down the rows.
     if (issue_i) begin
@@ -142,9 +133,6 @@ module systole_vreduce
     s2_dst_q <= s1_dst_q;
     waddr_q  <= s2_dst_q;
   end
-
-  assign abuf_a_re_o   = issue_i || rd_q;
-  assign abuf_a_addr_o = issue_i ? AbufAw'(f_arow) : row_q;
 
   // The old value of the destination row, read in the cycle its result is formed (stage 1).
   logic old_re;
@@ -225,64 +213,39 @@ module systole_vreduce
   assign abuf_waddr_o = AbufAw'(waddr_q);
   assign acc_we_o     = we_q && !max_q;
   assign acc_waddr_o  = AccAw'(waddr_q);
-  assign busy_o       = rd_q || s1_q || s2_q || we_q;
+  assign busy_o       = rd_busy || s1_q || s2_q || we_q;
 
 `ifndef SYNTHESIS
-  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them): reads
+  // and writes within the runs, in order (rows results across lanes, one down the rows), a
+  // maximum in place only on rows already read, by the unit's deadline
+  // T + rows + VECTOR_LATENCY - 1.
+  systole_vcheck #(.Name("systole_vreduce")) u_check (
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .clear_i   (clear_i),
+    .issue_i   (issue_i),
+    .busy_i    (busy_o),
+    .src_i     (32'(f_arow)),
+    .src_rows_i(32'(f_rows)),
+    .dst_i     (32'(f_dstrow)),
+    .dst_rows_i(f_lanes ? 32'(f_rows) : 32'd1),
+    .deadline_i(32'(f_rows) + systole_pkg::TimingVectorLatency),
+    .re_i      (abuf_a_re_o),
+    .raddr_i   (32'(abuf_a_addr_o)),
+    .we_i      (abuf_we_o || acc_we_o),
+    .waddr_i   (max_q ? 32'(abuf_waddr_o) : 32'(acc_waddr_o)),
+    .wsrc_i    (abuf_we_o)
+  );
+
   // Checks start at the second edge after reset (systole_chk).
   logic chk_q;
   systole_chk u_chk (.clk_i(clk_i), .rst_ni(rst_ni), .on_o(chk_q));
 
-  // The instruction as accepted, and how far it has got: el_q cycles since T, nrd_q rows read,
-  // nwr_q rows written.
-  logic [15:0] c_arow_q, c_rows_q;
-  logic [16:0] nrd_q, nwr_q;
-  logic [23:0] el_q;
-  always_ff @(posedge clk_i) begin
-    if (issue_i) begin
-      c_arow_q <= f_arow;
-      c_rows_q <= f_rows;
-      nrd_q    <= 17'd1;
-      nwr_q    <= '0;
-      el_q     <= 24'd1;
-    end else begin
-      nrd_q <= nrd_q + 17'(rd_q);
-      nwr_q <= nwr_q + 17'(abuf_we_o || acc_we_o);
-      el_q  <= el_q + 24'(busy_o);
-    end
-  end
-
-  logic        c_we;
-  logic [31:0] c_wrow, c_wanted;
-  assign c_we     = abuf_we_o || acc_we_o;
-  assign c_wrow   = max_q ? 32'(abuf_waddr_o) : 32'(acc_waddr_o);
-  assign c_wanted = lanes_q ? 32'(c_rows_q) : 32'd1;
-
-  // A new instruction only once the last is done (the unit's done comes later still).
-  IdleOnIssue: assert property (@(posedge clk_i) disable iff (!chk_q) issue_i |-> !busy_o)
-    else $error("systole_vreduce: issued while busy");
-  // Reads within the source run, in order.
-  ReadInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      rd_q |-> 32'(abuf_a_addr_o) == 32'(c_arow_q) + 32'(nrd_q) && nrd_q < 17'(c_rows_q))
-    else $error("systole_vreduce: read of ABUF row %0d outside the source run", abuf_a_addr_o);
-  // One port written at a time, the one of the result (ABUF for a maximum, ACC for a sum), on
-  // the destination rows in order, and all of them by the deadline T + rows + VECTOR_LATENCY - 1.
-  WriteInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      c_we |-> !(abuf_we_o && acc_we_o) && nwr_q < 17'(c_wanted)
-               && c_wrow == 32'(dst_q) + 32'(nwr_q))
-    else $error("systole_vreduce: write of row %0d outside the destination run", c_wrow);
-  WriteInTime: assert property (@(posedge clk_i) disable iff (!chk_q)
-      c_we |-> 32'(el_q) < 32'(c_rows_q) + systole_pkg::TimingVectorLatency)
-    else $error("systole_vreduce: write %0d cycles after issue, past the deadline", el_q);
-  AllWritten: assert property (@(posedge clk_i) disable iff (!chk_q)
-      $fell(busy_o) && !clear_i && !$past(clear_i) |-> 32'(nwr_q) == c_wanted)
-    else $error("systole_vreduce: %0d rows written of %0d", nwr_q, c_wanted);
-  // In place: a source row is written only after this instruction has read it.
-  ReadBeforeWrite: assert property (@(posedge clk_i) disable iff (!chk_q)
-      abuf_we_o && 32'(abuf_waddr_o) >= 32'(c_arow_q)
-      && 32'(abuf_waddr_o) < 32'(c_arow_q) + 32'(c_rows_q)
-      |-> 32'(abuf_waddr_o) - 32'(c_arow_q) < 32'(nrd_q))
-    else $error("systole_vreduce: ABUF row %0d written before it was read", abuf_waddr_o);
+  // One port written at a time, the one of the result: ABUF for a maximum, ACC for a sum.
+  WritePort: assert property (@(posedge clk_i) disable iff (!chk_q)
+      !(abuf_we_o && acc_we_o) && !(abuf_we_o && !max_q) && !(acc_we_o && max_q))
+    else $error("systole_vreduce: write of ABUF %0b and ACC %0b", abuf_we_o, acc_we_o);
   // The old value is read before its row is written, and only when accumulating.
   OldOnAccumulate: assert property (@(posedge clk_i) disable iff (!chk_q)
       (abuf_b_re_o || acc_re_o) |-> accum_q && !(abuf_b_re_o && acc_re_o))

@@ -64,91 +64,86 @@ module systole_vscale
   assign unused_instr = instr_i;
 
   // -----------------------------------------------------------------------------------------------
-  // Read sequence. set_q: parameter rows 1 .. 3 being read (T + 1 .. T + 3), sidx_q the one read
-  // now; rd_q: source rows being read (T + 4 ..), row_q the one read now, left_q the rows still to
-  // read counting it.
-  logic              set_q, rd_q;
-  logic [1:0]        sidx_q;
-  logic [AccAw-1:0]  prow_q;
-  logic [AbufAw-1:0] row_q, waddr_q;
-  logic [16:0]       left_q;
+  // Read sequence (systole_vrows): the four parameter rows from param_row in T .. T + 3; go_q, the
+  // cycle after the last of them, T + 4, starts the source rows from a_row (held in arow_q, with
+  // rows_q).
+  logic              prm_busy, prm_last, go_q, rd_busy;
+  logic [AbufAw-1:0] arow_q, waddr_q;
+  logic [15:0]       rows_q;
   // Arrivals: pv_q a parameter row (pidx_q which), xv_q a source row; then the valid bits of
   // stages A, B, S, the first round stage, and the write.
   logic              pv_q, xv_q, va_q, vb_q, vs_q, vc_q, we_q;
   logic [1:0]        pidx_q;
   logic signed [7:0] azero_q, ozero_q;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic              rd_last;
+  /* verilator lint_on UNUSEDSIGNAL */
 
-  assign acc_re_o     = issue_i || set_q;
-  assign acc_raddr_o  = issue_i ? AccAw'(f_prow) : prow_q;
-  assign abuf_re_o    = rd_q;
-  assign abuf_raddr_o = row_q;
+  systole_vrows #(.Aw(AccAw), .CntW(3)) u_prm_rows (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .clear_i(clear_i),
+    .start_i(issue_i),
+    .first_i(AccAw'(f_prow)),
+    .rows_i (3'd4),   // mpos, mneg, bias, shift
+    .re_o   (acc_re_o),
+    .addr_o (acc_raddr_o),
+    .last_o (prm_last),
+    .busy_o (prm_busy)
+  );
+
+  systole_vrows #(.Aw(AbufAw)) u_rows (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .clear_i(clear_i),
+    .start_i(go_q),
+    .first_i(arow_q),
+    .rows_i (rows_q),
+    .re_o   (abuf_re_o),
+    .addr_o (abuf_raddr_o),
+    .last_o (rd_last),
+    .busy_o (rd_busy)
+  );
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      set_q  <= 1'b0;
-      rd_q   <= 1'b0;
-      sidx_q <= '0;
-      left_q <= '0;
-      pv_q   <= 1'b0;
-      pidx_q <= '0;
-      xv_q   <= 1'b0;
-      va_q   <= 1'b0;
-      vb_q   <= 1'b0;
-      vs_q   <= 1'b0;
-      vc_q   <= 1'b0;
-      we_q   <= 1'b0;
+      go_q <= 1'b0;
+      pv_q <= 1'b0;
+      xv_q <= 1'b0;
+      va_q <= 1'b0;
+      vb_q <= 1'b0;
+      vs_q <= 1'b0;
+      vc_q <= 1'b0;
+      we_q <= 1'b0;
     end else if (clear_i) begin
-      set_q  <= 1'b0;
-      rd_q   <= 1'b0;
-      sidx_q <= '0;
-      left_q <= '0;
-      pv_q   <= 1'b0;
-      pidx_q <= '0;
-      xv_q   <= 1'b0;
-      va_q   <= 1'b0;
-      vb_q   <= 1'b0;
-      vs_q   <= 1'b0;
-      vc_q   <= 1'b0;
-      we_q   <= 1'b0;
+      go_q <= 1'b0;
+      pv_q <= 1'b0;
+      xv_q <= 1'b0;
+      va_q <= 1'b0;
+      vb_q <= 1'b0;
+      vs_q <= 1'b0;
+      vc_q <= 1'b0;
+      we_q <= 1'b0;
     end else begin
-      if (issue_i) begin
-        set_q  <= 1'b1;
-        sidx_q <= 2'd1;
-        left_q <= 17'(f_rows);
-      end else if (set_q) begin
-        set_q  <= sidx_q != 2'd3;
-        sidx_q <= sidx_q + 2'd1;
-        rd_q   <= sidx_q == 2'd3;   // the first source row in T + 4
-      end else if (rd_q) begin
-        rd_q   <= left_q > 17'd1;
-        left_q <= left_q - 17'd1;
-      end
-      pv_q   <= acc_re_o;
-      pidx_q <= issue_i ? 2'd0 : sidx_q;
-      xv_q   <= abuf_re_o;
-      va_q   <= xv_q;
-      vb_q   <= va_q;
-      vs_q   <= vb_q;
-      vc_q   <= vs_q;
-      we_q   <= vc_q;
+      go_q <= acc_re_o && prm_last;
+      pv_q <= acc_re_o;
+      xv_q <= abuf_re_o;
+      va_q <= xv_q;
+      vb_q <= va_q;
+      vs_q <= vb_q;
+      vc_q <= vs_q;
+      we_q <= vc_q;
     end
   end
 
   always_ff @(posedge clk_i) begin
+    // Parameter row k, read in T + k, arrives in T + k + 1.
+    pidx_q <= issue_i ? 2'd0 : pidx_q + 2'd1;
     if (issue_i) begin
-      prow_q  <= AccAw'(f_prow) + 1'b1;
-      row_q   <= AbufAw'(f_arow);
+      arow_q  <= AbufAw'(f_arow);
+      rows_q  <= f_rows;
       azero_q <= f_azero;
       ozero_q <= f_ozero;
-    end else begin
-      if (set_q) begin
-        prow_q <= prow_q + 1'b1;
-      end
-      if (rd_q) begin
-        row_q <= row_q + 1'b1;
-      end
-    end
-    if (issue_i) begin
       waddr_q <= AbufAw'(f_dstrow);
     end else if (we_q) begin
       waddr_q <= waddr_q + 1'b1;
@@ -217,62 +212,52 @@ module systole_vscale
   assign abuf_we_o    = we_q;
   assign abuf_waddr_o = waddr_q;
   assign abuf_wdata_o = wdata;
-  assign busy_o       = set_q || rd_q || pv_q || xv_q || va_q || vb_q || vs_q || vc_q || we_q;
+  assign busy_o       = prm_busy || go_q || rd_busy || pv_q || xv_q || va_q || vb_q || vs_q || vc_q
+                        || we_q;
 
 `ifndef SYNTHESIS
-  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them): reads
+  // of the source run and writes within the runs, in order, each write after its row was read, by
+  // the unit's deadline T + SCALE_SETUP + rows + VECTOR_LATENCY - 1.
+  systole_vcheck #(.Name("systole_vscale")) u_check (
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .clear_i   (clear_i),
+    .issue_i   (issue_i),
+    .busy_i    (busy_o),
+    .src_i     (32'(f_arow)),
+    .src_rows_i(32'(f_rows)),
+    .dst_i     (32'(f_dstrow)),
+    .dst_rows_i(32'(f_rows)),
+    .deadline_i(systole_pkg::TimingScaleSetup + 32'(f_rows) + systole_pkg::TimingVectorLatency),
+    .re_i      (abuf_re_o),
+    .raddr_i   (32'(abuf_raddr_o)),
+    .we_i      (abuf_we_o),
+    .waddr_i   (32'(abuf_waddr_o)),
+    .wsrc_i    (1'b1)
+  );
+
   // Checks start at the second edge after reset (systole_chk).
   logic chk_q;
   systole_chk u_chk (.clk_i(clk_i), .rst_ni(rst_ni), .on_o(chk_q));
 
-  // The instruction's runs and counts of reads and writes since issue; el_q counts the cycles
-  // since issue (1 in T + 1).
-  logic [15:0] c_arow_q, c_dst_q, c_prow_q, c_rows_q;
-  logic [16:0] nrd_q, nwr_q;
-  logic [23:0] el_q;
+  // The four parameter rows in order, in T .. T + 3, and no source row read before them all.
+  logic [15:0] c_prow_q;
   logic [2:0]  nprm_q;
   always_ff @(posedge clk_i) begin
     if (issue_i) begin
-      c_arow_q <= f_arow;
-      c_dst_q  <= f_dstrow;
       c_prow_q <= f_prow;
-      c_rows_q <= f_rows;
       nprm_q   <= 3'd1;
-      nrd_q    <= '0;
-      nwr_q    <= '0;
-      el_q     <= 24'd1;
     end else begin
       nprm_q <= nprm_q + 3'(acc_re_o);
-      nrd_q  <= nrd_q + 17'(rd_q);
-      nwr_q  <= nwr_q + 17'(we_q);
-      el_q   <= el_q + 24'(busy_o);
     end
   end
-
-  IdleOnIssue: assert property (@(posedge clk_i) disable iff (!chk_q) issue_i |-> !busy_o)
-    else $error("systole_vscale: issued while busy");
-  // The four parameter rows in order, in T .. T + 3, and no source row read meanwhile.
   ParamInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      set_q |-> 32'(acc_raddr_o) == 32'(c_prow_q) + 32'(nprm_q) && nprm_q < 3'd4 && !rd_q)
+      acc_re_o && !issue_i |-> 32'(acc_raddr_o) == 32'(c_prow_q) + 32'(nprm_q) && nprm_q < 3'd4)
     else $error("systole_vscale: read of ACC row %0d outside the parameter rows", acc_raddr_o);
-  // Reads within the source run, in order, only after the parameters.
-  ReadInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      rd_q |-> 32'(abuf_raddr_o) == 32'(c_arow_q) + 32'(nrd_q) && nrd_q < 17'(c_rows_q)
-               && nprm_q == 3'd4)
-    else $error("systole_vscale: read of ABUF row %0d outside the source run", abuf_raddr_o);
-  // Writes on the destination rows in order, each after its source row was read, all by the
-  // deadline T + SCALE_SETUP + rows + VECTOR_LATENCY - 1.
-  WriteInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      we_q |-> nwr_q < 17'(c_rows_q) && 32'(abuf_waddr_o) == 32'(c_dst_q) + 32'(nwr_q)
-               && nwr_q < nrd_q)
-    else $error("systole_vscale: write of row %0d outside the destination run", abuf_waddr_o);
-  WriteInTime: assert property (@(posedge clk_i) disable iff (!chk_q)
-      we_q |-> 32'(el_q) < systole_pkg::TimingScaleSetup + 32'(c_rows_q)
-                           + systole_pkg::TimingVectorLatency)
-    else $error("systole_vscale: write %0d cycles after issue, past the deadline", el_q);
-  AllWritten: assert property (@(posedge clk_i) disable iff (!chk_q)
-      $fell(busy_o) && !clear_i && !$past(clear_i) |-> nwr_q == 17'(c_rows_q))
-    else $error("systole_vscale: %0d rows written of %0d", nwr_q, c_rows_q);
+  ParamFirst: assert property (@(posedge clk_i) disable iff (!chk_q)
+      abuf_re_o |-> !acc_re_o && !issue_i && nprm_q == 3'd4)
+    else $error("systole_vscale: ABUF row %0d read before the parameters", abuf_raddr_o);
 `endif
 
 endmodule

@@ -55,7 +55,6 @@ module systole_vsoftmax
 
   localparam int unsigned D    = ArrayDim;
   localparam int unsigned DP   = 2 ** $clog2(D);       // lanes rounded up for the trees
-  localparam int unsigned RowW = 17;                   // a row number, up to ABUF_ROWS <= 2^16
   localparam int unsigned EW   = 15;                   // e = max(entry, 0) < 2^15
   localparam int unsigned RsW  = EW + $clog2(DP);      // a row's sum of e
   localparam int unsigned SW   = 32;                   // S < 65535 * 2^15 < 2^31
@@ -83,38 +82,52 @@ module systole_vsoftmax
   assign f_mult   = instr_i[systole_pkg::VsoftmaxMultLsb +: systole_pkg::VsoftmaxMultWidth];
   assign unused_instr = instr_i;
 
-  // The copy of the instruction: the current group's first source and destination rows, the
-  // groups still to do (this one included), and the constants.
-  logic [RowW-1:0]   abase_q, dbase_q;
-  logic [15:0]       grows_q, valid_q, gleft_q, mult_q;
+  // The instruction's constants.
+  logic [15:0]       mult_q;
   logic [7:0]        table_q;
   logic signed [7:0] oz_q;
   logic [5:0]        shift_q;
 
   // -----------------------------------------------------------------------------------------------
-  // The read sequence: a pass reads the group's rows in order, row_q the next; left_q is the
-  // number of valid lanes from that row on (valid - row * D, at least 0).
+  // The read sequence: a pass reads the group's rows in order (systole_vgroups: the group, its row
+  // being read, the row's valid lanes).
   typedef enum logic [2:0] {Idle, PassMax, PassSum, Recip, PassNorm} state_e;
   typedef enum logic [1:0] {KMax, KSum, KNorm} kind_e;
 
-  state_e          state_q;
-  logic [15:0]     row_q;
-  logic [16:0]     left_q;
-  logic            rd, last_row;
-  kind_e           kind;
-  logic [D-1:0]    mask;
-  logic            div_busy, div_done;
-  logic [RW-1:0]   div_q;
+  state_e            state_q;
+  logic              rd, first_row, last_row, more;
+  kind_e             kind;
+  logic [D-1:0]      mask;
+  logic [AbufAw-1:0] waddr;
+  logic              div_busy, div_done;
+  logic [RW-1:0]     div_q;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [15:0]       row;
+  /* verilator lint_on UNUSEDSIGNAL */
 
-  assign rd       = state_q == PassMax || state_q == PassSum || state_q == PassNorm;
-  assign last_row = row_q == grows_q - 16'd1;
-  assign kind     = state_q == PassMax ? KMax : state_q == PassSum ? KSum : KNorm;
-  for (genvar j = 0; j < D; j++) begin : g_mask
-    assign mask[j] = 17'(j) < left_q;
-  end
+  assign rd   = state_q == PassMax || state_q == PassSum || state_q == PassNorm;
+  assign kind = state_q == PassMax ? KMax : state_q == PassSum ? KSum : KNorm;
 
-  assign abuf_re_o    = rd;
-  assign abuf_raddr_o = AbufAw'(abase_q + RowW'(row_q));
+  systole_vgroups #(.ArrayDim(D), .Aw(AbufAw)) u_groups (
+    .clk_i   (clk_i),
+    .start_i (issue_i),
+    .arow_i  (f_arow),
+    .dstrow_i(f_dstrow),
+    .groups_i(f_groups),
+    .grows_i (f_grows),
+    .valid_i (f_valid),
+    .step_i  (rd),
+    .next_i  (state_q == PassNorm),
+    .row_o   (row),
+    .raddr_o (abuf_raddr_o),
+    .waddr_o (waddr),
+    .first_o (first_row),
+    .last_o  (last_row),
+    .mask_o  (mask),
+    .more_o  (more)
+  );
+
+  assign abuf_re_o = rd;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -128,7 +141,7 @@ module systole_vsoftmax
         PassMax:  if (last_row) state_q <= PassSum;
         PassSum:  if (last_row) state_q <= Recip;
         Recip:    if (div_done) state_q <= PassNorm;
-        PassNorm: if (last_row) state_q <= gleft_q > 16'd1 ? PassMax : Idle;
+        PassNorm: if (last_row) state_q <= more ? PassMax : Idle;
         default:  state_q <= Idle;
       endcase
     end
@@ -136,30 +149,10 @@ module systole_vsoftmax
 
   always_ff @(posedge clk_i) begin
     if (issue_i) begin
-      abase_q <= RowW'(f_arow);
-      dbase_q <= RowW'(f_dstrow);
-      grows_q <= f_grows;
-      valid_q <= f_valid;
-      gleft_q <= f_groups;
       mult_q  <= f_mult;
       table_q <= f_table;
       oz_q    <= f_oz;
       shift_q <= f_shift;
-      row_q   <= '0;
-      left_q  <= 17'(f_valid);
-    end else if (rd) begin
-      if (!last_row) begin
-        row_q  <= row_q + 16'd1;
-        left_q <= left_q > 17'(D) ? left_q - 17'(D) : '0;
-      end else begin
-        row_q  <= '0;
-        left_q <= 17'(valid_q);
-      end
-      if (state_q == PassNorm && last_row) begin
-        abase_q <= abase_q + RowW'(grows_q);
-        dbase_q <= dbase_q + RowW'(grows_q);
-        gleft_q <= gleft_q - 16'd1;
-      end
     end
   end
 
@@ -209,10 +202,10 @@ module systole_vsoftmax
 
   always_ff @(posedge clk_i) begin
     k1_q     <= kind;
-    first1_q <= row_q == '0;
+    first1_q <= first_row;
     last1_q  <= last_row;
     mask1_q  <= mask;
-    wa1_q    <= AbufAw'(dbase_q + RowW'(row_q));
+    wa1_q    <= waddr;
     n2_q     <= k1_q == KNorm;
     first2_q <= first1_q;
     last2_q  <= last1_q;
@@ -351,42 +344,32 @@ module systole_vsoftmax
                         || sdone_q || div_busy;
 
 `ifndef SYNTHESIS
-  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them): reads
+  // within the source run (three passes per group), writes within the destination run in order,
+  // all by the contract's done time T + groups * (3GR + SOFTMAX_LATENCY) + VECTOR_LATENCY.
+  systole_vcheck #(.Name("systole_vsoftmax"), .InOrder(1'b0)) u_check (
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .clear_i   (clear_i),
+    .issue_i   (issue_i),
+    .busy_i    (busy_o),
+    .src_i     (32'(f_arow)),
+    .src_rows_i(32'(f_groups) * 32'(f_grows)),
+    .dst_i     (32'(f_dstrow)),
+    .dst_rows_i(32'(f_groups) * 32'(f_grows)),
+    .deadline_i(32'(f_groups) * (32'd3 * 32'(f_grows) + systole_pkg::TimingSoftmaxLatency)
+                + systole_pkg::TimingVectorLatency),
+    .re_i      (abuf_re_o),
+    .raddr_i   (32'(abuf_raddr_o)),
+    .we_i      (abuf_we_o),
+    .waddr_i   (32'(abuf_waddr_o)),
+    .wsrc_i    (1'b0)
+  );
+
   // Checks start at the second edge after reset (systole_chk).
   logic chk_q;
   systole_chk u_chk (.clk_i(clk_i), .rst_ni(rst_ni), .on_o(chk_q));
 
-  // The instruction's runs and its budget: the contract's busy + VECTOR_LATENCY - 1 cycles after
-  // T for the last write (systole_vector's done is one cycle later).
-  logic [RowW-1:0] a_lo_q, a_hi_q, d_lo_q, d_hi_q;
-  logic [31:0]     budget_q;
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      budget_q <= '0;
-    end else if (issue_i) begin
-      budget_q <= 32'(f_groups) * (32'd3 * 32'(f_grows) + systole_pkg::TimingSoftmaxLatency)
-                  + systole_pkg::TimingVectorLatency - 1;
-    end else if (budget_q != '0) begin
-      budget_q <= budget_q - 1;
-    end
-  end
-  always_ff @(posedge clk_i) begin
-    if (issue_i) begin
-      a_lo_q <= RowW'(f_arow);
-      a_hi_q <= RowW'(32'(f_arow) + 32'(f_groups) * 32'(f_grows));
-      d_lo_q <= RowW'(f_dstrow);
-      d_hi_q <= RowW'(32'(f_dstrow) + 32'(f_groups) * 32'(f_grows));
-    end
-  end
-
-  InBudget: assert property (@(posedge clk_i) disable iff (!chk_q) busy_o |-> budget_q != '0)
-    else $error("systole_vsoftmax: still busy past the contract's done time");
-  ReadInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      rd |-> abase_q + RowW'(row_q) >= a_lo_q && abase_q + RowW'(row_q) < a_hi_q)
-    else $error("systole_vsoftmax: read of row %0d outside the source run", abase_q + RowW'(row_q));
-  WriteInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      abuf_we_o |-> RowW'(wa7_q) >= d_lo_q && RowW'(wa7_q) < d_hi_q)
-    else $error("systole_vsoftmax: write of row %0d outside the destination run", wa7_q);
   // A valid lane is at most the group's maximum, so m - x is a table index 0 .. 255.
   logic [D-1:0] above_m;
   for (genvar j = 0; j < D; j++) begin : g_chk_m

@@ -67,23 +67,33 @@ module systole_vtrans
   assign unused_instr = instr_i;
 
   // -----------------------------------------------------------------------------------------------
-  // Sequence. rd_q: rows being read (row_q now, rd_left_q still to read counting it); sh_q: a
-  // shift step (sh_left_q still to do counting it), k_q the step within its block, dir_q the
-  // direction (0 vertical, 1 horizontal), full_q a block in the registers to leave; we_q: a write,
-  // to WBUF when wbuf_q.
-  logic              rd_q, sh_q, dir_q, full_q, we_q, wbuf_q;
-  logic [AbufAw-1:0] row_q;
-  logic [Cw-1:0]     rd_left_q, sh_left_q;
+  // Sequence. The reads: blocks*D rows from a_row, the first in T (systole_vrows). sh_q: a shift
+  // step (sh_left_q still to do counting it), k_q the step within its block, dir_q the direction
+  // (0 vertical, 1 horizontal), full_q a block in the registers to leave; we_q: a write, to WBUF
+  // when wbuf_q.
+  logic              rd_busy, sh_q, dir_q, full_q, we_q, wbuf_q;
+  logic [Cw-1:0]     sh_left_q;
   logic [Dw-1:0]     k_q;
   logic [WAw-1:0]    waddr_q;
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic              rd_last;
+  /* verilator lint_on UNUSEDSIGNAL */
 
-  assign abuf_re_o    = issue_i || rd_q;
-  assign abuf_raddr_o = issue_i ? AbufAw'(f_arow) : row_q;
+  systole_vrows #(.Aw(AbufAw), .CntW(Cw)) u_rows (
+    .clk_i  (clk_i),
+    .rst_ni (rst_ni),
+    .clear_i(clear_i),
+    .start_i(issue_i),
+    .first_i(AbufAw'(f_arow)),
+    .rows_i (Cw'(f_blocks) * Cw'(D)),
+    .re_o   (abuf_re_o),
+    .addr_o (abuf_raddr_o),
+    .last_o (rd_last),
+    .busy_o (rd_busy)
+  );
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      rd_q      <= 1'b0;
-      rd_left_q <= '0;
       sh_q      <= 1'b0;
       sh_left_q <= '0;
       k_q       <= '0;
@@ -91,8 +101,6 @@ module systole_vtrans
       full_q    <= 1'b0;
       we_q      <= 1'b0;
     end else if (clear_i) begin
-      rd_q      <= 1'b0;
-      rd_left_q <= '0;
       sh_q      <= 1'b0;
       sh_left_q <= '0;
       k_q       <= '0;
@@ -100,14 +108,6 @@ module systole_vtrans
       full_q    <= 1'b0;
       we_q      <= 1'b0;
     end else begin
-      // Reads: blocks*D rows, the first in T.
-      if (issue_i) begin
-        rd_q      <= Cw'(f_blocks) * Cw'(D) > Cw'(1);
-        rd_left_q <= Cw'(f_blocks) * Cw'(D) - 1'b1;
-      end else if (rd_q) begin
-        rd_q      <= rd_left_q > Cw'(1);
-        rd_left_q <= rd_left_q - 1'b1;
-      end
       // Shift steps: (blocks + 1)*D, from T + 1.
       if (issue_i) begin
         sh_q      <= 1'b1;
@@ -131,16 +131,10 @@ module systole_vtrans
 
   always_ff @(posedge clk_i) begin
     if (issue_i) begin
-      row_q   <= AbufAw'(f_arow) + 1'b1;
       wbuf_q  <= f_buf[0];
       waddr_q <= WAw'(f_dstrow);
-    end else begin
-      if (rd_q) begin
-        row_q <= row_q + 1'b1;
-      end
-      if (we_q) begin
-        waddr_q <= waddr_q + 1'b1;
-      end
+    end else if (we_q) begin
+      waddr_q <= waddr_q + 1'b1;
     end
   end
 
@@ -181,60 +175,37 @@ module systole_vtrans
   assign wbuf_we_o    = we_q && wbuf_q;
   assign wbuf_waddr_o = WbufAw'(waddr_q);
   assign wbuf_wdata_o = wdata_q;
-  assign busy_o       = rd_q || sh_q || we_q;
+  assign busy_o       = rd_busy || sh_q || we_q;
 
 `ifndef SYNTHESIS
-  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them).
+  // Invariants, checked by Verilator with --assert (yosys defines SYNTHESIS and skips them): reads
+  // and writes within the runs, in order, in place a row written only once every row of its block
+  // has been read, by the unit's deadline T + (blocks + 1)*D + VECTOR_LATENCY - 1.
+  systole_vcheck #(.Name("systole_vtrans"), .Block(D)) u_check (
+    .clk_i     (clk_i),
+    .rst_ni    (rst_ni),
+    .clear_i   (clear_i),
+    .issue_i   (issue_i),
+    .busy_i    (busy_o),
+    .src_i     (32'(f_arow)),
+    .src_rows_i(32'(f_blocks) * D),
+    .dst_i     (32'(f_dstrow)),
+    .dst_rows_i(32'(f_blocks) * D),
+    .deadline_i((32'(f_blocks) + 1) * D + systole_pkg::TimingVectorLatency),
+    .re_i      (abuf_re_o),
+    .raddr_i   (32'(abuf_raddr_o)),
+    .we_i      (abuf_we_o || wbuf_we_o),
+    .waddr_i   (wbuf_q ? 32'(wbuf_waddr_o) : 32'(abuf_waddr_o)),
+    .wsrc_i    (abuf_we_o)
+  );
+
   // Checks start at the second edge after reset (systole_chk).
   logic chk_q;
   systole_chk u_chk (.clk_i(clk_i), .rst_ni(rst_ni), .on_o(chk_q));
 
-  // The instruction's runs and counts of reads and writes since issue; el_q counts the cycles
-  // since issue (1 in T + 1).
-  logic [15:0]   c_arow_q, c_dst_q, c_blocks_q;
-  logic [Cw-1:0] nrd_q, nwr_q;
-  logic [31:0]   c_rows, c_wrow;
-  logic [23:0]   el_q;
-  always_ff @(posedge clk_i) begin
-    if (issue_i) begin
-      c_arow_q   <= f_arow;
-      c_dst_q    <= f_dstrow;
-      c_blocks_q <= f_blocks;
-      nrd_q      <= Cw'(1);
-      nwr_q      <= '0;
-      el_q       <= 24'd1;
-    end else begin
-      nrd_q <= nrd_q + Cw'(rd_q);
-      nwr_q <= nwr_q + Cw'(we_q);
-      el_q  <= el_q + 24'(busy_o);
-    end
-  end
-  assign c_rows = 32'(c_blocks_q) * D;
-  assign c_wrow = wbuf_q ? 32'(wbuf_waddr_o) : 32'(abuf_waddr_o);
-
-  IdleOnIssue: assert property (@(posedge clk_i) disable iff (!chk_q) issue_i |-> !busy_o)
-    else $error("systole_vtrans: issued while busy");
-  // Reads within the source run, in order.
-  ReadInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      rd_q |-> 32'(nrd_q) < c_rows && 32'(abuf_raddr_o) == 32'(c_arow_q) + 32'(nrd_q))
-    else $error("systole_vtrans: read of ABUF row %0d outside the source run", abuf_raddr_o);
-  // Writes on the destination rows in order, one buffer at a time, all by the deadline
-  // T + (blocks + 1)*D + VECTOR_LATENCY - 1.
-  WriteInRun: assert property (@(posedge clk_i) disable iff (!chk_q)
-      we_q |-> 32'(nwr_q) < c_rows && c_wrow == 32'(c_dst_q) + 32'(nwr_q)
-               && !(abuf_we_o && wbuf_we_o))
-    else $error("systole_vtrans: write of row %0d outside the destination run", c_wrow);
-  WriteInTime: assert property (@(posedge clk_i) disable iff (!chk_q)
-      we_q |-> 32'(el_q) < c_rows + D + systole_pkg::TimingVectorLatency)
-    else $error("systole_vtrans: write %0d cycles after issue, past the deadline", el_q);
-  AllWritten: assert property (@(posedge clk_i) disable iff (!chk_q)
-      $fell(busy_o) && !clear_i && !$past(clear_i) |-> 32'(nwr_q) == c_rows)
-    else $error("systole_vtrans: %0d rows written of %0d", nwr_q, c_rows);
-  // In place: a source row is written only once every row of its block has been read.
-  BlockReadFirst: assert property (@(posedge clk_i) disable iff (!chk_q)
-      abuf_we_o && c_wrow >= 32'(c_arow_q) && c_wrow < 32'(c_arow_q) + c_rows
-      |-> ((c_wrow - 32'(c_arow_q)) / D + 1) * D <= 32'(nrd_q))
-    else $error("systole_vtrans: ABUF row %0d written before its block was read", c_wrow);
+  // One buffer written at a time.
+  OneBuffer: assert property (@(posedge clk_i) disable iff (!chk_q) !(abuf_we_o && wbuf_we_o))
+    else $error("systole_vtrans: ABUF and WBUF written at once");
 `endif
 
 endmodule

@@ -10,8 +10,6 @@ import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.Reg;
 import dev.systole.driver.contract.RegField;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
@@ -78,18 +76,18 @@ class RandomGemmTest {
     }
     GemmPrograms.Layout at = new GemmPrograms.Layout(A, W, P, C);
     List<Instruction> program = GemmPrograms.build(m, n, k, p, at, q);
-    write(device, A, GemmPrograms.layoutA(a, k, d));
-    write(device, W, GemmPrograms.layoutW(w, n, d));
+    Dma.write(device, A, GemmPrograms.layoutA(a, k, d));
+    Dma.write(device, W, GemmPrograms.layoutW(w, n, d));
     if (q != null) {
-      write(device, P, GemmPrograms.layoutParams(q, n, d));
+      Dma.write(device, P, GemmPrograms.layoutParams(q, n, d));
     }
-    write(device, 0, Instruction.encode(program));
+    Dma.write(device, 0, Instruction.encode(program));
     device.write(Reg.CTRL, RegField.CTRL_CLEAR_COUNTERS.mask());
     device.run(0, program.size(), Duration.ofSeconds(60));
     int[][] want = GemmPrograms.reference(a, w, n);
     String shape = String.format("%dx%dx%d%s on %s", m, n, k, requant ? " requant" : "",
         device.name());
-    byte[] got = read(device, C, m * n * (q == null ? 4 : 1));
+    byte[] got = Dma.read(device, C, m * n * (q == null ? 4 : 1));
     for (int i = 0; i < m; i++) {
       for (int j = 0; j < n; j++) {
         int expected = q == null ? want[i][j] : Arithmetic.requantize(want[i][j], q.bias()[j],
@@ -107,27 +105,5 @@ class RandomGemmTest {
 
   private static int littleEndian(byte[] b, int i) {
     return (b[i] & 0xFF) | (b[i + 1] & 0xFF) << 8 | (b[i + 2] & 0xFF) << 16 | b[i + 3] << 24;
-  }
-
-  private static void write(Device device, long address, byte[] bytes) {
-    ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length);
-    try {
-      buf.writeBytes(bytes);
-      device.dmaWrite(address, buf);
-    } finally {
-      buf.release();
-    }
-  }
-
-  private static byte[] read(Device device, long address, int length) {
-    ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(length);
-    try {
-      device.dmaRead(address, buf, 0, length);
-      byte[] out = new byte[length];
-      buf.getBytes(0, out);
-      return out;
-    } finally {
-      buf.release();
-    }
   }
 }

@@ -15,9 +15,8 @@ import dev.systole.driver.contract.Opcode;
 import dev.systole.driver.contract.Reg;
 import dev.systole.driver.contract.RegField;
 import dev.systole.driver.contract.Unit;
+import dev.systole.tests.Dma;
 import dev.systole.testing.Tools;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.PooledByteBufAllocator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -192,17 +191,17 @@ class RtlVectorTest {
   private static Outcome run(Device dev, List<Instruction> prog, byte[][] inputs, int outBytes) {
     long at = IN;
     for (byte[] in : inputs) {
-      write(dev, at, in);
+      Dma.write(dev, at, in);
       at += in.length;
     }
-    write(dev, OUT, new byte[outBytes]);
-    write(dev, 0, dev.info().encode(prog));
+    Dma.write(dev, OUT, new byte[outBytes]);
+    Dma.write(dev, 0, dev.info().encode(prog));
     dev.write(Reg.CTRL, RegField.CTRL_CLEAR_COUNTERS.mask());
     dev.start(0, prog.size());
     RunResult res = dev.await(Duration.ofSeconds(60));
     Map<Counter, Long> counters = new java.util.EnumMap<>(dev.counters());
     counters.remove(Counter.TOTAL_CYCLES);
-    return new Outcome(res, counters, read(dev, OUT, outBytes));
+    return new Outcome(res, counters, Dma.read(dev, OUT, outBytes));
   }
 
   private static Instruction load(Buffer b, long addr, int bytes, int rows) {
@@ -341,27 +340,5 @@ class RtlVectorTest {
       default -> throw new IllegalArgumentException(op + " is not the VECTOR unit's");
     }
     return in;
-  }
-
-  private static void write(Device device, long address, byte[] bytes) {
-    ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(bytes.length);
-    try {
-      buf.writeBytes(bytes);
-      device.dmaWrite(address, buf);
-    } finally {
-      buf.release();
-    }
-  }
-
-  private static byte[] read(Device device, long address, int length) {
-    ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(length);
-    try {
-      device.dmaRead(address, buf, 0, length);
-      byte[] out = new byte[length];
-      buf.getBytes(0, out);
-      return out;
-    } finally {
-      buf.release();
-    }
   }
 }
