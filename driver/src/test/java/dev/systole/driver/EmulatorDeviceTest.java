@@ -92,10 +92,12 @@ class EmulatorDeviceTest {
   @Test
   void aDeadlineResetsTheDeviceAndSaysWhere() {
     AtomicLong clock = new AtomicLong();
-    // A ticker that jumps a second per look: the 2 s deadline passes after a few reads.
+    // A ticker that jumps three seconds per look: the 2 s deadline has passed at the first look
+    // after the first STATUS read, while the long program is still running on the emulator's
+    // thread, however fast that thread is.
     try (Device d = device) {
       AbstractDevice timed = new EmulatorDevice("emulator", d.info().params(),
-          () -> clock.addAndGet(1_000_000_000L));
+          () -> clock.addAndGet(3_000_000_000L));
       try {
         load(timed, 0, LONG_PROGRAM);
         timed.start(0, LONG_PROGRAM.size());
