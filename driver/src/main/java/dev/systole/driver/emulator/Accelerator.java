@@ -290,14 +290,15 @@ public final class Accelerator implements AutoCloseable {
 
   /** Adds the counts of the run that just ended (read from the machine after its thread ran). */
   private void addRun() {
-    totals.merge(Counter.BUSY_CYCLES, machine.busyCycles, Long::sum);
-    totals.merge(Counter.ARRAY_CYCLES, machine.arrayCycles, Long::sum);
-    totals.merge(Counter.VECTOR_CYCLES, machine.vectorCycles, Long::sum);
-    totals.merge(Counter.STALL_CYCLES, machine.stallCycles(), Long::sum);
-    totals.merge(Counter.INSTRET, machine.instret, Long::sum);
-    totals.merge(Counter.MACS, machine.macs, Long::sum);
-    totals.merge(Counter.BYTES_READ, machine.bytesRead, Long::sum);
-    totals.merge(Counter.BYTES_WRITTEN, machine.bytesWritten, Long::sum);
+    RunCounts run = machine.counts();
+    totals.merge(Counter.BUSY_CYCLES, run.busyCycles, Long::sum);
+    totals.merge(Counter.ARRAY_CYCLES, run.arrayCycles, Long::sum);
+    totals.merge(Counter.VECTOR_CYCLES, run.vectorCycles, Long::sum);
+    totals.merge(Counter.STALL_CYCLES, run.stallCycles, Long::sum);
+    totals.merge(Counter.INSTRET, run.instret, Long::sum);
+    totals.merge(Counter.MACS, run.macs, Long::sum);
+    totals.merge(Counter.BYTES_READ, run.bytesRead, Long::sum);
+    totals.merge(Counter.BYTES_WRITTEN, run.bytesWritten, Long::sum);
   }
 
   /**

@@ -21,6 +21,45 @@ public interface CardMemory {
   /** Copies {@code length} bytes of {@code src} at absolute index to card {@code address}. */
   void write(long address, ByteBuf src, int index, int length);
 
+  /**
+   * Reads {@code count} elements of {@code elem} bytes, element i at card {@code address + i ·
+   * stride}, into {@code dst} at {@code offset + i · step}.
+   */
+  default void gather(long address, long stride, int elem, int count, byte[] dst, int offset,
+      int step) {
+    for (int i = 0; i < count; i++) {
+      read(address + i * stride, dst, offset + i * step, elem);
+    }
+  }
+
+  /**
+   * Writes {@code count} elements of {@code elem} bytes, element i from {@code src} at {@code
+   * offset + i · step} to card {@code address + i · stride}, in order.
+   */
+  default void scatter(long address, long stride, int elem, int count, byte[] src, int offset,
+      int step) {
+    for (int i = 0; i < count; i++) {
+      write(address + i * stride, src, offset + i * step, elem);
+    }
+  }
+
+  /**
+   * Whether an access inside the memory's size can fail ({@link MemoryFault}): true for a memory
+   * behind a file or one that injects faults.
+   */
+  default boolean canFault() {
+    return true;
+  }
+
+  /**
+   * A number that changes whenever a byte of {@code [address, address + length)} is written, so
+   * that what was read from there can be kept while it stays the same; -1 for a memory that does
+   * not count its writes.
+   */
+  default long writeStamp(long address, long length) {
+    return -1;
+  }
+
   /** Throws unless {@code [address, address + length)} lies within the memory. */
   default void checkRange(String op, long address, long length) {
     if (address < 0 || length < 0 || address > size() - length) {

@@ -10,7 +10,10 @@ import dev.systole.driver.contract.InstructionCheck;
 import dev.systole.driver.contract.Isa;
 import dev.systole.driver.contract.Opcode;
 import dev.systole.driver.timing.IssueClock;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
@@ -43,21 +46,25 @@ final class Machine {
   private boolean activeValid;
   private boolean shadowValid;
 
-  // Timing state of the current run.
-  /** The timing of the run in progress. */
-  private IssueClock clock;
-
-  // Counts of the current run, zeroed at its start; the owner adds them to its totals when the
-  // run ends, so clearing the totals never races with a run.
-  long busyCycles;
-  long arrayCycles;
-  long vectorCycles;
-  long instret;
-  long macs;
-  long bytesRead;
-  long bytesWritten;
+  /** The counts of the last run, zeroed at its start; the owner adds them to its totals. */
+  private RunCounts counts = new RunCounts();
+  /** Whether runs may take the fast path ({@link DecodedProgram}); false for the plain one. */
+  private final boolean fast;
+  /** Programs decoded for the fast path, the most recently run last. */
+  private final LinkedHashMap<Long, DecodedProgram> decoded =
+      new LinkedHashMap<>(16, 0.75f, true);
+  /** Instructions held by {@link #decoded}, kept at most {@link DecodedProgram#MAX_INSTRUCTIONS}. */
+  private long decodedInstructions;
+  private boolean lastRunDecoded;
+  /** Scratch of a chain: its MATMULs' ABUF offsets and weight tiles. */
+  private final int[] chainOffsets;
+  private final int[][] chainTiles;
 
   Machine(DeviceParams params, CardMemory memory) {
+    this(params, memory, true);
+  }
+
+  private Machine(DeviceParams params, CardMemory memory, boolean fast) {
     this.params = params;
     this.memory = memory;
     this.lanes = params.lanes();
@@ -67,23 +74,48 @@ final class Machine {
     this.lut = new short[params.lutRows() * lanes];
     this.active = new int[lanes * lanes];
     this.shadow = new int[lanes * lanes];
-    this.kernel = MatmulKernel.create(lanes);
+    this.fast = fast;
+    this.kernel = fast ? MatmulKernel.create(lanes) : MatmulKernel.scalar(lanes);
+    int chain = fast ? DecodedProgram.MAX_CHAIN : 0;
+    this.chainOffsets = new int[chain];
+    this.chainTiles = new int[chain][lanes * lanes];
   }
 
-  private void clearCounters() {
-    busyCycles = 0;
-    arrayCycles = 0;
-    vectorCycles = 0;
-    clock = new IssueClock(params);
-    instret = 0;
-    macs = 0;
-    bytesRead = 0;
-    bytesWritten = 0;
+  /**
+   * A machine that runs every program through the plain interpreter with the plain Java kernel:
+   * the reference the fast path is tested against.
+   */
+  static Machine plain(DeviceParams params, CardMemory memory) {
+    return new Machine(params, memory, false);
   }
 
-  /** Cycles the last run's instructions waited at issue for a memory unit. */
-  long stallCycles() {
-    return clock == null ? 0 : clock.stallCycles();
+  /** The counts of the last run. */
+  RunCounts counts() {
+    return counts;
+  }
+
+  /**
+   * Everything a program can leave in the machine, as bytes: the buffers, the array's tiles and
+   * whether they hold weights. Two machines that ran the same programs from the same state must
+   * give equal snapshots.
+   */
+  byte[] snapshot() {
+    ByteBuffer b = ByteBuffer.allocate(abuf.length + wbuf.length + 4 * acc.length
+        + 2 * lut.length + 4 * (active.length + shadow.length) + 2);
+    b.put(abuf).put(wbuf);
+    b.asIntBuffer().put(acc);
+    b.position(b.position() + 4 * acc.length);
+    for (short v : lut) {
+      b.putShort(v);
+    }
+    for (int v : active) {
+      b.putInt(v);
+    }
+    for (int v : shadow) {
+      b.putInt(v);
+    }
+    b.put((byte) (activeValid ? 1 : 0)).put((byte) (shadowValid ? 1 : 0));
+    return b.array();
   }
 
   /** Forgets the weight tiles held in the array (SOFT_RESET). */
@@ -99,60 +131,132 @@ final class Machine {
    * @param pcListener told the index of each instruction as it reaches the issue stage
    */
   Outcome run(long address, long length, BooleanSupplier aborted, IntConsumer pcListener) {
-    clearCounters();
+    counts = new RunCounts();
     long bytes = length * Contract.INSTRUCTION_BYTES;
     if (length == 0 || address % Contract.PROGRAM_ALIGNMENT != 0 || address < 0
         || address > params.hbmBytes() - bytes) {
-      busyCycles += 1;
+      counts.busyCycles = 1;
       return new Outcome(ErrorCode.PROG_RANGE, 0, 1, false);
     }
-    clearCounters();
-    byte[] fetch = new byte[FETCH_CHUNK * Contract.INSTRUCTION_BYTES];
-    for (long pc = 0; pc < length; pc++) {
+    DecodedProgram program = decoded(address, length);
+    lastRunDecoded = program != null && program.noWeights(activeValid, shadowValid) < 0;
+    return lastRunDecoded ? runDecoded(program, aborted, pcListener)
+        : interpret(address, length, aborted, pcListener);
+  }
+
+  /** Whether the last run took the fast path. */
+  boolean lastRunDecoded() {
+    return lastRunDecoded;
+  }
+
+  /**
+   * The decoded program at {@code address}, decoding it if it is not kept or its bytes changed;
+   * null when the fast path cannot run it: a plain machine, a card memory that can fail an access
+   * or does not count writes, a program too long to keep.
+   */
+  private DecodedProgram decoded(long address, long length) {
+    if (!fast || memory.canFault() || length > DecodedProgram.MAX_INSTRUCTIONS) {
+      return null;
+    }
+    long stamp = memory.writeStamp(address, length * Contract.INSTRUCTION_BYTES);
+    if (stamp < 0) {
+      return null;
+    }
+    DecodedProgram p = decoded.get(address);
+    if (p != null && p.length == length && p.stamp == stamp) {
+      return p;
+    }
+    if (p != null) {
+      decoded.remove(address);
+      decodedInstructions -= p.code.length;
+    }
+    p = DecodedProgram.decode(memory, address, length, params);
+    decoded.put(address, p);
+    decodedInstructions += p.code.length;
+    Iterator<DecodedProgram> oldest = decoded.values().iterator();
+    while (decodedInstructions > DecodedProgram.MAX_INSTRUCTIONS && decoded.size() > 1) {
+      decodedInstructions -= oldest.next().code.length;
+      oldest.remove();
+    }
+    return p;
+  }
+
+  /** The fast path: the steps of a decoded program, which cannot fail on this machine. */
+  private Outcome runDecoded(DecodedProgram program, BooleanSupplier aborted,
+      IntConsumer pcListener) {
+    Instruction[] code = program.code;
+    for (DecodedProgram.Step step : program.steps) {
       if (aborted.getAsBoolean()) {
         return new Outcome(ErrorCode.NONE, 0, 0, true);
       }
-      int slot = (int) (pc % FETCH_CHUNK);
-      long ready = clock.ready(pc);
-      pcListener.accept((int) pc);
-      Instruction in;
-      try {
-        if (slot == 0) {
-          int n = (int) Math.min(FETCH_CHUNK, length - pc);
-          memory.read(address + pc * Contract.INSTRUCTION_BYTES, fetch, 0,
-              n * Contract.INSTRUCTION_BYTES);
+      pcListener.accept(step.first());
+      if (step.chain()) {
+        chain(code, step.members());
+      } else {
+        Instruction in = code[step.first()];
+        switch (in.opcode()) {
+          case LOAD -> loadFast(in);
+          case STORE -> storeFast(in);
+          default -> execute(in);
         }
-        in = Instruction.read(fetch, slot * Contract.INSTRUCTION_BYTES);
-      } catch (MemoryFault e) {
-        return end(ErrorCode.MEM_FAULT, pc, ready);
-      }
-      InstructionCheck.Violation v = InstructionCheck.check(in, params);
-      ErrorCode error = v != null ? v.code() : dynamicCheck(in);
-      if (error != ErrorCode.NONE) {
-        return end(error, pc, ready);
-      }
-      long issue = clock.issue(in, ready);
-      if (in.opcode().requires() != null) {
-        vectorCycles += clock.completion() - issue;
-      }
-      try {
-        execute(in);
-      } catch (MemoryFault e) {
-        return end(ErrorCode.MEM_FAULT, pc, ready);
-      }
-      instret++;
-      if (in.opcode() == Opcode.HALT) {
-        long cycles = issue + 1;
-        busyCycles += cycles;
-        return new Outcome(ErrorCode.NONE, 0, cycles, false);
       }
     }
-    return end(ErrorCode.PROG_END, length, clock.ready(length));
+    counts.copyFrom(program.counts);
+    return program.outcome;
   }
 
-  private Outcome end(ErrorCode error, long pc, long ready) {
+  /** The plain path: fetch, check, time and execute one instruction at a time. */
+  private Outcome interpret(long address, long length, BooleanSupplier aborted,
+      IntConsumer pcListener) {
+    IssueClock clock = new IssueClock(params);
+    byte[] fetch = new byte[FETCH_CHUNK * Contract.INSTRUCTION_BYTES];
+    try {
+      for (long pc = 0; pc < length; pc++) {
+        if (aborted.getAsBoolean()) {
+          return new Outcome(ErrorCode.NONE, 0, 0, true);
+        }
+        int slot = (int) (pc % FETCH_CHUNK);
+        long ready = clock.ready(pc);
+        pcListener.accept((int) pc);
+        Instruction in;
+        try {
+          if (slot == 0) {
+            int n = (int) Math.min(FETCH_CHUNK, length - pc);
+            memory.read(address + pc * Contract.INSTRUCTION_BYTES, fetch, 0,
+                n * Contract.INSTRUCTION_BYTES);
+          }
+          in = Instruction.read(fetch, slot * Contract.INSTRUCTION_BYTES);
+        } catch (MemoryFault e) {
+          return end(clock, ErrorCode.MEM_FAULT, pc, ready);
+        }
+        InstructionCheck.Violation v = InstructionCheck.check(in, params);
+        ErrorCode error = v != null ? v.code() : dynamicCheck(in);
+        if (error != ErrorCode.NONE) {
+          return end(clock, error, pc, ready);
+        }
+        long issue = clock.issue(in, ready);
+        try {
+          execute(in);
+        } catch (MemoryFault e) {
+          return end(clock, ErrorCode.MEM_FAULT, pc, ready);
+        }
+        counts.executed(in, lanes,
+            in.opcode().requires() != null ? clock.completion() - issue : 0);
+        if (in.opcode() == Opcode.HALT) {
+          long cycles = issue + 1;
+          counts.busyCycles = cycles;
+          return new Outcome(ErrorCode.NONE, 0, cycles, false);
+        }
+      }
+      return end(clock, ErrorCode.PROG_END, length, clock.ready(length));
+    } finally {
+      counts.stallCycles = clock.stallCycles();
+    }
+  }
+
+  private Outcome end(IssueClock clock, ErrorCode error, long pc, long ready) {
     long cycles = clock.drained(ready) + 1;
-    busyCycles += cycles;
+    counts.busyCycles = cycles;
     return new Outcome(error, pc, cycles, false);
   }
 
@@ -238,7 +342,76 @@ final class Machine {
         }
       }
     }
-    bytesRead += (long) xSize * ySize * elem;
+  }
+
+  /**
+   * LOAD on the fast path: into ABUF or WBUF a row of elements at a time from the card memory's
+   * {@link CardMemory#gather}, padding filled per run of rows; into ACC or LUT as {@link #load}.
+   */
+  private void loadFast(Instruction in) {
+    Buffer buf = Buffer.fromId(in.get(Isa.Load.BUF));
+    if (buf != Buffer.ABUF && buf != Buffer.WBUF) {
+      load(in);
+      return;
+    }
+    byte[] dst = buf == Buffer.ABUF ? abuf : wbuf;
+    int elem = (int) in.get(Isa.Load.ELEM_BYTES);
+    byte pad = (byte) in.get(Isa.Load.PAD_VALUE);
+    long addr = in.get(Isa.Load.HBM_ADDR);
+    int xSize = (int) in.get(Isa.Load.X_SIZE);
+    int ySize = (int) in.get(Isa.Load.Y_SIZE);
+    long xStride = in.get(Isa.Load.X_STRIDE);
+    long yStride = in.get(Isa.Load.Y_STRIDE);
+    int xPad0 = (int) in.get(Isa.Load.X_PAD0);
+    int xPad1 = (int) in.get(Isa.Load.X_PAD1);
+    int yPad0 = (int) in.get(Isa.Load.Y_PAD0);
+    int yPad1 = (int) in.get(Isa.Load.Y_PAD1);
+    int width = xPad0 + xSize + xPad1;
+    int row = (int) in.get(Isa.Load.DST_ROW);
+    if (yPad0 > 0) {
+      Arrays.fill(dst, row * lanes, (row + yPad0 * width) * lanes, pad);
+      row += yPad0 * width;
+    }
+    for (int y = 0; y < ySize; y++) {
+      if (xPad0 > 0) {
+        Arrays.fill(dst, row * lanes, (row + xPad0) * lanes, pad);
+        row += xPad0;
+      }
+      memory.gather(addr + y * yStride, xStride, elem, xSize, dst, row * lanes, lanes);
+      if (elem < lanes) {
+        for (int x = 0; x < xSize; x++) {
+          Arrays.fill(dst, (row + x) * lanes + elem, (row + x + 1) * lanes, pad);
+        }
+      }
+      row += xSize;
+      if (xPad1 > 0) {
+        Arrays.fill(dst, row * lanes, (row + xPad1) * lanes, pad);
+        row += xPad1;
+      }
+    }
+    if (yPad1 > 0) {
+      Arrays.fill(dst, row * lanes, (row + yPad1 * width) * lanes, pad);
+    }
+  }
+
+  /** STORE on the fast path: from ABUF or WBUF by {@link CardMemory#scatter}, else as {@link #store}. */
+  private void storeFast(Instruction in) {
+    Buffer buf = Buffer.fromId(in.get(Isa.Store.BUF));
+    if (buf != Buffer.ABUF && buf != Buffer.WBUF) {
+      store(in);
+      return;
+    }
+    byte[] src = buf == Buffer.ABUF ? abuf : wbuf;
+    int elem = (int) in.get(Isa.Store.ELEM_BYTES);
+    long addr = in.get(Isa.Store.HBM_ADDR);
+    int xSize = (int) in.get(Isa.Store.X_SIZE);
+    int ySize = (int) in.get(Isa.Store.Y_SIZE);
+    long xStride = in.get(Isa.Store.X_STRIDE);
+    long yStride = in.get(Isa.Store.Y_STRIDE);
+    int row = (int) in.get(Isa.Store.SRC_ROW);
+    for (int y = 0; y < ySize; y++, row += xSize) {
+      memory.scatter(addr + y * yStride, xStride, elem, xSize, src, row * lanes, lanes);
+    }
   }
 
   private void store(Instruction in) {
@@ -271,7 +444,6 @@ final class Machine {
         }
       }
     }
-    bytesWritten += (long) xSize * ySize * elem;
   }
 
   private void loadTile(int[] dst, int wbufRow) {
@@ -281,28 +453,50 @@ final class Machine {
   }
 
   private void matmul(Instruction in) {
-    boolean wLoad = in.flag(Isa.Matmul.W_LOAD);
-    boolean wPreload = in.flag(Isa.Matmul.W_PRELOAD);
+    weightsIn(in);
+    kernel.run(abuf, (int) in.get(Isa.Matmul.A_ROW) * lanes, active, acc,
+        (int) in.get(Isa.Matmul.ACC_ROW) * lanes, (int) in.get(Isa.Matmul.ROWS),
+        in.flag(Isa.Matmul.ACCUMULATE));
+    weightsOut(in);
+  }
+
+  /** What a MATMUL does to the array's tiles before its rows stream: a swap or a load. */
+  private void weightsIn(Instruction in) {
     if (in.flag(Isa.Matmul.W_SWAP)) {
       System.arraycopy(shadow, 0, active, 0, active.length);
       shadowValid = false;
     }
-    if (wLoad) {
+    if (in.flag(Isa.Matmul.W_LOAD)) {
       loadTile(active, (int) in.get(Isa.Matmul.W_ROW));
       shadowValid = false;
     }
     activeValid = true;
-    int rows = (int) in.get(Isa.Matmul.ROWS);
-    int aRow = (int) in.get(Isa.Matmul.A_ROW);
-    int accRow = (int) in.get(Isa.Matmul.ACC_ROW);
-    boolean accumulate = in.flag(Isa.Matmul.ACCUMULATE);
-    kernel.run(abuf, aRow * lanes, active, acc, accRow * lanes, rows, accumulate);
-    if (wPreload) {
+  }
+
+  /** What a MATMUL does to the array's tiles after its rows: a preload of the shadow tile. */
+  private void weightsOut(Instruction in) {
+    if (in.flag(Isa.Matmul.W_PRELOAD)) {
       loadTile(shadow, (int) in.get(Isa.Matmul.PRE_ROW));
       shadowValid = true;
     }
-    arrayCycles += rows;
-    macs += (long) rows * lanes * lanes;
+  }
+
+  /**
+   * The MATMULs at {@code members} of {@code code}, which share their accumulator rows and row
+   * count, in one pass of the kernel; each takes the tile its flags give it, in order.
+   */
+  private void chain(Instruction[] code, int[] members) {
+    int n = members.length;
+    for (int m = 0; m < n; m++) {
+      Instruction in = code[members[m]];
+      weightsIn(in);
+      System.arraycopy(active, 0, chainTiles[m], 0, active.length);
+      chainOffsets[m] = (int) in.get(Isa.Matmul.A_ROW) * lanes;
+      weightsOut(in);
+    }
+    Instruction first = code[members[0]];
+    kernel.chain(abuf, chainOffsets, chainTiles, n, acc, (int) first.get(Isa.Matmul.ACC_ROW) * lanes,
+        (int) first.get(Isa.Matmul.ROWS), first.flag(Isa.Matmul.ACCUMULATE));
   }
 
   private void requant(Instruction in) {

@@ -15,7 +15,9 @@ import dev.systole.driver.contract.Param;
  * the vector kernel computes the dot products in float, which is exact here because an int8
  * product is at most 2^14 in magnitude and D ≤ 64 (ARRAY_ROWS at most) of them sum to at most
  * 2^20, well inside the 24-bit significand, and it adds the previous accumulator in int32 as the
- * contract says.
+ * contract says. A chain of MATMULs into the same accumulator rows ({@link #chain}) may be summed
+ * in float for up to {@link #maxChain} tiles: that many tiles give at most 255 products of at
+ * most 2^14 per sum, below 2^22.
  *
  * <p>A kernel owns scratch space, so each {@link Machine} has its own and kernels are not shared
  * between threads.
@@ -66,4 +68,25 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
    */
   abstract void run(byte[] abuf, int a, int[] tile, int[] acc, int c, int rows,
       boolean accumulate);
+
+  /**
+   * The MATMULs of a chain, one after another, into the same accumulator rows: tile {@code m}
+   * takes the rows at lane offset {@code a[m]}, the first adds to the accumulators if {@code
+   * accumulate} and every later one adds to them. The result is that of {@link #run} for each in
+   * turn, bit for bit; a kernel may compute it in fewer passes over the accumulators.
+   */
+  void chain(byte[] abuf, int[] a, int[][] tiles, int n, int[] acc, int c, int rows,
+      boolean accumulate) {
+    for (int m = 0; m < n; m++) {
+      run(abuf, a[m], tiles[m], acc, c, rows, accumulate || m > 0);
+    }
+  }
+
+  /**
+   * The most tiles of D = {@code lanes} whose products a sum may hold and stay below 2^22, the
+   * range in which the vector kernel's float sums are exact: 255 / D.
+   */
+  static int maxChain(int lanes) {
+    return 255 / lanes;
+  }
 }

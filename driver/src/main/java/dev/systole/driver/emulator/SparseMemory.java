@@ -1,6 +1,7 @@
 package dev.systole.driver.emulator;
 
 import io.netty.buffer.ByteBuf;
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -16,6 +17,8 @@ public final class SparseMemory implements CardMemory {
 
   private final long size;
   private final AtomicReferenceArray<byte[]> pages;
+  /** Per page, how many writes touched it: the sum over a range is its {@link #writeStamp}. */
+  private final int[] writes;
 
   public SparseMemory(long size) {
     if (size <= 0 || (size >>> PAGE_BITS) >= Integer.MAX_VALUE) {
@@ -24,6 +27,7 @@ public final class SparseMemory implements CardMemory {
     }
     this.size = size;
     this.pages = new AtomicReferenceArray<>((int) ((size + PAGE_MASK) >>> PAGE_BITS));
+    this.writes = new int[pages.length()];
   }
 
   @Override
@@ -43,6 +47,7 @@ public final class SparseMemory implements CardMemory {
   }
 
   private byte[] pageForWrite(int index) {
+    writes[index]++;
     byte[] p = pages.get(index);
     if (p == null) {
       byte[] fresh = new byte[PAGE_SIZE];
@@ -55,6 +60,65 @@ public final class SparseMemory implements CardMemory {
   }
 
   @Override
+  public boolean canFault() {
+    return false;
+  }
+
+  @Override
+  public long writeStamp(long address, long length) {
+    checkRange("stamp", address, length);
+    long stamp = 0;
+    if (length > 0) {
+      for (long page = address >>> PAGE_BITS; page <= (address + length - 1) >>> PAGE_BITS;
+          page++) {
+        stamp += writes[(int) page] & 0xFFFFFFFFL;
+      }
+    }
+    return stamp;
+  }
+
+  @Override
+  public void gather(long address, long stride, int elem, int count, byte[] dst, int offset,
+      int step) {
+    if (count <= 0) {
+      return;
+    }
+    checkRange("read", address, (count - 1) * stride + elem);
+    for (int i = 0; i < count; i++) {
+      long a = address + i * stride;
+      int in = (int) (a & PAGE_MASK);
+      if (in + elem > PAGE_SIZE) {
+        read(a, dst, offset + i * step, elem);
+        continue;
+      }
+      byte[] p = pages.get((int) (a >>> PAGE_BITS));
+      if (p == null) {
+        Arrays.fill(dst, offset + i * step, offset + i * step + elem, (byte) 0);
+      } else {
+        System.arraycopy(p, in, dst, offset + i * step, elem);
+      }
+    }
+  }
+
+  @Override
+  public void scatter(long address, long stride, int elem, int count, byte[] src, int offset,
+      int step) {
+    if (count <= 0) {
+      return;
+    }
+    checkRange("write", address, (count - 1) * stride + elem);
+    for (int i = 0; i < count; i++) {
+      long a = address + i * stride;
+      int in = (int) (a & PAGE_MASK);
+      if (in + elem > PAGE_SIZE) {
+        write(a, src, offset + i * step, elem);
+        continue;
+      }
+      System.arraycopy(src, offset + i * step, pageForWrite((int) (a >>> PAGE_BITS)), in, elem);
+    }
+  }
+
+  @Override
   public void read(long address, byte[] dst, int offset, int length) {
     checkRange("read", address, length);
     while (length > 0) {
@@ -62,7 +126,7 @@ public final class SparseMemory implements CardMemory {
       int n = Math.min(length, PAGE_SIZE - in);
       byte[] p = pages.get((int) (address >>> PAGE_BITS));
       if (p == null) {
-        java.util.Arrays.fill(dst, offset, offset + n, (byte) 0);
+        Arrays.fill(dst, offset, offset + n, (byte) 0);
       } else {
         System.arraycopy(p, in, dst, offset, n);
       }

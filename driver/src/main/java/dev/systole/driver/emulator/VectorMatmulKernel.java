@@ -8,11 +8,16 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * MATMUL with the Vector API: the weight tile and a chunk of activation rows are converted to
+ * MATMUL with the Vector API: the weight tiles and a chunk of activation rows are converted to
  * float, and a register-blocked micro-kernel computes four rows by two vectors of columns at a
  * time with fused multiply-adds, the way a BLAS kernel does. Float is used because the JIT turns
  * float FMA into one instruction on every current CPU, while the Vector API of JDK 17 has no
  * widening int8 dot product; the results are exact (see {@link MatmulKernel}).
+ *
+ * <p>A chain of MATMULs into the same accumulator rows is one longer dot product: the block's
+ * accumulators stay in registers from the first tile of the chain to the last, and the int32
+ * accumulator rows are read and written once per chain instead of once per MATMUL. The chain is
+ * cut into segments of {@link #maxChain} tiles, the most whose sum is still exact in float.
  *
  * <p>Each accumulator starts at 1.5·2^23 instead of 0. Every partial sum then stays an integer
  * in [2^23, 2^24), where floats are spaced exactly 1 apart, so the sum's two's-complement value
@@ -42,23 +47,32 @@ final class VectorMatmulKernel extends MatmulKernel {
   private static final int STRIP = 2 * L;
   /** Rows of one register block: 4 × 2 accumulators, 2 weight vectors and 1 broadcast fit 16 registers. */
   private static final int ROWS = 4;
-  /** Activation rows converted to float at a time: a few KiB, so they stay in L1. */
-  private static final int CHUNK = 64;
+  /** Activation rows converted to float at a time, per tile of a segment: they stay in L1. */
+  private static final int CHUNK = 16;
   private static final float BIAS = 0x1.8p23f;
   private static final int BIAS_BITS = Float.floatToRawIntBits(BIAS);
 
   /** Columns covered by vector strips; the rest are the scalar tail. */
   private final int vectorColumns;
-  /** The weight tile as floats, strip by strip: strip j holds W[k][j·STRIP .. j·STRIP+STRIP-1]. */
+  /** Tiles of one segment. */
+  private final int segment;
+  /**
+   * The tiles of a segment as floats, tile by tile and strip by strip: tile m, strip j holds
+   * W_m[k][j·STRIP .. j·STRIP+STRIP-1] for each k.
+   */
   private final float[] w;
-  /** A chunk of activation rows as floats, D per row. */
+  /** A chunk of activation rows of each tile of a segment as floats, D per row. */
   private final float[] x;
+  /** A chain of one, for {@link #run}. */
+  private final int[] oneOffset = new int[1];
+  private final int[][] oneTile = new int[1][];
 
   private VectorMatmulKernel(int lanes) {
     super(lanes);
     this.vectorColumns = lanes - lanes % STRIP;
-    this.w = new float[vectorColumns * lanes];
-    this.x = new float[CHUNK * lanes];
+    this.segment = maxChain(lanes);
+    this.w = new float[segment * vectorColumns * lanes];
+    this.x = new float[segment * CHUNK * lanes];
   }
 
   /** A kernel for D = {@code lanes}, or null when this platform has no vectors of 128+ bits. */
@@ -74,56 +88,91 @@ final class VectorMatmulKernel extends MatmulKernel {
 
   @Override
   void run(byte[] abuf, int a, int[] tile, int[] acc, int c, int rows, boolean accumulate) {
-    int d = lanes;
-    if (vectorColumns > 0) {
-      packWeights(tile);
-      for (int r0 = 0; r0 < rows; r0 += CHUNK) {
-        int n = Math.min(CHUNK, rows - r0);
-        convertRows(abuf, a + r0 * d, n * d);
-        strips(acc, c + r0 * d, n, accumulate);
-      }
-    }
-    if (vectorColumns < d) {
-      tail(abuf, a, tile, acc, c, rows, accumulate);
-    }
+    oneOffset[0] = a;
+    oneTile[0] = tile;
+    chain(abuf, oneOffset, oneTile, 1, acc, c, rows, accumulate);
+    oneTile[0] = null;
   }
 
-  private void packWeights(int[] tile) {
+  @Override
+  void chain(byte[] abuf, int[] a, int[][] tiles, int n, int[] acc, int c, int rows,
+      boolean accumulate) {
     int d = lanes;
-    int o = 0;
-    for (int n0 = 0; n0 < vectorColumns; n0 += STRIP) {
-      for (int k = 0; k < d; k++) {
-        for (int j = 0; j < STRIP; j += L, o += L) {
-          ((FloatVector) IntVector.fromArray(I, tile, k * d + n0 + j)
-              .convert(VectorOperators.I2F, 0)).intoArray(w, o);
+    for (int m0 = 0; m0 < n; m0 += segment) {
+      int count = Math.min(segment, n - m0);
+      boolean add = accumulate || m0 > 0;
+      if (vectorColumns > 0) {
+        packWeights(tiles, m0, count);
+        for (int r0 = 0; r0 < rows; r0 += CHUNK) {
+          int rs = Math.min(CHUNK, rows - r0);
+          for (int m = 0; m < count; m++) {
+            convertRows(abuf, a[m0 + m] + r0 * d, rs, m * d, count * d);
+          }
+          strips(acc, c + r0 * d, rs, count * d, add);
+        }
+      }
+      if (vectorColumns < d) {
+        for (int m = 0; m < count; m++) {
+          tail(abuf, a[m0 + m], tiles[m0 + m], acc, c, rows, add || m > 0);
         }
       }
     }
   }
 
-  private void convertRows(byte[] abuf, int from, int count) {
-    int i = 0;
-    for (; i <= count - B.length(); i += B.length()) {
-      ByteVector v = ByteVector.fromArray(B, abuf, from + i);
-      for (int p = 0; p < PARTS; p++) {
-        ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).intoArray(x, i + p * L);
+  /**
+   * Packs the tiles {@code m0 .. m0+count-1} strip by strip: strip j holds, for each k of the
+   * chained dot product (tile m, row k of it, at m·D + k), the STRIP weights of its columns.
+   */
+  private void packWeights(int[][] tiles, int m0, int count) {
+    int d = lanes;
+    int o = 0;
+    for (int n0 = 0; n0 < vectorColumns; n0 += STRIP) {
+      for (int m = 0; m < count; m++) {
+        int[] tile = tiles[m0 + m];
+        for (int k = 0; k < d; k++) {
+          for (int j = 0; j < STRIP; j += L, o += L) {
+            ((FloatVector) IntVector.fromArray(I, tile, k * d + n0 + j)
+                .convert(VectorOperators.I2F, 0)).intoArray(w, o);
+          }
+        }
       }
-    }
-    for (; i < count; i++) {
-      x[i] = abuf[from + i];
     }
   }
 
   /**
-   * The vector columns of {@code rows} (at most CHUNK) converted rows. A block that runs past
-   * {@code rows} computes on whatever the scratch rows beyond hold and stores nothing for them.
+   * Converts {@code rows} activation rows of D lanes from {@code from} in ABUF into the float rows
+   * of the chunk, row i at {@code to + i · step}: a tile's rows side by side with the other tiles'
+   * of the chain, so that each chunk row is one dot product of {@code step} terms.
    */
-  private void strips(int[] acc, int c, int rows, boolean accumulate) {
+  private void convertRows(byte[] abuf, int from, int rows, int to, int step) {
+    int d = lanes;
+    for (int i = 0; i < rows; i++) {
+      int src = from + i * d;
+      int dst = to + i * step;
+      int k = 0;
+      for (; k <= d - B.length(); k += B.length()) {
+        ByteVector v = ByteVector.fromArray(B, abuf, src + k);
+        for (int p = 0; p < PARTS; p++) {
+          ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).intoArray(x, dst + k + p * L);
+        }
+      }
+      for (; k < d; k++) {
+        x[dst + k] = abuf[src + k];
+      }
+    }
+  }
+
+  /**
+   * The vector columns of {@code rows} (at most CHUNK) converted rows, each a dot product of
+   * {@code terms} terms. A block that runs past {@code rows} computes on whatever the scratch
+   * rows beyond hold and stores nothing for them.
+   */
+  private void strips(int[] acc, int c, int rows, int terms, boolean accumulate) {
     int d = lanes;
     float[] w = this.w;
     float[] x = this.x;
     for (int n0 = 0; n0 < vectorColumns; n0 += STRIP) {
-      int wb = n0 * d;
+      int wb = n0 * terms;
       for (int r = 0; r < rows; r += ROWS) {
         FloatVector s0 = FloatVector.broadcast(F, BIAS);
         FloatVector s1 = s0;
@@ -133,11 +182,11 @@ final class VectorMatmulKernel extends MatmulKernel {
         FloatVector t1 = s0;
         FloatVector t2 = s0;
         FloatVector t3 = s0;
-        int p0 = r * d;
-        int p1 = p0 + d;
-        int p2 = p1 + d;
-        int p3 = p2 + d;
-        for (int k = 0; k < d; k++) {
+        int p0 = r * terms;
+        int p1 = p0 + terms;
+        int p2 = p1 + terms;
+        int p3 = p2 + terms;
+        for (int k = 0; k < terms; k++) {
           FloatVector wk = FloatVector.fromArray(F, w, wb + k * STRIP);
           FloatVector vk = FloatVector.fromArray(F, w, wb + k * STRIP + L);
           FloatVector x0 = FloatVector.broadcast(F, x[p0 + k]);

@@ -1,0 +1,227 @@
+package dev.systole.driver.emulator;
+
+import dev.systole.driver.contract.Buffer;
+import dev.systole.driver.contract.Contract;
+import dev.systole.driver.contract.DeviceParams;
+import dev.systole.driver.contract.ErrorCode;
+import dev.systole.driver.contract.Instruction;
+import dev.systole.driver.contract.InstructionCheck;
+import dev.systole.driver.contract.Isa;
+import dev.systole.driver.contract.Opcode;
+import dev.systole.driver.contract.RowAccess;
+import dev.systole.driver.timing.IssueClock;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A program as the fast path runs it: fetched, decoded and checked once, its cycles and counters
+ * computed once from the timing model (they follow from the instructions alone), and its
+ * instructions grouped into {@link Step steps}. A program that runs again unchanged (a session
+ * runs the same program for every inference) costs none of this again: the machine keeps it while
+ * the card memory says that its bytes were not written ({@link CardMemory#writeStamp}).
+ *
+ * <p>Steps run in order. A step is one instruction, or a chain of MATMULs into the same
+ * accumulator rows (a dot product longer than the array, split by the compiler into one MATMUL
+ * per tile), which the kernel computes in one pass ({@link MatmulKernel#chain}). A chain runs
+ * where it ends, after the instructions between its MATMULs; it ends before any instruction that
+ * touches its accumulator rows or writes rows its MATMULs read (from {@link RowAccess}), so no
+ * instruction can tell that it ran later than in program order, and the bytes are those of
+ * running every instruction in turn.
+ *
+ * <p>The weight tiles a chain's MATMULs use are resolved as each MATMUL's flags say (load, swap,
+ * preload), in order, when the chain runs. Whether a MATMUL finds no tile (NO_WEIGHTS) depends on
+ * what the run before left in the array, so it is precomputed for each of the four states the
+ * array can start in ({@link #noWeights}); a run that would fail that way is left to the
+ * interpreter.
+ */
+final class DecodedProgram {
+  /** One step: instruction {@code first}, or the MATMULs at {@code members} (first included). */
+  record Step(int first, int[] members) {
+    boolean chain() {
+      return members != null;
+    }
+  }
+
+  final long address;
+  final long length;
+  /** The card memory's write stamp of the program's bytes when they were decoded. */
+  final long stamp;
+  final Instruction[] code;
+  final Step[] steps;
+  /** The run's outcome when no MATMUL finds the array empty. */
+  final Machine.Outcome outcome;
+  /** The run's counts when no MATMUL finds the array empty. */
+  final RunCounts counts;
+  /** The index of the first MATMUL that finds no weights, or -1, per start state (active | 2 shadow). */
+  private final int[] noWeights = new int[4];
+
+  private DecodedProgram(long address, long length, long stamp, Instruction[] code,
+      Step[] steps, Machine.Outcome outcome, RunCounts counts) {
+    this.address = address;
+    this.length = length;
+    this.stamp = stamp;
+    this.code = code;
+    this.steps = steps;
+    this.outcome = outcome;
+    this.counts = counts;
+  }
+
+  /** MATMULs of one step at most; the kernel cuts a chain into exact segments itself. */
+  static final int MAX_CHAIN = 1024;
+
+  /** Instructions decoded for one program at most: beyond this the interpreter runs it. */
+  static final int MAX_INSTRUCTIONS = 1 << 21;
+
+  /**
+   * Decodes the {@code length} instructions at card {@code address}, whose range the caller has
+   * checked, on a device of {@code p}.
+   */
+  static DecodedProgram decode(CardMemory memory, long address, long length, DeviceParams p) {
+    long stamp = memory.writeStamp(address, length * Contract.INSTRUCTION_BYTES);
+    int n = (int) length;
+    byte[] bytes = new byte[n * Contract.INSTRUCTION_BYTES];
+    memory.read(address, bytes, 0, bytes.length);
+    List<Instruction> code = new ArrayList<>();
+    IssueClock clock = new IssueClock(p);
+    RunCounts counts = new RunCounts();
+    int lanes = p.lanes();
+    Machine.Outcome outcome = null;
+    for (int pc = 0; pc < n && outcome == null; pc++) {
+      long ready = clock.ready(pc);
+      Instruction in = Instruction.read(bytes, pc * Contract.INSTRUCTION_BYTES);
+      InstructionCheck.Violation v = InstructionCheck.check(in, p);
+      if (v != null) {
+        outcome = new Machine.Outcome(v.code(), pc, clock.drained(ready) + 1, false);
+        break;
+      }
+      long issue = clock.issue(in, ready);
+      counts.executed(in, lanes,
+          in.opcode().requires() != null ? clock.completion() - issue : 0);
+      code.add(in);
+      if (in.opcode() == Opcode.HALT) {
+        outcome = new Machine.Outcome(ErrorCode.NONE, 0, issue + 1, false);
+      }
+    }
+    if (outcome == null) {
+      outcome = new Machine.Outcome(ErrorCode.PROG_END, length,
+          clock.drained(clock.ready(length)) + 1, false);
+    }
+    counts.busyCycles = outcome.cycles();
+    counts.stallCycles = clock.stallCycles();
+    Instruction[] decoded = code.toArray(new Instruction[0]);
+    DecodedProgram program = new DecodedProgram(address, length, stamp, decoded,
+        steps(decoded, p), outcome, counts);
+    for (int state = 0; state < 4; state++) {
+      program.noWeights[state] = firstNoWeights(decoded, (state & 1) != 0, (state & 2) != 0);
+    }
+    return program;
+  }
+
+  /**
+   * The index of the first MATMUL that would find no weights in a run that starts with the
+   * array as given, or -1 if none would.
+   */
+  int noWeights(boolean activeValid, boolean shadowValid) {
+    return noWeights[(activeValid ? 1 : 0) | (shadowValid ? 2 : 0)];
+  }
+
+  private static int firstNoWeights(Instruction[] code, boolean active, boolean shadow) {
+    for (int pc = 0; pc < code.length; pc++) {
+      Instruction in = code[pc];
+      if (in.opcode() != Opcode.MATMUL) {
+        continue;
+      }
+      boolean swap = in.flag(Isa.Matmul.W_SWAP);
+      if (swap ? !shadow : !in.flag(Isa.Matmul.W_LOAD) && !active) {
+        return pc;
+      }
+      if (swap || in.flag(Isa.Matmul.W_LOAD)) {
+        shadow = false;
+      }
+      active = true;
+      if (in.flag(Isa.Matmul.W_PRELOAD)) {
+        shadow = true;
+      }
+    }
+    return -1;
+  }
+
+  /** Groups the instructions into steps, chaining MATMULs as the class comment says. */
+  private static Step[] steps(Instruction[] code, DeviceParams p) {
+    List<Step> steps = new ArrayList<>(code.length);
+    Chain open = null;
+    for (int pc = 0; pc < code.length; pc++) {
+      Instruction in = code[pc];
+      if (in.opcode() == Opcode.MATMUL) {
+        if (open == null || !open.takes(in)) {
+          close(open, steps);
+          open = new Chain(in, p);
+        }
+        open.add(pc, in, p);
+        continue;
+      }
+      if (open != null && open.conflicts(RowAccess.of(in, p))) {
+        close(open, steps);
+        open = null;
+      }
+      if (in.opcode() != Opcode.HALT && in.opcode() != Opcode.FENCE) {
+        steps.add(new Step(pc, null));
+      }
+    }
+    close(open, steps);
+    return steps.toArray(new Step[0]);
+  }
+
+  private static void close(Chain chain, List<Step> steps) {
+    if (chain != null) {
+      int[] members = chain.members.stream().mapToInt(Integer::intValue).toArray();
+      steps.add(new Step(members[0], members));
+    }
+  }
+
+  /** MATMULs being gathered into one step, with the rows they read and write. */
+  private static final class Chain {
+    final long accRow;
+    final long rows;
+    final List<Integer> members = new ArrayList<>();
+    final List<RowAccess> reads = new ArrayList<>();
+    final RowAccess accumulators;
+
+    Chain(Instruction first, DeviceParams p) {
+      accRow = first.get(Isa.Matmul.ACC_ROW);
+      rows = first.get(Isa.Matmul.ROWS);
+      accumulators = new RowAccess(Buffer.ACC, accRow, rows, true, true, false);
+    }
+
+    boolean takes(Instruction in) {
+      return in.flag(Isa.Matmul.ACCUMULATE) && in.get(Isa.Matmul.ACC_ROW) == accRow
+          && in.get(Isa.Matmul.ROWS) == rows && members.size() < MAX_CHAIN;
+    }
+
+    void add(int pc, Instruction in, DeviceParams p) {
+      members.add(pc);
+      for (RowAccess a : RowAccess.of(in, p)) {
+        if (a.buffer() != Buffer.ACC) {
+          reads.add(a);
+        }
+      }
+    }
+
+    /** Whether an instruction with {@code accesses} must run after this chain. */
+    boolean conflicts(List<RowAccess> accesses) {
+      for (RowAccess a : accesses) {
+        if (a.overlaps(accumulators)) {
+          return true;
+        }
+        if (a.write()) {
+          for (RowAccess r : reads) {
+            if (a.overlaps(r)) {
+              return true;
+            }
+          }
+        }
+      }
+      return false;
+    }
+  }
+}
