@@ -15,8 +15,9 @@ import org.openjdk.jmh.annotations.State;
  * The emulator's functional GEMM: the MATMUL kernel over the whole problem, the way a program
  * drives the array. A is laid out in ABUF as K/D blocks of M rows of D lanes, B as (K/D)·(N/D)
  * weight tiles of D×D, C in ACC as N/D blocks of M rows of D int32 lanes; for every column block
- * and every weight tile the kernel streams all M rows through the tile, accumulating over K after
- * the first tile. One thread, as the emulator runs. This lives in the kernel's package because the
+ * the K/D MATMULs into its accumulator rows are one chain, as the emulator runs a compiled
+ * program's (the kernel streams all M rows through each tile of the chain, accumulating over K).
+ * One thread, as the emulator runs. This lives in the kernel's package because the
  * kernel is package-private.
  */
 @State(Scope.Benchmark)
@@ -32,7 +33,10 @@ public class EmulatorGemmBenchmark {
 
   private MatmulKernel matmul;
   private byte[] abuf;
-  private int[][] tiles;
+  /** Per column block u, the K/D tiles of its dot products, in K order. */
+  private byte[][][] tiles;
+  /** ABUF offsets of the K/D blocks of A. */
+  private int[] offsets;
   private int[] acc;
 
   @Setup
@@ -48,17 +52,19 @@ public class EmulatorGemmBenchmark {
           + " (is the JVM running with --add-modules jdk.incubator.vector?)");
     }
     abuf = new byte[kt * m * d];
+    offsets = new int[kt];
     for (int t = 0; t < kt; t++) {
+      offsets[t] = t * m * d;
       for (int i = 0; i < m; i++) {
         System.arraycopy(p.a, i * GemmProblem.K + t * d, abuf, (t * m + i) * d, d);
       }
     }
-    tiles = new int[kt * nt][d * d];
+    tiles = new byte[nt][kt][d * d];
     for (int t = 0; t < kt; t++) {
       for (int u = 0; u < nt; u++) {
         for (int k = 0; k < d; k++) {
           for (int n = 0; n < d; n++) {
-            tiles[t * nt + u][k * d + n] = p.b[(t * d + k) * GemmProblem.N + u * d + n];
+            tiles[u][t][k * d + n] = p.b[(t * d + k) * GemmProblem.N + u * d + n];
           }
         }
       }
@@ -81,9 +87,7 @@ public class EmulatorGemmBenchmark {
     int kt = GemmProblem.K / d;
     int nt = GemmProblem.N / d;
     for (int u = 0; u < nt; u++) {
-      for (int t = 0; t < kt; t++) {
-        matmul.run(abuf, t * m * d, tiles[t * nt + u], acc, u * m * d, m, t > 0);
-      }
+      matmul.chain(abuf, offsets, tiles[u], kt, acc, u * m * d, m, false);
     }
     return acc;
   }

@@ -40,8 +40,8 @@ final class Machine {
   private final byte[] wbuf;
   private final int[] acc;
   private final short[] lut;
-  private final int[] active;
-  private final int[] shadow;
+  private final byte[] active;
+  private final byte[] shadow;
   private final MatmulKernel kernel;
   private boolean activeValid;
   private boolean shadowValid;
@@ -58,7 +58,7 @@ final class Machine {
   private boolean lastRunDecoded;
   /** Scratch of a chain: its MATMULs' ABUF offsets and weight tiles. */
   private final int[] chainOffsets;
-  private final int[][] chainTiles;
+  private final byte[][] chainTiles;
 
   Machine(DeviceParams params, CardMemory memory) {
     this(params, memory, true);
@@ -72,13 +72,13 @@ final class Machine {
     this.wbuf = new byte[params.wbufRows() * lanes];
     this.acc = new int[params.accRows() * lanes];
     this.lut = new short[params.lutRows() * lanes];
-    this.active = new int[lanes * lanes];
-    this.shadow = new int[lanes * lanes];
+    this.active = new byte[lanes * lanes];
+    this.shadow = new byte[lanes * lanes];
     this.fast = fast;
     this.kernel = fast ? MatmulKernel.create(lanes) : MatmulKernel.scalar(lanes);
     int chain = fast ? DecodedProgram.MAX_CHAIN : 0;
     this.chainOffsets = new int[chain];
-    this.chainTiles = new int[chain][lanes * lanes];
+    this.chainTiles = new byte[chain][lanes * lanes];
   }
 
   /**
@@ -101,19 +101,14 @@ final class Machine {
    */
   byte[] snapshot() {
     ByteBuffer b = ByteBuffer.allocate(abuf.length + wbuf.length + 4 * acc.length
-        + 2 * lut.length + 4 * (active.length + shadow.length) + 2);
+        + 2 * lut.length + active.length + shadow.length + 2);
     b.put(abuf).put(wbuf);
     b.asIntBuffer().put(acc);
     b.position(b.position() + 4 * acc.length);
     for (short v : lut) {
       b.putShort(v);
     }
-    for (int v : active) {
-      b.putInt(v);
-    }
-    for (int v : shadow) {
-      b.putInt(v);
-    }
+    b.put(active).put(shadow);
     b.put((byte) (activeValid ? 1 : 0)).put((byte) (shadowValid ? 1 : 0));
     return b.array();
   }
@@ -197,6 +192,7 @@ final class Machine {
         switch (in.opcode()) {
           case LOAD -> loadFast(in);
           case STORE -> storeFast(in);
+          case REQUANT -> requantFast(in);
           default -> execute(in);
         }
       }
@@ -446,10 +442,8 @@ final class Machine {
     }
   }
 
-  private void loadTile(int[] dst, int wbufRow) {
-    for (int i = 0; i < lanes * lanes; i++) {
-      dst[i] = wbuf[wbufRow * lanes + i];
-    }
+  private void loadTile(byte[] dst, int wbufRow) {
+    System.arraycopy(wbuf, wbufRow * lanes, dst, 0, dst.length);
   }
 
   private void matmul(Instruction in) {
@@ -515,6 +509,49 @@ final class Machine {
       for (int j = 0; j < lanes; j++) {
         abuf[d0 + j] = (byte) Arithmetic.requantize(acc[s0 + j], bias[j], mult[j], shift[j], zp,
             relu);
+      }
+    }
+  }
+
+  /**
+   * REQUANT on the fast path: {@link Arithmetic#requantize} with the rounding shift done without
+   * branches, {@code (p + 2^(s-1) - 1 + ((p >> s) & 1)) >> s} (round half to even), which cannot
+   * overflow for shifts below 62; lanes with a larger shift take {@link Arithmetic} itself.
+   */
+  private void requantFast(Instruction in) {
+    int rows = (int) in.get(Isa.Requant.ROWS);
+    int accRow = (int) in.get(Isa.Requant.ACC_ROW);
+    int dstRow = (int) in.get(Isa.Requant.DST_ROW);
+    int prm = (int) in.get(Isa.Requant.PARAM_ROW) * lanes;
+    int zp = (int) in.get(Isa.Requant.ZERO_POINT);
+    boolean relu = in.flag(Isa.Requant.RELU);
+    int lo = relu ? zp : -128;
+    long[] bias = new long[lanes];
+    long[] mult = new long[lanes];
+    long[] half = new long[lanes];
+    long[] odd = new long[lanes];
+    int[] shift = new int[lanes];
+    boolean wide = false;
+    for (int j = 0; j < lanes; j++) {
+      bias[j] = acc[prm + j];
+      mult[j] = acc[prm + lanes + j];
+      shift[j] = acc[prm + 2 * lanes + j] & 63;
+      half[j] = shift[j] == 0 ? 0 : (1L << (shift[j] - 1)) - 1;
+      odd[j] = shift[j] == 0 ? 0 : 1;
+      wide |= shift[j] >= 62;
+    }
+    if (wide) {
+      requant(in);
+      return;
+    }
+    for (int i = 0; i < rows; i++) {
+      int s0 = (accRow + i) * lanes;
+      int d0 = (dstRow + i) * lanes;
+      for (int j = 0; j < lanes; j++) {
+        long v = Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, acc[s0 + j] + bias[j]));
+        long p = v * mult[j];
+        long r = ((p + half[j] + ((p >> shift[j]) & odd[j])) >> shift[j]) + zp;
+        abuf[d0 + j] = (byte) Math.max(lo, Math.min(127, r));
       }
     }
   }

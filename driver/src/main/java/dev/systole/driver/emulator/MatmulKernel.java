@@ -62,11 +62,11 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
 
   /**
    * Streams {@code rows} activation rows, starting at lane offset {@code a} of {@code abuf},
-   * through {@code tile} (D×D, row-major [k][n], values of int8 range) into the accumulator rows
+   * through {@code tile} (D×D int8, row-major [k][n]) into the accumulator rows
    * starting at lane offset {@code c} of {@code acc}. Offsets are in lanes (row index × D); the
    * caller has checked that every row lies inside its buffer.
    */
-  abstract void run(byte[] abuf, int a, int[] tile, int[] acc, int c, int rows,
+  abstract void run(byte[] abuf, int a, byte[] tile, int[] acc, int c, int rows,
       boolean accumulate);
 
   /**
@@ -75,7 +75,7 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
    * accumulate} and every later one adds to them. The result is that of {@link #run} for each in
    * turn, bit for bit; a kernel may compute it in fewer passes over the accumulators.
    */
-  void chain(byte[] abuf, int[] a, int[][] tiles, int n, int[] acc, int c, int rows,
+  void chain(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
       boolean accumulate) {
     for (int m = 0; m < n; m++) {
       run(abuf, a[m], tiles[m], acc, c, rows, accumulate || m > 0);

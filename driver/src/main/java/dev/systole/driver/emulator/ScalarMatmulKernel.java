@@ -13,7 +13,7 @@ final class ScalarMatmulKernel extends MatmulKernel {
   }
 
   @Override
-  void run(byte[] abuf, int a, int[] tile, int[] acc, int c, int rows, boolean accumulate) {
+  void run(byte[] abuf, int a, byte[] tile, int[] acc, int c, int rows, boolean accumulate) {
     int d = lanes;
     for (int i = 0; i < rows; i++) {
       int ai = a + i * d;

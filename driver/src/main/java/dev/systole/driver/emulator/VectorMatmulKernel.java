@@ -42,6 +42,14 @@ final class VectorMatmulKernel extends MatmulKernel {
   private static final VectorSpecies<Byte> B =
       VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
   private static final int L = F.length();
+  /**
+   * Where the platform has 512-bit vectors, sixteen bytes of an activation row are widened to
+   * floats in one conversion: a third of the work of widening them eight at a time.
+   */
+  private static final VectorSpecies<Float> WIDE =
+      FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512 ? FloatVector.SPECIES_512 : null;
+  private static final VectorSpecies<Byte> WIDE_BYTES =
+      WIDE != null ? ByteVector.SPECIES_128 : null;
   private static final int PARTS = B.length() / L;
   /** Columns of one strip: two vectors. */
   private static final int STRIP = 2 * L;
@@ -65,7 +73,7 @@ final class VectorMatmulKernel extends MatmulKernel {
   private final float[] x;
   /** A chain of one, for {@link #run}. */
   private final int[] oneOffset = new int[1];
-  private final int[][] oneTile = new int[1][];
+  private final byte[][] oneTile = new byte[1][];
 
   private VectorMatmulKernel(int lanes) {
     super(lanes);
@@ -87,7 +95,7 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   @Override
-  void run(byte[] abuf, int a, int[] tile, int[] acc, int c, int rows, boolean accumulate) {
+  void run(byte[] abuf, int a, byte[] tile, int[] acc, int c, int rows, boolean accumulate) {
     oneOffset[0] = a;
     oneTile[0] = tile;
     chain(abuf, oneOffset, oneTile, 1, acc, c, rows, accumulate);
@@ -95,7 +103,7 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   @Override
-  void chain(byte[] abuf, int[] a, int[][] tiles, int n, int[] acc, int c, int rows,
+  void chain(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
       boolean accumulate) {
     int d = lanes;
     for (int m0 = 0; m0 < n; m0 += segment) {
@@ -123,16 +131,18 @@ final class VectorMatmulKernel extends MatmulKernel {
    * Packs the tiles {@code m0 .. m0+count-1} strip by strip: strip j holds, for each k of the
    * chained dot product (tile m, row k of it, at m·D + k), the STRIP weights of its columns.
    */
-  private void packWeights(int[][] tiles, int m0, int count) {
+  private void packWeights(byte[][] tiles, int m0, int count) {
     int d = lanes;
     int o = 0;
     for (int n0 = 0; n0 < vectorColumns; n0 += STRIP) {
       for (int m = 0; m < count; m++) {
-        int[] tile = tiles[m0 + m];
+        byte[] tile = tiles[m0 + m];
         for (int k = 0; k < d; k++) {
-          for (int j = 0; j < STRIP; j += L, o += L) {
-            ((FloatVector) IntVector.fromArray(I, tile, k * d + n0 + j)
-                .convert(VectorOperators.I2F, 0)).intoArray(w, o);
+          for (int j = 0; j < STRIP; j += B.length(), o += B.length()) {
+            ByteVector v = ByteVector.fromArray(B, tile, k * d + n0 + j);
+            for (int p = 0; p < PARTS; p++) {
+              ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).intoArray(w, o + p * L);
+            }
           }
         }
       }
@@ -150,6 +160,12 @@ final class VectorMatmulKernel extends MatmulKernel {
       int src = from + i * d;
       int dst = to + i * step;
       int k = 0;
+      if (WIDE != null) {
+        for (; k <= d - 16; k += 16) {
+          ((FloatVector) ByteVector.fromArray(WIDE_BYTES, abuf, src + k)
+              .convertShape(VectorOperators.B2F, WIDE, 0)).intoArray(x, dst + k);
+        }
+      }
       for (; k <= d - B.length(); k += B.length()) {
         ByteVector v = ByteVector.fromArray(B, abuf, src + k);
         for (int p = 0; p < PARTS; p++) {
@@ -229,7 +245,7 @@ final class VectorMatmulKernel extends MatmulKernel {
     v.intoArray(acc, o);
   }
 
-  private void tail(byte[] abuf, int a, int[] tile, int[] acc, int c, int rows,
+  private void tail(byte[] abuf, int a, byte[] tile, int[] acc, int c, int rows,
       boolean accumulate) {
     int d = lanes;
     for (int i = 0; i < rows; i++) {

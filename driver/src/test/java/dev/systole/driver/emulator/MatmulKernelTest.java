@@ -31,7 +31,7 @@ class MatmulKernelTest {
       {0, 1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 63, 64, 65, 66, 67, 127, 128, 129, 200, 257};
 
   /** acc[c + i][n] = (accumulate ? acc[c + i][n] : 0) + Σ_k abuf[a + i][k] · tile[k][n]. */
-  private static void reference(int d, byte[] abuf, int a, int[] tile, int[] acc, int c,
+  private static void reference(int d, byte[] abuf, int a, byte[] tile, int[] acc, int c,
       int rows, boolean accumulate) {
     for (int i = 0; i < rows; i++) {
       for (int n = 0; n < d; n++) {
@@ -53,11 +53,9 @@ class MatmulKernelTest {
     return k;
   }
 
-  private static int[] tile(Random r, int d) {
-    int[] t = new int[d * d];
-    for (int i = 0; i < t.length; i++) {
-      t[i] = (byte) r.nextInt();
-    }
+  private static byte[] tile(Random r, int d) {
+    byte[] t = new byte[d * d];
+    r.nextBytes(t);
     return t;
   }
 
@@ -85,7 +83,7 @@ class MatmulKernelTest {
           int after = 1 + r.nextInt(5);
           byte[] abuf = new byte[(before + rows + after) * d];
           r.nextBytes(abuf);
-          int[] tile = tile(r, d);
+          byte[] tile = tile(r, d);
           int[] expected = accumulators(r, (after + rows + before) * d);
           int[] actual = expected.clone();
           int a = before * d;
@@ -107,8 +105,8 @@ class MatmulKernelTest {
       int rows = 9;
       byte[] abuf = new byte[rows * d];
       Arrays.fill(abuf, (byte) -128);
-      int[] tile = new int[d * d];
-      Arrays.fill(tile, -128);
+      byte[] tile = new byte[d * d];
+      Arrays.fill(tile, (byte) -128);
       int sum = d * 128 * 128;
       int[] acc = new int[rows * d];
       kernel.run(abuf, 0, tile, acc, 0, rows, false);
@@ -139,7 +137,7 @@ class MatmulKernelTest {
     int[] other = acc.clone();
     for (int t = 0; t < 20; t++) {
       r.nextBytes(abuf);
-      int[] tile = tile(r, d);
+      byte[] tile = tile(r, d);
       int first = r.nextInt(100);
       int count = r.nextInt(rows - first);
       boolean accumulate = t % 3 != 0;
@@ -163,7 +161,7 @@ class MatmulKernelTest {
     Random r = new Random(3);
     byte[] abuf = new byte[37 * d];
     r.nextBytes(abuf);
-    int[] tile = tile(r, d);
+    byte[] tile = tile(r, d);
     int[] expected = new int[37 * d];
     int[] actual = new int[37 * d];
     reference(d, abuf, 0, tile, expected, 0, 37, false);
