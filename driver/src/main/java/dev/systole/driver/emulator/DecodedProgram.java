@@ -35,8 +35,11 @@ import java.util.List;
  * interpreter.
  */
 final class DecodedProgram {
-  /** One step: instruction {@code first}, or the MATMULs at {@code members} (first included). */
-  record Step(int first, int[] members) {
+  /**
+   * One step: instruction {@code first}, or the MATMULs at {@code members} (first included); an
+   * instruction that writes ABUF writes {@code abufRows} rows from {@code abufRow}.
+   */
+  record Step(int first, int[] members, int abufRow, int abufRows) {
     boolean chain() {
       return members != null;
     }
@@ -160,12 +163,13 @@ final class DecodedProgram {
         open.add(pc, in, p);
         continue;
       }
-      if (open != null && open.conflicts(RowAccess.of(in, p))) {
+      List<RowAccess> accesses = RowAccess.of(in, p);
+      if (open != null && open.conflicts(accesses)) {
         close(open, steps);
         open = null;
       }
       if (in.opcode() != Opcode.HALT && in.opcode() != Opcode.FENCE) {
-        steps.add(new Step(pc, null));
+        steps.add(one(pc, in, p));
       }
     }
     close(open, steps);
@@ -175,8 +179,18 @@ final class DecodedProgram {
   private static void close(Chain chain, List<Step> steps) {
     if (chain != null) {
       int[] members = chain.members.stream().mapToInt(Integer::intValue).toArray();
-      steps.add(new Step(members[0], members));
+      steps.add(new Step(members[0], members, 0, 0));
     }
+  }
+
+  /** The step of instruction {@code pc}, which is not a MATMUL, with the ABUF rows it writes. */
+  static Step one(int pc, Instruction in, DeviceParams p) {
+    for (RowAccess a : RowAccess.of(in, p)) {
+      if (a.write() && a.buffer() == Buffer.ABUF) {
+        return new Step(pc, null, (int) a.first(), (int) a.count());
+      }
+    }
+    return new Step(pc, null, 0, 0);
   }
 
   /** MATMULs being gathered into one step, with the rows they read and write. */

@@ -195,6 +195,9 @@ final class Machine {
           case REQUANT -> requantFast(in);
           default -> execute(in);
         }
+        if (step.abufRows() > 0) {
+          kernel.abufWritten(step.abufRow(), step.abufRows());
+        }
       }
     }
     counts.copyFrom(program.counts);
@@ -235,6 +238,11 @@ final class Machine {
           execute(in);
         } catch (MemoryFault e) {
           return end(clock, ErrorCode.MEM_FAULT, pc, ready);
+        } finally {
+          if (kernel.mirrorsAbuf() && in.opcode() != Opcode.MATMUL) {
+            DecodedProgram.Step written = DecodedProgram.one((int) pc, in, params);
+            kernel.abufWritten(written.abufRow(), written.abufRows());
+          }
         }
         counts.executed(in, lanes,
             in.opcode().requires() != null ? clock.completion() - issue : 0);

@@ -70,6 +70,18 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
       boolean accumulate);
 
   /**
+   * Tells the kernel that {@code count} ABUF rows from {@code firstRow} were written since it last
+   * read them. A kernel that keeps ABUF in another form of its own ({@link #mirrorsAbuf}) must
+   * hear of every write to the ABUF array it is given, other than its first.
+   */
+  void abufWritten(int firstRow, int count) {}
+
+  /** Whether this kernel keeps a copy of ABUF and so must hear of writes ({@link #abufWritten}). */
+  boolean mirrorsAbuf() {
+    return false;
+  }
+
+  /**
    * The MATMULs of a chain, one after another, into the same accumulator rows: tile {@code m}
    * takes the rows at lane offset {@code a[m]}, the first adds to the accumulators if {@code
    * accumulate} and every later one adds to them. The result is that of {@link #run} for each in

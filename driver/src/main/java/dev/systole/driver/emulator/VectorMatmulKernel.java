@@ -1,5 +1,6 @@
 package dev.systole.driver.emulator;
 
+import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -8,16 +9,20 @@ import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * MATMUL with the Vector API: the weight tiles and a chunk of activation rows are converted to
- * float, and a register-blocked micro-kernel computes four rows by two vectors of columns at a
- * time with fused multiply-adds, the way a BLAS kernel does. Float is used because the JIT turns
- * float FMA into one instruction on every current CPU, while the Vector API of JDK 17 has no
- * widening int8 dot product; the results are exact (see {@link MatmulKernel}).
+ * MATMUL with the Vector API: the weight tiles and the activation rows are converted to float,
+ * and a register-blocked micro-kernel computes four rows by two vectors of columns at a time with
+ * fused multiply-adds, the way a BLAS kernel does. Float is used because the JIT turns float FMA
+ * into one instruction on every current CPU, while the Vector API of JDK 17 has no widening int8
+ * dot product; the results are exact (see {@link MatmulKernel}).
  *
  * <p>A chain of MATMULs into the same accumulator rows is one longer dot product: the block's
  * accumulators stay in registers from the first tile of the chain to the last, and the int32
  * accumulator rows are read and written once per chain instead of once per MATMUL. The chain is
  * cut into segments of {@link #maxChain} tiles, the most whose sum is still exact in float.
+ *
+ * <p>The kernel keeps ABUF as floats beside the bytes: a row is converted when a MATMUL reads it
+ * after it was written ({@link #abufWritten}), not once per MATMUL, because the chains of every
+ * column block of a layer read the same activation rows.
  *
  * <p>Each accumulator starts at 1.5·2^23 instead of 0. Every partial sum then stays an integer
  * in [2^23, 2^24), where floats are spaced exactly 1 apart, so the sum's two's-complement value
@@ -31,7 +36,8 @@ import jdk.incubator.vector.VectorSpecies;
  * column when D is smaller, are computed by a scalar loop. Species, lane counts and the block
  * shape are static constants so that the JIT compiles every vector operation to an instruction;
  * the inner loop indexes both arrays as constant multiples of {@code k} so that it runs without
- * bounds checks.
+ * bounds checks, and no vector crosses a method boundary the JIT might not inline (a vector
+ * passed as an argument loses the exact shape the JIT needs to compile its operations).
  */
 final class VectorMatmulKernel extends MatmulKernel {
   private static final VectorSpecies<Float> F =
@@ -42,21 +48,23 @@ final class VectorMatmulKernel extends MatmulKernel {
   private static final VectorSpecies<Byte> B =
       VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, F.length() * 8)));
   private static final int L = F.length();
+  private static final int PARTS = B.length() / L;
   /**
    * Where the platform has 512-bit vectors, sixteen bytes of an activation row are widened to
-   * floats in one conversion: a third of the work of widening them eight at a time.
+   * floats in one conversion.
    */
   private static final VectorSpecies<Float> WIDE =
       FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512 ? FloatVector.SPECIES_512 : null;
   private static final VectorSpecies<Byte> WIDE_BYTES =
       WIDE != null ? ByteVector.SPECIES_128 : null;
-  private static final int PARTS = B.length() / L;
   /** Columns of one strip: two vectors. */
   private static final int STRIP = 2 * L;
   /** Rows of one register block: 4 × 2 accumulators, 2 weight vectors and 1 broadcast fit 16 registers. */
   private static final int ROWS = 4;
-  /** Activation rows converted to float at a time, per tile of a segment: they stay in L1. */
-  private static final int CHUNK = 16;
+  /** Rows of one register block of {@link #wideStrips}: 8 accumulators of 16 columns. */
+  private static final int WIDE_ROWS = 8;
+  private static final VectorSpecies<Integer> WIDE_INTS =
+      WIDE != null ? IntVector.SPECIES_512 : null;
   private static final float BIAS = 0x1.8p23f;
   private static final int BIAS_BITS = Float.floatToRawIntBits(BIAS);
 
@@ -65,12 +73,18 @@ final class VectorMatmulKernel extends MatmulKernel {
   /** Tiles of one segment. */
   private final int segment;
   /**
-   * The tiles of a segment as floats, tile by tile and strip by strip: tile m, strip j holds
-   * W_m[k][j·STRIP .. j·STRIP+STRIP-1] for each k.
+   * The tiles of a segment as floats, strip by strip: strip j holds, for each term of the chained
+   * dot product (row k of tile m at m·D + k), the STRIP weights of the strip's columns.
    */
   private final float[] w;
-  /** A chunk of activation rows of each tile of a segment as floats, D per row. */
-  private final float[] x;
+  /** Per term of a segment's dot product (row k of tile m), where in {@link #rows} it starts. */
+  private final int[] at;
+  /** The float sums of a block of rows, {@code vectorColumns} per row. */
+  private final float[] sums;
+  /** ABUF as floats, for the ABUF array {@link #mirrorOf}, and which of its rows are out of date. */
+  private float[] rows;
+  private boolean[] stale;
+  private byte[] mirrorOf;
   /** A chain of one, for {@link #run}. */
   private final int[] oneOffset = new int[1];
   private final byte[][] oneTile = new byte[1][];
@@ -80,7 +94,8 @@ final class VectorMatmulKernel extends MatmulKernel {
     this.vectorColumns = lanes - lanes % STRIP;
     this.segment = maxChain(lanes);
     this.w = new float[segment * vectorColumns * lanes];
-    this.x = new float[segment * CHUNK * lanes];
+    this.sums = new float[WIDE_ROWS * vectorColumns];
+    this.at = new int[segment * lanes];
   }
 
   /** A kernel for D = {@code lanes}, or null when this platform has no vectors of 128+ bits. */
@@ -95,6 +110,18 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   @Override
+  boolean mirrorsAbuf() {
+    return true;
+  }
+
+  @Override
+  void abufWritten(int firstRow, int count) {
+    if (stale != null) {
+      Arrays.fill(stale, firstRow, firstRow + count, true);
+    }
+  }
+
+  @Override
   void run(byte[] abuf, int a, byte[] tile, int[] acc, int c, int rows, boolean accumulate) {
     oneOffset[0] = a;
     oneTile[0] = tile;
@@ -106,17 +133,21 @@ final class VectorMatmulKernel extends MatmulKernel {
   void chain(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
       boolean accumulate) {
     int d = lanes;
+    if (vectorColumns > 0) {
+      mirror(abuf);
+      for (int m = 0; m < n; m++) {
+        refresh(abuf, a[m] / d, rows);
+      }
+    }
     for (int m0 = 0; m0 < n; m0 += segment) {
       int count = Math.min(segment, n - m0);
       boolean add = accumulate || m0 > 0;
       if (vectorColumns > 0) {
         packWeights(tiles, m0, count);
-        for (int r0 = 0; r0 < rows; r0 += CHUNK) {
-          int rs = Math.min(CHUNK, rows - r0);
-          for (int m = 0; m < count; m++) {
-            convertRows(abuf, a[m0 + m] + r0 * d, rs, m * d, count * d);
-          }
-          strips(acc, c + r0 * d, rs, count * d, add);
+        if (WIDE != null && d % WIDE.length() == 0) {
+          wideStrips(a, m0, count, acc, c, rows, add);
+        } else {
+          strips(a, m0, count, acc, c, rows, add);
         }
       }
       if (vectorColumns < d) {
@@ -127,10 +158,47 @@ final class VectorMatmulKernel extends MatmulKernel {
     }
   }
 
-  /**
-   * Packs the tiles {@code m0 .. m0+count-1} strip by strip: strip j holds, for each k of the
-   * chained dot product (tile m, row k of it, at m·D + k), the STRIP weights of its columns.
-   */
+  /** Makes {@link #rows} the float copy of {@code abuf}, every row stale, unless it is already. */
+  private void mirror(byte[] abuf) {
+    if (mirrorOf != abuf) {
+      // A block of rows that runs past a buffer's last row reads zeros there.
+      rows = new float[abuf.length + (WIDE_ROWS - 1) * lanes];
+      stale = new boolean[abuf.length / lanes];
+      Arrays.fill(stale, true);
+      mirrorOf = abuf;
+    }
+  }
+
+  /** Converts the stale rows among {@code count} rows from {@code first} to floats. */
+  private void refresh(byte[] abuf, int first, int count) {
+    int d = lanes;
+    float[] x = rows;
+    for (int row = first; row < first + count; row++) {
+      if (!stale[row]) {
+        continue;
+      }
+      stale[row] = false;
+      int src = row * d;
+      int k = 0;
+      if (WIDE != null) {
+        for (; k <= d - 16; k += 16) {
+          ((FloatVector) ByteVector.fromArray(WIDE_BYTES, abuf, src + k)
+              .convertShape(VectorOperators.B2F, WIDE, 0)).intoArray(x, src + k);
+        }
+      }
+      for (; k <= d - B.length(); k += B.length()) {
+        ByteVector v = ByteVector.fromArray(B, abuf, src + k);
+        for (int p = 0; p < PARTS; p++) {
+          ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).intoArray(x, src + k + p * L);
+        }
+      }
+      for (; k < d; k++) {
+        x[src + k] = abuf[src + k];
+      }
+    }
+  }
+
+  /** Packs tiles {@code m0 .. m0+count-1} into {@link #w}, strip by strip. */
   private void packWeights(byte[][] tiles, int m0, int count) {
     int d = lanes;
     int o = 0;
@@ -150,46 +218,26 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   /**
-   * Converts {@code rows} activation rows of D lanes from {@code from} in ABUF into the float rows
-   * of the chunk, row i at {@code to + i · step}: a tile's rows side by side with the other tiles'
-   * of the chain, so that each chunk row is one dot product of {@code step} terms.
+   * The vector columns of {@code n} rows of the tiles {@code m0 .. m0+count-1}, whose activation
+   * rows start at lane offsets {@code a[m]}: for each block of rows, the dot product over the
+   * tiles and their rows. A block that runs past {@code n} computes on whatever the rows beyond
+   * hold; {@link #finish} takes only the rows asked for.
    */
-  private void convertRows(byte[] abuf, int from, int rows, int to, int step) {
+  private void strips(int[] a, int m0, int count, int[] acc, int c, int n, boolean accumulate) {
     int d = lanes;
-    for (int i = 0; i < rows; i++) {
-      int src = from + i * d;
-      int dst = to + i * step;
-      int k = 0;
-      if (WIDE != null) {
-        for (; k <= d - 16; k += 16) {
-          ((FloatVector) ByteVector.fromArray(WIDE_BYTES, abuf, src + k)
-              .convertShape(VectorOperators.B2F, WIDE, 0)).intoArray(x, dst + k);
-        }
-      }
-      for (; k <= d - B.length(); k += B.length()) {
-        ByteVector v = ByteVector.fromArray(B, abuf, src + k);
-        for (int p = 0; p < PARTS; p++) {
-          ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).intoArray(x, dst + k + p * L);
-        }
-      }
-      for (; k < d; k++) {
-        x[dst + k] = abuf[src + k];
+    int vc = vectorColumns;
+    float[] w = this.w;
+    float[] x = this.rows;
+    float[] sums = this.sums;
+    int terms = count * d;
+    int[] at = this.at;
+    for (int m = 0; m < count; m++) {
+      for (int k = 0; k < d; k++) {
+        at[m * d + k] = a[m0 + m] + k;
       }
     }
-  }
-
-  /**
-   * The vector columns of {@code rows} (at most CHUNK) converted rows, each a dot product of
-   * {@code terms} terms. A block that runs past {@code rows} computes on whatever the scratch
-   * rows beyond hold and stores nothing for them.
-   */
-  private void strips(int[] acc, int c, int rows, int terms, boolean accumulate) {
-    int d = lanes;
-    float[] w = this.w;
-    float[] x = this.x;
-    for (int n0 = 0; n0 < vectorColumns; n0 += STRIP) {
-      int wb = n0 * terms;
-      for (int r = 0; r < rows; r += ROWS) {
+    for (int n0 = 0; n0 < vc; n0 += STRIP) {
+      for (int r = 0; r < n; r += ROWS) {
         FloatVector s0 = FloatVector.broadcast(F, BIAS);
         FloatVector s1 = s0;
         FloatVector s2 = s0;
@@ -198,51 +246,125 @@ final class VectorMatmulKernel extends MatmulKernel {
         FloatVector t1 = s0;
         FloatVector t2 = s0;
         FloatVector t3 = s0;
-        int p0 = r * terms;
-        int p1 = p0 + terms;
-        int p2 = p1 + terms;
-        int p3 = p2 + terms;
+        int wb = n0 * terms;
+        int rd = r * d;
         for (int k = 0; k < terms; k++) {
           FloatVector wk = FloatVector.fromArray(F, w, wb + k * STRIP);
           FloatVector vk = FloatVector.fromArray(F, w, wb + k * STRIP + L);
-          FloatVector x0 = FloatVector.broadcast(F, x[p0 + k]);
+          int p0 = at[k] + rd;
+          FloatVector x0 = FloatVector.broadcast(F, x[p0]);
           s0 = x0.fma(wk, s0);
           t0 = x0.fma(vk, t0);
-          FloatVector x1 = FloatVector.broadcast(F, x[p1 + k]);
+          FloatVector x1 = FloatVector.broadcast(F, x[p0 + d]);
           s1 = x1.fma(wk, s1);
           t1 = x1.fma(vk, t1);
-          FloatVector x2 = FloatVector.broadcast(F, x[p2 + k]);
+          FloatVector x2 = FloatVector.broadcast(F, x[p0 + 2 * d]);
           s2 = x2.fma(wk, s2);
           t2 = x2.fma(vk, t2);
-          FloatVector x3 = FloatVector.broadcast(F, x[p3 + k]);
+          FloatVector x3 = FloatVector.broadcast(F, x[p0 + 3 * d]);
           s3 = x3.fma(wk, s3);
           t3 = x3.fma(vk, t3);
         }
-        int o = c + r * d + n0;
-        store(s0, acc, o, accumulate);
-        store(t0, acc, o + L, accumulate);
-        if (r + 1 < rows) {
-          store(s1, acc, o + d, accumulate);
-          store(t1, acc, o + d + L, accumulate);
-        }
-        if (r + 2 < rows) {
-          store(s2, acc, o + 2 * d, accumulate);
-          store(t2, acc, o + 2 * d + L, accumulate);
-        }
-        if (r + 3 < rows) {
-          store(s3, acc, o + 3 * d, accumulate);
-          store(t3, acc, o + 3 * d + L, accumulate);
-        }
+        s0.intoArray(sums, 0);
+        t0.intoArray(sums, L);
+        s1.intoArray(sums, vc);
+        t1.intoArray(sums, vc + L);
+        s2.intoArray(sums, 2 * vc);
+        t2.intoArray(sums, 2 * vc + L);
+        s3.intoArray(sums, 3 * vc);
+        t3.intoArray(sums, 3 * vc + L);
+        finish(acc, c + r * d + n0, Math.min(ROWS, n - r), accumulate);
       }
     }
   }
 
-  private static void store(FloatVector sum, int[] acc, int o, boolean accumulate) {
-    IntVector v = sum.reinterpretAsInts().sub(BIAS_BITS);
-    if (accumulate) {
-      v = v.add(IntVector.fromArray(I, acc, o));
+  /**
+   * {@link #strips} with 512-bit vectors, where the platform has them and D is a multiple of 16:
+   * a strip is one vector of 16 columns and a block 8 rows, half the instructions for the same
+   * multiply-adds (the weights are packed the same way: a 256-bit strip is 16 columns too).
+   */
+  private void wideStrips(int[] a, int m0, int count, int[] acc, int c, int n,
+      boolean accumulate) {
+    int d = lanes;
+    int vc = vectorColumns;
+    float[] w = this.w;
+    float[] x = this.rows;
+    float[] sums = this.sums;
+    int terms = count * d;
+    int[] at = this.at;
+    for (int m = 0; m < count; m++) {
+      for (int k = 0; k < d; k++) {
+        at[m * d + k] = a[m0 + m] + k;
+      }
     }
-    v.intoArray(acc, o);
+    for (int n0 = 0; n0 < vc; n0 += 16) {
+      for (int r = 0; r < n; r += WIDE_ROWS) {
+        FloatVector s0 = FloatVector.broadcast(WIDE, BIAS);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        FloatVector s4 = s0;
+        FloatVector s5 = s0;
+        FloatVector s6 = s0;
+        FloatVector s7 = s0;
+        int wb = n0 * terms;
+        int rd = r * d;
+        for (int k = 0; k < terms; k++) {
+          FloatVector wk = FloatVector.fromArray(WIDE, w, wb + k * 16);
+          int p = at[k] + rd;
+          s0 = FloatVector.broadcast(WIDE, x[p]).fma(wk, s0);
+          s1 = FloatVector.broadcast(WIDE, x[p + d]).fma(wk, s1);
+          s2 = FloatVector.broadcast(WIDE, x[p + 2 * d]).fma(wk, s2);
+          s3 = FloatVector.broadcast(WIDE, x[p + 3 * d]).fma(wk, s3);
+          s4 = FloatVector.broadcast(WIDE, x[p + 4 * d]).fma(wk, s4);
+          s5 = FloatVector.broadcast(WIDE, x[p + 5 * d]).fma(wk, s5);
+          s6 = FloatVector.broadcast(WIDE, x[p + 6 * d]).fma(wk, s6);
+          s7 = FloatVector.broadcast(WIDE, x[p + 7 * d]).fma(wk, s7);
+        }
+        s0.intoArray(sums, 0);
+        s1.intoArray(sums, vc);
+        s2.intoArray(sums, 2 * vc);
+        s3.intoArray(sums, 3 * vc);
+        s4.intoArray(sums, 4 * vc);
+        s5.intoArray(sums, 5 * vc);
+        s6.intoArray(sums, 6 * vc);
+        s7.intoArray(sums, 7 * vc);
+        wideFinish(acc, c + r * d + n0, Math.min(WIDE_ROWS, n - r), accumulate);
+      }
+    }
+  }
+
+  /** {@link #finish} of a block of {@link #wideStrips}. */
+  private void wideFinish(int[] acc, int c, int n, boolean accumulate) {
+    int d = lanes;
+    for (int i = 0; i < n; i++) {
+      IntVector v = FloatVector.fromArray(WIDE, sums, i * vectorColumns).reinterpretAsInts()
+          .sub(BIAS_BITS);
+      int o = c + i * d;
+      if (accumulate) {
+        v = v.add(IntVector.fromArray(WIDE_INTS, acc, o));
+      }
+      v.intoArray(acc, o);
+    }
+  }
+
+  /**
+   * Moves the sums of a block of {@code n} rows of one strip into the accumulators at {@code c}:
+   * each sum's bits less those of the bias are its int32 value.
+   */
+  private void finish(int[] acc, int c, int n, boolean accumulate) {
+    int d = lanes;
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < STRIP; j += L) {
+        IntVector v = FloatVector.fromArray(F, sums, i * vectorColumns + j).reinterpretAsInts()
+            .sub(BIAS_BITS);
+        int o = c + i * d + j;
+        if (accumulate) {
+          v = v.add(IntVector.fromArray(I, acc, o));
+        }
+        v.intoArray(acc, o);
+      }
+    }
   }
 
   private void tail(byte[] abuf, int a, byte[] tile, int[] acc, int c, int rows,

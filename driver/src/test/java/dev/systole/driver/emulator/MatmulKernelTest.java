@@ -137,6 +137,7 @@ class MatmulKernelTest {
     int[] other = acc.clone();
     for (int t = 0; t < 20; t++) {
       r.nextBytes(abuf);
+      vector.abufWritten(0, rows);
       byte[] tile = tile(r, d);
       int first = r.nextInt(100);
       int count = r.nextInt(rows - first);
