@@ -193,6 +193,7 @@ final class Machine {
           case LOAD -> loadFast(in);
           case STORE -> storeFast(in);
           case REQUANT -> requantFast(in);
+          case VADD -> vaddFast(in);
           default -> execute(in);
         }
         if (step.abufRows() > 0) {
@@ -377,21 +378,16 @@ final class Machine {
       row += yPad0 * width;
     }
     for (int y = 0; y < ySize; y++) {
-      if (xPad0 > 0) {
-        Arrays.fill(dst, row * lanes, (row + xPad0) * lanes, pad);
-        row += xPad0;
+      // Rows with padding are filled whole first, then their elements gathered over the fill.
+      int filled = elem < lanes ? width : xPad0;
+      if (filled > 0) {
+        Arrays.fill(dst, row * lanes, (row + filled) * lanes, pad);
       }
-      memory.gather(addr + y * yStride, xStride, elem, xSize, dst, row * lanes, lanes);
-      if (elem < lanes) {
-        for (int x = 0; x < xSize; x++) {
-          Arrays.fill(dst, (row + x) * lanes + elem, (row + x + 1) * lanes, pad);
-        }
+      if (elem == lanes && xPad1 > 0) {
+        Arrays.fill(dst, (row + xPad0 + xSize) * lanes, (row + width) * lanes, pad);
       }
-      row += xSize;
-      if (xPad1 > 0) {
-        Arrays.fill(dst, row * lanes, (row + xPad1) * lanes, pad);
-        row += xPad1;
-      }
+      memory.gather(addr + y * yStride, xStride, elem, xSize, dst, (row + xPad0) * lanes, lanes);
+      row += width;
     }
     if (yPad1 > 0) {
       Arrays.fill(dst, row * lanes, (row + yPad1 * width) * lanes, pad);
@@ -561,6 +557,32 @@ final class Machine {
         long r = ((p + half[j] + ((p >> shift[j]) & odd[j])) >> shift[j]) + zp;
         abuf[d0 + j] = (byte) Math.max(lo, Math.min(127, r));
       }
+    }
+  }
+
+  /**
+   * VADD on the fast path: {@link Arithmetic#vadd} with the rounding shift done without branches
+   * as in {@link #requantFast}; the weighted sum is below 2^41 in magnitude, so it cannot
+   * overflow for any shift.
+   */
+  private void vaddFast(Instruction in) {
+    int rows = (int) in.get(Isa.Vadd.ROWS);
+    int a = (int) in.get(Isa.Vadd.A_ROW) * lanes;
+    int b = (int) in.get(Isa.Vadd.B_ROW) * lanes;
+    int d = (int) in.get(Isa.Vadd.DST_ROW) * lanes;
+    int az = (int) in.get(Isa.Vadd.A_ZERO);
+    int bz = (int) in.get(Isa.Vadd.B_ZERO);
+    int oz = (int) in.get(Isa.Vadd.OUT_ZERO);
+    long am = in.get(Isa.Vadd.A_MULT);
+    long bm = in.get(Isa.Vadd.B_MULT);
+    int shift = (int) in.get(Isa.Vadd.SHIFT);
+    int lo = in.flag(Isa.Vadd.RELU) ? oz : -128;
+    long half = shift == 0 ? 0 : (1L << (shift - 1)) - 1;
+    long odd = shift == 0 ? 0 : 1;
+    for (int i = 0; i < rows * lanes; i++) {
+      long sum = (abuf[a + i] - az) * am + (abuf[b + i] - bz) * bm;
+      long r = ((sum + half + ((sum >> shift) & odd)) >> shift) + oz;
+      abuf[d + i] = (byte) Math.max(lo, Math.min(127, r));
     }
   }
 

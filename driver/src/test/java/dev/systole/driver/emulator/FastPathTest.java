@@ -275,8 +275,9 @@ class FastPathTest {
             .with(Isa.Vmax.DST_ROW, dst).with(Isa.Vmax.ROWS, rows);
         case 1 -> Instruction.of(Opcode.VADD).with(Isa.Vadd.A_ROW, a).with(Isa.Vadd.B_ROW, b)
             .with(Isa.Vadd.DST_ROW, dst).with(Isa.Vadd.ROWS, rows)
-            .with(Isa.Vadd.A_MULT, r.nextInt(1 << 16)).with(Isa.Vadd.B_MULT, r.nextInt(1 << 16))
-            .with(Isa.Vadd.SHIFT, r.nextInt(20)).with(Isa.Vadd.RELU, r.nextBoolean());
+            .with(Isa.Vadd.A_MULT, r.nextBoolean() ? r.nextInt() : r.nextInt(1 << 16))
+            .with(Isa.Vadd.B_MULT, r.nextBoolean() ? r.nextInt() : r.nextInt(1 << 16))
+            .with(Isa.Vadd.SHIFT, r.nextBoolean() ? r.nextInt(64) : r.nextInt(20)).with(Isa.Vadd.RELU, r.nextBoolean());
         case 2 -> Instruction.of(Opcode.VLUT).with(Isa.Vlut.A_ROW, a).with(Isa.Vlut.DST_ROW, dst)
             .with(Isa.Vlut.ROWS, rows).with(Isa.Vlut.TABLE, r.nextInt(2));
         case 3 -> Instruction.of(Opcode.VSCALE).with(Isa.Vscale.A_ROW, a)
