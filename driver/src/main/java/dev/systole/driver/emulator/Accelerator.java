@@ -328,5 +328,6 @@ public final class Accelerator implements AutoCloseable {
       softReset();
     }
     worker.shutdown();
+    machine.close();
   }
 }

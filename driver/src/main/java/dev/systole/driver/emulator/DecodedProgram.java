@@ -37,9 +37,10 @@ import java.util.List;
 final class DecodedProgram {
   /**
    * One step: instruction {@code first}, or the MATMULs at {@code members} (first included); an
-   * instruction that writes ABUF writes {@code abufRows} rows from {@code abufRow}.
+   * instruction that writes ABUF writes {@code abufRows} rows from {@code abufRow}; {@code access}
+   * is all it touches.
    */
-  record Step(int first, int[] members, int abufRow, int abufRows) {
+  record Step(int first, int[] members, int abufRow, int abufRows, StepAccess access) {
     boolean chain() {
       return members != null;
     }
@@ -179,18 +180,22 @@ final class DecodedProgram {
   private static void close(Chain chain, List<Step> steps) {
     if (chain != null) {
       int[] members = chain.members.stream().mapToInt(Integer::intValue).toArray();
-      steps.add(new Step(members[0], members, 0, 0));
+      List<RowAccess> rows = new ArrayList<>(chain.reads);
+      rows.add(chain.accumulators);
+      steps.add(new Step(members[0], members, 0, 0, StepAccess.ofChain(rows)));
     }
   }
 
   /** The step of instruction {@code pc}, which is not a MATMUL, with the ABUF rows it writes. */
   static Step one(int pc, Instruction in, DeviceParams p) {
-    for (RowAccess a : RowAccess.of(in, p)) {
+    List<RowAccess> rows = RowAccess.of(in, p);
+    StepAccess access = StepAccess.of(in, rows);
+    for (RowAccess a : rows) {
       if (a.write() && a.buffer() == Buffer.ABUF) {
-        return new Step(pc, null, (int) a.first(), (int) a.count());
+        return new Step(pc, null, (int) a.first(), (int) a.count(), access);
       }
     }
-    return new Step(pc, null, 0, 0);
+    return new Step(pc, null, 0, 0, access);
   }
 
   /** MATMULs being gathered into one step, with the rows they read and write. */

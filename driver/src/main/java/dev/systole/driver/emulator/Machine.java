@@ -56,15 +56,43 @@ final class Machine {
   /** Instructions held by {@link #decoded}, kept at most {@link DecodedProgram#MAX_INSTRUCTIONS}. */
   private long decodedInstructions;
   private boolean lastRunDecoded;
+  private long chainsHandedOver;
   /** Scratch of a chain: its MATMULs' ABUF offsets and weight tiles. */
   private final int[] chainOffsets;
   private final byte[][] chainTiles;
+  /** The second thread of the fast path, or null with one thread. */
+  private final ChainWorker worker;
 
-  Machine(DeviceParams params, CardMemory memory) {
-    this(params, memory, true);
+  /**
+   * Threads the fast path uses, 1 or 2: the {@code systole.emulator.threads} system property, or
+   * 2 on a machine with two cores or more. A second thread computes one MATMUL chain while the
+   * first runs the next steps that do not depend on it; more would find little to do, because a
+   * compiled program keeps two groups of accumulator rows in flight (it double-buffers ACC).
+   */
+  static int defaultThreads() {
+    String v = System.getProperty("systole.emulator.threads");
+    int cores = Runtime.getRuntime().availableProcessors();
+    int threads = cores;
+    if (v != null) {
+      try {
+        threads = Integer.parseInt(v.trim());
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("systole.emulator.threads: \"" + v
+            + "\" is not a number (expected 1 or 2)");
+      }
+    }
+    return Math.max(1, Math.min(2, threads));
   }
 
-  private Machine(DeviceParams params, CardMemory memory, boolean fast) {
+  Machine(DeviceParams params, CardMemory memory) {
+    this(params, memory, true, defaultThreads());
+  }
+
+  Machine(DeviceParams params, CardMemory memory, int threads) {
+    this(params, memory, true, threads);
+  }
+
+  private Machine(DeviceParams params, CardMemory memory, boolean fast, int threads) {
     this.params = params;
     this.memory = memory;
     this.lanes = params.lanes();
@@ -79,6 +107,15 @@ final class Machine {
     int chain = fast ? DecodedProgram.MAX_CHAIN : 0;
     this.chainOffsets = new int[chain];
     this.chainTiles = new byte[chain][lanes * lanes];
+    this.worker = fast && threads > 1
+        ? new ChainWorker(kernel.sibling(), DecodedProgram.MAX_CHAIN, lanes) : null;
+  }
+
+  /** Stops the second thread, if there is one. */
+  void close() {
+    if (worker != null) {
+      worker.close();
+    }
   }
 
   /**
@@ -86,7 +123,7 @@ final class Machine {
    * the reference the fast path is tested against.
    */
   static Machine plain(DeviceParams params, CardMemory memory) {
-    return new Machine(params, memory, false);
+    return new Machine(params, memory, false, 1);
   }
 
   /** The counts of the last run. */
@@ -135,8 +172,16 @@ final class Machine {
     }
     DecodedProgram program = decoded(address, length);
     lastRunDecoded = program != null && program.noWeights(activeValid, shadowValid) < 0;
-    return lastRunDecoded ? runDecoded(program, aborted, pcListener)
-        : interpret(address, length, aborted, pcListener);
+    if (!lastRunDecoded) {
+      return interpret(address, length, aborted, pcListener);
+    }
+    return worker != null ? runDecodedParallel(program, aborted, pcListener)
+        : runDecoded(program, aborted, pcListener);
+  }
+
+  /** Chains the second thread has computed, since the machine was made. */
+  long chainsHandedOver() {
+    return chainsHandedOver;
   }
 
   /** Whether the last run took the fast path. */
@@ -188,21 +233,123 @@ final class Machine {
       if (step.chain()) {
         chain(code, step.members());
       } else {
-        Instruction in = code[step.first()];
-        switch (in.opcode()) {
-          case LOAD -> loadFast(in);
-          case STORE -> storeFast(in);
-          case REQUANT -> requantFast(in);
-          case VADD -> vaddFast(in);
-          default -> execute(in);
-        }
-        if (step.abufRows() > 0) {
-          kernel.abufWritten(step.abufRow(), step.abufRows());
-        }
+        one(code[step.first()], step);
       }
     }
     counts.copyFrom(program.counts);
     return program.outcome;
+  }
+
+  /** A step of one instruction, on the fast path. */
+  private void one(Instruction in, DecodedProgram.Step step) {
+    switch (in.opcode()) {
+      case LOAD -> loadFast(in);
+      case STORE -> storeFast(in);
+      case REQUANT -> requantFast(in);
+      case VADD -> vaddFast(in);
+      default -> execute(in);
+    }
+    if (step.abufRows() > 0) {
+      kernel.abufWritten(step.abufRow(), step.abufRows());
+    }
+  }
+
+  /** Steps the machine's thread looks ahead for one it can run beside the worker's chain. */
+  private static final int WINDOW = 16;
+  /** Chains smaller than this many row-tiles (rows × MATMULs) are not worth handing over. */
+  private static final int HAND_OVER = 64;
+
+  /**
+   * The fast path on two threads. This thread takes the steps in program order, except that it
+   * may run a step ahead of earlier ones not yet run when it conflicts with none of them
+   * ({@link StepAccess}), looking at most {@link #WINDOW} steps ahead; chains keep their order
+   * among themselves, since each takes its weight tiles from the array as the chains before it
+   * left it (this thread does that, and reads their ABUF rows for the kernel, when it starts
+   * them). A chain it starts while the worker is free goes to the worker, which computes it
+   * while this thread goes on with the steps that do not touch its rows. So the bytes are those
+   * of running the steps one after another: only steps with nothing in common overlap.
+   */
+  private Outcome runDecodedParallel(DecodedProgram program, BooleanSupplier aborted,
+      IntConsumer pcListener) {
+    Instruction[] code = program.code;
+    DecodedProgram.Step[] steps = program.steps;
+    int n = steps.length;
+    boolean[] done = new boolean[n];
+    int next = 0;
+    int away = -1;
+    try {
+      while (true) {
+        if (away >= 0 && !worker.busy()) {
+          worker.await();
+          done[away] = true;
+          away = -1;
+        }
+        while (next < n && done[next]) {
+          next++;
+        }
+        if (next == n) {
+          break;
+        }
+        if (aborted.getAsBoolean()) {
+          return new Outcome(ErrorCode.NONE, 0, 0, true);
+        }
+        int pick = pick(steps, done, next, away);
+        if (pick < 0) {
+          worker.await();
+          done[away] = true;
+          away = -1;
+          continue;
+        }
+        DecodedProgram.Step step = steps[pick];
+        pcListener.accept(step.first());
+        if (!step.chain()) {
+          one(code[step.first()], step);
+        } else if (away < 0 && step.members().length * (int) code[step.first()].get(
+            Isa.Matmul.ROWS) >= HAND_OVER) {
+          handOver(code, step.members());
+          chainsHandedOver++;
+          away = pick;
+          continue;
+        } else {
+          chain(code, step.members());
+        }
+        done[pick] = true;
+      }
+    } finally {
+      if (away >= 0) {
+        worker.await();
+      }
+    }
+    counts.copyFrom(program.counts);
+    return program.outcome;
+  }
+
+  /**
+   * The first step from {@code next} on, within {@link #WINDOW}, that is not run yet and can run
+   * now: it conflicts with no earlier step not yet run (the chain at the worker, {@code away},
+   * no longer reads WBUF), and if it is a chain, no earlier chain waits to start. -1 if none.
+   */
+  private static int pick(DecodedProgram.Step[] steps, boolean[] done, int next, int away) {
+    int end = Math.min(steps.length, next + WINDOW);
+    for (int j = next; j < end; j++) {
+      if (done[j] || j == away) {
+        continue;
+      }
+      DecodedProgram.Step s = steps[j];
+      boolean ok = true;
+      for (int i = next; i < j && ok; i++) {
+        if (done[i]) {
+          continue;
+        }
+        DecodedProgram.Step e = steps[i];
+        ok = !(s.chain() && e.chain() && i != away)
+            && !e.access().conflicts(s.access(), i == away);
+      }
+      if (ok) {
+        return j;
+      }
+    }
+    return -1;
   }
 
   /** The plain path: fetch, check, time and execute one instruction at a time. */
@@ -484,17 +631,35 @@ final class Machine {
    * count, in one pass of the kernel; each takes the tile its flags give it, in order.
    */
   private void chain(Instruction[] code, int[] members) {
-    int n = members.length;
-    for (int m = 0; m < n; m++) {
+    takeTiles(code, members, chainOffsets, chainTiles);
+    Instruction first = code[members[0]];
+    kernel.chain(abuf, chainOffsets, chainTiles, members.length, acc,
+        (int) first.get(Isa.Matmul.ACC_ROW) * lanes, (int) first.get(Isa.Matmul.ROWS),
+        first.flag(Isa.Matmul.ACCUMULATE));
+  }
+
+  /**
+   * Starts a chain on the worker: its tiles taken and its ABUF rows read for the kernel here, in
+   * program order, the multiply-adds there.
+   */
+  private void handOver(Instruction[] code, int[] members) {
+    takeTiles(code, members, worker.offsets, worker.tiles);
+    Instruction first = code[members[0]];
+    int rows = (int) first.get(Isa.Matmul.ROWS);
+    kernel.prepare(abuf, worker.offsets, members.length, rows);
+    worker.post(abuf, acc, members.length, (int) first.get(Isa.Matmul.ACC_ROW) * lanes, rows,
+        first.flag(Isa.Matmul.ACCUMULATE));
+  }
+
+  /** Each MATMUL's weight moves in order, its tile copied to {@code tiles}, its ABUF offset to {@code offsets}. */
+  private void takeTiles(Instruction[] code, int[] members, int[] offsets, byte[][] tiles) {
+    for (int m = 0; m < members.length; m++) {
       Instruction in = code[members[m]];
       weightsIn(in);
-      System.arraycopy(active, 0, chainTiles[m], 0, active.length);
-      chainOffsets[m] = (int) in.get(Isa.Matmul.A_ROW) * lanes;
+      System.arraycopy(active, 0, tiles[m], 0, active.length);
+      offsets[m] = (int) in.get(Isa.Matmul.A_ROW) * lanes;
       weightsOut(in);
     }
-    Instruction first = code[members[0]];
-    kernel.chain(abuf, chainOffsets, chainTiles, n, acc, (int) first.get(Isa.Matmul.ACC_ROW) * lanes,
-        (int) first.get(Isa.Matmul.ROWS), first.flag(Isa.Matmul.ACCUMULATE));
   }
 
   private void requant(Instruction in) {

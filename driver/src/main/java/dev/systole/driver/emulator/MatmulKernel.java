@@ -87,12 +87,32 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
    * accumulate} and every later one adds to them. The result is that of {@link #run} for each in
    * turn, bit for bit; a kernel may compute it in fewer passes over the accumulators.
    */
-  void chain(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
+  final void chain(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
+      boolean accumulate) {
+    prepare(abuf, a, n, rows);
+    compute(abuf, a, tiles, n, acc, c, rows, accumulate);
+  }
+
+  /**
+   * The part of {@link #chain} that reads ABUF into a form of the kernel's own, which must be
+   * done in program order; {@link #compute} may then run on another thread, by a {@link
+   * #sibling}, while the caller writes no ABUF row the chain reads.
+   */
+  void prepare(byte[] abuf, int[] a, int n, int rows) {}
+
+  /** The rest of {@link #chain}, after {@link #prepare}. */
+  void compute(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
       boolean accumulate) {
     for (int m = 0; m < n; m++) {
       run(abuf, a[m], tiles[m], acc, c, rows, accumulate || m > 0);
     }
   }
+
+  /**
+   * A kernel of the same kind with scratch space of its own, sharing what {@link #prepare}
+   * prepares: the one to run {@link #compute} on a second thread.
+   */
+  abstract MatmulKernel sibling();
 
   /**
    * The most tiles of D = {@code lanes} whose products a sum may hold and stay below 2^22, the

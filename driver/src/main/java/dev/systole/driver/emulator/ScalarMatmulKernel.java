@@ -13,6 +13,11 @@ final class ScalarMatmulKernel extends MatmulKernel {
   }
 
   @Override
+  MatmulKernel sibling() {
+    return new ScalarMatmulKernel(lanes);
+  }
+
+  @Override
   void run(byte[] abuf, int a, byte[] tile, int[] acc, int c, int rows, boolean accumulate) {
     int d = lanes;
     for (int i = 0; i < rows; i++) {

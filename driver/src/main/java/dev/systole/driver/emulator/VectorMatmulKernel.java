@@ -77,20 +77,26 @@ final class VectorMatmulKernel extends MatmulKernel {
    * dot product (row k of tile m at m·D + k), the STRIP weights of the strip's columns.
    */
   private final float[] w;
-  /** Per term of a segment's dot product (row k of tile m), where in {@link #rows} it starts. */
+  /** Per term of a segment's dot product (row k of tile m), where in the mirror it starts. */
   private final int[] at;
   /** The float sums of a block of rows, {@code vectorColumns} per row. */
   private final float[] sums;
-  /** ABUF as floats, for the ABUF array {@link #mirrorOf}, and which of its rows are out of date. */
-  private float[] rows;
-  private boolean[] stale;
-  private byte[] mirrorOf;
+  /** ABUF as floats, shared with this kernel's siblings. */
+  private final Mirror mirror;
   /** A chain of one, for {@link #run}. */
   private final int[] oneOffset = new int[1];
   private final byte[][] oneTile = new byte[1][];
 
-  private VectorMatmulKernel(int lanes) {
+  /** ABUF as floats, for the ABUF array {@code of}, and which of its rows are out of date. */
+  private static final class Mirror {
+    float[] rows;
+    boolean[] stale;
+    byte[] of;
+  }
+
+  private VectorMatmulKernel(int lanes, Mirror mirror) {
     super(lanes);
+    this.mirror = mirror;
     this.vectorColumns = lanes - lanes % STRIP;
     this.segment = maxChain(lanes);
     this.w = new float[segment * vectorColumns * lanes];
@@ -100,8 +106,8 @@ final class VectorMatmulKernel extends MatmulKernel {
 
   /** A kernel for D = {@code lanes}, or null when this platform has no vectors of 128+ bits. */
   static MatmulKernel create(int lanes) {
-    return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 128 ? new VectorMatmulKernel(lanes)
-        : null;
+    return FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 128
+        ? new VectorMatmulKernel(lanes, new Mirror()) : null;
   }
 
   /** True when some columns of D = {@code lanes} are computed with vectors. */
@@ -115,9 +121,14 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   @Override
+  MatmulKernel sibling() {
+    return new VectorMatmulKernel(lanes, mirror);
+  }
+
+  @Override
   void abufWritten(int firstRow, int count) {
-    if (stale != null) {
-      Arrays.fill(stale, firstRow, firstRow + count, true);
+    if (mirror.stale != null) {
+      Arrays.fill(mirror.stale, firstRow, firstRow + count, true);
     }
   }
 
@@ -130,15 +141,19 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   @Override
-  void chain(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
-      boolean accumulate) {
-    int d = lanes;
+  void prepare(byte[] abuf, int[] a, int n, int rows) {
     if (vectorColumns > 0) {
       mirror(abuf);
       for (int m = 0; m < n; m++) {
-        refresh(abuf, a[m] / d, rows);
+        refresh(abuf, a[m] / lanes, rows);
       }
     }
+  }
+
+  @Override
+  void compute(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
+      boolean accumulate) {
+    int d = lanes;
     for (int m0 = 0; m0 < n; m0 += segment) {
       int count = Math.min(segment, n - m0);
       boolean add = accumulate || m0 > 0;
@@ -158,21 +173,22 @@ final class VectorMatmulKernel extends MatmulKernel {
     }
   }
 
-  /** Makes {@link #rows} the float copy of {@code abuf}, every row stale, unless it is already. */
+  /** Makes the mirror the float copy of {@code abuf}, every row stale, unless it is already. */
   private void mirror(byte[] abuf) {
-    if (mirrorOf != abuf) {
+    if (mirror.of != abuf) {
       // A block of rows that runs past a buffer's last row reads zeros there.
-      rows = new float[abuf.length + (WIDE_ROWS - 1) * lanes];
-      stale = new boolean[abuf.length / lanes];
-      Arrays.fill(stale, true);
-      mirrorOf = abuf;
+      mirror.rows = new float[abuf.length + (WIDE_ROWS - 1) * lanes];
+      mirror.stale = new boolean[abuf.length / lanes];
+      Arrays.fill(mirror.stale, true);
+      mirror.of = abuf;
     }
   }
 
   /** Converts the stale rows among {@code count} rows from {@code first} to floats. */
   private void refresh(byte[] abuf, int first, int count) {
     int d = lanes;
-    float[] x = rows;
+    float[] x = mirror.rows;
+    boolean[] stale = mirror.stale;
     for (int row = first; row < first + count; row++) {
       if (!stale[row]) {
         continue;
@@ -227,7 +243,7 @@ final class VectorMatmulKernel extends MatmulKernel {
     int d = lanes;
     int vc = vectorColumns;
     float[] w = this.w;
-    float[] x = this.rows;
+    float[] x = mirror.rows;
     float[] sums = this.sums;
     int terms = count * d;
     int[] at = this.at;
@@ -288,7 +304,7 @@ final class VectorMatmulKernel extends MatmulKernel {
     int d = lanes;
     int vc = vectorColumns;
     float[] w = this.w;
-    float[] x = this.rows;
+    float[] x = mirror.rows;
     float[] sums = this.sums;
     int terms = count * d;
     int[] at = this.at;

@@ -20,7 +20,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The fast path (decoded programs kept between runs, MATMUL chains, the vector kernel, gathered
@@ -38,8 +38,8 @@ class FastPathTest {
   private static final int DATA_BYTES = 1 << 18;
 
   @ParameterizedTest
-  @ValueSource(ints = {16, 8, 24})
-  void randomProgramsEndTheSameOnBothPaths(int d) {
+  @CsvSource({"16, 1", "16, 2", "8, 1", "8, 2", "24, 1", "24, 2"})
+  void randomProgramsEndTheSameOnBothPaths(int d, int threads) {
     DeviceParams p = DeviceParams.defaults().with(Map.of(Param.ARRAY_ROWS, (long) d,
         Param.ARRAY_COLS, (long) d, Param.HBM_MB, 4L, Param.ABUF_ROWS, 512L,
         Param.WBUF_ROWS, 512L, Param.ACC_ROWS, 256L, Param.LUT_ROWS,
@@ -51,7 +51,7 @@ class FastPathTest {
     r.nextBytes(data);
     fastMemory.write(DATA, data, 0, data.length);
     plainMemory.write(DATA, data, 0, data.length);
-    Machine fast = new Machine(p, fastMemory);
+    Machine fast = new Machine(p, fastMemory, threads);
     Machine plain = Machine.plain(p, plainMemory);
     Set<ErrorCode> seen = EnumSet.noneOf(ErrorCode.class);
     int fastRuns = 0;
@@ -75,7 +75,7 @@ class FastPathTest {
       }
       Machine.Outcome expected = plain.run(PROGRAM, length, () -> false, pc -> { });
       Machine.Outcome actual = fast.run(PROGRAM, length, () -> false, pc -> { });
-      String where = "D=" + d + ", run " + run;
+      String where = "D=" + d + ", " + threads + " threads, run " + run;
       assertEquals(expected, actual, where);
       assertCountsEqual(plain.counts(), fast.counts(), where);
       assertArrayEquals(plain.snapshot(), fast.snapshot(), where + ": machine state");
@@ -91,6 +91,11 @@ class FastPathTest {
         "every error status the machine can give on this memory");
     assertTrue(fastRuns > 100, "runs on the fast path: " + fastRuns);
     assertTrue(chained > 1000, "MATMULs that continue a chain: " + chained);
+    if (threads > 1) {
+      assertTrue(fast.chainsHandedOver() > 100, "chains run by the second thread: "
+          + fast.chainsHandedOver());
+    }
+    fast.close();
   }
 
   private static void assertCountsEqual(RunCounts e, RunCounts a, String where) {
