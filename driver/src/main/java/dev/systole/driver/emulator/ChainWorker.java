@@ -3,26 +3,21 @@ package dev.systole.driver.emulator;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The fast path's second thread: it computes one MATMUL chain at a time, handed to it by the
- * machine's thread, with a kernel of its own ({@link MatmulKernel#sibling}). The hand-off is a
- * pair of counters: the machine posts a chain (writing its fields, then the {@code posted}
- * counter), the worker computes it and advances {@code finished}; both counters are volatile, so
- * what one thread wrote before its counter the other sees after reading it. The worker spins a
- * little before it parks, because the next chain usually follows within microseconds.
+ * The fast path's second thread. The machine posts it one task per run (its half of the run's
+ * steps, see {@code Machine.runDecodedParallel}) and waits for it at the run's end. It owns a
+ * kernel of its own ({@link MatmulKernel#sibling}) and scratch for a chain's tiles. The hand-off
+ * is a pair of volatile counters, so what one thread wrote before its counter the other sees
+ * after reading it; the thread spins a little before it parks, because the next run of a session
+ * usually follows soon.
  */
 final class ChainWorker implements AutoCloseable {
   private static final int SPINS = 20_000;
 
   final MatmulKernel kernel;
-  /** The chain's ABUF offsets and weight tiles, filled by the machine before {@link #post}. */
+  /** A chain's ABUF offsets and weight tiles, for this thread's chains. */
   final int[] offsets;
   final byte[][] tiles;
-  private byte[] abuf;
-  private int[] acc;
-  private int count;
-  private int c;
-  private int rows;
-  private boolean accumulate;
+  private Runnable task;
 
   private volatile int posted;
   private volatile int finished;
@@ -34,31 +29,21 @@ final class ChainWorker implements AutoCloseable {
     this.kernel = kernel;
     this.offsets = new int[maxChain];
     this.tiles = new byte[maxChain][lanes * lanes];
-    this.thread = new Thread(this::loop, "systole-emulator-chains");
+    this.thread = new Thread(this::loop, "systole-emulator-2");
     thread.setDaemon(true);
     thread.start();
   }
 
-  /** Whether a posted chain is still being computed. */
-  boolean busy() {
-    return finished != posted;
-  }
-
-  /** Hands the chain in {@link #offsets} and {@link #tiles} to the worker; it must not be busy. */
-  void post(byte[] abuf, int[] acc, int count, int c, int rows, boolean accumulate) {
-    this.abuf = abuf;
-    this.acc = acc;
-    this.count = count;
-    this.c = c;
-    this.rows = rows;
-    this.accumulate = accumulate;
+  /** Hands {@code task} to the thread; the one before must be over ({@link #await}). */
+  void post(Runnable task) {
+    this.task = task;
     posted = posted + 1;
     LockSupport.unpark(thread);
   }
 
-  /** Waits until the posted chain is computed; rethrows what the worker threw, if anything. */
+  /** Waits until the posted task is over; rethrows what it threw, if anything. */
   void await() {
-    while (busy()) {
+    while (finished != posted) {
       Thread.onSpinWait();
     }
     RuntimeException e = failure;
@@ -83,12 +68,11 @@ final class ChainWorker implements AutoCloseable {
         return;
       }
       try {
-        kernel.compute(abuf, offsets, tiles, count, acc, c, rows, accumulate);
+        task.run();
       } catch (RuntimeException e) {
         failure = e;
       }
-      abuf = null;
-      acc = null;
+      task = null;
       done++;
       finished = done;
     }

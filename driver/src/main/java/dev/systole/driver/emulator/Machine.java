@@ -56,7 +56,7 @@ final class Machine {
   /** Instructions held by {@link #decoded}, kept at most {@link DecodedProgram#MAX_INSTRUCTIONS}. */
   private long decodedInstructions;
   private boolean lastRunDecoded;
-  private long chainsHandedOver;
+  private long stepsOnSecondThread;
   /** Scratch of a chain: its MATMULs' ABUF offsets and weight tiles. */
   private final int[] chainOffsets;
   private final byte[][] chainTiles;
@@ -179,9 +179,9 @@ final class Machine {
         : runDecoded(program, aborted, pcListener);
   }
 
-  /** Chains the second thread has computed, since the machine was made. */
-  long chainsHandedOver() {
-    return chainsHandedOver;
+  /** Steps the second thread has run, since the machine was made. */
+  long stepsOnSecondThread() {
+    return stepsOnSecondThread;
   }
 
   /** Whether the last run took the fast path. */
@@ -233,15 +233,18 @@ final class Machine {
       if (step.chain()) {
         chain(code, step.members());
       } else {
-        one(code[step.first()], step);
+        executeFast(code[step.first()]);
+        if (step.abufRows() > 0) {
+          kernel.abufWritten(step.abufRow(), step.abufRows());
+        }
       }
     }
     counts.copyFrom(program.counts);
     return program.outcome;
   }
 
-  /** A step of one instruction, on the fast path. */
-  private void one(Instruction in, DecodedProgram.Step step) {
+  /** One instruction on the fast path (the caller tells the kernel of ABUF rows written). */
+  private void executeFast(Instruction in) {
     switch (in.opcode()) {
       case LOAD -> loadFast(in);
       case STORE -> storeFast(in);
@@ -249,107 +252,150 @@ final class Machine {
       case VADD -> vaddFast(in);
       default -> execute(in);
     }
-    if (step.abufRows() > 0) {
-      kernel.abufWritten(step.abufRow(), step.abufRows());
-    }
   }
 
-  /** Steps the machine's thread looks ahead for one it can run beside the worker's chain. */
+  /** Steps a thread looks ahead for one it can run beside the other thread's. */
   private static final int WINDOW = 16;
-  /** Chains smaller than this many row-tiles (rows × MATMULs) are not worth handing over. */
-  private static final int HAND_OVER = 64;
 
   /**
-   * The fast path on two threads. This thread takes the steps in program order, except that it
-   * may run a step ahead of earlier ones not yet run when it conflicts with none of them
-   * ({@link StepAccess}), looking at most {@link #WINDOW} steps ahead; chains keep their order
-   * among themselves, since each takes its weight tiles from the array as the chains before it
-   * left it (this thread does that, and reads their ABUF rows for the kernel, when it starts
-   * them). A chain it starts while the worker is free goes to the worker, which computes it
-   * while this thread goes on with the steps that do not touch its rows. So the bytes are those
-   * of running the steps one after another: only steps with nothing in common overlap.
+   * The fast path on two threads: both take steps from the program, each the first one it can
+   * run now, and run it. A step can run when it conflicts with no earlier step not yet done
+   * ({@link StepAccess}: the same rows or HBM bytes, one of them writing), looking at most {@link
+   * #WINDOW} steps ahead of the first step not done; chains start in program order among
+   * themselves, because each takes its weight tiles from the array as the chains before it left
+   * it. Taking a step, marking it done and the bookkeeping of the float copy of ABUF happen under
+   * one lock, in an order that makes a chain's tiles and ABUF rows those of program order; the
+   * work itself runs outside it. So the bytes are those of running the steps one after another:
+   * only steps with nothing in common overlap, and the compiler's double-buffered accumulators,
+   * weight and parameter rows give each thread a chain, or a chain and the loads, stores and
+   * requantization around the other.
    */
   private Outcome runDecodedParallel(DecodedProgram program, BooleanSupplier aborted,
       IntConsumer pcListener) {
-    Instruction[] code = program.code;
-    DecodedProgram.Step[] steps = program.steps;
-    int n = steps.length;
-    boolean[] done = new boolean[n];
-    int next = 0;
-    int away = -1;
+    Steps run = new Steps(program, aborted, pcListener);
+    worker.post(() -> run.work(worker.kernel, worker.offsets, worker.tiles));
     try {
-      while (true) {
-        if (away >= 0 && !worker.busy()) {
-          worker.await();
-          done[away] = true;
-          away = -1;
-        }
-        while (next < n && done[next]) {
-          next++;
-        }
-        if (next == n) {
-          break;
-        }
-        if (aborted.getAsBoolean()) {
-          return new Outcome(ErrorCode.NONE, 0, 0, true);
-        }
-        int pick = pick(steps, done, next, away);
-        if (pick < 0) {
-          worker.await();
-          done[away] = true;
-          away = -1;
-          continue;
-        }
-        DecodedProgram.Step step = steps[pick];
-        pcListener.accept(step.first());
-        if (!step.chain()) {
-          one(code[step.first()], step);
-        } else if (away < 0 && step.members().length * (int) code[step.first()].get(
-            Isa.Matmul.ROWS) >= HAND_OVER) {
-          handOver(code, step.members());
-          chainsHandedOver++;
-          away = pick;
-          continue;
-        } else {
-          chain(code, step.members());
-        }
-        done[pick] = true;
-      }
+      run.work(kernel, chainOffsets, chainTiles);
+    } catch (RuntimeException e) {
+      run.stop();
+      throw e;
     } finally {
-      if (away >= 0) {
-        worker.await();
-      }
+      worker.await();
+    }
+    if (run.aborted) {
+      return new Outcome(ErrorCode.NONE, 0, 0, true);
     }
     counts.copyFrom(program.counts);
     return program.outcome;
   }
 
-  /**
-   * The first step from {@code next} on, within {@link #WINDOW}, that is not run yet and can run
-   * now: it conflicts with no earlier step not yet run (the chain at the worker, {@code away},
-   * no longer reads WBUF), and if it is a chain, no earlier chain waits to start. -1 if none.
-   */
-  private static int pick(DecodedProgram.Step[] steps, boolean[] done, int next, int away) {
-    int end = Math.min(steps.length, next + WINDOW);
-    for (int j = next; j < end; j++) {
-      if (done[j] || j == away) {
-        continue;
-      }
-      DecodedProgram.Step s = steps[j];
-      boolean ok = true;
-      for (int i = next; i < j && ok; i++) {
-        if (done[i]) {
-          continue;
+  /** The shared state of one run on two threads; its fields are guarded by the object's lock. */
+  private final class Steps {
+    private final Instruction[] code;
+    private final DecodedProgram.Step[] steps;
+    private final boolean[] done;
+    private final boolean[] taken;
+    private final BooleanSupplier abort;
+    private final IntConsumer pcListener;
+    private int next;
+    private boolean stopped;
+    private boolean aborted;
+
+    Steps(DecodedProgram program, BooleanSupplier abort, IntConsumer pcListener) {
+      this.code = program.code;
+      this.steps = program.steps;
+      this.done = new boolean[steps.length];
+      this.taken = new boolean[steps.length];
+      this.abort = abort;
+      this.pcListener = pcListener;
+    }
+
+    synchronized void stop() {
+      stopped = true;
+    }
+
+    /** Takes and runs steps until none is left, with this thread's kernel and chain scratch. */
+    void work(MatmulKernel k, int[] offsets, byte[][] tiles) {
+      while (true) {
+        int j;
+        synchronized (this) {
+          while (next < steps.length && done[next]) {
+            next++;
+          }
+          if (stopped || next == steps.length) {
+            return;
+          }
+          j = pick();
+          if (j >= 0) {
+            taken[j] = true;
+            if (steps[j].chain()) {
+              int[] members = steps[j].members();
+              takeTiles(code, members, offsets, tiles);
+              k.prepare(abuf, offsets, members.length,
+                  (int) code[members[0]].get(Isa.Matmul.ROWS));
+            }
+          }
         }
-        DecodedProgram.Step e = steps[i];
-        ok = !(s.chain() && e.chain() && i != away)
-            && !e.access().conflicts(s.access(), i == away);
-      }
-      if (ok) {
-        return j;
+        if (j < 0) {
+          Thread.onSpinWait();
+        } else {
+          DecodedProgram.Step step = steps[j];
+          pcListener.accept(step.first());
+          if (step.chain()) {
+            Instruction first = code[step.first()];
+            k.compute(abuf, offsets, tiles, step.members().length, acc,
+                (int) first.get(Isa.Matmul.ACC_ROW) * lanes, (int) first.get(Isa.Matmul.ROWS),
+                first.flag(Isa.Matmul.ACCUMULATE));
+          } else {
+            executeFast(code[step.first()]);
+          }
+          synchronized (this) {
+            done[j] = true;
+            if (k != kernel) {
+              stepsOnSecondThread++;
+            }
+            if (step.abufRows() > 0) {
+              kernel.abufWritten(step.abufRow(), step.abufRows());
+            }
+          }
+        }
+        if (abort.getAsBoolean()) {
+          synchronized (this) {
+            aborted = true;
+            stopped = true;
+          }
+        }
       }
     }
-    return -1;
+
+    /**
+     * The first step from {@code next} on, within {@link #WINDOW}, that is not taken and can run
+     * now: it conflicts with no earlier step not done (a chain taken no longer reads WBUF, its
+     * tiles copied), and if it is a chain, every earlier chain is taken. -1 if none.
+     */
+    private int pick() {
+      int end = Math.min(steps.length, next + WINDOW);
+      for (int j = next; j < end; j++) {
+        if (taken[j]) {
+          continue;
+        }
+        DecodedProgram.Step s = steps[j];
+        boolean ok = true;
+        for (int i = next; i < j && ok; i++) {
+          if (done[i]) {
+            continue;
+          }
+          DecodedProgram.Step e = steps[i];
+          boolean tilesTaken = taken[i] && e.chain();
+          ok = !(s.chain() && e.chain() && !taken[i])
+              && !e.access().conflicts(s.access(), tilesTaken);
+        }
+        if (ok) {
+          return j;
+        }
+      }
+      return -1;
+    }
   }
 
   /** The plain path: fetch, check, time and execute one instruction at a time. */
@@ -635,19 +681,6 @@ final class Machine {
     Instruction first = code[members[0]];
     kernel.chain(abuf, chainOffsets, chainTiles, members.length, acc,
         (int) first.get(Isa.Matmul.ACC_ROW) * lanes, (int) first.get(Isa.Matmul.ROWS),
-        first.flag(Isa.Matmul.ACCUMULATE));
-  }
-
-  /**
-   * Starts a chain on the worker: its tiles taken and its ABUF rows read for the kernel here, in
-   * program order, the multiply-adds there.
-   */
-  private void handOver(Instruction[] code, int[] members) {
-    takeTiles(code, members, worker.offsets, worker.tiles);
-    Instruction first = code[members[0]];
-    int rows = (int) first.get(Isa.Matmul.ROWS);
-    kernel.prepare(abuf, worker.offsets, members.length, rows);
-    worker.post(abuf, acc, members.length, (int) first.get(Isa.Matmul.ACC_ROW) * lanes, rows,
         first.flag(Isa.Matmul.ACCUMULATE));
   }
 

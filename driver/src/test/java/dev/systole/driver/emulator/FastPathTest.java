@@ -92,8 +92,8 @@ class FastPathTest {
     assertTrue(fastRuns > 100, "runs on the fast path: " + fastRuns);
     assertTrue(chained > 1000, "MATMULs that continue a chain: " + chained);
     if (threads > 1) {
-      assertTrue(fast.chainsHandedOver() > 100, "chains run by the second thread: "
-          + fast.chainsHandedOver());
+      assertTrue(fast.stepsOnSecondThread() > 100, "steps run by the second thread: "
+          + fast.stepsOnSecondThread());
     }
     fast.close();
   }
