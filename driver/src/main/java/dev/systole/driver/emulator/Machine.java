@@ -10,6 +10,8 @@ import dev.systole.driver.contract.InstructionCheck;
 import dev.systole.driver.contract.Isa;
 import dev.systole.driver.contract.Opcode;
 import dev.systole.driver.timing.IssueClock;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -273,6 +275,7 @@ final class Machine {
   private Outcome runDecodedParallel(DecodedProgram program, BooleanSupplier aborted,
       IntConsumer pcListener) {
     Steps run = new Steps(program, aborted, pcListener);
+    kernel.prepare(abuf, chainOffsets, 0, 0);
     worker.post(() -> run.work(worker.kernel, worker.offsets, worker.tiles));
     try {
       run.work(kernel, chainOffsets, chainTiles);
@@ -289,7 +292,17 @@ final class Machine {
     return program.outcome;
   }
 
-  /** The shared state of one run on two threads; its fields are guarded by the object's lock. */
+  private static final VarHandle LOCK;
+
+  static {
+    try {
+      LOCK = MethodHandles.lookup().findVarHandle(Steps.class, "locked", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** The shared state of one run on two threads; its fields are guarded by {@link Steps#lock}. */
   private final class Steps {
     private final Instruction[] code;
     private final DecodedProgram.Step[] steps;
@@ -300,6 +313,10 @@ final class Machine {
     private int next;
     private boolean stopped;
     private boolean aborted;
+    /** Counts the steps done (and stops): a thread that found nothing to take waits for it to move. */
+    private volatile int changes;
+    /** 1 while a thread holds the lock that guards the fields above. */
+    private volatile int locked;
 
     Steps(DecodedProgram program, BooleanSupplier abort, IntConsumer pcListener) {
       this.code = program.code;
@@ -310,15 +327,35 @@ final class Machine {
       this.pcListener = pcListener;
     }
 
-    synchronized void stop() {
+    void stop() {
+      lock();
       stopped = true;
+      changes++;
+      unlock();
+    }
+
+    /**
+     * Takes the lock by spinning: it is held for a few hundred nanoseconds by one of two threads,
+     * where a monitor would park the other in the kernel and cost it tens of microseconds.
+     */
+    private void lock() {
+      while (!LOCK.compareAndSet(this, 0, 1)) {
+        Thread.onSpinWait();
+      }
+    }
+
+    private void unlock() {
+      LOCK.setRelease(this, 0);
     }
 
     /** Takes and runs steps until none is left, with this thread's kernel and chain scratch. */
     void work(MatmulKernel k, int[] offsets, byte[][] tiles) {
       while (true) {
         int j;
-        synchronized (this) {
+        int seen;
+        lock();
+        try {
+          seen = changes;
           while (next < steps.length && done[next]) {
             next++;
           }
@@ -335,9 +372,13 @@ final class Machine {
                   (int) code[members[0]].get(Isa.Matmul.ROWS));
             }
           }
+        } finally {
+          unlock();
         }
         if (j < 0) {
-          Thread.onSpinWait();
+          while (changes == seen && !abort.getAsBoolean()) {
+            Thread.onSpinWait();
+          }
         } else {
           DecodedProgram.Step step = steps[j];
           pcListener.accept(step.first());
@@ -348,22 +389,25 @@ final class Machine {
                 first.flag(Isa.Matmul.ACCUMULATE));
           } else {
             executeFast(code[step.first()]);
-          }
-          synchronized (this) {
-            done[j] = true;
-            if (k != kernel) {
-              stepsOnSecondThread++;
-            }
             if (step.abufRows() > 0) {
-              kernel.abufWritten(step.abufRow(), step.abufRows());
+              // The rows are this thread's until the step is done: no step that reads them runs.
+              k.abufRewritten(abuf, step.abufRow(), step.abufRows());
             }
           }
+          lock();
+          done[j] = true;
+          changes++;
+          if (k != kernel) {
+            stepsOnSecondThread++;
+          }
+          unlock();
         }
         if (abort.getAsBoolean()) {
-          synchronized (this) {
-            aborted = true;
-            stopped = true;
-          }
+          lock();
+          aborted = true;
+          stopped = true;
+          changes++;
+          unlock();
         }
       }
     }

@@ -76,6 +76,16 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
    */
   void abufWritten(int firstRow, int count) {}
 
+  /**
+   * Tells the kernel that {@code count} ABUF rows from {@code firstRow} were written, and lets it
+   * bring its own form of them up to date now, on the calling thread, rather than when a chain
+   * reads them ({@link #prepare}): for a caller that owns those rows now and would rather not
+   * convert them later under a lock.
+   */
+  void abufRewritten(byte[] abuf, int firstRow, int count) {
+    abufWritten(firstRow, count);
+  }
+
   /** Whether this kernel keeps a copy of ABUF and so must hear of writes ({@link #abufWritten}). */
   boolean mirrorsAbuf() {
     return false;

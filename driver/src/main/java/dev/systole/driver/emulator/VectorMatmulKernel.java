@@ -65,6 +65,11 @@ final class VectorMatmulKernel extends MatmulKernel {
   private static final int WIDE_ROWS = 8;
   private static final VectorSpecies<Integer> WIDE_INTS =
       WIDE != null ? IntVector.SPECIES_512 : null;
+  /**
+   * Elements of unused space at each end of the scratch arrays the kernel writes all the time, so
+   * that no cache line holds both one thread's kernel scratch and another's (false sharing).
+   */
+  private static final int PAD = 16;
   private static final float BIAS = 0x1.8p23f;
   private static final int BIAS_BITS = Float.floatToRawIntBits(BIAS);
 
@@ -99,9 +104,9 @@ final class VectorMatmulKernel extends MatmulKernel {
     this.mirror = mirror;
     this.vectorColumns = lanes - lanes % STRIP;
     this.segment = maxChain(lanes);
-    this.w = new float[segment * vectorColumns * lanes];
-    this.sums = new float[WIDE_ROWS * vectorColumns];
-    this.at = new int[segment * lanes];
+    this.w = new float[PAD + segment * vectorColumns * lanes + PAD];
+    this.sums = new float[PAD + WIDE_ROWS * vectorColumns + PAD];
+    this.at = new int[PAD + segment * lanes + PAD];
   }
 
   /** A kernel for D = {@code lanes}, or null when this platform has no vectors of 128+ bits. */
@@ -130,6 +135,16 @@ final class VectorMatmulKernel extends MatmulKernel {
     if (mirror.stale != null) {
       Arrays.fill(mirror.stale, firstRow, firstRow + count, true);
     }
+  }
+
+  @Override
+  void abufRewritten(byte[] abuf, int firstRow, int count) {
+    if (vectorColumns == 0) {
+      return;
+    }
+    mirror(abuf);
+    abufWritten(firstRow, count);
+    refresh(abuf, firstRow, count);
   }
 
   @Override
@@ -217,7 +232,7 @@ final class VectorMatmulKernel extends MatmulKernel {
   /** Packs tiles {@code m0 .. m0+count-1} into {@link #w}, strip by strip. */
   private void packWeights(byte[][] tiles, int m0, int count) {
     int d = lanes;
-    int o = 0;
+    int o = PAD;
     for (int n0 = 0; n0 < vectorColumns; n0 += STRIP) {
       for (int m = 0; m < count; m++) {
         byte[] tile = tiles[m0 + m];
@@ -249,7 +264,7 @@ final class VectorMatmulKernel extends MatmulKernel {
     int[] at = this.at;
     for (int m = 0; m < count; m++) {
       for (int k = 0; k < d; k++) {
-        at[m * d + k] = a[m0 + m] + k;
+        at[PAD + m * d + k] = a[m0 + m] + k;
       }
     }
     for (int n0 = 0; n0 < vc; n0 += STRIP) {
@@ -262,12 +277,12 @@ final class VectorMatmulKernel extends MatmulKernel {
         FloatVector t1 = s0;
         FloatVector t2 = s0;
         FloatVector t3 = s0;
-        int wb = n0 * terms;
+        int wb = PAD + n0 * terms;
         int rd = r * d;
         for (int k = 0; k < terms; k++) {
           FloatVector wk = FloatVector.fromArray(F, w, wb + k * STRIP);
           FloatVector vk = FloatVector.fromArray(F, w, wb + k * STRIP + L);
-          int p0 = at[k] + rd;
+          int p0 = at[PAD + k] + rd;
           FloatVector x0 = FloatVector.broadcast(F, x[p0]);
           s0 = x0.fma(wk, s0);
           t0 = x0.fma(vk, t0);
@@ -281,14 +296,14 @@ final class VectorMatmulKernel extends MatmulKernel {
           s3 = x3.fma(wk, s3);
           t3 = x3.fma(vk, t3);
         }
-        s0.intoArray(sums, 0);
-        t0.intoArray(sums, L);
-        s1.intoArray(sums, vc);
-        t1.intoArray(sums, vc + L);
-        s2.intoArray(sums, 2 * vc);
-        t2.intoArray(sums, 2 * vc + L);
-        s3.intoArray(sums, 3 * vc);
-        t3.intoArray(sums, 3 * vc + L);
+        s0.intoArray(sums, PAD);
+        t0.intoArray(sums, PAD + L);
+        s1.intoArray(sums, PAD + vc);
+        t1.intoArray(sums, PAD + vc + L);
+        s2.intoArray(sums, PAD + 2 * vc);
+        t2.intoArray(sums, PAD + 2 * vc + L);
+        s3.intoArray(sums, PAD + 3 * vc);
+        t3.intoArray(sums, PAD + 3 * vc + L);
         finish(acc, c + r * d + n0, Math.min(ROWS, n - r), accumulate);
       }
     }
@@ -310,7 +325,7 @@ final class VectorMatmulKernel extends MatmulKernel {
     int[] at = this.at;
     for (int m = 0; m < count; m++) {
       for (int k = 0; k < d; k++) {
-        at[m * d + k] = a[m0 + m] + k;
+        at[PAD + m * d + k] = a[m0 + m] + k;
       }
     }
     for (int n0 = 0; n0 < vc; n0 += 16) {
@@ -323,11 +338,11 @@ final class VectorMatmulKernel extends MatmulKernel {
         FloatVector s5 = s0;
         FloatVector s6 = s0;
         FloatVector s7 = s0;
-        int wb = n0 * terms;
+        int wb = PAD + n0 * terms;
         int rd = r * d;
         for (int k = 0; k < terms; k++) {
           FloatVector wk = FloatVector.fromArray(WIDE, w, wb + k * 16);
-          int p = at[k] + rd;
+          int p = at[PAD + k] + rd;
           s0 = FloatVector.broadcast(WIDE, x[p]).fma(wk, s0);
           s1 = FloatVector.broadcast(WIDE, x[p + d]).fma(wk, s1);
           s2 = FloatVector.broadcast(WIDE, x[p + 2 * d]).fma(wk, s2);
@@ -337,14 +352,14 @@ final class VectorMatmulKernel extends MatmulKernel {
           s6 = FloatVector.broadcast(WIDE, x[p + 6 * d]).fma(wk, s6);
           s7 = FloatVector.broadcast(WIDE, x[p + 7 * d]).fma(wk, s7);
         }
-        s0.intoArray(sums, 0);
-        s1.intoArray(sums, vc);
-        s2.intoArray(sums, 2 * vc);
-        s3.intoArray(sums, 3 * vc);
-        s4.intoArray(sums, 4 * vc);
-        s5.intoArray(sums, 5 * vc);
-        s6.intoArray(sums, 6 * vc);
-        s7.intoArray(sums, 7 * vc);
+        s0.intoArray(sums, PAD);
+        s1.intoArray(sums, PAD + vc);
+        s2.intoArray(sums, PAD + 2 * vc);
+        s3.intoArray(sums, PAD + 3 * vc);
+        s4.intoArray(sums, PAD + 4 * vc);
+        s5.intoArray(sums, PAD + 5 * vc);
+        s6.intoArray(sums, PAD + 6 * vc);
+        s7.intoArray(sums, PAD + 7 * vc);
         wideFinish(acc, c + r * d + n0, Math.min(WIDE_ROWS, n - r), accumulate);
       }
     }
@@ -354,7 +369,7 @@ final class VectorMatmulKernel extends MatmulKernel {
   private void wideFinish(int[] acc, int c, int n, boolean accumulate) {
     int d = lanes;
     for (int i = 0; i < n; i++) {
-      IntVector v = FloatVector.fromArray(WIDE, sums, i * vectorColumns).reinterpretAsInts()
+      IntVector v = FloatVector.fromArray(WIDE, sums, PAD + i * vectorColumns).reinterpretAsInts()
           .sub(BIAS_BITS);
       int o = c + i * d;
       if (accumulate) {
@@ -372,7 +387,7 @@ final class VectorMatmulKernel extends MatmulKernel {
     int d = lanes;
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < STRIP; j += L) {
-        IntVector v = FloatVector.fromArray(F, sums, i * vectorColumns + j).reinterpretAsInts()
+        IntVector v = FloatVector.fromArray(F, sums, PAD + i * vectorColumns + j).reinterpretAsInts()
             .sub(BIAS_BITS);
         int o = c + i * d + j;
         if (accumulate) {
