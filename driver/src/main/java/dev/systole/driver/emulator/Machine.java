@@ -271,6 +271,9 @@ final class Machine {
     parallelCycles = cycles;
   }
 
+  /** Spins of a thread with nothing to take before it yields its core instead. */
+  private static final int SPINS = 200;
+
   /** Steps a thread looks ahead for one it can run beside the other thread's. */
   private static final int WINDOW = 16;
 
@@ -391,8 +394,13 @@ final class Machine {
           unlock();
         }
         if (j < 0) {
-          while (changes == seen && !abort.getAsBoolean()) {
-            Thread.onSpinWait();
+          // Spin a while, then yield: the JIT compiler's threads need the cores too.
+          for (int spins = 0; changes == seen && !abort.getAsBoolean(); spins++) {
+            if (spins < SPINS) {
+              Thread.onSpinWait();
+            } else {
+              Thread.yield();
+            }
           }
         } else {
           DecodedProgram.Step step = steps[j];
