@@ -13,6 +13,7 @@ import dev.systole.driver.timing.IssueClock;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -31,6 +32,10 @@ import java.util.function.IntConsumer;
  */
 final class Machine {
   private static final int FETCH_CHUNK = 256;
+  private static final VarHandle INTS =
+      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle SHORTS =
+      MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
   /** How one run ended. {@code errorPc} is meaningful only when {@code error} is not NONE. */
   record Outcome(ErrorCode error, long errorPc, long cycles, boolean aborted) {}
@@ -616,7 +621,7 @@ final class Machine {
   private void loadFast(Instruction in) {
     Buffer buf = Buffer.fromId(in.get(Isa.Load.BUF));
     if (buf != Buffer.ABUF && buf != Buffer.WBUF) {
-      load(in);
+      loadWide(in, buf);
       return;
     }
     byte[] dst = buf == Buffer.ABUF ? abuf : wbuf;
@@ -651,6 +656,65 @@ final class Machine {
     }
     if (yPad1 > 0) {
       Arrays.fill(dst, row * lanes, (row + yPad1 * width) * lanes, pad);
+    }
+  }
+
+  /**
+   * LOAD on the fast path into ACC (int32 lanes) or LUT (int16 lanes): each row of elements
+   * gathered at once into bytes, then read as lanes; lanes the element leaves, and padding rows,
+   * take the pad value sign-extended.
+   */
+  private void loadWide(Instruction in, Buffer buf) {
+    int laneBytes = buf.laneBytes();
+    int rowBytes = params.rowBytes(buf);
+    int elem = (int) in.get(Isa.Load.ELEM_BYTES);
+    int pad = (int) in.get(Isa.Load.PAD_VALUE);
+    long addr = in.get(Isa.Load.HBM_ADDR);
+    int xSize = (int) in.get(Isa.Load.X_SIZE);
+    int ySize = (int) in.get(Isa.Load.Y_SIZE);
+    long xStride = in.get(Isa.Load.X_STRIDE);
+    long yStride = in.get(Isa.Load.Y_STRIDE);
+    int xPad0 = (int) in.get(Isa.Load.X_PAD0);
+    int xPad1 = (int) in.get(Isa.Load.X_PAD1);
+    int yPad0 = (int) in.get(Isa.Load.Y_PAD0);
+    int yPad1 = (int) in.get(Isa.Load.Y_PAD1);
+    int width = xPad0 + xSize + xPad1;
+    int row = (int) in.get(Isa.Load.DST_ROW);
+    int filled = elem / laneBytes;
+    byte[] bytes = new byte[xSize * rowBytes];
+    padRows(buf, row, yPad0 * width, pad);
+    row += yPad0 * width;
+    for (int y = 0; y < ySize; y++) {
+      padRows(buf, row, xPad0, pad);
+      row += xPad0;
+      memory.gather(addr + y * yStride, xStride, elem, xSize, bytes, 0, rowBytes);
+      for (int x = 0; x < xSize; x++, row++) {
+        int o = row * lanes;
+        int b = x * rowBytes;
+        if (buf == Buffer.ACC) {
+          for (int l = 0; l < filled; l++) {
+            acc[o + l] = (int) INTS.get(bytes, b + 4 * l);
+          }
+          Arrays.fill(acc, o + filled, o + lanes, pad);
+        } else {
+          for (int l = 0; l < filled; l++) {
+            lut[o + l] = (short) SHORTS.get(bytes, b + 2 * l);
+          }
+          Arrays.fill(lut, o + filled, o + lanes, (short) pad);
+        }
+      }
+      padRows(buf, row, xPad1, pad);
+      row += xPad1;
+    }
+    padRows(buf, row, yPad1 * width, pad);
+  }
+
+  /** Fills {@code count} rows of ACC or LUT from {@code row} with the pad value. */
+  private void padRows(Buffer buf, int row, int count, int pad) {
+    if (buf == Buffer.ACC) {
+      Arrays.fill(acc, row * lanes, (row + count) * lanes, pad);
+    } else {
+      Arrays.fill(lut, row * lanes, (row + count) * lanes, (short) pad);
     }
   }
 
