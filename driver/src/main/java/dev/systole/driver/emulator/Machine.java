@@ -241,7 +241,7 @@ final class Machine {
       if (step.chain()) {
         chain(code, step.members());
       } else {
-        executeFast(code[step.first()]);
+        executeFast(code[step.first()], kernel);
         if (step.abufRows() > 0) {
           kernel.abufWritten(step.abufRow(), step.abufRows());
         }
@@ -252,12 +252,15 @@ final class Machine {
   }
 
   /** One instruction on the fast path (the caller tells the kernel of ABUF rows written). */
-  private void executeFast(Instruction in) {
+  private void executeFast(Instruction in, MatmulKernel k) {
     switch (in.opcode()) {
       case LOAD -> loadFast(in);
       case STORE -> storeFast(in);
       case REQUANT -> requantFast(in);
       case VADD -> vaddFast(in);
+      case VMAC -> k.vmac(abuf, (int) in.get(Isa.Vmac.A_ROW) * lanes, wbuf,
+          (int) in.get(Isa.Vmac.W_ROW) * lanes, acc, (int) in.get(Isa.Vmac.ACC_ROW) * lanes,
+          (int) in.get(Isa.Vmac.ROWS), in.flag(Isa.Vmac.ACCUMULATE));
       default -> execute(in);
     }
   }
@@ -416,7 +419,7 @@ final class Machine {
                 (int) first.get(Isa.Matmul.ACC_ROW) * lanes, (int) first.get(Isa.Matmul.ROWS),
                 first.flag(Isa.Matmul.ACCUMULATE));
           } else {
-            executeFast(code[step.first()]);
+            executeFast(code[step.first()], k);
             if (step.abufRows() > 0) {
               // The rows are this thread's until the step is done: no step that reads them runs.
               k.abufRewritten(abuf, step.abufRow(), step.abufRows());

@@ -119,6 +119,22 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
   }
 
   /**
+   * VMAC (contract 7.5): {@code rows} ABUF rows from lane offset {@code a}, each multiplied lane by
+   * lane by the WBUF row at {@code w}, into the ACC rows at {@code c} (added to them if {@code
+   * accumulate}). The multiply-accumulate of depthwise convolutions, beside the array's.
+   */
+  void vmac(byte[] abuf, int a, byte[] wbuf, int w, int[] acc, int c, int rows,
+      boolean accumulate) {
+    int d = lanes;
+    for (int i = 0; i < rows; i++) {
+      for (int j = 0; j < d; j++) {
+        int p = abuf[a + i * d + j] * wbuf[w + j];
+        acc[c + i * d + j] = accumulate ? acc[c + i * d + j] + p : p;
+      }
+    }
+  }
+
+  /**
    * A kernel of the same kind with scratch space of its own, sharing what {@link #prepare}
    * prepares: the one to run {@link #compute} on a second thread.
    */

@@ -148,6 +148,29 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   @Override
+  void vmac(byte[] abuf, int a, byte[] wbuf, int w, int[] acc, int c, int rows,
+      boolean accumulate) {
+    if (WIDE == null || lanes % 16 != 0) {
+      super.vmac(abuf, a, wbuf, w, acc, c, rows, accumulate);
+      return;
+    }
+    int d = lanes;
+    for (int j = 0; j < d; j += 16) {
+      IntVector wv = (IntVector) ByteVector.fromArray(WIDE_BYTES, wbuf, w + j)
+          .convertShape(VectorOperators.B2I, WIDE_INTS, 0);
+      for (int i = 0; i < rows; i++) {
+        int o = i * d + j;
+        IntVector p = ((IntVector) ByteVector.fromArray(WIDE_BYTES, abuf, a + o)
+            .convertShape(VectorOperators.B2I, WIDE_INTS, 0)).mul(wv);
+        if (accumulate) {
+          p = p.add(IntVector.fromArray(WIDE_INTS, acc, c + o));
+        }
+        p.intoArray(acc, c + o);
+      }
+    }
+  }
+
+  @Override
   void run(byte[] abuf, int a, byte[] tile, int[] acc, int c, int rows, boolean accumulate) {
     oneOffset[0] = a;
     oneTile[0] = tile;
