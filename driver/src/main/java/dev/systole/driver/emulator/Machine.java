@@ -256,7 +256,7 @@ final class Machine {
     switch (in.opcode()) {
       case LOAD -> loadFast(in);
       case STORE -> storeFast(in);
-      case REQUANT -> requantFast(in);
+      case REQUANT -> requantFast(in, k);
       case VADD -> vaddFast(in);
       case VMAC -> k.vmac(abuf, (int) in.get(Isa.Vmac.A_ROW) * lanes, wbuf,
           (int) in.get(Isa.Vmac.W_ROW) * lanes, acc, (int) in.get(Isa.Vmac.ACC_ROW) * lanes,
@@ -850,11 +850,12 @@ final class Machine {
   }
 
   /**
-   * REQUANT on the fast path: {@link Arithmetic#requantize} with the rounding shift done without
-   * branches, {@code (p + 2^(s-1) - 1 + ((p >> s) & 1)) >> s} (round half to even), which cannot
-   * overflow for shifts below 62; lanes with a larger shift take {@link Arithmetic} itself.
+   * REQUANT on the fast path: the per-lane parameters read here, the rows done by the kernel
+   * ({@link MatmulKernel#requant}), with the rounding shift done without branches, {@code (p +
+   * 2^(s-1) - 1 + ((p >> s) & 1)) >> s} (round half to even), which cannot overflow for shifts
+   * below 62; an instruction with a lane shifting further runs as the plain REQUANT.
    */
-  private void requantFast(Instruction in) {
+  private void requantFast(Instruction in, MatmulKernel k) {
     int rows = (int) in.get(Isa.Requant.ROWS);
     int accRow = (int) in.get(Isa.Requant.ACC_ROW);
     int dstRow = (int) in.get(Isa.Requant.DST_ROW);
@@ -866,7 +867,7 @@ final class Machine {
     long[] mult = new long[lanes];
     long[] half = new long[lanes];
     long[] odd = new long[lanes];
-    int[] shift = new int[lanes];
+    long[] shift = new long[lanes];
     boolean wide = false;
     for (int j = 0; j < lanes; j++) {
       bias[j] = acc[prm + j];
@@ -880,16 +881,8 @@ final class Machine {
       requant(in);
       return;
     }
-    for (int i = 0; i < rows; i++) {
-      int s0 = (accRow + i) * lanes;
-      int d0 = (dstRow + i) * lanes;
-      for (int j = 0; j < lanes; j++) {
-        long v = Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, acc[s0 + j] + bias[j]));
-        long p = v * mult[j];
-        long r = ((p + half[j] + ((p >> shift[j]) & odd[j])) >> shift[j]) + zp;
-        abuf[d0 + j] = (byte) Math.max(lo, Math.min(127, r));
-      }
-    }
+    k.requant(acc, accRow * lanes, abuf, dstRow * lanes, rows, bias, mult, shift, half, odd, zp,
+        lo);
   }
 
   /**

@@ -4,6 +4,7 @@ import java.util.Arrays;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -65,6 +66,12 @@ final class VectorMatmulKernel extends MatmulKernel {
   private static final int WIDE_ROWS = 8;
   private static final VectorSpecies<Integer> WIDE_INTS =
       WIDE != null ? IntVector.SPECIES_512 : null;
+  /** REQUANT's eight lanes at a time, in 64-bit arithmetic, where vectors are 512 bits. */
+  private static final VectorSpecies<Long> LONGS = WIDE != null ? LongVector.SPECIES_512 : null;
+  private static final VectorSpecies<Integer> EIGHT_INTS =
+      WIDE != null ? IntVector.SPECIES_256 : null;
+  private static final VectorSpecies<Byte> EIGHT_BYTES =
+      WIDE != null ? ByteVector.SPECIES_64 : null;
   /**
    * Elements of unused space at each end of the scratch arrays the kernel writes all the time, so
    * that no cache line holds both one thread's kernel scratch and another's (false sharing).
@@ -145,6 +152,33 @@ final class VectorMatmulKernel extends MatmulKernel {
     mirror(abuf);
     abufWritten(firstRow, count);
     refresh(abuf, firstRow, count);
+  }
+
+  @Override
+  void requant(int[] acc, int a, byte[] abuf, int d, int rows, long[] bias, long[] mult,
+      long[] shift, long[] half, long[] odd, int zp, int lo) {
+    if (WIDE == null || lanes % 8 != 0) {
+      super.requant(acc, a, abuf, d, rows, bias, mult, shift, half, odd, zp, lo);
+      return;
+    }
+    int n = lanes;
+    for (int j = 0; j < n; j += 8) {
+      LongVector b = LongVector.fromArray(LONGS, bias, j);
+      LongVector m = LongVector.fromArray(LONGS, mult, j);
+      LongVector s = LongVector.fromArray(LONGS, shift, j);
+      LongVector h = LongVector.fromArray(LONGS, half, j);
+      LongVector o = LongVector.fromArray(LONGS, odd, j);
+      for (int i = 0; i < rows; i++) {
+        LongVector v = ((LongVector) IntVector.fromArray(EIGHT_INTS, acc, a + i * n + j)
+            .convertShape(VectorOperators.I2L, LONGS, 0)).add(b)
+            .max(Integer.MIN_VALUE).min(Integer.MAX_VALUE);
+        LongVector p = v.mul(m);
+        LongVector r = p.add(h).add(p.lanewise(VectorOperators.ASHR, s).and(o))
+            .lanewise(VectorOperators.ASHR, s).add(zp).max(lo).min(127);
+        ((ByteVector) r.convertShape(VectorOperators.L2B, EIGHT_BYTES, 0))
+            .intoArray(abuf, d + i * n + j);
+      }
+    }
   }
 
   @Override
