@@ -564,54 +564,80 @@ final class Machine {
     }
   }
 
+  /** The fields of a LOAD, read once. */
+  private static final class LoadFields {
+    final int elem;
+    final int pad;
+    final long addr;
+    final int xSize;
+    final int ySize;
+    final long xStride;
+    final long yStride;
+    final int xPad0;
+    final int xPad1;
+    final int yPad0;
+    final int yPad1;
+    final int row;
+
+    LoadFields(Instruction in) {
+      elem = (int) in.get(Isa.Load.ELEM_BYTES);
+      pad = (int) in.get(Isa.Load.PAD_VALUE);
+      addr = in.get(Isa.Load.HBM_ADDR);
+      xSize = (int) in.get(Isa.Load.X_SIZE);
+      ySize = (int) in.get(Isa.Load.Y_SIZE);
+      xStride = in.get(Isa.Load.X_STRIDE);
+      yStride = in.get(Isa.Load.Y_STRIDE);
+      xPad0 = (int) in.get(Isa.Load.X_PAD0);
+      xPad1 = (int) in.get(Isa.Load.X_PAD1);
+      yPad0 = (int) in.get(Isa.Load.Y_PAD0);
+      yPad1 = (int) in.get(Isa.Load.Y_PAD1);
+      row = (int) in.get(Isa.Load.DST_ROW);
+    }
+
+    /** Rows of the buffer one row of elements takes with its padding. */
+    int width() {
+      return xPad0 + xSize + xPad1;
+    }
+  }
+
   private void load(Instruction in) {
     Buffer buf = Buffer.fromId(in.get(Isa.Load.BUF));
-    int elem = (int) in.get(Isa.Load.ELEM_BYTES);
-    int pad = (int) in.get(Isa.Load.PAD_VALUE);
-    long addr = in.get(Isa.Load.HBM_ADDR);
-    int xSize = (int) in.get(Isa.Load.X_SIZE);
-    int ySize = (int) in.get(Isa.Load.Y_SIZE);
-    long xStride = in.get(Isa.Load.X_STRIDE);
-    long yStride = in.get(Isa.Load.Y_STRIDE);
-    int xPad0 = (int) in.get(Isa.Load.X_PAD0);
-    int xPad1 = (int) in.get(Isa.Load.X_PAD1);
-    int yPad0 = (int) in.get(Isa.Load.Y_PAD0);
-    int yPad1 = (int) in.get(Isa.Load.Y_PAD1);
-    int width = xPad0 + xSize + xPad1;
-    int height = yPad0 + ySize + yPad1;
-    int row = (int) in.get(Isa.Load.DST_ROW);
+    LoadFields f = new LoadFields(in);
+    int width = f.width();
+    int height = f.yPad0 + f.ySize + f.yPad1;
+    int row = f.row;
     int rowBytes = params.rowBytes(buf);
     byte[] tmp = buf.laneBytes() > 1 ? new byte[rowBytes] : null;
     for (int yy = 0; yy < height; yy++) {
-      int y = yy - yPad0;
-      boolean padRow = y < 0 || y >= ySize;
+      int y = yy - f.yPad0;
+      boolean padRow = y < 0 || y >= f.ySize;
       for (int xx = 0; xx < width; xx++, row++) {
-        int x = xx - xPad0;
+        int x = xx - f.xPad0;
         int filled = 0;
-        if (!padRow && x >= 0 && x < xSize) {
-          long a = addr + y * yStride + x * xStride;
+        if (!padRow && x >= 0 && x < f.xSize) {
+          long a = f.addr + y * f.yStride + x * f.xStride;
           if (buf == Buffer.ACC) {
-            memory.read(a, tmp, 0, elem);
-            for (int lane = 0; lane < elem / 4; lane++) {
+            memory.read(a, tmp, 0, f.elem);
+            for (int lane = 0; lane < f.elem / 4; lane++) {
               acc[row * lanes + lane] = littleEndianInt(tmp, 4 * lane);
             }
           } else if (buf == Buffer.LUT) {
-            memory.read(a, tmp, 0, elem);
-            for (int lane = 0; lane < elem / 2; lane++) {
+            memory.read(a, tmp, 0, f.elem);
+            for (int lane = 0; lane < f.elem / 2; lane++) {
               lut[row * lanes + lane] = (short) ((tmp[2 * lane] & 0xFF) | tmp[2 * lane + 1] << 8);
             }
           } else {
-            memory.read(a, buf == Buffer.ABUF ? abuf : wbuf, row * lanes, elem);
+            memory.read(a, buf == Buffer.ABUF ? abuf : wbuf, row * lanes, f.elem);
           }
-          filled = elem;
+          filled = f.elem;
         }
         if (buf == Buffer.ACC) {
-          Arrays.fill(acc, row * lanes + filled / 4, (row + 1) * lanes, pad);
+          Arrays.fill(acc, row * lanes + filled / 4, (row + 1) * lanes, f.pad);
         } else if (buf == Buffer.LUT) {
-          Arrays.fill(lut, row * lanes + filled / 2, (row + 1) * lanes, (short) pad);
+          Arrays.fill(lut, row * lanes + filled / 2, (row + 1) * lanes, (short) f.pad);
         } else if (filled < rowBytes) {
           Arrays.fill(buf == Buffer.ABUF ? abuf : wbuf, row * lanes + filled, (row + 1) * lanes,
-              (byte) pad);
+              (byte) f.pad);
         }
       }
     }
@@ -628,37 +654,28 @@ final class Machine {
       return;
     }
     byte[] dst = buf == Buffer.ABUF ? abuf : wbuf;
-    int elem = (int) in.get(Isa.Load.ELEM_BYTES);
-    byte pad = (byte) in.get(Isa.Load.PAD_VALUE);
-    long addr = in.get(Isa.Load.HBM_ADDR);
-    int xSize = (int) in.get(Isa.Load.X_SIZE);
-    int ySize = (int) in.get(Isa.Load.Y_SIZE);
-    long xStride = in.get(Isa.Load.X_STRIDE);
-    long yStride = in.get(Isa.Load.Y_STRIDE);
-    int xPad0 = (int) in.get(Isa.Load.X_PAD0);
-    int xPad1 = (int) in.get(Isa.Load.X_PAD1);
-    int yPad0 = (int) in.get(Isa.Load.Y_PAD0);
-    int yPad1 = (int) in.get(Isa.Load.Y_PAD1);
-    int width = xPad0 + xSize + xPad1;
-    int row = (int) in.get(Isa.Load.DST_ROW);
-    if (yPad0 > 0) {
-      Arrays.fill(dst, row * lanes, (row + yPad0 * width) * lanes, pad);
-      row += yPad0 * width;
+    LoadFields f = new LoadFields(in);
+    byte pad = (byte) f.pad;
+    int width = f.width();
+    int row = f.row;
+    if (f.yPad0 > 0) {
+      Arrays.fill(dst, row * lanes, (row + f.yPad0 * width) * lanes, pad);
+      row += f.yPad0 * width;
     }
-    for (int y = 0; y < ySize; y++) {
+    for (int y = 0; y < f.ySize; y++) {
       // Rows with padding are filled whole first, then their elements gathered over the fill.
-      int filled = elem < lanes ? width : xPad0;
+      int filled = f.elem < lanes ? width : f.xPad0;
       if (filled > 0) {
         Arrays.fill(dst, row * lanes, (row + filled) * lanes, pad);
       }
-      if (elem == lanes && xPad1 > 0) {
-        Arrays.fill(dst, (row + xPad0 + xSize) * lanes, (row + width) * lanes, pad);
+      if (f.elem == lanes && f.xPad1 > 0) {
+        Arrays.fill(dst, (row + f.xPad0 + f.xSize) * lanes, (row + width) * lanes, pad);
       }
-      memory.gather(addr + y * yStride, xStride, elem, xSize, dst, (row + xPad0) * lanes, lanes);
+      memory.gather(f.addr + y * f.yStride, f.xStride, f.elem, f.xSize, dst, (row + f.xPad0) * lanes, lanes);
       row += width;
     }
-    if (yPad1 > 0) {
-      Arrays.fill(dst, row * lanes, (row + yPad1 * width) * lanes, pad);
+    if (f.yPad1 > 0) {
+      Arrays.fill(dst, row * lanes, (row + f.yPad1 * width) * lanes, pad);
     }
   }
 
@@ -670,46 +687,36 @@ final class Machine {
   private void loadWide(Instruction in, Buffer buf) {
     int laneBytes = buf.laneBytes();
     int rowBytes = params.rowBytes(buf);
-    int elem = (int) in.get(Isa.Load.ELEM_BYTES);
-    int pad = (int) in.get(Isa.Load.PAD_VALUE);
-    long addr = in.get(Isa.Load.HBM_ADDR);
-    int xSize = (int) in.get(Isa.Load.X_SIZE);
-    int ySize = (int) in.get(Isa.Load.Y_SIZE);
-    long xStride = in.get(Isa.Load.X_STRIDE);
-    long yStride = in.get(Isa.Load.Y_STRIDE);
-    int xPad0 = (int) in.get(Isa.Load.X_PAD0);
-    int xPad1 = (int) in.get(Isa.Load.X_PAD1);
-    int yPad0 = (int) in.get(Isa.Load.Y_PAD0);
-    int yPad1 = (int) in.get(Isa.Load.Y_PAD1);
-    int width = xPad0 + xSize + xPad1;
-    int row = (int) in.get(Isa.Load.DST_ROW);
-    int filled = elem / laneBytes;
-    byte[] bytes = new byte[xSize * rowBytes];
-    padRows(buf, row, yPad0 * width, pad);
-    row += yPad0 * width;
-    for (int y = 0; y < ySize; y++) {
-      padRows(buf, row, xPad0, pad);
-      row += xPad0;
-      memory.gather(addr + y * yStride, xStride, elem, xSize, bytes, 0, rowBytes);
-      for (int x = 0; x < xSize; x++, row++) {
+    LoadFields f = new LoadFields(in);
+    int width = f.width();
+    int row = f.row;
+    int filled = f.elem / laneBytes;
+    byte[] bytes = new byte[f.xSize * rowBytes];
+    padRows(buf, row, f.yPad0 * width, f.pad);
+    row += f.yPad0 * width;
+    for (int y = 0; y < f.ySize; y++) {
+      padRows(buf, row, f.xPad0, f.pad);
+      row += f.xPad0;
+      memory.gather(f.addr + y * f.yStride, f.xStride, f.elem, f.xSize, bytes, 0, rowBytes);
+      for (int x = 0; x < f.xSize; x++, row++) {
         int o = row * lanes;
         int b = x * rowBytes;
         if (buf == Buffer.ACC) {
           for (int l = 0; l < filled; l++) {
             acc[o + l] = (int) INTS.get(bytes, b + 4 * l);
           }
-          Arrays.fill(acc, o + filled, o + lanes, pad);
+          Arrays.fill(acc, o + filled, o + lanes, f.pad);
         } else {
           for (int l = 0; l < filled; l++) {
             lut[o + l] = (short) SHORTS.get(bytes, b + 2 * l);
           }
-          Arrays.fill(lut, o + filled, o + lanes, (short) pad);
+          Arrays.fill(lut, o + filled, o + lanes, (short) f.pad);
         }
       }
-      padRows(buf, row, xPad1, pad);
-      row += xPad1;
+      padRows(buf, row, f.xPad1, f.pad);
+      row += f.xPad1;
     }
-    padRows(buf, row, yPad1 * width, pad);
+    padRows(buf, row, f.yPad1 * width, f.pad);
   }
 
   /** Fills {@code count} rows of ACC or LUT from {@code row} with the pad value. */

@@ -231,6 +231,7 @@ final class VectorMatmulKernel extends MatmulKernel {
       boolean add = accumulate || m0 > 0;
       if (vectorColumns > 0) {
         packWeights(tiles, m0, count);
+        terms(a, m0, count);
         if (WIDE != null && d % WIDE.length() == 0) {
           wideStrips(a, m0, count, acc, c, rows, add);
         } else {
@@ -286,6 +287,16 @@ final class VectorMatmulKernel extends MatmulKernel {
     }
   }
 
+  /** Where each term of the segment's dot product starts in the float ABUF, into {@link #at}. */
+  private void terms(int[] a, int m0, int count) {
+    int d = lanes;
+    for (int m = 0; m < count; m++) {
+      for (int k = 0; k < d; k++) {
+        at[PAD + m * d + k] = a[m0 + m] + k;
+      }
+    }
+  }
+
   /** Packs tiles {@code m0 .. m0+count-1} into {@link #w}, strip by strip. */
   private void packWeights(byte[][] tiles, int m0, int count) {
     int d = lanes;
@@ -319,11 +330,6 @@ final class VectorMatmulKernel extends MatmulKernel {
     float[] sums = this.sums;
     int terms = count * d;
     int[] at = this.at;
-    for (int m = 0; m < count; m++) {
-      for (int k = 0; k < d; k++) {
-        at[PAD + m * d + k] = a[m0 + m] + k;
-      }
-    }
     for (int n0 = 0; n0 < vc; n0 += STRIP) {
       for (int r = 0; r < n; r += ROWS) {
         FloatVector s0 = FloatVector.broadcast(F, BIAS);
@@ -380,11 +386,6 @@ final class VectorMatmulKernel extends MatmulKernel {
     float[] sums = this.sums;
     int terms = count * d;
     int[] at = this.at;
-    for (int m = 0; m < count; m++) {
-      for (int k = 0; k < d; k++) {
-        at[PAD + m * d + k] = a[m0 + m] + k;
-      }
-    }
     for (int n0 = 0; n0 < vc; n0 += 16) {
       for (int r = 0; r < n; r += WIDE_ROWS) {
         FloatVector s0 = FloatVector.broadcast(WIDE, BIAS);
