@@ -19,8 +19,11 @@ public final class Arithmetic {
   }
 
   /**
-   * {@code v / 2^shift} rounded to the nearest integer, ties to even. {@code shift} is 0 to 63 and
-   * {@code |v| <= 2^62}, so nothing overflows.
+   * {@code v / 2^shift} rounded to the nearest integer, ties to even, for {@code shift} 0 to 63.
+   * The floor goes up by one when the remainder r (0 to 2^shift - 1) is over half, or is half and
+   * the floor is odd: exactly when {@code r + (floor & 1) + 2^(shift-1) - 1} reaches 2^shift. That
+   * sum is below 2^64 as an unsigned number, so its unsigned shift is the 0 or 1 to add, without
+   * a branch; the emulator's vector kernels compute the same sum lane by lane.
    */
   public static long roundShift(long v, int shift) {
     if (shift == 0) {
@@ -28,11 +31,7 @@ public final class Arithmetic {
     }
     long floor = v >> shift;
     long rem = v - (floor << shift);
-    long half = 1L << (shift - 1);
-    if (rem > half || (rem == half && (floor & 1) != 0)) {
-      return floor + 1;
-    }
-    return floor;
+    return floor + ((rem + (floor & 1) + (1L << (shift - 1)) - 1) >>> shift);
   }
 
   /**

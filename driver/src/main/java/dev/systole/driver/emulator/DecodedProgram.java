@@ -187,15 +187,22 @@ final class DecodedProgram {
   }
 
   /** The step of instruction {@code pc}, which is not a MATMUL, with the ABUF rows it writes. */
-  static Step one(int pc, Instruction in, DeviceParams p) {
+  private static Step one(int pc, Instruction in, DeviceParams p) {
     List<RowAccess> rows = RowAccess.of(in, p);
+    RowAccess written = abufWrite(rows);
     StepAccess access = StepAccess.of(in, rows);
+    return written == null ? new Step(pc, null, 0, 0, access)
+        : new Step(pc, null, (int) written.first(), (int) written.count(), access);
+  }
+
+  /** The ABUF rows among {@code rows} that are written, or null (an instruction writes one range). */
+  static RowAccess abufWrite(List<RowAccess> rows) {
     for (RowAccess a : rows) {
       if (a.write() && a.buffer() == Buffer.ABUF) {
-        return new Step(pc, null, (int) a.first(), (int) a.count(), access);
+        return a;
       }
     }
-    return new Step(pc, null, 0, 0, access);
+    return null;
   }
 
   /** MATMULs being gathered into one step, with the rows they read and write. */

@@ -9,6 +9,7 @@ import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.InstructionCheck;
 import dev.systole.driver.contract.Isa;
 import dev.systole.driver.contract.Opcode;
+import dev.systole.driver.contract.RowAccess;
 import dev.systole.driver.timing.IssueClock;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -256,8 +257,7 @@ final class Machine {
     switch (in.opcode()) {
       case LOAD -> loadFast(in);
       case STORE -> storeFast(in);
-      case REQUANT -> requantFast(in, k);
-      case VADD -> vaddFast(in);
+      case REQUANT -> requant(in, k);
       case VMAC -> k.vmac(abuf, (int) in.get(Isa.Vmac.A_ROW) * lanes, wbuf,
           (int) in.get(Isa.Vmac.W_ROW) * lanes, acc, (int) in.get(Isa.Vmac.ACC_ROW) * lanes,
           (int) in.get(Isa.Vmac.ROWS), in.flag(Isa.Vmac.ACCUMULATE));
@@ -301,6 +301,7 @@ final class Machine {
   private Outcome runDecodedParallel(DecodedProgram program, BooleanSupplier aborted,
       IntConsumer pcListener) {
     Steps run = new Steps(program, aborted, pcListener);
+    // A chain of none: the kernel sets up its float ABUF here, before two threads share it.
     kernel.prepare(abuf, chainOffsets, 0, 0);
     worker.post(() -> run.work(worker.kernel, worker.offsets, worker.tiles));
     try {
@@ -508,9 +509,10 @@ final class Machine {
         } catch (MemoryFault e) {
           return end(clock, ErrorCode.MEM_FAULT, pc, ready);
         } finally {
-          if (kernel.mirrorsAbuf() && in.opcode() != Opcode.MATMUL) {
-            DecodedProgram.Step written = DecodedProgram.one((int) pc, in, params);
-            kernel.abufWritten(written.abufRow(), written.abufRows());
+          RowAccess written = kernel.mirrorsAbuf()
+              ? DecodedProgram.abufWrite(RowAccess.of(in, params)) : null;
+          if (written != null) {
+            kernel.abufWritten((int) written.first(), (int) written.count());
           }
         }
         counts.executed(in, lanes,
@@ -549,7 +551,7 @@ final class Machine {
       case LOAD -> load(in);
       case STORE -> store(in);
       case MATMUL -> matmul(in);
-      case REQUANT -> requant(in);
+      case REQUANT -> requant(in, kernel);
       case VMAX -> vmax(in);
       case VADD -> vadd(in);
       case FENCE, HALT -> { }
@@ -645,7 +647,8 @@ final class Machine {
 
   /**
    * LOAD on the fast path: into ABUF or WBUF a row of elements at a time from the card memory's
-   * {@link CardMemory#gather}, padding filled per run of rows; into ACC or LUT as {@link #load}.
+   * {@link CardMemory#gather}, padding filled per run of rows; into ACC or LUT by {@link
+   * #loadWide}.
    */
   private void loadFast(Instruction in) {
     Buffer buf = Buffer.fromId(in.get(Isa.Load.BUF));
@@ -836,86 +839,24 @@ final class Machine {
     }
   }
 
-  private void requant(Instruction in) {
-    int rows = (int) in.get(Isa.Requant.ROWS);
-    int accRow = (int) in.get(Isa.Requant.ACC_ROW);
-    int dstRow = (int) in.get(Isa.Requant.DST_ROW);
-    int prm = (int) in.get(Isa.Requant.PARAM_ROW) * lanes;
-    int zp = (int) in.get(Isa.Requant.ZERO_POINT);
-    boolean relu = in.flag(Isa.Requant.RELU);
-    int[] bias = Arrays.copyOfRange(acc, prm, prm + lanes);
-    int[] mult = Arrays.copyOfRange(acc, prm + lanes, prm + 2 * lanes);
-    int[] shift = Arrays.copyOfRange(acc, prm + 2 * lanes, prm + 3 * lanes);
-    for (int i = 0; i < rows; i++) {
-      int s0 = (accRow + i) * lanes;
-      int d0 = (dstRow + i) * lanes;
-      for (int j = 0; j < lanes; j++) {
-        abuf[d0 + j] = (byte) Arithmetic.requantize(acc[s0 + j], bias[j], mult[j], shift[j], zp,
-            relu);
-      }
-    }
-  }
-
   /**
-   * REQUANT on the fast path: the per-lane parameters read here, the rows done by the kernel
-   * ({@link MatmulKernel#requant}), with the rounding shift done without branches, {@code (p +
-   * 2^(s-1) - 1 + ((p >> s) & 1)) >> s} (round half to even), which cannot overflow for shifts
-   * below 62; an instruction with a lane shifting further runs as the plain REQUANT.
+   * REQUANT: the per-lane bias, multiplier and shift read from their ACC rows, the rows done by
+   * {@code k} ({@link MatmulKernel#requant}): in plain Java by {@link Arithmetic#requantize}, or
+   * vectors of lanes in the vector kernel.
    */
-  private void requantFast(Instruction in, MatmulKernel k) {
-    int rows = (int) in.get(Isa.Requant.ROWS);
-    int accRow = (int) in.get(Isa.Requant.ACC_ROW);
-    int dstRow = (int) in.get(Isa.Requant.DST_ROW);
+  private void requant(Instruction in, MatmulKernel k) {
     int prm = (int) in.get(Isa.Requant.PARAM_ROW) * lanes;
-    int zp = (int) in.get(Isa.Requant.ZERO_POINT);
-    boolean relu = in.flag(Isa.Requant.RELU);
-    int lo = relu ? zp : -128;
     long[] bias = new long[lanes];
     long[] mult = new long[lanes];
-    long[] half = new long[lanes];
-    long[] odd = new long[lanes];
     long[] shift = new long[lanes];
-    boolean wide = false;
     for (int j = 0; j < lanes; j++) {
       bias[j] = acc[prm + j];
       mult[j] = acc[prm + lanes + j];
       shift[j] = acc[prm + 2 * lanes + j] & 63;
-      half[j] = shift[j] == 0 ? 0 : (1L << (shift[j] - 1)) - 1;
-      odd[j] = shift[j] == 0 ? 0 : 1;
-      wide |= shift[j] >= 62;
     }
-    if (wide) {
-      requant(in);
-      return;
-    }
-    k.requant(acc, accRow * lanes, abuf, dstRow * lanes, rows, bias, mult, shift, half, odd, zp,
-        lo);
-  }
-
-  /**
-   * VADD on the fast path: {@link Arithmetic#vadd} with the rounding shift done without branches
-   * as in {@link #requantFast}; the weighted sum is below 2^41 in magnitude, so it cannot
-   * overflow for any shift.
-   */
-  private void vaddFast(Instruction in) {
-    int rows = (int) in.get(Isa.Vadd.ROWS);
-    int a = (int) in.get(Isa.Vadd.A_ROW) * lanes;
-    int b = (int) in.get(Isa.Vadd.B_ROW) * lanes;
-    int d = (int) in.get(Isa.Vadd.DST_ROW) * lanes;
-    int az = (int) in.get(Isa.Vadd.A_ZERO);
-    int bz = (int) in.get(Isa.Vadd.B_ZERO);
-    int oz = (int) in.get(Isa.Vadd.OUT_ZERO);
-    long am = in.get(Isa.Vadd.A_MULT);
-    long bm = in.get(Isa.Vadd.B_MULT);
-    int shift = (int) in.get(Isa.Vadd.SHIFT);
-    int lo = in.flag(Isa.Vadd.RELU) ? oz : -128;
-    long half = shift == 0 ? 0 : (1L << (shift - 1)) - 1;
-    long odd = shift == 0 ? 0 : 1;
-    for (int i = 0; i < rows * lanes; i++) {
-      long sum = (abuf[a + i] - az) * am + (abuf[b + i] - bz) * bm;
-      long r = ((sum + half + ((sum >> shift) & odd)) >> shift) + oz;
-      abuf[d + i] = (byte) Math.max(lo, Math.min(127, r));
-    }
+    k.requant(acc, (int) in.get(Isa.Requant.ACC_ROW) * lanes, abuf,
+        (int) in.get(Isa.Requant.DST_ROW) * lanes, (int) in.get(Isa.Requant.ROWS), bias, mult,
+        shift, (int) in.get(Isa.Requant.ZERO_POINT), in.flag(Isa.Requant.RELU));
   }
 
   private void vmax(Instruction in) {

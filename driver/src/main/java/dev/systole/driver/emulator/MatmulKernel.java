@@ -1,5 +1,6 @@
 package dev.systole.driver.emulator;
 
+import dev.systole.driver.contract.Arithmetic;
 import dev.systole.driver.contract.Param;
 
 /**
@@ -136,23 +137,16 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
 
   /**
    * The rows of a REQUANT once its per-lane parameters are read (contract 7.2): ACC rows from lane
-   * offset {@code a} to int8 ABUF rows from {@code d}, lane j as {@code clamp((p + half[j] + ((p
-   * >> shift[j]) & odd[j])) >> shift[j] + zp, lo, 127)} with {@code p = sat32(acc + bias[j]) ·
-   * mult[j]}: round half to even without branches, for shifts below 62 (where it cannot
-   * overflow); {@code half} is {@code 2^(shift-1) - 1} and {@code odd} 1, or both 0 for a shift
-   * of 0.
+   * offset {@code a} to int8 ABUF rows from {@code d}, lane j as {@link Arithmetic#requantize}
+   * with {@code bias[j]}, {@code mult[j]} and {@code shift[j]} (0 to 63).
    */
   void requant(int[] acc, int a, byte[] abuf, int d, int rows, long[] bias, long[] mult,
-      long[] shift, long[] half, long[] odd, int zp, int lo) {
+      long[] shift, int zp, boolean relu) {
     int n = lanes;
     for (int i = 0; i < rows; i++) {
       for (int j = 0; j < n; j++) {
-        long v = Math.max(Integer.MIN_VALUE,
-            Math.min(Integer.MAX_VALUE, acc[a + i * n + j] + bias[j]));
-        long p = v * mult[j];
-        int s = (int) shift[j];
-        long r = ((p + half[j] + ((p >> s) & odd[j])) >> s) + zp;
-        abuf[d + i * n + j] = (byte) Math.max(lo, Math.min(127, r));
+        abuf[d + i * n + j] = (byte) Arithmetic.requantize(acc[a + i * n + j], (int) bias[j],
+            (int) mult[j], (int) shift[j], zp, relu);
       }
     }
   }

@@ -154,14 +154,27 @@ final class VectorMatmulKernel extends MatmulKernel {
     refresh(abuf, firstRow, count);
   }
 
+  /**
+   * {@inheritDoc} Where vectors are 512 bits, eight lanes at a time in 64-bit arithmetic, with
+   * {@link dev.systole.driver.contract.Arithmetic#roundShift}'s branch-free rounding lane by
+   * lane.
+   */
   @Override
   void requant(int[] acc, int a, byte[] abuf, int d, int rows, long[] bias, long[] mult,
-      long[] shift, long[] half, long[] odd, int zp, int lo) {
+      long[] shift, int zp, boolean relu) {
     if (WIDE == null || lanes % 8 != 0) {
-      super.requant(acc, a, abuf, d, rows, bias, mult, shift, half, odd, zp, lo);
+      super.requant(acc, a, abuf, d, rows, bias, mult, shift, zp, relu);
       return;
     }
     int n = lanes;
+    int lo = relu ? zp : -128;
+    // Per lane, 2^(shift-1) - 1 and the floor's parity mask: both 0 where the shift is 0.
+    long[] half = new long[n];
+    long[] odd = new long[n];
+    for (int j = 0; j < n; j++) {
+      half[j] = shift[j] == 0 ? 0 : (1L << (shift[j] - 1)) - 1;
+      odd[j] = shift[j] == 0 ? 0 : 1;
+    }
     for (int j = 0; j < n; j += 8) {
       LongVector b = LongVector.fromArray(LONGS, bias, j);
       LongVector m = LongVector.fromArray(LONGS, mult, j);
@@ -173,8 +186,10 @@ final class VectorMatmulKernel extends MatmulKernel {
             .convertShape(VectorOperators.I2L, LONGS, 0)).add(b)
             .max(Integer.MIN_VALUE).min(Integer.MAX_VALUE);
         LongVector p = v.mul(m);
-        LongVector r = p.add(h).add(p.lanewise(VectorOperators.ASHR, s).and(o))
-            .lanewise(VectorOperators.ASHR, s).add(zp).max(lo).min(127);
+        LongVector floor = p.lanewise(VectorOperators.ASHR, s);
+        LongVector rem = p.sub(floor.lanewise(VectorOperators.LSHL, s));
+        LongVector r = floor.add(rem.add(floor.and(o)).add(h).lanewise(VectorOperators.LSHR, s))
+            .add(zp).max(lo).min(127);
         ((ByteVector) r.convertShape(VectorOperators.L2B, EIGHT_BYTES, 0))
             .intoArray(abuf, d + i * n + j);
       }

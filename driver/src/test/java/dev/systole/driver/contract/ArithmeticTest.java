@@ -2,6 +2,7 @@ package dev.systole.driver.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /** The worked examples of CONTRACT.md, "Arithmetic", checked against the one implementation. */
@@ -18,6 +19,41 @@ class ArithmeticTest {
     assertEquals(12345, Arithmetic.roundShift(12345, 0));
     assertEquals(0, Arithmetic.roundShift(1L << 62, 63)); // 0.5 -> 0
     assertEquals(0, Arithmetic.roundShift(-(1L << 62), 63)); // -0.5 -> 0
+  }
+
+  /** Round to nearest, ties to even, by its definition: the floor, and the remainder against half. */
+  private static long nearestEven(long v, int shift) {
+    if (shift == 0) {
+      return v;
+    }
+    long floor = v >> shift;
+    long rem = v - (floor << shift);
+    long half = 1L << (shift - 1);
+    return rem > half || (rem == half && (floor & 1) != 0) ? floor + 1 : floor;
+  }
+
+  @Test
+  void roundShiftIsRoundToNearestEvenForEveryShift() {
+    Random r = new Random(5);
+    for (int i = 0; i < 2_000_000; i++) {
+      int shift = r.nextInt(64);
+      long v = switch (i % 3) {
+        case 0 -> r.nextLong() >> r.nextInt(64);
+        // Ties and their neighbours: a multiple of 2^shift, plus half, plus -1, 0 or 1.
+        case 1 -> shift == 0 ? r.nextInt() : ((r.nextLong() >> 2) >> shift << shift)
+            + (1L << (shift - 1)) + r.nextInt(3) - 1;
+        default -> r.nextInt(2001) - 1000;
+      };
+      assertEquals(nearestEven(v, shift), Arithmetic.roundShift(v, shift),
+          "roundShift(" + v + ", " + shift + ")");
+    }
+    for (int shift = 0; shift < 64; shift++) {
+      for (long v : new long[] {1L << 62, -(1L << 62), Long.MAX_VALUE, Long.MIN_VALUE + 1, 0, 1,
+          -1}) {
+        assertEquals(nearestEven(v, shift), Arithmetic.roundShift(v, shift),
+            "roundShift(" + v + ", " + shift + ")");
+      }
+    }
   }
 
   @Test
