@@ -18,6 +18,9 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
@@ -65,6 +68,8 @@ final class Machine {
   private long decodedInstructions;
   private boolean lastRunDecoded;
   private long stepsOnSecondThread;
+  /** Blocks of chain rows a thread computed for a chain the other thread took. */
+  private final AtomicLong blocksHelped = new AtomicLong();
   /** Scratch of a chain: its MATMULs' ABUF offsets and weight tiles. */
   private final int[] chainOffsets;
   private final byte[][] chainTiles;
@@ -193,6 +198,11 @@ final class Machine {
     return stepsOnSecondThread;
   }
 
+  /** Blocks of a chain's rows computed by the thread that did not take the chain, since the machine was made. */
+  long blocksHelped() {
+    return blocksHelped.get();
+  }
+
   /** Whether the last run took the fast path. */
   boolean lastRunDecoded() {
     return lastRunDecoded;
@@ -279,6 +289,16 @@ final class Machine {
     parallelCycles = cycles;
   }
 
+  /**
+   * Whether a thread that takes a chain leaves its rows to the other thread, computing them itself
+   * only once the run stops: for tests, so that every chain of a run on two threads is split.
+   */
+  private boolean leaveChainRows;
+
+  void leaveChainRows(boolean leave) {
+    leaveChainRows = leave;
+  }
+
   /** Spins of a thread with nothing to take before it yields its core instead. */
   private static final int SPINS = 200;
 
@@ -297,13 +317,27 @@ final class Machine {
    * only steps with nothing in common overlap, and the compiler's double-buffered accumulators,
    * weight and parameter rows give each thread a chain, or a chain and the loads, stores and
    * requantization around the other.
+   *
+   * <p>Where the program leaves one thread nothing to take, most often while the other runs a
+   * long chain that every later step depends on, the idle thread computes rows of that chain
+   * ({@link Steps.Split}): the thread that took the chain packs its weights once and offers its
+   * rows in blocks, and each thread takes blocks until none is left. Splitting a chain's rows
+   * rather than only overlapping steps is what lets two threads keep both cores busy through the
+   * layers whose every step is one chain after another.
    */
   private Outcome runDecodedParallel(DecodedProgram program, BooleanSupplier aborted,
       IntConsumer pcListener) {
     Steps run = new Steps(program, aborted, pcListener);
     // A chain of none: the kernel sets up its float ABUF here, before two threads share it.
     kernel.prepare(abuf, chainOffsets, 0, 0);
-    worker.post(() -> run.work(worker.kernel, worker.offsets, worker.tiles));
+    worker.post(() -> {
+      try {
+        run.work(worker.kernel, worker.offsets, worker.tiles);
+      } catch (RuntimeException e) {
+        run.stop();
+        throw e;
+      }
+    });
     try {
       run.work(kernel, chainOffsets, chainTiles);
     } catch (RuntimeException e) {
@@ -318,6 +352,12 @@ final class Machine {
     counts.copyFrom(program.counts);
     return program.outcome;
   }
+
+  /**
+   * Rows of one block of a chain that two threads share: a multiple of the kernels' register
+   * blocks, and small enough that the thread that helps last waits little.
+   */
+  private static final int SPLIT_ROWS = 8;
 
   private static final VarHandle LOCK;
 
@@ -338,12 +378,14 @@ final class Machine {
     private final BooleanSupplier abort;
     private final IntConsumer pcListener;
     private int next;
-    private boolean stopped;
+    private volatile boolean stopped;
     private boolean aborted;
     /** Counts the steps done (and stops): a thread that found nothing to take waits for it to move. */
     private volatile int changes;
     /** 1 while a thread holds the lock that guards the fields above. */
     private volatile int locked;
+    /** Per thread (0 the machine's, 1 the worker's), the chain whose rows it offers, if any. */
+    private final AtomicReferenceArray<Split> offers = new AtomicReferenceArray<>(2);
 
     Steps(DecodedProgram program, BooleanSupplier abort, IntConsumer pcListener) {
       this.code = program.code;
@@ -377,6 +419,7 @@ final class Machine {
 
     /** Takes and runs steps until none is left, with this thread's kernel and chain scratch. */
     void work(MatmulKernel k, int[] offsets, byte[][] tiles) {
+      int me = k == kernel ? 0 : 1;
       while (true) {
         int j;
         int seen;
@@ -403,9 +446,13 @@ final class Machine {
           unlock();
         }
         if (j < 0) {
-          // Spin a while, then yield: the JIT compiler's threads need the cores too.
+          // Help with the other thread's chain, if it offers rows; else spin a while, then yield:
+          // the JIT compiler's threads need the cores too.
           for (int spins = 0; changes == seen && !abort.getAsBoolean(); spins++) {
-            if (spins < SPINS) {
+            Split split = offers.get(1 - me);
+            if (split != null && split.help(k, true)) {
+              spins = 0;
+            } else if (spins < SPINS) {
               Thread.onSpinWait();
             } else {
               Thread.yield();
@@ -416,9 +463,32 @@ final class Machine {
           pcListener.accept(step.first());
           if (step.chain()) {
             Instruction first = code[step.first()];
-            k.compute(abuf, offsets, tiles, step.members().length, acc,
+            int n = step.members().length;
+            k.pack(offsets, tiles, n);
+            Split split = new Split(k, offsets, tiles, n,
                 (int) first.get(Isa.Matmul.ACC_ROW) * lanes, (int) first.get(Isa.Matmul.ROWS),
                 first.flag(Isa.Matmul.ACCUMULATE));
+            offers.set(me, split);
+            if (!leaveChainRows) {
+              split.help(k, false);
+            }
+            // Help with the other thread's chain while this one's last blocks are computed; yield
+            // the core after a while, for the other thread may be waiting for one to finish them.
+            for (int spins = 0; !split.finished(); spins++) {
+              Split other = offers.get(1 - me);
+              if (other != null && other.help(k, true)) {
+                continue;
+              }
+              if (leaveChainRows && (stopped || abort.getAsBoolean())) {
+                split.help(k, false);
+              }
+              if (spins < SPINS) {
+                Thread.onSpinWait();
+              } else {
+                Thread.yield();
+              }
+            }
+            offers.set(me, null);
           } else {
             executeFast(code[step.first()], k);
             if (step.abufRows() > 0) {
@@ -441,6 +511,57 @@ final class Machine {
           changes++;
           unlock();
         }
+      }
+    }
+
+    /**
+     * A chain's rows, in blocks that either thread takes one at a time: the thread that took the
+     * chain offers them while it computes, and a thread with no step it can run computes some
+     * with its own kernel from the weights the first one packed. Blocks write disjoint
+     * accumulator rows; the chain is done when every block is.
+     */
+    private final class Split {
+      private final MatmulKernel packed;
+      private final int[] offsets;
+      private final byte[][] tiles;
+      private final int n;
+      private final int c;
+      private final int rows;
+      private final boolean accumulate;
+      private final int blocks;
+      private final AtomicInteger next = new AtomicInteger();
+      private final AtomicInteger finished = new AtomicInteger();
+
+      Split(MatmulKernel packed, int[] offsets, byte[][] tiles, int n, int c, int rows,
+          boolean accumulate) {
+        this.packed = packed;
+        this.offsets = offsets;
+        this.tiles = tiles;
+        this.n = n;
+        this.c = c;
+        this.rows = rows;
+        this.accumulate = accumulate;
+        this.blocks = (rows + SPLIT_ROWS - 1) / SPLIT_ROWS;
+      }
+
+      /** Computes blocks with {@code k} until none is left; whether it computed any. */
+      boolean help(MatmulKernel k, boolean helping) {
+        int done = 0;
+        for (int b; (b = next.getAndIncrement()) < blocks; done++) {
+          int from = b * SPLIT_ROWS;
+          k.computeRows(packed, abuf, offsets, tiles, n, acc, c, from,
+              Math.min(rows, from + SPLIT_ROWS), accumulate);
+          finished.incrementAndGet();
+        }
+        if (helping && done > 0) {
+          blocksHelped.addAndGet(done);
+        }
+        return done > 0;
+      }
+
+      /** Whether every block is computed. */
+      boolean finished() {
+        return finished.get() == blocks;
       }
     }
 

@@ -111,11 +111,31 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
    */
   void prepare(byte[] abuf, int[] a, int n, int rows) {}
 
-  /** The rest of {@link #chain}, after {@link #prepare}. */
-  void compute(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
+  /** The rest of {@link #chain}, after {@link #prepare}: {@link #pack}, then every row. */
+  final void compute(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
       boolean accumulate) {
+    pack(a, tiles, n);
+    computeRows(this, abuf, a, tiles, n, acc, c, 0, rows, accumulate);
+  }
+
+  /**
+   * The part of {@link #compute} that depends on the chain's tiles and ABUF offsets but not on
+   * its rows: a kernel may put them into a form of its own here, once per chain, for {@link
+   * #computeRows} to read, on this thread or, by a {@link #sibling}, on another.
+   */
+  void pack(int[] a, byte[][] tiles, int n) {}
+
+  /**
+   * Rows {@code from} to {@code to} (exclusive) of the chain, whose tiles and offsets {@code
+   * packed} (this kernel or one of its siblings) has {@link #pack}ed, with this kernel's scratch:
+   * rows of one chain may so be computed by two threads at once. {@code a[m]} and {@code c} are
+   * the lane offsets of the chain's first row.
+   */
+  void computeRows(MatmulKernel packed, byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc,
+      int c, int from, int to, boolean accumulate) {
+    int skip = from * lanes;
     for (int m = 0; m < n; m++) {
-      run(abuf, a[m], tiles[m], acc, c, rows, accumulate || m > 0);
+      run(abuf, a[m] + skip, tiles[m], acc, c + skip, to - from, accumulate || m > 0);
     }
   }
 

@@ -88,9 +88,9 @@ final class VectorMatmulKernel extends MatmulKernel {
    * The tiles of a segment as floats, strip by strip: strip j holds, for each term of the chained
    * dot product (row k of tile m at m·D + k), the STRIP weights of the strip's columns.
    */
-  private final float[] w;
+  private float[] w;
   /** Per term of a segment's dot product (row k of tile m), where in the mirror it starts. */
-  private final int[] at;
+  private int[] at;
   /** The float sums of a block of rows, {@code vectorColumns} per row. */
   private final float[] sums;
   /** ABUF as floats, shared with this kernel's siblings. */
@@ -237,25 +237,49 @@ final class VectorMatmulKernel extends MatmulKernel {
     }
   }
 
+  /** Packs every tile of the chain ({@link #packWeights}) and its terms' offsets ({@link #terms}). */
   @Override
-  void compute(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
-      boolean accumulate) {
+  void pack(int[] a, byte[][] tiles, int n) {
+    if (vectorColumns == 0) {
+      return;
+    }
+    int floats = PAD + n * lanes * vectorColumns + PAD;
+    if (w.length < floats) {
+      w = new float[Math.max(floats, 2 * w.length)];
+    }
+    if (at.length < PAD + n * lanes + PAD) {
+      at = new int[Math.max(PAD + n * lanes + PAD, 2 * at.length)];
+    }
+    for (int m0 = 0; m0 < n; m0 += segment) {
+      int count = Math.min(segment, n - m0);
+      packWeights(tiles, m0, count);
+    }
+    terms(a, n);
+  }
+
+  /**
+   * Segment by segment, the vector strips of the rows from {@link #pack}ed weights and terms of
+   * {@code packed}, then the scalar tail of each tile.
+   */
+  @Override
+  void computeRows(MatmulKernel packed, byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc,
+      int c, int from, int to, boolean accumulate) {
     int d = lanes;
+    VectorMatmulKernel p = (VectorMatmulKernel) packed;
     for (int m0 = 0; m0 < n; m0 += segment) {
       int count = Math.min(segment, n - m0);
       boolean add = accumulate || m0 > 0;
       if (vectorColumns > 0) {
-        packWeights(tiles, m0, count);
-        terms(a, m0, count);
         if (WIDE != null && d % WIDE.length() == 0) {
-          wideStrips(a, m0, count, acc, c, rows, add);
+          wideStrips(p.w, p.at, m0, count, acc, c, from, to, add);
         } else {
-          strips(a, m0, count, acc, c, rows, add);
+          strips(p.w, p.at, m0, count, acc, c, from, to, add);
         }
       }
       if (vectorColumns < d) {
+        int skip = from * d;
         for (int m = 0; m < count; m++) {
-          tail(abuf, a[m0 + m], tiles[m0 + m], acc, c, rows, add || m > 0);
+          tail(abuf, a[m0 + m] + skip, tiles[m0 + m], acc, c + skip, to - from, add || m > 0);
         }
       }
     }
@@ -302,20 +326,23 @@ final class VectorMatmulKernel extends MatmulKernel {
     }
   }
 
-  /** Where each term of the segment's dot product starts in the float ABUF, into {@link #at}. */
-  private void terms(int[] a, int m0, int count) {
+  /** Where each term of the chain's dot product starts in the float ABUF, into {@link #at}. */
+  private void terms(int[] a, int n) {
     int d = lanes;
-    for (int m = 0; m < count; m++) {
+    for (int m = 0; m < n; m++) {
       for (int k = 0; k < d; k++) {
-        at[PAD + m * d + k] = a[m0 + m] + k;
+        at[PAD + m * d + k] = a[m] + k;
       }
     }
   }
 
-  /** Packs tiles {@code m0 .. m0+count-1} into {@link #w}, strip by strip. */
+  /**
+   * Packs the segment of tiles {@code m0 .. m0+count-1} into {@link #w} from {@code PAD + m0 · D ·
+   * vectorColumns} on, strip by strip.
+   */
   private void packWeights(byte[][] tiles, int m0, int count) {
     int d = lanes;
-    int o = PAD;
+    int o = PAD + m0 * d * vectorColumns;
     for (int n0 = 0; n0 < vectorColumns; n0 += STRIP) {
       for (int m = 0; m < count; m++) {
         byte[] tile = tiles[m0 + m];
@@ -337,16 +364,16 @@ final class VectorMatmulKernel extends MatmulKernel {
    * tiles and their rows. A block that runs past {@code n} computes on whatever the rows beyond
    * hold; {@link #finish} takes only the rows asked for.
    */
-  private void strips(int[] a, int m0, int count, int[] acc, int c, int n, boolean accumulate) {
+  private void strips(float[] w, int[] at, int m0, int count, int[] acc, int c, int from,
+      int to, boolean accumulate) {
     int d = lanes;
     int vc = vectorColumns;
-    float[] w = this.w;
     float[] x = mirror.rows;
     float[] sums = this.sums;
     int terms = count * d;
-    int[] at = this.at;
+    int first = PAD + m0 * d;
     for (int n0 = 0; n0 < vc; n0 += STRIP) {
-      for (int r = 0; r < n; r += ROWS) {
+      for (int r = from; r < to; r += ROWS) {
         FloatVector s0 = FloatVector.broadcast(F, BIAS);
         FloatVector s1 = s0;
         FloatVector s2 = s0;
@@ -355,12 +382,12 @@ final class VectorMatmulKernel extends MatmulKernel {
         FloatVector t1 = s0;
         FloatVector t2 = s0;
         FloatVector t3 = s0;
-        int wb = PAD + n0 * terms;
+        int wb = PAD + m0 * d * vc + n0 * terms;
         int rd = r * d;
         for (int k = 0; k < terms; k++) {
           FloatVector wk = FloatVector.fromArray(F, w, wb + k * STRIP);
           FloatVector vk = FloatVector.fromArray(F, w, wb + k * STRIP + L);
-          int p0 = at[PAD + k] + rd;
+          int p0 = at[first + k] + rd;
           FloatVector x0 = FloatVector.broadcast(F, x[p0]);
           s0 = x0.fma(wk, s0);
           t0 = x0.fma(vk, t0);
@@ -382,7 +409,7 @@ final class VectorMatmulKernel extends MatmulKernel {
         t2.intoArray(sums, PAD + 2 * vc + L);
         s3.intoArray(sums, PAD + 3 * vc);
         t3.intoArray(sums, PAD + 3 * vc + L);
-        finish(acc, c + r * d + n0, Math.min(ROWS, n - r), accumulate);
+        finish(acc, c + r * d + n0, Math.min(ROWS, to - r), accumulate);
       }
     }
   }
@@ -392,17 +419,16 @@ final class VectorMatmulKernel extends MatmulKernel {
    * a strip is one vector of 16 columns and a block 8 rows, half the instructions for the same
    * multiply-adds (the weights are packed the same way: a 256-bit strip is 16 columns too).
    */
-  private void wideStrips(int[] a, int m0, int count, int[] acc, int c, int n,
-      boolean accumulate) {
+  private void wideStrips(float[] w, int[] at, int m0, int count, int[] acc, int c, int from,
+      int to, boolean accumulate) {
     int d = lanes;
     int vc = vectorColumns;
-    float[] w = this.w;
     float[] x = mirror.rows;
     float[] sums = this.sums;
     int terms = count * d;
-    int[] at = this.at;
+    int first = PAD + m0 * d;
     for (int n0 = 0; n0 < vc; n0 += 16) {
-      for (int r = 0; r < n; r += WIDE_ROWS) {
+      for (int r = from; r < to; r += WIDE_ROWS) {
         FloatVector s0 = FloatVector.broadcast(WIDE, BIAS);
         FloatVector s1 = s0;
         FloatVector s2 = s0;
@@ -411,11 +437,11 @@ final class VectorMatmulKernel extends MatmulKernel {
         FloatVector s5 = s0;
         FloatVector s6 = s0;
         FloatVector s7 = s0;
-        int wb = PAD + n0 * terms;
+        int wb = PAD + m0 * d * vc + n0 * terms;
         int rd = r * d;
         for (int k = 0; k < terms; k++) {
           FloatVector wk = FloatVector.fromArray(WIDE, w, wb + k * 16);
-          int p = at[PAD + k] + rd;
+          int p = at[first + k] + rd;
           s0 = FloatVector.broadcast(WIDE, x[p]).fma(wk, s0);
           s1 = FloatVector.broadcast(WIDE, x[p + d]).fma(wk, s1);
           s2 = FloatVector.broadcast(WIDE, x[p + 2 * d]).fma(wk, s2);
@@ -433,7 +459,7 @@ final class VectorMatmulKernel extends MatmulKernel {
         s5.intoArray(sums, PAD + 5 * vc);
         s6.intoArray(sums, PAD + 6 * vc);
         s7.intoArray(sums, PAD + 7 * vc);
-        wideFinish(acc, c + r * d + n0, Math.min(WIDE_ROWS, n - r), accumulate);
+        wideFinish(acc, c + r * d + n0, Math.min(WIDE_ROWS, to - r), accumulate);
       }
     }
   }
