@@ -26,7 +26,8 @@ import java.util.List;
  * where it ends, after the instructions between its MATMULs; it ends before any instruction that
  * touches its accumulator rows or writes rows its MATMULs read (from {@link RowAccess}), so no
  * instruction can tell that it ran later than in program order, and the bytes are those of
- * running every instruction in turn.
+ * running every instruction in turn. Two chains over the same activation rows may be one step
+ * ({@link Step#pair}, see {@link #pairs}).
  *
  * <p>The weight tiles a chain's MATMULs use are resolved as each MATMUL's flags say (load, swap,
  * preload), in order, when the chain runs. Whether a MATMUL finds no tile (NO_WEIGHTS) depends on
@@ -38,11 +39,23 @@ final class DecodedProgram {
   /**
    * One step: instruction {@code first}, or the MATMULs at {@code members} (first included); an
    * instruction that writes ABUF writes {@code abufRows} rows from {@code abufRow}; {@code access}
-   * is all it touches.
+   * is all it touches. A step of two chains (a {@link #pair}) holds the first chain's MATMULs and
+   * then the second's, the second's from {@code second} on.
    */
-  record Step(int first, int[] members, int abufRow, int abufRows, StepAccess access) {
+  record Step(int first, int[] members, int second, int abufRow, int abufRows,
+      StepAccess access) {
     boolean chain() {
       return members != null;
+    }
+
+    /** Whether this step is two chains over the same activation rows. */
+    boolean pair() {
+      return second > 0;
+    }
+
+    /** MATMULs of each chain of the step. */
+    int tilesPerChain() {
+      return second > 0 ? second : members.length;
     }
   }
 
@@ -174,7 +187,90 @@ final class DecodedProgram {
       }
     }
     close(open, steps);
-    return steps.toArray(new Step[0]);
+    return pairs(steps, code).toArray(new Step[0]);
+  }
+
+  /** Steps a chain looks ahead for the next chain, to pair with it. */
+  private static final int PAIR_LOOKAHEAD = 32;
+
+  /**
+   * The steps with each chain that the next chain can join made a {@link Step#pair}: the next
+   * chain reads the same activation rows through as many tiles, into other accumulator rows, and
+   * touches nothing that the steps between them touch (it conflicts with none of them, as
+   * {@link StepAccess} says), so that running it at once after the first gives the same bytes as
+   * running it in its place. No MATMUL lies between two chains, so the tiles are taken in program
+   * order still. The kernel computes a pair in one pass, each activation read once for both
+   * chains' tiles: a convolution or matrix product computes each block of output columns as a
+   * chain over the same rows, one after another.
+   */
+  private static List<Step> pairs(List<Step> steps, Instruction[] code) {
+    List<Step> out = new ArrayList<>(steps.size());
+    boolean[] moved = new boolean[steps.size()];
+    for (int i = 0; i < steps.size(); i++) {
+      if (moved[i]) {
+        continue;
+      }
+      Step a = steps.get(i);
+      int j = a.chain() ? partner(steps, moved, i, code) : -1;
+      if (j < 0) {
+        out.add(a);
+        continue;
+      }
+      Step b = steps.get(j);
+      moved[j] = true;
+      int[] members = new int[2 * a.members().length];
+      System.arraycopy(a.members(), 0, members, 0, a.members().length);
+      System.arraycopy(b.members(), 0, members, a.members().length, b.members().length);
+      out.add(new Step(a.first(), members, a.members().length, 0, 0,
+          StepAccess.union(a.access(), b.access())));
+    }
+    return out;
+  }
+
+  /** The index of the chain that can join chain step {@code i} as a pair, or -1. */
+  private static int partner(List<Step> steps, boolean[] moved, int i, Instruction[] code) {
+    Step a = steps.get(i);
+    int end = Math.min(steps.size(), i + 1 + PAIR_LOOKAHEAD);
+    for (int j = i + 1; j < end; j++) {
+      Step b = steps.get(j);
+      if (moved[j] || !b.chain()) {
+        continue;
+      }
+      if (!sameRows(a, b, code) || a.access().conflicts(b.access(), false)) {
+        return -1;
+      }
+      for (int t = i + 1; t < j; t++) {
+        if (!moved[t] && steps.get(t).access().conflicts(b.access(), false)) {
+          return -1;
+        }
+      }
+      return j;
+    }
+    return -1;
+  }
+
+  /**
+   * Whether chains {@code a} and {@code b} stream the same ABUF rows through the same number of
+   * tiles, both starting on or both adding to their accumulators.
+   */
+  private static boolean sameRows(Step a, Step b, Instruction[] code) {
+    int[] x = a.members();
+    int[] y = b.members();
+    if (x.length != y.length) {
+      return false;
+    }
+    Instruction fx = code[x[0]];
+    Instruction fy = code[y[0]];
+    if (fx.get(Isa.Matmul.ROWS) != fy.get(Isa.Matmul.ROWS)
+        || fx.flag(Isa.Matmul.ACCUMULATE) != fy.flag(Isa.Matmul.ACCUMULATE)) {
+      return false;
+    }
+    for (int m = 0; m < x.length; m++) {
+      if (code[x[m]].get(Isa.Matmul.A_ROW) != code[y[m]].get(Isa.Matmul.A_ROW)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static void close(Chain chain, List<Step> steps) {
@@ -182,7 +278,7 @@ final class DecodedProgram {
       int[] members = chain.members.stream().mapToInt(Integer::intValue).toArray();
       List<RowAccess> rows = new ArrayList<>(chain.reads);
       rows.add(chain.accumulators);
-      steps.add(new Step(members[0], members, 0, 0, StepAccess.ofChain(rows)));
+      steps.add(new Step(members[0], members, 0, 0, 0, StepAccess.ofChain(rows)));
     }
   }
 
@@ -191,8 +287,8 @@ final class DecodedProgram {
     List<RowAccess> rows = RowAccess.of(in, p);
     RowAccess written = abufWrite(rows);
     StepAccess access = StepAccess.of(in, rows);
-    return written == null ? new Step(pc, null, 0, 0, access)
-        : new Step(pc, null, (int) written.first(), (int) written.count(), access);
+    return written == null ? new Step(pc, null, 0, 0, 0, access)
+        : new Step(pc, null, 0, (int) written.first(), (int) written.count(), access);
   }
 
   /** The ABUF rows among {@code rows} that are written, or null (an instruction writes one range). */

@@ -68,6 +68,8 @@ final class Machine {
   private long decodedInstructions;
   private boolean lastRunDecoded;
   private long stepsOnSecondThread;
+  /** Steps of two chains run, since the machine was made. */
+  private final AtomicLong pairs = new AtomicLong();
   /** Blocks of chain rows a thread computed for a chain the other thread took. */
   private final AtomicLong blocksHelped = new AtomicLong();
   /** Scratch of a chain: its MATMULs' ABUF offsets and weight tiles. */
@@ -117,11 +119,12 @@ final class Machine {
     this.shadow = new byte[lanes * lanes];
     this.fast = fast;
     this.kernel = fast ? MatmulKernel.create(lanes) : MatmulKernel.scalar(lanes);
-    int chain = fast ? DecodedProgram.MAX_CHAIN : 0;
+    // A step is a chain, or a pair of chains, of at most MAX_CHAIN MATMULs each.
+    int chain = fast ? 2 * DecodedProgram.MAX_CHAIN : 0;
     this.chainOffsets = new int[chain];
     this.chainTiles = new byte[chain][lanes * lanes];
     this.worker = fast && threads > 1
-        ? new ChainWorker(kernel.sibling(), DecodedProgram.MAX_CHAIN, lanes) : null;
+        ? new ChainWorker(kernel.sibling(), chain, lanes) : null;
   }
 
   /** Stops the second thread, if there is one. */
@@ -203,6 +206,11 @@ final class Machine {
     return blocksHelped.get();
   }
 
+  /** Steps of two chains over the same activation rows run ({@code DecodedProgram.Step#pair}), since the machine was made. */
+  long pairs() {
+    return pairs.get();
+  }
+
   /** Whether the last run took the fast path. */
   boolean lastRunDecoded() {
     return lastRunDecoded;
@@ -250,7 +258,7 @@ final class Machine {
       }
       pcListener.accept(step.first());
       if (step.chain()) {
-        chain(code, step.members());
+        chain(code, step);
       } else {
         executeFast(code[step.first()], kernel);
         if (step.abufRows() > 0) {
@@ -438,7 +446,7 @@ final class Machine {
             if (steps[j].chain()) {
               int[] members = steps[j].members();
               takeTiles(code, members, offsets, tiles);
-              k.prepare(abuf, offsets, members.length,
+              k.prepare(abuf, offsets, steps[j].tilesPerChain(),
                   (int) code[members[0]].get(Isa.Matmul.ROWS));
             }
           }
@@ -463,11 +471,11 @@ final class Machine {
           pcListener.accept(step.first());
           if (step.chain()) {
             Instruction first = code[step.first()];
-            int n = step.members().length;
-            k.pack(offsets, tiles, n);
+            int n = step.tilesPerChain();
+            k.pack(offsets, tiles, n, step.pair());
             Split split = new Split(k, offsets, tiles, n,
-                (int) first.get(Isa.Matmul.ACC_ROW) * lanes, (int) first.get(Isa.Matmul.ROWS),
-                first.flag(Isa.Matmul.ACCUMULATE));
+                (int) first.get(Isa.Matmul.ACC_ROW) * lanes, secondAccumulators(code, step),
+                (int) first.get(Isa.Matmul.ROWS), first.flag(Isa.Matmul.ACCUMULATE));
             offers.set(me, split);
             if (!leaveChainRows) {
               split.help(k, false);
@@ -526,19 +534,21 @@ final class Machine {
       private final byte[][] tiles;
       private final int n;
       private final int c;
+      private final int c2;
       private final int rows;
       private final boolean accumulate;
       private final int blocks;
       private final AtomicInteger next = new AtomicInteger();
       private final AtomicInteger finished = new AtomicInteger();
 
-      Split(MatmulKernel packed, int[] offsets, byte[][] tiles, int n, int c, int rows,
+      Split(MatmulKernel packed, int[] offsets, byte[][] tiles, int n, int c, int c2, int rows,
           boolean accumulate) {
         this.packed = packed;
         this.offsets = offsets;
         this.tiles = tiles;
         this.n = n;
         this.c = c;
+        this.c2 = c2;
         this.rows = rows;
         this.accumulate = accumulate;
         this.blocks = (rows + SPLIT_ROWS - 1) / SPLIT_ROWS;
@@ -549,7 +559,7 @@ final class Machine {
         int done = 0;
         for (int b; (b = next.getAndIncrement()) < blocks; done++) {
           int from = b * SPLIT_ROWS;
-          k.computeRows(packed, abuf, offsets, tiles, n, acc, c, from,
+          k.computeRows(packed, abuf, offsets, tiles, n, acc, c, c2, from,
               Math.min(rows, from + SPLIT_ROWS), accumulate);
           finished.incrementAndGet();
         }
@@ -938,15 +948,25 @@ final class Machine {
   }
 
   /**
-   * The MATMULs at {@code members} of {@code code}, which share their accumulator rows and row
-   * count, in one pass of the kernel; each takes the tile its flags give it, in order.
+   * The MATMULs of a chain step, which share their accumulator rows and row count (or of a pair
+   * of chains, which share their activation rows), in one pass of the kernel; each takes the tile
+   * its flags give it, in order.
    */
-  private void chain(Instruction[] code, int[] members) {
-    takeTiles(code, members, chainOffsets, chainTiles);
-    Instruction first = code[members[0]];
-    kernel.chain(abuf, chainOffsets, chainTiles, members.length, acc,
-        (int) first.get(Isa.Matmul.ACC_ROW) * lanes, (int) first.get(Isa.Matmul.ROWS),
-        first.flag(Isa.Matmul.ACCUMULATE));
+  private void chain(Instruction[] code, DecodedProgram.Step step) {
+    takeTiles(code, step.members(), chainOffsets, chainTiles);
+    Instruction first = code[step.first()];
+    kernel.chain(abuf, chainOffsets, chainTiles, step.tilesPerChain(), acc,
+        (int) first.get(Isa.Matmul.ACC_ROW) * lanes, secondAccumulators(code, step),
+        (int) first.get(Isa.Matmul.ROWS), first.flag(Isa.Matmul.ACCUMULATE));
+  }
+
+  /** The lane offset of the second chain's accumulators in a pair (counting it), else -1. */
+  private int secondAccumulators(Instruction[] code, DecodedProgram.Step step) {
+    if (!step.pair()) {
+      return -1;
+    }
+    pairs.incrementAndGet();
+    return (int) code[step.members()[step.second()]].get(Isa.Matmul.ACC_ROW) * lanes;
   }
 
   /** Each MATMUL's weight moves in order, its tile copied to {@code tiles}, its ABUF offset to {@code offsets}. */

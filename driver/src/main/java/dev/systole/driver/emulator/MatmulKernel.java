@@ -100,42 +100,52 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
    */
   final void chain(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
       boolean accumulate) {
+    chain(abuf, a, tiles, n, acc, c, -1, rows, accumulate);
+  }
+
+  /**
+   * {@link #chain}, or with {@code c2} at least 0 a pair of chains over the same activation rows:
+   * the second's tiles are {@code tiles[n .. 2n-1]}, into the accumulator rows at {@code c2}.
+   */
+  final void chain(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int c2,
+      int rows, boolean accumulate) {
     prepare(abuf, a, n, rows);
-    compute(abuf, a, tiles, n, acc, c, rows, accumulate);
+    pack(a, tiles, n, c2 >= 0);
+    computeRows(this, abuf, a, tiles, n, acc, c, c2, 0, rows, accumulate);
   }
 
   /**
    * The part of {@link #chain} that reads ABUF into a form of the kernel's own, which must be
-   * done in program order; {@link #compute} may then run on another thread, by a {@link
-   * #sibling}, while the caller writes no ABUF row the chain reads.
+   * done in program order; the rest may then run on another thread, by a {@link #sibling}, while
+   * the caller writes no ABUF row the chain reads.
    */
   void prepare(byte[] abuf, int[] a, int n, int rows) {}
 
-  /** The rest of {@link #chain}, after {@link #prepare}: {@link #pack}, then every row. */
-  final void compute(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
-      boolean accumulate) {
-    pack(a, tiles, n);
-    computeRows(this, abuf, a, tiles, n, acc, c, 0, rows, accumulate);
-  }
-
   /**
-   * The part of {@link #compute} that depends on the chain's tiles and ABUF offsets but not on
-   * its rows: a kernel may put them into a form of its own here, once per chain, for {@link
-   * #computeRows} to read, on this thread or, by a {@link #sibling}, on another.
+   * The part of {@link #chain} that depends on the tiles and ABUF offsets but not on the rows: a
+   * kernel may put them into a form of its own here, once per chain or pair of chains ({@code
+   * pair}), for {@link #computeRows} to read, on this thread or, by a {@link #sibling}, on
+   * another.
    */
-  void pack(int[] a, byte[][] tiles, int n) {}
+  void pack(int[] a, byte[][] tiles, int n, boolean pair) {}
 
   /**
-   * Rows {@code from} to {@code to} (exclusive) of the chain, whose tiles and offsets {@code
-   * packed} (this kernel or one of its siblings) has {@link #pack}ed, with this kernel's scratch:
-   * rows of one chain may so be computed by two threads at once. {@code a[m]} and {@code c} are
-   * the lane offsets of the chain's first row.
+   * Rows {@code from} to {@code to} (exclusive) of the chain, or the pair of chains when {@code
+   * c2} is at least 0, whose tiles and offsets {@code packed} (this kernel or one of its
+   * siblings) has {@link #pack}ed, with this kernel's scratch: rows of one chain may so be
+   * computed by two threads at once. {@code a[m]}, {@code c} and {@code c2} are the lane offsets
+   * of the chain's first row.
    */
   void computeRows(MatmulKernel packed, byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc,
-      int c, int from, int to, boolean accumulate) {
+      int c, int c2, int from, int to, boolean accumulate) {
     int skip = from * lanes;
     for (int m = 0; m < n; m++) {
       run(abuf, a[m] + skip, tiles[m], acc, c + skip, to - from, accumulate || m > 0);
+    }
+    if (c2 >= 0) {
+      for (int m = 0; m < n; m++) {
+        run(abuf, a[m] + skip, tiles[n + m], acc, c2 + skip, to - from, accumulate || m > 0);
+      }
     }
   }
 

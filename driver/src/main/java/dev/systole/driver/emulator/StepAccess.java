@@ -64,6 +64,18 @@ final class StepAccess {
     return new StepAccess(rows, 0, 0, false);
   }
 
+  /** What two chains touch together, for a step that runs both ({@link DecodedProgram.Step#pair}). */
+  static StepAccess union(StepAccess a, StepAccess b) {
+    List<RowAccess> rows = new ArrayList<>();
+    for (StepAccess s : List.of(a, b)) {
+      for (int i = 0; i < s.buffer.length; i++) {
+        rows.add(new RowAccess(Buffer.values()[s.buffer[i]], s.first[i], s.end[i] - s.first[i],
+            true, s.write[i], false));
+      }
+    }
+    return ofChain(rows);
+  }
+
   private static long end(long addr, long elem, long xSize, long ySize, long xStride,
       long yStride) {
     return addr + (ySize - 1) * yStride + (xSize - 1) * xStride + elem;

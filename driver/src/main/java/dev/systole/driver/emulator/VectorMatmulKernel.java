@@ -23,7 +23,12 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>The kernel keeps ABUF as floats beside the bytes: a row is converted when a MATMUL reads it
  * after it was written ({@link #abufWritten}), not once per MATMUL, because the chains of every
- * column block of a layer read the same activation rows.
+ * column block of a layer read the same activation rows. The float rows lie in planes of 16
+ * columns ({@link #PLANE}), so that a block's rows are a constant distance apart.
+ *
+ * <p>Two chains over the same activation rows into other accumulators (two column blocks of a
+ * layer, paired by {@link DecodedProgram}) are computed together where vectors are 512 bits
+ * ({@link #widePairs}): each activation is broadcast once for both.
  *
  * <p>Each accumulator starts at 1.5·2^23 instead of 0. Every partial sum then stays an integer
  * in [2^23, 2^24), where floats are spaced exactly 1 apart, so the sum's two's-complement value
@@ -58,6 +63,14 @@ final class VectorMatmulKernel extends MatmulKernel {
       FloatVector.SPECIES_PREFERRED.vectorBitSize() >= 512 ? FloatVector.SPECIES_512 : null;
   private static final VectorSpecies<Byte> WIDE_BYTES =
       WIDE != null ? ByteVector.SPECIES_128 : null;
+  /**
+   * Columns of one plane of the float ABUF. Its rows lie in planes of this many columns, a row's
+   * columns of one plane {@code PLANE} floats apart from the next row's: the micro-kernels read a
+   * block's rows at constant distances, which lets the JIT check the block's reads against the
+   * array's bounds once per term rather than once per row (twice the speed, measured, where
+   * the distance is a variable D).
+   */
+  private static final int PLANE = 16;
   /** Columns of one strip: two vectors. */
   private static final int STRIP = 2 * L;
   /** Rows of one register block: 4 × 2 accumulators, 2 weight vectors and 1 broadcast fit 16 registers. */
@@ -82,6 +95,8 @@ final class VectorMatmulKernel extends MatmulKernel {
 
   /** Columns covered by vector strips; the rest are the scalar tail. */
   private final int vectorColumns;
+  /** Planes of the float ABUF: D / {@link #PLANE}, rounded up. */
+  private final int planes;
   /** Tiles of one segment. */
   private final int segment;
   /**
@@ -102,6 +117,8 @@ final class VectorMatmulKernel extends MatmulKernel {
   /** ABUF as floats, for the ABUF array {@code of}, and which of its rows are out of date. */
   private static final class Mirror {
     float[] rows;
+    /** Floats of one plane: {@link #PLANE} columns of every row. */
+    int plane;
     boolean[] stale;
     byte[] of;
   }
@@ -111,8 +128,9 @@ final class VectorMatmulKernel extends MatmulKernel {
     this.mirror = mirror;
     this.vectorColumns = lanes - lanes % STRIP;
     this.segment = maxChain(lanes);
+    this.planes = (lanes + PLANE - 1) / PLANE;
     this.w = new float[PAD + segment * vectorColumns * lanes + PAD];
-    this.sums = new float[PAD + WIDE_ROWS * vectorColumns + PAD];
+    this.sums = new float[PAD + 2 * WIDE_ROWS * vectorColumns + PAD];
     this.at = new int[PAD + segment * lanes + PAD];
   }
 
@@ -237,24 +255,43 @@ final class VectorMatmulKernel extends MatmulKernel {
     }
   }
 
-  /** Packs every tile of the chain ({@link #packWeights}) and its terms' offsets ({@link #terms}). */
+  /**
+   * Packs every tile of the chain, or of both chains of a pair ({@link #packWeights}), and the
+   * terms' offsets ({@link #terms}). A pair's weights are interleaved term by term where {@link
+   * #widePairs} computes it, else the second chain's follow the first's.
+   */
   @Override
-  void pack(int[] a, byte[][] tiles, int n) {
+  void pack(int[] a, byte[][] tiles, int n, boolean pair) {
     if (vectorColumns == 0) {
       return;
     }
-    int floats = PAD + n * lanes * vectorColumns + PAD;
+    int chains = pair ? 2 : 1;
+    int floats = PAD + chains * n * lanes * vectorColumns + PAD;
     if (w.length < floats) {
       w = new float[Math.max(floats, 2 * w.length)];
     }
     if (at.length < PAD + n * lanes + PAD) {
       at = new int[Math.max(PAD + n * lanes + PAD, 2 * at.length)];
     }
+    boolean interleave = pair && wide();
     for (int m0 = 0; m0 < n; m0 += segment) {
       int count = Math.min(segment, n - m0);
-      packWeights(tiles, m0, count);
+      if (interleave) {
+        packWeights(tiles, 0, m0, count, PAD + 2 * m0 * lanes * vectorColumns, 2);
+        packWeights(tiles, n, m0, count, PAD + 2 * m0 * lanes * vectorColumns + 16, 2);
+      } else {
+        for (int chain = 0; chain < chains; chain++) {
+          packWeights(tiles, chain * n, m0, count,
+              PAD + (chain * n + m0) * lanes * vectorColumns, 1);
+        }
+      }
     }
     terms(a, n);
+  }
+
+  /** Whether the 512-bit block shapes ({@link #wideStrips}, {@link #widePairs}) compute the vector columns. */
+  private boolean wide() {
+    return WIDE != null && lanes % WIDE.length() == 0;
   }
 
   /**
@@ -263,23 +300,35 @@ final class VectorMatmulKernel extends MatmulKernel {
    */
   @Override
   void computeRows(MatmulKernel packed, byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc,
-      int c, int from, int to, boolean accumulate) {
+      int c, int c2, int from, int to, boolean accumulate) {
     int d = lanes;
+    int vc = vectorColumns;
     VectorMatmulKernel p = (VectorMatmulKernel) packed;
+    int chains = c2 >= 0 ? 2 : 1;
     for (int m0 = 0; m0 < n; m0 += segment) {
       int count = Math.min(segment, n - m0);
       boolean add = accumulate || m0 > 0;
-      if (vectorColumns > 0) {
-        if (WIDE != null && d % WIDE.length() == 0) {
-          wideStrips(p.w, p.at, m0, count, acc, c, from, to, add);
-        } else {
-          strips(p.w, p.at, m0, count, acc, c, from, to, add);
+      if (vc > 0 && wide() && c2 >= 0) {
+        widePairs(p.w, p.at, PAD + 2 * m0 * d * vc, m0, count, acc, c, c2, from, to, add);
+      } else if (vc > 0) {
+        for (int chain = 0; chain < chains; chain++) {
+          int base = PAD + (chain * n + m0) * d * vc;
+          int into = chain == 0 ? c : c2;
+          if (wide()) {
+            wideStrips(p.w, p.at, base, m0, count, acc, into, from, to, add);
+          } else {
+            strips(p.w, p.at, base, m0, count, acc, into, from, to, add);
+          }
         }
       }
-      if (vectorColumns < d) {
+      if (vc < d) {
         int skip = from * d;
-        for (int m = 0; m < count; m++) {
-          tail(abuf, a[m0 + m] + skip, tiles[m0 + m], acc, c + skip, to - from, add || m > 0);
+        for (int chain = 0; chain < chains; chain++) {
+          int into = (chain == 0 ? c : c2) + skip;
+          for (int m = 0; m < count; m++) {
+            tail(abuf, a[m0 + m] + skip, tiles[chain * n + m0 + m], acc, into, to - from,
+                add || m > 0);
+          }
         }
       }
     }
@@ -289,7 +338,8 @@ final class VectorMatmulKernel extends MatmulKernel {
   private void mirror(byte[] abuf) {
     if (mirror.of != abuf) {
       // A block of rows that runs past a buffer's last row reads zeros there.
-      mirror.rows = new float[abuf.length + (WIDE_ROWS - 1) * lanes];
+      mirror.plane = (abuf.length / lanes + WIDE_ROWS) * PLANE;
+      mirror.rows = new float[planes * mirror.plane];
       mirror.stale = new boolean[abuf.length / lanes];
       Arrays.fill(mirror.stale, true);
       mirror.of = abuf;
@@ -300,53 +350,64 @@ final class VectorMatmulKernel extends MatmulKernel {
   private void refresh(byte[] abuf, int first, int count) {
     int d = lanes;
     float[] x = mirror.rows;
+    int plane = mirror.plane;
     boolean[] stale = mirror.stale;
     for (int row = first; row < first + count; row++) {
       if (!stale[row]) {
         continue;
       }
       stale[row] = false;
-      int src = row * d;
-      int k = 0;
-      if (WIDE != null) {
-        for (; k <= d - 16; k += 16) {
-          ((FloatVector) ByteVector.fromArray(WIDE_BYTES, abuf, src + k)
-              .convertShape(VectorOperators.B2F, WIDE, 0)).intoArray(x, src + k);
+      for (int k0 = 0; k0 < d; k0 += PLANE) {
+        int src = row * d + k0;
+        int dst = k0 / PLANE * plane + row * PLANE;
+        int cols = Math.min(PLANE, d - k0);
+        int k = 0;
+        if (WIDE != null && cols == PLANE) {
+          ((FloatVector) ByteVector.fromArray(WIDE_BYTES, abuf, src)
+              .convertShape(VectorOperators.B2F, WIDE, 0)).intoArray(x, dst);
+          k = PLANE;
         }
-      }
-      for (; k <= d - B.length(); k += B.length()) {
-        ByteVector v = ByteVector.fromArray(B, abuf, src + k);
-        for (int p = 0; p < PARTS; p++) {
-          ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).intoArray(x, src + k + p * L);
+        for (; k <= cols - B.length(); k += B.length()) {
+          ByteVector v = ByteVector.fromArray(B, abuf, src + k);
+          for (int p = 0; p < PARTS; p++) {
+            ((FloatVector) v.convertShape(VectorOperators.B2F, F, p))
+                .intoArray(x, dst + k + p * L);
+          }
         }
-      }
-      for (; k < d; k++) {
-        x[src + k] = abuf[src + k];
-      }
-    }
-  }
-
-  /** Where each term of the chain's dot product starts in the float ABUF, into {@link #at}. */
-  private void terms(int[] a, int n) {
-    int d = lanes;
-    for (int m = 0; m < n; m++) {
-      for (int k = 0; k < d; k++) {
-        at[PAD + m * d + k] = a[m] + k;
+        for (; k < cols; k++) {
+          x[dst + k] = abuf[src + k];
+        }
       }
     }
   }
 
   /**
-   * Packs the segment of tiles {@code m0 .. m0+count-1} into {@link #w} from {@code PAD + m0 · D ·
-   * vectorColumns} on, strip by strip.
+   * Where each term of the chain's dot product (lane k of the rows at lane offset a[m]) lies in
+   * the float ABUF, into {@link #at}.
    */
-  private void packWeights(byte[][] tiles, int m0, int count) {
+  private void terms(int[] a, int n) {
     int d = lanes;
-    int o = PAD + m0 * d * vectorColumns;
+    int plane = mirror.plane;
+    for (int m = 0; m < n; m++) {
+      int row = a[m] / d;
+      for (int k = 0; k < d; k++) {
+        at[PAD + m * d + k] = k / PLANE * plane + row * PLANE + k % PLANE;
+      }
+    }
+  }
+
+  /**
+   * Packs the segment of tiles {@code first + m0 .. first + m0 + count - 1} into {@link #w} from
+   * {@code base} on, strip by strip: each term's STRIP weights, then a gap of {@code (spread - 1)
+   * · STRIP} floats (the other chain's, in a pair's interleaved form).
+   */
+  private void packWeights(byte[][] tiles, int first, int m0, int count, int base, int spread) {
+    int d = lanes;
+    int o = base;
     for (int n0 = 0; n0 < vectorColumns; n0 += STRIP) {
       for (int m = 0; m < count; m++) {
-        byte[] tile = tiles[m0 + m];
-        for (int k = 0; k < d; k++) {
+        byte[] tile = tiles[first + m0 + m];
+        for (int k = 0; k < d; k++, o += (spread - 1) * STRIP) {
           for (int j = 0; j < STRIP; j += B.length(), o += B.length()) {
             ByteVector v = ByteVector.fromArray(B, tile, k * d + n0 + j);
             for (int p = 0; p < PARTS; p++) {
@@ -364,8 +425,8 @@ final class VectorMatmulKernel extends MatmulKernel {
    * tiles and their rows. A block that runs past {@code n} computes on whatever the rows beyond
    * hold; {@link #finish} takes only the rows asked for.
    */
-  private void strips(float[] w, int[] at, int m0, int count, int[] acc, int c, int from,
-      int to, boolean accumulate) {
+  private void strips(float[] w, int[] at, int base, int m0, int count, int[] acc, int c,
+      int from, int to, boolean accumulate) {
     int d = lanes;
     int vc = vectorColumns;
     float[] x = mirror.rows;
@@ -382,8 +443,8 @@ final class VectorMatmulKernel extends MatmulKernel {
         FloatVector t1 = s0;
         FloatVector t2 = s0;
         FloatVector t3 = s0;
-        int wb = PAD + m0 * d * vc + n0 * terms;
-        int rd = r * d;
+        int wb = base + n0 * terms;
+        int rd = r * PLANE;
         for (int k = 0; k < terms; k++) {
           FloatVector wk = FloatVector.fromArray(F, w, wb + k * STRIP);
           FloatVector vk = FloatVector.fromArray(F, w, wb + k * STRIP + L);
@@ -391,13 +452,13 @@ final class VectorMatmulKernel extends MatmulKernel {
           FloatVector x0 = FloatVector.broadcast(F, x[p0]);
           s0 = x0.fma(wk, s0);
           t0 = x0.fma(vk, t0);
-          FloatVector x1 = FloatVector.broadcast(F, x[p0 + d]);
+          FloatVector x1 = FloatVector.broadcast(F, x[p0 + PLANE]);
           s1 = x1.fma(wk, s1);
           t1 = x1.fma(vk, t1);
-          FloatVector x2 = FloatVector.broadcast(F, x[p0 + 2 * d]);
+          FloatVector x2 = FloatVector.broadcast(F, x[p0 + 2 * PLANE]);
           s2 = x2.fma(wk, s2);
           t2 = x2.fma(vk, t2);
-          FloatVector x3 = FloatVector.broadcast(F, x[p0 + 3 * d]);
+          FloatVector x3 = FloatVector.broadcast(F, x[p0 + 3 * PLANE]);
           s3 = x3.fma(wk, s3);
           t3 = x3.fma(vk, t3);
         }
@@ -419,8 +480,8 @@ final class VectorMatmulKernel extends MatmulKernel {
    * a strip is one vector of 16 columns and a block 8 rows, half the instructions for the same
    * multiply-adds (the weights are packed the same way: a 256-bit strip is 16 columns too).
    */
-  private void wideStrips(float[] w, int[] at, int m0, int count, int[] acc, int c, int from,
-      int to, boolean accumulate) {
+  private void wideStrips(float[] w, int[] at, int base, int m0, int count, int[] acc, int c,
+      int from, int to, boolean accumulate) {
     int d = lanes;
     int vc = vectorColumns;
     float[] x = mirror.rows;
@@ -437,19 +498,19 @@ final class VectorMatmulKernel extends MatmulKernel {
         FloatVector s5 = s0;
         FloatVector s6 = s0;
         FloatVector s7 = s0;
-        int wb = PAD + m0 * d * vc + n0 * terms;
-        int rd = r * d;
+        int wb = base + n0 * terms;
+        int rd = r * PLANE;
         for (int k = 0; k < terms; k++) {
           FloatVector wk = FloatVector.fromArray(WIDE, w, wb + k * 16);
           int p = at[first + k] + rd;
           s0 = FloatVector.broadcast(WIDE, x[p]).fma(wk, s0);
-          s1 = FloatVector.broadcast(WIDE, x[p + d]).fma(wk, s1);
-          s2 = FloatVector.broadcast(WIDE, x[p + 2 * d]).fma(wk, s2);
-          s3 = FloatVector.broadcast(WIDE, x[p + 3 * d]).fma(wk, s3);
-          s4 = FloatVector.broadcast(WIDE, x[p + 4 * d]).fma(wk, s4);
-          s5 = FloatVector.broadcast(WIDE, x[p + 5 * d]).fma(wk, s5);
-          s6 = FloatVector.broadcast(WIDE, x[p + 6 * d]).fma(wk, s6);
-          s7 = FloatVector.broadcast(WIDE, x[p + 7 * d]).fma(wk, s7);
+          s1 = FloatVector.broadcast(WIDE, x[p + PLANE]).fma(wk, s1);
+          s2 = FloatVector.broadcast(WIDE, x[p + 2 * PLANE]).fma(wk, s2);
+          s3 = FloatVector.broadcast(WIDE, x[p + 3 * PLANE]).fma(wk, s3);
+          s4 = FloatVector.broadcast(WIDE, x[p + 4 * PLANE]).fma(wk, s4);
+          s5 = FloatVector.broadcast(WIDE, x[p + 5 * PLANE]).fma(wk, s5);
+          s6 = FloatVector.broadcast(WIDE, x[p + 6 * PLANE]).fma(wk, s6);
+          s7 = FloatVector.broadcast(WIDE, x[p + 7 * PLANE]).fma(wk, s7);
         }
         s0.intoArray(sums, PAD);
         s1.intoArray(sums, PAD + vc);
@@ -459,17 +520,105 @@ final class VectorMatmulKernel extends MatmulKernel {
         s5.intoArray(sums, PAD + 5 * vc);
         s6.intoArray(sums, PAD + 6 * vc);
         s7.intoArray(sums, PAD + 7 * vc);
-        wideFinish(acc, c + r * d + n0, Math.min(WIDE_ROWS, to - r), accumulate);
+        wideFinish(acc, c + r * d + n0, Math.min(WIDE_ROWS, to - r), 0, accumulate);
       }
     }
   }
 
-  /** {@link #finish} of a block of {@link #wideStrips}. */
-  private void wideFinish(int[] acc, int c, int n, boolean accumulate) {
+  /**
+   * {@link #wideStrips} for a pair of chains: a block of 8 rows by 16 columns of each chain,
+   * whose weights {@link #pack} interleaved term by term, so that each activation broadcast to a
+   * vector feeds two multiply-adds. Broadcasts are what limits {@link #wideStrips} (one per
+   * multiply-add, where the core can issue fewer broadcasts than multiply-adds), so a pair runs
+   * its multiply-adds about a third faster.
+   */
+  private void widePairs(float[] w, int[] at, int base, int m0, int count, int[] acc, int c,
+      int c2, int from, int to, boolean accumulate) {
+    int d = lanes;
+    int vc = vectorColumns;
+    float[] x = mirror.rows;
+    float[] sums = this.sums;
+    int terms = count * d;
+    int first = PAD + m0 * d;
+    int second = WIDE_ROWS * vc;
+    for (int n0 = 0; n0 < vc; n0 += 16) {
+      for (int r = from; r < to; r += WIDE_ROWS) {
+        FloatVector s0 = FloatVector.broadcast(WIDE, BIAS);
+        FloatVector s1 = s0;
+        FloatVector s2 = s0;
+        FloatVector s3 = s0;
+        FloatVector s4 = s0;
+        FloatVector s5 = s0;
+        FloatVector s6 = s0;
+        FloatVector s7 = s0;
+        FloatVector t0 = s0;
+        FloatVector t1 = s0;
+        FloatVector t2 = s0;
+        FloatVector t3 = s0;
+        FloatVector t4 = s0;
+        FloatVector t5 = s0;
+        FloatVector t6 = s0;
+        FloatVector t7 = s0;
+        int wb = base + 2 * n0 * terms;
+        int rd = r * PLANE;
+        for (int k = 0; k < terms; k++) {
+          FloatVector wk = FloatVector.fromArray(WIDE, w, wb + k * 32);
+          FloatVector vk = FloatVector.fromArray(WIDE, w, wb + k * 32 + 16);
+          int p = at[first + k] + rd;
+          FloatVector x0 = FloatVector.broadcast(WIDE, x[p]);
+          s0 = x0.fma(wk, s0);
+          t0 = x0.fma(vk, t0);
+          FloatVector x1 = FloatVector.broadcast(WIDE, x[p + PLANE]);
+          s1 = x1.fma(wk, s1);
+          t1 = x1.fma(vk, t1);
+          FloatVector x2 = FloatVector.broadcast(WIDE, x[p + 2 * PLANE]);
+          s2 = x2.fma(wk, s2);
+          t2 = x2.fma(vk, t2);
+          FloatVector x3 = FloatVector.broadcast(WIDE, x[p + 3 * PLANE]);
+          s3 = x3.fma(wk, s3);
+          t3 = x3.fma(vk, t3);
+          FloatVector x4 = FloatVector.broadcast(WIDE, x[p + 4 * PLANE]);
+          s4 = x4.fma(wk, s4);
+          t4 = x4.fma(vk, t4);
+          FloatVector x5 = FloatVector.broadcast(WIDE, x[p + 5 * PLANE]);
+          s5 = x5.fma(wk, s5);
+          t5 = x5.fma(vk, t5);
+          FloatVector x6 = FloatVector.broadcast(WIDE, x[p + 6 * PLANE]);
+          s6 = x6.fma(wk, s6);
+          t6 = x6.fma(vk, t6);
+          FloatVector x7 = FloatVector.broadcast(WIDE, x[p + 7 * PLANE]);
+          s7 = x7.fma(wk, s7);
+          t7 = x7.fma(vk, t7);
+        }
+        s0.intoArray(sums, PAD);
+        s1.intoArray(sums, PAD + vc);
+        s2.intoArray(sums, PAD + 2 * vc);
+        s3.intoArray(sums, PAD + 3 * vc);
+        s4.intoArray(sums, PAD + 4 * vc);
+        s5.intoArray(sums, PAD + 5 * vc);
+        s6.intoArray(sums, PAD + 6 * vc);
+        s7.intoArray(sums, PAD + 7 * vc);
+        t0.intoArray(sums, PAD + second);
+        t1.intoArray(sums, PAD + second + vc);
+        t2.intoArray(sums, PAD + second + 2 * vc);
+        t3.intoArray(sums, PAD + second + 3 * vc);
+        t4.intoArray(sums, PAD + second + 4 * vc);
+        t5.intoArray(sums, PAD + second + 5 * vc);
+        t6.intoArray(sums, PAD + second + 6 * vc);
+        t7.intoArray(sums, PAD + second + 7 * vc);
+        int rows = Math.min(WIDE_ROWS, to - r);
+        wideFinish(acc, c + r * d + n0, rows, 0, accumulate);
+        wideFinish(acc, c2 + r * d + n0, rows, second, accumulate);
+      }
+    }
+  }
+
+  /** {@link #finish} of a block of {@link #wideStrips}, its sums from {@code PAD + at} on. */
+  private void wideFinish(int[] acc, int c, int n, int at, boolean accumulate) {
     int d = lanes;
     for (int i = 0; i < n; i++) {
-      IntVector v = FloatVector.fromArray(WIDE, sums, PAD + i * vectorColumns).reinterpretAsInts()
-          .sub(BIAS_BITS);
+      IntVector v = FloatVector.fromArray(WIDE, sums, PAD + at + i * vectorColumns)
+          .reinterpretAsInts().sub(BIAS_BITS);
       int o = c + i * d;
       if (accumulate) {
         v = v.add(IntVector.fromArray(WIDE_INTS, acc, o));

@@ -94,6 +94,7 @@ class FastPathTest {
         "every error status the machine can give on this memory");
     assertTrue(fastRuns > 100, "runs on the fast path: " + fastRuns);
     assertTrue(chained > 1000, "MATMULs that continue a chain: " + chained);
+    assertTrue(fast.pairs() > 50, "steps of two chains over the same rows: " + fast.pairs());
     if (threads > 1) {
       assertTrue(fast.stepsOnSecondThread() > 100, "steps run by the second thread: "
           + fast.stepsOnSecondThread());
@@ -231,15 +232,34 @@ class FastPathTest {
      * first loads a tile or swaps one in, later ones swap in what the one before preloaded;
      * between them, now and then, another instruction (which may touch the chain's rows).
      */
+    /** The last chain's activation rows per MATMUL, row count and first ACCUMULATE flag. */
+    private int[] lastRows;
+    private int lastCount;
+    private boolean lastAccumulate;
+
+    /**
+     * MATMULs into the same accumulator rows, with loads, stores and requantizations among them
+     * now and then; often over the same activation rows as the chain before, into other
+     * accumulator rows, as a compiler computes the column blocks of a layer.
+     */
     private void chain() {
-      int rows = 1 + r.nextInt(r.nextBoolean() ? 8 : 40);
+      boolean again = lastRows != null && r.nextInt(3) != 0;
+      int rows = again ? lastCount : 1 + r.nextInt(r.nextBoolean() ? 8 : 40);
       int accRow = r.nextInt(p.accRows() - rows - 8);
-      int links = 1 + r.nextInt(r.nextInt(4) == 0 ? 40 : 12);
+      int links = again ? lastRows.length : 1 + r.nextInt(r.nextInt(4) == 0 ? 40 : 12);
+      boolean accumulate = again ? lastAccumulate : r.nextBoolean();
+      int[] aRows = new int[links];
+      for (int m = 0; m < links; m++) {
+        aRows[m] = again ? lastRows[m] : r.nextInt(p.abufRows() - rows);
+      }
+      lastRows = aRows;
+      lastCount = rows;
+      lastAccumulate = accumulate;
       boolean preloaded = false;
       for (int m = 0; m < links; m++) {
         Instruction in = Instruction.of(Opcode.MATMUL)
-            .with(Isa.Matmul.ACCUMULATE, m > 0 || r.nextBoolean())
-            .with(Isa.Matmul.A_ROW, r.nextInt(p.abufRows() - rows))
+            .with(Isa.Matmul.ACCUMULATE, m > 0 || accumulate)
+            .with(Isa.Matmul.A_ROW, aRows[m])
             .with(Isa.Matmul.ACC_ROW, r.nextInt(20) == 0 ? accRow + 1 : accRow)
             .with(Isa.Matmul.ROWS, r.nextInt(20) == 0 ? rows + 1 : rows);
         if (preloaded && r.nextInt(5) != 0) {

@@ -125,6 +125,67 @@ class MatmulKernelTest {
     }
   }
 
+  /**
+   * Chains and pairs of chains, as the fast path runs them: longer than a segment or not, the
+   * rows whole or split between a kernel and its sibling at a row that ends no register block.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"scalar", "vector"})
+  void chainsAndPairsMatchTheContractLoop(String kind) {
+    Random r = new Random(kind.hashCode() + 1);
+    for (int d : new int[] {8, 16, 24, 32, 64}) {
+      for (int n : new int[] {1, 3, 17, 40}) {
+        for (int rows : new int[] {1, 8, 9, 37}) {
+          for (boolean pair : new boolean[] {false, true}) {
+            for (boolean split : new boolean[] {false, true}) {
+              boolean accumulate = r.nextBoolean();
+              int abufRows = 64;
+              byte[] abuf = new byte[abufRows * d];
+              r.nextBytes(abuf);
+              int[] a = new int[n];
+              byte[][] tiles = new byte[2 * n][];
+              for (int m = 0; m < 2 * n; m++) {
+                tiles[m] = tile(r, d);
+              }
+              for (int m = 0; m < n; m++) {
+                a[m] = r.nextInt(abufRows - rows + 1) * d;
+              }
+              int c = d;
+              int c2 = pair ? (rows + 3) * d : -1;
+              int[] expected = accumulators(r, (2 * rows + 6) * d);
+              int[] actual = expected.clone();
+              for (int m = 0; m < n; m++) {
+                reference(d, abuf, a[m], tiles[m], expected, c, rows, accumulate || m > 0);
+              }
+              if (pair) {
+                for (int m = 0; m < n; m++) {
+                  reference(d, abuf, a[m], tiles[n + m], expected, c2, rows,
+                      accumulate || m > 0);
+                }
+              }
+              MatmulKernel kernel = kernel(kind, d);
+              String where = kind + " D=" + d + " tiles=" + n + " rows=" + rows + " pair=" + pair
+                  + " split=" + split;
+              if (split) {
+                MatmulKernel sibling = kernel.sibling();
+                kernel.prepare(abuf, a, n, rows);
+                kernel.pack(a, tiles, n, pair);
+                int at = rows / 2 + 1;
+                sibling.computeRows(kernel, abuf, a, tiles, n, actual, c, c2, 0, Math.min(at,
+                    rows), accumulate);
+                kernel.computeRows(kernel, abuf, a, tiles, n, actual, c, c2, Math.min(at, rows),
+                    rows, accumulate);
+              } else {
+                kernel.chain(abuf, a, tiles, n, actual, c, c2, rows, accumulate);
+              }
+              assertArrayEquals(expected, actual, where);
+            }
+          }
+        }
+      }
+    }
+  }
+
   @Test
   void bothKernelsAgreeOnLongRuns() {
     Random r = new Random(7);
