@@ -499,9 +499,12 @@ final class Machine {
             offers.set(me, null);
           } else {
             executeFast(code[step.first()], k);
-            if (step.abufRows() > 0) {
+            if (step.feedsChain()) {
               // The rows are this thread's until the step is done: no step that reads them runs.
+              // Converted here, they are not converted under the lock when a chain is taken.
               k.abufRewritten(abuf, step.abufRow(), step.abufRows());
+            } else if (step.abufRows() > 0) {
+              k.abufWritten(step.abufRow(), step.abufRows());
             }
           }
           lock();

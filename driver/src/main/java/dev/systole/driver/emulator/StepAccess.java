@@ -81,6 +81,16 @@ final class StepAccess {
     return addr + (ySize - 1) * yStride + (xSize - 1) * xStride + elem;
   }
 
+  /** Whether this step reads or writes a row of {@code buf} from {@code lo} to {@code hi} (exclusive). */
+  boolean touches(Buffer buf, int lo, int hi) {
+    for (int i = 0; i < buffer.length; i++) {
+      if (buffer[i] == buf.ordinal() && first[i] < hi && lo < end[i]) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * Whether this step and {@code other} touch a row or HBM byte in common and one of them writes
    * it, so that they must run in program order. With {@code tilesTaken}, this step's reads of
