@@ -66,6 +66,13 @@ final class DecodedProgram {
   final long stamp;
   final Instruction[] code;
   final Step[] steps;
+  /**
+   * Per step j, bit b set when step j conflicts ({@link StepAccess#conflicts}) with step j-1-b,
+   * for the {@link #CONFLICT_WINDOW} steps before it: in {@code conflicts} as the earlier step is
+   * until it is taken, in {@code conflictsTaken} once it is (a chain's WBUF reads over).
+   */
+  final int[] conflicts;
+  final int[] conflictsTaken;
   /** The run's outcome when no MATMUL finds the array empty. */
   final Machine.Outcome outcome;
   /** The run's counts when no MATMUL finds the array empty. */
@@ -80,9 +87,25 @@ final class DecodedProgram {
     this.stamp = stamp;
     this.code = code;
     this.steps = steps;
+    this.conflicts = new int[steps.length];
+    this.conflictsTaken = new int[steps.length];
+    for (int j = 0; j < steps.length; j++) {
+      for (int b = 0; b < CONFLICT_WINDOW && j - 1 - b >= 0; b++) {
+        Step e = steps[j - 1 - b];
+        if (e.access().conflicts(steps[j].access(), false)) {
+          conflicts[j] |= 1 << b;
+        }
+        if (e.access().conflicts(steps[j].access(), e.chain())) {
+          conflictsTaken[j] |= 1 << b;
+        }
+      }
+    }
     this.outcome = outcome;
     this.counts = counts;
   }
+
+  /** Steps before each step whose conflicts with it are kept ({@link #conflicts}). */
+  static final int CONFLICT_WINDOW = 32;
 
   /** MATMULs of one step at most; the kernel cuts a chain into exact segments itself. */
   static final int MAX_CHAIN = 1024;

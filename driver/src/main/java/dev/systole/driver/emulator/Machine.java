@@ -311,7 +311,7 @@ final class Machine {
   private static final int SPINS = 200;
 
   /** Steps a thread looks ahead for one it can run beside the other thread's. */
-  private static final int WINDOW = 16;
+  private static final int WINDOW = Math.min(16, DecodedProgram.CONFLICT_WINDOW);
 
   /**
    * The fast path on two threads: both take steps from the program, each the first one it can
@@ -381,6 +381,8 @@ final class Machine {
   private final class Steps {
     private final Instruction[] code;
     private final DecodedProgram.Step[] steps;
+    private final int[] conflicts;
+    private final int[] conflictsTaken;
     private final boolean[] done;
     private final boolean[] taken;
     private final BooleanSupplier abort;
@@ -398,6 +400,8 @@ final class Machine {
     Steps(DecodedProgram program, BooleanSupplier abort, IntConsumer pcListener) {
       this.code = program.code;
       this.steps = program.steps;
+      this.conflicts = program.conflicts;
+      this.conflictsTaken = program.conflictsTaken;
       this.done = new boolean[steps.length];
       this.taken = new boolean[steps.length];
       this.abort = abort;
@@ -589,16 +593,17 @@ final class Machine {
         if (taken[j]) {
           continue;
         }
-        DecodedProgram.Step s = steps[j];
+        boolean chain = steps[j].chain();
+        int before = conflicts[j];
+        int beforeTaken = conflictsTaken[j];
         boolean ok = true;
         for (int i = next; i < j && ok; i++) {
           if (done[i]) {
             continue;
           }
-          DecodedProgram.Step e = steps[i];
-          boolean tilesTaken = taken[i] && e.chain();
-          ok = !(s.chain() && e.chain() && !taken[i])
-              && !e.access().conflicts(s.access(), tilesTaken);
+          int bit = 1 << (j - 1 - i);
+          ok = !(chain && steps[i].chain() && !taken[i])
+              && ((taken[i] ? beforeTaken : before) & bit) == 0;
         }
         if (ok) {
           return j;
