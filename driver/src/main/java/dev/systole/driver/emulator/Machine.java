@@ -476,8 +476,8 @@ final class Machine {
           if (step.chain()) {
             Instruction first = code[step.first()];
             int n = step.tilesPerChain();
-            k.pack(offsets, tiles, n, step.pair());
-            Split split = new Split(k, offsets, tiles, n,
+            k.packStart(offsets, n, step.pair());
+            Split split = new Split(k, offsets, tiles, n, step.pair(),
                 (int) first.get(Isa.Matmul.ACC_ROW) * lanes, secondAccumulators(code, step),
                 (int) first.get(Isa.Matmul.ROWS), first.flag(Isa.Matmul.ACCUMULATE));
             offers.set(me, split);
@@ -540,6 +540,10 @@ final class Machine {
       private final int[] offsets;
       private final byte[][] tiles;
       private final int n;
+      private final boolean pair;
+      private final int packParts;
+      private final AtomicInteger nextPart = new AtomicInteger();
+      private final AtomicInteger packedParts = new AtomicInteger();
       private final int c;
       private final int c2;
       private final int rows;
@@ -548,12 +552,14 @@ final class Machine {
       private final AtomicInteger next = new AtomicInteger();
       private final AtomicInteger finished = new AtomicInteger();
 
-      Split(MatmulKernel packed, int[] offsets, byte[][] tiles, int n, int c, int c2, int rows,
-          boolean accumulate) {
+      Split(MatmulKernel packed, int[] offsets, byte[][] tiles, int n, boolean pair, int c,
+          int c2, int rows, boolean accumulate) {
         this.packed = packed;
         this.offsets = offsets;
         this.tiles = tiles;
         this.n = n;
+        this.pair = pair;
+        this.packParts = packed.packParts(n);
         this.c = c;
         this.c2 = c2;
         this.rows = rows;
@@ -561,8 +567,24 @@ final class Machine {
         this.blocks = (rows + SPLIT_ROWS - 1) / SPLIT_ROWS;
       }
 
-      /** Computes blocks with {@code k} until none is left; whether it computed any. */
+      /**
+       * Packs parts of the chain's weights (into the kernel that took it) until none is left,
+       * then, once every part is packed, computes blocks of rows with {@code k} until none is
+       * left; whether it did any of either.
+       */
       boolean help(MatmulKernel k, boolean helping) {
+        boolean packing = false;
+        for (int part; (part = nextPart.getAndIncrement()) < packParts; ) {
+          packed.packPart(tiles, n, pair, part);
+          packedParts.incrementAndGet();
+          packing = true;
+        }
+        if (next.get() >= blocks) {
+          return packing;
+        }
+        while (packedParts.get() < packParts) {
+          Thread.onSpinWait();
+        }
         int done = 0;
         for (int b; (b = next.getAndIncrement()) < blocks; done++) {
           int from = b * SPLIT_ROWS;
@@ -573,7 +595,7 @@ final class Machine {
         if (helping && done > 0) {
           blocksHelped.addAndGet(done);
         }
-        return done > 0;
+        return packing || done > 0;
       }
 
       /** Whether every block is computed. */

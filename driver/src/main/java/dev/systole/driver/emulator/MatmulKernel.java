@@ -127,7 +127,26 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
    * pair}), for {@link #computeRows} to read, on this thread or, by a {@link #sibling}, on
    * another.
    */
-  void pack(int[] a, byte[][] tiles, int n, boolean pair) {}
+  final void pack(int[] a, byte[][] tiles, int n, boolean pair) {
+    packStart(a, n, pair);
+    for (int part = 0; part < packParts(n); part++) {
+      packPart(tiles, n, pair, part);
+    }
+  }
+
+  /**
+   * The part of {@link #pack} that must come first, on the thread that took the chain; the
+   * {@link #packParts} parts may then be packed in any order, by any thread, each once.
+   */
+  void packStart(int[] a, int n, boolean pair) {}
+
+  /** Parts of {@link #pack} after {@link #packStart}, for a chain of {@code n} tiles. */
+  int packParts(int n) {
+    return 0;
+  }
+
+  /** Part {@code part} of {@link #pack}, into this kernel's own form (from any thread). */
+  void packPart(byte[][] tiles, int n, boolean pair, int part) {}
 
   /**
    * Rows {@code from} to {@code to} (exclusive) of the chain, or the pair of chains when {@code

@@ -256,37 +256,47 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   /**
-   * Packs every tile of the chain, or of both chains of a pair ({@link #packWeights}), and the
-   * terms' offsets ({@link #terms}). A pair's weights are interleaved term by term where {@link
-   * #widePairs} computes it, else the second chain's follow the first's.
+   * Makes room for the packed tiles of the chain, or of both chains of a pair, and works out the
+   * terms' offsets ({@link #terms}); the tiles are packed segment by segment ({@link #packPart}).
    */
   @Override
-  void pack(int[] a, byte[][] tiles, int n, boolean pair) {
+  void packStart(int[] a, int n, boolean pair) {
     if (vectorColumns == 0) {
       return;
     }
-    int chains = pair ? 2 : 1;
-    int floats = PAD + chains * n * lanes * vectorColumns + PAD;
+    int floats = PAD + (pair ? 2 : 1) * n * lanes * vectorColumns + PAD;
     if (w.length < floats) {
       w = new float[Math.max(floats, 2 * w.length)];
     }
     if (at.length < PAD + n * lanes + PAD) {
       at = new int[Math.max(PAD + n * lanes + PAD, 2 * at.length)];
     }
-    boolean interleave = pair && wide();
-    for (int m0 = 0; m0 < n; m0 += segment) {
-      int count = Math.min(segment, n - m0);
-      if (interleave) {
-        packWeights(tiles, 0, m0, count, PAD + 2 * m0 * lanes * vectorColumns, 2);
-        packWeights(tiles, n, m0, count, PAD + 2 * m0 * lanes * vectorColumns + 16, 2);
-      } else {
-        for (int chain = 0; chain < chains; chain++) {
-          packWeights(tiles, chain * n, m0, count,
-              PAD + (chain * n + m0) * lanes * vectorColumns, 1);
-        }
+    terms(a, n);
+  }
+
+  @Override
+  int packParts(int n) {
+    return vectorColumns == 0 ? 0 : (n + segment - 1) / segment;
+  }
+
+  /**
+   * Packs the tiles of segment {@code part} ({@link #packWeights}): a pair's two chains
+   * interleaved term by term where {@link #widePairs} computes it, else the second chain's after
+   * the first's.
+   */
+  @Override
+  void packPart(byte[][] tiles, int n, boolean pair, int part) {
+    int m0 = part * segment;
+    int count = Math.min(segment, n - m0);
+    if (pair && wide()) {
+      packWeights(tiles, 0, m0, count, PAD + 2 * m0 * lanes * vectorColumns, 2);
+      packWeights(tiles, n, m0, count, PAD + 2 * m0 * lanes * vectorColumns + 16, 2);
+    } else {
+      for (int chain = 0; chain < (pair ? 2 : 1); chain++) {
+        packWeights(tiles, chain * n, m0, count,
+            PAD + (chain * n + m0) * lanes * vectorColumns, 1);
       }
     }
-    terms(a, n);
   }
 
   /** Whether the 512-bit block shapes ({@link #wideStrips}, {@link #widePairs}) compute the vector columns. */
