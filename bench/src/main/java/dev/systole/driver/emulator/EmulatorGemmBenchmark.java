@@ -17,6 +17,8 @@ import org.openjdk.jmh.annotations.State;
  * weight tiles of D×D, C in ACC as N/D blocks of M rows of D int32 lanes; for every column block
  * the K/D MATMULs into its accumulator rows are one chain, as the emulator runs a compiled
  * program's (the kernel streams all M rows through each tile of the chain, accumulating over K).
+ * With {@code blocks=pairs}, two column blocks' chains run as one pair, as the emulator runs the
+ * chains of a layer's neighbouring column blocks over the same rows.
  * One thread, as the emulator runs. This lives in the kernel's package because the
  * kernel is package-private.
  */
@@ -31,10 +33,15 @@ public class EmulatorGemmBenchmark {
   @Param({"vector", "scalar"})
   public String kernel;
 
+  @Param({"chains", "pairs"})
+  public String blocks;
+
   private MatmulKernel matmul;
   private byte[] abuf;
   /** Per column block u, the K/D tiles of its dot products, in K order. */
   private byte[][][] tiles;
+  /** Per pair of column blocks u, u+1: the tiles of u then those of u+1. */
+  private byte[][][] pairTiles;
   /** ABUF offsets of the K/D blocks of A. */
   private int[] offsets;
   private int[] acc;
@@ -69,6 +76,13 @@ public class EmulatorGemmBenchmark {
         }
       }
     }
+    pairTiles = new byte[nt / 2][2 * kt][];
+    for (int u = 0; u + 1 < nt; u += 2) {
+      for (int t = 0; t < kt; t++) {
+        pairTiles[u / 2][t] = tiles[u][t];
+        pairTiles[u / 2][kt + t] = tiles[u + 1][t];
+      }
+    }
     acc = new int[nt * m * d];
     gemm();
     int[] c = new int[m * GemmProblem.N];
@@ -77,7 +91,7 @@ public class EmulatorGemmBenchmark {
         System.arraycopy(acc, (u * m + i) * d, c, i * GemmProblem.N + u * d, d);
       }
     }
-    GemmProblem.check("the " + kernel + " kernel", p.reference(false), c);
+    GemmProblem.check("the " + kernel + " kernel on " + blocks, p.reference(false), c);
   }
 
   @Benchmark
@@ -86,8 +100,15 @@ public class EmulatorGemmBenchmark {
     int m = GemmProblem.M;
     int kt = GemmProblem.K / d;
     int nt = GemmProblem.N / d;
-    for (int u = 0; u < nt; u++) {
-      matmul.chain(abuf, offsets, tiles[u], kt, acc, u * m * d, m, false);
+    if (blocks.equals("pairs")) {
+      for (int u = 0; u < nt; u += 2) {
+        matmul.chain(abuf, offsets, pairTiles[u / 2], kt, acc, u * m * d, (u + 1) * m * d, m,
+            false);
+      }
+    } else {
+      for (int u = 0; u < nt; u++) {
+        matmul.chain(abuf, offsets, tiles[u], kt, acc, u * m * d, m, false);
+      }
     }
     return acc;
   }
