@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.systole.testing.ReaderContract;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -32,13 +33,14 @@ class InstructionFuzzTest {
     int whole = data.length / Contract.INSTRUCTION_BYTES * Contract.INSTRUCTION_BYTES;
     for (int offset = 0; offset < whole; offset += Contract.INSTRUCTION_BYTES) {
       Instruction in = Instruction.read(data, offset);
+      byte[] word = Arrays.copyOfRange(data, offset, offset + Contract.INSTRUCTION_BYTES);
       for (DeviceParams p : BUILDS) {
-        InstructionCheck.Violation v = ReaderContract.check(null, data, List.of(),
+        InstructionCheck.Violation v = ReaderContract.check(null, word, List.of(),
             () -> InstructionCheck.check(in, p));
         if (v != null) {
           assertNotEquals(ErrorCode.NONE, v.code());
           assertFalse(v.reason().isBlank());
-          ReaderContract.check(null, data, List.of(IllegalArgumentException.class), () -> {
+          ReaderContract.check(null, word, List.of(IllegalArgumentException.class), () -> {
             throw new IllegalArgumentException(v.reason());
           });
         }
