@@ -34,6 +34,12 @@ import java.util.Map;
  * end
  * expect counter INSTRET 5
  * </pre>
+ *
+ * <p>Reading is strict where a lenient reader would lose something: a statement a program makes
+ * once (its name, program, status, a counter's value, a parameter it requires) is refused the
+ * second time, and blocks of data or of expected data may not overlap, since two statements of
+ * one thing either contradict each other or leave a reader to pick one silently. Unknown names
+ * are refused with the known ones listed.
  */
 public final class GoldenFormat {
   private static final HexFormat HEX = HexFormat.of();
