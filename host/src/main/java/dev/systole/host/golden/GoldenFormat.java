@@ -133,18 +133,7 @@ public final class GoldenFormat {
             }
             case "requires" -> {
               for (int k = 1; k < t.length; k++) {
-                String[] kv = t[k].split("=", 2);
-                if (kv.length != 2) {
-                  throw new IllegalArgumentException("\"" + t[k] + "\" is not PARAM=VALUE");
-                }
-                Param p = named(Param.class, kv[0].toUpperCase(Locale.ROOT), "parameter");
-                long v = number(kv[1]);
-                if (v < p.min() || v > p.max()) {
-                  throw new IllegalArgumentException(String.format(
-                      "requires %s=%d (expected %d to %d)", p, v, p.min(), p.max()));
-                }
-                once(said, "requires " + p, lineNo);
-                requires.put(p, v);
+                require(t[k], requires, said, lineNo);
               }
             }
             case "program" -> {
@@ -194,11 +183,7 @@ public final class GoldenFormat {
                   i = blockEnd(lines, i, lineNo);
                   expected.add(region(expected, addr, hex(lines, start, i - 1), "expect data"));
                 }
-                case "counter" -> {
-                  Counter c = named(Counter.class, arg(t, 2), "counter");
-                  once(said, "expect counter " + c, lineNo);
-                  counters.put(c, number(arg(t, 3)));
-                }
+                case "counter" -> counter(t, counters, said, lineNo);
                 default -> throw new IllegalArgumentException("unknown expectation \"" + t[1]
                     + "\" (expected ok, error, data or counter)");
               }
@@ -221,6 +206,31 @@ public final class GoldenFormat {
     }
     return new GoldenProgram(name, description.toString(), requires, programAddress, program,
         inputs, error, errorPc, expected, counters);
+  }
+
+  /** One {@code PARAM=VALUE} of a {@code requires} line, into {@code requires}. */
+  private static void require(String assignment, Map<Param, Long> requires,
+      Map<String, Integer> said, int lineNo) {
+    String[] kv = assignment.split("=", 2);
+    if (kv.length != 2) {
+      throw new IllegalArgumentException("\"" + assignment + "\" is not PARAM=VALUE");
+    }
+    Param p = named(Param.class, kv[0].toUpperCase(Locale.ROOT), "parameter");
+    long v = number(kv[1]);
+    if (v < p.min() || v > p.max()) {
+      throw new IllegalArgumentException(String.format(
+          "requires %s=%d (expected %d to %d)", p, v, p.min(), p.max()));
+    }
+    once(said, "requires " + p, lineNo);
+    requires.put(p, v);
+  }
+
+  /** An {@code expect counter NAME VALUE} line, into {@code counters}. */
+  private static void counter(String[] t, Map<Counter, Long> counters,
+      Map<String, Integer> said, int lineNo) {
+    Counter c = named(Counter.class, arg(t, 2), "counter");
+    once(said, "expect counter " + c, lineNo);
+    counters.put(c, number(arg(t, 3)));
   }
 
   /**
