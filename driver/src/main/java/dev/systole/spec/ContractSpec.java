@@ -99,7 +99,7 @@ public final class ContractSpec {
     params = readParams(root.array("param"));
     buffers = readBuffers(root.array("buffer"));
     units = readUnits(root.array("unit"));
-    errors = readErrors(root.array("error"));
+    errors = readErrors(root.file(), root.array("error"));
     registers = readRegisters(root.array("register"));
     counters = readCounters(root.array("counter"), root);
     instructions = readInstructions(root.array("instruction"));
@@ -234,7 +234,7 @@ public final class ContractSpec {
     return Collections.unmodifiableList(out);
   }
 
-  private static List<ErrorCode> readErrors(List<TomlTable> tables) {
+  private static List<ErrorCode> readErrors(String file, List<TomlTable> tables) {
     List<ErrorCode> out = new ArrayList<>();
     Set<String> seen = new HashSet<>();
     Set<String> codes = new HashSet<>();
@@ -248,7 +248,7 @@ public final class ContractSpec {
       out.add(new ErrorCode(n, code, t.string("doc")));
     }
     if (out.isEmpty() || out.get(0).code() != 0 || !out.get(0).name().equals("NONE")) {
-      throw new SpecException(tables.isEmpty() ? "contract" : tables.get(0).file(), 0, "error",
+      throw new SpecException(file, tables.isEmpty() ? 0 : tables.get(0).line(), "error",
           "the first error code must be NONE = 0");
     }
     return Collections.unmodifiableList(out);

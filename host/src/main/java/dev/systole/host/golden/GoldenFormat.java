@@ -34,6 +34,12 @@ import java.util.Map;
  * end
  * expect counter INSTRET 5
  * </pre>
+ *
+ * <p>Reading is strict where a lenient reader would lose something: a statement a program makes
+ * once (its name, program, status, a counter's value, a parameter it requires) is refused the
+ * second time, and blocks of data or of expected data may not overlap, since two statements of
+ * one thing either contradict each other or leave a reader to pick one silently. Unknown names
+ * are refused with the known ones listed.
  */
 public final class GoldenFormat {
   private static final HexFormat HEX = HexFormat.of();
@@ -102,6 +108,8 @@ public final class GoldenFormat {
     Map<Counter, Long> counters = new EnumMap<>(Counter.class);
     ErrorCode error = null;
     long errorPc = 0;
+    /** The line that set each single-valued statement, to name both when one is repeated. */
+    Map<String, Integer> said = new java.util.HashMap<>();
     int i = 0;
     try {
       while (i < lines.length) {
@@ -119,17 +127,17 @@ public final class GoldenFormat {
         String[] t = line.split("\\s+");
         try {
           switch (t[0]) {
-            case "name" -> name = arg(t, 1);
+            case "name" -> {
+              once(said, "name", lineNo);
+              name = arg(t, 1);
+            }
             case "requires" -> {
               for (int k = 1; k < t.length; k++) {
-                String[] kv = t[k].split("=", 2);
-                if (kv.length != 2) {
-                  throw new IllegalArgumentException("\"" + t[k] + "\" is not PARAM=VALUE");
-                }
-                requires.put(Param.valueOf(kv[0].toUpperCase(Locale.ROOT)), number(kv[1]));
+                require(t[k], requires, said, lineNo);
               }
             }
             case "program" -> {
+              once(said, "program", lineNo);
               programAddress = number(arg(t, 1));
               int start = i;
               i = blockEnd(lines, i, lineNo);
@@ -149,13 +157,21 @@ public final class GoldenFormat {
               long addr = number(arg(t, 1));
               int start = i;
               i = blockEnd(lines, i, lineNo);
-              inputs.add(new GoldenProgram.Region(addr, hex(lines, start, i - 1)));
+              inputs.add(region(inputs, addr, hex(lines, start, i - 1), "data"));
             }
             case "expect" -> {
               switch (arg(t, 1)) {
-                case "ok" -> error = ErrorCode.NONE;
+                case "ok" -> {
+                  once(said, "expect ok / expect error", lineNo);
+                  error = ErrorCode.NONE;
+                }
                 case "error" -> {
-                  error = ErrorCode.valueOf(arg(t, 2));
+                  once(said, "expect ok / expect error", lineNo);
+                  error = named(ErrorCode.class, arg(t, 2), "error code");
+                  if (error == ErrorCode.NONE) {
+                    throw new IllegalArgumentException(
+                        "expect error NONE (expected a code other than NONE, or expect ok)");
+                  }
                   if (!arg(t, 3).equals("at")) {
                     throw new IllegalArgumentException("expected: expect error CODE at PC");
                   }
@@ -165,9 +181,9 @@ public final class GoldenFormat {
                   long addr = number(arg(t, 2));
                   int start = i;
                   i = blockEnd(lines, i, lineNo);
-                  expected.add(new GoldenProgram.Region(addr, hex(lines, start, i - 1)));
+                  expected.add(region(expected, addr, hex(lines, start, i - 1), "expect data"));
                 }
-                case "counter" -> counters.put(Counter.valueOf(arg(t, 2)), number(arg(t, 3)));
+                case "counter" -> counter(t, counters, said, lineNo);
                 default -> throw new IllegalArgumentException("unknown expectation \"" + t[1]
                     + "\" (expected ok, error, data or counter)");
               }
@@ -190,6 +206,80 @@ public final class GoldenFormat {
     }
     return new GoldenProgram(name, description.toString(), requires, programAddress, program,
         inputs, error, errorPc, expected, counters);
+  }
+
+  /** One {@code PARAM=VALUE} of a {@code requires} line, into {@code requires}. */
+  private static void require(String assignment, Map<Param, Long> requires,
+      Map<String, Integer> said, int lineNo) {
+    String[] kv = assignment.split("=", 2);
+    if (kv.length != 2) {
+      throw new IllegalArgumentException("\"" + assignment + "\" is not PARAM=VALUE");
+    }
+    Param p = named(Param.class, kv[0].toUpperCase(Locale.ROOT), "parameter");
+    long v = number(kv[1]);
+    if (v < p.min() || v > p.max()) {
+      throw new IllegalArgumentException(String.format(
+          "requires %s=%d (expected %d to %d)", p, v, p.min(), p.max()));
+    }
+    once(said, "requires " + p, lineNo);
+    requires.put(p, v);
+  }
+
+  /** An {@code expect counter NAME VALUE} line, into {@code counters}. */
+  private static void counter(String[] t, Map<Counter, Long> counters,
+      Map<String, Integer> said, int lineNo) {
+    Counter c = named(Counter.class, arg(t, 2), "counter");
+    once(said, "expect counter " + c, lineNo);
+    counters.put(c, number(arg(t, 3)));
+  }
+
+  /**
+   * Refuses a second statement of what a program may say once ({@code name}, its status, a
+   * counter's value, a parameter it requires): two could only agree by chance, and a reader
+   * keeping either one would silently drop the other.
+   */
+  private static void once(Map<String, Integer> said, String what, int lineNo) {
+    Integer first = said.putIfAbsent(what, lineNo);
+    if (first != null) {
+      throw new IllegalArgumentException(what + " is given twice, on line " + first
+          + " and again here (expected once)");
+    }
+  }
+
+  /** The constant of {@code type} called {@code name}, or an error listing the names. */
+  private static <E extends Enum<E>> E named(Class<E> type, String name, String what) {
+    for (E e : type.getEnumConstants()) {
+      if (e.name().equals(name)) {
+        return e;
+      }
+    }
+    List<String> names = new ArrayList<>();
+    for (E e : type.getEnumConstants()) {
+      names.add(e.name());
+    }
+    throw new IllegalArgumentException("unknown " + what + " \"" + name + "\" (expected one of "
+        + String.join(", ", names) + ")");
+  }
+
+  /**
+   * A region of card memory, refused if it shares bytes with one given before: two blocks that
+   * both write, or both expect, the same address contradict each other or repeat themselves.
+   */
+  private static GoldenProgram.Region region(List<GoldenProgram.Region> before, long address,
+      byte[] bytes, String keyword) {
+    if (Long.compareUnsigned(address + bytes.length, address) < 0) {
+      throw new IllegalArgumentException(String.format("%s 0x%x (%d bytes) runs past the last"
+          + " address, 0x%x", keyword, address, bytes.length, -1L));
+    }
+    for (GoldenProgram.Region r : before) {
+      if (Long.compareUnsigned(address, r.address() + r.bytes().length) < 0
+          && Long.compareUnsigned(r.address(), address + bytes.length) < 0) {
+        throw new IllegalArgumentException(String.format("%s 0x%x (%d bytes) overlaps the %s"
+            + " block at 0x%x (%d bytes) (expected each address once)", keyword, address,
+            bytes.length, keyword, r.address(), r.bytes().length));
+      }
+    }
+    return new GoldenProgram.Region(address, bytes);
   }
 
   private static String arg(String[] t, int k) {

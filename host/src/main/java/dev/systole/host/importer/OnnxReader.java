@@ -36,6 +36,11 @@ import java.util.Set;
  * node was being read: a file cut short, a field of the wrong wire type, a tensor whose data does
  * not fill its shape, an element type Systole lacks, external data. No protobuf exception reaches
  * the caller; each becomes a {@link ModelException} that starts with the source's name.
+ *
+ * <p>A size in the file is a claim until the bytes are counted: a tensor is made only after its
+ * data is known to fill it, so a few bytes that declare gigabytes allocate nothing, and a sparse
+ * initializer may expand only so far beyond what it stores. The scan of subgraphs for the values
+ * they read is recursive, which keeps it short, and stops at a depth no real model reaches.
  */
 final class OnnxReader {
   /** The oldest IR version read: 3 brought opset imports. */
@@ -44,6 +49,20 @@ final class OnnxReader {
   private static final int LEN = WireFormat.WIRETYPE_LENGTH_DELIMITED;
   private static final int VARINT = WireFormat.WIRETYPE_VARINT;
   private static final int FIXED32 = WireFormat.WIRETYPE_FIXED32;
+
+  /**
+   * A sparse initializer's dense form may be this many bytes whatever it stores, and
+   * {@link #SPARSE_EXPANSION} times its stored bytes beyond that: room for pruned weights of any
+   * realistic sparsity, while a few bytes that declare a vast shape of zeros are refused before
+   * the zeros are made.
+   */
+  static final long SPARSE_FREE_BYTES = 16L << 20;
+  static final long SPARSE_EXPANSION = 32;
+  /**
+   * How deep subgraphs (an If's branches, a Loop's body) may nest. Models nest a few levels;
+   * the limit keeps the recursive scan of their outer reads far from the end of the stack.
+   */
+  static final int MAX_SUBGRAPH_DEPTH = 16;
 
   private final String source;
   /** What is being read, outermost first, for messages. */
@@ -84,18 +103,51 @@ final class OnnxReader {
       if (e instanceof ModelException m && m.getMessage().startsWith(source + ": ")) {
         throw m;
       }
+      if (e instanceof RuntimeException r && !(r instanceof IllegalArgumentException)
+          && !(r instanceof ModelException)) {
+        // Not a judgement on the bytes but a fault of this reader: it goes up as it is.
+        throw r;
+      }
       String what = e instanceof ModelException ? e.getMessage()
-          : e instanceof InvalidProtocolBufferException p
-              && String.valueOf(p.getMessage()).contains("ended unexpectedly")
-          ? "not a valid ONNX model: the data ends in the middle of a field (is the file"
-              + " truncated?)"
-          : "not a valid ONNX model: " + e.getMessage();
+          : "not a valid ONNX model: " + (e instanceof InvalidProtocolBufferException p
+              ? encoding(p) : e.getMessage());
       String at = where.isEmpty() ? "" : " (reading " + String.join(" > ", where) + ")";
       ModelException wrapped = e instanceof ModelException m && m.node().isPresent()
           ? ModelException.withNode(m.node().get(), source + ": " + what + at)
           : new ModelException(source + ": " + what + at, e);
       throw wrapped;
     }
+  }
+
+  /**
+   * What protobuf found wrong with the encoding, in words of its own: protobuf's messages name
+   * its classes and its API, which mean nothing to a person holding a model file.
+   */
+  private static String encoding(InvalidProtocolBufferException e) {
+    String m = String.valueOf(e.getMessage());
+    if (m.contains("ended unexpectedly")) {
+      return "the data ends in the middle of a field (is the file truncated?)";
+    }
+    if (m.contains("negative size")) {
+      return "a field declares a negative length";
+    }
+    if (m.contains("malformed varint")) {
+      return "a number is encoded in more than 10 bytes";
+    }
+    if (m.contains("invalid tag") || m.contains("invalid wire type")
+        || m.contains("end-group tag")) {
+      return "a field has an invalid tag or wire type";
+    }
+    if (m.contains("UTF-8")) {
+      return "a string is not valid UTF-8";
+    }
+    if (m.contains("too large") || m.contains("size limit")) {
+      return "a field is longer than the data that holds it";
+    }
+    if (m.contains("recursion")) {
+      return "messages are nested too deep";
+    }
+    return "its protobuf encoding is broken";
   }
 
   private ModelException error(String message) {
@@ -297,9 +349,9 @@ final class OnnxReader {
     String label = "sparse initializer '" + values.name() + "'";
     long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
     Tensor v = values.value();
-    Tensor dense;
+    long numel;
     try {
-      dense = Tensor.allocate(v.dtype(), shape);
+      numel = Tensor.checkedNumel(v.dtype(), shape);
     } catch (IllegalArgumentException e) {
       throw error(label + ": " + e.getMessage());
     }
@@ -308,30 +360,42 @@ final class OnnxReader {
     if (indices.dtype() != DType.INT64 || (linear ? indices.dim(0) != nnz
         : indices.rank() != 2 || indices.dim(0) != nnz || indices.dim(1) != shape.length)) {
       throw error(String.format("%s has %s indices for %d values of shape %s (expected int64"
-          + " [%d] or [%d, %d])", label, indices.shapeString(), nnz, dense.shapeString(), nnz,
-          nnz, shape.length));
+          + " [%d] or [%d, %d])", label, indices.shapeString(), nnz, Tensor.shapeString(shape),
+          nnz, nnz, shape.length));
     }
-    int size = v.dtype().size();
-    ByteBuffer from = v.data();
-    ByteBuffer to = dense.data();
-    for (long k = 0; k < nnz; k++) {
-      long at = 0;
+    long stored = v.byteSize() + indices.byteSize();
+    long denseBytes = numel * v.dtype().size();
+    if (denseBytes > SPARSE_FREE_BYTES + SPARSE_EXPANSION * stored) {
+      throw error(String.format("%s is %d bytes dense from %d bytes stored (expected at most"
+          + " %d + %d times the bytes stored: a tensor that empty is more likely a damaged file"
+          + " than weights)", label, denseBytes, stored, SPARSE_FREE_BYTES, SPARSE_EXPANSION));
+    }
+    long[] at = new long[(int) nnz];
+    for (int k = 0; k < nnz; k++) {
+      long a = 0;
       if (linear) {
-        at = indices.getInt64(k);
+        a = indices.getInt64(k);
       } else {
         for (int d = 0; d < shape.length; d++) {
-          long i = indices.getInt64(k * shape.length + d);
+          long i = indices.getInt64((long) k * shape.length + d);
           if (i < 0 || i >= shape[d]) {
             throw error(label + ": index " + i + " of axis " + d + " is outside its " + shape[d]);
           }
-          at = at * shape[d] + i;
+          a = a * shape[d] + i;
         }
       }
-      if (at < 0 || at >= dense.numel()) {
-        throw error(label + ": index " + at + " is outside its " + dense.numel() + " elements");
+      if (a < 0 || a >= numel) {
+        throw error(label + ": index " + a + " is outside its " + numel + " elements");
       }
+      at[k] = a;
+    }
+    Tensor dense = Tensor.allocate(v.dtype(), shape);
+    int size = v.dtype().size();
+    ByteBuffer from = v.data();
+    ByteBuffer to = dense.data();
+    for (int k = 0; k < nnz; k++) {
       for (int byt = 0; byt < size; byt++) {
-        to.put((int) (at * size + byt), from.get((int) (k * size + byt)));
+        to.put((int) (at[k] * size + byt), from.get(k * size + byt));
       }
     }
     return new Named<>(values.name(), dense);
@@ -520,6 +584,16 @@ final class OnnxReader {
    * subgraphs count with what they read from outside themselves.
    */
   private void outerReads(byte[] graph, Set<String> outer) throws IOException {
+    outerReads(graph, outer, 1);
+  }
+
+  private void outerReads(byte[] graph, Set<String> outer, int depth) throws IOException {
+    if (depth > MAX_SUBGRAPH_DEPTH) {
+      // Not a ModelException, which would only make the node opaque: the whole model is refused.
+      throw new IllegalArgumentException("subgraphs (the bodies of If, Loop and Scan) nested"
+          + " more than " + MAX_SUBGRAPH_DEPTH + " deep (expected at most " + MAX_SUBGRAPH_DEPTH
+          + " levels)");
+    }
     Set<String> defined = new HashSet<>();
     Set<String> reads = new LinkedHashSet<>();
     CodedInputStream in = CodedInputStream.newInstance(graph);
@@ -540,7 +614,7 @@ final class OnnxReader {
                 while ((a = attr.readTag()) != 0) {
                   int field = WireFormat.getTagFieldNumber(a);
                   if (field == 6 || field == 11) {
-                    outerReads(readBytes(attr, a, "attribute.g"), reads);
+                    outerReads(readBytes(attr, a, "attribute.g"), reads, depth + 1);
                   } else {
                     attr.skipField(a);
                   }
@@ -761,27 +835,30 @@ final class OnnxReader {
           + OnnxTypes.SUPPORTED + ")");
     }
     long[] shape = dims.stream().mapToLong(Long::longValue).toArray();
-    Tensor t;
+    long numel;
     try {
-      t = Tensor.allocate(dtype, shape);
+      numel = Tensor.checkedNumel(dtype, shape);
     } catch (IllegalArgumentException e) {
       throw error(label + ": " + e.getMessage());
     }
-    long numel = t.numel();
+    // The shape is only a claim until the data is counted: the tensor is made after the bytes or
+    // values that fill it are known to be there, so a small file cannot make a large array.
+    long byteSize = numel * dtype.size();
+    int count = dtype == DType.FLOAT32 ? floats.size()
+        : dtype == DType.FLOAT64 ? doubles.size() : ints.size();
+    if (raw != null && raw.length != byteSize) {
+      throw error(String.format("%s has %d bytes of raw data for shape %s of %s (expected %d)",
+          label, raw.length, Tensor.shapeString(shape), dtype.label(), byteSize));
+    }
+    if (raw == null && count != numel) {
+      throw error(String.format("%s has %d values for shape %s of %s (expected %d)",
+          label, count, Tensor.shapeString(shape), dtype.label(), numel));
+    }
+    Tensor t = Tensor.allocate(dtype, shape);
     ByteBuffer data = t.data();
     if (raw != null) {
-      if (raw.length != t.byteSize()) {
-        throw error(String.format("%s has %d bytes of raw data for shape %s of %s (expected %d)",
-            label, raw.length, t.shapeString(), dtype.label(), t.byteSize()));
-      }
       data.put(raw);
     } else {
-      int count = dtype == DType.FLOAT32 ? floats.size()
-          : dtype == DType.FLOAT64 ? doubles.size() : ints.size();
-      if (count != numel) {
-        throw error(String.format("%s has %d values for shape %s of %s (expected %d)",
-            label, count, t.shapeString(), dtype.label(), numel));
-      }
       data.order(ByteOrder.LITTLE_ENDIAN);
       for (int k = 0; k < count; k++) {
         switch (dtype) {

@@ -33,6 +33,11 @@ import java.util.Map;
  * than by pattern, so key order and spacing do not matter. It refuses, with a message that starts
  * with the file's name, anything it would otherwise misread: Fortran-order data, other dtypes,
  * and a header whose shape disagrees with the number of bytes that follow it, in either direction.
+ * A size in the header is a claim until the bytes are counted: from a file the data must be
+ * exactly there before the tensor is made, and from a stream the bytes are read first and the
+ * tensor made from them, so a few bytes that declare gigabytes allocate nothing for them. The
+ * literal parser is recursive, which keeps it short, and stops at {@value Literal#MAX_DEPTH}
+ * levels, far more than the two a NumPy header has and far fewer than would end the stack.
  *
  * <p>Big-endian data ({@code >f4}, which NumPy keeps when an array came from a big-endian source
  * such as a FITS file) is read and turned around into the little-endian tensor every other part
@@ -132,12 +137,32 @@ public final class Npy {
     if (length >= 0 && length - dataOffset != expected) {
       throw sizeMismatch(name, h, expected, length - dataOffset);
     }
-    Tensor t = Tensor.allocate(h.dtype(), h.shape());
-    ByteBuffer data = t.data();
-    int got = in.readNBytes(data.array(), data.arrayOffset(), data.remaining());
-    if (got < expected) {
-      throw sizeMismatch(name, h, expected, got);
+    if (expected > Runtime.getRuntime().maxMemory()) {
+      throw error(name, String.format("shape %s of %s needs %d bytes, more than the %d bytes of"
+          + " heap this JVM may use (raise it with -Xmx)", Tensor.shapeString(h.shape()),
+          h.descr(), expected, Runtime.getRuntime().maxMemory()));
     }
+    Tensor t;
+    if (length >= 0) {
+      // The file holds exactly the bytes the header declares: the tensor can be made first and
+      // filled in place.
+      t = allocate(name, h, expected);
+      ByteBuffer data = t.data();
+      int got = in.readNBytes(data.array(), data.arrayOffset(), data.remaining());
+      if (got < expected) {
+        throw sizeMismatch(name, h, expected, got);
+      }
+    } else {
+      // A stream's length is known only at its end: read what is there, which grows with the
+      // bytes that arrive, and only then make the tensor, so a header that declares more than
+      // follows allocates nothing for it.
+      byte[] bytes = in.readNBytes((int) expected);
+      if (bytes.length < expected) {
+        throw sizeMismatch(name, h, expected, bytes.length);
+      }
+      t = Tensor.wrap(h.dtype(), h.shape(), ByteBuffer.wrap(bytes));
+    }
+    ByteBuffer data = t.data();
     if (in.read() >= 0) {
       long extra = 1 + in.transferTo(OutputStream.nullOutputStream());
       throw sizeMismatch(name, h, expected, expected + extra);
@@ -146,6 +171,16 @@ public final class Npy {
       swapBytes(data, h.dtype().size());
     }
     return t;
+  }
+
+  /** A tensor for the data, or a clear error when the heap cannot hold it after all. */
+  private static Tensor allocate(String name, Header h, long bytes) throws IOException {
+    try {
+      return Tensor.allocate(h.dtype(), h.shape());
+    } catch (OutOfMemoryError e) {
+      throw error(name, String.format("shape %s of %s needs %d bytes, more than the heap has free"
+          + " (raise it with -Xmx)", Tensor.shapeString(h.shape()), h.descr(), bytes));
+    }
   }
 
   /** Reverses the bytes of each {@code size}-byte element of {@code data}, in place. */
@@ -374,8 +409,16 @@ public final class Npy {
     /** Python's {@code None}. */
     static final Object NONE = new Object();
 
+    /**
+     * The deepest nesting read. NumPy writes a dict holding a tuple, two levels; the limit
+     * leaves room for any literal a header could sensibly hold and keeps the recursive parser
+     * far from the end of the stack.
+     */
+    static final int MAX_DEPTH = 32;
+
     private final String s;
     private int pos;
+    private int depth;
 
     Literal(String s) {
       this.s = s;
@@ -395,6 +438,20 @@ public final class Npy {
       if (pos >= s.length()) {
         throw unexpected("a value");
       }
+      if (depth == MAX_DEPTH) {
+        throw new IllegalArgumentException(String.format(
+            "values nested %d deep at column %d (expected at most %d levels)", depth + 1, pos + 1,
+            MAX_DEPTH));
+      }
+      depth++;
+      try {
+        return nested();
+      } finally {
+        depth--;
+      }
+    }
+
+    private Object nested() {
       char c = s.charAt(pos);
       switch (c) {
         case '{' -> {

@@ -415,7 +415,7 @@ public final class Tensor {
    *
    * @throws IllegalArgumentException naming the shape and the offending dimension or size
    */
-  static long checkedNumel(DType dtype, long[] shape) {
+  public static long checkedNumel(DType dtype, long[] shape) {
     long n = 1;
     for (int i = 0; i < shape.length; i++) {
       if (shape[i] < 0) {

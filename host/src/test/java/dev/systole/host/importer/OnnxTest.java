@@ -319,4 +319,94 @@ class OnnxTest {
     assertEquals("s.pb: tensor 's' is of type STRING (expected float32, float16, float64, uint8,"
         + " int8, int32, int64 or bool)", e.getMessage());
   }
+  /** Bytes this thread allocates while {@code read} runs, whatever it throws. */
+  private static long allocatedBy(Runnable read) {
+    var threads = (com.sun.management.ThreadMXBean)
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    try {
+      read.run();
+    } catch (ModelException e) {
+      // what is measured is the allocation; the messages are checked separately
+    }
+    return threads.getCurrentThreadAllocatedBytes() - before;
+  }
+
+  private static byte[] floatTensor(String name, long[] dims, byte[] raw) throws IOException {
+    return proto(out -> {
+      for (long d : dims) {
+        out.writeInt64(1, d);
+      }
+      out.writeInt32(2, 1);
+      out.writeString(8, name);
+      out.writeByteArray(9, raw);
+    });
+  }
+
+  @Test
+  void aTensorDeclaringMoreThanItHoldsIsRefusedBeforeItIsMade() throws IOException {
+    byte[] bytes = floatTensor("w", new long[] {500_000_000}, new byte[4]);
+    ModelException e = assertThrows(ModelException.class, () -> Onnx.readTensor("t.pb", bytes));
+    assertEquals("t.pb: tensor 'w' has 4 bytes of raw data for shape 500000000 of float32"
+        + " (expected 2000000000)", e.getMessage());
+    long allocated = allocatedBy(() -> Onnx.readTensor("t.pb", bytes));
+    assertTrue(allocated < (16 << 20), allocated + " bytes allocated");
+  }
+
+  @Test
+  void aSparseInitializerMayNotExpandWithoutBound() throws IOException {
+    byte[] values = floatTensor("w", new long[] {1}, new byte[] {0, 0, (byte) 0x80, 0x3f});
+    byte[] indices = proto(out -> {
+      out.writeInt64(1, 1);
+      out.writeInt32(2, 7);
+      out.writeByteArray(9, new byte[8]);
+    });
+    byte[] sparse = proto(out -> {
+      out.writeByteArray(1, values);
+      out.writeByteArray(2, indices);
+      out.writeInt64(3, 400_000_000);
+    });
+    byte[] model = proto(out -> {
+      out.writeInt64(1, 8);
+      out.writeByteArray(7, proto(g -> g.writeByteArray(15, sparse)));
+      out.writeByteArray(8, proto(o -> o.writeInt64(2, 17)));
+    });
+    ModelException e = assertThrows(ModelException.class, () -> Onnx.read("s.onnx", model));
+    assertEquals("s.onnx: sparse initializer 'w' is 1600000000 bytes dense from 12 bytes stored"
+        + " (expected at most 16777216 + 32 times the bytes stored: a tensor that empty is more"
+        + " likely a damaged file than weights) (reading graph > sparse_initializer)",
+        e.getMessage());
+    long allocated = allocatedBy(() -> Onnx.read("s.onnx", model));
+    assertTrue(allocated < (16 << 20), allocated + " bytes allocated");
+  }
+
+  @Test
+  void subgraphsNestedTooDeepAreRefused() throws IOException {
+    byte[] graph = new byte[0];
+    for (int i = 0; i < OnnxReader.MAX_SUBGRAPH_DEPTH + 1; i++) {
+      byte[] inner = graph;
+      int level = i;
+      byte[] attribute = proto(a -> {
+        a.writeString(1, "then_branch");
+        a.writeInt32(20, 5);
+        a.writeByteArray(6, inner);
+      });
+      graph = proto(g -> g.writeByteArray(1, proto(n -> {
+        n.writeString(1, "c");
+        n.writeString(2, "o" + level);
+        n.writeString(4, "If");
+        n.writeByteArray(5, attribute);
+      })));
+    }
+    byte[] outer = graph;
+    byte[] model = proto(out -> {
+      out.writeInt64(1, 8);
+      out.writeByteArray(7, outer);
+      out.writeByteArray(8, proto(o -> o.writeInt64(2, 17)));
+    });
+    ModelException e = assertThrows(ModelException.class, () -> Onnx.read("deep.onnx", model));
+    assertTrue(e.getMessage().startsWith("deep.onnx: not a valid ONNX model: subgraphs (the bodies"
+        + " of If, Loop and Scan) nested more than 16 deep (expected at most 16 levels)"),
+        e.getMessage());
+  }
 }

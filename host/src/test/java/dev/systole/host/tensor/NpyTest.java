@@ -489,6 +489,32 @@ class NpyTest {
   }
 
   @Test
+  void refusesHeadersNestedDeeperThanTheLimit() throws IOException {
+    String dict = "{'descr': '|i1', 'fortran_order': False, 'shape': (6,), 'x': ";
+    String deep = "[".repeat(20_000) + "]".repeat(20_000);
+    String message = error(npy(dict + deep + "}"));
+    assertTrue(message.startsWith("values nested 33 deep at column " + (dict.length() + 32)
+        + " (expected at most 32 levels) in header"), message);
+    String thirtyTwo = "[".repeat(31) + "]".repeat(31);
+    String within = error(npy(dict + thirtyTwo + "}"));
+    assertTrue(within.startsWith("unexpected key 'x' (expected 'descr', 'fortran_order' and"
+        + " 'shape')"), within);
+  }
+
+  @Test
+  void aHeaderDeclaringMoreDataThanFollowsAllocatesNothingForIt() throws IOException {
+    byte[] b = npy("{'descr': '|i1', 'fortran_order': False, 'shape': (2000000000,), }", 64,
+        new byte[] {1});
+    var threads = (com.sun.management.ThreadMXBean)
+        java.lang.management.ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    assertEquals("truncated: shape 2000000000 of |i1 needs 2000000000 data bytes, found 1",
+        error(b));
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    assertTrue(allocated < (16 << 20), allocated + " bytes allocated");
+  }
+
+  @Test
   void refusesShapesTooLargeForATensor() throws IOException {
     assertEquals("shape 65536x65536 of int8 is 4294967296 bytes (expected at most 2147483647)",
         error(npy("{'descr': '|i1', 'fortran_order': False, 'shape': (65536, 65536), }")));

@@ -14,6 +14,7 @@ import dev.systole.driver.contract.Isa;
 import dev.systole.driver.contract.Param;
 import dev.systole.driver.timing.OrderingCheck;
 import dev.systole.host.golden.GoldenFormat;
+import dev.systole.host.golden.GoldenManifest;
 import dev.systole.host.golden.GoldenProgram;
 import dev.systole.host.golden.GoldenRunner;
 import dev.systole.tests.GemmPrograms;
@@ -1186,10 +1187,12 @@ public final class GoldenGenerator {
         g.inputs, g.error, g.errorPc, g.expected, counters);
   }
 
-  /** File name to contents: one .golden file per program and the INDEX listing them in order. */
+  /**
+   * File name to contents: one .golden file per program and the MANIFEST listing them in order
+   * with their hashes.
+   */
   public static Map<String, String> files() {
     Map<String, String> out = new LinkedHashMap<>();
-    StringBuilder index = new StringBuilder();
     try (Device emulator = Devices.open("emulator");
         Device noVector = Devices.open("emulator:VECTOR_UNIT=0")) {
       for (G g : all()) {
@@ -1206,10 +1209,10 @@ public final class GoldenGenerator {
           }
         }
         out.put(file, GoldenFormat.write(done));
-        index.append(file).append('\n');
       }
     }
-    out.put("INDEX", index.toString());
+    out.put(GoldenManifest.FILE, GoldenManifest.write(out,
+        "GoldenGenerator in the tests module (scripts/generate-golden)"));
     return out;
   }
 
