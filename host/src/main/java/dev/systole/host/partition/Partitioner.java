@@ -6,6 +6,7 @@ import dev.systole.host.compile.DeviceGraph;
 import dev.systole.host.compile.GemmLayer;
 import dev.systole.host.compile.GraphCompiler;
 import dev.systole.host.compile.Window;
+import dev.systole.host.quantize.FiniteValues;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ModelException;
 import dev.systole.host.graph.Node;
@@ -462,7 +463,13 @@ public final class Partitioner {
     return s == null ? -1 : s.length;
   }
 
-  float[] floats(String value) {
+  /**
+   * The values of constant input {@code i} of {@code n}, a weight (1) or bias (2) a device layer
+   * quantizes: every such constant is read here, so this is where a NaN or an infinity in one
+   * is refused ({@link FiniteValues}), naming it and its node.
+   */
+  float[] floats(Node n, int i) {
+    String value = n.input(i);
     Tensor t = constants.get(value);
     if (t.dtype() != DType.FLOAT32) {
       throw new IllegalArgumentException("'" + value + "' is " + t.dtype().label()
@@ -470,6 +477,8 @@ public final class Partitioner {
     }
     float[] f = new float[Math.toIntExact(t.numel())];
     t.data().asFloatBuffer().get(f);
+    FiniteValues.require((i == 1 ? "weight '" : i == 2 ? "bias '" : "constant '") + value
+        + "' of node '" + n.name() + "'", t.shape(), f);
     return f;
   }
 }
