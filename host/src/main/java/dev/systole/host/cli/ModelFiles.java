@@ -145,11 +145,6 @@ final class ModelFiles {
     return tensors;
   }
 
-  /** A file name for output {@code value}: its name, characters other than [A-Za-z0-9._-] as _. */
-  static String fileName(String value) {
-    return value.replaceAll("[^A-Za-z0-9._-]", "_") + ".npy";
-  }
-
   /** The index of the largest value of each row of a float32 {@code [N, C]} tensor. */
   static int[] argmax(Tensor logits) {
     int n = (int) logits.dim(0);
