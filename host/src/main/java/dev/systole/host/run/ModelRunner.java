@@ -117,6 +117,12 @@ public final class ModelRunner implements AutoCloseable {
     int done = 0;
     int total = plan.steps().size();
     try (Values env = new Values(inputs)) {
+      for (ValueInfo o : model.graph().outputs()) {
+        Tensor constant = plan.graph().initializers().get(o.name());
+        if (constant != null && !inputs.containsKey(o.name())) {
+          env.put(o.name(), constant);
+        }
+      }
       for (Plan.Step step : plan.steps()) {
         progress.update("run", done++, total);
         if (step instanceof Plan.CpuSegment c) {

@@ -122,6 +122,23 @@ class ModelRunnerTest {
   }
 
   @Test
+  void aGraphOutputThatIsAnInitializerIsReturnedAsItIs() {
+    Tensor k = Tensor.ofFloat32(new float[] {1.5f, -2f}, 2);
+    Graph g = Graph.builder().input("x", DType.FLOAT32, "N", 4).output("y").output("k")
+        .initializer("k", k).node("Relu", "relu", List.of("x"), List.of("y"), Map.of())
+        .build();
+    Tensor x = Tensor.ofFloat32(new float[] {-1, 2, -3, 4}, 1, 4);
+    try (Session s = Session.owning(Devices.open("emulator", Ticker.system(), m -> { }));
+        ModelRunner runner = ModelRunner.on(s, Model.of(g, Calibration.run(g, Map.of("x", x),
+            RangeObserver.Method.MINMAX)))) {
+      Map<String, Tensor> out = runner.run(Map.of("x", x)).outputs();
+      assertEquals(List.of("y", "k"), List.copyOf(out.keySet()));
+      assertEquals(k, out.get("k"));
+      assertEquals(Tensor.ofFloat32(new float[] {0, 2, 0, 4}, 1, 4), out.get("y"));
+    }
+  }
+
+  @Test
   void theInt8CnnTracksTheFloatModel() {
     Random r = new Random(2);
     Graph g = cnn(r);
