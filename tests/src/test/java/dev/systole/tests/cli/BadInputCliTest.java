@@ -98,4 +98,29 @@ class BadInputCliTest {
     assertTrue(r.err().contains("--out " + file + " is a file (expected a directory"), r.err());
     assertEquals("keep me", Files.readString(file));
   }
+
+  @Test
+  void aThreadCountOutsideItsRangeIsRefusedWithIt(@TempDir Path dir) throws Exception {
+    Run r = systole("run", model(dir).toString(), "--input", images(dir.resolve("in.npy"), 2)
+        .toString(), "--out", dir.resolve("out").toString(), "--device", "cpu", "--threads",
+        "100000");
+    assertEquals(ExitCodes.BAD_INPUT, r.code(), r.out());
+    assertEquals("systole run: --threads 100000 (expected 1 to 256)", r.err().strip());
+  }
+
+  @Test
+  void aGraphOutputThatIsAnInitializerIsWritten(@TempDir Path dir) throws Exception {
+    Tensor k = Tensor.ofFloat32(new float[] {1.5f, -2f}, 2);
+    Graph g = Graph.builder().name("init").input("x", DType.FLOAT32, "N", 4).output("y")
+        .output("k").initializer("k", k)
+        .node("Relu", "relu", List.of("x"), List.of("y"), Map.of()).build();
+    Path model = dir.resolve("init.onnx");
+    Onnx.write(g, model);
+    Path in = dir.resolve("x.npy");
+    Npy.write(in, Tensor.ofFloat32(new float[] {-1, 2, -3, 4}, 1, 4));
+    Run r = systole("run", model.toString(), "--input", in.toString(), "--out",
+        dir.resolve("out").toString(), "--device", "emulator");
+    assertEquals(ExitCodes.OK, r.code(), r.err());
+    assertEquals(k, Npy.read(dir.resolve("out/k.npy")));
+  }
 }
