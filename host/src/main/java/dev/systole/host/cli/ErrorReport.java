@@ -1,5 +1,6 @@
 package dev.systole.host.cli;
 
+import dev.systole.driver.DeviceBusyException;
 import dev.systole.driver.DeviceException;
 import dev.systole.driver.DeviceNotFoundException;
 import dev.systole.driver.emulator.MemoryFault;
@@ -64,6 +65,10 @@ final class ErrorReport {
    * internal error the trace is written to a log file in {@code logDir} first.
    */
   static Outcome of(Throwable e, String command, List<String> args, Path logDir) {
+    if (e instanceof DeviceBusyException) {
+      return new Outcome(ExitCodes.DEVICE_ERROR, command + ": " + e.getMessage() + "; "
+          + resetCommand(args) + " recovers it");
+    }
     if (e instanceof DeviceNotFoundException) {
       return new Outcome(ExitCodes.NO_DEVICE, command + ": " + e.getMessage());
     }
@@ -95,6 +100,25 @@ final class ErrorReport {
     }
     return new Outcome(ExitCodes.INTERNAL_ERROR, command + ": internal error in " + area(e)
         + ", not a problem with the input; " + where + " (please attach it to a bug report)");
+  }
+
+  /**
+   * The command that soft-resets the device {@code args} name: {@code systole reset} with
+   * their {@code --device} and {@code --xdma-root}, in either of picocli's forms.
+   */
+  static String resetCommand(List<String> args) {
+    StringBuilder sb = new StringBuilder("systole reset");
+    for (String option : List.of("--device", "--xdma-root")) {
+      for (int i = 0; i < args.size(); i++) {
+        String a = args.get(i);
+        if (a.equals(option) && i + 1 < args.size()) {
+          sb.append(' ').append(option).append(' ').append(args.get(i + 1));
+        } else if (a.startsWith(option + "=")) {
+          sb.append(' ').append(option).append(' ').append(a.substring(option.length() + 1));
+        }
+      }
+    }
+    return sb.toString();
   }
 
   /**

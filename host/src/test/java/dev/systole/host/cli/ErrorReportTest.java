@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.systole.driver.DeviceBusyException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -88,6 +89,16 @@ class ErrorReportTest {
         "systole run", List.of(), logs);
     assertEquals(new ErrorReport.Outcome(ExitCodes.BAD_INPUT,
         "systole run: /data/x.npy: no such file or directory"), missing);
+  }
+
+  @Test
+  void aBusyDeviceNamesTheResetThatRecoversIt(@TempDir Path logs) {
+    ErrorReport.Outcome o = ErrorReport.of(new DeviceBusyException("xdma:0", 1), "systole run",
+        List.of("run", "m.onnx", "--device", "xdma:0", "--xdma-root=/srv/board", "--input",
+            "x.npy"), logs);
+    assertEquals(ExitCodes.DEVICE_ERROR, o.code());
+    assertTrue(o.message().endsWith("; systole reset --device xdma:0 --xdma-root /srv/board"
+        + " recovers it"), o.message());
   }
 
   @Test
