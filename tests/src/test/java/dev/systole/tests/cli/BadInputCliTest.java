@@ -109,6 +109,15 @@ class BadInputCliTest {
   }
 
   @Test
+  void gemmDimensionsOfDisasmAreRangeChecked() {
+    for (String gemm : List.of("axbxc", "0x4x4", "4x99999999x99999999")) {
+      Run r = systole("disasm", "--gemm", gemm);
+      assertEquals(ExitCodes.BAD_INPUT, r.code(), r.out());
+      assertTrue(r.err().contains("(expected a whole number from 1 to 32768)"), r.err());
+    }
+  }
+
+  @Test
   void aGraphOutputThatIsAnInitializerIsWritten(@TempDir Path dir) throws Exception {
     Tensor k = Tensor.ofFloat32(new float[] {1.5f, -2f}, 2);
     Graph g = Graph.builder().name("init").input("x", DType.FLOAT32, "N", 4).output("y")
