@@ -75,8 +75,8 @@ final class CalibrationData {
       }
     }
     return String.format(Locale.ROOT, "%s: %d of its %d values lie far outside [%g, %g], where"
-        + " the rest lie, reaching [%g, %g]; with minmax calibration they set the range of the input and of the"
-        + " layers after it, and every other value gets coarser steps (--calibration-method"
-        + " percentile clips them)", what, outside, n, lo, hi, min, max);
+        + " the rest lie, reaching [%g, %g]; with minmax calibration they set the range of the"
+        + " input and of the layers after it, and every other value gets coarser steps"
+        + " (--calibration-method percentile clips them)", what, outside, n, lo, hi, min, max);
   }
 }
