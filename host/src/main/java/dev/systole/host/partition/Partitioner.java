@@ -464,10 +464,36 @@ public final class Partitioner {
   }
 
   /**
-   * The values of constant input {@code i} of {@code n}, a weight (1) or bias (2) a device layer
-   * quantizes: every such constant is read here, so this is where a NaN or an infinity in one
-   * is refused ({@link FiniteValues}), naming it and its node.
+   * Ops whose constants may be infinite on purpose: a Clip, Max or Min bound of infinity (no
+   * bound), a Where's mask of minus infinity.
    */
+  private static final Set<String> INFINITE_BOUNDS = Set.of("Clip", "Max", "Min", "Where");
+
+  /**
+   * Refuses {@code op}, about to join a device program, if a float constant one of its nodes
+   * reads holds a NaN or an infinity: every constant a device layer folds into its weights,
+   * scales, tables or requantization is read by a node of its op, so this is where one is
+   * refused ({@link FiniteValues}), naming it, its index and its node. The float model would
+   * compute NaN from it, which the int8 program cannot.
+   */
+  void requireFiniteConstants(Op op) {
+    if (op.lowering instanceof MaskedSoftmaxOp) {
+      return;
+    }
+    for (Node n : op.nodes) {
+      if (INFINITE_BOUNDS.contains(n.opType())) {
+        continue;
+      }
+      for (String in : n.inputs()) {
+        Tensor t = in.isEmpty() ? null : constants.get(in);
+        if (t != null && t.dtype() == DType.FLOAT32) {
+          FiniteValues.require("constant '" + in + "' of node '" + n.name() + "'", t);
+        }
+      }
+    }
+  }
+
+  /** The values of float constant input {@code i} of {@code n}. */
   float[] floats(Node n, int i) {
     String value = n.input(i);
     Tensor t = constants.get(value);
@@ -477,8 +503,6 @@ public final class Partitioner {
     }
     float[] f = new float[Math.toIntExact(t.numel())];
     t.data().asFloatBuffer().get(f);
-    FiniteValues.require((i == 1 ? "weight '" : i == 2 ? "bias '" : "constant '") + value
-        + "' of node '" + n.name() + "'", t.shape(), f);
     return f;
   }
 }

@@ -70,8 +70,27 @@ class NonFiniteValuesTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> calibrated(g, r).planForShapes(Map.of("x", new long[] {1, 3, 8, 8}),
             DeviceParams.defaults()));
-    assertTrue(e.getMessage().startsWith("weight 'w2' of node 'conv2' holds NaN at index"
+    assertTrue(e.getMessage().startsWith("constant 'w2' of node 'conv2' holds NaN at index"
         + " [0, 1, 0, 2]"), e.getMessage());
+  }
+
+  @Test
+  void aNanInAConstantADeviceLayerFoldsInIsRefused() {
+    for (String op : List.of("Mul", "Add", "Sub")) {
+      Random r = new Random(5);
+      Tensor k = Tensor.ofFloat32(new float[] {1f, 2f, Float.POSITIVE_INFINITY, 3f}, 1, 4, 1, 1);
+      Graph g = Graph.builder().input("x", DType.FLOAT32, "N", 4, 6, 6).output("y")
+          .initializer("w", ModelRunnerTest.random(r, 0.3, 4, 4, 3, 3)).initializer("k", k)
+          .node("Conv", "c", List.of("x", "w"), List.of("a"), ModelRunnerTest.conv(1))
+          .node(op, "scale", List.of("a", "k"), List.of("y"), Map.of()).build();
+      Model model = Model.of(g, Calibration.run(g, Map.of("x", ModelRunnerTest.positive(r, 1f,
+          4, 4, 6, 6)), RangeObserver.Method.MINMAX));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> model.planForShapes(Map.of("x", new long[] {1, 4, 6, 6}),
+              DeviceParams.defaults()), op);
+      assertTrue(e.getMessage().startsWith("constant 'k' of node 'scale' holds Infinity at"
+          + " index [0, 2, 0, 0]"), op + ": " + e.getMessage());
+    }
   }
 
   @Test
