@@ -25,6 +25,8 @@ abstract class AbstractDevice implements Device {
   private final Ticker ticker;
   private DeviceInfo info;
   private long programAddress;
+  /** Whether this device started a program and has not yet seen it end. */
+  private volatile boolean running;
   private int programLength;
 
   AbstractDevice(String name, Ticker ticker) {
@@ -153,14 +155,24 @@ abstract class AbstractDevice implements Device {
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * @throws IllegalStateException if the program this device started last is still running
+   * @throws DeviceBusyException if the device is running a program this device did not start
+   */
   @Override
   public final void start(long address, int instructions) {
     int status = rawRead(Reg.STATUS.offset());
     if (RegField.STATUS_BUSY.isSet(status)) {
+      if (!running) {
+        throw new DeviceBusyException(name, status);
+      }
       throw new IllegalStateException(String.format("%s: cannot start the program at 0x%x: the"
           + " program at 0x%x is still running (STATUS 0x%x)", name, address, programAddress,
           status));
     }
+    running = true;
     programAddress = address;
     programLength = instructions;
     rawWrite(Reg.INT_STATUS.offset(), RegField.INT_STATUS_DONE.mask()
@@ -193,6 +205,7 @@ abstract class AbstractDevice implements Device {
     while (true) {
       int status = rawRead(Reg.STATUS.offset());
       if (!RegField.STATUS_BUSY.isSet(status) && RegField.STATUS_DONE.isSet(status)) {
+        running = false;
         return result(status);
       }
       long now = ticker.nanoTime();
@@ -288,6 +301,7 @@ abstract class AbstractDevice implements Device {
   @Override
   public final void reset() {
     rawWrite(Reg.CTRL.offset(), RegField.CTRL_SOFT_RESET.mask());
+    running = false;
   }
 
   @Override

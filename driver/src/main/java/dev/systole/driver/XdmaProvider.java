@@ -1,12 +1,15 @@
 package dev.systole.driver;
 
+import dev.systole.driver.simboard.SimBoard;
 import dev.systole.driver.xdma.NativeIo;
 import dev.systole.driver.xdma.PciBoard;
 import dev.systole.driver.xdma.XdmaNodes;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalLong;
 
 /**
  * Opens boards through the XDMA driver: {@code xdma:N} for board N, with its nodes under
@@ -60,7 +63,34 @@ public final class XdmaProvider implements DeviceProvider {
               : "is a sim board serving " + root() + "?") + " systole devices lists what is"
           + " there)");
     }
+    checkSimBoardServes(root());
     return new XdmaDevice("xdma:" + board, nodes, NativeIo.libc(), ticker, completion);
+  }
+
+  /**
+   * Refuses the nodes in {@code root} if they are a sim board's whose process is gone: the
+   * register window is a plain file that outlives the board, and would go on answering with
+   * the values it last held.
+   *
+   * @throws DeviceNotFoundException naming the directory and the command that serves it again
+   */
+  static void checkSimBoardServes(Path root) {
+    if (root.equals(XdmaNodes.DEV) || !SimBoard.isSimBoardDirectory(root)) {
+      return;
+    }
+    OptionalLong pid;
+    try {
+      pid = SimBoard.servingProcess(root);
+    } catch (IOException e) {
+      throw new DeviceException("the sim board in " + root + ": cannot read its "
+          + SimBoard.PID_FILE + ": " + e.getMessage(), e);
+    }
+    if (pid.isEmpty()) {
+      throw new DeviceNotFoundException("the sim board in " + root + " is gone: no process"
+          + " serves it (" + SimBoard.PID_FILE + " is missing or names a process that has"
+          + " ended), so its nodes hold stale values (expected a serving board: start one with"
+          + " systole simboard --dir " + root + ")");
+    }
   }
 
   /** Boards with the driver bound and their nodes present, then sim boards under the root. */
@@ -75,9 +105,18 @@ public final class XdmaProvider implements DeviceProvider {
           out.add("xdma:" + b.board().getAsInt());
         }
       }
-    } else if (Files.exists(new XdmaNodes(root, 0).user())) {
+    } else if (Files.exists(new XdmaNodes(root, 0).user()) && (!SimBoard.isSimBoardDirectory(root)
+        || servedQuietly(root))) {
       out.add("xdma:0");
     }
     return out;
+  }
+
+  private static boolean servedQuietly(Path root) {
+    try {
+      return SimBoard.servingProcess(root).isPresent();
+    } catch (IOException e) {
+      return false;
+    }
   }
 }

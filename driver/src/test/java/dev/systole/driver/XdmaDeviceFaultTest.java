@@ -98,6 +98,47 @@ class XdmaDeviceFaultTest {
   }
 
   @Test
+  void aProgramLeftRunningByAnotherHostIsReportedAsSuchAndAResetEndsIt() throws Exception {
+    try (XdmaDevice killed = open(NativeIo.libc())) {
+      load(killed, 0, Assembler.parseProgram("HALT"));
+      board.inject(Fault.HANG);
+      killed.start(0, 1);
+    }
+    try (XdmaDevice d = open(NativeIo.libc())) {
+      DeviceBusyException e = assertThrows(DeviceBusyException.class, () -> d.start(0, 1));
+      assertEquals("xdma:0", e.device());
+      assertTrue(e.getMessage().startsWith("xdma:0 is BUSY (STATUS 0x00000001) with a program"
+          + " this process did not start"), e.getMessage());
+      board.clear(Fault.HANG);
+      d.reset();
+      assertTrue(d.run(0, 1, Duration.ofSeconds(10)).ok());
+      board.inject(Fault.HANG);
+      d.start(0, 1);
+      assertThrows(IllegalStateException.class, () -> d.start(0, 1),
+          "its own program still running is the caller's error, not another host's");
+      d.reset();
+    }
+  }
+
+  @Test
+  void aSimBoardWhoseProcessIsGoneIsReportedGone() throws Exception {
+    XdmaProvider.checkSimBoardServes(board.directory());
+    board.close();
+    DeviceNotFoundException e = assertThrows(DeviceNotFoundException.class,
+        () -> XdmaProvider.checkSimBoardServes(board.directory()));
+    assertTrue(e.getMessage().startsWith("the sim board in " + board.directory() + " is gone:"),
+        e.getMessage());
+    assertTrue(e.getMessage().endsWith("start one with systole simboard --dir "
+        + board.directory() + ")"), e.getMessage());
+    Process ended = new ProcessBuilder("true").start();
+    ended.waitFor();
+    Files.writeString(board.directory().resolve(SimBoard.PID_FILE), ended.pid() + "\n");
+    assertThrows(DeviceNotFoundException.class,
+        () -> XdmaProvider.checkSimBoardServes(board.directory()),
+        "a pid file naming a process that has ended");
+  }
+
+  @Test
   void aLostLinkIsReportedAsSuch() throws Exception {
     try (XdmaDevice d = open(NativeIo.libc())) {
       board.inject(Fault.LINK_DOWN);

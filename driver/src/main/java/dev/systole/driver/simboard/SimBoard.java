@@ -22,16 +22,20 @@ import java.nio.ByteOrder;
 import java.nio.IntBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.StringJoiner;
 import java.util.concurrent.CountDownLatch;
@@ -87,6 +91,13 @@ public final class SimBoard implements AutoCloseable {
   public static final String EVENTS_NODE = "xdma0_events_0";
   public static final String PID_FILE = "simboard.pid";
   public static final String JSON_FILE = "simboard.json";
+  /**
+   * The file a serving board holds an exclusive lock on, for its whole life: two boards started
+   * on one directory at the same moment would both find no live {@value #PID_FILE}, so the lock
+   * decides which one serves. The operating system drops it when the process dies, however it
+   * dies, so a killed board never leaves its directory locked.
+   */
+  public static final String LOCK_FILE = "simboard.lock";
 
   /** Where {@link Fault#DMA_SHORT} cuts the card memory file: reads past it come back short. */
   public static final long DMA_SHORT_CUT = 1L << 20;
@@ -168,6 +179,8 @@ public final class SimBoard implements AutoCloseable {
   private volatile Throwable failure;
   private long applied;
   private boolean closed;
+  /** The lock on {@value #LOCK_FILE}, held until {@link #close()}. */
+  private FileChannel lock;
 
   // State of the serving thread (and of start(), before the thread runs).
   private final int[] shadow = new int[WORDS];
@@ -256,8 +269,51 @@ public final class SimBoard implements AutoCloseable {
   public static SimBoard start(Path dir, DeviceParams params, Set<Fault> faults,
       SimEngine.Factory engines) throws IOException {
     Files.createDirectories(dir);
-    refuseIfServed(dir);
-    removeNodes(dir);
+    FileChannel lock = lock(dir);
+    SimBoard board;
+    try {
+      refuseIfServed(dir);
+      removeNodes(dir);
+      board = create(dir, params, faults, engines);
+    } catch (IOException | RuntimeException e) {
+      lock.close();
+      throw e;
+    }
+    board.lock = lock;
+    board.startServing();
+    return board;
+  }
+
+  /**
+   * Takes the lock of {@code dir}'s {@value #LOCK_FILE}.
+   *
+   * @throws IllegalArgumentException if another board holds it
+   */
+  private static FileChannel lock(Path dir) throws IOException {
+    FileChannel ch = FileChannel.open(dir.resolve(LOCK_FILE), StandardOpenOption.CREATE,
+        StandardOpenOption.WRITE);
+    FileLock held;
+    try {
+      held = ch.tryLock();
+    } catch (OverlappingFileLockException e) {
+      held = null;
+    } catch (IOException | RuntimeException e) {
+      ch.close();
+      throw e;
+    }
+    if (held == null) {
+      ch.close();
+      OptionalLong pid = servingProcess(dir);
+      throw new IllegalArgumentException(dir + " is " + (pid.isPresent() ? "served by process "
+          + pid.getAsLong() + " (its " + PID_FILE + ", and it holds " + LOCK_FILE + ")"
+          : "being served by another sim board, starting now (it holds " + LOCK_FILE + ")")
+          + "; stop that board first or use another directory");
+    }
+    return ch;
+  }
+
+  private static SimBoard create(Path dir, DeviceParams params, Set<Fault> faults,
+      SimEngine.Factory engines) throws IOException {
     Set<Fault> initial = immutable(faults);
     checkCombination(initial);
     Path user = dir.resolve(USER_NODE);
@@ -289,7 +345,6 @@ public final class SimBoard implements AutoCloseable {
       unmap(window);
       throw e;
     }
-    board.startServing();
     return board;
   }
 
@@ -711,22 +766,37 @@ public final class SimBoard implements AutoCloseable {
   }
 
   private static void refuseIfServed(Path dir) throws IOException {
+    OptionalLong pid = servingProcess(dir);
+    if (pid.isPresent()) {
+      throw new IllegalArgumentException(dir + " is served by process " + pid.getAsLong()
+          + " (its " + PID_FILE + "); stop that board first or use another directory");
+    }
+  }
+
+  /**
+   * The process serving the sim board in {@code dir}: the one its {@value #PID_FILE} names, if
+   * that process is alive; empty when the board has stopped or was killed, leaving its nodes.
+   */
+  public static OptionalLong servingProcess(Path dir) throws IOException {
     String text;
     try {
       text = Files.readString(dir.resolve(PID_FILE)).strip();
     } catch (NoSuchFileException e) {
-      return;
+      return OptionalLong.empty();
     }
     long pid;
     try {
       pid = Long.parseLong(text);
     } catch (NumberFormatException e) {
-      return;
+      return OptionalLong.empty();
     }
-    if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
-      throw new IllegalArgumentException(dir + " is served by process " + pid + " (its "
-          + PID_FILE + "); stop that board first or use another directory");
-    }
+    return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)
+        ? OptionalLong.of(pid) : OptionalLong.empty();
+  }
+
+  /** Whether {@code dir} holds the nodes of a sim board, serving or not. */
+  public static boolean isSimBoardDirectory(Path dir) {
+    return Files.exists(dir.resolve(JSON_FILE));
   }
 
   /** Removes the nodes a stopped board left, DMA_FAIL's replacements included. */
@@ -806,6 +876,13 @@ public final class SimBoard implements AutoCloseable {
     unmap(window);
     try {
       Files.deleteIfExists(dir.resolve(PID_FILE));
+    } catch (IOException e) {
+      error = error == null ? e : error;
+    }
+    try {
+      if (lock != null) {
+        lock.close();
+      }
     } catch (IOException e) {
       error = error == null ? e : error;
     }

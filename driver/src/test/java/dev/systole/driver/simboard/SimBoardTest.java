@@ -27,7 +27,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
@@ -585,6 +587,39 @@ class SimBoardTest {
   }
 
   // ---- life cycle ----
+
+  @Test
+  void twoBoardsStartedAtOnceOnOneDirectoryLeaveOneServing() throws Exception {
+    for (int round = 0; round < 5; round++) {
+      java.util.concurrent.CyclicBarrier together = new java.util.concurrent.CyclicBarrier(2);
+      java.util.concurrent.ExecutorService pool =
+          java.util.concurrent.Executors.newFixedThreadPool(2);
+      try {
+        List<java.util.concurrent.Future<SimBoard>> starts = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+          starts.add(pool.submit(() -> {
+            together.await();
+            return SimBoard.start(dir, PARAMS, Set.of());
+          }));
+        }
+        List<SimBoard> serving = new ArrayList<>();
+        List<String> refused = new ArrayList<>();
+        for (java.util.concurrent.Future<SimBoard> f : starts) {
+          try {
+            serving.add(f.get());
+          } catch (java.util.concurrent.ExecutionException e) {
+            assertTrue(e.getCause() instanceof IllegalArgumentException, e.getCause().toString());
+            refused.add(e.getCause().getMessage());
+          }
+        }
+        assertEquals(1, serving.size(), "round " + round + ": " + refused);
+        assertTrue(refused.get(0).startsWith(dir + " is "), refused.get(0));
+        serving.get(0).close();
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
 
   @Test
   void closeRemovesThePidFileAndARestartReplacesTheNodes() throws IOException {

@@ -5,10 +5,10 @@ import dev.systole.spec.SpecException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import dev.systole.host.io.OutputFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -200,12 +200,6 @@ public final class BitstreamBuild {
 
   /** Writes {@code file} whole or not at all: a temporary file beside it, renamed over it. */
   static void writeWhole(Path file, String text) throws IOException {
-    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-    try {
-      Files.writeString(tmp, text, StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    OutputFiles.write(file, o -> o.write(text.getBytes(StandardCharsets.UTF_8)));
   }
 }

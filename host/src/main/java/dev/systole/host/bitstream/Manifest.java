@@ -3,10 +3,10 @@ package dev.systole.host.bitstream;
 import dev.systole.host.cli.diag.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import dev.systole.host.io.OutputFiles;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -97,16 +97,10 @@ public record Manifest(String board, String part, int buildId, String date, Stri
    */
   public Path write(Path dir) {
     Path file = dir.resolve(FILE);
-    Path tmp = dir.resolve(FILE + ".tmp");
     try {
-      Files.writeString(tmp, Json.write(json()) + "\n", StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      OutputFiles.write(file, o -> o.write((Json.write(json()) + "\n")
+          .getBytes(StandardCharsets.UTF_8)));
     } catch (IOException e) {
-      try {
-        Files.deleteIfExists(tmp);
-      } catch (IOException ignored) {
-        // The write failed already; that is the error to report.
-      }
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
     }
     return file;

@@ -2,6 +2,7 @@ package dev.systole.host.cli;
 
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.host.cli.diag.Json;
+import dev.systole.host.cli.diag.Sizes;
 import dev.systole.host.compile.ConvLayer;
 import dev.systole.host.compile.DeviceGraph;
 import dev.systole.host.compile.GraphCompiler;
@@ -51,8 +52,11 @@ final class BenchCommand implements Runnable {
     @Mixin
     DeviceOption device;
 
+    /** The largest transfer: one staging buffer, indexed by an int. */
+    private static final int MAX_MIB = 1024;
+
     @Option(names = "--max-mib", defaultValue = "256",
-        description = "Largest transfer in MiB (default ${DEFAULT-VALUE}).")
+        description = "Largest transfer in MiB, 1 to " + MAX_MIB + " (default ${DEFAULT-VALUE}).")
     int maxMib;
 
     @Option(names = "--address", defaultValue = "0x10000000",
@@ -62,8 +66,13 @@ final class BenchCommand implements Runnable {
     @Override
     public Integer call() {
       PrintWriter out = spec.commandLine().getOut();
-      long card = Long.decode(address);
+      if (maxMib < 1 || maxMib > MAX_MIB) {
+        throw new IllegalArgumentException("--max-mib " + maxMib + " (expected 1 to " + MAX_MIB
+            + ")");
+      }
+      long card = Sizes.parse("--address", address);
       try (dev.systole.driver.Device d = device.open(out)) {
+        DmaCommand.checkRange(d, card, (long) maxMib << 20);
         out.printf(Locale.ROOT, "bench dma on %s%n", d.name());
         out.printf(Locale.ROOT, "  %10s %12s %12s %12s %8s %8s%n", "size", "h2c MB/s",
             "c2h MB/s", "copy MB/s", "h2c/copy", "c2h/copy");

@@ -69,9 +69,9 @@ final class DisasmCommand implements Callable<Integer> {
         throw new IllegalArgumentException("--gemm " + source.gemm + " (expected MxKxN, e.g."
             + " 64x300x53)");
       }
-      int m = Integer.parseInt(dims[0].strip());
-      int k = Integer.parseInt(dims[1].strip());
-      int n = Integer.parseInt(dims[2].strip());
+      int m = dimension("M", dims[0]);
+      int k = dimension("K", dims[1]);
+      int n = dimension("N", dims[2]);
       p = p.with(buildParams);
       byte[] w = new byte[k * n];
       GemmLayer layer = new GemmLayer(k, n, w, requant ? new int[n] : null,
@@ -97,5 +97,23 @@ final class DisasmCommand implements Callable<Integer> {
       out.printf("%6d  %s%s%n", i, in, v == null ? "" : "    ; " + v);
     }
     return illegal == 0 ? ExitCodes.OK : ExitCodes.CHECK_FAILED;
+  }
+
+  /** The largest M, K or N of {@code --gemm}: the weights, K x N bytes, then fit one array. */
+  private static final int MAX_DIMENSION = 1 << 15;
+
+  /** Dimension {@code name} of {@code --gemm}, refused outside 1 to {@link #MAX_DIMENSION}. */
+  private int dimension(String name, String text) {
+    long v;
+    try {
+      v = Long.parseLong(text.strip());
+    } catch (NumberFormatException e) {
+      v = -1;
+    }
+    if (v < 1 || v > MAX_DIMENSION) {
+      throw new IllegalArgumentException("--gemm " + source.gemm + ": " + name + " is '"
+          + text.strip() + "' (expected a whole number from 1 to " + MAX_DIMENSION + ")");
+    }
+    return (int) v;
   }
 }

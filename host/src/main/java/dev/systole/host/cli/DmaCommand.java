@@ -1,5 +1,6 @@
 package dev.systole.host.cli;
 
+import dev.systole.host.io.OutputFiles;
 import dev.systole.driver.Device;
 import dev.systole.driver.contract.Reg;
 import dev.systole.driver.contract.RegField;
@@ -95,6 +96,9 @@ final class DmaCommand implements Runnable {
       PrintWriter out = spec.commandLine().getOut();
       long at = Sizes.parse("ADDR", address);
       long len = Sizes.parse("LEN", length);
+      if (file != null) {
+        OutputFiles.checkFile("--out", file);
+      }
       StringBuilder hex = new StringBuilder();
       long t0;
       long nanos;
@@ -104,18 +108,21 @@ final class DmaCommand implements Runnable {
         ByteBuf buf = PooledByteBufAllocator.DEFAULT.directBuffer(chunk);
         Hexdump dump = file == null && !json ? new Hexdump(out) : null;
         t0 = System.nanoTime();
-        try (FileChannel ch = file == null ? null : FileChannel.open(file,
-            StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-            StandardOpenOption.TRUNCATE_EXISTING)) {
-          byte[] line = new byte[16];
-          for (long done = 0; done < len; ) {
-            int n = (int) Math.min(chunk, len - done);
-            d.dmaRead(at + done, buf, 0, n);
-            if (ch != null) {
-              for (int w = 0; w < n; ) {
-                w += buf.getBytes(w, ch, done + w, n - w);
+        try {
+          if (file != null) {
+            OutputFiles.write(file, o -> {
+              for (long done = 0; done < len; ) {
+                int n = (int) Math.min(chunk, len - done);
+                d.dmaRead(at + done, buf, 0, n);
+                buf.getBytes(0, o, n);
+                done += n;
               }
-            } else {
+            });
+          } else {
+            byte[] line = new byte[16];
+            for (long done = 0; done < len; ) {
+              int n = (int) Math.min(chunk, len - done);
+              d.dmaRead(at + done, buf, 0, n);
               byte[] bytes = new byte[n];
               buf.getBytes(0, bytes);
               for (int i = 0; i < n; i += 16) {
@@ -127,8 +134,8 @@ final class DmaCommand implements Runnable {
                   hex.append(HexFormat.of().formatHex(line, 0, k));
                 }
               }
+              done += n;
             }
-            done += n;
           }
         } finally {
           buf.release();

@@ -16,4 +16,9 @@ public final class ExitCodes {
   public static final int BAD_INPUT = 4;
   /** The device asked for is not there at all (no board, no nodes), or none was found. */
   public static final int NO_DEVICE = 5;
+  /**
+   * Systole failed in a way it does not expect (a bug): the message says so and names the log
+   * file holding the trace. 70 is EX_SOFTWARE of BSD's sysexits.
+   */
+  public static final int INTERNAL_ERROR = 70;
 }

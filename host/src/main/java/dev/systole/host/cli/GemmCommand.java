@@ -1,5 +1,6 @@
 package dev.systole.host.cli;
 
+import dev.systole.host.io.OutputFiles;
 import dev.systole.host.compile.GemmLayer;
 import dev.systole.host.compile.LayerGraph;
 import dev.systole.host.compile.Requant;
@@ -62,6 +63,7 @@ final class GemmCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter pw = spec.commandLine().getOut();
+    OutputFiles.checkFile("--out", out);
     Tensor ta = Npy.read(a);
     Tensor tb = Npy.read(b);
     require(ta, "A", a, DType.INT8, 2);
@@ -93,7 +95,7 @@ final class GemmCommand implements Callable<Integer> {
     try (Session session = Session.owning(device.open(pw))) {
       LoadedGraph g = session.load(graph);
       Session.Result r = session.execute(g, ta);
-      Npy.write(out, r.output());
+      OutputFiles.write(out, o -> Npy.write(o, r.output()));
       pw.printf("C = A * B%s: %s * %s -> %s %s on %s, %d device cycles%n",
           bias != null ? " + bias" : "", ta.shapeString(), tb.shapeString(),
           r.output().dtype().name().toLowerCase(), r.output().shapeString(),

@@ -61,8 +61,7 @@ final class ModelFiles {
       }
       Progress progress = TerminalProgress.on(out);
       if (given()) {
-        return Model.of(graph, Calibration.run(graph, tensors(graph, files, "--calibration",
-            out), method(), progress));
+        return calibrated(graph, tensors(graph, files, "--calibration", out), progress, out);
       }
       if (fallback == null) {
         return null;
@@ -71,7 +70,14 @@ final class ModelFiles {
           .findFirst().orElse(1);
       out.printf("no --calibration: calibrating the float model on the %d input row%s given%n",
           rows, rows == 1 ? "" : "s");
-      return Model.of(graph, Calibration.run(graph, fallback, method(), progress));
+      return calibrated(graph, fallback, progress, out);
+    }
+
+    private Model calibrated(Graph graph, Map<String, Tensor> data, Progress progress,
+        PrintWriter out) {
+      Calibration c = Calibration.run(graph, data, method(), progress);
+      c.notes().forEach(out::println);
+      return Model.of(graph, c);
     }
   }
 
@@ -137,11 +143,6 @@ final class ModelFiles {
       tensors.put(name, t);
     }
     return tensors;
-  }
-
-  /** A file name for output {@code value}: its name, characters other than [A-Za-z0-9._-] as _. */
-  static String fileName(String value) {
-    return value.replaceAll("[^A-Za-z0-9._-]", "_") + ".npy";
   }
 
   /** The index of the largest value of each row of a float32 {@code [N, C]} tensor. */

@@ -1,5 +1,6 @@
 package dev.systole.host.cli;
 
+import dev.systole.host.io.OutputFiles;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.host.cpu.CpuEngine;
 import dev.systole.host.cpu.CpuModel;
@@ -10,7 +11,6 @@ import dev.systole.host.run.Session;
 import dev.systole.host.tensor.Npy;
 import dev.systole.host.tensor.Tensor;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -62,13 +62,13 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     threads.apply();
+    OutputFiles.checkDirectory("--out", outDir);
     Graph graph = ModelFiles.readModel(modelFile);
     Map<String, Tensor> in = ModelFiles.tensors(graph, inputs, "--input", out);
     if (device.cpu()) {
       return runOnCpu(out, graph, in);
     }
     Model model = calibration.model(graph, in, out);
-    Files.createDirectories(outDir);
     try (Session session = Session.owning(device.open(out));
         ModelRunner runner = ModelRunner.on(session, model)
             .reporting(TerminalProgress.on(spec.commandLine().getErr()))) {
@@ -89,7 +89,6 @@ final class RunCommand implements Callable<Integer> {
 
   /** The whole model in float on the CPU engine: the reference a user compares against. */
   private int runOnCpu(PrintWriter out, Graph graph, Map<String, Tensor> in) throws Exception {
-    Files.createDirectories(outDir);
     CpuEngine engine = CpuEngine.get();
     try (CpuModel cpu = CpuModel.load(graph, engine)) {
       long t0 = System.nanoTime();
@@ -103,11 +102,15 @@ final class RunCommand implements Callable<Integer> {
     return ExitCodes.OK;
   }
 
-  /** Writes each output as DIR/NAME.npy, whole or not at all, and says where. */
+  /**
+   * Writes each output as DIR/NAME.npy, whole or not at all, each to a file of its own
+   * ({@link OutputFiles#names}), and says where.
+   */
   private void writeOutputs(PrintWriter out, Map<String, Tensor> outputs) throws Exception {
+    Map<String, Path> files = OutputFiles.names(outDir, outputs.keySet(), ".npy");
     for (Map.Entry<String, Tensor> e : outputs.entrySet()) {
-      Path file = outDir.resolve(ModelFiles.fileName(e.getKey()));
-      Npy.write(file, e.getValue());
+      Path file = files.get(e.getKey());
+      OutputFiles.write(file, o -> Npy.write(o, e.getValue()));
       out.printf(Locale.ROOT, "%s: %s %s -> %s%n", e.getKey(), e.getValue().dtype().label(),
           e.getValue().shapeString(), file);
     }

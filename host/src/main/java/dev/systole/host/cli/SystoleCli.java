@@ -1,20 +1,17 @@
 package dev.systole.host.cli;
 
-import dev.systole.driver.DeviceException;
-import dev.systole.driver.DeviceNotFoundException;
-import dev.systole.host.bitstream.VivadoException;
-import dev.systole.host.graph.ModelException;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
  * The {@code systole} command. Subcommands are {@code Callable<Integer>}s that print only through
  * picocli's writers, so tests run them against a {@link java.io.StringWriter} and check both the
- * exit code and the output. Exceptions become named exit codes ({@link ExitCodes}) and a one-line
- * message naming what was wrong; a stack trace is printed only with {@code SYSTOLE_DEBUG=1}.
+ * exit code and the output. Every exception a command throws comes to one handler, which turns
+ * it into a named exit code ({@link ExitCodes}) and a one-line message naming what was wrong, or,
+ * for one Systole did not mean to throw, an internal error naming the log file of its trace
+ * ({@link ErrorReport}); a stack trace is printed only with {@code SYSTOLE_DEBUG=1}.
  */
 @Command(name = "systole", mixinStandardHelpOptions = true,
     versionProvider = SystoleCli.Version.class,
@@ -44,31 +41,27 @@ public final class SystoleCli implements Runnable {
 
   /** The command line, its commands made by {@code factory} (tests inject clocks this way). */
   static CommandLine commandLine(CommandLine.IFactory factory) {
+    return commandLine(factory, ErrorReport.logDirectory(System.getenv()));
+  }
+
+  /** The command line, logging internal errors to {@code logDir}. */
+  static CommandLine commandLine(CommandLine.IFactory factory, Path logDir) {
     CommandLine cl = new CommandLine(new SystoleCli(), factory);
-    cl.setExecutionExceptionHandler(SystoleCli::handle);
+    cl.setExecutionExceptionHandler((e, sub, parsed) -> handle(e, sub, parsed, logDir));
     return cl;
   }
 
-  private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
+  private static int handle(Exception e, CommandLine cl, CommandLine.ParseResult parsed,
+      Path logDir) {
     PrintWriter err = cl.getErr();
-    int code;
-    if (e instanceof DeviceNotFoundException) {
-      code = ExitCodes.NO_DEVICE;
-    } else if (e instanceof DeviceException || e instanceof VivadoException) {
-      code = ExitCodes.DEVICE_ERROR;
-    } else if (e instanceof IllegalArgumentException || e instanceof IndexOutOfBoundsException
-        || e instanceof IOException || e instanceof UncheckedIOException
-        || e instanceof ModelException) {
-      code = ExitCodes.BAD_INPUT;
-    } else {
-      code = ExitCodes.CHECK_FAILED;
-    }
-    err.println(cl.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+    ErrorReport.Outcome o = ErrorReport.of(e, cl.getCommandSpec().qualifiedName(),
+        parsed.originalArgs(), logDir);
+    err.println(o.message());
     if ("1".equals(System.getenv("SYSTOLE_DEBUG"))) {
       e.printStackTrace(err);
     }
     err.flush();
-    return code;
+    return o.code();
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -3,6 +3,7 @@ package dev.systole.host.cpu;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import dev.systole.host.graph.Graph;
+import dev.systole.host.graph.Inputs;
 import dev.systole.host.graph.ValueInfo;
 import dev.systole.host.importer.Onnx;
 import dev.systole.host.tensor.Tensor;
@@ -51,6 +52,7 @@ public final class CpuModel implements AutoCloseable {
    * order.
    */
   public Map<String, Tensor> run(Map<String, Tensor> inputs) {
+    Inputs.check(graph, inputs);
     Map<String, OnnxTensor> in = new LinkedHashMap<>();
     try {
       for (ValueInfo i : graph.inputs()) {

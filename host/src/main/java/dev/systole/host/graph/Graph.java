@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -305,6 +306,26 @@ public final class Graph {
     }
   }
 
+  /** The most elements a value may have: as many as one tensor can hold. */
+  static final long MAX_ELEMENTS = Integer.MAX_VALUE;
+
+  /**
+   * Refuses output {@code value} of {@code n} if its inferred shape has more elements than a
+   * tensor holds: sizes that follow from attributes and input shapes are checked where they
+   * are first computed, so no later product of them overflows.
+   */
+  private static void checkSize(Node n, String value, long[] shape) {
+    double elements = 1;
+    for (long d : shape) {
+      elements *= d;
+    }
+    if (elements > MAX_ELEMENTS) {
+      throw ModelException.atNode(n, String.format(Locale.ROOT, "output '%s' would be %s, %.4g"
+          + " elements (expected at most %d, the most one tensor holds)", value,
+          Tensor.shapeString(shape), elements, MAX_ELEMENTS));
+    }
+  }
+
   private Map<String, long[]> propagate(Map<String, long[]> known, boolean strict,
       Map<String, Tensor> inputValues) {
     Map<String, Tensor> values = new HashMap<>(initializers);
@@ -326,6 +347,7 @@ public final class Graph {
       long[][] out = ShapeInference.shapes(n, in, vals, strict, outVals);
       for (int i = 0; i < out.length; i++) {
         if (n.hasOutput(i) && out[i] != null) {
+          checkSize(n, n.output(i), out[i]);
           known.put(n.output(i), out[i]);
         }
         if (n.hasOutput(i) && outVals[i] != null) {

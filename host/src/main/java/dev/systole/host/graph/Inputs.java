@@ -12,9 +12,11 @@ public final class Inputs {
   /**
    * The shape of each input, after checking that every input is given, none is unknown, and each
    * has the declared element type and a shape that fits the declared one (symbolic dimensions
-   * bound consistently).
+   * bound consistently), and that the values these shapes give the model (as far as Systole's
+   * shape inference reaches) each fit in a tensor, before anything runs on them.
    *
-   * @throws ModelException naming the input, the expected and the given type and shape
+   * @throws ModelException naming the input, the expected and the given type and shape, or the
+   *     node whose output would be too large
    */
   public static Map<String, long[]> check(Graph graph, Map<String, Tensor> inputs) {
     for (String name : inputs.keySet()) {
@@ -38,6 +40,7 @@ public final class Inputs {
       Graph.checkDeclared(in, t.shape(), symbols);
       shapes.put(in.name(), t.shape());
     }
+    graph.inferShapesPartially(shapes, inputs);
     return shapes;
   }
 

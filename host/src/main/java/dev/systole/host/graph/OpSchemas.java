@@ -51,8 +51,16 @@ final class OpSchemas {
     return versions;
   }
 
-  private static final OpSchema.Check POSITIVE = a -> Arrays.stream(a.asInts()).allMatch(x -> x > 0)
-      ? null : "has " + a + " (expected every value > 0)";
+  /**
+   * The largest kernel size, stride, dilation, pad and group a model may give. Far above any
+   * real network's, it keeps every window computation (dilation x kernel, output x stride) well
+   * inside a long and every size the device compiler narrows to an int inside an int, so a
+   * hostile value is refused here, by name and with this range, rather than overflowing later.
+   */
+  static final long MAX_WINDOW = 1 << 20;
+
+  private static final OpSchema.Check WINDOW = everyValue(1, MAX_WINDOW);
+  private static final OpSchema.Check PADS = everyValue(0, MAX_WINDOW);
   private static final OpSchema.Check NON_NEGATIVE =
       a -> Arrays.stream(a.asInts()).allMatch(x -> x >= 0)
           ? null : "has " + a + " (expected every value >= 0)";
@@ -66,17 +74,23 @@ final class OpSchemas {
         ? null : "is " + a + " (expected one of " + String.join(", ", values) + ")";
   }
 
-  private static OpSchema.Check atLeast(long min) {
-    return a -> a.asInt() >= min ? null : "is " + a + " (expected >= " + min + ")";
+  private static OpSchema.Check everyValue(long min, long max) {
+    return a -> Arrays.stream(a.asInts()).allMatch(x -> x >= min && x <= max)
+        ? null : "has " + a + " (expected every value from " + min + " to " + max + ")";
+  }
+
+  private static OpSchema.Check between(long min, long max) {
+    return a -> a.asInt() >= min && a.asInt() <= max ? null
+        : "is " + a + " (expected " + min + " to " + max + ")";
   }
 
   private static OpSchema convAttributes(OpSchema s) {
     return s.attr("auto_pad", STRING, Attribute.of("NOTSET"), AUTO_PAD)
-        .attr("dilations", INTS, null, POSITIVE)
-        .attr("group", INT, Attribute.of(1L), atLeast(1))
-        .attr("kernel_shape", INTS, null, POSITIVE)
-        .attr("pads", INTS, null, NON_NEGATIVE)
-        .attr("strides", INTS, null, POSITIVE);
+        .attr("dilations", INTS, null, WINDOW)
+        .attr("group", INT, Attribute.of(1L), between(1, MAX_WINDOW))
+        .attr("kernel_shape", INTS, null, WINDOW)
+        .attr("pads", INTS, null, PADS)
+        .attr("strides", INTS, null, WINDOW);
   }
 
   static {
@@ -107,18 +121,18 @@ final class OpSchemas {
         .arity(8, 1, 1, 1, 2)
         .attr("auto_pad", STRING, Attribute.of("NOTSET"), AUTO_PAD)
         .attr("ceil_mode", INT, 10, ANY, Attribute.of(0L), BOOLEAN)
-        .attr("dilations", INTS, 10, ANY, null, POSITIVE)
-        .attr("kernel_shape", INTS, null, POSITIVE)
-        .attr("pads", INTS, null, NON_NEGATIVE)
+        .attr("dilations", INTS, 10, ANY, null, WINDOW)
+        .attr("kernel_shape", INTS, null, WINDOW)
+        .attr("pads", INTS, null, PADS)
         .attr("storage_order", INT, 8, ANY, Attribute.of(0L), BOOLEAN)
-        .attr("strides", INTS, null, POSITIVE);
+        .attr("strides", INTS, null, WINDOW);
     op("AveragePool", v(1, 7, 10, 11), 7, 10, 11).arity(0, 1, 1, 1, 1)
         .attr("auto_pad", STRING, Attribute.of("NOTSET"), AUTO_PAD)
         .attr("ceil_mode", INT, 10, ANY, Attribute.of(0L), BOOLEAN)
         .attr("count_include_pad", INT, Attribute.of(0L), BOOLEAN)
-        .attr("kernel_shape", INTS, null, POSITIVE)
-        .attr("pads", INTS, null, NON_NEGATIVE)
-        .attr("strides", INTS, null, POSITIVE);
+        .attr("kernel_shape", INTS, null, WINDOW)
+        .attr("pads", INTS, null, PADS)
+        .attr("strides", INTS, null, WINDOW);
     op("GlobalAveragePool", v(1), 1).arity(0, 1, 1, 1, 1);
     op("Flatten", v(1, 9, 11, 13), 1, 9, 11, 13).arity(0, 1, 1, 1, 1)
         .attr("axis", INT, Attribute.of(1L), null);

@@ -1,6 +1,7 @@
 package dev.systole.host.partition;
 
 import dev.systole.host.compile.Window;
+import dev.systole.host.quantize.FiniteValues;
 import dev.systole.host.tensor.Tensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -51,15 +52,18 @@ public final class Boundary {
   }
 
   /**
-   * The device bytes of host value {@code t}, int8, in the device layout.
+   * The device bytes of host value {@code t}, model value {@code name}, int8, in the device
+   * layout.
    *
    * <p>For {@link Layout#NHWC}, {@code t} is {@code [N, C, H, W]}.
+   *
+   * @throws IllegalArgumentException if {@code t} is quantized and holds a NaN or an infinity
    */
-  static byte[] toDevice(Tensor t, Encoding enc, Layout layout) {
+  static byte[] toDevice(String name, Tensor t, Encoding enc, Layout layout) {
     if (layout == Layout.PATCHES) {
       throw new IllegalArgumentException("patches need a window (expected toPatches)");
     }
-    byte[] codes = codes(t, enc);
+    byte[] codes = codes(name, t, enc);
     if (layout == Layout.NHWC) {
       long[] s = t.shape();
       return nchwToNhwc(codes, (int) s[0], (int) s[1], (int) s[2], (int) s[3]);
@@ -70,9 +74,10 @@ public final class Boundary {
   /**
    * The device bytes of host image batch {@code t} ({@code [N, C, H, W]}) as the patches of
    * {@code window} ({@link Layout#PATCHES}), int8, with {@code padValue} (the device input's
-   * zero point, a real 0) wherever the window reaches past the image.
+   * zero point, a real 0) wherever the window reaches past the image; {@code name} is the model
+   * value {@code t} holds.
    */
-  static byte[] toPatches(Tensor t, Encoding enc, Window window, int padValue) {
+  static byte[] toPatches(String name, Tensor t, Encoding enc, Window window, int padValue) {
     long[] s = t.shape();
     if (s.length != 4) {
       throw new IllegalArgumentException("patches of a tensor of shape " + Tensor.shapeString(s)
@@ -99,7 +104,7 @@ public final class Boundary {
       throw new IllegalArgumentException("patches of " + size + " bytes for " + n + " images"
           + " (expected at most " + (Integer.MAX_VALUE - 8) + ")");
     }
-    byte[] codes = codes(t, enc);
+    byte[] codes = codes(name, t, enc);
     byte[] dst = new byte[(int) size];
     int plane = h * w;
     int i = 0;
@@ -128,14 +133,21 @@ public final class Boundary {
     return dst;
   }
 
-  /** The int8 codes of {@code t}, in its own element order. */
-  private static byte[] codes(Tensor t, Encoding enc) {
+  /**
+   * The int8 codes of {@code t}, in its own element order. Every float value the device reads
+   * is quantized here, so this is where a NaN or an infinity is refused ({@link FiniteValues}).
+   */
+  private static byte[] codes(String name, Tensor t, Encoding enc) {
     int n = Math.toIntExact(t.numel());
     byte[] codes = new byte[n];
     if (enc instanceof Encoding.Quantized q) {
       FloatBuffer f = t.data().asFloatBuffer();
       for (int i = 0; i < n; i++) {
-        codes[i] = (byte) q.params().quantize(f.get(i));
+        float x = f.get(i);
+        if (!Float.isFinite(x)) {
+          throw FiniteValues.notFinite("value '" + name + "'", x, t.shape(), i);
+        }
+        codes[i] = (byte) q.params().quantize(x);
       }
     } else if (enc instanceof Encoding.Integer8 i8) {
       ByteBuffer b = t.data();

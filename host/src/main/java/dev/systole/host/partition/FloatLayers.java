@@ -31,9 +31,9 @@ final class FloatLayers {
     int outs = (int) wt.dim(0);
     int perGroup = (int) wt.dim(1);
     int groups = (int) n.intAttr("group");
-    float[] w = p.floats(n.input(1));
+    float[] w = p.floats(n, 1);
     int taps = w.length / (outs * perGroup);
-    float[] bias = n.hasInput(2) ? p.floats(n.input(2)) : null;
+    float[] bias = n.hasInput(2) ? p.floats(n, 2) : null;
     int ins = perGroup * groups;
     if (groups > 1) {
       w = blockDiagonal(w, outs, perGroup, groups, taps);
@@ -62,7 +62,7 @@ final class FloatLayers {
     int insPerGroup = ins / groups;
     int kh = (int) wt.dim(2);
     int kw = (int) wt.dim(3);
-    float[] raw = p.floats(n.input(1));
+    float[] raw = p.floats(n, 1);
     float[] w = new float[outs * ins * kh * kw];
     for (int i = 0; i < ins; i++) {
       int g = i / insPerGroup;
@@ -76,7 +76,7 @@ final class FloatLayers {
         }
       }
     }
-    float[] bias = n.hasInput(2) ? p.floats(n.input(2)) : null;
+    float[] bias = n.hasInput(2) ? p.floats(n, 2) : null;
     Quantized q = quantize(op, s, w, bias, outs, false);
     return new ConvLayer(ins, outs, window, q.weights.values(), q.bias, q.requant);
   }
@@ -118,7 +118,7 @@ final class FloatLayers {
     Tensor bt = p.constant(n.input(1));
     int ins = (int) bt.dim(0);
     int outs = (int) bt.dim(1);
-    float[] raw = p.floats(n.input(1));
+    float[] raw = p.floats(n, 1);
     float[] w = new float[raw.length];
     for (int o = 0; o < outs; o++) {
       for (int k = 0; k < ins; k++) {
@@ -136,8 +136,8 @@ final class FloatLayers {
     Node n = op.anchor;
     Tensor wt = p.constant(n.input(1));
     int channels = (int) wt.dim(0);
-    float[] bias = n.hasInput(2) ? p.floats(n.input(2)) : null;
-    Quantized q = quantize(op, s, p.floats(n.input(1)), bias, channels, true);
+    float[] bias = n.hasInput(2) ? p.floats(n, 2) : null;
+    Quantized q = quantize(op, s, p.floats(n, 1), bias, channels, true);
     return DepthwiseLayer.of(new ConvLayer(1, channels, p.window(n, wt.shape()),
         q.weights.values(), q.bias, q.requant));
   }
@@ -154,7 +154,7 @@ final class FloatLayers {
     boolean transB = gemm && n.intAttr("transB") != 0;
     int ins = (int) bt.dim(transB ? 1 : 0);
     int outs = (int) bt.dim(transB ? 0 : 1);
-    float[] raw = p.floats(n.input(1));
+    float[] raw = p.floats(n, 1);
     float alpha = gemm ? n.floatAttr("alpha") : 1f;
     float[] w = new float[raw.length];
     for (int o = 0; o < outs; o++) {
@@ -251,7 +251,7 @@ final class FloatLayers {
     }
     long[] bs = p.shape(n.input(1));
     int outs = (int) (n.intAttr("transB") != 0 ? bs[0] : bs[1]);
-    float[] v = p.floats(n.input(2));
+    float[] v = p.floats(n, 2);
     float beta = n.floatAttr("beta");
     float[] r = new float[outs];
     if (c.numel() == 1) {

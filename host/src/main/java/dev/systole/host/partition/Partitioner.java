@@ -6,6 +6,7 @@ import dev.systole.host.compile.DeviceGraph;
 import dev.systole.host.compile.GemmLayer;
 import dev.systole.host.compile.GraphCompiler;
 import dev.systole.host.compile.Window;
+import dev.systole.host.quantize.FiniteValues;
 import dev.systole.host.graph.Graph;
 import dev.systole.host.graph.ModelException;
 import dev.systole.host.graph.Node;
@@ -462,7 +463,39 @@ public final class Partitioner {
     return s == null ? -1 : s.length;
   }
 
-  float[] floats(String value) {
+  /**
+   * Ops whose constants may be infinite on purpose: a Clip, Max or Min bound of infinity (no
+   * bound), a Where's mask of minus infinity.
+   */
+  private static final Set<String> INFINITE_BOUNDS = Set.of("Clip", "Max", "Min", "Where");
+
+  /**
+   * Refuses {@code op}, about to join a device program, if a float constant one of its nodes
+   * reads holds a NaN or an infinity: every constant a device layer folds into its weights,
+   * scales, tables or requantization is read by a node of its op, so this is where one is
+   * refused ({@link FiniteValues}), naming it, its index and its node. The float model would
+   * compute NaN from it, which the int8 program cannot.
+   */
+  void requireFiniteConstants(Op op) {
+    if (op.lowering instanceof MaskedSoftmaxOp) {
+      return;
+    }
+    for (Node n : op.nodes) {
+      if (INFINITE_BOUNDS.contains(n.opType())) {
+        continue;
+      }
+      for (String in : n.inputs()) {
+        Tensor t = in.isEmpty() ? null : constants.get(in);
+        if (t != null && t.dtype() == DType.FLOAT32) {
+          FiniteValues.require("constant '" + in + "' of node '" + n.name() + "'", t);
+        }
+      }
+    }
+  }
+
+  /** The values of float constant input {@code i} of {@code n}. */
+  float[] floats(Node n, int i) {
+    String value = n.input(i);
     Tensor t = constants.get(value);
     if (t.dtype() != DType.FLOAT32) {
       throw new IllegalArgumentException("'" + value + "' is " + t.dtype().label()

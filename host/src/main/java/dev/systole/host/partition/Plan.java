@@ -72,8 +72,8 @@ public final class Plan {
     /** The device bytes of {@code t}, this import's host value. */
     public byte[] toDevice(Tensor t) {
       return layout == Boundary.Layout.PATCHES
-          ? Boundary.toPatches(t, encoding, window, node.zeroPoint())
-          : Boundary.toDevice(t, encoding, layout);
+          ? Boundary.toPatches(value, t, encoding, window, node.zeroPoint())
+          : Boundary.toDevice(value, t, encoding, layout);
     }
   }
 

@@ -237,6 +237,7 @@ final class Segmenter {
     open.forEach(op -> s.inSegment.addAll(op.nodes));
     Map<DeviceGraph.Node, Node> origin = new LinkedHashMap<>();
     for (Op op : open) {
+      p.requireFiniteConstants(op);
       DeviceGraph.Node d = op.lowering.build(op, s);
       s.nodes.put(op.output, d);
       if (op.kind != Op.Kind.VIEW) {

@@ -31,6 +31,14 @@ import java.util.Map;
  *
  * <p>A model without float layers (an already quantized one) needs no calibration:
  * {@link #none()}.
+ *
+ * <p>The calibration data itself is checked here, the one place every caller's data passes:
+ * a float input with no rows, a NaN or an infinity, or one value throughout is refused, naming
+ * the input. Each would otherwise quantize something silently wrong: no rows leave every value
+ * uncalibrated and the whole model on the CPU, non-finite values are skipped by the observers,
+ * and a constant input gives ranges that say nothing of the data the model will see. A few
+ * outliers far from the rest of an input are legal but widen every step with {@code minmax};
+ * they are reported in {@link #notes()} rather than refused.
  */
 public final class Calibration {
   /** Rows of the calibration batch run at once. */
@@ -39,17 +47,19 @@ public final class Calibration {
   private final Map<String, QuantParams> params;
   private final RangeObserver.Method method;
   private final long samples;
+  private final List<String> notes;
 
   private Calibration(Map<String, QuantParams> params, RangeObserver.Method method,
-      long samples) {
+      long samples, List<String> notes) {
     this.params = Collections.unmodifiableMap(params);
     this.method = method;
     this.samples = samples;
+    this.notes = List.copyOf(notes);
   }
 
   /** No calibration: float layers then run on the CPU. */
   public static Calibration none() {
-    return new Calibration(Map.of(), RangeObserver.Method.MINMAX, 0);
+    return new Calibration(Map.of(), RangeObserver.Method.MINMAX, 0, List.of());
   }
 
   /**
@@ -73,7 +83,7 @@ public final class Calibration {
         }
       }
     }
-    return new Calibration(params, RangeObserver.Method.MINMAX, 0);
+    return new Calibration(params, RangeObserver.Method.MINMAX, 0, List.of());
   }
 
   /**
@@ -82,6 +92,8 @@ public final class Calibration {
    * else they are run as one sample) and chooses each float value's range with {@code method}.
    *
    * @throws ModelException if an input is missing or does not fit the model
+   * @throws IllegalArgumentException if a float input has no rows, holds a NaN or an infinity,
+   *     or is one value throughout
    */
   public static Calibration run(Graph model, Map<String, Tensor> inputs,
       RangeObserver.Method method) {
@@ -107,6 +119,16 @@ public final class Calibration {
       samples = 1;
     }
     Inputs.check(graph, inputs);
+    List<String> notes = new ArrayList<>();
+    for (ValueInfo in : graph.inputs()) {
+      Tensor t = inputs.get(in.name());
+      if (t.dtype() == DType.FLOAT32) {
+        String outlier = CalibrationData.check(in.name(), t, method);
+        if (outlier != null) {
+          notes.add(outlier);
+        }
+      }
+    }
     List<String> inputNames = graph.inputs().stream().map(ValueInfo::name).toList();
     List<String> floats = new ArrayList<>();
     for (Node n : graph.nodes()) {
@@ -138,7 +160,7 @@ public final class Calibration {
     }
     Map<String, QuantParams> params = new LinkedHashMap<>();
     observers.forEach((name, o) -> params.put(name, o.params()));
-    return new Calibration(params, method, Math.max(0, samples));
+    return new Calibration(params, method, Math.max(0, samples), notes);
   }
 
   private static void runSlice(CpuEngine engine, CpuProgram program, Map<String, Tensor> slice,
@@ -186,6 +208,14 @@ public final class Calibration {
   /** How many samples the calibration ran. */
   public long samples() {
     return samples;
+  }
+
+  /**
+   * What the user should know about the calibration data that was not reason to refuse it:
+   * inputs whose few outliers set their range.
+   */
+  public List<String> notes() {
+    return notes;
   }
 
   public boolean isEmpty() {

@@ -7,8 +7,9 @@ import java.util.List;
 
 /**
  * A device graph placed on a device: the weights and constants of its layers resident in card
- * memory, and the programs compiled for it so far, one per batch size, each with card memory for
- * every tensor of the graph and staging buffers for the graph's inputs and outputs. Obtained from
+ * memory, and the programs compiled for it so far, one per batch size up to the session's
+ * {@link Session#programLimit()}, each with card memory for every tensor of the graph and
+ * staging buffers for the graph's inputs and outputs. Obtained from
  * {@link Session#load(DeviceGraph)}; valid until {@link Session#unload(LoadedDeviceGraph)} or the
  * session closes.
  */
@@ -48,5 +49,15 @@ public final class LoadedDeviceGraph {
   /** How many programs (batch sizes) are compiled and cached. */
   public int cachedPrograms() {
     return programs.size();
+  }
+
+  /** The batch sizes whose programs are cached, the least recently used first. */
+  public List<Integer> cachedBatches() {
+    return programs.batches();
+  }
+
+  /** Card memory the cached programs hold (their code and tensors; the weights are apart). */
+  public long cachedProgramBytes() {
+    return programs.cardBytes();
   }
 }

@@ -22,19 +22,32 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.StringJoiner;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A model ready to run: its graph, the quantization of its float values, and the plans made for
- * it so far, one per set of input shapes (so per batch size), made on first use and then reused,
- * so a second run of the same shapes neither partitions nor quantizes again. Device programs are
+ * it, one per set of input shapes (so per batch size), made on first use and then reused, so a
+ * second run of the same shapes neither partitions nor quantizes again; the
+ * {@value #PLAN_LIMIT} most recently used are kept. Device programs are
  * cached the same way by the session that runs them (see {@link ModelRunner}).
  */
 public final class Model {
   private final Graph graph;
   private final Calibration calibration;
   private final boolean hostPatches;
-  private final Map<String, Plan> plans = new ConcurrentHashMap<>();
+  /**
+   * The most plans kept. A plan is the graph folded for its shapes and its placements, rebuilt
+   * on demand, so forgetting the least recently used only costs a partitioning when its shapes
+   * come back, and a caller running ever new batch sizes does not hold a plan for each.
+   */
+  public static final int PLAN_LIMIT = 16;
+
+  /** In access order, the least recently used first; guarded by itself. */
+  private final Map<String, Plan> plans = new LinkedHashMap<>(16, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Plan> eldest) {
+      return size() > PLAN_LIMIT;
+    }
+  };
 
   private Model(Graph graph, Calibration calibration, boolean hostPatches) {
     this.graph = graph;
@@ -120,14 +133,20 @@ public final class Model {
 
   private Plan planFor(String key, Map<String, long[]> inputShapes,
       Map<String, Tensor> shapeValues, Map<String, Tensor> inputs, DeviceParams params) {
-    Plan p = plans.get(key);
-    if (p != null) {
-      return p;
+    synchronized (plans) {
+      Plan p = plans.get(key);
+      if (p != null) {
+        return p;
+      }
     }
     Set<String> measured = new HashSet<>();
     Map<String, long[]> shapes = shapes(inputShapes, shapeValues, inputs, measured);
-    return plans.computeIfAbsent(key, k -> Partitioner.partition(graph, shapes, measured,
-        calibration::params, params, hostPatches));
+    Plan made = Partitioner.partition(graph, shapes, measured, calibration::params, params,
+        hostPatches);
+    synchronized (plans) {
+      Plan raced = plans.putIfAbsent(key, made);
+      return raced != null ? raced : made;
+    }
   }
 
   /**
@@ -170,8 +189,10 @@ public final class Model {
     return shapes;
   }
 
-  /** How many plans (input shapes) are cached. */
+  /** How many plans (input shapes) are cached, at most {@link #PLAN_LIMIT}. */
   public int cachedPlans() {
-    return plans.size();
+    synchronized (plans) {
+      return plans.size();
+    }
   }
 }

@@ -19,6 +19,7 @@ import dev.systole.host.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -31,18 +32,28 @@ import java.util.Map;
  * device are copied out of it.
  *
  * <p>Each device program is loaded (its weights placed in card memory) the first time a plan
- * needs it and stays loaded until the runner closes; the session compiles it once per batch size
- * and caches it. So the first run of a batch size pays for partitioning, quantization, weight
- * upload and compilation, and every later run of that size only moves activations and runs.
- * Runs may come from several threads; the session serializes their use of the device.
+ * needs it, and stays loaded with the plan's CPU engine programs while the plan is among the
+ * session's {@link Session#programLimit()} most recently run; the session compiles it once per
+ * batch size and caches it. So the first run of a batch size pays for partitioning,
+ * quantization, weight upload and compilation, and every later run of that size only moves
+ * activations and runs, while a caller running ever new batch sizes holds the resources of only
+ * the last few. A plan a run is using is never unloaded under it. Runs may come from several
+ * threads; the session serializes their use of the device.
  */
 public final class ModelRunner implements AutoCloseable {
   private final Model model;
   private final Session session;
-  private final Map<Plan.Segment, LoadedDeviceGraph> loaded = new IdentityHashMap<>();
-  private final Map<Plan.CpuSegment, CpuProgram> programs = new IdentityHashMap<>();
+  /** What each plan has loaded, the least recently run first. */
+  private final Map<Plan, Loaded> plans = new LinkedHashMap<>(16, 0.75f, true);
   private volatile Progress progress = Progress.NONE;
   private boolean closed;
+
+  /** A plan's device programs and CPU engine programs, and the runs using them. */
+  private static final class Loaded {
+    final Map<Plan.Segment, LoadedDeviceGraph> devices = new IdentityHashMap<>();
+    final Map<Plan.CpuSegment, CpuProgram> cpus = new IdentityHashMap<>();
+    int runs;
+  }
 
   private ModelRunner(Model model, Session session) {
     this.model = model;
@@ -107,6 +118,16 @@ public final class ModelRunner implements AutoCloseable {
     long begin = System.nanoTime();
     Inputs.check(model.graph(), inputs);
     Plan plan = model.plan(inputs, session.device().info().params());
+    Loaded held = hold(plan);
+    try {
+      return run(plan, held, inputs, profile, begin);
+    } finally {
+      done(held);
+    }
+  }
+
+  private Result run(Plan plan, Loaded held, Map<String, Tensor> inputs, boolean profile,
+      long begin) {
     List<CpuTime> cpu = new ArrayList<>();
     List<LayerProfile> layers = new ArrayList<>();
     long cycles = 0;
@@ -117,17 +138,23 @@ public final class ModelRunner implements AutoCloseable {
     int done = 0;
     int total = plan.steps().size();
     try (Values env = new Values(inputs)) {
+      for (ValueInfo o : model.graph().outputs()) {
+        Tensor constant = plan.graph().initializers().get(o.name());
+        if (constant != null && !inputs.containsKey(o.name())) {
+          env.put(o.name(), constant);
+        }
+      }
       for (Plan.Step step : plan.steps()) {
         progress.update("run", done++, total);
         if (step instanceof Plan.CpuSegment c) {
           long t0 = System.nanoTime();
-          runCpu(plan, c, env);
+          runCpu(plan, held, c, env);
           cpu.add(new CpuTime(c.nodes(), System.nanoTime() - t0));
           continue;
         }
         Plan.Segment seg = (Plan.Segment) step;
         long t0 = System.nanoTime();
-        LoadedDeviceGraph g = loaded(seg);
+        LoadedDeviceGraph g = loaded(held, seg);
         Map<String, Tensor> in = new LinkedHashMap<>();
         for (Plan.Import imp : seg.imports()) {
           byte[] codes = imp.toDevice(env.tensor(imp.value()));
@@ -168,8 +195,8 @@ public final class ModelRunner implements AutoCloseable {
    * them (pinned), which the device's staging and a later segment both read in place; the
    * others ONNX Runtime allocates, and the host copies once if the device reads them.
    */
-  private void runCpu(Plan plan, Plan.CpuSegment c, Values env) {
-    CpuProgram p = program(plan, c);
+  private void runCpu(Plan plan, Loaded held, Plan.CpuSegment c, Values env) {
+    CpuProgram p = program(plan, held, c);
     Map<String, OnnxTensorLike> in = new LinkedHashMap<>();
     for (String v : c.inputs()) {
       in.put(v, env.ort(v));
@@ -265,27 +292,69 @@ public final class ModelRunner implements AutoCloseable {
   }
 
 
-  private synchronized LoadedDeviceGraph loaded(Plan.Segment seg) {
+  /** Marks {@code plan} as run now and in use, unloading plans past the limit no run uses. */
+  private synchronized Loaded hold(Plan plan) {
     if (closed) {
       throw new IllegalStateException("model runner is closed");
     }
-    return loaded.computeIfAbsent(seg, s -> session.load(s.graph()));
+    Loaded l = plans.computeIfAbsent(plan, p -> new Loaded());
+    l.runs++;
+    trim();
+    return l;
+  }
+
+  private synchronized void done(Loaded l) {
+    l.runs--;
+    trim();
+  }
+
+  /** Unloads the least recently run plans no run uses, down to the session's limit. */
+  private void trim() {
+    int over = plans.size() - session.programLimit();
+    Iterator<Loaded> it = plans.values().iterator();
+    while (over > 0 && it.hasNext()) {
+      Loaded l = it.next();
+      if (l.runs == 0) {
+        it.remove();
+        unload(l);
+        over--;
+      }
+    }
+  }
+
+  private void unload(Loaded l) {
+    l.devices.values().forEach(session::unload);
+    l.devices.clear();
+    l.cpus.values().forEach(CpuProgram::close);
+    l.cpus.clear();
+  }
+
+  private synchronized LoadedDeviceGraph loaded(Loaded held, Plan.Segment seg) {
+    if (closed) {
+      throw new IllegalStateException("model runner is closed");
+    }
+    return held.devices.computeIfAbsent(seg, s -> session.load(s.graph()));
   }
 
   /** The CPU engine's program for segment {@code c}, made on first use. */
-  private synchronized CpuProgram program(Plan plan, Plan.CpuSegment c) {
+  private synchronized CpuProgram program(Plan plan, Loaded held, Plan.CpuSegment c) {
     if (closed) {
       throw new IllegalStateException("model runner is closed");
     }
-    return programs.computeIfAbsent(c, s -> CpuEngine.get().load(
+    return held.cpus.computeIfAbsent(c, s -> CpuEngine.get().load(
         model.graph().name() + " (cpu segment " + s.index() + ")",
         Onnx.slice(plan.graph(), model.graph().name() + "_cpu" + s.index(), s.nodes(),
             s.inputs(), s.outputs(), plan.shapes())));
   }
 
-  /** How many device programs are loaded (over every plan run so far). */
+  /** How many device programs are loaded (over the plans kept loaded). */
   public synchronized int loadedPrograms() {
-    return loaded.size();
+    return plans.values().stream().mapToInt(l -> l.devices.size()).sum();
+  }
+
+  /** How many plans (sets of input shapes, so batch sizes) keep their programs loaded. */
+  public synchronized int loadedPlans() {
+    return plans.size();
   }
 
   /** Unloads the device programs; the session stays open. */
@@ -295,9 +364,7 @@ public final class ModelRunner implements AutoCloseable {
       return;
     }
     closed = true;
-    loaded.values().forEach(session::unload);
-    loaded.clear();
-    programs.values().forEach(CpuProgram::close);
-    programs.clear();
+    plans.values().forEach(this::unload);
+    plans.clear();
   }
 }

@@ -7,7 +7,9 @@ import dev.systole.host.compile.GraphCompiler;
 import dev.systole.host.run.HbmAllocator.Region;
 import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -23,6 +25,14 @@ import java.util.Map;
  * cached one for the same size first (it wins, and this one is released), or the graph may have
  * been unloaded (this one is released and the caller told). A compile that fails part way gives
  * back the card memory and staging buffers it had got.
+ *
+ * <p>The cache holds at most {@code limit} programs, the least recently used going first: each
+ * holds card memory for every tensor of its batch and staging buffers on the heap, so a caller
+ * that runs many batch sizes would otherwise hold them all until the graph is unloaded. A run
+ * holds its program from {@link #get} to {@link #done}, and a program in use is never released
+ * under it; the cache may pass its limit while every older program is in use, and comes back
+ * to it when they are done. The price of a small limit is a compile when an evicted size comes
+ * back.
  */
 final class ProgramCache {
   /** A compiled program, where its code is, and the memory it runs on. */
@@ -47,7 +57,11 @@ final class ProgramCache {
   private final HbmPlacement placement;
   private final CodeWriter writer;
   private final DeviceInfo device;
-  private final Map<Integer, Entry> entries = new HashMap<>();
+  private final int limit;
+  /** In access order: the least recently used first. */
+  private final Map<Integer, Entry> entries = new LinkedHashMap<>(16, 0.75f, true);
+  /** The runs holding each program, for those held. */
+  private final Map<Entry, Integer> users = new IdentityHashMap<>();
   private boolean released;
 
   /**
@@ -55,9 +69,14 @@ final class ProgramCache {
    * @param constants card addresses of the layers' constants, by node index (0 for none)
    * @param device the device the programs are for: its parameters, how it reads a program's
    *     bytes, its name for the error when the graph was unloaded
+   * @param limit the most programs kept, at least 1
    */
   ProgramCache(DeviceGraph graph, DeviceInfo device, long[] weights, long[] constants,
-      HbmPlacement placement, CodeWriter writer) {
+      HbmPlacement placement, CodeWriter writer, int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("program cache limit " + limit + " (expected >= 1)");
+    }
+    this.limit = limit;
     this.graph = graph;
     this.params = device.params();
     this.weights = weights.clone();
@@ -68,7 +87,8 @@ final class ProgramCache {
   }
 
   /**
-   * The program for a batch: cached, or compiled, placed and written to card memory now.
+   * The program for a batch: cached, or compiled, placed and written to card memory now; held
+   * for the caller until {@link #done}.
    *
    * @throws IllegalStateException if the graph was unloaded
    */
@@ -77,25 +97,86 @@ final class ProgramCache {
       checkLoaded();
       Entry cached = entries.get(batch);
       if (cached != null) {
-        return cached;
+        return hold(cached);
       }
     }
     Entry compiled = compile(batch);
     synchronized (this) {
       Entry raced = released ? null : entries.putIfAbsent(batch, compiled);
       if (raced == null && !released) {
+        hold(compiled);
+        trim();
         return compiled;
       }
       release(compiled);
       checkLoaded();
-      return raced;
+      return hold(raced);
     }
   }
 
-  /** The program for a batch if it is cached, else null. */
+  /** The caller's run of {@code e}, from {@link #get}, is over. */
+  synchronized void done(Entry e) {
+    Integer n = users.get(e);
+    if (n == null) {
+      return;
+    }
+    if (n == 1) {
+      users.remove(e);
+    } else {
+      users.put(e, n - 1);
+    }
+    trim();
+  }
+
+  private Entry hold(Entry e) {
+    users.merge(e, 1, Integer::sum);
+    return e;
+  }
+
+  /** Releases the least recently used programs no run holds, down to the limit. */
+  private void trim() {
+    Iterator<Entry> it = entries.values().iterator();
+    int over = entries.size() - limit;
+    while (over > 0 && it.hasNext()) {
+      Entry e = it.next();
+      if (!users.containsKey(e)) {
+        it.remove();
+        release(e);
+        over--;
+      }
+    }
+  }
+
+  /** The most programs kept. */
+  int limit() {
+    return limit;
+  }
+
+  /** The batch sizes cached, the least recently used first. */
+  synchronized List<Integer> batches() {
+    return List.copyOf(entries.keySet());
+  }
+
+  /** Card memory the cached programs hold: their code and tensors, not the graph's weights. */
+  synchronized long cardBytes() {
+    long sum = 0;
+    for (Entry e : entries.values()) {
+      sum += e.code().size();
+      for (Region r : e.tensors()) {
+        sum += r.size();
+      }
+    }
+    return sum;
+  }
+
+  /** The program for a batch if it is cached, else null; looking does not count as a use. */
   synchronized GraphCompiler.Program program(int batch) {
-    Entry e = entries.get(batch);
-    return e == null ? null : e.program();
+    for (Map.Entry<Integer, Entry> e : entries.entrySet()) {
+      if (e.getKey() == batch) {
+        return e.getValue().program();
+      }
+    }
+    return null;
   }
 
   /** How many programs (batch sizes) are cached. */
@@ -111,6 +192,7 @@ final class ProgramCache {
     released = true;
     entries.values().forEach(this::release);
     entries.clear();
+    users.clear();
   }
 
   /** Throws if the graph was unloaded. */

@@ -56,6 +56,12 @@ public final class Session implements AutoCloseable {
    * (8 MiB of code); its batches are split to stay within it.
    */
   public static final int MAX_PROGRAM_INSTRUCTIONS = 1 << 18;
+  /**
+   * Default of the most programs (batch sizes) kept per loaded graph, and of the most plans a
+   * {@link ModelRunner} keeps loaded: enough for the few batch sizes a server sees, few enough
+   * that a caller running every size from 1 up does not hold card memory and staging for each.
+   */
+  public static final int DEFAULT_PROGRAM_LIMIT = 8;
 
   private final Device device;
   private final boolean ownsDevice;
@@ -67,12 +73,18 @@ public final class Session implements AutoCloseable {
   private final ExecutorService submitter;
   private final int maxRows;
   private final Duration timeout;
+  private final int programLimit;
   private boolean closed;
 
-  private Session(Device device, boolean ownsDevice, int maxRows, Duration timeout) {
+  private Session(Device device, boolean ownsDevice, int maxRows, Duration timeout,
+      int programLimit) {
     if (maxRows < 1) {
       throw new IllegalArgumentException("max rows per run " + maxRows + " (expected >= 1)");
     }
+    if (programLimit < 1) {
+      throw new IllegalArgumentException("program limit " + programLimit + " (expected >= 1)");
+    }
+    this.programLimit = programLimit;
     this.device = device;
     this.ownsDevice = ownsDevice;
     this.params = device.info().params();
@@ -94,12 +106,13 @@ public final class Session implements AutoCloseable {
    */
   public static Session open(String deviceName, Consumer<String> announce) {
     return new Session(Devices.open(deviceName, Ticker.system(), announce), true,
-        DEFAULT_MAX_ROWS, Duration.ofSeconds(60));
+        DEFAULT_MAX_ROWS, Duration.ofSeconds(60), DEFAULT_PROGRAM_LIMIT);
   }
 
   /** A session that owns {@code device} and closes it when the session closes. */
   public static Session owning(Device device) {
-    return new Session(device, true, DEFAULT_MAX_ROWS, Duration.ofSeconds(60));
+    return new Session(device, true, DEFAULT_MAX_ROWS, Duration.ofSeconds(60),
+        DEFAULT_PROGRAM_LIMIT);
   }
 
   /** A session on a device the caller owns and closes. */
@@ -113,7 +126,21 @@ public final class Session implements AutoCloseable {
    * taken for a hang (see {@link Device#awaitProgress}).
    */
   public static Session on(Device device, int maxRows, Duration timeout) {
-    return new Session(device, false, maxRows, timeout);
+    return on(device, maxRows, timeout, DEFAULT_PROGRAM_LIMIT);
+  }
+
+  /**
+   * {@link #on(Device, int, Duration)}, keeping at most {@code programLimit} programs (batch
+   * sizes) per loaded graph, and a {@link ModelRunner} at most that many plans loaded, the
+   * least recently used going first.
+   */
+  public static Session on(Device device, int maxRows, Duration timeout, int programLimit) {
+    return new Session(device, false, maxRows, timeout, programLimit);
+  }
+
+  /** The most programs kept per loaded graph, and plans kept loaded per model runner. */
+  public int programLimit() {
+    return programLimit;
   }
 
   public Device device() {
@@ -210,7 +237,7 @@ public final class Session implements AutoCloseable {
         }
         LoadedDeviceGraph g = new LoadedDeviceGraph(graph, resident, batchPerRun,
             new ProgramCache(graph, device.info(), weights, constants, placement,
-                this::uploadCode));
+                this::uploadCode, programLimit));
         graphs.add(g);
         return g;
       }
@@ -324,44 +351,48 @@ public final class Session implements AutoCloseable {
     for (long b0 = 0; b0 < batch; b0 += g.batchPerRun, runs++) {
       int n = (int) Math.min(g.batchPerRun, batch - b0);
       ProgramCache.Entry c = g.programs.get(n);
-      synchronized (deviceLock) {
-        checkOpen();
-        g.programs.checkLoaded();
-        for (int i = 0; i < graph.inputs().size(); i++) {
-          DeviceGraph.Node in = graph.inputs().get(i);
-          int bytes = (int) in.outputBytes(n);
-          int from = (int) (b0 * in.shape().size());
-          ByteBuf staging = c.stagingIn().get(i);
-          staging.setBytes(0, inputs.get(in.name()).data().duplicate().position(from)
-              .limit(from + bytes));
-          device.dmaWrite(c.tensor(in).address(), staging, 0, bytes);
-        }
-        long started = System.nanoTime();
-        device.start(c.code().address(), c.program().instructions().size());
-        RunResult result = device.awaitProgress(timeout).throwIfFailed();
-        wait += System.nanoTime() - started;
-        cycles += result.cycles();
-        if (profile) {
-          long before = 0;
-          for (int i = 0; i < layers.size(); i++) {
-            GraphCompiler.NodePlan plan = c.program().nodes().get(i);
-            long upTo = i + 1 == layers.size() ? result.cycles() : runCutAfter(c, plan.end());
-            measured[i] += upTo - before;
-            estimated[i] += plan.estimatedCycles();
-            macs[i] += plan.usefulMacs();
-            before = upTo;
+      try {
+        synchronized (deviceLock) {
+          checkOpen();
+          g.programs.checkLoaded();
+          for (int i = 0; i < graph.inputs().size(); i++) {
+            DeviceGraph.Node in = graph.inputs().get(i);
+            int bytes = (int) in.outputBytes(n);
+            int from = (int) (b0 * in.shape().size());
+            ByteBuf staging = c.stagingIn().get(i);
+            staging.setBytes(0, inputs.get(in.name()).data().duplicate().position(from)
+                .limit(from + bytes));
+            device.dmaWrite(c.tensor(in).address(), staging, 0, bytes);
+          }
+          long started = System.nanoTime();
+          device.start(c.code().address(), c.program().instructions().size());
+          RunResult result = device.awaitProgress(timeout).throwIfFailed();
+          wait += System.nanoTime() - started;
+          cycles += result.cycles();
+          if (profile) {
+            long before = 0;
+            for (int i = 0; i < layers.size(); i++) {
+              GraphCompiler.NodePlan plan = c.program().nodes().get(i);
+              long upTo = i + 1 == layers.size() ? result.cycles() : runCutAfter(c, plan.end());
+              measured[i] += upTo - before;
+              estimated[i] += plan.estimatedCycles();
+              macs[i] += plan.usefulMacs();
+              before = upTo;
+            }
+          }
+          for (int i = 0; i < graph.outputs().size(); i++) {
+            DeviceGraph.Node o = graph.outputs().get(i);
+            int bytes = (int) o.outputBytes(n);
+            int eb = o.int8Output() ? 1 : 4;
+            int to = (int) (b0 * o.shape().size() * eb);
+            ByteBuf staging = c.stagingOut().get(i);
+            device.dmaRead(c.tensor(o).address(), staging, 0, bytes);
+            staging.getBytes(0, outputs.get(o.name()).data().duplicate().position(to)
+                .limit(to + bytes));
           }
         }
-        for (int i = 0; i < graph.outputs().size(); i++) {
-          DeviceGraph.Node o = graph.outputs().get(i);
-          int bytes = (int) o.outputBytes(n);
-          int eb = o.int8Output() ? 1 : 4;
-          int to = (int) (b0 * o.shape().size() * eb);
-          ByteBuf staging = c.stagingOut().get(i);
-          device.dmaRead(c.tensor(o).address(), staging, 0, bytes);
-          staging.getBytes(0, outputs.get(o.name()).data().duplicate().position(to)
-              .limit(to + bytes));
-        }
+      } finally {
+        g.programs.done(c);
       }
     }
     List<LayerCycles> perLayer = new ArrayList<>();

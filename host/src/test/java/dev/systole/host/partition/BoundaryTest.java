@@ -1,6 +1,8 @@
 package dev.systole.host.partition;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.systole.host.quantize.QuantParams;
 import dev.systole.host.tensor.DType;
@@ -21,7 +23,7 @@ class BoundaryTest {
     for (int i = 0; i < t.numel(); i++) {
       t.setUint8(i, i % 251);
     }
-    byte[] dev = Boundary.toDevice(t, new Encoding.Integer8(true), Boundary.Layout.NHWC);
+    byte[] dev = Boundary.toDevice("t", t, new Encoding.Integer8(true), Boundary.Layout.NHWC);
     for (int b = 0; b < n; b++) {
       for (int ch = 0; ch < c; ch++) {
         for (int y = 0; y < h; y++) {
@@ -45,7 +47,7 @@ class BoundaryTest {
   void floatsAreQuantizedAndAccumulatorsScaledPerChannel() {
     QuantParams q = new QuantParams(0.5f, -10);
     Tensor f = Tensor.ofFloat32(new float[] {0f, 1f, -3f, 1000f}, 2, 2);
-    byte[] codes = Boundary.toDevice(f, new Encoding.Quantized(q), Boundary.Layout.ROWS);
+    byte[] codes = Boundary.toDevice("f", f, new Encoding.Quantized(q), Boundary.Layout.ROWS);
     assertEquals(-10, codes[0]);
     assertEquals(-8, codes[1]);
     assertEquals(-16, codes[2]);
@@ -63,6 +65,21 @@ class BoundaryTest {
     Tensor raw = Boundary.fromDevice(acc, new Encoding.Accumulator(null), Boundary.Layout.ROWS,
         new long[] {2, 2}, null, null);
     assertEquals(Tensor.ofInt32(new int[] {100, -100, 7, 8}, 2, 2), raw);
+  }
+
+  @Test
+  void aNonFiniteValueIsRefusedNamingTheValueAndItsIndex() {
+    QuantParams q = new QuantParams(0.5f, 0);
+    Tensor nan = Tensor.ofFloat32(new float[] {0f, 1f, 2f, 3f, Float.NaN, 5f}, 1, 2, 3, 1);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Boundary.toDevice("image", nan, new Encoding.Quantized(q), Boundary.Layout.NHWC));
+    assertEquals("value 'image' holds NaN at index [0, 1, 1, 0] (expected finite values: it is"
+        + " quantized to int8, which has no code for NaN or infinity)", e.getMessage());
+    Tensor inf = Tensor.ofFloat32(new float[] {0f, Float.NEGATIVE_INFINITY}, 1, 2);
+    e = assertThrows(IllegalArgumentException.class,
+        () -> Boundary.toDevice("x", inf, new Encoding.Quantized(q), Boundary.Layout.ROWS));
+    assertTrue(e.getMessage().startsWith("value 'x' holds -Infinity at index [0, 1]"),
+        e.getMessage());
   }
 
   @Test

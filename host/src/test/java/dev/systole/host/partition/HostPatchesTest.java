@@ -174,7 +174,7 @@ class HostPatchesTest {
     Window win = new Window(3, 2, 2, 1, 1, 0, 1, 1, 1, 2);
     int oh = win.outHeight(h, false);
     int ow = win.outWidth(w, false);
-    byte[] dev = Boundary.toPatches(t, new Encoding.Integer8(true), win, -77);
+    byte[] dev = Boundary.toPatches("t", t, new Encoding.Integer8(true), win, -77);
     assertEquals(n * oh * ow * 3 * 2 * c, dev.length);
     int i = 0;
     for (int b = 0; b < n; b++) {

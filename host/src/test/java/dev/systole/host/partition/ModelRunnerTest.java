@@ -122,6 +122,62 @@ class ModelRunnerTest {
   }
 
   @Test
+  void aGraphOutputThatIsAnInitializerIsReturnedAsItIs() {
+    Tensor k = Tensor.ofFloat32(new float[] {1.5f, -2f}, 2);
+    Graph g = Graph.builder().input("x", DType.FLOAT32, "N", 4).output("y").output("k")
+        .initializer("k", k).node("Relu", "relu", List.of("x"), List.of("y"), Map.of())
+        .build();
+    Tensor x = Tensor.ofFloat32(new float[] {-1, 2, -3, 4}, 1, 4);
+    try (Session s = Session.owning(Devices.open("emulator", Ticker.system(), m -> { }));
+        ModelRunner runner = ModelRunner.on(s, Model.of(g, Calibration.run(g, Map.of("x", x),
+            RangeObserver.Method.MINMAX)))) {
+      Map<String, Tensor> out = runner.run(Map.of("x", x)).outputs();
+      assertEquals(List.of("y", "k"), List.copyOf(out.keySet()));
+      assertEquals(k, out.get("k"));
+      assertEquals(Tensor.ofFloat32(new float[] {0, 2, 0, 4}, 1, 4), out.get("y"));
+    }
+  }
+
+  @Test
+  void aRunnerKeepsTheProgramsOfTheLastFewBatchSizesOnly() {
+    Random r = new Random(12);
+    Graph g = cnn(r);
+    Model model = Model.of(g, Calibration.run(g, Map.of("x", positive(r, 1f, 32, 3, 8, 8)),
+        RangeObserver.Method.MINMAX));
+    long lastTwo;
+    try (dev.systole.driver.Device d = Devices.open("emulator", Ticker.system(), m -> { });
+        Session s = Session.on(d, Session.DEFAULT_MAX_ROWS, java.time.Duration.ofSeconds(60),
+            2);
+        ModelRunner runner = ModelRunner.on(s, model)) {
+      for (int batch = 5; batch <= 6; batch++) {
+        runner.run(Map.of("x", positive(new Random(batch), 1f, batch, 3, 8, 8)));
+      }
+      lastTwo = s.memory().usedBytes();
+    }
+    try (dev.systole.driver.Device d = Devices.open("emulator", Ticker.system(), m -> { });
+        Session s = Session.on(d, Session.DEFAULT_MAX_ROWS, java.time.Duration.ofSeconds(60),
+            2);
+        ModelRunner runner = ModelRunner.on(s, model)) {
+      Map<Integer, Tensor> first = new java.util.HashMap<>();
+      for (int batch = 1; batch <= 6; batch++) {
+        Tensor x = positive(new Random(batch), 1f, batch, 3, 8, 8);
+        first.put(batch, runner.run(Map.of("x", x)).outputs().get("logits"));
+        assertTrue(runner.loadedPlans() <= 2, "batch " + batch + ": " + runner.loadedPlans());
+      }
+      assertEquals(2, runner.loadedPlans());
+      assertEquals(2, runner.loadedPrograms());
+      assertEquals(lastTwo, s.memory().usedBytes(), "the card memory of batches 5 and 6 only");
+      Tensor again = runner.run(Map.of("x", positive(new Random(1), 1f, 1, 3, 8, 8)))
+          .outputs().get("logits");
+      assertEquals(first.get(1), again, "an evicted batch size comes back with the same result");
+    }
+    for (int batch = 1; batch <= Model.PLAN_LIMIT + 3; batch++) {
+      model.planForShapes(Map.of("x", new long[] {batch, 3, 8, 8}), PARAMS);
+    }
+    assertEquals(Model.PLAN_LIMIT, model.cachedPlans(), "the model keeps the last plans only");
+  }
+
+  @Test
   void theInt8CnnTracksTheFloatModel() {
     Random r = new Random(2);
     Graph g = cnn(r);

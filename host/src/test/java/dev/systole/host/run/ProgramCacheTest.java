@@ -44,10 +44,14 @@ class ProgramCacheTest {
   private final List<byte[]> code = new ArrayList<>();
 
   private ProgramCache cache(HbmAllocator hbm, ProgramCache.CodeWriter writer) {
+    return cache(hbm, writer, 8);
+  }
+
+  private ProgramCache cache(HbmAllocator hbm, ProgramCache.CodeWriter writer, int limit) {
     long[] none = new long[GRAPH.nodes().size()];
     return new ProgramCache(GRAPH, new DeviceInfo("emulator", "emulator",
         Contract.VERSION_MAJOR, Contract.VERSION_MINOR, 0, PARAMS), none, none,
-        new HbmPlacement(hbm), writer);
+        new HbmPlacement(hbm), writer, limit);
   }
 
   private void record(long address, byte[] bytes) {
@@ -164,5 +168,47 @@ class ProgramCacheTest {
     assertEquals(footprint(got), hbm.usedBytes(), "the loser's memory is given back");
     cache.release();
     assertEquals(0, hbm.usedBytes());
+  }
+
+  @Test
+  void theLeastRecentlyUsedProgramsGoPastTheLimit() {
+    HbmAllocator hbm = new HbmAllocator(1L << 30, 32);
+    ProgramCache cache = cache(hbm, this::record, 3);
+    for (int batch = 1; batch <= 4; batch++) {
+      cache.done(cache.get(batch));
+    }
+    assertEquals(List.of(2, 3, 4), cache.batches(), "batch 1, least recently used, went");
+    cache.done(cache.get(2));
+    ProgramCache.Entry five = cache.get(5);
+    cache.done(five);
+    assertEquals(List.of(4, 2, 5), cache.batches(), "3 went: 2 was used again");
+    assertNull(cache.program(3));
+    assertEquals(cache.cardBytes(), hbm.usedBytes(), "an evicted program's memory is freed");
+    long held = 0;
+    for (int batch : cache.batches()) {
+      ProgramCache.Entry e = cache.get(batch);
+      held += footprint(e);
+      cache.done(e);
+    }
+    assertEquals(held, cache.cardBytes());
+    cache.release();
+    assertEquals(0, hbm.usedBytes());
+  }
+
+  @Test
+  void aProgramInUseIsNotEvictedUntilItsRunIsDone() {
+    HbmAllocator hbm = new HbmAllocator(1L << 30, 32);
+    ProgramCache cache = cache(hbm, this::record, 1);
+    ProgramCache.Entry one = cache.get(1);
+    ProgramCache.Entry two = cache.get(2);
+    assertEquals(List.of(1, 2), cache.batches(), "both in use: the cache passes its limit");
+    assertTrue(staging(one).stream().allMatch(b -> b.refCnt() == 1), "one is still usable");
+    cache.done(one);
+    assertEquals(List.of(2), cache.batches(), "one goes when its run is done");
+    assertTrue(staging(one).stream().allMatch(b -> b.refCnt() == 0));
+    cache.done(two);
+    assertEquals(List.of(2), cache.batches());
+    assertEquals(footprint(two), hbm.usedBytes());
+    cache.release();
   }
 }
