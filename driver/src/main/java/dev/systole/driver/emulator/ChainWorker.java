@@ -25,10 +25,10 @@ final class ChainWorker implements AutoCloseable {
   private volatile RuntimeException failure;
   private final Thread thread;
 
-  ChainWorker(MatmulKernel kernel, int maxChain, int lanes) {
+  ChainWorker(MatmulKernel kernel, int maxChain) {
     this.kernel = kernel;
     this.offsets = new int[maxChain];
-    this.tiles = new byte[maxChain][lanes * lanes];
+    this.tiles = new byte[maxChain][];
     this.thread = new Thread(this::loop, "systole-emulator-2");
     thread.setDaemon(true);
     thread.start();

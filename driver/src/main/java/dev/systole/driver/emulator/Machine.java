@@ -51,8 +51,14 @@ final class Machine {
   private final byte[] wbuf;
   private final int[] acc;
   private final short[] lut;
-  private final byte[] active;
-  private final byte[] shadow;
+  /**
+   * The array's weight tiles. A tile is never written after its load: a load makes a new array,
+   * a swap makes the active tile the shadow's. So a chain takes its MATMULs' tiles as references,
+   * which stay what they were however many tiles are loaded before the chain runs, on this thread
+   * or on the other; the garbage collector frees a tile when no chain holds it.
+   */
+  private byte[] active;
+  private byte[] shadow;
   private final MatmulKernel kernel;
   private boolean activeValid;
   private boolean shadowValid;
@@ -122,9 +128,9 @@ final class Machine {
     // A step is a chain, or a pair of chains, of at most MAX_CHAIN MATMULs each.
     int chain = fast ? 2 * DecodedProgram.MAX_CHAIN : 0;
     this.chainOffsets = new int[chain];
-    this.chainTiles = new byte[chain][lanes * lanes];
+    this.chainTiles = new byte[chain][];
     this.worker = fast && threads > 1
-        ? new ChainWorker(kernel.sibling(), chain, lanes) : null;
+        ? new ChainWorker(kernel.sibling(), chain) : null;
   }
 
   /** Stops the second thread, if there is one. */
@@ -944,8 +950,9 @@ final class Machine {
     }
   }
 
-  private void loadTile(byte[] dst, int wbufRow) {
-    System.arraycopy(wbuf, wbufRow * lanes, dst, 0, dst.length);
+  /** A new tile holding the D WBUF rows from {@code wbufRow}. */
+  private byte[] loadTile(int wbufRow) {
+    return Arrays.copyOfRange(wbuf, wbufRow * lanes, (wbufRow + lanes) * lanes);
   }
 
   private void matmul(Instruction in) {
@@ -959,11 +966,11 @@ final class Machine {
   /** What a MATMUL does to the array's tiles before its rows stream: a swap or a load. */
   private void weightsIn(Instruction in) {
     if (in.flag(Isa.Matmul.W_SWAP)) {
-      System.arraycopy(shadow, 0, active, 0, active.length);
+      active = shadow;
       shadowValid = false;
     }
     if (in.flag(Isa.Matmul.W_LOAD)) {
-      loadTile(active, (int) in.get(Isa.Matmul.W_ROW));
+      active = loadTile((int) in.get(Isa.Matmul.W_ROW));
       shadowValid = false;
     }
     activeValid = true;
@@ -972,7 +979,7 @@ final class Machine {
   /** What a MATMUL does to the array's tiles after its rows: a preload of the shadow tile. */
   private void weightsOut(Instruction in) {
     if (in.flag(Isa.Matmul.W_PRELOAD)) {
-      loadTile(shadow, (int) in.get(Isa.Matmul.PRE_ROW));
+      shadow = loadTile((int) in.get(Isa.Matmul.PRE_ROW));
       shadowValid = true;
     }
   }
@@ -999,12 +1006,12 @@ final class Machine {
     return (int) code[step.members()[step.second()]].get(Isa.Matmul.ACC_ROW) * lanes;
   }
 
-  /** Each MATMUL's weight moves in order, its tile copied to {@code tiles}, its ABUF offset to {@code offsets}. */
+  /** Each MATMUL's weight moves in order, its tile to {@code tiles}, its ABUF offset to {@code offsets}. */
   private void takeTiles(Instruction[] code, int[] members, int[] offsets, byte[][] tiles) {
     for (int m = 0; m < members.length; m++) {
       Instruction in = code[members[m]];
       weightsIn(in);
-      System.arraycopy(active, 0, tiles[m], 0, active.length);
+      tiles[m] = active;
       offsets[m] = (int) in.get(Isa.Matmul.A_ROW) * lanes;
       weightsOut(in);
     }
