@@ -73,6 +73,19 @@ final class DecodedProgram {
    */
   final int[] conflicts;
   final int[] conflictsTaken;
+  /**
+   * Per chain step, what each of its MATMULs does to the array's tiles and where its rows start,
+   * {@link #MOVE_FIELDS} ints each: the flags ({@link #SWAP}, {@link #LOAD}, {@link #PRELOAD}),
+   * the WBUF row of a load, the ABUF row, the WBUF row of a preload; null for other steps. The
+   * machine takes a chain's tiles from these under the lock that orders the steps, where reading
+   * each field from its instruction cost most of the time the lock was held.
+   */
+  final int[][] tileMoves;
+
+  static final int MOVE_FIELDS = 4;
+  static final int SWAP = 1;
+  static final int LOAD = 2;
+  static final int PRELOAD = 4;
   /** The run's outcome when no MATMUL finds the array empty. */
   final Machine.Outcome outcome;
   /** The run's counts when no MATMUL finds the array empty. */
@@ -87,6 +100,23 @@ final class DecodedProgram {
     this.stamp = stamp;
     this.code = code;
     this.steps = steps;
+    this.tileMoves = new int[steps.length][];
+    for (int j = 0; j < steps.length; j++) {
+      int[] members = steps[j].members();
+      if (members == null) {
+        continue;
+      }
+      int[] moves = new int[MOVE_FIELDS * members.length];
+      for (int m = 0; m < members.length; m++) {
+        Instruction in = code[members[m]];
+        moves[MOVE_FIELDS * m] = (in.flag(Isa.Matmul.W_SWAP) ? SWAP : 0)
+            | (in.flag(Isa.Matmul.W_LOAD) ? LOAD : 0) | (in.flag(Isa.Matmul.W_PRELOAD) ? PRELOAD : 0);
+        moves[MOVE_FIELDS * m + 1] = (int) in.get(Isa.Matmul.W_ROW);
+        moves[MOVE_FIELDS * m + 2] = (int) in.get(Isa.Matmul.A_ROW);
+        moves[MOVE_FIELDS * m + 3] = (int) in.get(Isa.Matmul.PRE_ROW);
+      }
+      tileMoves[j] = moves;
+    }
     this.conflicts = new int[steps.length];
     this.conflictsTaken = new int[steps.length];
     for (int j = 0; j < steps.length; j++) {

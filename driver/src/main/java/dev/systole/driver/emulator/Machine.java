@@ -258,13 +258,14 @@ final class Machine {
   private Outcome runDecoded(DecodedProgram program, BooleanSupplier aborted,
       IntConsumer pcListener) {
     Instruction[] code = program.code;
-    for (DecodedProgram.Step step : program.steps) {
+    for (int j = 0; j < program.steps.length; j++) {
+      DecodedProgram.Step step = program.steps[j];
       if (aborted.getAsBoolean()) {
         return new Outcome(ErrorCode.NONE, 0, 0, true);
       }
       pcListener.accept(step.first());
       if (step.chain()) {
-        chain(code, step);
+        chain(code, step, program.tileMoves[j]);
       } else {
         executeFast(code[step.first()], kernel);
         if (step.abufRows() > 0) {
@@ -389,6 +390,7 @@ final class Machine {
     private final DecodedProgram.Step[] steps;
     private final int[] conflicts;
     private final int[] conflictsTaken;
+    private final int[][] tileMoves;
     private final boolean[] done;
     private final boolean[] taken;
     private final BooleanSupplier abort;
@@ -408,6 +410,7 @@ final class Machine {
       this.steps = program.steps;
       this.conflicts = program.conflicts;
       this.conflictsTaken = program.conflictsTaken;
+      this.tileMoves = program.tileMoves;
       this.done = new boolean[steps.length];
       this.taken = new boolean[steps.length];
       this.abort = abort;
@@ -455,7 +458,7 @@ final class Machine {
             taken[j] = true;
             if (steps[j].chain()) {
               int[] members = steps[j].members();
-              takeTiles(code, members, offsets, tiles);
+              takeTiles(tileMoves[j], offsets, tiles);
               k.prepare(abuf, offsets, steps[j].tilesPerChain(),
                   (int) code[members[0]].get(Isa.Matmul.ROWS));
             }
@@ -989,8 +992,8 @@ final class Machine {
    * of chains, which share their activation rows), in one pass of the kernel; each takes the tile
    * its flags give it, in order.
    */
-  private void chain(Instruction[] code, DecodedProgram.Step step) {
-    takeTiles(code, step.members(), chainOffsets, chainTiles);
+  private void chain(Instruction[] code, DecodedProgram.Step step, int[] moves) {
+    takeTiles(moves, chainOffsets, chainTiles);
     Instruction first = code[step.first()];
     kernel.chain(abuf, chainOffsets, chainTiles, step.tilesPerChain(), acc,
         (int) first.get(Isa.Matmul.ACC_ROW) * lanes, secondAccumulators(code, step),
@@ -1007,15 +1010,28 @@ final class Machine {
   }
 
   /** Each MATMUL's weight moves in order, its tile to {@code tiles}, its ABUF offset to {@code offsets}. */
-  private void takeTiles(Instruction[] code, int[] members, int[] offsets, byte[][] tiles) {
-    for (int m = 0; m < members.length; m++) {
-      Instruction in = code[members[m]];
-      weightsIn(in);
+  private void takeTiles(int[] moves, int[] offsets, byte[][] tiles) {
+    int f = DecodedProgram.MOVE_FIELDS;
+    for (int m = 0; m < moves.length / f; m++) {
+      int flags = moves[f * m];
+      if ((flags & DecodedProgram.SWAP) != 0) {
+        active = shadow;
+        shadowValid = false;
+      }
+      if ((flags & DecodedProgram.LOAD) != 0) {
+        active = loadTile(moves[f * m + 1]);
+        shadowValid = false;
+      }
+      activeValid = true;
       tiles[m] = active;
-      offsets[m] = (int) in.get(Isa.Matmul.A_ROW) * lanes;
-      weightsOut(in);
+      offsets[m] = moves[f * m + 2] * lanes;
+      if ((flags & DecodedProgram.PRELOAD) != 0) {
+        shadow = loadTile(moves[f * m + 3]);
+        shadowValid = true;
+      }
     }
   }
+
 
   /**
    * REQUANT: the per-lane bias, multiplier and shift read from their ACC rows, the rows done by
