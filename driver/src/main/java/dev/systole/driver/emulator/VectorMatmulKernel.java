@@ -276,26 +276,17 @@ final class VectorMatmulKernel extends MatmulKernel {
 
   @Override
   int packParts(int n) {
-    return vectorColumns == 0 ? 0 : (n + segment - 1) / segment;
+    return vectorColumns == 0 ? 0 : (n + PART_TILES - 1) / PART_TILES;
   }
 
-  /**
-   * Packs the tiles of segment {@code part} ({@link #packWeights}): a pair's two chains
-   * interleaved term by term where {@link #widePairs} computes it, else the second chain's after
-   * the first's.
-   */
+  /** Tiles of one part of a chain's packing: small, so that two threads share it evenly. */
+  private static final int PART_TILES = 4;
+
+  /** Packs tiles {@code PART_TILES · part} on of the chain, and of the second chain of a pair. */
   @Override
   void packPart(byte[][] tiles, int n, boolean pair, int part) {
-    int m0 = part * segment;
-    int count = Math.min(segment, n - m0);
-    if (pair && wide()) {
-      packWeights(tiles, 0, m0, count, PAD + 2 * m0 * lanes * vectorColumns, 2);
-      packWeights(tiles, n, m0, count, PAD + 2 * m0 * lanes * vectorColumns + 16, 2);
-    } else {
-      for (int chain = 0; chain < (pair ? 2 : 1); chain++) {
-        packWeights(tiles, chain * n, m0, count,
-            PAD + (chain * n + m0) * lanes * vectorColumns, 1);
-      }
+    for (int m = part * PART_TILES; m < Math.min(n, (part + 1) * PART_TILES); m++) {
+      packTile(tiles, n, pair, m);
     }
   }
 
@@ -407,21 +398,30 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   /**
-   * Packs the segment of tiles {@code first + m0 .. first + m0 + count - 1} into {@link #w} from
-   * {@code base} on, strip by strip: each term's STRIP weights, then a gap of {@code (spread - 1)
-   * · STRIP} floats (the other chain's, in a pair's interleaved form).
+   * Packs tile {@code m} of the chain (and of the second chain of a pair) into {@link #w} as
+   * floats where its segment's strips want it: segment by segment, each strip's STRIP columns for
+   * every term of the segment in turn, a pair's two chains interleaved term by term where {@link
+   * #widePairs} computes it, else the second chain's segments after all of the first's.
    */
-  private void packWeights(byte[][] tiles, int first, int m0, int count, int base, int spread) {
+  private void packTile(byte[][] tiles, int n, boolean pair, int m) {
     int d = lanes;
-    int o = base;
-    for (int n0 = 0; n0 < vectorColumns; n0 += STRIP) {
-      for (int m = 0; m < count; m++) {
-        byte[] tile = tiles[first + m0 + m];
-        for (int k = 0; k < d; k++, o += (spread - 1) * STRIP) {
-          for (int j = 0; j < STRIP; j += B.length(), o += B.length()) {
+    int vc = vectorColumns;
+    int m0 = m / segment * segment;
+    int count = Math.min(segment, n - m0);
+    boolean interleave = pair && wide();
+    int spread = interleave ? 2 : 1;
+    for (int chain = 0; chain < (pair ? 2 : 1); chain++) {
+      int base = interleave ? PAD + 2 * m0 * d * vc + chain * STRIP
+          : PAD + (chain * n + m0) * d * vc;
+      byte[] tile = tiles[chain * n + m];
+      for (int n0 = 0; n0 < vc; n0 += STRIP) {
+        int o = base + n0 * count * d * spread + (m - m0) * d * STRIP * spread;
+        for (int k = 0; k < d; k++, o += STRIP * spread) {
+          for (int j = 0; j < STRIP; j += B.length()) {
             ByteVector v = ByteVector.fromArray(B, tile, k * d + n0 + j);
             for (int p = 0; p < PARTS; p++) {
-              ((FloatVector) v.convertShape(VectorOperators.B2F, F, p)).intoArray(w, o + p * L);
+              ((FloatVector) v.convertShape(VectorOperators.B2F, F, p))
+                  .intoArray(w, o + j + p * L);
             }
           }
         }
