@@ -152,6 +152,8 @@ class SoakTest {
     final List<String> wrong = new ArrayList<>();
     final List<String> notWords = new ArrayList<>();
     final Map<String, Integer> messages = new TreeMap<>();
+    /** The fault and outcome of the iteration counted last, for a wrong answer's record. */
+    String last = "no iteration before";
 
     Figures(String device) {
       this.device = device;
@@ -172,6 +174,9 @@ class SoakTest {
     synchronized void outcome(int first, int batch, Tensor output, RuntimeException thrown,
         String fault) {
       iterations++;
+      String history = last;
+      last = "the one before: " + fault + ", " + (thrown != null ? "error: " + thrown.getMessage()
+          : "answered");
       if (thrown != null) {
         errors++;
         String message = thrown.getMessage();
@@ -189,7 +194,8 @@ class SoakTest {
       if (diff == null) {
         right++;
       } else {
-        wrong.add("images " + first + ".." + (first + batch - 1) + ": " + diff);
+        wrong.add("iteration " + iterations + " (" + fault + "; " + history + "), images " + first
+            + ".." + (first + batch - 1) + ": " + diff);
       }
     }
 
