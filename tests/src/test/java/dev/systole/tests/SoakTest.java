@@ -82,7 +82,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * be back to exactly what it was. The heap is measured after full collections, before the soak
  * (after the clean answers, so the classes of a run are loaded) and after it, in a frame the
  * soak's objects are gone from, and may be at most {@value #HEAP_TOLERANCE} bytes larger: what a
- * first use leaves for good (the sim board's classes and native library) and the collector's
+ * first use leaves for good (on the sim board about 1.5 MiB, the same after 30 iterations as
+ * after 200, and level when measured every 20 iterations of a long soak) and the collector's
  * noise, far less than the programs, plans and decoded code a soak makes, which a leak keeps.
  *
  * <p>Iterations default to a few hundred on the emulator and a few dozen on the sim board, so the
@@ -99,7 +100,7 @@ class SoakTest {
   /** One in this many iterations on the emulator injects a fault (one in two on the sim board). */
   private static final int FAULT_ODDS = 3;
   /** How much more heap may be in use after the soak than before it, after a full GC. */
-  private static final long HEAP_TOLERANCE = 2L << 20;
+  private static final long HEAP_TOLERANCE = 4L << 20;
   /** The emulator's sessions' deadline for a program that makes no progress. */
   private static final Duration STALL = Duration.ofSeconds(20);
   /** The sim board's: a hung program is caught after this. */
