@@ -38,6 +38,19 @@ public final class ReaderContract {
   private ReaderContract() {}
 
   /**
+   * The first phrase of the JDK's own exception messages (a class name, "Cannot invoke", ": null")
+   * that {@code message} holds, or null if it holds none: a message a user may be shown holds none.
+   */
+  public static String javaInternals(String message) {
+    for (String phrase : INTERNALS) {
+      if (message.contains(phrase)) {
+        return phrase;
+      }
+    }
+    return null;
+  }
+
+  /**
    * Runs {@code read} on {@code input} and checks the contract.
    *
    * @param source the name the reader was given for the input; a clear error starts with it, or
