@@ -25,6 +25,12 @@ abstract class AbstractDevice implements Device {
   private final Ticker ticker;
   private DeviceInfo info;
   private long programAddress;
+  /**
+   * Whether a CTRL write of this device failed (a board that did not take it in time): the
+   * command may still be pending and be taken later, half-way through the next start's register
+   * writes, so the next start soft-resets the device first.
+   */
+  private boolean unsettled;
   /** Whether this device started a program and has not yet seen it end. */
   private volatile boolean running;
   private int programLength;
@@ -163,6 +169,9 @@ abstract class AbstractDevice implements Device {
    */
   @Override
   public final void start(long address, int instructions) {
+    if (unsettled) {
+      reset();
+    }
     int status = rawRead(Reg.STATUS.offset());
     if (RegField.STATUS_BUSY.isSet(status)) {
       if (!running) {
@@ -181,7 +190,18 @@ abstract class AbstractDevice implements Device {
     rawWrite(Reg.PROG_ADDR_LO.offset(), (int) address);
     rawWrite(Reg.PROG_ADDR_HI.offset(), (int) (address >>> 32));
     rawWrite(Reg.PROG_LEN.offset(), instructions);
-    rawWrite(Reg.CTRL.offset(), RegField.CTRL_START.mask());
+    writeCtrl(RegField.CTRL_START.mask());
+  }
+
+  /** Writes CTRL; a write that fails leaves the device {@link #unsettled}. */
+  private void writeCtrl(int value) {
+    try {
+      rawWrite(Reg.CTRL.offset(), value);
+    } catch (RuntimeException e) {
+      unsettled = true;
+      running = false;
+      throw e;
+    }
   }
 
   @Override
@@ -300,8 +320,9 @@ abstract class AbstractDevice implements Device {
 
   @Override
   public final void reset() {
-    rawWrite(Reg.CTRL.offset(), RegField.CTRL_SOFT_RESET.mask());
+    writeCtrl(RegField.CTRL_SOFT_RESET.mask());
     running = false;
+    unsettled = false;
   }
 
   @Override
