@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.systole.driver.contract.Reg;
 import dev.systole.driver.contract.RegField;
-import io.netty.buffer.ByteBuf;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntUnaryOperator;
@@ -23,7 +22,7 @@ class AwaitProgressTest {
   private static final int DONE = RegField.STATUS_DONE.mask();
 
   /** Busy for {@code busyLooks} looks at STATUS, then done; PC as {@code pcAtLook} says. */
-  static final class Scripted extends AbstractDevice {
+  static final class Scripted extends RegisterOnlyDevice {
     final int busyLooks;
     final IntUnaryOperator pcAtLook;
     int statusLooks;
@@ -52,23 +51,6 @@ class AwaitProgressTest {
         resets++;
       }
     }
-
-    @Override
-    void rawDmaWrite(long cardAddress, ByteBuf src, int srcIndex, int length) {}
-
-    @Override
-    void rawDmaRead(long cardAddress, ByteBuf dst, int dstIndex, int length) {}
-
-    @Override
-    void waitForEvent(long maxNanos) {}
-
-    @Override
-    String backend() {
-      return "scripted";
-    }
-
-    @Override
-    public void close() {}
   }
 
   @Test

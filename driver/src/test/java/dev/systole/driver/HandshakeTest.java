@@ -8,13 +8,12 @@ import dev.systole.driver.contract.Contract;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.Param;
 import dev.systole.driver.contract.Reg;
-import io.netty.buffer.ByteBuf;
 import org.junit.jupiter.api.Test;
 
 /** The open-time handshake every backend shares, on a device whose registers a test chooses. */
 class HandshakeTest {
   /** Registers of the default build, with MAGIC and VERSION as given. */
-  private static final class Fixed extends AbstractDevice {
+  private static final class Fixed extends RegisterOnlyDevice {
     private final int magic;
     private final int version;
 
@@ -43,23 +42,6 @@ class HandshakeTest {
 
     @Override
     void rawWrite(int offset, int value) {}
-
-    @Override
-    void rawDmaWrite(long cardAddress, ByteBuf src, int srcIndex, int length) {}
-
-    @Override
-    void rawDmaRead(long cardAddress, ByteBuf dst, int dstIndex, int length) {}
-
-    @Override
-    void waitForEvent(long maxNanos) {}
-
-    @Override
-    String backend() {
-      return "test";
-    }
-
-    @Override
-    public void close() {}
   }
 
   @Test

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.systole.driver.contract.Reg;
 import dev.systole.driver.contract.RegField;
-import io.netty.buffer.ByteBuf;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -20,7 +19,7 @@ class UnsettledStartTest {
   private static final int RESET = RegField.CTRL_SOFT_RESET.mask();
 
   /** Records register writes; the CTRL writes listed in {@code failing} (by count) fail. */
-  static final class Recording extends AbstractDevice {
+  static final class Recording extends RegisterOnlyDevice {
     final List<String> writes = new ArrayList<>();
     final List<Integer> failing;
     int ctrlWrites;
@@ -47,23 +46,6 @@ class UnsettledStartTest {
         writes.add("program");
       }
     }
-
-    @Override
-    void rawDmaWrite(long cardAddress, ByteBuf src, int srcIndex, int length) {}
-
-    @Override
-    void rawDmaRead(long cardAddress, ByteBuf dst, int dstIndex, int length) {}
-
-    @Override
-    void waitForEvent(long maxNanos) {}
-
-    @Override
-    String backend() {
-      return "recording";
-    }
-
-    @Override
-    public void close() {}
   }
 
   @Test
