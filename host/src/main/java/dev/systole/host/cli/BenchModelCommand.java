@@ -14,6 +14,7 @@ import dev.systole.host.tensor.Tensor;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.List;
@@ -107,6 +108,7 @@ final class BenchModelCommand implements Callable<Integer> {
         doc.putAll(BenchRuns.deviceJson(session.device()));
         doc.put("device_programs", last.devicePrograms());
         doc.putAll(BenchRuns.cyclesJson(last.deviceCycles(), util, p));
+        doc.put("loaded", loadedJson(runner));
         out.println(Json.writeCompact(json(doc, throughput, measured)));
       } else {
         measured.printHeadline(out, "model " + modelFile.getFileName() + ", batch " + batch,
@@ -118,9 +120,29 @@ final class BenchModelCommand implements Callable<Integer> {
             + " %.3f ms at %d MHz%n", last.deviceCycles(), last.devicePrograms(),
             last.devicePrograms() == 1 ? "" : "s", deviceSeconds * 1e3, p.clockKhz() / 1000);
         BenchRuns.printUtilization(out, util, p);
+        Profiles.printLoaded(out, runner);
       }
     }
     return ExitCodes.OK;
+  }
+
+  /** What the runner keeps loaded, as {@link Profiles#printLoaded} says it. */
+  private static Map<String, Object> loadedJson(ModelRunner runner) {
+    List<Object> plans = new ArrayList<>();
+    for (ModelRunner.LoadedPlan l : runner.loaded()) {
+      Map<String, Object> plan = new LinkedHashMap<>();
+      plan.put("inputs", l.inputs());
+      plan.put("device_graphs", l.deviceGraphs());
+      plan.put("batches", l.batches());
+      plan.put("weight_bytes", l.residentBytes());
+      plan.put("program_bytes", l.programBytes());
+      plan.put("cpu_programs", l.cpuPrograms());
+      plans.add(plan);
+    }
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("limit", runner.session().programLimit());
+    doc.put("plans", plans);
+    return doc;
   }
 
   /** The float model in the CPU engine: the reference the device's figures compare with. */

@@ -5,7 +5,7 @@ import dev.systole.host.run.ModelRunner;
 import java.io.PrintWriter;
 import java.util.Locale;
 
-/** The per-layer tables of {@code run --profile}. */
+/** The per-layer tables of {@code run --profile}, and what a runner keeps loaded. */
 final class Profiles {
   private Profiles() {}
 
@@ -37,5 +37,19 @@ final class Profiles {
         + " device programs (staging, DMA and waiting included), %.2f ms on the cpu%n", r.hostNanos() / 1e6,
         r.deviceNanos() / 1e6, r.cpu().stream().mapToLong(ModelRunner.CpuTime::nanos).sum()
         / 1e6);
+  }
+
+  /**
+   * What {@code runner} keeps loaded after its runs: a line per plan (set of input shapes), the
+   * least recently run first, with the session's limit.
+   */
+  static void printLoaded(PrintWriter out, ModelRunner runner) {
+    var loaded = runner.loaded();
+    out.printf(Locale.ROOT, "  kept loaded        %d plan%s (at most %d, least recently run"
+        + " first)%n", loaded.size(), loaded.size() == 1 ? "" : "s",
+        runner.session().programLimit());
+    for (ModelRunner.LoadedPlan l : loaded) {
+      out.printf(Locale.ROOT, "    %s%n", l.describe());
+    }
   }
 }

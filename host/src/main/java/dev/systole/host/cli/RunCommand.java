@@ -46,7 +46,8 @@ final class RunCommand implements Callable<Integer> {
   Path outDir;
 
   @Option(names = "--profile", description = "Print each device layer's cycles and"
-      + " utilization and each CPU node's host time.")
+      + " utilization, each CPU node's host time, and what stays loaded (programs per batch"
+      + " size, card memory).")
   boolean profile;
 
   @Mixin
@@ -82,6 +83,7 @@ final class RunCommand implements Callable<Integer> {
           r.hostNanos() / 1e6);
       if (profile) {
         Profiles.print(out, r, p);
+        Profiles.printLoaded(out, runner);
       }
     }
     return ExitCodes.OK;

@@ -56,6 +56,11 @@ public final class LoadedDeviceGraph {
     return programs.batches();
   }
 
+  /** Card memory the layers' weight tiles and constants hold while the graph is loaded. */
+  public long residentBytes() {
+    return resident.stream().mapToLong(Region::size).sum();
+  }
+
   /** Card memory the cached programs hold (their code and tensors; the weights are apart). */
   public long cachedProgramBytes() {
     return programs.cardBytes();

@@ -17,12 +17,17 @@ import dev.systole.host.importer.Onnx;
 import dev.systole.host.tensor.DType;
 import dev.systole.host.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * Runs a {@link Model} on a {@link Session}: the plan's CPU segments in the CPU engine (ONNX
@@ -345,6 +350,74 @@ public final class ModelRunner implements AutoCloseable {
         model.graph().name() + " (cpu segment " + s.index() + ")",
         Onnx.slice(plan.graph(), model.graph().name() + "_cpu" + s.index(), s.nodes(),
             s.inputs(), s.outputs(), plan.shapes())));
+  }
+
+  /**
+   * One plan the runner keeps loaded: the input shapes it is for, its device graphs (each with
+   * the batch sizes of its cached programs), the card memory they hold and its CPU engine
+   * programs.
+   *
+   * @param inputs the model inputs' shapes, in the model's order
+   * @param deviceGraphs device graphs loaded, of the plan's {@code segments}
+   * @param batches the batch sizes whose programs are cached, over its device graphs
+   * @param residentBytes card memory of the weights and constants of its device graphs
+   * @param programBytes card memory of its cached programs (code and tensors)
+   * @param cpuPrograms CPU engine programs made, of the plan's {@code cpuSegments}
+   */
+  public record LoadedPlan(Map<String, List<Long>> inputs, int deviceGraphs, int segments,
+      List<Integer> batches, long residentBytes, long programBytes, int cpuPrograms,
+      int cpuSegments) {
+    /** One line: {@code image 4x3x32x32: 2 of 2 device graphs, programs for batch 4, ...}. */
+    public String describe() {
+      StringBuilder b = new StringBuilder();
+      inputs.forEach((name, shape) -> b.append(b.isEmpty() ? "" : ", ").append(name).append(' ')
+          .append(shape.stream().map(String::valueOf).collect(
+              Collectors.joining("x"))));
+      return String.format(Locale.ROOT, "%s: %d of %d device graph%s loaded"
+          + " (programs for batch %s; card memory %s of weights, %s of programs),"
+          + " %d of %d cpu segment%s made", b, deviceGraphs, segments, segments == 1 ? "" : "s",
+          batches.isEmpty() ? "none" : batches.stream().map(String::valueOf).collect(
+              Collectors.joining(", ")),
+          size(residentBytes), size(programBytes), cpuPrograms, cpuSegments,
+          cpuSegments == 1 ? "" : "s");
+    }
+
+    private static String size(long bytes) {
+      return bytes >= 1 << 20 ? String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0)
+          : String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+    }
+  }
+
+  /**
+   * What the runner keeps loaded, the least recently run plan first, at most the session's
+   * {@link Session#programLimit()} plans (each device graph in them keeps at most as many
+   * programs).
+   */
+  public synchronized List<LoadedPlan> loaded() {
+    List<LoadedPlan> out = new ArrayList<>();
+    for (Map.Entry<Plan, Loaded> e : plans.entrySet()) {
+      Plan plan = e.getKey();
+      Loaded l = e.getValue();
+      Map<String, List<Long>> inputs = new LinkedHashMap<>();
+      for (ValueInfo v : model.graph().inputs()) {
+        long[] s = plan.shape(v.name());
+        if (s != null) {
+          inputs.put(v.name(), Arrays.stream(s).boxed().toList());
+        }
+      }
+      TreeSet<Integer> batches = new TreeSet<>();
+      long resident = 0;
+      long programs = 0;
+      for (LoadedDeviceGraph g : l.devices.values()) {
+        batches.addAll(g.cachedBatches());
+        resident += g.residentBytes();
+        programs += g.cachedProgramBytes();
+      }
+      out.add(new LoadedPlan(Collections.unmodifiableMap(inputs), l.devices.size(),
+          plan.segments().size(), List.copyOf(batches), resident, programs, l.cpus.size(),
+          plan.cpuSegmentCount()));
+    }
+    return List.copyOf(out);
   }
 
   /** How many device programs are loaded (over the plans kept loaded). */

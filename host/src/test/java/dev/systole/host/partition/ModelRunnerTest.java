@@ -167,6 +167,16 @@ class ModelRunnerTest {
       assertEquals(2, runner.loadedPlans());
       assertEquals(2, runner.loadedPrograms());
       assertEquals(lastTwo, s.memory().usedBytes(), "the card memory of batches 5 and 6 only");
+      List<ModelRunner.LoadedPlan> loaded = runner.loaded();
+      assertEquals(List.of(List.of(5L, 3L, 8L, 8L), List.of(6L, 3L, 8L, 8L)),
+          loaded.stream().map(l -> l.inputs().get("x")).toList(), "least recently run first");
+      assertEquals(List.of(List.of(5), List.of(6)),
+          loaded.stream().map(ModelRunner.LoadedPlan::batches).toList());
+      assertEquals(s.memory().usedBytes(), loaded.stream()
+          .mapToLong(l -> l.residentBytes() + l.programBytes()).sum(),
+          "what the plans say they hold is the card memory in use");
+      assertTrue(loaded.get(1).describe().startsWith("x 6x3x8x8: 1 of 1 device graph loaded"
+          + " (programs for batch 6;"), loaded.get(1).describe());
       Tensor again = runner.run(Map.of("x", positive(new Random(1), 1f, 1, 3, 8, 8)))
           .outputs().get("logits");
       assertEquals(first.get(1), again, "an evicted batch size comes back with the same result");

@@ -147,6 +147,9 @@ class ModelCliTest {
     assertTrue(r.out().contains("1 device program"), r.out());
     assertTrue(r.out().contains("device layer") && r.out().contains("utilization"), r.out());
     assertTrue(r.out().matches("(?s).*total\\s+[\\d,]+\\s+[\\d.]+%.*"), r.out());
+    assertTrue(r.out().matches("(?s).*kept loaded\\s+1 plan \\(at most 8, least recently run"
+        + " first\\)\\s+image 8x1x28x28: 1 of 1 device graph loaded \\(programs for batch 8;"
+        + " card memory [\\d.]+ KiB of weights, [\\d.]+ [KM]iB of programs\\).*"), r.out());
 
     Run uncalibrated = systole("run", model.toString(), "--input", in.toString(), "--out",
         out.toString(), "--device", "emulator");
@@ -205,6 +208,13 @@ class ModelCliTest {
       assertTrue(((Number) json.get(k)).doubleValue() > 0, k + " in " + r.out());
     }
     assertEquals(3L, json.get("iterations"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> loaded = (Map<String, Object>) json.get("loaded");
+    assertEquals(8L, loaded.get("limit"), r.out());
+    @SuppressWarnings("unchecked")
+    Map<String, Object> plan = ((List<Map<String, Object>>) loaded.get("plans")).get(0);
+    assertEquals(List.of(4L), plan.get("batches"), r.out());
+    assertTrue(((Number) plan.get("program_bytes")).longValue() > 0, r.out());
     Run text = systole("bench", "model", dir.resolve("model.onnx").toString(), "--iterations",
         "2", "--warmup", "0", "--device", "emulator");
     assertEquals(ExitCodes.OK, text.code(), text.err());
