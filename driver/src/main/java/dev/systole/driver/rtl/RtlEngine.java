@@ -58,6 +58,12 @@ public final class RtlEngine implements SimEngine {
   private final Thread clock;
   private final int buildId;
   private final Memory memory;
+  /**
+   * The word a register read lands in, one for the engine (reads hold {@link #lock}): a sim
+   * board polls its registers all the time, and a new one per read would leave native memory
+   * and cleaner records behind faster than the collector reclaims them.
+   */
+  private final IntByReference word = new IntByReference();
   private volatile Runnable listener = () -> { };
   private volatile boolean closed;
   private boolean busy;
@@ -133,7 +139,7 @@ public final class RtlEngine implements SimEngine {
     lock.lock();
     try {
       checkOpen();
-      IntByReference v = new IntByReference();
+      IntByReference v = word;
       if (lib.systole_sim_read(sim, offset, v) != 0) {
         throw new IllegalStateException(String.format(
             "the RTL's register window answered a read of 0x%03X with an error", offset));

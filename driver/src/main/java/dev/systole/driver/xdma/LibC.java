@@ -4,7 +4,6 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Platform;
 import com.sun.jna.Pointer;
-import com.sun.jna.Structure;
 
 /**
  * The C library calls the XDMA nodes need, bound one to one with JNA direct mapping: C names, C
@@ -74,13 +73,14 @@ final class LibC {
   static final int EPROTO = 71;
   static final int ETIMEDOUT = 110;
 
-  /** {@code struct pollfd} of {@code <poll.h>}; public, for JNA to reach its fields. */
-  @Structure.FieldOrder({"fd", "events", "revents"})
-  public static final class Pollfd extends Structure {
-    public int fd;
-    public short events;
-    public short revents;
-  }
+  /**
+   * {@code struct pollfd} of {@code <poll.h>}: {@code int fd; short events; short revents;}, 8
+   * bytes, the byte offsets of its fields.
+   */
+  static final int POLLFD_BYTES = 8;
+  static final int POLLFD_FD = 0;
+  static final int POLLFD_EVENTS = 4;
+  static final int POLLFD_REVENTS = 6;
 
   static native int open(String pathname, int flags);
 
@@ -97,7 +97,7 @@ final class LibC {
   static native int munmap(Pointer addr, long length);
 
   /** {@code nfds_t} is {@code unsigned long}. */
-  static native int poll(Pollfd fds, long nfds, int timeout);
+  static native int poll(Pointer fds, long nfds, int timeout);
 
   static native int flock(int fd, int operation);
 

@@ -1,5 +1,6 @@
 package dev.systole.driver.xdma;
 
+import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
@@ -45,16 +46,23 @@ enum LibcNativeIo implements NativeIo {
     return n >= 0 ? (int) n : minusErrno();
   }
 
+  /**
+   * {@inheritDoc} The {@code struct pollfd} lives in native memory freed when the call returns,
+   * not when the collector gets round to it: a device that waits for events all the time would
+   * otherwise leave native memory and cleaner records behind faster than they are reclaimed.
+   */
   @Override
   public int poll(int fd, short events, int timeoutMillis) {
-    LibC.Pollfd pfd = new LibC.Pollfd();
-    pfd.fd = fd;
-    pfd.events = events;
-    int n = LibC.poll(pfd, 1, timeoutMillis);
-    if (n < 0) {
-      return minusErrno();
+    try (Memory pfd = new Memory(LibC.POLLFD_BYTES)) {
+      pfd.setInt(LibC.POLLFD_FD, fd);
+      pfd.setShort(LibC.POLLFD_EVENTS, events);
+      pfd.setShort(LibC.POLLFD_REVENTS, (short) 0);
+      int n = LibC.poll(pfd, 1, timeoutMillis);
+      if (n < 0) {
+        return minusErrno();
+      }
+      return n == 0 ? 0 : pfd.getShort(LibC.POLLFD_REVENTS) & 0xFFFF;
     }
-    return n == 0 ? 0 : pfd.revents & 0xFFFF;
   }
 
   @Override
