@@ -217,9 +217,12 @@ public final class JavaGenerator {
             return doc;
           }
 
+          /** Every buffer, for the lookups: {@code values()} copies its array at every call. */
+          private static final Buffer[] ALL = values();
+
           /** The buffer with id {@code id}, or null if none has it. */
           public static Buffer fromId(long id) {
-            for (Buffer b : values()) {
+            for (Buffer b : ALL) {
               if (b.id == id) {
                 return b;
               }
@@ -317,9 +320,12 @@ public final class JavaGenerator {
             return doc;
           }
 
+          /** Every error, for the lookups: {@code values()} copies its array at every call. */
+          private static final ErrorCode[] ALL = values();
+
           /** The error with this code, or null if the contract defines none. */
           public static ErrorCode fromCode(long code) {
-            for (ErrorCode e : values()) {
+            for (ErrorCode e : ALL) {
               if (e.code == code) {
                 return e;
               }
@@ -402,9 +408,12 @@ public final class JavaGenerator {
             return doc;
           }
 
+          /** Every register, for the lookups: {@code values()} copies its array at every call. */
+          private static final Reg[] ALL = values();
+
           /** The register at byte offset {@code offset}, or null if none is there. */
           public static Reg atOffset(long offset) {
-            for (Reg r : values()) {
+            for (Reg r : ALL) {
               if (r.offset == offset) {
                 return r;
               }

@@ -51,9 +51,12 @@ public enum Buffer {
     return doc;
   }
 
+  /** Every buffer, for the lookups: {@code values()} copies its array at every call. */
+  private static final Buffer[] ALL = values();
+
   /** The buffer with id {@code id}, or null if none has it. */
   public static Buffer fromId(long id) {
-    for (Buffer b : values()) {
+    for (Buffer b : ALL) {
       if (b.id == id) {
         return b;
       }

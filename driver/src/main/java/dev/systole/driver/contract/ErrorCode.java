@@ -45,9 +45,12 @@ public enum ErrorCode {
     return doc;
   }
 
+  /** Every error, for the lookups: {@code values()} copies its array at every call. */
+  private static final ErrorCode[] ALL = values();
+
   /** The error with this code, or null if the contract defines none. */
   public static ErrorCode fromCode(long code) {
-    for (ErrorCode e : values()) {
+    for (ErrorCode e : ALL) {
       if (e.code == code) {
         return e;
       }

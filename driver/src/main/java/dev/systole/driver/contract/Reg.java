@@ -135,9 +135,12 @@ public enum Reg {
     return doc;
   }
 
+  /** Every register, for the lookups: {@code values()} copies its array at every call. */
+  private static final Reg[] ALL = values();
+
   /** The register at byte offset {@code offset}, or null if none is there. */
   public static Reg atOffset(long offset) {
-    for (Reg r : values()) {
+    for (Reg r : ALL) {
       if (r.offset == offset) {
         return r;
       }
