@@ -100,6 +100,8 @@ class FastPathTest {
           + fast.stepsOnSecondThread());
       assertTrue(fast.blocksHelped() > 10, "blocks of chain rows run by the thread that did not"
           + " take the chain: " + fast.blocksHelped());
+      assertTrue(fast.batched() > 100, "steps run in a batch after its first: "
+          + fast.batched());
     }
     fast.close();
   }
