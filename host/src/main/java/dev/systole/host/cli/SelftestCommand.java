@@ -27,7 +27,10 @@ final class SelftestCommand implements Callable<Integer> {
   DeviceOption device;
 
   @Option(names = "--golden", paramLabel = "DIR",
-      description = "Directory of *.golden files (default: the programs bundled with Systole).")
+      description = "Directory of *.golden files and their MANIFEST (one line per file: its"
+          + " SHA-256, two spaces, its name, as 'sha256sum *.golden > MANIFEST' writes it); the"
+          + " programs run in the manifest's order, and a file missing, unlisted or changed is an"
+          + " error (default: the programs bundled with Systole).")
   Path goldenDir;
 
   @Option(names = "--only", paramLabel = "NAME", split = ",",
