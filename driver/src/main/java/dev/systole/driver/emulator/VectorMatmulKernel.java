@@ -110,6 +110,9 @@ final class VectorMatmulKernel extends MatmulKernel {
   private final float[] sums;
   /** ABUF as floats, shared with this kernel's siblings. */
   private final Mirror mirror;
+  /** Per lane of a REQUANT, {@code 2^(shift-1) - 1} and the parity mask ({@link #requant}). */
+  private final long[] half;
+  private final long[] odd;
   /** A chain of one, for {@link #run}. */
   private final int[] oneOffset = new int[1];
   private final byte[][] oneTile = new byte[1][];
@@ -132,6 +135,8 @@ final class VectorMatmulKernel extends MatmulKernel {
     this.w = new float[PAD + segment * vectorColumns * lanes + PAD];
     this.sums = new float[PAD + 2 * WIDE_ROWS * vectorColumns + PAD];
     this.at = new int[PAD + segment * lanes + PAD];
+    this.half = new long[lanes];
+    this.odd = new long[lanes];
   }
 
   /** A kernel for D = {@code lanes}, or null when this platform has no vectors of 128+ bits. */
@@ -173,9 +178,14 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   /**
-   * {@inheritDoc} Where vectors are 512 bits, eight lanes at a time in 64-bit arithmetic, with
-   * {@link dev.systole.driver.contract.Arithmetic#roundShift}'s branch-free rounding lane by
-   * lane.
+   * {@inheritDoc} Where vectors are 512 bits, eight lanes at a time in 64-bit arithmetic. The
+   * rounding of {@link dev.systole.driver.contract.Arithmetic#roundShift} is done as {@code (p + h
+   * + ((p >> s) & o)) >> s}, with {@code h = 2^(s-1) - 1} and {@code o = 1} for a shift {@code s}
+   * above 0 and both 0 for a shift of 0: writing {@code p = f·2^s + r} with {@code 0 <= r < 2^s},
+   * that is {@code f + ((r + h + (f & 1)) >> s)}, the contract's form. It cannot overflow: the
+   * product of two int32 values lies in {@code (-2^62, 2^62]}, {@code h} is below {@code 2^62}, and
+   * where {@code h} is that large ({@code s = 63}) the parity term is 0 unless {@code p} is
+   * negative.
    */
   @Override
   void requant(int[] acc, int a, byte[] abuf, int d, int rows, long[] bias, long[] mult,
@@ -187,8 +197,8 @@ final class VectorMatmulKernel extends MatmulKernel {
     int n = lanes;
     int lo = relu ? zp : -128;
     // Per lane, 2^(shift-1) - 1 and the floor's parity mask: both 0 where the shift is 0.
-    long[] half = new long[n];
-    long[] odd = new long[n];
+    long[] half = this.half;
+    long[] odd = this.odd;
     for (int j = 0; j < n; j++) {
       half[j] = shift[j] == 0 ? 0 : (1L << (shift[j] - 1)) - 1;
       odd[j] = shift[j] == 0 ? 0 : 1;
@@ -204,10 +214,8 @@ final class VectorMatmulKernel extends MatmulKernel {
             .convertShape(VectorOperators.I2L, LONGS, 0)).add(b)
             .max(Integer.MIN_VALUE).min(Integer.MAX_VALUE);
         LongVector p = v.mul(m);
-        LongVector floor = p.lanewise(VectorOperators.ASHR, s);
-        LongVector rem = p.sub(floor.lanewise(VectorOperators.LSHL, s));
-        LongVector r = floor.add(rem.add(floor.and(o)).add(h).lanewise(VectorOperators.LSHR, s))
-            .add(zp).max(lo).min(127);
+        LongVector r = p.add(h).add(p.lanewise(VectorOperators.ASHR, s).and(o))
+            .lanewise(VectorOperators.ASHR, s).add(zp).max(lo).min(127);
         ((ByteVector) r.convertShape(VectorOperators.L2B, EIGHT_BYTES, 0))
             .intoArray(abuf, d + i * n + j);
       }
