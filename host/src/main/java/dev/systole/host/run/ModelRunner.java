@@ -378,13 +378,9 @@ public final class ModelRunner implements AutoCloseable {
           + " %d of %d cpu segment%s made", b, deviceGraphs, segments, segments == 1 ? "" : "s",
           batches.isEmpty() ? "none" : batches.stream().map(String::valueOf).collect(
               Collectors.joining(", ")),
-          size(residentBytes), size(programBytes), cpuPrograms, cpuSegments,
+          OutOfDeviceMemoryException.size(residentBytes),
+          OutOfDeviceMemoryException.size(programBytes), cpuPrograms, cpuSegments,
           cpuSegments == 1 ? "" : "s");
-    }
-
-    private static String size(long bytes) {
-      return bytes >= 1 << 20 ? String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0)
-          : String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
     }
   }
 

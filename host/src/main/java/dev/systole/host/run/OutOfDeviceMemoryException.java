@@ -1,6 +1,7 @@
 package dev.systole.host.run;
 
 import java.util.List;
+import java.util.Locale;
 
 /** What was asked of card memory that it could not give, and what holds the rest. */
 public final class OutOfDeviceMemoryException extends IllegalStateException {
@@ -24,15 +25,16 @@ public final class OutOfDeviceMemoryException extends IllegalStateException {
     return sb.toString();
   }
 
+  /** {@code 1.50 MiB}, {@code 12.0 KiB}, {@code 300 bytes}: a size for a message. */
   static String size(long bytes) {
     if (bytes >= 1L << 30) {
-      return String.format("%.2f GiB", bytes / (double) (1L << 30));
+      return String.format(Locale.ROOT, "%.2f GiB", bytes / (double) (1L << 30));
     }
     if (bytes >= 1L << 20) {
-      return String.format("%.2f MiB", bytes / (double) (1L << 20));
+      return String.format(Locale.ROOT, "%.2f MiB", bytes / (double) (1L << 20));
     }
     if (bytes >= 1L << 10) {
-      return String.format("%.1f KiB", bytes / 1024.0);
+      return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
     }
     return bytes + " bytes";
   }
