@@ -258,16 +258,31 @@ class SoakTest {
 
   @Test
   void emulator() throws Exception {
-    Figures f = new Figures("emulator");
+    Figures f = soakAndCheck("emulator", SoakTest::soakEmulator);
+    assertEquals(Set.of("memory", "deadline", "reset"), f.faults.keySet(),
+        "every kind of fault was injected");
+  }
+
+  /** One soak of a device. */
+  @FunctionalInterface
+  private interface Soak {
+    Card run(Figures f) throws Exception;
+  }
+
+  /**
+   * Runs {@code soak} with the heap measured after GC before and after it, prints its figures
+   * and checks the soak's promises on them. The soak runs in a method of its own, so that
+   * nothing of it is left in this frame for the GC.
+   */
+  private static Figures soakAndCheck(String device, Soak soak) throws Exception {
+    Figures f = new Figures(device);
     long heapBefore = heapAfterGc();
-    // In a method of its own, so that nothing of the soak is left in this frame for the GC.
-    Card card = soakEmulator(f);
+    Card card = soak.run(f);
     long heapAfter = heapAfterGc();
     List<String> leaks = LeakCheckExtension.collectLeaks();
     System.out.println(f.line(card, heapBefore, heapAfter));
     check(f, leaks, card, heapBefore, heapAfter);
-    assertEquals(Set.of("memory", "deadline", "reset"), f.faults.keySet(),
-        "every kind of fault was injected");
+    return f;
   }
 
   /**
@@ -344,13 +359,7 @@ class SoakTest {
   @Test
   void simBoard() throws Exception {
     Tools.require("verilator", "verilator");
-    Figures f = new Figures("sim board (RTL)");
-    long heapBefore = heapAfterGc();
-    Card card = soakSimBoard(f);
-    long heapAfter = heapAfterGc();
-    List<String> leaks = LeakCheckExtension.collectLeaks();
-    System.out.println(f.line(card, heapBefore, heapAfter));
-    check(f, leaks, card, heapBefore, heapAfter);
+    Figures f = soakAndCheck("sim board (RTL)", SoakTest::soakSimBoard);
     if (SIM_ITERATIONS >= 4 * SIM_FAULTS.size()) {
       assertEquals(SIM_FAULTS.stream().map(Fault::label).collect(Collectors.toSet()),
           f.faults.keySet(), "every kind of fault was injected");
@@ -468,11 +477,11 @@ class SoakTest {
         + f.faultCount() + " faults (expected an error only where a fault was injected)");
     assertTrue(f.right > 0, f.device + ": no answer was right");
     assertEquals(card.before(), card.after(), f.device + ": card memory in use after the soak");
+    assertEquals(List.of(), leaks, f.device + ": leaked Netty buffers");
     assertTrue(heapAfter <= heapBefore + HEAP_TOLERANCE, String.format(Locale.ROOT,
         "%s: heap after GC %.1f MiB after the soak, %.1f MiB before (expected at most %d MiB"
             + " more)", f.device, heapAfter / 1048576.0, heapBefore / 1048576.0,
         HEAP_TOLERANCE >> 20));
-    assertEquals(List.of(), leaks, f.device + ": leaked Netty buffers");
   }
 
   private static void deleteTree(Path dir) throws IOException {
