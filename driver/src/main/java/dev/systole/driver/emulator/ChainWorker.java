@@ -3,9 +3,9 @@ package dev.systole.driver.emulator;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The fast path's second thread. The machine posts it one task per run (its half of the run's
- * steps, see {@code Machine.runDecodedParallel}) and waits for it at the run's end. It owns a
- * kernel of its own ({@link MatmulKernel#sibling}) and scratch for a chain's tiles. The hand-off
+ * The fast path's second thread. The machine posts it one task per run (computing rows of the
+ * run's chains, see {@code Machine.runDecodedParallel}) and waits for it at the run's end. It owns
+ * a kernel of its own ({@link MatmulKernel#sibling}). The hand-off
  * is a pair of volatile counters, so what one thread wrote before its counter the other sees
  * after reading it; the thread spins a little before it parks, because the next run of a session
  * usually follows soon.
@@ -14,9 +14,6 @@ final class ChainWorker implements AutoCloseable {
   private static final int SPINS = 20_000;
 
   final MatmulKernel kernel;
-  /** A chain's ABUF offsets and weight tiles, for this thread's chains. */
-  final int[] offsets;
-  final byte[][] tiles;
   private Runnable task;
 
   private volatile int posted;
@@ -25,10 +22,8 @@ final class ChainWorker implements AutoCloseable {
   private volatile RuntimeException failure;
   private final Thread thread;
 
-  ChainWorker(MatmulKernel kernel, int maxChain) {
+  ChainWorker(MatmulKernel kernel) {
     this.kernel = kernel;
-    this.offsets = new int[maxChain];
-    this.tiles = new byte[maxChain][];
     this.thread = new Thread(this::loop, "systole-emulator-2");
     thread.setDaemon(true);
     thread.start();

@@ -40,11 +40,10 @@ final class DecodedProgram {
    * One step: instruction {@code first}, or the MATMULs at {@code members} (first included); an
    * instruction that writes ABUF writes {@code abufRows} rows from {@code abufRow}; {@code access}
    * is all it touches. A step of two chains (a {@link #pair}) holds the first chain's MATMULs and
-   * then the second's, the second's from {@code second} on. {@code feedsChain} says whether a
-   * later chain of the program reads ABUF rows the step writes before they are written again.
+   * then the second's, the second's from {@code second} on.
    */
   record Step(int first, int[] members, int second, int abufRow, int abufRows,
-      boolean feedsChain, StepAccess access) {
+      StepAccess access) {
     boolean chain() {
       return members != null;
     }
@@ -66,13 +65,6 @@ final class DecodedProgram {
   final long stamp;
   final Instruction[] code;
   final Step[] steps;
-  /**
-   * Per step j, bit b set when step j conflicts ({@link StepAccess#conflicts}) with step j-1-b,
-   * for the {@link #CONFLICT_WINDOW} steps before it: in {@code conflicts} as the earlier step is
-   * until it is taken, in {@code conflictsTaken} once it is (a chain's WBUF reads over).
-   */
-  final int[] conflicts;
-  final int[] conflictsTaken;
   /**
    * Per chain step, what each of its MATMULs does to the array's tiles and where its rows start,
    * {@link #MOVE_FIELDS} ints each: the flags ({@link #SWAP}, {@link #LOAD}, {@link #PRELOAD}),
@@ -117,25 +109,9 @@ final class DecodedProgram {
       }
       tileMoves[j] = moves;
     }
-    this.conflicts = new int[steps.length];
-    this.conflictsTaken = new int[steps.length];
-    for (int j = 0; j < steps.length; j++) {
-      for (int b = 0; b < CONFLICT_WINDOW && j - 1 - b >= 0; b++) {
-        Step e = steps[j - 1 - b];
-        if (e.access().conflicts(steps[j].access(), false)) {
-          conflicts[j] |= 1 << b;
-        }
-        if (e.access().conflicts(steps[j].access(), e.chain())) {
-          conflictsTaken[j] |= 1 << b;
-        }
-      }
-    }
     this.outcome = outcome;
     this.counts = counts;
   }
-
-  /** Steps before each step whose conflicts with it are kept ({@link #conflicts}). */
-  static final int CONFLICT_WINDOW = 32;
 
   /** MATMULs of one step at most; the kernel cuts a chain into exact segments itself. */
   static final int MAX_CHAIN = 1024;
@@ -241,41 +217,7 @@ final class DecodedProgram {
       }
     }
     close(open, steps);
-    List<Step> paired = pairs(steps, code);
-    for (int i = 0; i < paired.size(); i++) {
-      Step s = paired.get(i);
-      if (s.abufRows() > 0 && feedsChain(paired, i)) {
-        paired.set(i, new Step(s.first(), null, 0, s.abufRow(), s.abufRows(), true, s.access()));
-      }
-    }
-    return paired.toArray(new Step[0]);
-  }
-
-  /** Steps after an ABUF write looked at for a chain that reads the rows written. */
-  private static final int READER_LOOKAHEAD = 256;
-
-  /**
-   * Whether a chain reads some of the ABUF rows step {@code i} writes before another step writes
-   * them all, within {@link #READER_LOOKAHEAD} steps (beyond, it is taken that one does). The
-   * machine converts such rows for its kernel as soon as they are written, and others only when
-   * a chain reads them, if one ever does: a layer's requantized output that is stored to HBM is
-   * not converted at all.
-   */
-  private static boolean feedsChain(List<Step> steps, int i) {
-    Step w = steps.get(i);
-    int lo = w.abufRow();
-    int hi = lo + w.abufRows();
-    int end = Math.min(steps.size(), i + 1 + READER_LOOKAHEAD);
-    for (int j = i + 1; j < end; j++) {
-      Step s = steps.get(j);
-      if (s.chain() && s.access().touches(Buffer.ABUF, lo, hi)) {
-        return true;
-      }
-      if (!s.chain() && s.abufRows() > 0 && s.abufRow() <= lo && s.abufRow() + s.abufRows() >= hi) {
-        return false;
-      }
-    }
-    return end < steps.size();
+    return pairs(steps, code).toArray(new Step[0]);
   }
 
   /** Steps a chain looks ahead for the next chain, to pair with it. */
@@ -309,7 +251,7 @@ final class DecodedProgram {
       int[] members = new int[2 * a.members().length];
       System.arraycopy(a.members(), 0, members, 0, a.members().length);
       System.arraycopy(b.members(), 0, members, a.members().length, b.members().length);
-      out.add(new Step(a.first(), members, a.members().length, 0, 0, false,
+      out.add(new Step(a.first(), members, a.members().length, 0, 0,
           StepAccess.union(a.access(), b.access())));
     }
     return out;
@@ -324,11 +266,11 @@ final class DecodedProgram {
       if (moved[j] || !b.chain()) {
         continue;
       }
-      if (!sameRows(a, b, code) || a.access().conflicts(b.access(), false)) {
+      if (!sameRows(a, b, code) || a.access().conflicts(b.access())) {
         return -1;
       }
       for (int t = i + 1; t < j; t++) {
-        if (!moved[t] && steps.get(t).access().conflicts(b.access(), false)) {
+        if (!moved[t] && steps.get(t).access().conflicts(b.access())) {
           return -1;
         }
       }
@@ -366,7 +308,7 @@ final class DecodedProgram {
       int[] members = chain.members.stream().mapToInt(Integer::intValue).toArray();
       List<RowAccess> rows = new ArrayList<>(chain.reads);
       rows.add(chain.accumulators);
-      steps.add(new Step(members[0], members, 0, 0, 0, false, StepAccess.ofChain(rows)));
+      steps.add(new Step(members[0], members, 0, 0, 0, StepAccess.ofChain(rows)));
     }
   }
 
@@ -375,8 +317,8 @@ final class DecodedProgram {
     List<RowAccess> rows = RowAccess.of(in, p);
     RowAccess written = abufWrite(rows);
     StepAccess access = StepAccess.of(in, rows);
-    return written == null ? new Step(pc, null, 0, 0, 0, false, access)
-        : new Step(pc, null, 0, (int) written.first(), (int) written.count(), false, access);
+    return written == null ? new Step(pc, null, 0, 0, 0, access)
+        : new Step(pc, null, 0, (int) written.first(), (int) written.count(), access);
   }
 
   /** The ABUF rows among {@code rows} that are written, or null (an instruction writes one range). */

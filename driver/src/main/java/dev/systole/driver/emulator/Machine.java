@@ -18,9 +18,7 @@ import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
@@ -74,12 +72,8 @@ final class Machine {
   private long decodedInstructions;
   private boolean lastRunDecoded;
   private long stepsOnSecondThread;
-  /** Steps run in a batch after its first ({@link Steps#batch}), since the machine was made. */
-  private long batched;
   /** Steps of two chains run, since the machine was made. */
   private final AtomicLong pairs = new AtomicLong();
-  /** Blocks of chain rows a thread computed for a chain the other thread took. */
-  private final AtomicLong blocksHelped = new AtomicLong();
   /** Scratch of a chain: its MATMULs' ABUF offsets and weight tiles. */
   private final int[] chainOffsets;
   private final byte[][] chainTiles;
@@ -88,9 +82,9 @@ final class Machine {
 
   /**
    * Threads the fast path uses, 1 or 2: the {@code systole.emulator.threads} system property, or
-   * 2 on a machine with two cores or more. A second thread computes one MATMUL chain while the
-   * first runs the next steps that do not depend on it; more would find little to do, because a
-   * compiled program keeps two groups of accumulator rows in flight (it double-buffers ACC).
+   * 2 on a machine with two cores or more. A second thread computes half the rows of each long
+   * MATMUL chain ({@link #runDecodedParallel}); more threads would each get fewer rows for the
+   * same cost of handing them out.
    */
   static int defaultThreads() {
     String v = System.getProperty("systole.emulator.threads");
@@ -131,8 +125,7 @@ final class Machine {
     int chain = fast ? 2 * DecodedProgram.MAX_CHAIN : 0;
     this.chainOffsets = new int[chain];
     this.chainTiles = new byte[chain][];
-    this.worker = fast && threads > 1
-        ? new ChainWorker(kernel.sibling(), chain) : null;
+    this.worker = fast && threads > 1 ? new ChainWorker(kernel.sibling()) : null;
   }
 
   /** Stops the second thread, if there is one. */
@@ -204,19 +197,9 @@ final class Machine {
         : runDecoded(program, aborted, pcListener);
   }
 
-  /** Steps run in a batch after its first, on two threads, since the machine was made. */
-  long batched() {
-    return batched;
-  }
-
-  /** Steps the second thread has run, since the machine was made. */
+  /** Chain steps whose first rows the second thread computed, since the machine was made. */
   long stepsOnSecondThread() {
     return stepsOnSecondThread;
-  }
-
-  /** Blocks of a chain's rows computed by the thread that did not take the chain, since the machine was made. */
-  long blocksHelped() {
-    return blocksHelped.get();
   }
 
   /** Steps of two chains over the same activation rows run ({@code DecodedProgram.Step#pair}), since the machine was made. */
@@ -276,12 +259,23 @@ final class Machine {
       } else {
         executeFast(code[step.first()], kernel);
         if (step.abufRows() > 0) {
-          kernel.abufWritten(step.abufRow(), step.abufRows());
+          abufWritten(step.abufRow(), step.abufRows());
         }
       }
     }
     counts.copyFrom(program.counts);
     return program.outcome;
+  }
+
+  /**
+   * Tells the kernels of ABUF rows written: each thread's kernel keeps its own float copy of ABUF
+   * (a copy shared by both would pass its rows between the cores' caches).
+   */
+  private void abufWritten(int first, int count) {
+    kernel.abufWritten(first, count);
+    if (worker != null) {
+      worker.kernel.abufWritten(first, count);
+    }
   }
 
   /** One instruction on the fast path (the caller tells the kernel of ABUF rows written). */
@@ -290,6 +284,8 @@ final class Machine {
       case LOAD -> loadFast(in);
       case STORE -> storeFast(in);
       case REQUANT -> requant(in, k);
+      case VMAX -> vmax(in, k);
+      case VADD -> vadd(in, k);
       case VMAC -> k.vmac(abuf, (int) in.get(Isa.Vmac.A_ROW) * lanes, wbuf,
           (int) in.get(Isa.Vmac.W_ROW) * lanes, acc, (int) in.get(Isa.Vmac.ACC_ROW) * lanes,
           (int) in.get(Isa.Vmac.ROWS), in.flag(Isa.Vmac.ACCUMULATE));
@@ -311,393 +307,152 @@ final class Machine {
     parallelCycles = cycles;
   }
 
-  /**
-   * Whether a thread that takes a chain leaves its rows to the other thread, computing them itself
-   * only once the run stops: for tests, so that every chain of a run on two threads is split.
-   */
-  private boolean leaveChainRows;
-
-  void leaveChainRows(boolean leave) {
-    leaveChainRows = leave;
-  }
-
-  /** Spins of a thread with nothing to take before it yields its core instead. */
+  /** Spins of a waiting thread before it yields its core instead. */
   private static final int SPINS = 200;
 
-  /** Steps other than chains a thread takes at once at most ({@link Steps#batch}). */
-  private static final int BATCH = 8;
-
-  /** Steps a thread looks ahead for one it can run beside the other thread's. */
-  private static final int WINDOW = Math.min(16, DecodedProgram.CONFLICT_WINDOW);
+  /**
+   * Rows a chain step needs for the second thread to compute part of them: below, the hand-off
+   * costs more than it saves.
+   */
+  private static final int SPLIT_ROWS = 16;
 
   /**
-   * The fast path on two threads: both take steps from the program, each the first one it can
-   * run now, and run it. A step can run when it conflicts with no earlier step not yet done
-   * ({@link StepAccess}: the same rows or HBM bytes, one of them writing), looking at most {@link
-   * #WINDOW} steps ahead of the first step not done; chains start in program order among
-   * themselves, because each takes its weight tiles from the array as the chains before it left
-   * it. Taking a step, marking it done and the bookkeeping of the float copy of ABUF happen under
-   * one lock, in an order that makes a chain's tiles and ABUF rows those of program order; the
-   * work itself runs outside it. So the bytes are those of running the steps one after another:
-   * only steps with nothing in common overlap, and the compiler's double-buffered accumulators,
-   * weight and parameter rows give each thread a chain, or a chain and the loads, stores and
-   * requantization around the other. A thread that takes a step other than a chain takes the
-   * ones after it that could run once it has run too, up to {@link #BATCH} ({@link
-   * Steps#batch}): most steps are short loads, stores and vector instructions between two
-   * chains, and taking the lock twice for each kept one thread of ResNet-18 waiting for it in
-   * 22–24 % of its profile samples, 11–16 % with batches.
+   * The fast path on two threads: the machine's thread runs the steps in order, as on one, and
+   * hands the first half of each chain step's rows to the second thread, computes the other
+   * half, and waits for the second thread's before it goes on. Each thread packs the chain's
+   * weights into its own kernel and keeps its own float copy of ABUF, so all that passes between
+   * the cores is the chain's tiles, the activation rows of the second half and its accumulators.
    *
-   * <p>Where the program leaves one thread nothing to take, most often while the other runs a
-   * long chain that every later step depends on, the idle thread computes rows of that chain
-   * ({@link Steps.Split}): the thread that took the chain packs its weights once and offers its
-   * rows in blocks, and each thread takes blocks until none is left. Splitting a chain's rows
-   * rather than only overlapping steps is what lets two threads keep both cores busy through the
-   * layers whose every step is one chain after another.
+   * <p>Why not more: on the 2-core machine this was measured on (AMD EPYC, Zen 5), a cache line
+   * passed from one core to the other and back took 440 ns, so a design gains only where each
+   * core works on data in its own cache. The design before this one let both threads take any
+   * step that did not conflict with one not yet done, under one lock, and shared a chain's rows
+   * block by block from weights packed once: ResNet-18 on two threads took 87.7 ms against this
+   * one's 79.1 ms (medians of eight rounds side by side; both designs took 69 to 70 ms on one
+   * thread, so on that machine neither gains from the second core). Running the loads, stores
+   * and vector steps on one thread and the chains on the other, or sharing all the steps out by
+   * where their data was, did no better: the activations, weights and accumulators crossed
+   * between the cores at almost every step.
    */
   private Outcome runDecodedParallel(DecodedProgram program, BooleanSupplier aborted,
       IntConsumer pcListener) {
-    Steps run = new Steps(program, aborted, pcListener);
-    // A chain of none: the kernel sets up its float ABUF here, before two threads share it.
-    kernel.prepare(abuf, chainOffsets, 0, 0);
-    worker.post(() -> {
-      try {
-        run.work(worker.kernel, worker.offsets, worker.tiles);
-      } catch (RuntimeException e) {
-        run.stop();
-        throw e;
-      }
-    });
+    Halves halves = new Halves();
+    // A chain of none: the second thread's kernel sets up its float ABUF here, before this thread
+    // tells it of rows written.
+    worker.kernel.prepare(abuf, chainOffsets, 0, 0, 0);
+    worker.post(() -> halves.serve(worker.kernel));
     try {
-      run.work(kernel, chainOffsets, chainTiles);
-    } catch (RuntimeException e) {
-      run.stop();
-      throw e;
+      Instruction[] code = program.code;
+      for (int j = 0; j < program.steps.length; j++) {
+        DecodedProgram.Step step = program.steps[j];
+        if (aborted.getAsBoolean()) {
+          return new Outcome(ErrorCode.NONE, 0, 0, true);
+        }
+        pcListener.accept(step.first());
+        if (!step.chain()) {
+          executeFast(code[step.first()], kernel);
+          if (step.abufRows() > 0) {
+            abufWritten(step.abufRow(), step.abufRows());
+          }
+          continue;
+        }
+        takeTiles(program.tileMoves[j], chainOffsets, chainTiles);
+        Instruction first = code[step.first()];
+        int n = step.tilesPerChain();
+        int c = (int) first.get(Isa.Matmul.ACC_ROW) * lanes;
+        int c2 = secondAccumulators(code, step);
+        int rows = (int) first.get(Isa.Matmul.ROWS);
+        boolean accumulate = first.flag(Isa.Matmul.ACCUMULATE);
+        int at = rows < SPLIT_ROWS ? 0 : rows / 2 / 8 * 8;
+        if (at > 0) {
+          halves.post(chainOffsets, chainTiles, n, c, c2, at, accumulate);
+        }
+        kernel.chainRows(abuf, chainOffsets, chainTiles, n, acc, c, c2, at, rows, accumulate);
+        if (at > 0) {
+          halves.await();
+        }
+      }
     } finally {
+      halves.end();
       worker.await();
-    }
-    if (run.aborted) {
-      return new Outcome(ErrorCode.NONE, 0, 0, true);
     }
     counts.copyFrom(program.counts);
     return program.outcome;
   }
 
   /**
-   * Rows of one block of a chain that two threads share: a multiple of the kernels' register
-   * blocks, and small enough that the thread that helps last waits little.
+   * The hand-off of the first rows of chains to the second thread, one at a time: the machine's
+   * thread writes the chain, then the volatile count of chains posted; the second thread computes
+   * the rows, then writes the count done. What each wrote before its count the other sees after
+   * reading it.
    */
-  private static final int SPLIT_ROWS = 8;
+  private final class Halves {
+    private int[] offsets;
+    private byte[][] tiles;
+    private int n;
+    private int c;
+    private int c2;
+    private int rows;
+    private boolean accumulate;
+    private volatile int posted;
+    private volatile int done;
+    private volatile boolean over;
+    private volatile RuntimeException failure;
 
-  private static final VarHandle LOCK;
-
-  static {
-    try {
-      LOCK = MethodHandles.lookup().findVarHandle(Steps.class, "locked", int.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
-    }
-  }
-
-  /** The shared state of one run on two threads; its fields are guarded by {@link Steps#lock}. */
-  private final class Steps {
-    private final Instruction[] code;
-    private final DecodedProgram.Step[] steps;
-    private final int[] conflicts;
-    private final int[] conflictsTaken;
-    private final int[][] tileMoves;
-    private final boolean[] done;
-    private final boolean[] taken;
-    private final BooleanSupplier abort;
-    private final IntConsumer pcListener;
-    private int next;
-    private volatile boolean stopped;
-    private boolean aborted;
-    /** Counts the steps done (and stops): a thread that found nothing to take waits for it to move. */
-    private volatile int changes;
-    /** 1 while a thread holds the lock that guards the fields above. */
-    private volatile int locked;
-    /** Per thread (0 the machine's, 1 the worker's), the chain whose rows it offers, if any. */
-    private final AtomicReferenceArray<Split> offers = new AtomicReferenceArray<>(2);
-
-    Steps(DecodedProgram program, BooleanSupplier abort, IntConsumer pcListener) {
-      this.code = program.code;
-      this.steps = program.steps;
-      this.conflicts = program.conflicts;
-      this.conflictsTaken = program.conflictsTaken;
-      this.tileMoves = program.tileMoves;
-      this.done = new boolean[steps.length];
-      this.taken = new boolean[steps.length];
-      this.abort = abort;
-      this.pcListener = pcListener;
+    void post(int[] offsets, byte[][] tiles, int n, int c, int c2, int rows,
+        boolean accumulate) {
+      this.offsets = offsets;
+      this.tiles = tiles;
+      this.n = n;
+      this.c = c;
+      this.c2 = c2;
+      this.rows = rows;
+      this.accumulate = accumulate;
+      posted = posted + 1;
     }
 
-    void stop() {
-      lock();
-      stopped = true;
-      changes++;
-      unlock();
-    }
-
-    /**
-     * Takes the lock by spinning: it is held for a few hundred nanoseconds by one of two threads,
-     * where a monitor would park the other in the kernel and cost it tens of microseconds.
-     */
-    private void lock() {
-      while (!LOCK.compareAndSet(this, 0, 1)) {
-        Thread.onSpinWait();
+    /** Waits for the rows posted last; rethrows what computing them threw. */
+    void await() {
+      for (int spins = 0; done != posted; spins++) {
+        pause(spins);
+      }
+      RuntimeException e = failure;
+      if (e != null) {
+        throw e;
       }
     }
 
-    private void unlock() {
-      LOCK.setRelease(this, 0);
+    void end() {
+      over = true;
     }
 
-    /** Takes and runs steps until none is left, with this thread's kernel and chain scratch. */
-    void work(MatmulKernel k, int[] offsets, byte[][] tiles) {
-      int me = k == kernel ? 0 : 1;
+    /** The second thread: computes the rows of each chain posted until the run is over. */
+    void serve(MatmulKernel k) {
+      int seen = 0;
       while (true) {
-        int j;
-        int end;
-        int seen;
-        lock();
-        try {
-          seen = changes;
-          while (next < steps.length && done[next]) {
-            next++;
-          }
-          if (stopped || next == steps.length) {
+        for (int spins = 0; posted == seen; spins++) {
+          if (over) {
             return;
           }
-          j = pick();
-          end = j + 1;
-          if (j >= 0) {
-            taken[j] = true;
-            if (steps[j].chain()) {
-              int[] members = steps[j].members();
-              takeTiles(tileMoves[j], offsets, tiles);
-              k.prepare(abuf, offsets, steps[j].tilesPerChain(),
-                  (int) code[members[0]].get(Isa.Matmul.ROWS));
-            } else {
-              end = batch(j);
-            }
-          }
-        } finally {
-          unlock();
+          pause(spins);
         }
-        if (j < 0) {
-          // Help with the other thread's chain, if it offers rows; else spin a while, then yield:
-          // the JIT compiler's threads need the cores too.
-          for (int spins = 0; changes == seen && !abort.getAsBoolean(); spins++) {
-            Split split = offers.get(1 - me);
-            if (split != null && split.help(k, true)) {
-              spins = 0;
-            } else if (spins < SPINS) {
-              Thread.onSpinWait();
-            } else {
-              Thread.yield();
-            }
-          }
-        } else {
-          DecodedProgram.Step step = steps[j];
-          pcListener.accept(step.first());
-          if (step.chain()) {
-            Instruction first = code[step.first()];
-            int n = step.tilesPerChain();
-            k.packStart(offsets, n, step.pair());
-            Split split = new Split(k, offsets, tiles, n, step.pair(),
-                (int) first.get(Isa.Matmul.ACC_ROW) * lanes, secondAccumulators(code, step),
-                (int) first.get(Isa.Matmul.ROWS), first.flag(Isa.Matmul.ACCUMULATE));
-            offers.set(me, split);
-            if (!leaveChainRows) {
-              split.help(k, false);
-            }
-            // Help with the other thread's chain while this one's last blocks are computed; yield
-            // the core after a while, for the other thread may be waiting for one to finish them.
-            for (int spins = 0; !split.finished(); spins++) {
-              Split other = offers.get(1 - me);
-              if (other != null && other.help(k, true)) {
-                continue;
-              }
-              if (leaveChainRows && (stopped || abort.getAsBoolean())) {
-                split.help(k, false);
-              }
-              if (spins < SPINS) {
-                Thread.onSpinWait();
-              } else {
-                Thread.yield();
-              }
-            }
-            offers.set(me, null);
-          } else {
-            for (int i = j; i < end; i++) {
-              DecodedProgram.Step s = steps[i];
-              if (i > j) {
-                pcListener.accept(s.first());
-              }
-              executeFast(code[s.first()], k);
-              if (s.feedsChain()) {
-                // The rows are this thread's until the step is done: no step that reads them
-                // runs. Converted here, they are not converted under the lock when a chain is
-                // taken.
-                k.abufRewritten(abuf, s.abufRow(), s.abufRows());
-              } else if (s.abufRows() > 0) {
-                k.abufWritten(s.abufRow(), s.abufRows());
-              }
-            }
-          }
-          lock();
-          for (int i = j; i < end; i++) {
-            done[i] = true;
-          }
-          changes++;
-          if (k != kernel) {
-            stepsOnSecondThread += end - j;
-          }
-          batched += end - j - 1;
-          unlock();
+        seen++;
+        try {
+          k.chainRows(abuf, offsets, tiles, n, acc, c, c2, 0, rows, accumulate);
+          stepsOnSecondThread++;
+        } catch (RuntimeException e) {
+          failure = e;
         }
-        if (abort.getAsBoolean()) {
-          lock();
-          aborted = true;
-          stopped = true;
-          changes++;
-          unlock();
-        }
+        done = seen;
       }
     }
 
-    /**
-     * A chain's rows, in blocks that either thread takes one at a time: the thread that took the
-     * chain offers them while it computes, and a thread with no step it can run computes some
-     * with its own kernel from the weights the first one packed. Blocks write disjoint
-     * accumulator rows; the chain is done when every block is.
-     */
-    private final class Split {
-      private final MatmulKernel packed;
-      private final int[] offsets;
-      private final byte[][] tiles;
-      private final int n;
-      private final boolean pair;
-      private final int packParts;
-      private final AtomicInteger nextPart = new AtomicInteger();
-      private final AtomicInteger packedParts = new AtomicInteger();
-      private final int c;
-      private final int c2;
-      private final int rows;
-      private final boolean accumulate;
-      private final int blocks;
-      private final AtomicInteger next = new AtomicInteger();
-      private final AtomicInteger finished = new AtomicInteger();
-
-      Split(MatmulKernel packed, int[] offsets, byte[][] tiles, int n, boolean pair, int c,
-          int c2, int rows, boolean accumulate) {
-        this.packed = packed;
-        this.offsets = offsets;
-        this.tiles = tiles;
-        this.n = n;
-        this.pair = pair;
-        this.packParts = packed.packParts(n);
-        this.c = c;
-        this.c2 = c2;
-        this.rows = rows;
-        this.accumulate = accumulate;
-        this.blocks = (rows + SPLIT_ROWS - 1) / SPLIT_ROWS;
+    private void pause(int spins) {
+      if (spins < SPINS) {
+        Thread.onSpinWait();
+      } else {
+        Thread.yield();
       }
-
-      /**
-       * Packs parts of the chain's weights (into the kernel that took it) until none is left,
-       * then, once every part is packed, computes blocks of rows with {@code k} until none is
-       * left; whether it did any of either.
-       */
-      boolean help(MatmulKernel k, boolean helping) {
-        boolean packing = false;
-        for (int part; (part = nextPart.getAndIncrement()) < packParts; ) {
-          packed.packPart(tiles, n, pair, part);
-          packedParts.incrementAndGet();
-          packing = true;
-        }
-        if (next.get() >= blocks) {
-          return packing;
-        }
-        while (packedParts.get() < packParts) {
-          Thread.onSpinWait();
-        }
-        int done = 0;
-        for (int b; (b = next.getAndIncrement()) < blocks; done++) {
-          int from = b * SPLIT_ROWS;
-          k.computeRows(packed, abuf, offsets, tiles, n, acc, c, c2, from,
-              Math.min(rows, from + SPLIT_ROWS), accumulate);
-          finished.incrementAndGet();
-        }
-        if (helping && done > 0) {
-          blocksHelped.addAndGet(done);
-        }
-        return packing || done > 0;
-      }
-
-      /** Whether every block is computed. */
-      boolean finished() {
-        return finished.get() == blocks;
-      }
-    }
-
-    /**
-     * The first step from {@code next} on, within {@link #WINDOW}, that is not taken and can run
-     * now: it conflicts with no earlier step not done (a chain taken no longer reads WBUF, its
-     * tiles copied), and if it is a chain, every earlier chain is taken. -1 if none.
-     */
-    /**
-     * The end of the batch that starts with step {@code j}, just taken, which is not a chain: the
-     * steps after it that are not chains and could run now if the steps from {@code j} on ran
-     * before them, in order, at most {@link #BATCH} in all, marked taken. A thread runs a batch
-     * one step after another and marks it done at once, so the steps between two chains, mostly
-     * short, cost two turns of the lock between them rather than two each.
-     */
-    private int batch(int j) {
-      int end = j + 1;
-      int limit = Math.min(steps.length, Math.min(j + BATCH, next + WINDOW));
-      while (end < limit && !taken[end] && !steps[end].chain() && readyAfter(end, j)) {
-        taken[end] = true;
-        end++;
-      }
-      return end;
-    }
-
-    /** Whether step {@code e} conflicts with no step before {@code j} not done. */
-    private boolean readyAfter(int e, int j) {
-      int before = conflicts[e];
-      int beforeTaken = conflictsTaken[e];
-      for (int i = next; i < j; i++) {
-        if (!done[i] && ((taken[i] ? beforeTaken : before) & (1 << (e - 1 - i))) != 0) {
-          return false;
-        }
-      }
-      return true;
-    }
-
-    private int pick() {
-      int end = Math.min(steps.length, next + WINDOW);
-      for (int j = next; j < end; j++) {
-        if (taken[j]) {
-          continue;
-        }
-        boolean chain = steps[j].chain();
-        int before = conflicts[j];
-        int beforeTaken = conflictsTaken[j];
-        boolean ok = true;
-        for (int i = next; i < j && ok; i++) {
-          if (done[i]) {
-            continue;
-          }
-          int bit = 1 << (j - 1 - i);
-          ok = !(chain && steps[i].chain() && !taken[i])
-              && ((taken[i] ? beforeTaken : before) & bit) == 0;
-        }
-        if (ok) {
-          return j;
-        }
-      }
-      return -1;
     }
   }
 
@@ -739,7 +494,7 @@ final class Machine {
           RowAccess written = kernel.mirrorsAbuf()
               ? DecodedProgram.abufWrite(RowAccess.of(in, params)) : null;
           if (written != null) {
-            kernel.abufWritten((int) written.first(), (int) written.count());
+            abufWritten((int) written.first(), (int) written.count());
           }
         }
         counts.executed(in, lanes,
@@ -779,8 +534,8 @@ final class Machine {
       case STORE -> store(in);
       case MATMUL -> matmul(in);
       case REQUANT -> requant(in, kernel);
-      case VMAX -> vmax(in);
-      case VADD -> vadd(in);
+      case VMAX -> vmax(in, kernel);
+      case VADD -> vadd(in, kernel);
       case FENCE, HALT -> { }
       case VLUT -> vlut(in);
       case VSCALE -> vscale(in);
@@ -1110,33 +865,19 @@ final class Machine {
         shift, (int) in.get(Isa.Requant.ZERO_POINT), in.flag(Isa.Requant.RELU));
   }
 
-  private void vmax(Instruction in) {
-    int rows = (int) in.get(Isa.Vmax.ROWS);
-    int a = (int) in.get(Isa.Vmax.A_ROW) * lanes;
-    int b = (int) in.get(Isa.Vmax.B_ROW) * lanes;
-    int d = (int) in.get(Isa.Vmax.DST_ROW) * lanes;
-    for (int i = 0; i < rows * lanes; i++) {
-      abuf[d + i] = (byte) Math.max(abuf[a + i], abuf[b + i]);
-    }
+  private void vmax(Instruction in, MatmulKernel k) {
+    k.vmax(abuf, (int) in.get(Isa.Vmax.A_ROW) * lanes, (int) in.get(Isa.Vmax.B_ROW) * lanes,
+        (int) in.get(Isa.Vmax.DST_ROW) * lanes, (int) in.get(Isa.Vmax.ROWS) * lanes);
   }
 
-  private void vadd(Instruction in) {
-    int rows = (int) in.get(Isa.Vadd.ROWS);
-    int a = (int) in.get(Isa.Vadd.A_ROW) * lanes;
-    int b = (int) in.get(Isa.Vadd.B_ROW) * lanes;
-    int d = (int) in.get(Isa.Vadd.DST_ROW) * lanes;
-    int az = (int) in.get(Isa.Vadd.A_ZERO);
-    int bz = (int) in.get(Isa.Vadd.B_ZERO);
-    int oz = (int) in.get(Isa.Vadd.OUT_ZERO);
-    int am = (int) in.get(Isa.Vadd.A_MULT);
-    int bm = (int) in.get(Isa.Vadd.B_MULT);
-    int shift = (int) in.get(Isa.Vadd.SHIFT);
-    boolean relu = in.flag(Isa.Vadd.RELU);
-    for (int i = 0; i < rows * lanes; i++) {
-      abuf[d + i] = (byte) Arithmetic.vadd(abuf[a + i], abuf[b + i], az, bz, oz, am, bm, shift,
-          relu);
-    }
+  private void vadd(Instruction in, MatmulKernel k) {
+    k.vadd(abuf, (int) in.get(Isa.Vadd.A_ROW) * lanes, (int) in.get(Isa.Vadd.B_ROW) * lanes,
+        (int) in.get(Isa.Vadd.DST_ROW) * lanes, (int) in.get(Isa.Vadd.ROWS) * lanes,
+        (int) in.get(Isa.Vadd.A_ZERO), (int) in.get(Isa.Vadd.B_ZERO),
+        (int) in.get(Isa.Vadd.OUT_ZERO), (int) in.get(Isa.Vadd.A_MULT),
+        (int) in.get(Isa.Vadd.B_MULT), (int) in.get(Isa.Vadd.SHIFT), in.flag(Isa.Vadd.RELU));
   }
+
 
   private short[] table(long number) {
     int first = (int) number * params.tableRows() * lanes;

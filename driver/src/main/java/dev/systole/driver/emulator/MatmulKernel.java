@@ -77,16 +77,6 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
    */
   void abufWritten(int firstRow, int count) {}
 
-  /**
-   * Tells the kernel that {@code count} ABUF rows from {@code firstRow} were written, and lets it
-   * bring its own form of them up to date now, on the calling thread, rather than when a chain
-   * reads them ({@link #prepare}): for a caller that owns those rows now and would rather not
-   * convert them later under a lock.
-   */
-  void abufRewritten(byte[] abuf, int firstRow, int count) {
-    abufWritten(firstRow, count);
-  }
-
   /** Whether this kernel keeps a copy of ABUF and so must hear of writes ({@link #abufWritten}). */
   boolean mirrorsAbuf() {
     return false;
@@ -109,53 +99,39 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
    */
   final void chain(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int c2,
       int rows, boolean accumulate) {
-    prepare(abuf, a, n, rows);
-    pack(a, tiles, n, c2 >= 0);
-    computeRows(this, abuf, a, tiles, n, acc, c, c2, 0, rows, accumulate);
+    chainRows(abuf, a, tiles, n, acc, c, c2, 0, rows, accumulate);
   }
 
   /**
-   * The part of {@link #chain} that reads ABUF into a form of the kernel's own, which must be
-   * done in program order; the rest may then run on another thread, by a {@link #sibling}, while
-   * the caller writes no ABUF row the chain reads.
+   * Rows {@code from} to {@code to} (exclusive) of {@link #chain}: two kernels, one per thread,
+   * may compute other rows of the same chain at the same time.
    */
-  void prepare(byte[] abuf, int[] a, int n, int rows) {}
+  final void chainRows(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int c2,
+      int from, int to, boolean accumulate) {
+    prepare(abuf, a, n, from, to);
+    pack(a, tiles, n, c2 >= 0);
+    computeRows(abuf, a, tiles, n, acc, c, c2, from, to, accumulate);
+  }
+
+  /**
+   * The part of {@link #chainRows} that reads rows {@code from} to {@code to} of each tile's
+   * activations into a form of the kernel's own.
+   */
+  void prepare(byte[] abuf, int[] a, int n, int from, int to) {}
 
   /**
    * The part of {@link #chain} that depends on the tiles and ABUF offsets but not on the rows: a
    * kernel may put them into a form of its own here, once per chain or pair of chains ({@code
-   * pair}), for {@link #computeRows} to read, on this thread or, by a {@link #sibling}, on
-   * another.
+   * pair}), for {@link #computeRows} to read.
    */
-  final void pack(int[] a, byte[][] tiles, int n, boolean pair) {
-    packStart(a, n, pair);
-    for (int part = 0; part < packParts(n); part++) {
-      packPart(tiles, n, pair, part);
-    }
-  }
-
-  /**
-   * The part of {@link #pack} that must come first, on the thread that took the chain; the
-   * {@link #packParts} parts may then be packed in any order, by any thread, each once.
-   */
-  void packStart(int[] a, int n, boolean pair) {}
-
-  /** Parts of {@link #pack} after {@link #packStart}, for a chain of {@code n} tiles. */
-  int packParts(int n) {
-    return 0;
-  }
-
-  /** Part {@code part} of {@link #pack}, into this kernel's own form (from any thread). */
-  void packPart(byte[][] tiles, int n, boolean pair, int part) {}
+  void pack(int[] a, byte[][] tiles, int n, boolean pair) {}
 
   /**
    * Rows {@code from} to {@code to} (exclusive) of the chain, or the pair of chains when {@code
-   * c2} is at least 0, whose tiles and offsets {@code packed} (this kernel or one of its
-   * siblings) has {@link #pack}ed, with this kernel's scratch: rows of one chain may so be
-   * computed by two threads at once. {@code a[m]}, {@code c} and {@code c2} are the lane offsets
-   * of the chain's first row.
+   * c2} is at least 0, whose tiles and offsets this kernel has {@link #pack}ed. {@code a[m]},
+   * {@code c} and {@code c2} are the lane offsets of the chain's first row.
    */
-  void computeRows(MatmulKernel packed, byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc,
+  void computeRows(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc,
       int c, int c2, int from, int to, boolean accumulate) {
     int skip = from * lanes;
     for (int m = 0; m < n; m++) {
@@ -201,9 +177,25 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
   }
 
   /**
-   * A kernel of the same kind with scratch space of its own, sharing what {@link #prepare}
-   * prepares: the one to run {@link #compute} on a second thread.
+   * VADD of {@code count} int8 lanes of ABUF (contract 7.4): lane i of the rows at lane offsets
+   * {@code a} and {@code b} into lane i at {@code d}, as {@link Arithmetic#vadd}.
    */
+  void vadd(byte[] abuf, int a, int b, int d, int count, int aZero, int bZero, int outZero,
+      int aMult, int bMult, int shift, boolean relu) {
+    for (int i = 0; i < count; i++) {
+      abuf[d + i] = (byte) Arithmetic.vadd(abuf[a + i], abuf[b + i], aZero, bZero, outZero,
+          aMult, bMult, shift, relu);
+    }
+  }
+
+  /** VMAX of {@code count} int8 lanes of ABUF: the larger of lanes {@code a + i} and {@code b + i} into {@code d + i}. */
+  void vmax(byte[] abuf, int a, int b, int d, int count) {
+    for (int i = 0; i < count; i++) {
+      abuf[d + i] = (byte) Math.max(abuf[a + i], abuf[b + i]);
+    }
+  }
+
+  /** A kernel of the same kind with scratch space of its own: the one for a second thread. */
   abstract MatmulKernel sibling();
 
   /**

@@ -10,8 +10,9 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * What one step of a decoded program touches, compactly, so that the machine can tell cheaply
- * whether two steps may run at the same time or in either order: buffer rows as merged ranges
+ * What one step of a decoded program touches, compactly, so that the decoder can tell cheaply
+ * whether two steps may run in either order (a chain moved up to pair with the one before it,
+ * {@code DecodedProgram.pairs}): buffer rows as merged ranges
  * (read or written), and the span of HBM bytes a LOAD reads or a STORE writes (the span from the
  * first byte to the last, a safe over-estimate of a strided transfer).
  */
@@ -81,32 +82,16 @@ final class StepAccess {
     return addr + (ySize - 1) * yStride + (xSize - 1) * xStride + elem;
   }
 
-  /** Whether this step reads or writes a row of {@code buf} from {@code lo} to {@code hi} (exclusive). */
-  boolean touches(Buffer buf, int lo, int hi) {
-    for (int i = 0; i < buffer.length; i++) {
-      if (buffer[i] == buf.ordinal() && first[i] < hi && lo < end[i]) {
-        return true;
-      }
-    }
-    return false;
-  }
-
   /**
    * Whether this step and {@code other} touch a row or HBM byte in common and one of them writes
-   * it, so that they must run in program order. With {@code tilesTaken}, this step's reads of
-   * WBUF are over (a chain whose weight tiles were copied when it was handed out) and do not
-   * count.
+   * it, so that they must run in program order.
    */
-  boolean conflicts(StepAccess other, boolean tilesTaken) {
+  boolean conflicts(StepAccess other) {
     if (hbmHi > hbmLo && other.hbmHi > other.hbmLo && (hbmWrite || other.hbmWrite)
         && hbmLo < other.hbmHi && other.hbmLo < hbmHi) {
       return true;
     }
-    int wbuf = Buffer.WBUF.ordinal();
     for (int i = 0; i < buffer.length; i++) {
-      if (tilesTaken && buffer[i] == wbuf && !write[i]) {
-        continue;
-      }
       for (int j = 0; j < other.buffer.length; j++) {
         if (buffer[i] == other.buffer[j] && (write[i] || other.write[j])
             && first[i] < other.end[j] && other.first[j] < end[i]) {

@@ -108,7 +108,7 @@ final class VectorMatmulKernel extends MatmulKernel {
   private int[] at;
   /** The float sums of a block of rows, {@code vectorColumns} per row. */
   private final float[] sums;
-  /** ABUF as floats, shared with this kernel's siblings. */
+  /** ABUF as floats: this kernel's own, for the thread that uses it. */
   private final Mirror mirror;
   /** Per lane of a REQUANT, {@code 2^(shift-1) - 1} and the parity mask ({@link #requant}). */
   private final long[] half;
@@ -157,7 +157,7 @@ final class VectorMatmulKernel extends MatmulKernel {
 
   @Override
   MatmulKernel sibling() {
-    return new VectorMatmulKernel(lanes, mirror);
+    return new VectorMatmulKernel(lanes, new Mirror());
   }
 
   @Override
@@ -165,16 +165,6 @@ final class VectorMatmulKernel extends MatmulKernel {
     if (mirror.stale != null) {
       Arrays.fill(mirror.stale, firstRow, firstRow + count, true);
     }
-  }
-
-  @Override
-  void abufRewritten(byte[] abuf, int firstRow, int count) {
-    if (vectorColumns == 0) {
-      return;
-    }
-    mirror(abuf);
-    abufWritten(firstRow, count);
-    refresh(abuf, firstRow, count);
   }
 
   /**
@@ -222,6 +212,57 @@ final class VectorMatmulKernel extends MatmulKernel {
     }
   }
 
+  /**
+   * {@inheritDoc} Where vectors are 512 bits, eight lanes at a time in 64-bit arithmetic,
+   * rounding as {@link #requant} does; the lanes left over in plain Java. The weighted sum of two
+   * int8 lanes less int8 zero points by int32 multipliers lies within 2^41, so nothing
+   * overflows.
+   */
+  @Override
+  void vadd(byte[] abuf, int a, int b, int d, int count, int aZero, int bZero, int outZero,
+      int aMult, int bMult, int shift, boolean relu) {
+    int i = 0;
+    if (WIDE != null && apart(a, d, 8) && apart(b, d, 8)) {
+      long h = shift == 0 ? 0 : (1L << (shift - 1)) - 1;
+      long o = shift == 0 ? 0 : 1;
+      int lo = relu ? outZero : -128;
+      for (; i <= count - 8; i += 8) {
+        LongVector x = (LongVector) ByteVector.fromArray(EIGHT_BYTES, abuf, a + i)
+            .convertShape(VectorOperators.B2L, LONGS, 0);
+        LongVector y = (LongVector) ByteVector.fromArray(EIGHT_BYTES, abuf, b + i)
+            .convertShape(VectorOperators.B2L, LONGS, 0);
+        LongVector p = x.sub(aZero).mul(aMult).add(y.sub(bZero).mul(bMult));
+        LongVector r = p.add(h).add(p.lanewise(VectorOperators.ASHR, shift).and(o))
+            .lanewise(VectorOperators.ASHR, shift).add(outZero).max(lo).min(127);
+        ((ByteVector) r.convertShape(VectorOperators.L2B, EIGHT_BYTES, 0))
+            .intoArray(abuf, d + i);
+      }
+    }
+    super.vadd(abuf, a + i, b + i, d + i, count - i, aZero, bZero, outZero, aMult, bMult, shift,
+        relu);
+  }
+
+  /**
+   * Whether lanes from {@code from} written to {@code to} a vector of {@code n} lanes at a time
+   * give what lane by lane gives: in place, or with no vector reading lanes an earlier lane of
+   * the same vector wrote.
+   */
+  private static boolean apart(int from, int to, int n) {
+    return from == to || Math.abs(from - to) >= n;
+  }
+
+  /** {@inheritDoc} A vector of bytes at a time, the lanes left over in plain Java. */
+  @Override
+  void vmax(byte[] abuf, int a, int b, int d, int count) {
+    int i = 0;
+    for (; apart(a, d, B.length()) && apart(b, d, B.length()) && i <= count - B.length();
+        i += B.length()) {
+      ByteVector.fromArray(B, abuf, a + i).max(ByteVector.fromArray(B, abuf, b + i))
+          .intoArray(abuf, d + i);
+    }
+    super.vmax(abuf, a + i, b + i, d + i, count - i);
+  }
+
   @Override
   void vmac(byte[] abuf, int a, byte[] wbuf, int w, int[] acc, int c, int rows,
       boolean accumulate) {
@@ -254,21 +295,21 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   @Override
-  void prepare(byte[] abuf, int[] a, int n, int rows) {
+  void prepare(byte[] abuf, int[] a, int n, int from, int to) {
     if (vectorColumns > 0) {
       mirror(abuf);
       for (int m = 0; m < n; m++) {
-        refresh(abuf, a[m] / lanes, rows);
+        refresh(abuf, a[m] / lanes + from, to - from);
       }
     }
   }
 
   /**
-   * Makes room for the packed tiles of the chain, or of both chains of a pair, and works out the
-   * terms' offsets ({@link #terms}); the tiles are packed segment by segment ({@link #packPart}).
+   * Makes room for the packed tiles of the chain, or of both chains of a pair, works out the
+   * terms' offsets ({@link #terms}) and packs the tiles ({@link #packTile}).
    */
   @Override
-  void packStart(int[] a, int n, boolean pair) {
+  void pack(int[] a, byte[][] tiles, int n, boolean pair) {
     if (vectorColumns == 0) {
       return;
     }
@@ -280,20 +321,7 @@ final class VectorMatmulKernel extends MatmulKernel {
       at = new int[Math.max(PAD + n * lanes + PAD, 2 * at.length)];
     }
     terms(a, n);
-  }
-
-  @Override
-  int packParts(int n) {
-    return vectorColumns == 0 ? 0 : (n + PART_TILES - 1) / PART_TILES;
-  }
-
-  /** Tiles of one part of a chain's packing: small, so that two threads share it evenly. */
-  private static final int PART_TILES = 4;
-
-  /** Packs tiles {@code PART_TILES · part} on of the chain, and of the second chain of a pair. */
-  @Override
-  void packPart(byte[][] tiles, int n, boolean pair, int part) {
-    for (int m = part * PART_TILES; m < Math.min(n, (part + 1) * PART_TILES); m++) {
+    for (int m = 0; m < n; m++) {
       packTile(tiles, n, pair, m);
     }
   }
@@ -308,25 +336,24 @@ final class VectorMatmulKernel extends MatmulKernel {
    * {@code packed}, then the scalar tail of each tile.
    */
   @Override
-  void computeRows(MatmulKernel packed, byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc,
+  void computeRows(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc,
       int c, int c2, int from, int to, boolean accumulate) {
     int d = lanes;
     int vc = vectorColumns;
-    VectorMatmulKernel p = (VectorMatmulKernel) packed;
     int chains = c2 >= 0 ? 2 : 1;
     for (int m0 = 0; m0 < n; m0 += segment) {
       int count = Math.min(segment, n - m0);
       boolean add = accumulate || m0 > 0;
       if (vc > 0 && wide() && c2 >= 0) {
-        widePairs(p.w, p.at, PAD + 2 * m0 * d * vc, m0, count, acc, c, c2, from, to, add);
+        widePairs(w, at, PAD + 2 * m0 * d * vc, m0, count, acc, c, c2, from, to, add);
       } else if (vc > 0) {
         for (int chain = 0; chain < chains; chain++) {
           int base = PAD + (chain * n + m0) * d * vc;
           int into = chain == 0 ? c : c2;
           if (wide()) {
-            wideStrips(p.w, p.at, base, m0, count, acc, into, from, to, add);
+            wideStrips(w, at, base, m0, count, acc, into, from, to, add);
           } else {
-            strips(p.w, p.at, base, m0, count, acc, into, from, to, add);
+            strips(w, at, base, m0, count, acc, into, from, to, add);
           }
         }
       }

@@ -53,8 +53,6 @@ class FastPathTest {
     plainMemory.write(DATA, data, 0, data.length);
     Machine fast = new Machine(p, fastMemory, threads);
     fast.parallelFrom(0);
-    // Every chain's rows computed by the thread that did not take it (else as timing falls).
-    fast.leaveChainRows(true);
     Machine plain = Machine.plain(p, plainMemory);
     Set<ErrorCode> seen = EnumSet.noneOf(ErrorCode.class);
     int fastRuns = 0;
@@ -96,12 +94,8 @@ class FastPathTest {
     assertTrue(chained > 1000, "MATMULs that continue a chain: " + chained);
     assertTrue(fast.pairs() > 50, "steps of two chains over the same rows: " + fast.pairs());
     if (threads > 1) {
-      assertTrue(fast.stepsOnSecondThread() > 100, "steps run by the second thread: "
-          + fast.stepsOnSecondThread());
-      assertTrue(fast.blocksHelped() > 10, "blocks of chain rows run by the thread that did not"
-          + " take the chain: " + fast.blocksHelped());
-      assertTrue(fast.batched() > 100, "steps run in a batch after its first: "
-          + fast.batched());
+      assertTrue(fast.stepsOnSecondThread() > 100, "chain steps whose first rows the second"
+          + " thread computed: " + fast.stepsOnSecondThread());
     }
     fast.close();
   }
@@ -309,6 +303,8 @@ class FastPathTest {
             .with(Isa.Vadd.DST_ROW, dst).with(Isa.Vadd.ROWS, rows)
             .with(Isa.Vadd.A_MULT, r.nextBoolean() ? r.nextInt() : r.nextInt(1 << 16))
             .with(Isa.Vadd.B_MULT, r.nextBoolean() ? r.nextInt() : r.nextInt(1 << 16))
+            .with(Isa.Vadd.A_ZERO, r.nextInt(256) - 128).with(Isa.Vadd.B_ZERO, r.nextInt(256) - 128)
+            .with(Isa.Vadd.OUT_ZERO, r.nextInt(256) - 128)
             .with(Isa.Vadd.SHIFT, r.nextBoolean() ? r.nextInt(64) : r.nextInt(20)).with(Isa.Vadd.RELU, r.nextBoolean());
         case 2 -> Instruction.of(Opcode.VLUT).with(Isa.Vlut.A_ROW, a).with(Isa.Vlut.DST_ROW, dst)
             .with(Isa.Vlut.ROWS, rows).with(Isa.Vlut.TABLE, r.nextInt(2));

@@ -168,13 +168,9 @@ class MatmulKernelTest {
                   + " split=" + split;
               if (split) {
                 MatmulKernel sibling = kernel.sibling();
-                kernel.prepare(abuf, a, n, rows);
-                kernel.pack(a, tiles, n, pair);
-                int at = rows / 2 + 1;
-                sibling.computeRows(kernel, abuf, a, tiles, n, actual, c, c2, 0, Math.min(at,
-                    rows), accumulate);
-                kernel.computeRows(kernel, abuf, a, tiles, n, actual, c, c2, Math.min(at, rows),
-                    rows, accumulate);
+                int at = Math.min(rows / 2 + 1, rows);
+                sibling.chainRows(abuf, a, tiles, n, actual, c, c2, 0, at, accumulate);
+                kernel.chainRows(abuf, a, tiles, n, actual, c, c2, at, rows, accumulate);
               } else {
                 kernel.chain(abuf, a, tiles, n, actual, c, c2, rows, accumulate);
               }
