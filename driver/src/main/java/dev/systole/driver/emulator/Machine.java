@@ -82,7 +82,7 @@ final class Machine {
 
   /**
    * Threads the fast path uses, 1 or 2: the {@code systole.emulator.threads} system property, or
-   * 2 on a machine with two cores or more. A second thread computes half the rows of each long
+   * 2 on a machine with two cores or more. A second thread computes some of the rows of each long
    * MATMUL chain ({@link #runDecodedParallel}); more threads would each get fewer rows for the
    * same cost of handing them out.
    */
@@ -317,11 +317,19 @@ final class Machine {
   private static final int SPLIT_ROWS = 16;
 
   /**
+   * Sixteenths of a chain step's rows the second thread computes: fewer than half, because its
+   * rows cost it more (the tiles, the activations it converts and the accumulators it writes
+   * pass between the cores). On ResNet-18 on two threads (AMD EPYC, Zen 5), 6/16 took 59.5 ms
+   * and 8/16 66 ms (medians of eight and four rounds side by side).
+   */
+  private static final int SHARE = 6;
+
+  /**
    * The fast path on two threads: the machine's thread runs the steps in order, as on one, and
-   * hands the first half of each chain step's rows to the second thread, computes the other
-   * half, and waits for the second thread's before it goes on. Each thread packs the chain's
+   * hands the first rows of each chain step ({@link #SHARE}) to the second thread, computes the
+   * others, and waits for the second thread's before it goes on. Each thread packs the chain's
    * weights into its own kernel and keeps its own float copy of ABUF, so all that passes between
-   * the cores is the chain's tiles, the activation rows of the second half and its accumulators.
+   * the cores is the chain's tiles and the second thread's activation rows and accumulators.
    *
    * <p>Why not more: on the 2-core machine this was measured on (AMD EPYC, Zen 5), a cache line
    * passed from one core to the other and back took 440 ns, so a design gains only where each
@@ -363,7 +371,7 @@ final class Machine {
         int c2 = secondAccumulators(code, step);
         int rows = (int) first.get(Isa.Matmul.ROWS);
         boolean accumulate = first.flag(Isa.Matmul.ACCUMULATE);
-        int at = rows < SPLIT_ROWS ? 0 : rows / 2 / 8 * 8;
+        int at = rows < SPLIT_ROWS ? 0 : rows * SHARE / 16 / 8 * 8;
         if (at > 0) {
           halves.post(chainOffsets, chainTiles, n, c, c2, at, accumulate);
         }
