@@ -85,6 +85,8 @@ final class VectorMatmulKernel extends MatmulKernel {
       WIDE != null ? IntVector.SPECIES_256 : null;
   private static final VectorSpecies<Byte> EIGHT_BYTES =
       WIDE != null ? ByteVector.SPECIES_64 : null;
+  /** VMAX's bytes at a time: 128 bits, a row of D = 16, which every platform with vectors has. */
+  private static final VectorSpecies<Byte> MAX_BYTES = ByteVector.SPECIES_128;
   /**
    * Elements of unused space at each end of the scratch arrays the kernel writes all the time, so
    * that no cache line holds both one thread's kernel scratch and another's (false sharing).
@@ -255,10 +257,12 @@ final class VectorMatmulKernel extends MatmulKernel {
   @Override
   void vmax(byte[] abuf, int a, int b, int d, int count) {
     int i = 0;
-    for (; apart(a, d, B.length()) && apart(b, d, B.length()) && i <= count - B.length();
-        i += B.length()) {
-      ByteVector.fromArray(B, abuf, a + i).max(ByteVector.fromArray(B, abuf, b + i))
-          .intoArray(abuf, d + i);
+    int n = MAX_BYTES.length();
+    if (apart(a, d, n) && apart(b, d, n)) {
+      for (; i <= count - n; i += n) {
+        ByteVector.fromArray(MAX_BYTES, abuf, a + i)
+            .max(ByteVector.fromArray(MAX_BYTES, abuf, b + i)).intoArray(abuf, d + i);
+      }
     }
     super.vmax(abuf, a + i, b + i, d + i, count - i);
   }
