@@ -44,6 +44,8 @@ public class EmulatorGemmBenchmark {
   private byte[][][] pairTiles;
   /** ABUF offsets of the K/D blocks of A. */
   private int[] offsets;
+  /** Where each tile starts in its array: every tile is an array of its own here. */
+  private int[] tileAt;
   private int[] acc;
 
   @Setup
@@ -84,6 +86,7 @@ public class EmulatorGemmBenchmark {
       }
     }
     acc = new int[nt * m * d];
+    tileAt = new int[2 * kt];
     gemm();
     int[] c = new int[m * GemmProblem.N];
     for (int u = 0; u < nt; u++) {
@@ -102,12 +105,12 @@ public class EmulatorGemmBenchmark {
     int nt = GemmProblem.N / d;
     if (blocks.equals("pairs")) {
       for (int u = 0; u < nt; u += 2) {
-        matmul.chain(abuf, offsets, pairTiles[u / 2], kt, acc, u * m * d, (u + 1) * m * d, m,
-            false);
+        matmul.chain(abuf, offsets, pairTiles[u / 2], tileAt, kt, acc, u * m * d,
+            (u + 1) * m * d, m, false);
       }
     } else {
       for (int u = 0; u < nt; u++) {
-        matmul.chain(abuf, offsets, tiles[u], kt, acc, u * m * d, m, false);
+        matmul.chain(abuf, offsets, tiles[u], tileAt, kt, acc, u * m * d, m, false);
       }
     }
     return acc;

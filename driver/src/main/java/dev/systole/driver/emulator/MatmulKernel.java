@@ -63,11 +63,11 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
 
   /**
    * Streams {@code rows} activation rows, starting at lane offset {@code a} of {@code abuf},
-   * through {@code tile} (D×D int8, row-major [k][n]) into the accumulator rows
-   * starting at lane offset {@code c} of {@code acc}. Offsets are in lanes (row index × D); the
-   * caller has checked that every row lies inside its buffer.
+   * through the tile at {@code tile[t ..]} (D×D int8, row-major [k][n]: WBUF's rows, or a copy
+   * of them) into the accumulator rows starting at lane offset {@code c} of {@code acc}. Offsets
+   * are in lanes (row index × D); the caller has checked that every row lies inside its buffer.
    */
-  abstract void run(byte[] abuf, int a, byte[] tile, int[] acc, int c, int rows,
+  abstract void run(byte[] abuf, int a, byte[] tile, int t, int[] acc, int c, int rows,
       boolean accumulate);
 
   /**
@@ -83,34 +83,34 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
   }
 
   /**
-   * The MATMULs of a chain, one after another, into the same accumulator rows: tile {@code m}
-   * takes the rows at lane offset {@code a[m]}, the first adds to the accumulators if {@code
+   * The MATMULs of a chain, one after another, into the same accumulator rows: tile {@code m},
+   * at {@code tiles[m][t[m] ..]}, takes the rows at lane offset {@code a[m]}, the first adds to the accumulators if {@code
    * accumulate} and every later one adds to them. The result is that of {@link #run} for each in
    * turn, bit for bit; a kernel may compute it in fewer passes over the accumulators.
    */
-  final void chain(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int rows,
-      boolean accumulate) {
-    chain(abuf, a, tiles, n, acc, c, -1, rows, accumulate);
+  final void chain(byte[] abuf, int[] a, byte[][] tiles, int[] t, int n, int[] acc, int c,
+      int rows, boolean accumulate) {
+    chain(abuf, a, tiles, t, n, acc, c, -1, rows, accumulate);
   }
 
   /**
    * {@link #chain}, or with {@code c2} at least 0 a pair of chains over the same activation rows:
    * the second's tiles are {@code tiles[n .. 2n-1]}, into the accumulator rows at {@code c2}.
    */
-  final void chain(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int c2,
-      int rows, boolean accumulate) {
-    chainRows(abuf, a, tiles, n, acc, c, c2, 0, rows, accumulate);
+  final void chain(byte[] abuf, int[] a, byte[][] tiles, int[] t, int n, int[] acc, int c,
+      int c2, int rows, boolean accumulate) {
+    chainRows(abuf, a, tiles, t, n, acc, c, c2, 0, rows, accumulate);
   }
 
   /**
    * Rows {@code from} to {@code to} (exclusive) of {@link #chain}: two kernels, one per thread,
    * may compute other rows of the same chain at the same time.
    */
-  final void chainRows(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc, int c, int c2,
-      int from, int to, boolean accumulate) {
+  final void chainRows(byte[] abuf, int[] a, byte[][] tiles, int[] t, int n, int[] acc, int c,
+      int c2, int from, int to, boolean accumulate) {
     prepare(abuf, a, n, from, to);
-    pack(a, tiles, n, c2 >= 0);
-    computeRows(abuf, a, tiles, n, acc, c, c2, from, to, accumulate);
+    pack(a, tiles, t, n, c2 >= 0);
+    computeRows(abuf, a, tiles, t, n, acc, c, c2, from, to, accumulate);
   }
 
   /**
@@ -124,22 +124,23 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
    * kernel may put them into a form of its own here, once per chain or pair of chains ({@code
    * pair}), for {@link #computeRows} to read.
    */
-  void pack(int[] a, byte[][] tiles, int n, boolean pair) {}
+  void pack(int[] a, byte[][] tiles, int[] t, int n, boolean pair) {}
 
   /**
    * Rows {@code from} to {@code to} (exclusive) of the chain, or the pair of chains when {@code
    * c2} is at least 0, whose tiles and offsets this kernel has {@link #pack}ed. {@code a[m]},
    * {@code c} and {@code c2} are the lane offsets of the chain's first row.
    */
-  void computeRows(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc,
+  void computeRows(byte[] abuf, int[] a, byte[][] tiles, int[] t, int n, int[] acc,
       int c, int c2, int from, int to, boolean accumulate) {
     int skip = from * lanes;
     for (int m = 0; m < n; m++) {
-      run(abuf, a[m] + skip, tiles[m], acc, c + skip, to - from, accumulate || m > 0);
+      run(abuf, a[m] + skip, tiles[m], t[m], acc, c + skip, to - from, accumulate || m > 0);
     }
     if (c2 >= 0) {
       for (int m = 0; m < n; m++) {
-        run(abuf, a[m] + skip, tiles[n + m], acc, c2 + skip, to - from, accumulate || m > 0);
+        run(abuf, a[m] + skip, tiles[n + m], t[n + m], acc, c2 + skip, to - from,
+            accumulate || m > 0);
       }
     }
   }

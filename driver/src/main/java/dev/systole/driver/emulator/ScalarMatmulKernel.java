@@ -18,7 +18,8 @@ final class ScalarMatmulKernel extends MatmulKernel {
   }
 
   @Override
-  void run(byte[] abuf, int a, byte[] tile, int[] acc, int c, int rows, boolean accumulate) {
+  void run(byte[] abuf, int a, byte[] tile, int t, int[] acc, int c, int rows,
+      boolean accumulate) {
     int d = lanes;
     for (int i = 0; i < rows; i++) {
       int ai = a + i * d;
@@ -28,7 +29,7 @@ final class ScalarMatmulKernel extends MatmulKernel {
       }
       for (int k = 0; k < d; k++) {
         int x = abuf[ai + k];
-        int w = k * d;
+        int w = t + k * d;
         for (int n = 0; n < d; n++) {
           acc[ci + n] += x * tile[w + n];
         }

@@ -118,6 +118,7 @@ final class VectorMatmulKernel extends MatmulKernel {
   /** A chain of one, for {@link #run}. */
   private final int[] oneOffset = new int[1];
   private final byte[][] oneTile = new byte[1][];
+  private final int[] oneTileAt = new int[1];
 
   /** ABUF as floats, for the ABUF array {@code of}, and which of its rows are out of date. */
   private static final class Mirror {
@@ -291,10 +292,12 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   @Override
-  void run(byte[] abuf, int a, byte[] tile, int[] acc, int c, int rows, boolean accumulate) {
+  void run(byte[] abuf, int a, byte[] tile, int t, int[] acc, int c, int rows,
+      boolean accumulate) {
     oneOffset[0] = a;
     oneTile[0] = tile;
-    chain(abuf, oneOffset, oneTile, 1, acc, c, rows, accumulate);
+    oneTileAt[0] = t;
+    chain(abuf, oneOffset, oneTile, oneTileAt, 1, acc, c, rows, accumulate);
     oneTile[0] = null;
   }
 
@@ -313,7 +316,7 @@ final class VectorMatmulKernel extends MatmulKernel {
    * terms' offsets ({@link #terms}) and packs the tiles ({@link #packTile}).
    */
   @Override
-  void pack(int[] a, byte[][] tiles, int n, boolean pair) {
+  void pack(int[] a, byte[][] tiles, int[] t, int n, boolean pair) {
     if (vectorColumns == 0) {
       return;
     }
@@ -326,7 +329,7 @@ final class VectorMatmulKernel extends MatmulKernel {
     }
     terms(a, n);
     for (int m = 0; m < n; m++) {
-      packTile(tiles, n, pair, m);
+      packTile(tiles, t, n, pair, m);
     }
   }
 
@@ -340,7 +343,7 @@ final class VectorMatmulKernel extends MatmulKernel {
    * {@code packed}, then the scalar tail of each tile.
    */
   @Override
-  void computeRows(byte[] abuf, int[] a, byte[][] tiles, int n, int[] acc,
+  void computeRows(byte[] abuf, int[] a, byte[][] tiles, int[] t, int n, int[] acc,
       int c, int c2, int from, int to, boolean accumulate) {
     int d = lanes;
     int vc = vectorColumns;
@@ -366,8 +369,8 @@ final class VectorMatmulKernel extends MatmulKernel {
         for (int chain = 0; chain < chains; chain++) {
           int into = (chain == 0 ? c : c2) + skip;
           for (int m = 0; m < count; m++) {
-            tail(abuf, a[m0 + m] + skip, tiles[chain * n + m0 + m], acc, into, to - from,
-                add || m > 0);
+            int tile = chain * n + m0 + m;
+            tail(abuf, a[m0 + m] + skip, tiles[tile], t[tile], acc, into, to - from, add || m > 0);
           }
         }
       }
@@ -442,7 +445,7 @@ final class VectorMatmulKernel extends MatmulKernel {
    * every term of the segment in turn, a pair's two chains interleaved term by term where {@link
    * #widePairs} computes it, else the second chain's segments after all of the first's.
    */
-  private void packTile(byte[][] tiles, int n, boolean pair, int m) {
+  private void packTile(byte[][] tiles, int[] t, int n, boolean pair, int m) {
     int d = lanes;
     int vc = vectorColumns;
     int m0 = m / segment * segment;
@@ -453,11 +456,12 @@ final class VectorMatmulKernel extends MatmulKernel {
       int base = interleave ? PAD + 2 * m0 * d * vc + chain * STRIP
           : PAD + (chain * n + m0) * d * vc;
       byte[] tile = tiles[chain * n + m];
+      int origin = t[chain * n + m];
       for (int n0 = 0; n0 < vc; n0 += STRIP) {
         int o = base + n0 * count * d * spread + (m - m0) * d * STRIP * spread;
         for (int k = 0; k < d; k++, o += STRIP * spread) {
           for (int j = 0; j < STRIP; j += B.length()) {
-            ByteVector v = ByteVector.fromArray(B, tile, k * d + n0 + j);
+            ByteVector v = ByteVector.fromArray(B, tile, origin + k * d + n0 + j);
             for (int p = 0; p < PARTS; p++) {
               ((FloatVector) v.convertShape(VectorOperators.B2F, F, p))
                   .intoArray(w, o + j + p * L);
@@ -695,7 +699,7 @@ final class VectorMatmulKernel extends MatmulKernel {
     }
   }
 
-  private void tail(byte[] abuf, int a, byte[] tile, int[] acc, int c, int rows,
+  private void tail(byte[] abuf, int a, byte[] tile, int t, int[] acc, int c, int rows,
       boolean accumulate) {
     int d = lanes;
     for (int i = 0; i < rows; i++) {
@@ -704,7 +708,7 @@ final class VectorMatmulKernel extends MatmulKernel {
       for (int n = vectorColumns; n < d; n++) {
         int s = accumulate ? acc[ci + n] : 0;
         for (int k = 0; k < d; k++) {
-          s += abuf[ai + k] * tile[k * d + n];
+          s += abuf[ai + k] * tile[t + k * d + n];
         }
         acc[ci + n] = s;
       }

@@ -89,7 +89,7 @@ class MatmulKernelTest {
           int a = before * d;
           int c = after * d;
           reference(d, abuf, a, tile, expected, c, rows, accumulate);
-          kernel.run(abuf, a, tile, actual, c, rows, accumulate);
+          kernel.run(abuf, a, tile, 0, actual, c, rows, accumulate);
           assertArrayEquals(expected, actual,
               kind + " D=" + d + " rows=" + rows + " accumulate=" + accumulate);
         }
@@ -109,15 +109,15 @@ class MatmulKernelTest {
       Arrays.fill(tile, (byte) -128);
       int sum = d * 128 * 128;
       int[] acc = new int[rows * d];
-      kernel.run(abuf, 0, tile, acc, 0, rows, false);
+      kernel.run(abuf, 0, tile, 0, acc, 0, rows, false);
       assertTrue(Arrays.stream(acc).allMatch(v -> v == sum), kind + " D=" + d);
       Arrays.fill(acc, Integer.MAX_VALUE);
-      kernel.run(abuf, 0, tile, acc, 0, rows, true);
+      kernel.run(abuf, 0, tile, 0, acc, 0, rows, true);
       assertTrue(Arrays.stream(acc).allMatch(v -> v == Integer.MAX_VALUE + sum),
           kind + " D=" + d + " wraps");
       tile[0] = 127;
       int mixed = sum - 128 * 128 - 128 * 127;
-      kernel.run(abuf, 0, tile, acc, 0, rows, false);
+      kernel.run(abuf, 0, tile, 0, acc, 0, rows, false);
       for (int i = 0; i < rows; i++) {
         assertEquals(mixed, acc[i * d], kind + " D=" + d + " row " + i);
         assertEquals(sum, acc[i * d + 1], kind + " D=" + d + " row " + i);
@@ -127,7 +127,8 @@ class MatmulKernelTest {
 
   /**
    * Chains and pairs of chains, as the fast path runs them: longer than a segment or not, the
-   * rows whole or split between a kernel and its sibling at a row that ends no register block.
+   * rows whole or split between a kernel and its sibling at a row that ends no register block,
+   * the tiles read where they lie in one array.
    */
   @ParameterizedTest
   @ValueSource(strings = {"scalar", "vector"})
@@ -146,6 +147,17 @@ class MatmulKernelTest {
               byte[][] tiles = new byte[2 * n][];
               for (int m = 0; m < 2 * n; m++) {
                 tiles[m] = tile(r, d);
+              }
+              // The kernel reads each tile where it lies in one array, as the fast path reads
+              // tiles in WBUF: at row offsets, some with a row between them.
+              byte[] rowsOfTiles = new byte[2 * n * (d * d + d)];
+              byte[][] inRows = new byte[2 * n][];
+              int[] t = new int[2 * n];
+              for (int m = 0, at = 0; m < 2 * n; m++, at += d * d) {
+                at += d * r.nextInt(2);
+                System.arraycopy(tiles[m], 0, rowsOfTiles, at, d * d);
+                inRows[m] = rowsOfTiles;
+                t[m] = at;
               }
               for (int m = 0; m < n; m++) {
                 a[m] = r.nextInt(abufRows - rows + 1) * d;
@@ -169,10 +181,10 @@ class MatmulKernelTest {
               if (split) {
                 MatmulKernel sibling = kernel.sibling();
                 int at = Math.min(rows / 2 + 1, rows);
-                sibling.chainRows(abuf, a, tiles, n, actual, c, c2, 0, at, accumulate);
-                kernel.chainRows(abuf, a, tiles, n, actual, c, c2, at, rows, accumulate);
+                sibling.chainRows(abuf, a, inRows, t, n, actual, c, c2, 0, at, accumulate);
+                kernel.chainRows(abuf, a, inRows, t, n, actual, c, c2, at, rows, accumulate);
               } else {
-                kernel.chain(abuf, a, tiles, n, actual, c, c2, rows, accumulate);
+                kernel.chain(abuf, a, inRows, t, n, actual, c, c2, rows, accumulate);
               }
               assertArrayEquals(expected, actual, where);
             }
@@ -199,8 +211,8 @@ class MatmulKernelTest {
       int first = r.nextInt(100);
       int count = r.nextInt(rows - first);
       boolean accumulate = t % 3 != 0;
-      scalar.run(abuf, first * d, tile, acc, first * d, count, accumulate);
-      vector.run(abuf, first * d, tile, other, first * d, count, accumulate);
+      scalar.run(abuf, first * d, tile, 0, acc, first * d, count, accumulate);
+      vector.run(abuf, first * d, tile, 0, other, first * d, count, accumulate);
       assertArrayEquals(acc, other, "tile " + t);
     }
   }
@@ -223,7 +235,7 @@ class MatmulKernelTest {
     int[] expected = new int[37 * d];
     int[] actual = new int[37 * d];
     reference(d, abuf, 0, tile, expected, 0, 37, false);
-    kernel.run(abuf, 0, tile, actual, 0, 37, false);
+    kernel.run(abuf, 0, tile, 0, actual, 0, 37, false);
     System.out.println(kernel.getClass().getSimpleName() + " "
         + (Arrays.equals(expected, actual) ? "exact" : "wrong"));
   }
