@@ -104,28 +104,41 @@ public final class Boundary {
       throw new IllegalArgumentException("patches of " + size + " bytes for " + n + " images"
           + " (expected at most " + (Integer.MAX_VALUE - 8) + ")");
     }
-    byte[] codes = codes(name, t, enc);
+    // From the image's pixels with their channels side by side, a window's row is one run of
+    // bytes where the dilation is 1: one copy, with padding before and after it.
+    byte[] pixels = nchwToNhwc(codes(name, t, enc), n, c, h, w);
     byte[] dst = new byte[(int) size];
-    int plane = h * w;
+    byte pad = (byte) padValue;
+    int dx = window.dilationW();
     int i = 0;
     for (int b = 0; b < n; b++) {
-      int image = b * c * plane;
       for (int oy = 0; oy < oh; oy++) {
         for (int ox = 0; ox < ow; ox++) {
+          int x0 = ox * window.strideW() - window.padLeft();
           for (int ky = 0; ky < kh; ky++) {
             int iy = oy * window.strideH() - window.padTop() + ky * window.dilationH();
-            for (int kx = 0; kx < kw; kx++) {
-              int ix = ox * window.strideW() - window.padLeft() + kx * window.dilationW();
-              if (iy < 0 || iy >= h || ix < 0 || ix >= w) {
-                Arrays.fill(dst, i, i + c, (byte) padValue);
-                i += c;
-                continue;
+            int row = ((b * h) + iy) * w;
+            if (iy < 0 || iy >= h) {
+              Arrays.fill(dst, i, i + kw * c, pad);
+            } else if (dx == 1) {
+              int lo = Math.min(kw, Math.max(0, -x0));
+              int hi = Math.max(lo, Math.min(kw, w - x0));
+              Arrays.fill(dst, i, i + lo * c, pad);
+              if (hi > lo) {
+                System.arraycopy(pixels, (row + x0 + lo) * c, dst, i + lo * c, (hi - lo) * c);
               }
-              int src = image + iy * w + ix;
-              for (int ch = 0; ch < c; ch++) {
-                dst[i++] = codes[src + ch * plane];
+              Arrays.fill(dst, i + hi * c, i + kw * c, pad);
+            } else {
+              for (int kx = 0; kx < kw; kx++) {
+                int ix = x0 + kx * dx;
+                if (ix < 0 || ix >= w) {
+                  Arrays.fill(dst, i + kx * c, i + (kx + 1) * c, pad);
+                } else {
+                  System.arraycopy(pixels, (row + ix) * c, dst, i + kx * c, c);
+                }
               }
             }
+            i += kw * c;
           }
         }
       }
