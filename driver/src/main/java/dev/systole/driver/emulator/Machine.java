@@ -200,7 +200,7 @@ final class Machine {
     }
     return worker != null && program.outcome.cycles() >= parallelCycles
         ? runDecodedParallel(program, aborted, pcListener)
-        : runDecoded(program, aborted, pcListener);
+        : runDecoded(program, aborted, pcListener, null);
   }
 
   /** Chain steps whose first rows the second thread computed, since the machine was made. */
@@ -250,9 +250,12 @@ final class Machine {
     return p;
   }
 
-  /** The fast path: the steps of a decoded program, which cannot fail on this machine. */
+  /**
+   * The fast path: the steps of a decoded program, which cannot fail on this machine; with
+   * {@code halves} not null, a second thread computes the first rows of each long chain.
+   */
   private Outcome runDecoded(DecodedProgram program, BooleanSupplier aborted,
-      IntConsumer pcListener) {
+      IntConsumer pcListener, Halves halves) {
     Instruction[] code = program.code;
     for (int j = 0; j < program.steps.length; j++) {
       DecodedProgram.Step step = program.steps[j];
@@ -261,7 +264,7 @@ final class Machine {
       }
       pcListener.accept(step.first());
       if (step.chain()) {
-        chain(code, step, program.tileMoves[j]);
+        chain(code, step, program.tileMoves[j], halves);
       } else {
         executeFast(code[step.first()], kernel);
         if (step.abufRows() > 0) {
@@ -356,43 +359,11 @@ final class Machine {
     worker.kernel.prepare(abuf, chainOffsets, 0, 0, 0);
     worker.post(() -> halves.serve(worker.kernel));
     try {
-      Instruction[] code = program.code;
-      for (int j = 0; j < program.steps.length; j++) {
-        DecodedProgram.Step step = program.steps[j];
-        if (aborted.getAsBoolean()) {
-          return new Outcome(ErrorCode.NONE, 0, 0, true);
-        }
-        pcListener.accept(step.first());
-        if (!step.chain()) {
-          executeFast(code[step.first()], kernel);
-          if (step.abufRows() > 0) {
-            abufWritten(step.abufRow(), step.abufRows());
-          }
-          continue;
-        }
-        takeTiles(program.tileMoves[j], chainOffsets, chainTiles, chainTileAt);
-        Instruction first = code[step.first()];
-        int n = step.tilesPerChain();
-        int c = (int) first.get(Isa.Matmul.ACC_ROW) * lanes;
-        int c2 = secondAccumulators(code, step);
-        int rows = (int) first.get(Isa.Matmul.ROWS);
-        boolean accumulate = first.flag(Isa.Matmul.ACCUMULATE);
-        int at = rows < SPLIT_ROWS ? 0 : rows * SHARE / 16 / 8 * 8;
-        if (at > 0) {
-          halves.post(chainOffsets, chainTiles, chainTileAt, n, c, c2, at, accumulate);
-        }
-        kernel.chainRows(abuf, chainOffsets, chainTiles, chainTileAt, n, acc, c, c2, at, rows,
-            accumulate);
-        if (at > 0) {
-          halves.await();
-        }
-      }
+      return runDecoded(program, aborted, pcListener, halves);
     } finally {
       halves.end();
       worker.await();
     }
-    counts.copyFrom(program.counts);
-    return program.outcome;
   }
 
   /**
@@ -822,14 +793,26 @@ final class Machine {
   /**
    * The MATMULs of a chain step, which share their accumulator rows and row count (or of a pair
    * of chains, which share their activation rows), in one pass of the kernel; each takes the tile
-   * its flags give it, in order.
+   * its flags give it, in order. With {@code halves} not null and {@link #SPLIT_ROWS} rows or
+   * more, the second thread computes the first {@link #SHARE} sixteenths of the rows meanwhile.
    */
-  private void chain(Instruction[] code, DecodedProgram.Step step, int[] moves) {
+  private void chain(Instruction[] code, DecodedProgram.Step step, int[] moves, Halves halves) {
     takeTiles(moves, chainOffsets, chainTiles, chainTileAt);
     Instruction first = code[step.first()];
-    kernel.chain(abuf, chainOffsets, chainTiles, chainTileAt, step.tilesPerChain(), acc,
-        (int) first.get(Isa.Matmul.ACC_ROW) * lanes, secondAccumulators(code, step),
-        (int) first.get(Isa.Matmul.ROWS), first.flag(Isa.Matmul.ACCUMULATE));
+    int n = step.tilesPerChain();
+    int c = (int) first.get(Isa.Matmul.ACC_ROW) * lanes;
+    int c2 = secondAccumulators(code, step);
+    int rows = (int) first.get(Isa.Matmul.ROWS);
+    boolean accumulate = first.flag(Isa.Matmul.ACCUMULATE);
+    int at = halves == null || rows < SPLIT_ROWS ? 0 : rows * SHARE / 16 / 8 * 8;
+    if (at > 0) {
+      halves.post(chainOffsets, chainTiles, chainTileAt, n, c, c2, at, accumulate);
+    }
+    kernel.chainRows(abuf, chainOffsets, chainTiles, chainTileAt, n, acc, c, c2, at, rows,
+        accumulate);
+    if (at > 0) {
+      halves.await();
+    }
   }
 
   /** The lane offset of the second chain's accumulators in a pair (counting it), else -1. */
