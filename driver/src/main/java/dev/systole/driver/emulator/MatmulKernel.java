@@ -84,9 +84,10 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
 
   /**
    * The MATMULs of a chain, one after another, into the same accumulator rows: tile {@code m},
-   * at {@code tiles[m][t[m] ..]}, takes the rows at lane offset {@code a[m]}, the first adds to the accumulators if {@code
-   * accumulate} and every later one adds to them. The result is that of {@link #run} for each in
-   * turn, bit for bit; a kernel may compute it in fewer passes over the accumulators.
+   * at {@code tiles[m][t[m] ..]}, takes the rows at lane offset {@code a[m]}, the first adds to
+   * the accumulators if {@code accumulate} and every later one adds to them. The result is that
+   * of {@link #run} for each in turn, bit for bit; a kernel may compute it in fewer passes over
+   * the accumulators.
    */
   final void chain(byte[] abuf, int[] a, byte[][] tiles, int[] t, int n, int[] acc, int c,
       int rows, boolean accumulate) {
@@ -189,7 +190,10 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
     }
   }
 
-  /** VMAX of {@code count} int8 lanes of ABUF: the larger of lanes {@code a + i} and {@code b + i} into {@code d + i}. */
+  /**
+   * VMAX of {@code count} int8 lanes of ABUF: the larger of lanes {@code a + i} and {@code b + i}
+   * into {@code d + i}.
+   */
   void vmax(byte[] abuf, int a, int b, int d, int count) {
     for (int i = 0; i < count; i++) {
       abuf[d + i] = (byte) Math.max(abuf[a + i], abuf[b + i]);
