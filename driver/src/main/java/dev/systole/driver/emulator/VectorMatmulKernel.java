@@ -433,8 +433,13 @@ final class VectorMatmulKernel extends MatmulKernel {
     int plane = mirror.plane;
     for (int m = 0; m < n; m++) {
       int row = a[m] / d;
-      for (int k = 0; k < d; k++) {
-        at[PAD + m * d + k] = k / PLANE * plane + row * PLANE + k % PLANE;
+      for (int k0 = 0; k0 < d; k0 += PLANE) {
+        int first = k0 / PLANE * plane + row * PLANE;
+        int o = PAD + m * d + k0;
+        int cols = Math.min(PLANE, d - k0);
+        for (int k = 0; k < cols; k++) {
+          at[o + k] = first + k;
+        }
       }
     }
   }
@@ -459,6 +464,14 @@ final class VectorMatmulKernel extends MatmulKernel {
       int origin = t[chain * n + m];
       for (int n0 = 0; n0 < vc; n0 += STRIP) {
         int o = base + n0 * count * d * spread + (m - m0) * d * STRIP * spread;
+        if (wide()) {
+          // A strip is one 512-bit vector: sixteen bytes of a tile row in one conversion.
+          for (int k = 0; k < d; k++, o += STRIP * spread) {
+            ((FloatVector) ByteVector.fromArray(WIDE_BYTES, tile, origin + k * d + n0)
+                .convertShape(VectorOperators.B2F, WIDE, 0)).intoArray(w, o);
+          }
+          continue;
+        }
         for (int k = 0; k < d; k++, o += STRIP * spread) {
           for (int j = 0; j < STRIP; j += B.length()) {
             ByteVector v = ByteVector.fromArray(B, tile, origin + k * d + n0 + j);
