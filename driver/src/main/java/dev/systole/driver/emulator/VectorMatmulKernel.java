@@ -125,7 +125,11 @@ final class VectorMatmulKernel extends MatmulKernel {
     float[] rows;
     /** Floats of one plane: {@link #PLANE} columns of every row. */
     int plane;
-    boolean[] stale;
+    /**
+     * One bit per row, set where the row is out of date: a chain's rows are checked 64 at a
+     * time, where one flag per row cost a read per row and tile of every chain.
+     */
+    long[] stale;
     byte[] of;
   }
 
@@ -165,8 +169,20 @@ final class VectorMatmulKernel extends MatmulKernel {
 
   @Override
   void abufWritten(int firstRow, int count) {
-    if (mirror.stale != null) {
-      Arrays.fill(mirror.stale, firstRow, firstRow + count, true);
+    if (mirror.stale != null && count > 0) {
+      long[] bits = mirror.stale;
+      int last = firstRow + count - 1;
+      int i = firstRow >>> 6;
+      int j = last >>> 6;
+      // Shifts of a long take their count mod 64: -1L << r sets bits r..63, -1L >>> (63 - r)
+      // bits 0..r.
+      if (i == j) {
+        bits[i] |= (-1L << firstRow) & (-1L >>> (63 - (last & 63)));
+      } else {
+        bits[i] |= -1L << firstRow;
+        Arrays.fill(bits, i + 1, j, -1L);
+        bits[j] |= -1L >>> (63 - (last & 63));
+      }
     }
   }
 
@@ -383,27 +399,52 @@ final class VectorMatmulKernel extends MatmulKernel {
       // A block of rows that runs past a buffer's last row reads zeros there.
       mirror.plane = (abuf.length / lanes + WIDE_ROWS) * PLANE;
       mirror.rows = new float[planes * mirror.plane];
-      mirror.stale = new boolean[abuf.length / lanes];
-      Arrays.fill(mirror.stale, true);
+      mirror.stale = new long[(abuf.length / lanes + 63) / 64];
+      Arrays.fill(mirror.stale, -1L);
       mirror.of = abuf;
     }
   }
 
   /** Converts the stale rows among {@code count} rows from {@code first} to floats. */
   private void refresh(byte[] abuf, int first, int count) {
-    int d = lanes;
     float[] x = mirror.rows;
     int plane = mirror.plane;
-    boolean[] stale = mirror.stale;
-    for (int row = first; row < first + count; row++) {
-      if (!stale[row]) {
-        continue;
+    long[] stale = mirror.stale;
+    if (count <= 0) {
+      return;
+    }
+    int last = first + count - 1;
+    for (int i = first >>> 6; i <= last >>> 6; i++) {
+      long mask = -1L;
+      if (i == first >>> 6) {
+        mask &= -1L << first;
       }
-      stale[row] = false;
-      for (int k0 = 0; k0 < d; k0 += PLANE) {
-        int src = row * d + k0;
-        int dst = k0 / PLANE * plane + row * PLANE;
-        int cols = Math.min(PLANE, d - k0);
+      if (i == last >>> 6) {
+        mask &= -1L >>> (63 - (last & 63));
+      }
+      long rows = stale[i] & mask;
+      stale[i] &= ~mask;
+      while (rows != 0) {
+        // One run of consecutive stale rows at a time.
+        int start = Long.numberOfTrailingZeros(rows);
+        int end = Long.numberOfTrailingZeros(~(rows >>> start)) + start;
+        convert(abuf, x, plane, i * 64 + start, end - start);
+        rows &= end == 64 ? 0 : -1L << end;
+      }
+    }
+  }
+
+  /**
+   * Converts the {@code count} ABUF rows from {@code row} to floats in the mirror {@code x},
+   * whose planes are {@code plane} floats: plane by plane, each row's columns of the plane in
+   * turn.
+   */
+  private void convert(byte[] abuf, float[] x, int plane, int row, int count) {
+    int d = lanes;
+    for (int k0 = 0; k0 < d; k0 += PLANE) {
+      int cols = Math.min(PLANE, d - k0);
+      int dst = k0 / PLANE * plane + row * PLANE;
+      for (int r = 0, src = row * d + k0; r < count; r++, src += d, dst += PLANE) {
         int k = 0;
         if (WIDE != null && cols == PLANE) {
           ((FloatVector) ByteVector.fromArray(WIDE_BYTES, abuf, src)

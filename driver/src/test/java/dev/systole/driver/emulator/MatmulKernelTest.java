@@ -217,6 +217,39 @@ class MatmulKernelTest {
     }
   }
 
+  /**
+   * The vector kernel's float copy of ABUF follows rewrites of any range of rows, told by {@link
+   * MatmulKernel#abufWritten}: ranges that start, end or lie on both sides of a 64-row boundary
+   * (the kernel keeps one bit per row in 64-bit words), one row, and a range to the buffer's last
+   * row, each followed by a run over rows around it.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {16, 32, 64})
+  void theFloatCopyFollowsRewrittenRowRanges(int d) {
+    Random r = new Random(d);
+    MatmulKernel scalar = MatmulKernel.scalar(d);
+    MatmulKernel vector = kernel("vector", d);
+    int rows = 300;
+    byte[] abuf = new byte[rows * d];
+    r.nextBytes(abuf);
+    int[][] ranges = {{0, 300}, {60, 8}, {64, 1}, {63, 1}, {127, 2}, {0, 64}, {1, 63},
+        {100, 150}, {128, 64}, {299, 1}, {190, 110}, {5, 200}, {250, 50}};
+    for (int[] range : ranges) {
+      for (int i = range[0] * d; i < (range[0] + range[1]) * d; i++) {
+        abuf[i] = (byte) r.nextInt();
+      }
+      vector.abufWritten(range[0], range[1]);
+      int first = Math.max(0, range[0] - 3);
+      int count = Math.min(rows - first, range[1] + 6);
+      byte[] tile = tile(r, d);
+      int[] expected = new int[rows * d];
+      int[] actual = new int[rows * d];
+      scalar.run(abuf, first * d, tile, 0, expected, first * d, count, false);
+      vector.run(abuf, first * d, tile, 0, actual, first * d, count, false);
+      assertArrayEquals(expected, actual, "rows " + range[0] + " to " + (range[0] + range[1]));
+    }
+  }
+
   @Test
   void createPicksTheVectorKernelWhereItCoversColumns() {
     assertInstanceOf(VectorMatmulKernel.class, MatmulKernel.create(16));
