@@ -77,6 +77,8 @@ final class VectorMatmulKernel extends MatmulKernel {
   private static final int ROWS = 4;
   /** Rows of one register block of {@link #wideStrips}: 8 accumulators of 16 columns. */
   private static final int WIDE_ROWS = 8;
+  /** Rows of the last block of a pair's rows at most, for {@link #pairTail}. */
+  private static final int TAIL_ROWS = 4;
   private static final VectorSpecies<Integer> WIDE_INTS =
       WIDE != null ? IntVector.SPECIES_512 : null;
   /** REQUANT's eight lanes at a time, in 64-bit arithmetic, where vectors are 512 bits. */
@@ -650,6 +652,10 @@ final class VectorMatmulKernel extends MatmulKernel {
     int second = WIDE_ROWS * vc;
     for (int n0 = 0; n0 < vc; n0 += 16) {
       for (int r = from; r < to; r += WIDE_ROWS) {
+        if (to - r <= TAIL_ROWS) {
+          pairTail(w, at, base, m0, count, acc, c, c2, n0, r, to, accumulate);
+          break;
+        }
         FloatVector s0 = FloatVector.broadcast(WIDE, BIAS);
         FloatVector s1 = s0;
         FloatVector s2 = s0;
@@ -718,6 +724,61 @@ final class VectorMatmulKernel extends MatmulKernel {
         wideFinish(acc, c2 + r * d + n0, rows, second, accumulate);
       }
     }
+  }
+
+  /**
+   * The last block of {@link #widePairs}'s rows in strip {@code n0} when it has {@link
+   * #TAIL_ROWS} rows or fewer: a block of 4 rows of both chains, where a block of 8 would compute
+   * as many rows again that no one asked for (a chain of 28 rows, 7 image rows of 4 pixels, is
+   * three blocks of 8 and one of 4).
+   */
+  private void pairTail(float[] w, int[] at, int base, int m0, int count, int[] acc, int c,
+      int c2, int n0, int r, int to, boolean accumulate) {
+    int d = lanes;
+    int vc = vectorColumns;
+    float[] x = mirror.rows;
+    float[] sums = this.sums;
+    int terms = count * d;
+    int first = PAD + m0 * d;
+    int second = WIDE_ROWS * vc;
+    FloatVector s0 = FloatVector.broadcast(WIDE, BIAS);
+    FloatVector s1 = s0;
+    FloatVector s2 = s0;
+    FloatVector s3 = s0;
+    FloatVector t0 = s0;
+    FloatVector t1 = s0;
+    FloatVector t2 = s0;
+    FloatVector t3 = s0;
+    int wb = base + 2 * n0 * terms;
+    int rd = r * PLANE;
+    for (int k = 0; k < terms; k++) {
+      FloatVector wk = FloatVector.fromArray(WIDE, w, wb + k * 32);
+      FloatVector vk = FloatVector.fromArray(WIDE, w, wb + k * 32 + 16);
+      int p = at[first + k] + rd;
+      FloatVector x0 = FloatVector.broadcast(WIDE, x[p]);
+      s0 = x0.fma(wk, s0);
+      t0 = x0.fma(vk, t0);
+      FloatVector x1 = FloatVector.broadcast(WIDE, x[p + PLANE]);
+      s1 = x1.fma(wk, s1);
+      t1 = x1.fma(vk, t1);
+      FloatVector x2 = FloatVector.broadcast(WIDE, x[p + 2 * PLANE]);
+      s2 = x2.fma(wk, s2);
+      t2 = x2.fma(vk, t2);
+      FloatVector x3 = FloatVector.broadcast(WIDE, x[p + 3 * PLANE]);
+      s3 = x3.fma(wk, s3);
+      t3 = x3.fma(vk, t3);
+    }
+    s0.intoArray(sums, PAD);
+    s1.intoArray(sums, PAD + vc);
+    s2.intoArray(sums, PAD + 2 * vc);
+    s3.intoArray(sums, PAD + 3 * vc);
+    t0.intoArray(sums, PAD + second);
+    t1.intoArray(sums, PAD + second + vc);
+    t2.intoArray(sums, PAD + second + 2 * vc);
+    t3.intoArray(sums, PAD + second + 3 * vc);
+    int rows = to - r;
+    wideFinish(acc, c + r * d + n0, rows, 0, accumulate);
+    wideFinish(acc, c2 + r * d + n0, rows, second, accumulate);
   }
 
   /** {@link #finish} of a block of {@link #wideStrips}, its sums from {@code PAD + at} on. */
