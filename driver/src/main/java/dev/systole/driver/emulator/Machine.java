@@ -311,9 +311,14 @@ final class Machine {
   private static final long PARALLEL_CYCLES = 50_000;
   private long parallelCycles = PARALLEL_CYCLES;
 
-  /** Runs programs of at least {@code cycles} device cycles on two threads, if there are two. */
-  void parallelFrom(long cycles) {
+  /**
+   * Runs programs of at least {@code cycles} device cycles on two threads, if there are two,
+   * splitting chain steps of at least {@code rows} rows between them: the tests' small programs
+   * take the two-thread path with these lowered.
+   */
+  void parallelFrom(long cycles, int rows) {
     parallelCycles = cycles;
+    splitRows = rows;
   }
 
   /** Spins of a waiting thread before it yields its core instead. */
@@ -321,9 +326,13 @@ final class Machine {
 
   /**
    * Rows a chain step needs for the second thread to compute part of them: below, the hand-off
-   * costs more than it saves.
+   * and the second thread's own packing of the weights cost more than its rows save. A chain
+   * step of ResNet-18 takes about 8 µs on one thread, most of them 28 or 49 rows; on two threads
+   * (AMD EPYC, Zen 5) the run took 60.2 ms with steps of 96 rows or more split, against 67.8 ms
+   * with steps of 16 or more (medians of five rounds side by side, load average 2.1).
    */
-  private static final int SPLIT_ROWS = 16;
+  private static final int SPLIT_ROWS = 96;
+  private int splitRows = SPLIT_ROWS;
 
   /**
    * Sixteenths of a chain step's rows the second thread computes: fewer than half, because its
@@ -793,7 +802,7 @@ final class Machine {
   /**
    * The MATMULs of a chain step, which share their accumulator rows and row count (or of a pair
    * of chains, which share their activation rows), in one pass of the kernel; each takes the tile
-   * its flags give it, in order. With {@code halves} not null and {@link #SPLIT_ROWS} rows or
+   * its flags give it, in order. With {@code halves} not null and {@link #splitRows} rows or
    * more, the second thread computes the first {@link #SHARE} sixteenths of the rows meanwhile.
    */
   private void chain(Instruction[] code, DecodedProgram.Step step, int[] moves, Halves halves) {
@@ -804,7 +813,7 @@ final class Machine {
     int c2 = secondAccumulators(code, step);
     int rows = (int) first.get(Isa.Matmul.ROWS);
     boolean accumulate = first.flag(Isa.Matmul.ACCUMULATE);
-    int at = halves == null || rows < SPLIT_ROWS ? 0 : rows * SHARE / 16 / 8 * 8;
+    int at = halves == null || rows < splitRows ? 0 : rows * SHARE / 16 / 8 * 8;
     if (at > 0) {
       halves.post(chainOffsets, chainTiles, chainTileAt, n, c, c2, at, accumulate);
     }

@@ -52,7 +52,7 @@ class FastPathTest {
     fastMemory.write(DATA, data, 0, data.length);
     plainMemory.write(DATA, data, 0, data.length);
     Machine fast = new Machine(p, fastMemory, threads);
-    fast.parallelFrom(0);
+    fast.parallelFrom(0, 16);
     Machine plain = Machine.plain(p, plainMemory);
     Set<ErrorCode> seen = EnumSet.noneOf(ErrorCode.class);
     int fastRuns = 0;
