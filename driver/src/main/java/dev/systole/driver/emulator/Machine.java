@@ -306,7 +306,8 @@ final class Machine {
    * Programs shorter than this many device cycles run on one thread: their steps are too few and
    * too small for two threads to gain more than the hand-offs cost (a small CNN on one image runs
    * in about 14,000 cycles and is slower on two threads; ResNet-18 on one 224×224 image, 7.7
-   * million cycles, about 1.5 times faster).
+   * million cycles, was about 1.5 times faster on a Zen 4 machine and is about as fast as on one
+   * thread on a Zen 5 one, whose cores pass cache lines between them more slowly).
    */
   private static final long PARALLEL_CYCLES = 50_000;
   private long parallelCycles = PARALLEL_CYCLES;
