@@ -338,17 +338,19 @@ final class Machine {
   /**
    * Sixteenths of a chain step's rows the second thread computes: fewer than half, because its
    * rows cost it more (the tiles, the activations it converts and the accumulators it writes
-   * pass between the cores). On ResNet-18 on two threads (AMD EPYC, Zen 5), 6/16 took 59.5 ms
-   * and 8/16 66 ms (medians of eight and four rounds side by side).
+   * pass between the cores). On ResNet-18 on two threads (AMD EPYC, Zen 5), with steps of 16 rows
+   * or more split, 6/16 took 59.5 ms and 8/16 66 ms (medians of eight and four rounds side by
+   * side); with steps of {@link #SPLIT_ROWS} or more, both took about 49 ms.
    */
   private static final int SHARE = 6;
 
   /**
    * The fast path on two threads: the machine's thread runs the steps in order, as on one, and
-   * hands the first rows of each chain step ({@link #SHARE}) to the second thread, computes the
-   * others, and waits for the second thread's before it goes on. Each thread packs the chain's
-   * weights into its own kernel and keeps its own float copy of ABUF, so all that passes between
-   * the cores is the chain's tiles and the second thread's activation rows and accumulators.
+   * hands the first rows ({@link #SHARE}) of each chain step of {@link #splitRows} rows or more
+   * to the second thread, computes the others, and waits for the second thread's before it goes
+   * on. Each thread packs the chain's weights into its own kernel and keeps its own float copy of
+   * ABUF, so all that passes between the cores is the chain's tiles and the second thread's
+   * activation rows and accumulators.
    *
    * <p>Why not more: on the 2-core machine this was measured on (AMD EPYC, Zen 5), a cache line
    * passed from one core to the other and back took 440 ns, so a design gains only where each

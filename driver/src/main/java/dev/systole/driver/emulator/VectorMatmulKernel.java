@@ -172,20 +172,27 @@ final class VectorMatmulKernel extends MatmulKernel {
   @Override
   void abufWritten(int firstRow, int count) {
     if (mirror.stale != null && count > 0) {
-      long[] bits = mirror.stale;
       int last = firstRow + count - 1;
-      int i = firstRow >>> 6;
-      int j = last >>> 6;
-      // Shifts of a long take their count mod 64: -1L << r sets bits r..63, -1L >>> (63 - r)
-      // bits 0..r.
-      if (i == j) {
-        bits[i] |= (-1L << firstRow) & (-1L >>> (63 - (last & 63)));
-      } else {
-        bits[i] |= -1L << firstRow;
-        Arrays.fill(bits, i + 1, j, -1L);
-        bits[j] |= -1L >>> (63 - (last & 63));
+      for (int i = firstRow >>> 6; i <= last >>> 6; i++) {
+        mirror.stale[i] |= rowBits(i, firstRow, last);
       }
     }
+  }
+
+  /**
+   * The bits of word {@code i} of {@link Mirror#stale} that stand for rows {@code first} to
+   * {@code last} (inclusive). Shifts of a long take their count mod 64: {@code -1L << r} sets
+   * bits r to 63, {@code -1L >>> (63 - r)} bits 0 to r.
+   */
+  private static long rowBits(int i, int first, int last) {
+    long mask = -1L;
+    if (i == first >>> 6) {
+      mask &= -1L << first;
+    }
+    if (i == last >>> 6) {
+      mask &= -1L >>> (63 - (last & 63));
+    }
+    return mask;
   }
 
   /**
@@ -409,21 +416,15 @@ final class VectorMatmulKernel extends MatmulKernel {
 
   /** Converts the stale rows among {@code count} rows from {@code first} to floats. */
   private void refresh(byte[] abuf, int first, int count) {
-    float[] x = mirror.rows;
-    int plane = mirror.plane;
-    long[] stale = mirror.stale;
     if (count <= 0) {
       return;
     }
+    float[] x = mirror.rows;
+    int plane = mirror.plane;
+    long[] stale = mirror.stale;
     int last = first + count - 1;
     for (int i = first >>> 6; i <= last >>> 6; i++) {
-      long mask = -1L;
-      if (i == first >>> 6) {
-        mask &= -1L << first;
-      }
-      if (i == last >>> 6) {
-        mask &= -1L >>> (63 - (last & 63));
-      }
+      long mask = rowBits(i, first, last);
       long rows = stale[i] & mask;
       stale[i] &= ~mask;
       while (rows != 0) {
@@ -729,8 +730,7 @@ final class VectorMatmulKernel extends MatmulKernel {
   /**
    * The last block of {@link #widePairs}'s rows in strip {@code n0} when it has {@link
    * #TAIL_ROWS} rows or fewer: a block of 4 rows of both chains, where a block of 8 would compute
-   * as many rows again that no one asked for (a chain of 28 rows, 7 image rows of 4 pixels, is
-   * three blocks of 8 and one of 4).
+   * up to 7 rows that no one asked for (a chain of 28 rows is three blocks of 8 and one of 4).
    */
   private void pairTail(float[] w, int[] at, int base, int m0, int count, int[] acc, int c,
       int c2, int n0, int r, int to, boolean accumulate) {
