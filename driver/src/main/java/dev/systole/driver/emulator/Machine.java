@@ -1,7 +1,5 @@
 package dev.systole.driver.emulator;
 
-import dev.systole.driver.contract.Arithmetic;
-import dev.systole.driver.contract.Buffer;
 import dev.systole.driver.contract.Contract;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.ErrorCode;
@@ -11,11 +9,6 @@ import dev.systole.driver.contract.Isa;
 import dev.systole.driver.contract.Opcode;
 import dev.systole.driver.contract.RowAccess;
 import dev.systole.driver.timing.IssueClock;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -23,8 +16,9 @@ import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 /**
- * The accelerator's datapath and timing, executing one program at a time: buffers, the array's
- * weight registers, the instruction semantics of the contract and its timing model.
+ * The accelerator executing one program at a time: its {@link Datapath} (the buffers, the array's
+ * weight registers and the instruction semantics of the contract) and its timing model, on the
+ * plain path or the fast one.
  *
  * <p>Instructions take effect in program order. The hardware overlaps units, and a program that
  * orders its conflicting accesses with {@code wait} bits (as the contract requires) cannot tell
@@ -34,10 +28,6 @@ import java.util.function.IntConsumer;
  */
 final class Machine {
   private static final int FETCH_CHUNK = 256;
-  private static final VarHandle INTS =
-      MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-  private static final VarHandle SHORTS =
-      MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
 
   /** How one run ended. {@code errorPc} is meaningful only when {@code error} is not NONE. */
   record Outcome(ErrorCode error, long errorPc, long cycles, boolean aborted) {}
@@ -45,25 +35,8 @@ final class Machine {
   private final DeviceParams params;
   private final CardMemory memory;
   private final int lanes;
-  private final byte[] abuf;
-  private final byte[] wbuf;
-  private final int[] acc;
-  private final short[] lut;
-  /**
-   * The array's weight tiles, each the D×D bytes of an array from an offset ({@code activeAt},
-   * {@code shadowAt}). The plain path copies a tile out of WBUF when it loads it. The fast path
-   * points a tile into WBUF itself while a chain runs, since nothing writes WBUF before the chain
-   * is computed, and copies only the tiles the array still holds when the chain is over ({@link
-   * #takeTiles}): most tiles are used by one MATMUL only, and copying every one was about a tenth
-   * of ResNet-18's time. A copy is never written.
-   */
-  private byte[] active;
-  private int activeAt;
-  private byte[] shadow;
-  private int shadowAt;
-  private final MatmulKernel kernel;
-  private boolean activeValid;
-  private boolean shadowValid;
+  /** The buffers, tiles and instruction semantics this machine runs programs on. */
+  private final Datapath core;
 
   /** The counts of the last run, zeroed at its start; the owner adds them to its totals. */
   private RunCounts counts = new RunCounts();
@@ -78,10 +51,6 @@ final class Machine {
   private long stepsOnSecondThread;
   /** Steps of two chains run, since the machine was made. */
   private final AtomicLong pairs = new AtomicLong();
-  /** Scratch of a chain: its MATMULs' ABUF offsets and weight tiles. */
-  private final int[] chainOffsets;
-  private final byte[][] chainTiles;
-  private final int[] chainTileAt;
   /** The second thread of the fast path, or null with one thread. */
   private final ChainWorker worker;
 
@@ -118,19 +87,11 @@ final class Machine {
     this.params = params;
     this.memory = memory;
     this.lanes = params.lanes();
-    this.abuf = new byte[params.abufRows() * lanes];
-    this.wbuf = new byte[params.wbufRows() * lanes];
-    this.acc = new int[params.accRows() * lanes];
-    this.lut = new short[params.lutRows() * lanes];
-    this.active = new byte[lanes * lanes];
-    this.shadow = new byte[lanes * lanes];
     this.fast = fast;
-    this.kernel = fast ? MatmulKernel.create(lanes) : MatmulKernel.scalar(lanes);
+    MatmulKernel kernel = fast ? MatmulKernel.create(lanes) : MatmulKernel.scalar(lanes);
     // A step is a chain, or a pair of chains, of at most MAX_CHAIN MATMULs each.
     int chain = fast ? 2 * DecodedProgram.MAX_CHAIN : 0;
-    this.chainOffsets = new int[chain];
-    this.chainTiles = new byte[chain][];
-    this.chainTileAt = new int[chain];
+    this.core = new Datapath(params, memory, kernel, chain, pairs);
     this.worker = fast && threads > 1 ? new ChainWorker(kernel.sibling()) : null;
   }
 
@@ -160,23 +121,12 @@ final class Machine {
    * give equal snapshots.
    */
   byte[] snapshot() {
-    ByteBuffer b = ByteBuffer.allocate(abuf.length + wbuf.length + 4 * acc.length
-        + 2 * lut.length + 2 * lanes * lanes + 2);
-    b.put(abuf).put(wbuf);
-    b.asIntBuffer().put(acc);
-    b.position(b.position() + 4 * acc.length);
-    for (short v : lut) {
-      b.putShort(v);
-    }
-    b.put(active, activeAt, lanes * lanes).put(shadow, shadowAt, lanes * lanes);
-    b.put((byte) (activeValid ? 1 : 0)).put((byte) (shadowValid ? 1 : 0));
-    return b.array();
+    return core.snapshot();
   }
 
   /** Forgets the weight tiles held in the array (SOFT_RESET). */
   void resetArray() {
-    activeValid = false;
-    shadowValid = false;
+    core.resetArray();
   }
 
   /**
@@ -194,7 +144,7 @@ final class Machine {
       return new Outcome(ErrorCode.PROG_RANGE, 0, 1, false);
     }
     DecodedProgram program = decoded(address, length);
-    lastRunDecoded = program != null && program.noWeights(activeValid, shadowValid) < 0;
+    lastRunDecoded = program != null && program.noWeights(core.activeValid, core.shadowValid) < 0;
     if (!lastRunDecoded) {
       return interpret(address, length, aborted, pcListener);
     }
@@ -266,7 +216,7 @@ final class Machine {
       if (step.chain()) {
         chain(code, step, program.tileMoves[j], halves);
       } else {
-        executeFast(code[step.first()], kernel);
+        core.executeFast(code[step.first()]);
         if (step.abufRows() > 0) {
           abufWritten(step.abufRow(), step.abufRows());
         }
@@ -281,26 +231,12 @@ final class Machine {
    * (a copy shared by both would pass its rows between the cores' caches).
    */
   private void abufWritten(int first, int count) {
-    kernel.abufWritten(first, count);
+    core.kernel.abufWritten(first, count);
     if (worker != null) {
       worker.kernel.abufWritten(first, count);
     }
   }
 
-  /** One instruction on the fast path (the caller tells the kernel of ABUF rows written). */
-  private void executeFast(Instruction in, MatmulKernel k) {
-    switch (in.opcode()) {
-      case LOAD -> loadFast(in);
-      case STORE -> storeFast(in);
-      case REQUANT -> requant(in, k);
-      case VMAX -> vmax(in, k);
-      case VADD -> vadd(in, k);
-      case VMAC -> k.vmac(abuf, (int) in.get(Isa.Vmac.A_ROW) * lanes, wbuf,
-          (int) in.get(Isa.Vmac.W_ROW) * lanes, acc, (int) in.get(Isa.Vmac.ACC_ROW) * lanes,
-          (int) in.get(Isa.Vmac.ROWS), in.flag(Isa.Vmac.ACCUMULATE));
-      default -> execute(in);
-    }
-  }
 
   /**
    * Programs shorter than this many device cycles run on one thread: their steps are too few and
@@ -368,7 +304,7 @@ final class Machine {
     Halves halves = new Halves();
     // A chain of none: the second thread's kernel sets up its float ABUF here, before this thread
     // tells it of rows written.
-    worker.kernel.prepare(abuf, chainOffsets, 0, 0, 0);
+    worker.kernel.prepare(core.abuf, core.chainOffsets, 0, 0, 0);
     worker.post(() -> halves.serve(worker.kernel));
     try {
       return runDecoded(program, aborted, pcListener, halves);
@@ -438,7 +374,7 @@ final class Machine {
         }
         seen++;
         try {
-          k.chainRows(abuf, offsets, tiles, tileAt, n, acc, c, c2, 0, rows, accumulate);
+          k.chainRows(core.abuf, offsets, tiles, tileAt, n, core.acc, c, c2, 0, rows, accumulate);
           stepsOnSecondThread++;
         } catch (RuntimeException e) {
           failure = e;
@@ -481,17 +417,17 @@ final class Machine {
           return end(clock, ErrorCode.MEM_FAULT, pc, ready);
         }
         InstructionCheck.Violation v = InstructionCheck.check(in, params);
-        ErrorCode error = v != null ? v.code() : dynamicCheck(in);
+        ErrorCode error = v != null ? v.code() : core.dynamicCheck(in);
         if (error != ErrorCode.NONE) {
           return end(clock, error, pc, ready);
         }
         long issue = clock.issue(in, ready);
         try {
-          execute(in);
+          core.execute(in);
         } catch (MemoryFault e) {
           return end(clock, ErrorCode.MEM_FAULT, pc, ready);
         } finally {
-          RowAccess written = kernel.mirrorsAbuf()
+          RowAccess written = core.kernel.mirrorsAbuf()
               ? DecodedProgram.abufWrite(RowAccess.of(in, params)) : null;
           if (written != null) {
             abufWritten((int) written.first(), (int) written.count());
@@ -517,291 +453,6 @@ final class Machine {
     return new Outcome(error, pc, cycles, false);
   }
 
-  private ErrorCode dynamicCheck(Instruction in) {
-    if (in.opcode() != Opcode.MATMUL) {
-      return ErrorCode.NONE;
-    }
-    if (in.flag(Isa.Matmul.W_SWAP) ? !shadowValid
-        : !in.flag(Isa.Matmul.W_LOAD) && !activeValid) {
-      return ErrorCode.NO_WEIGHTS;
-    }
-    return ErrorCode.NONE;
-  }
-
-  private void execute(Instruction in) {
-    switch (in.opcode()) {
-      case LOAD -> load(in);
-      case STORE -> store(in);
-      case MATMUL -> matmul(in);
-      case REQUANT -> requant(in, kernel);
-      case VMAX -> vmax(in, kernel);
-      case VADD -> vadd(in, kernel);
-      case FENCE, HALT -> { }
-      case VLUT -> vlut(in);
-      case VSCALE -> vscale(in);
-      case VMUL -> vmul(in);
-      case VREDUCE -> vreduce(in);
-      case VMAC -> vmac(in);
-      case VSOFTMAX -> vsoftmax(in);
-      case VNORM -> vnorm(in);
-      case VTRANS -> vtrans(in);
-    }
-  }
-
-  /** The fields of a LOAD, read once. */
-  private static final class LoadFields {
-    final int elem;
-    final int pad;
-    final long addr;
-    final int xSize;
-    final int ySize;
-    final long xStride;
-    final long yStride;
-    final int xPad0;
-    final int xPad1;
-    final int yPad0;
-    final int yPad1;
-    final int row;
-
-    LoadFields(Instruction in) {
-      elem = (int) in.get(Isa.Load.ELEM_BYTES);
-      pad = (int) in.get(Isa.Load.PAD_VALUE);
-      addr = in.get(Isa.Load.HBM_ADDR);
-      xSize = (int) in.get(Isa.Load.X_SIZE);
-      ySize = (int) in.get(Isa.Load.Y_SIZE);
-      xStride = in.get(Isa.Load.X_STRIDE);
-      yStride = in.get(Isa.Load.Y_STRIDE);
-      xPad0 = (int) in.get(Isa.Load.X_PAD0);
-      xPad1 = (int) in.get(Isa.Load.X_PAD1);
-      yPad0 = (int) in.get(Isa.Load.Y_PAD0);
-      yPad1 = (int) in.get(Isa.Load.Y_PAD1);
-      row = (int) in.get(Isa.Load.DST_ROW);
-    }
-
-    /** Rows of the buffer one row of elements takes with its padding. */
-    int width() {
-      return xPad0 + xSize + xPad1;
-    }
-  }
-
-  private void load(Instruction in) {
-    Buffer buf = Buffer.fromId(in.get(Isa.Load.BUF));
-    LoadFields f = new LoadFields(in);
-    int width = f.width();
-    int height = f.yPad0 + f.ySize + f.yPad1;
-    int row = f.row;
-    int rowBytes = params.rowBytes(buf);
-    byte[] tmp = buf.laneBytes() > 1 ? new byte[rowBytes] : null;
-    for (int yy = 0; yy < height; yy++) {
-      int y = yy - f.yPad0;
-      boolean padRow = y < 0 || y >= f.ySize;
-      for (int xx = 0; xx < width; xx++, row++) {
-        int x = xx - f.xPad0;
-        int filled = 0;
-        if (!padRow && x >= 0 && x < f.xSize) {
-          long a = f.addr + y * f.yStride + x * f.xStride;
-          if (buf == Buffer.ACC) {
-            memory.read(a, tmp, 0, f.elem);
-            for (int lane = 0; lane < f.elem / 4; lane++) {
-              acc[row * lanes + lane] = littleEndianInt(tmp, 4 * lane);
-            }
-          } else if (buf == Buffer.LUT) {
-            memory.read(a, tmp, 0, f.elem);
-            for (int lane = 0; lane < f.elem / 2; lane++) {
-              lut[row * lanes + lane] = (short) ((tmp[2 * lane] & 0xFF) | tmp[2 * lane + 1] << 8);
-            }
-          } else {
-            memory.read(a, buf == Buffer.ABUF ? abuf : wbuf, row * lanes, f.elem);
-          }
-          filled = f.elem;
-        }
-        if (buf == Buffer.ACC) {
-          Arrays.fill(acc, row * lanes + filled / 4, (row + 1) * lanes, f.pad);
-        } else if (buf == Buffer.LUT) {
-          Arrays.fill(lut, row * lanes + filled / 2, (row + 1) * lanes, (short) f.pad);
-        } else if (filled < rowBytes) {
-          Arrays.fill(buf == Buffer.ABUF ? abuf : wbuf, row * lanes + filled, (row + 1) * lanes,
-              (byte) f.pad);
-        }
-      }
-    }
-  }
-
-  /**
-   * LOAD on the fast path: into ABUF or WBUF a row of elements at a time from the card memory's
-   * {@link CardMemory#gather}, padding filled per run of rows; into ACC or LUT by {@link
-   * #loadWide}.
-   */
-  private void loadFast(Instruction in) {
-    Buffer buf = Buffer.fromId(in.get(Isa.Load.BUF));
-    if (buf != Buffer.ABUF && buf != Buffer.WBUF) {
-      loadWide(in, buf);
-      return;
-    }
-    byte[] dst = buf == Buffer.ABUF ? abuf : wbuf;
-    LoadFields f = new LoadFields(in);
-    byte pad = (byte) f.pad;
-    int width = f.width();
-    int row = f.row;
-    if (f.yPad0 > 0) {
-      Arrays.fill(dst, row * lanes, (row + f.yPad0 * width) * lanes, pad);
-      row += f.yPad0 * width;
-    }
-    for (int y = 0; y < f.ySize; y++) {
-      // Rows with padding are filled whole first, then their elements gathered over the fill.
-      int filled = f.elem < lanes ? width : f.xPad0;
-      if (filled > 0) {
-        Arrays.fill(dst, row * lanes, (row + filled) * lanes, pad);
-      }
-      if (f.elem == lanes && f.xPad1 > 0) {
-        Arrays.fill(dst, (row + f.xPad0 + f.xSize) * lanes, (row + width) * lanes, pad);
-      }
-      memory.gather(f.addr + y * f.yStride, f.xStride, f.elem, f.xSize, dst, (row + f.xPad0) * lanes, lanes);
-      row += width;
-    }
-    if (f.yPad1 > 0) {
-      Arrays.fill(dst, row * lanes, (row + f.yPad1 * width) * lanes, pad);
-    }
-  }
-
-  /**
-   * LOAD on the fast path into ACC (int32 lanes) or LUT (int16 lanes): each row of elements
-   * gathered at once into bytes, then read as lanes; lanes the element leaves, and padding rows,
-   * take the pad value sign-extended.
-   */
-  private void loadWide(Instruction in, Buffer buf) {
-    int laneBytes = buf.laneBytes();
-    int rowBytes = params.rowBytes(buf);
-    LoadFields f = new LoadFields(in);
-    int width = f.width();
-    int row = f.row;
-    int filled = f.elem / laneBytes;
-    byte[] bytes = new byte[f.xSize * rowBytes];
-    padRows(buf, row, f.yPad0 * width, f.pad);
-    row += f.yPad0 * width;
-    for (int y = 0; y < f.ySize; y++) {
-      padRows(buf, row, f.xPad0, f.pad);
-      row += f.xPad0;
-      memory.gather(f.addr + y * f.yStride, f.xStride, f.elem, f.xSize, bytes, 0, rowBytes);
-      for (int x = 0; x < f.xSize; x++, row++) {
-        int o = row * lanes;
-        int b = x * rowBytes;
-        if (buf == Buffer.ACC) {
-          for (int l = 0; l < filled; l++) {
-            acc[o + l] = (int) INTS.get(bytes, b + 4 * l);
-          }
-          Arrays.fill(acc, o + filled, o + lanes, f.pad);
-        } else {
-          for (int l = 0; l < filled; l++) {
-            lut[o + l] = (short) SHORTS.get(bytes, b + 2 * l);
-          }
-          Arrays.fill(lut, o + filled, o + lanes, (short) f.pad);
-        }
-      }
-      padRows(buf, row, f.xPad1, f.pad);
-      row += f.xPad1;
-    }
-    padRows(buf, row, f.yPad1 * width, f.pad);
-  }
-
-  /** Fills {@code count} rows of ACC or LUT from {@code row} with the pad value. */
-  private void padRows(Buffer buf, int row, int count, int pad) {
-    if (buf == Buffer.ACC) {
-      Arrays.fill(acc, row * lanes, (row + count) * lanes, pad);
-    } else {
-      Arrays.fill(lut, row * lanes, (row + count) * lanes, (short) pad);
-    }
-  }
-
-  /** STORE on the fast path: from ABUF or WBUF by {@link CardMemory#scatter}, else as {@link #store}. */
-  private void storeFast(Instruction in) {
-    Buffer buf = Buffer.fromId(in.get(Isa.Store.BUF));
-    if (buf != Buffer.ABUF && buf != Buffer.WBUF) {
-      store(in);
-      return;
-    }
-    byte[] src = buf == Buffer.ABUF ? abuf : wbuf;
-    int elem = (int) in.get(Isa.Store.ELEM_BYTES);
-    long addr = in.get(Isa.Store.HBM_ADDR);
-    int xSize = (int) in.get(Isa.Store.X_SIZE);
-    int ySize = (int) in.get(Isa.Store.Y_SIZE);
-    long xStride = in.get(Isa.Store.X_STRIDE);
-    long yStride = in.get(Isa.Store.Y_STRIDE);
-    int row = (int) in.get(Isa.Store.SRC_ROW);
-    for (int y = 0; y < ySize; y++, row += xSize) {
-      memory.scatter(addr + y * yStride, xStride, elem, xSize, src, row * lanes, lanes);
-    }
-  }
-
-  private void store(Instruction in) {
-    Buffer buf = Buffer.fromId(in.get(Isa.Store.BUF));
-    int elem = (int) in.get(Isa.Store.ELEM_BYTES);
-    long addr = in.get(Isa.Store.HBM_ADDR);
-    int xSize = (int) in.get(Isa.Store.X_SIZE);
-    int ySize = (int) in.get(Isa.Store.Y_SIZE);
-    long xStride = in.get(Isa.Store.X_STRIDE);
-    long yStride = in.get(Isa.Store.Y_STRIDE);
-    int row = (int) in.get(Isa.Store.SRC_ROW);
-    byte[] tmp = buf.laneBytes() > 1 ? new byte[params.rowBytes(buf)] : null;
-    for (int y = 0; y < ySize; y++) {
-      for (int x = 0; x < xSize; x++, row++) {
-        long a = addr + y * yStride + x * xStride;
-        if (buf == Buffer.ACC) {
-          for (int lane = 0; lane < elem / 4; lane++) {
-            putLittleEndianInt(tmp, 4 * lane, acc[row * lanes + lane]);
-          }
-          memory.write(a, tmp, 0, elem);
-        } else if (buf == Buffer.LUT) {
-          for (int lane = 0; lane < elem / 2; lane++) {
-            short v = lut[row * lanes + lane];
-            tmp[2 * lane] = (byte) v;
-            tmp[2 * lane + 1] = (byte) (v >> 8);
-          }
-          memory.write(a, tmp, 0, elem);
-        } else {
-          memory.write(a, buf == Buffer.ABUF ? abuf : wbuf, row * lanes, elem);
-        }
-      }
-    }
-  }
-
-  /** A new tile holding the D WBUF rows from {@code wbufRow}. */
-  private byte[] loadTile(int wbufRow) {
-    return Arrays.copyOfRange(wbuf, wbufRow * lanes, (wbufRow + lanes) * lanes);
-  }
-
-  private void matmul(Instruction in) {
-    weightsIn(in);
-    kernel.run(abuf, (int) in.get(Isa.Matmul.A_ROW) * lanes, active, activeAt, acc,
-        (int) in.get(Isa.Matmul.ACC_ROW) * lanes, (int) in.get(Isa.Matmul.ROWS),
-        in.flag(Isa.Matmul.ACCUMULATE));
-    weightsOut(in);
-  }
-
-  /** What a MATMUL does to the array's tiles before its rows stream: a swap or a load. */
-  private void weightsIn(Instruction in) {
-    if (in.flag(Isa.Matmul.W_SWAP)) {
-      active = shadow;
-      activeAt = shadowAt;
-      shadowValid = false;
-    }
-    if (in.flag(Isa.Matmul.W_LOAD)) {
-      active = loadTile((int) in.get(Isa.Matmul.W_ROW));
-      activeAt = 0;
-      shadowValid = false;
-    }
-    activeValid = true;
-  }
-
-  /** What a MATMUL does to the array's tiles after its rows: a preload of the shadow tile. */
-  private void weightsOut(Instruction in) {
-    if (in.flag(Isa.Matmul.W_PRELOAD)) {
-      shadow = loadTile((int) in.get(Isa.Matmul.PRE_ROW));
-      shadowAt = 0;
-      shadowValid = true;
-    }
-  }
-
   /**
    * The MATMULs of a chain step, which share their accumulator rows and row count (or of a pair
    * of chains, which share their activation rows), in one pass of the kernel; each takes the tile
@@ -809,295 +460,26 @@ final class Machine {
    * more, the second thread computes the first {@link #SHARE} sixteenths of the rows meanwhile.
    */
   private void chain(Instruction[] code, DecodedProgram.Step step, int[] moves, Halves halves) {
-    takeTiles(moves, chainOffsets, chainTiles, chainTileAt);
+    int[] chainOffsets = core.chainOffsets;
+    byte[][] chainTiles = core.chainTiles;
+    int[] chainTileAt = core.chainTileAt;
+    core.takeTiles(moves, chainOffsets, chainTiles, chainTileAt);
     Instruction first = code[step.first()];
     int n = step.tilesPerChain();
     int c = (int) first.get(Isa.Matmul.ACC_ROW) * lanes;
-    int c2 = secondAccumulators(code, step);
+    int c2 = core.secondAccumulators(code, step);
     int rows = (int) first.get(Isa.Matmul.ROWS);
     boolean accumulate = first.flag(Isa.Matmul.ACCUMULATE);
     int at = halves == null || rows < splitRows ? 0 : rows * SHARE / 16 / 8 * 8;
     if (at > 0) {
       halves.post(chainOffsets, chainTiles, chainTileAt, n, c, c2, at, accumulate);
     }
-    kernel.chainRows(abuf, chainOffsets, chainTiles, chainTileAt, n, acc, c, c2, at, rows,
+    core.kernel.chainRows(core.abuf, chainOffsets, chainTiles, chainTileAt, n, core.acc, c, c2,
+        at, rows,
         accumulate);
     if (at > 0) {
       halves.await();
     }
   }
 
-  /** The lane offset of the second chain's accumulators in a pair (counting it), else -1. */
-  private int secondAccumulators(Instruction[] code, DecodedProgram.Step step) {
-    if (!step.pair()) {
-      return -1;
-    }
-    pairs.incrementAndGet();
-    return (int) code[step.members()[step.second()]].get(Isa.Matmul.ACC_ROW) * lanes;
-  }
-
-  /**
-   * Each MATMUL's weight moves in order, its tile to {@code tiles} and {@code tileAt}, its ABUF
-   * offset to {@code offsets}. A tile loaded or preloaded here points into WBUF, which the chain
-   * reads before any later step writes it; the tiles the array holds when the chain is over are
-   * copied out of WBUF, for the steps after it may write those rows before a later chain uses
-   * them.
-   */
-  private void takeTiles(int[] moves, int[] offsets, byte[][] tiles, int[] tileAt) {
-    int f = DecodedProgram.MOVE_FIELDS;
-    for (int m = 0; m < moves.length / f; m++) {
-      int flags = moves[f * m];
-      if ((flags & DecodedProgram.SWAP) != 0) {
-        active = shadow;
-        activeAt = shadowAt;
-        shadowValid = false;
-      }
-      if ((flags & DecodedProgram.LOAD) != 0) {
-        active = wbuf;
-        activeAt = moves[f * m + 1] * lanes;
-        shadowValid = false;
-      }
-      activeValid = true;
-      tiles[m] = active;
-      tileAt[m] = activeAt;
-      offsets[m] = moves[f * m + 2] * lanes;
-      if ((flags & DecodedProgram.PRELOAD) != 0) {
-        shadow = wbuf;
-        shadowAt = moves[f * m + 3] * lanes;
-        shadowValid = true;
-      }
-    }
-    if (active == wbuf) {
-      active = Arrays.copyOfRange(wbuf, activeAt, activeAt + lanes * lanes);
-      activeAt = 0;
-    }
-    if (shadow == wbuf) {
-      shadow = Arrays.copyOfRange(wbuf, shadowAt, shadowAt + lanes * lanes);
-      shadowAt = 0;
-    }
-  }
-
-
-  /**
-   * REQUANT: the per-lane bias, multiplier and shift read from their ACC rows, the rows done by
-   * {@code k} ({@link MatmulKernel#requant}): in plain Java by {@link Arithmetic#requantize}, or
-   * vectors of lanes in the vector kernel.
-   */
-  private void requant(Instruction in, MatmulKernel k) {
-    int prm = (int) in.get(Isa.Requant.PARAM_ROW) * lanes;
-    long[] bias = new long[lanes];
-    long[] mult = new long[lanes];
-    long[] shift = new long[lanes];
-    for (int j = 0; j < lanes; j++) {
-      bias[j] = acc[prm + j];
-      mult[j] = acc[prm + lanes + j];
-      shift[j] = acc[prm + 2 * lanes + j] & 63;
-    }
-    k.requant(acc, (int) in.get(Isa.Requant.ACC_ROW) * lanes, abuf,
-        (int) in.get(Isa.Requant.DST_ROW) * lanes, (int) in.get(Isa.Requant.ROWS), bias, mult,
-        shift, (int) in.get(Isa.Requant.ZERO_POINT), in.flag(Isa.Requant.RELU));
-  }
-
-  private void vmax(Instruction in, MatmulKernel k) {
-    k.vmax(abuf, (int) in.get(Isa.Vmax.A_ROW) * lanes, (int) in.get(Isa.Vmax.B_ROW) * lanes,
-        (int) in.get(Isa.Vmax.DST_ROW) * lanes, (int) in.get(Isa.Vmax.ROWS) * lanes);
-  }
-
-  private void vadd(Instruction in, MatmulKernel k) {
-    k.vadd(abuf, (int) in.get(Isa.Vadd.A_ROW) * lanes, (int) in.get(Isa.Vadd.B_ROW) * lanes,
-        (int) in.get(Isa.Vadd.DST_ROW) * lanes, (int) in.get(Isa.Vadd.ROWS) * lanes,
-        (int) in.get(Isa.Vadd.A_ZERO), (int) in.get(Isa.Vadd.B_ZERO),
-        (int) in.get(Isa.Vadd.OUT_ZERO), (int) in.get(Isa.Vadd.A_MULT),
-        (int) in.get(Isa.Vadd.B_MULT), (int) in.get(Isa.Vadd.SHIFT), in.flag(Isa.Vadd.RELU));
-  }
-
-
-  private short[] table(long number) {
-    int first = (int) number * params.tableRows() * lanes;
-    return Arrays.copyOfRange(lut, first, first + 256);
-  }
-
-  private void vlut(Instruction in) {
-    int rows = (int) in.get(Isa.Vlut.ROWS);
-    int a = (int) in.get(Isa.Vlut.A_ROW) * lanes;
-    int d = (int) in.get(Isa.Vlut.DST_ROW) * lanes;
-    short[] table = table(in.get(Isa.Vlut.TABLE));
-    for (int i = 0; i < rows * lanes; i++) {
-      abuf[d + i] = (byte) Arithmetic.saturate8(table[abuf[a + i] + 128]);
-    }
-  }
-
-  private void vscale(Instruction in) {
-    int rows = (int) in.get(Isa.Vscale.ROWS);
-    int a = (int) in.get(Isa.Vscale.A_ROW) * lanes;
-    int d = (int) in.get(Isa.Vscale.DST_ROW) * lanes;
-    int prm = (int) in.get(Isa.Vscale.PARAM_ROW) * lanes;
-    int az = (int) in.get(Isa.Vscale.A_ZERO);
-    int oz = (int) in.get(Isa.Vscale.OUT_ZERO);
-    int[] p = Arrays.copyOfRange(acc, prm, prm + 4 * lanes);
-    for (int i = 0; i < rows; i++) {
-      for (int j = 0; j < lanes; j++) {
-        abuf[d + i * lanes + j] = (byte) Arithmetic.vscale(abuf[a + i * lanes + j], az, p[j],
-            p[lanes + j], p[2 * lanes + j], p[3 * lanes + j], oz);
-      }
-    }
-  }
-
-  private void vmul(Instruction in) {
-    int rows = (int) in.get(Isa.Vmul.ROWS);
-    int a = (int) in.get(Isa.Vmul.A_ROW) * lanes;
-    int b = (int) in.get(Isa.Vmul.B_ROW) * lanes;
-    int d = (int) in.get(Isa.Vmul.DST_ROW) * lanes;
-    int bStep = in.flag(Isa.Vmul.B_BCAST) ? 0 : lanes;
-    int az = (int) in.get(Isa.Vmul.A_ZERO);
-    int bz = (int) in.get(Isa.Vmul.B_ZERO);
-    int oz = (int) in.get(Isa.Vmul.OUT_ZERO);
-    int mult = (int) in.get(Isa.Vmul.MULT);
-    int shift = (int) in.get(Isa.Vmul.SHIFT);
-    // The overlap rule keeps a broadcast b row out of the destination unless rows is 1.
-    for (int i = 0; i < rows; i++) {
-      for (int j = 0; j < lanes; j++) {
-        abuf[d + i * lanes + j] = (byte) Arithmetic.vmul(abuf[a + i * lanes + j],
-            abuf[b + i * bStep + j], az, bz, oz, mult, shift);
-      }
-    }
-  }
-
-  private void vreduce(Instruction in) {
-    int rows = (int) in.get(Isa.Vreduce.ROWS);
-    int a = (int) in.get(Isa.Vreduce.A_ROW) * lanes;
-    int d = (int) in.get(Isa.Vreduce.DST_ROW) * lanes;
-    boolean max = in.flag(Isa.Vreduce.MAX);
-    boolean accumulate = in.flag(Isa.Vreduce.ACCUMULATE);
-    if (in.flag(Isa.Vreduce.LANES)) {
-      int valid = (int) in.get(Isa.Vreduce.VALID);
-      for (int i = 0; i < rows; i++) {
-        int s = max ? -128 : 0;
-        for (int l = 0; l < valid; l++) {
-          int v = abuf[a + i * lanes + l];
-          s = max ? Math.max(s, v) : s + v;
-        }
-        for (int j = 0; j < lanes; j++) {
-          int o = d + i * lanes + j;
-          if (max) {
-            abuf[o] = (byte) (accumulate ? Math.max(abuf[o], s) : s);
-          } else {
-            acc[o] = accumulate ? acc[o] + s : s;
-          }
-        }
-      }
-      return;
-    }
-    int[] r = new int[lanes];
-    Arrays.fill(r, max ? -128 : 0);
-    for (int i = 0; i < rows; i++) {
-      for (int j = 0; j < lanes; j++) {
-        int v = abuf[a + i * lanes + j];
-        r[j] = max ? Math.max(r[j], v) : r[j] + v;
-      }
-    }
-    for (int j = 0; j < lanes; j++) {
-      if (max) {
-        abuf[d + j] = (byte) (accumulate ? Math.max(abuf[d + j], r[j]) : r[j]);
-      } else {
-        acc[d + j] = accumulate ? acc[d + j] + r[j] : r[j];
-      }
-    }
-  }
-
-  private void vmac(Instruction in) {
-    int rows = (int) in.get(Isa.Vmac.ROWS);
-    int a = (int) in.get(Isa.Vmac.A_ROW) * lanes;
-    int c = (int) in.get(Isa.Vmac.ACC_ROW) * lanes;
-    int w = (int) in.get(Isa.Vmac.W_ROW) * lanes;
-    boolean accumulate = in.flag(Isa.Vmac.ACCUMULATE);
-    for (int i = 0; i < rows; i++) {
-      for (int j = 0; j < lanes; j++) {
-        int p = abuf[a + i * lanes + j] * wbuf[w + j];
-        acc[c + i * lanes + j] = accumulate ? acc[c + i * lanes + j] + p : p;
-      }
-    }
-  }
-
-  /** Reads the {@code valid} lanes of each group's rows, runs {@code op}, writes the rows back. */
-  private interface GroupOp {
-    void apply(int[] x, int n, int group, int[] y);
-  }
-
-  private void grouped(int aRow, int dstRow, int groups, int groupRows, int valid, int outZero,
-      GroupOp op) {
-    int[] x = new int[valid];
-    int[] y = new int[valid];
-    for (int g = 0; g < groups; g++) {
-      int a = (aRow + g * groupRows) * lanes;
-      int d = (dstRow + g * groupRows) * lanes;
-      for (int l = 0; l < valid; l++) {
-        x[l] = abuf[a + l];
-      }
-      op.apply(x, valid, g, y);
-      for (int l = 0; l < groupRows * lanes; l++) {
-        abuf[d + l] = (byte) (l < valid ? y[l] : outZero);
-      }
-    }
-  }
-
-  private void vsoftmax(Instruction in) {
-    short[] table = table(in.get(Isa.Vsoftmax.TABLE));
-    int oz = (int) in.get(Isa.Vsoftmax.OUT_ZERO);
-    int mult = (int) in.get(Isa.Vsoftmax.MULT);
-    int shift = (int) in.get(Isa.Vsoftmax.SHIFT);
-    grouped((int) in.get(Isa.Vsoftmax.A_ROW), (int) in.get(Isa.Vsoftmax.DST_ROW),
-        (int) in.get(Isa.Vsoftmax.GROUPS), (int) in.get(Isa.Vsoftmax.GROUP_ROWS),
-        (int) in.get(Isa.Vsoftmax.VALID), oz,
-        (x, n, g, y) -> Arithmetic.softmax(x, n, table, oz, mult, shift, y));
-  }
-
-  private void vnorm(Instruction in) {
-    int groupRows = (int) in.get(Isa.Vnorm.GROUP_ROWS);
-    int valid = (int) in.get(Isa.Vnorm.VALID);
-    int prm = (int) in.get(Isa.Vnorm.PARAM_ROW);
-    int oz = (int) in.get(Isa.Vnorm.OUT_ZERO);
-    long eps = in.get(Isa.Vnorm.EPS);
-    int[] scale = new int[valid];
-    int[] bias = new int[valid];
-    int[] shift = new int[valid];
-    for (int l = 0; l < valid; l++) {
-      int r = prm + 3 * (l / lanes);
-      int j = l % lanes;
-      scale[l] = acc[r * lanes + j];
-      bias[l] = acc[(r + 1) * lanes + j];
-      shift[l] = acc[(r + 2) * lanes + j];
-    }
-    grouped((int) in.get(Isa.Vnorm.A_ROW), (int) in.get(Isa.Vnorm.DST_ROW),
-        (int) in.get(Isa.Vnorm.GROUPS), groupRows, valid, oz,
-        (x, n, g, y) -> Arithmetic.layerNorm(x, n, eps, scale, bias, shift, oz, y));
-  }
-
-  private void vtrans(Instruction in) {
-    int blocks = (int) in.get(Isa.Vtrans.BLOCKS);
-    int a = (int) in.get(Isa.Vtrans.A_ROW) * lanes;
-    int d = (int) in.get(Isa.Vtrans.DST_ROW) * lanes;
-    byte[] dst = in.get(Isa.Vtrans.BUF) == Buffer.WBUF.id() ? wbuf : abuf;
-    byte[] block = new byte[lanes * lanes];
-    for (int b = 0; b < blocks; b++) {
-      int off = b * lanes * lanes;
-      System.arraycopy(abuf, a + off, block, 0, block.length);
-      for (int i = 0; i < lanes; i++) {
-        for (int j = 0; j < lanes; j++) {
-          dst[d + off + j * lanes + i] = block[i * lanes + j];
-        }
-      }
-    }
-  }
-
-  private static int littleEndianInt(byte[] b, int i) {
-    return (b[i] & 0xFF) | (b[i + 1] & 0xFF) << 8 | (b[i + 2] & 0xFF) << 16 | b[i + 3] << 24;
-  }
-
-  private static void putLittleEndianInt(byte[] b, int i, int v) {
-    b[i] = (byte) v;
-    b[i + 1] = (byte) (v >>> 8);
-    b[i + 2] = (byte) (v >>> 16);
-    b[i + 3] = (byte) (v >>> 24);
-  }
 }
