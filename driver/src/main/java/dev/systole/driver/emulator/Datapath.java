@@ -51,9 +51,9 @@ final class Datapath {
   /** Steps of two chains run, counted by the machine that owns this datapath. */
   private final AtomicLong pairs;
   /** Scratch of a chain: its MATMULs' ABUF offsets and weight tiles. */
-  final int[] chainOffsets;
-  final byte[][] chainTiles;
-  final int[] chainTileAt;
+  private final int[] chainOffsets;
+  private final byte[][] chainTiles;
+  private final int[] chainTileAt;
 
   Datapath(DeviceParams params, CardMemory memory, MatmulKernel kernel, int chain,
       AtomicLong pairs) {
@@ -398,8 +398,107 @@ final class Datapath {
     }
   }
 
+  /**
+   * The MATMULs of a chain step, which share their accumulator rows and row count (or of a pair
+   * of chains, which share their activation rows), in one pass of the kernel; each takes the tile
+   * its flags give it, in order.
+   */
+  void chain(Instruction[] code, DecodedProgram.Step step, int[] moves) {
+    takeTiles(moves, chainOffsets, chainTiles, chainTileAt);
+    Instruction first = code[step.first()];
+    kernel.chainRows(abuf, chainOffsets, chainTiles, chainTileAt, step.tilesPerChain(), acc,
+        (int) first.get(Isa.Matmul.ACC_ROW) * lanes, secondAccumulators(code, step), 0,
+        (int) first.get(Isa.Matmul.ROWS), first.flag(Isa.Matmul.ACCUMULATE));
+  }
+
+  /**
+   * A chain step of a run split between two threads ({@link SplitPlan}): each MATMUL's tile from
+   * where the plan resolved it, this datapath's WBUF rows or a tile the array held when the run
+   * began ({@code start}, {@code startAt}: active, shadow), not from the array's state, which a
+   * thread that runs only some of the chains does not follow.
+   */
+  void chainPlanned(Instruction[] code, DecodedProgram.Step step, int[] moves, int[] src,
+      byte[][] start, int[] startAt) {
+    int f = DecodedProgram.MOVE_FIELDS;
+    for (int m = 0; m < moves.length / f; m++) {
+      int kind = src[2 * m];
+      if (kind == SplitPlan.WBUF) {
+        chainTiles[m] = wbuf;
+        chainTileAt[m] = src[2 * m + 1] * lanes;
+      } else {
+        chainTiles[m] = start[kind - SplitPlan.START_ACTIVE];
+        chainTileAt[m] = startAt[kind - SplitPlan.START_ACTIVE];
+      }
+      chainOffsets[m] = moves[f * m + 2] * lanes;
+    }
+    Instruction first = code[step.first()];
+    kernel.chainRows(abuf, chainOffsets, chainTiles, chainTileAt, step.tilesPerChain(), acc,
+        (int) first.get(Isa.Matmul.ACC_ROW) * lanes, secondAccumulators(code, step), 0,
+        (int) first.get(Isa.Matmul.ROWS), first.flag(Isa.Matmul.ACCUMULATE));
+  }
+
+  /** A step that is not a chain, on the fast path, its ABUF rows written told to the kernel. */
+  void one(Instruction[] code, DecodedProgram.Step step) {
+    executeFast(code[step.first()]);
+    if (step.abufRows() > 0) {
+      kernel.abufWritten(step.abufRow(), step.abufRows());
+    }
+  }
+
+  /** Copies the rows {@code ranges} names (buffer ordinal, first row, count) from {@code from}. */
+  void copyRows(Datapath from, int[] ranges) {
+    for (int i = 0; i < ranges.length; i += 3) {
+      int first = ranges[i + 1] * lanes;
+      int count = ranges[i + 2] * lanes;
+      switch (Buffer.values()[ranges[i]]) {
+        case ABUF -> {
+          System.arraycopy(from.abuf, first, abuf, first, count);
+          kernel.abufWritten(ranges[i + 1], ranges[i + 2]);
+        }
+        case WBUF -> System.arraycopy(from.wbuf, first, wbuf, first, count);
+        case ACC -> System.arraycopy(from.acc, first, acc, first, count);
+        case LUT -> System.arraycopy(from.lut, first, lut, first, count);
+      }
+    }
+  }
+
+  /** The tiles the array holds, active then shadow (copies never written), and their offsets. */
+  byte[][] tiles() {
+    return new byte[][] {active, shadow};
+  }
+
+  int[] tileOffsets() {
+    return new int[] {activeAt, shadowAt};
+  }
+
+  /**
+   * Sets what the array holds after a split run: per tile (active, shadow) from {@code where}
+   * (kind and WBUF row, {@link SplitPlan#finalTiles}), copied out of this datapath's WBUF or one
+   * of the tiles held at the start; {@code valid} as {@link SplitPlan#finalValid}.
+   */
+  void holdTiles(int[] where, byte[][] start, int[] startAt, int valid) {
+    byte[][] tile = new byte[2][];
+    int[] at = new int[2];
+    for (int t = 0; t < 2; t++) {
+      int kind = where[2 * t];
+      if (kind == SplitPlan.WBUF) {
+        int row = where[2 * t + 1] * lanes;
+        tile[t] = Arrays.copyOfRange(wbuf, row, row + lanes * lanes);
+      } else {
+        tile[t] = start[kind - SplitPlan.START_ACTIVE];
+        at[t] = startAt[kind - SplitPlan.START_ACTIVE];
+      }
+    }
+    active = tile[0];
+    activeAt = at[0];
+    shadow = tile[1];
+    shadowAt = at[1];
+    activeValid = (valid & 1) != 0;
+    shadowValid = (valid & 2) != 0;
+  }
+
   /** The lane offset of the second chain's accumulators in a pair (counting it), else -1. */
-  int secondAccumulators(Instruction[] code, DecodedProgram.Step step) {
+  private int secondAccumulators(Instruction[] code, DecodedProgram.Step step) {
     if (!step.pair()) {
       return -1;
     }
@@ -414,7 +513,7 @@ final class Datapath {
    * copied out of WBUF, for the steps after it may write those rows before a later chain uses
    * them.
    */
-  void takeTiles(int[] moves, int[] offsets, byte[][] tiles, int[] tileAt) {
+  private void takeTiles(int[] moves, int[] offsets, byte[][] tiles, int[] tileAt) {
     int f = DecodedProgram.MOVE_FIELDS;
     for (int m = 0; m < moves.length / f; m++) {
       int flags = moves[f * m];

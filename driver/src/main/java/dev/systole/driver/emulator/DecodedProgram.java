@@ -113,6 +113,18 @@ final class DecodedProgram {
     this.counts = counts;
   }
 
+  private SplitPlan split;
+  private boolean splitPlanned;
+
+  /** How two threads share this program's steps, planned on first use; null if they cannot. */
+  SplitPlan split(DeviceParams p) {
+    if (!splitPlanned) {
+      split = SplitPlan.of(this, p);
+      splitPlanned = true;
+    }
+    return split;
+  }
+
   /** MATMULs of one step at most; the kernel cuts a chain into exact segments itself. */
   static final int MAX_CHAIN = 1024;
 

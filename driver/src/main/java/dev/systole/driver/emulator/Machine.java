@@ -49,16 +49,18 @@ final class Machine {
   private long decodedInstructions;
   private boolean lastRunDecoded;
   private long stepsOnSecondThread;
+  private long splitRuns;
   /** Steps of two chains run, since the machine was made. */
   private final AtomicLong pairs = new AtomicLong();
-  /** The second thread of the fast path, or null with one thread. */
-  private final ChainWorker worker;
+  /** The second thread of the fast path and the datapath it runs steps on, or null with one. */
+  private final Worker worker;
+  private final Datapath second;
 
   /**
    * Threads the fast path uses, 1 or 2: the {@code systole.emulator.threads} system property, or
-   * 2 on a machine with two cores or more. A second thread computes some of the rows of each long
-   * MATMUL chain ({@link #runDecodedParallel}); more threads would each get fewer rows for the
-   * same cost of handing them out.
+   * 2 on a machine with two cores or more. A second thread runs a share of the steps of long
+   * programs on buffers of its own ({@link #runSplit}); more threads would each get a smaller
+   * share of a layer for the same cost of waiting for one another between layers.
    */
   static int defaultThreads() {
     String v = System.getProperty("systole.emulator.threads");
@@ -92,7 +94,9 @@ final class Machine {
     // A step is a chain, or a pair of chains, of at most MAX_CHAIN MATMULs each.
     int chain = fast ? 2 * DecodedProgram.MAX_CHAIN : 0;
     this.core = new Datapath(params, memory, kernel, chain, pairs);
-    this.worker = fast && threads > 1 ? new ChainWorker(kernel.sibling()) : null;
+    boolean two = fast && threads > 1;
+    this.worker = two ? new Worker() : null;
+    this.second = two ? new Datapath(params, memory, kernel.sibling(), chain, pairs) : null;
   }
 
   /** Stops the second thread, if there is one. */
@@ -148,12 +152,21 @@ final class Machine {
     if (!lastRunDecoded) {
       return interpret(address, length, aborted, pcListener);
     }
-    return worker != null && program.outcome.cycles() >= parallelCycles
-        ? runDecodedParallel(program, aborted, pcListener)
-        : runDecoded(program, aborted, pcListener, null);
+    if (worker != null && program.outcome.cycles() >= parallelCycles) {
+      SplitPlan plan = program.split(params);
+      if (plan != null) {
+        return runSplit(program, plan, aborted, pcListener);
+      }
+    }
+    return runDecoded(program, aborted, pcListener);
   }
 
-  /** Chain steps whose first rows the second thread computed, since the machine was made. */
+  /** Runs split between two threads ({@link #runSplit}), since the machine was made. */
+  long splitRuns() {
+    return splitRuns;
+  }
+
+  /** Steps the second thread ran, since the machine was made. */
   long stepsOnSecondThread() {
     return stepsOnSecondThread;
   }
@@ -200,12 +213,9 @@ final class Machine {
     return p;
   }
 
-  /**
-   * The fast path: the steps of a decoded program, which cannot fail on this machine; with
-   * {@code halves} not null, a second thread computes the first rows of each long chain.
-   */
+  /** The fast path on one thread: the steps of a decoded program, which cannot fail here. */
   private Outcome runDecoded(DecodedProgram program, BooleanSupplier aborted,
-      IntConsumer pcListener, Halves halves) {
+      IntConsumer pcListener) {
     Instruction[] code = program.code;
     for (int j = 0; j < program.steps.length; j++) {
       DecodedProgram.Step step = program.steps[j];
@@ -214,12 +224,9 @@ final class Machine {
       }
       pcListener.accept(step.first());
       if (step.chain()) {
-        chain(code, step, program.tileMoves[j], halves);
+        core.chain(code, step, program.tileMoves[j]);
       } else {
-        core.executeFast(code[step.first()]);
-        if (step.abufRows() > 0) {
-          abufWritten(step.abufRow(), step.abufRows());
-        }
+        core.one(code, step);
       }
     }
     counts.copyFrom(program.counts);
@@ -227,168 +234,146 @@ final class Machine {
   }
 
   /**
-   * Tells the kernels of ABUF rows written: each thread's kernel keeps its own float copy of ABUF
-   * (a copy shared by both would pass its rows between the cores' caches).
-   */
-  private void abufWritten(int first, int count) {
-    core.kernel.abufWritten(first, count);
-    if (worker != null) {
-      worker.kernel.abufWritten(first, count);
-    }
-  }
-
-
-  /**
    * Programs shorter than this many device cycles run on one thread: their steps are too few and
    * too small for two threads to gain more than the hand-offs cost (a small CNN on one image runs
-   * in about 14,000 cycles and is slower on two threads; ResNet-18 on one 224×224 image, 7.7
-   * million cycles, was about 1.5 times faster on a Zen 4 machine and is about as fast as on one
-   * thread on a Zen 5 one, whose cores pass cache lines between them more slowly).
+   * in about 14,000 cycles).
    */
   private static final long PARALLEL_CYCLES = 50_000;
   private long parallelCycles = PARALLEL_CYCLES;
 
   /**
-   * Runs programs of at least {@code cycles} device cycles on two threads, if there are two,
-   * splitting chain steps of at least {@code rows} rows between them: the tests' small programs
-   * take the two-thread path with these lowered.
+   * Runs programs of at least {@code cycles} device cycles on two threads, if there are two: the
+   * tests' small programs take the two-thread path with this lowered.
    */
-  void parallelFrom(long cycles, int rows) {
+  void parallelFrom(long cycles) {
     parallelCycles = cycles;
-    splitRows = rows;
   }
 
   /** Spins of a waiting thread before it yields its core instead. */
   private static final int SPINS = 200;
 
   /**
-   * Rows a chain step needs for the second thread to compute part of them: below, the hand-off
-   * and the second thread's own packing of the weights cost more than its rows save. A chain
-   * step of ResNet-18 takes about 8 µs on one thread, most of them 28 or 49 rows; on two threads
-   * (AMD EPYC, Zen 5) the run took 60.2 ms with steps of 96 rows or more split, against 67.8 ms
-   * with steps of 16 or more (medians of five rounds side by side, load average 2.1).
-   */
-  private static final int SPLIT_ROWS = 96;
-  private int splitRows = SPLIT_ROWS;
-
-  /**
-   * Sixteenths of a chain step's rows the second thread computes: fewer than half, because its
-   * rows cost it more (the tiles, the activations it converts and the accumulators it writes
-   * pass between the cores). On ResNet-18 on two threads (AMD EPYC, Zen 5), with steps of 16 rows
-   * or more split, 6/16 took 59.5 ms and 8/16 66 ms (medians of eight and four rounds side by
-   * side); with steps of {@link #SPLIT_ROWS} or more, both took about 49 ms.
-   */
-  private static final int SHARE = 6;
-
-  /**
-   * The fast path on two threads: the machine's thread runs the steps in order, as on one, and
-   * hands the first rows ({@link #SHARE}) of each chain step of {@link #splitRows} rows or more
-   * to the second thread, computes the others, and waits for the second thread's before it goes
-   * on. Each thread packs the chain's weights into its own kernel and keeps its own float copy of
-   * ABUF, so all that passes between the cores is the chain's tiles and the second thread's
-   * activation rows and accumulators.
+   * The fast path on two threads, as {@code plan} shares the steps out ({@link SplitPlan}): the
+   * second thread's buffers take the rows its steps read from before the run, each thread runs
+   * its steps in order on its own {@link Datapath}, starting a phase's steps once the other has
+   * finished the phases before, and the machine's buffers take back the rows the second thread
+   * wrote last.
    *
-   * <p>Why not more: on the 2-core machine this was measured on (AMD EPYC, Zen 5), a cache line
-   * passed from one core to the other and back took 440 ns, so a design gains only where each
-   * core works on data in its own cache. The design before this one let both threads take any
-   * step that did not conflict with one not yet done, under one lock, and shared a chain's rows
-   * block by block from weights packed once: ResNet-18 on two threads took 87.7 ms against this
-   * one's 79.1 ms (medians of eight rounds side by side; both designs took 69 to 70 ms on one
-   * thread, so on that machine neither gains from the second core). Running the loads, stores
-   * and vector steps on one thread and the chains on the other, or sharing all the steps out by
-   * where their data was, did no better: the activations, weights and accumulators crossed
-   * between the cores at almost every step.
+   * <p>Why this split and not a finer one: on the 2-core machine it was measured on (AMD EPYC,
+   * Zen 5), a cache line passed from one core to the other and back took 440 ns, so a design
+   * gains only where each core works on data in its own cache. Designs that shared each step out
+   * (the rows of each long chain, or any step not in conflict with one not yet done, under a
+   * lock), or the units between the threads (loads and stores on one, chains on the other),
+   * passed the activations, weights and accumulators between the cores at almost every step of
+   * about 8 µs, and on that machine gained nothing over one thread.
    */
-  private Outcome runDecodedParallel(DecodedProgram program, BooleanSupplier aborted,
+  private Outcome runSplit(DecodedProgram program, SplitPlan plan, BooleanSupplier aborted,
       IntConsumer pcListener) {
-    Halves halves = new Halves();
-    // A chain of none: the second thread's kernel sets up its float ABUF here, before this thread
-    // tells it of rows written.
-    worker.kernel.prepare(core.abuf, core.chainOffsets, 0, 0, 0);
-    worker.post(() -> halves.serve(worker.kernel));
+    byte[][] start = core.tiles();
+    int[] startAt = core.tileOffsets();
+    int startValid = (core.activeValid ? 1 : 0) | (core.shadowValid ? 2 : 0);
+    second.copyRows(core, plan.startCopy);
+    SplitRun run = new SplitRun(program, plan, start, startAt);
+    worker.post(() -> {
+      try {
+        run.steps(second, 1, () -> false, pc -> { });
+      } catch (RuntimeException | Error e) {
+        run.stop = true;
+        throw e;
+      }
+    });
+    boolean done = false;
     try {
-      return runDecoded(program, aborted, pcListener, halves);
+      done = run.steps(core, 0, aborted, pcListener);
     } finally {
-      halves.end();
+      if (!done) {
+        run.stop = true;
+      }
       worker.await();
     }
+    if (!done) {
+      return new Outcome(ErrorCode.NONE, 0, 0, true);
+    }
+    splitRuns++;
+    stepsOnSecondThread += plan.steps[1].length;
+    core.copyRows(second, plan.endCopy);
+    core.holdTiles(plan.finalTiles, start, startAt, plan.finalValid[startValid]);
+    counts.copyFrom(program.counts);
+    return program.outcome;
   }
 
   /**
-   * The hand-off of the first rows of chains to the second thread, one at a time: the machine's
-   * thread writes the chain, then the volatile count of chains posted; the second thread computes
-   * the rows, then writes the count done. What each wrote before its count the other sees after
-   * reading it.
+   * One run split between two threads: each publishes how many phases it has finished, in a
+   * volatile count, after the steps; what one wrote before its count the other sees after reading
+   * it.
    */
-  private final class Halves {
-    private int[] offsets;
-    private byte[][] tiles;
-    private int[] tileAt;
-    private int n;
-    private int c;
-    private int c2;
-    private int rows;
-    private boolean accumulate;
-    private volatile int posted;
-    private volatile int done;
-    private volatile boolean over;
-    private volatile RuntimeException failure;
+  private static final class SplitRun {
+    private final DecodedProgram program;
+    private final SplitPlan plan;
+    private final byte[][] start;
+    private final int[] startAt;
+    private volatile int finished0;
+    private volatile int finished1;
+    volatile boolean stop;
 
-    void post(int[] offsets, byte[][] tiles, int[] tileAt, int n, int c, int c2, int rows,
-        boolean accumulate) {
-      this.offsets = offsets;
-      this.tiles = tiles;
-      this.tileAt = tileAt;
-      this.n = n;
-      this.c = c;
-      this.c2 = c2;
-      this.rows = rows;
-      this.accumulate = accumulate;
-      posted = posted + 1;
+    SplitRun(DecodedProgram program, SplitPlan plan, byte[][] start, int[] startAt) {
+      this.program = program;
+      this.plan = plan;
+      this.start = start;
+      this.startAt = startAt;
     }
 
-    /** Waits for the rows posted last; rethrows what computing them threw. */
-    void await() {
-      for (int spins = 0; done != posted; spins++) {
-        pause(spins);
-      }
-      RuntimeException e = failure;
-      if (e != null) {
-        throw e;
-      }
-    }
-
-    void end() {
-      over = true;
-    }
-
-    /** The second thread: computes the rows of each chain posted until the run is over. */
-    void serve(MatmulKernel k) {
-      int seen = 0;
-      while (true) {
-        for (int spins = 0; posted == seen; spins++) {
-          if (over) {
-            return;
+    /** Runs thread {@code t}'s steps on {@code d}; false if stopped before the end. */
+    boolean steps(Datapath d, int t, BooleanSupplier aborted, IntConsumer pcListener) {
+      int[] steps = plan.steps[t];
+      int[] phases = plan.phases[t];
+      Instruction[] code = program.code;
+      int phase = 0;
+      for (int i = 0; i < steps.length; i++) {
+        if (phases[i] != phase) {
+          phase = phases[i];
+          finish(t, phase);
+          if (!waitFor(1 - t, phase)) {
+            return false;
           }
-          pause(spins);
         }
-        seen++;
-        try {
-          k.chainRows(core.abuf, offsets, tiles, tileAt, n, core.acc, c, c2, 0, rows, accumulate);
-          stepsOnSecondThread++;
-        } catch (RuntimeException e) {
-          failure = e;
+        if (stop || aborted.getAsBoolean()) {
+          return false;
         }
-        done = seen;
+        int j = steps[i];
+        DecodedProgram.Step step = program.steps[j];
+        pcListener.accept(step.first());
+        if (step.chain()) {
+          d.chainPlanned(code, step, program.tileMoves[j], plan.tiles[j], start, startAt);
+        } else {
+          d.one(code, step);
+        }
+      }
+      finish(t, plan.phaseCount);
+      return waitFor(1 - t, plan.phaseCount);
+    }
+
+    private void finish(int t, int phases) {
+      if (t == 0) {
+        finished0 = phases;
+      } else {
+        finished1 = phases;
       }
     }
 
-    private void pause(int spins) {
-      if (spins < SPINS) {
-        Thread.onSpinWait();
-      } else {
-        Thread.yield();
+    /** Waits until thread {@code t} has finished {@code phases} phases; false if stopped. */
+    private boolean waitFor(int t, int phases) {
+      for (int spins = 0; (t == 0 ? finished0 : finished1) < phases; spins++) {
+        if (stop) {
+          return false;
+        }
+        if (spins < SPINS) {
+          Thread.onSpinWait();
+        } else {
+          Thread.yield();
+        }
       }
+      return true;
     }
   }
 
@@ -430,7 +415,7 @@ final class Machine {
           RowAccess written = core.kernel.mirrorsAbuf()
               ? DecodedProgram.abufWrite(RowAccess.of(in, params)) : null;
           if (written != null) {
-            abufWritten((int) written.first(), (int) written.count());
+            core.kernel.abufWritten((int) written.first(), (int) written.count());
           }
         }
         counts.executed(in, lanes,
@@ -452,34 +437,4 @@ final class Machine {
     counts.busyCycles = cycles;
     return new Outcome(error, pc, cycles, false);
   }
-
-  /**
-   * The MATMULs of a chain step, which share their accumulator rows and row count (or of a pair
-   * of chains, which share their activation rows), in one pass of the kernel; each takes the tile
-   * its flags give it, in order. With {@code halves} not null and {@link #splitRows} rows or
-   * more, the second thread computes the first {@link #SHARE} sixteenths of the rows meanwhile.
-   */
-  private void chain(Instruction[] code, DecodedProgram.Step step, int[] moves, Halves halves) {
-    int[] chainOffsets = core.chainOffsets;
-    byte[][] chainTiles = core.chainTiles;
-    int[] chainTileAt = core.chainTileAt;
-    core.takeTiles(moves, chainOffsets, chainTiles, chainTileAt);
-    Instruction first = code[step.first()];
-    int n = step.tilesPerChain();
-    int c = (int) first.get(Isa.Matmul.ACC_ROW) * lanes;
-    int c2 = core.secondAccumulators(code, step);
-    int rows = (int) first.get(Isa.Matmul.ROWS);
-    boolean accumulate = first.flag(Isa.Matmul.ACCUMULATE);
-    int at = halves == null || rows < splitRows ? 0 : rows * SHARE / 16 / 8 * 8;
-    if (at > 0) {
-      halves.post(chainOffsets, chainTiles, chainTileAt, n, c, c2, at, accumulate);
-    }
-    core.kernel.chainRows(core.abuf, chainOffsets, chainTiles, chainTileAt, n, core.acc, c, c2,
-        at, rows,
-        accumulate);
-    if (at > 0) {
-      halves.await();
-    }
-  }
-
 }

@@ -52,7 +52,7 @@ class FastPathTest {
     fastMemory.write(DATA, data, 0, data.length);
     plainMemory.write(DATA, data, 0, data.length);
     Machine fast = new Machine(p, fastMemory, threads);
-    fast.parallelFrom(0, 16);
+    fast.parallelFrom(0);
     Machine plain = Machine.plain(p, plainMemory);
     Set<ErrorCode> seen = EnumSet.noneOf(ErrorCode.class);
     int fastRuns = 0;
@@ -94,8 +94,9 @@ class FastPathTest {
     assertTrue(chained > 1000, "MATMULs that continue a chain: " + chained);
     assertTrue(fast.pairs() > 50, "steps of two chains over the same rows: " + fast.pairs());
     if (threads > 1) {
-      assertTrue(fast.stepsOnSecondThread() > 100, "chain steps whose first rows the second"
-          + " thread computed: " + fast.stepsOnSecondThread());
+      assertTrue(fast.splitRuns() > 100, "runs split between two threads: " + fast.splitRuns());
+      assertTrue(fast.stepsOnSecondThread() > 1000, "steps the second"
+          + " thread ran: " + fast.stepsOnSecondThread());
     }
     fast.close();
   }

@@ -3,17 +3,15 @@ package dev.systole.driver.emulator;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The fast path's second thread. The machine posts it one task per run (computing rows of the
- * run's chains, see {@code Machine.runDecodedParallel}) and waits for it at the run's end. It owns
- * a kernel of its own ({@link MatmulKernel#sibling}). The hand-off
- * is a pair of volatile counters, so what one thread wrote before its counter the other sees
+ * The fast path's second thread. The machine posts it one task per run (its share of the run's
+ * steps, see {@code Machine.runSplit}) and waits for it at the run's end. The hand-off is a pair
+ * of volatile counters, so what one thread wrote before its counter the other sees
  * after reading it; the thread spins a little before it parks, because the next run of a session
  * usually follows soon.
  */
-final class ChainWorker implements AutoCloseable {
+final class Worker implements AutoCloseable {
   private static final int SPINS = 20_000;
 
-  final MatmulKernel kernel;
   private Runnable task;
 
   private volatile int posted;
@@ -22,8 +20,7 @@ final class ChainWorker implements AutoCloseable {
   private volatile RuntimeException failure;
   private final Thread thread;
 
-  ChainWorker(MatmulKernel kernel) {
-    this.kernel = kernel;
+  Worker() {
     this.thread = new Thread(this::loop, "systole-emulator-2");
     thread.setDaemon(true);
     thread.start();
@@ -66,6 +63,8 @@ final class ChainWorker implements AutoCloseable {
         task.run();
       } catch (RuntimeException e) {
         failure = e;
+      } catch (Error e) {
+        failure = new IllegalStateException("the emulator's second thread failed", e);
       }
       task = null;
       done++;
