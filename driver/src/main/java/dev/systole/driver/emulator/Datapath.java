@@ -54,6 +54,8 @@ final class Datapath {
   private final int[] chainOffsets;
   private final byte[][] chainTiles;
   private final int[] chainTileAt;
+  /** WBUF as many times as a step has MATMULs: the tiles of a chain whose tiles are all in WBUF. */
+  private final byte[][] wbufTiles;
 
   Datapath(DeviceParams params, CardMemory memory, MatmulKernel kernel, int chain,
       AtomicLong pairs) {
@@ -71,6 +73,8 @@ final class Datapath {
     this.chainOffsets = new int[chain];
     this.chainTiles = new byte[chain][];
     this.chainTileAt = new int[chain];
+    this.wbufTiles = new byte[chain][];
+    Arrays.fill(wbufTiles, wbuf);
   }
 
   /**
@@ -412,28 +416,29 @@ final class Datapath {
   }
 
   /**
-   * A chain step of a run split between two threads ({@link SplitPlan}): each MATMUL's tile from
-   * where the plan resolved it, this datapath's WBUF rows or a tile the array held when the run
-   * began ({@code start}, {@code startAt}: active, shadow), not from the array's state, which a
-   * thread that runs only some of the chains does not follow.
+   * Chain step {@code j} of {@code program}, whose tiles are resolved ({@link
+   * DecodedProgram#tilesResolved}): each MATMUL's tile from this datapath's WBUF rows, or a tile
+   * the array held when the run began ({@code start}, {@code startAt}: active, shadow), without
+   * following the array's state from MATMUL to MATMUL. A thread that runs only some of the
+   * chains (a split run) could not follow it, and one that runs all of them saves the work.
    */
-  void chainPlanned(Instruction[] code, DecodedProgram.Step step, int[] moves, int[] src,
-      byte[][] start, int[] startAt) {
-    int f = DecodedProgram.MOVE_FIELDS;
-    for (int m = 0; m < moves.length / f; m++) {
-      int kind = src[2 * m];
-      if (kind == SplitPlan.WBUF) {
-        chainTiles[m] = wbuf;
-        chainTileAt[m] = src[2 * m + 1] * lanes;
-      } else {
-        chainTiles[m] = start[kind - SplitPlan.START_ACTIVE];
-        chainTileAt[m] = startAt[kind - SplitPlan.START_ACTIVE];
+  void chainResolved(DecodedProgram program, int j, byte[][] start, int[] startAt) {
+    DecodedProgram.Step step = program.steps[j];
+    int[] at = program.tileAt(j);
+    byte[][] tiles = wbufTiles;
+    if (program.fromStart(j)) {
+      tiles = chainTiles;
+      at = chainTileAt;
+      int[] resolved = program.tileAt(j);
+      for (int m = 0; m < resolved.length; m++) {
+        int k = resolved[m];
+        tiles[m] = k >= 0 ? wbuf : start[DecodedProgram.START_ACTIVE - k];
+        at[m] = k >= 0 ? k : startAt[DecodedProgram.START_ACTIVE - k];
       }
-      chainOffsets[m] = moves[f * m + 2] * lanes;
     }
-    Instruction first = code[step.first()];
-    kernel.chainRows(abuf, chainOffsets, chainTiles, chainTileAt, step.tilesPerChain(), acc,
-        (int) first.get(Isa.Matmul.ACC_ROW) * lanes, secondAccumulators(code, step), 0,
+    Instruction first = program.code[step.first()];
+    kernel.chainRows(abuf, program.abufAt[j], tiles, at, step.tilesPerChain(), acc,
+        (int) first.get(Isa.Matmul.ACC_ROW) * lanes, secondAccumulators(program.code, step), 0,
         (int) first.get(Isa.Matmul.ROWS), first.flag(Isa.Matmul.ACCUMULATE));
   }
 
@@ -471,22 +476,26 @@ final class Datapath {
     return new int[] {activeAt, shadowAt};
   }
 
+  /** Whether the array holds weights, as bits: 1 the active tile, 2 the shadow one. */
+  int validBits() {
+    return (activeValid ? 1 : 0) | (shadowValid ? 2 : 0);
+  }
+
   /**
-   * Sets what the array holds after a split run: per tile (active, shadow) from {@code where}
-   * (kind and WBUF row, {@link SplitPlan#finalTiles}), copied out of this datapath's WBUF or one
-   * of the tiles held at the start; {@code valid} as {@link SplitPlan#finalValid}.
+   * Sets what the array holds after a run whose tiles are resolved: per tile (active, shadow) from
+   * {@code where} ({@link DecodedProgram#finalTiles}), copied out of this datapath's WBUF or one of
+   * the tiles held at the start; {@code valid} as {@link DecodedProgram#finalValid}.
    */
   void holdTiles(int[] where, byte[][] start, int[] startAt, int valid) {
     byte[][] tile = new byte[2][];
     int[] at = new int[2];
     for (int t = 0; t < 2; t++) {
-      int kind = where[2 * t];
-      if (kind == SplitPlan.WBUF) {
-        int row = where[2 * t + 1] * lanes;
-        tile[t] = Arrays.copyOfRange(wbuf, row, row + lanes * lanes);
+      int k = where[t];
+      if (k >= 0) {
+        tile[t] = Arrays.copyOfRange(wbuf, k, k + lanes * lanes);
       } else {
-        tile[t] = start[kind - SplitPlan.START_ACTIVE];
-        at[t] = startAt[kind - SplitPlan.START_ACTIVE];
+        tile[t] = start[DecodedProgram.START_ACTIVE - k];
+        at[t] = startAt[DecodedProgram.START_ACTIVE - k];
       }
     }
     active = tile[0];

@@ -11,6 +11,7 @@ import dev.systole.driver.contract.Opcode;
 import dev.systole.driver.contract.RowAccess;
 import dev.systole.driver.timing.IssueClock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -74,6 +75,29 @@ final class DecodedProgram {
    */
   final int[][] tileMoves;
 
+  /**
+   * Per chain step, where each MATMUL's tile is, resolved once ({@link #resolveTiles}): the lane
+   * offset of its first WBUF row, or {@link #START_ACTIVE} or {@link #START_SHADOW} for a tile the
+   * array held when the run began; null for other steps, and for every step of a program in which
+   * a tile's WBUF rows are written while the array holds it (its steps take their tiles from the
+   * array as it goes, {@code Datapath#takeTiles}).
+   */
+  private int[][] tileAt;
+  /** Per chain step, the lane offset of each MATMUL's first ABUF row. */
+  final int[][] abufAt;
+  /** Per chain step, whether one of its MATMULs takes a tile held when the run began. */
+  private boolean[] fromStart;
+  /**
+   * Where the tiles the array holds at the end come from, active then shadow: a lane offset in
+   * WBUF, {@link #START_ACTIVE} or {@link #START_SHADOW}; null when the tiles are not resolved.
+   */
+  private int[] finalTiles;
+  /** Per start state of the array's valid bits (active | 2 shadow), the bits at the end. */
+  final int[] finalValid = new int[4];
+
+  static final int START_ACTIVE = -1;
+  static final int START_SHADOW = -2;
+
   static final int MOVE_FIELDS = 4;
   static final int SWAP = 1;
   static final int LOAD = 2;
@@ -86,13 +110,14 @@ final class DecodedProgram {
   private final int[] noWeights = new int[4];
 
   private DecodedProgram(long address, long length, long stamp, Instruction[] code,
-      Step[] steps, Machine.Outcome outcome, RunCounts counts) {
+      Step[] steps, Machine.Outcome outcome, RunCounts counts, int lanes) {
     this.address = address;
     this.length = length;
     this.stamp = stamp;
     this.code = code;
     this.steps = steps;
     this.tileMoves = new int[steps.length][];
+    this.abufAt = new int[steps.length][];
     for (int j = 0; j < steps.length; j++) {
       int[] members = steps[j].members();
       if (members == null) {
@@ -108,6 +133,10 @@ final class DecodedProgram {
         moves[MOVE_FIELDS * m + 3] = (int) in.get(Isa.Matmul.PRE_ROW);
       }
       tileMoves[j] = moves;
+      abufAt[j] = new int[members.length];
+      for (int m = 0; m < members.length; m++) {
+        abufAt[j][m] = moves[MOVE_FIELDS * m + 2] * lanes;
+      }
     }
     this.outcome = outcome;
     this.counts = counts;
@@ -169,11 +198,118 @@ final class DecodedProgram {
     counts.stallCycles = clock.stallCycles();
     Instruction[] decoded = code.toArray(new Instruction[0]);
     DecodedProgram program = new DecodedProgram(address, length, stamp, decoded,
-        steps(decoded, p), outcome, counts);
+        steps(decoded, p), outcome, counts, p.lanes());
+    program.resolveTiles(p);
     for (int state = 0; state < 4; state++) {
       program.noWeights[state] = firstNoWeights(decoded, (state & 1) != 0, (state & 2) != 0);
     }
     return program;
+  }
+
+  /** Whether every chain's tiles are resolved ({@link #tileAt}). */
+  boolean tilesResolved() {
+    return finalTiles != null;
+  }
+
+  /** Step {@code j}'s tiles as {@link #tileAt} holds them (the tiles must be resolved). */
+  int[] tileAt(int j) {
+    return tileAt[j];
+  }
+
+  /** Whether chain step {@code j} takes a tile the array held when the run began. */
+  boolean fromStart(int j) {
+    return fromStart[j];
+  }
+
+  /** {@link #finalTiles}, for a run whose tiles are resolved. */
+  int[] finalTiles() {
+    return finalTiles;
+  }
+
+  /**
+   * Resolves each chain's tiles, in the order the steps run, to the WBUF rows they were loaded
+   * or preloaded from ({@link #tileAt}), with the array's valid bits at the end ({@link
+   * #finalValid}). A tile stays its WBUF rows while no step writes them; when one does before
+   * the tile is used, or before the run ends while the array still holds the tile, the rows no
+   * longer say what the tile is, and nothing is resolved.
+   */
+  private void resolveTiles(DeviceParams p) {
+    int lanes = p.lanes();
+    int[] lastWriter = new int[p.wbufRows()];
+    Arrays.fill(lastWriter, -1);
+    // Kind (a lane offset or START_*), version (the last writer of its rows), active then shadow.
+    int[] held = {START_ACTIVE, 0, START_SHADOW, 0};
+    int[][] at = new int[steps.length][];
+    boolean[] start = new boolean[steps.length];
+    for (int j = 0; j < steps.length; j++) {
+      int[] moves = tileMoves[j];
+      if (moves == null) {
+        for (RowAccess a : RowAccess.of(code[steps[j].first()], p)) {
+          if (a.write() && a.buffer() == Buffer.WBUF) {
+            Arrays.fill(lastWriter, (int) a.first(), (int) (a.first() + a.count()), j);
+          }
+        }
+        continue;
+      }
+      int members = moves.length / MOVE_FIELDS;
+      at[j] = new int[members];
+      for (int m = 0; m < members; m++) {
+        int flags = moves[MOVE_FIELDS * m];
+        if ((flags & SWAP) != 0) {
+          held[0] = held[2];
+          held[1] = held[3];
+        }
+        if ((flags & LOAD) != 0) {
+          held[0] = moves[MOVE_FIELDS * m + 1] * lanes;
+          held[1] = version(lastWriter, moves[MOVE_FIELDS * m + 1], lanes);
+        }
+        if (held[0] >= 0 && version(lastWriter, held[0] / lanes, lanes) != held[1]) {
+          return;
+        }
+        at[j][m] = held[0];
+        start[j] |= held[0] < 0;
+        if ((flags & PRELOAD) != 0) {
+          held[2] = moves[MOVE_FIELDS * m + 3] * lanes;
+          held[3] = version(lastWriter, moves[MOVE_FIELDS * m + 3], lanes);
+        }
+      }
+    }
+    for (int t = 0; t < 4; t += 2) {
+      if (held[t] >= 0 && version(lastWriter, held[t] / lanes, lanes) != held[t + 1]) {
+        return;
+      }
+    }
+    for (int state = 0; state < 4; state++) {
+      boolean active = (state & 1) != 0;
+      boolean shadow = (state & 2) != 0;
+      for (int[] moves : tileMoves) {
+        if (moves == null) {
+          continue;
+        }
+        for (int m = 0; m < moves.length; m += MOVE_FIELDS) {
+          if ((moves[m] & (SWAP | LOAD)) != 0) {
+            shadow = false;
+          }
+          active = true;
+          if ((moves[m] & PRELOAD) != 0) {
+            shadow = true;
+          }
+        }
+      }
+      finalValid[state] = (active ? 1 : 0) | (shadow ? 2 : 0);
+    }
+    tileAt = at;
+    fromStart = start;
+    finalTiles = new int[] {held[0], held[2]};
+  }
+
+  /** The last step to write any of the {@code lanes} WBUF rows from {@code row}, or -1. */
+  private static int version(int[] lastWriter, int row, int lanes) {
+    int v = -1;
+    for (int r = row; r < row + lanes; r++) {
+      v = Math.max(v, lastWriter[r]);
+    }
+    return v;
   }
 
   /**

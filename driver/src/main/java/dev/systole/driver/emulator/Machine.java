@@ -213,21 +213,33 @@ final class Machine {
     return p;
   }
 
-  /** The fast path on one thread: the steps of a decoded program, which cannot fail here. */
+  /**
+   * The fast path on one thread: the steps of a decoded program, which cannot fail here; the
+   * chains take their tiles as {@link DecodedProgram#tilesResolved resolved} where they are.
+   */
   private Outcome runDecoded(DecodedProgram program, BooleanSupplier aborted,
       IntConsumer pcListener) {
     Instruction[] code = program.code;
+    boolean resolved = program.tilesResolved();
+    byte[][] start = core.tiles();
+    int[] startAt = core.tileOffsets();
+    int startValid = core.validBits();
     for (int j = 0; j < program.steps.length; j++) {
       DecodedProgram.Step step = program.steps[j];
       if (aborted.getAsBoolean()) {
         return new Outcome(ErrorCode.NONE, 0, 0, true);
       }
       pcListener.accept(step.first());
-      if (step.chain()) {
-        core.chain(code, step, program.tileMoves[j]);
-      } else {
+      if (!step.chain()) {
         core.one(code, step);
+      } else if (resolved) {
+        core.chainResolved(program, j, start, startAt);
+      } else {
+        core.chain(code, step, program.tileMoves[j]);
       }
+    }
+    if (resolved) {
+      core.holdTiles(program.finalTiles(), start, startAt, program.finalValid[startValid]);
     }
     counts.copyFrom(program.counts);
     return program.outcome;
@@ -271,7 +283,7 @@ final class Machine {
       IntConsumer pcListener) {
     byte[][] start = core.tiles();
     int[] startAt = core.tileOffsets();
-    int startValid = (core.activeValid ? 1 : 0) | (core.shadowValid ? 2 : 0);
+    int startValid = core.validBits();
     second.copyRows(core, plan.startCopy);
     SplitRun run = new SplitRun(program, plan, start, startAt);
     worker.post(() -> {
@@ -297,7 +309,7 @@ final class Machine {
     splitRuns++;
     stepsOnSecondThread += plan.steps[1].length;
     core.copyRows(second, plan.endCopy);
-    core.holdTiles(plan.finalTiles, start, startAt, plan.finalValid[startValid]);
+    core.holdTiles(program.finalTiles(), start, startAt, program.finalValid[startValid]);
     counts.copyFrom(program.counts);
     return program.outcome;
   }
@@ -344,7 +356,7 @@ final class Machine {
         DecodedProgram.Step step = program.steps[j];
         pcListener.accept(step.first());
         if (step.chain()) {
-          d.chainPlanned(code, step, program.tileMoves[j], plan.tiles[j], start, startAt);
+          d.chainResolved(program, j, start, startAt);
         } else {
           d.one(code, step);
         }

@@ -24,10 +24,9 @@ import java.util.List;
  *
  * <p>So that what a step reads on its thread is what it would read in program order, every step
  * that read a row runs on the thread of the step that last wrote it before, or on both. Steps
- * that write the same rows on two threads do not clash: each thread has its own buffers. The
- * array's weight tiles are resolved here, once, into the WBUF rows they were loaded from (a tile
- * whose rows are written again before its use, or before the program ends while it is still held,
- * leaves the program to one thread). What the second thread needs from the buffers as the run
+ * that write the same rows on two threads do not clash: each thread has its own buffers. A chain
+ * reads its tiles' WBUF rows ({@link DecodedProgram#tilesResolved}: a program whose tiles are not
+ * resolved runs on one thread). What the second thread needs from the buffers as the run
  * starts is copied to it first ({@link #startCopy}); what it wrote last is copied back after
  * ({@link #endCopy}).
  *
@@ -38,49 +37,36 @@ import java.util.List;
  * write their own parts of its output.
  */
 final class SplitPlan {
-  /** Where a chain's tile comes from: WBUF rows, or the tile the array held when the run began. */
-  static final int WBUF = 0;
-  static final int START_ACTIVE = 1;
-  static final int START_SHADOW = 2;
-
   /** Per thread (0 is the machine's, 1 the second), the steps it runs, in order. */
   final int[][] steps;
   /** Per thread, the phase of each of its steps. */
   final int[][] phases;
   /** Phases of the program. */
   final int phaseCount;
-  /** Per step, for a chain two ints per MATMUL, where its tile is: a kind and a WBUF row. */
-  final int[][] tiles;
   /** Rows the second thread's buffers take from the machine's before the run: (buffer, first, count). */
   final int[] startCopy;
   /** Rows the machine's buffers take from the second thread's after the run. */
   final int[] endCopy;
-  /** Where the tiles the array holds at the end come from: kind and row, active then shadow. */
-  final int[] finalTiles;
-  /** Per start state of the array (active | 2 shadow), the same bits at the end. */
-  final int[] finalValid;
   /** The estimated work of each thread, in nanoseconds, for diagnostics and tests. */
   final long[] work;
 
-  private SplitPlan(int[][] steps, int[][] phases, int phaseCount, int[][] tiles,
-      int[] startCopy, int[] endCopy, int[] finalTiles, int[] finalValid, long[] work) {
+  private SplitPlan(int[][] steps, int[][] phases, int phaseCount, int[] startCopy,
+      int[] endCopy, long[] work) {
     this.steps = steps;
     this.phases = phases;
     this.phaseCount = phaseCount;
-    this.tiles = tiles;
     this.startCopy = startCopy;
     this.endCopy = endCopy;
-    this.finalTiles = finalTiles;
-    this.finalValid = finalValid;
     this.work = work;
   }
 
   /**
-   * The plan for {@code program} on a device of {@code p}, or null when it cannot be split: a
-   * tile's WBUF rows rewritten while it is held, or work for one thread only.
+   * The plan for {@code program} on a device of {@code p}, or null when it cannot be split: its
+   * tiles are not resolved ({@link DecodedProgram#tilesResolved}), or one thread would have all
+   * the work.
    */
   static SplitPlan of(DecodedProgram program, DeviceParams p) {
-    return new Planner(program, p).plan();
+    return program.tilesResolved() ? new Planner(program, p).plan() : null;
   }
 
   /** The work of the step's thread with the least, as a share of the whole. */
@@ -203,7 +189,6 @@ final class SplitPlan {
     /** Per step, the steps it reads rows from (deduplicated). */
     private final int[][] deps;
     private final List<int[]> startReads = new ArrayList<>();
-    private final int[][] tiles;
     private final long[] cost;
     private final boolean[] load;
     /** Per step, whether it is a LOAD into ABUF. */
@@ -220,20 +205,13 @@ final class SplitPlan {
         Arrays.fill(lastWriter[b.ordinal()], -1);
       }
       this.deps = new int[n][];
-      this.tiles = new int[n][];
       this.cost = new long[n];
       this.load = new boolean[n];
       this.activations = new boolean[n];
     }
 
     SplitPlan plan() {
-      if (!dependencies()) {
-        return null;
-      }
-      int[] finalTiles = finalTiles();
-      if (finalTiles == null) {
-        return null;
-      }
+      dependencies();
       int[] phase = phases();
       int[] unit = units();
       int[] mask = assign(unit, phase);
@@ -260,18 +238,11 @@ final class SplitPlan {
         return null;
       }
       int phaseCount = n == 0 ? 0 : phase[n - 1] + 1;
-      return new SplitPlan(steps, phases, phaseCount, tiles, startCopy(mask), endCopy(mask),
-          finalTiles, finalValid(), work);
+      return new SplitPlan(steps, phases, phaseCount, startCopy(mask), endCopy(mask), work);
     }
 
-    /** The tile state while the steps are walked: kind, WBUF row, version, active then shadow. */
-    private final int[] tileState = {START_ACTIVE, 0, 0, START_SHADOW, 0, 0};
-
-    /**
-     * Walks the steps in order: each one's reads, from whom, its cost; resolves the chains'
-     * tiles. False if a tile's rows are rewritten while it is held.
-     */
-    private boolean dependencies() {
+    /** Walks the steps in order: each one's reads, from whom, and its cost. */
+    private void dependencies() {
       Instruction[] code = program.code;
       int[] seen = new int[n];
       Arrays.fill(seen, -1);
@@ -282,9 +253,7 @@ final class SplitPlan {
         List<int[]> reads = new ArrayList<>();
         List<int[]> writes = new ArrayList<>();
         if (step.chain()) {
-          if (!chainAccess(j, step, code, reads, writes)) {
-            return false;
-          }
+          chainAccess(j, step, code, reads, writes);
         } else {
           Instruction in = code[step.first()];
           load[j] = in.opcode() == Opcode.LOAD;
@@ -326,45 +295,21 @@ final class SplitPlan {
           Arrays.fill(lastWriter[r[0]], r[1], r[1] + r[2], j);
         }
       }
-      return true;
     }
 
-    /** A chain step's reads, writes and tiles; false if a tile's rows changed since it was taken. */
-    private boolean chainAccess(int j, DecodedProgram.Step step, Instruction[] code,
+    /** A chain step's reads (its activations, its tiles' WBUF rows), writes and cost. */
+    private void chainAccess(int j, DecodedProgram.Step step, Instruction[] code,
         List<int[]> reads, List<int[]> writes) {
-      int[] moves = program.tileMoves[j];
-      int f = DecodedProgram.MOVE_FIELDS;
-      int members = moves.length / f;
-      int[] src = new int[2 * members];
+      int[] at = program.tileAt(j);
+      int[] abufAt = program.abufAt[j];
       Instruction first = code[step.first()];
       int rows = (int) first.get(Isa.Matmul.ROWS);
-      int wbuf = Buffer.WBUF.ordinal();
-      for (int m = 0; m < members; m++) {
-        int flags = moves[f * m];
-        if ((flags & DecodedProgram.SWAP) != 0) {
-          System.arraycopy(tileState, 3, tileState, 0, 3);
+      for (int m = 0; m < at.length; m++) {
+        if (at[m] >= 0) {
+          reads.add(new int[] {Buffer.WBUF.ordinal(), at[m] / lanes, lanes});
         }
-        if ((flags & DecodedProgram.LOAD) != 0) {
-          tileState[0] = WBUF;
-          tileState[1] = moves[f * m + 1];
-          tileState[2] = version(moves[f * m + 1]);
-        }
-        if (tileState[0] == WBUF) {
-          if (version(tileState[1]) != tileState[2]) {
-            return false;
-          }
-          reads.add(new int[] {wbuf, tileState[1], lanes});
-        }
-        src[2 * m] = tileState[0];
-        src[2 * m + 1] = tileState[1];
-        reads.add(new int[] {Buffer.ABUF.ordinal(), moves[f * m + 2], rows});
-        if ((flags & DecodedProgram.PRELOAD) != 0) {
-          tileState[3] = WBUF;
-          tileState[4] = moves[f * m + 3];
-          tileState[5] = version(moves[f * m + 3]);
-        }
+        reads.add(new int[] {Buffer.ABUF.ordinal(), abufAt[m] / lanes, rows});
       }
-      tiles[j] = src;
       int acc = Buffer.ACC.ordinal();
       boolean accumulate = first.flag(Isa.Matmul.ACCUMULATE);
       int chains = step.pair() ? 2 : 1;
@@ -376,18 +321,7 @@ final class SplitPlan {
         }
         writes.add(r);
       }
-      cost[j] = CHAIN_NS + (long) rows * members * lanes * lanes / MACS_PER_NS;
-      return true;
-    }
-
-    /** The last step to write any of the WBUF rows of a tile from {@code row}, or -1. */
-    private int version(int row) {
-      int[] w = lastWriter[Buffer.WBUF.ordinal()];
-      int v = -1;
-      for (int r = row; r < row + lanes; r++) {
-        v = Math.max(v, w[r]);
-      }
-      return v;
+      cost[j] = CHAIN_NS + (long) rows * at.length * lanes * lanes / MACS_PER_NS;
     }
 
     private long oneCost(Instruction in) {
@@ -401,46 +335,6 @@ final class SplitPlan {
         rows = InstructionCheck.rowsTouched(in, in.opcode() == Opcode.LOAD);
       }
       return STEP_NS + rows * (wide ? WIDE_ROW_NS : ROW_NS);
-    }
-
-    /** The tiles held at the end, or null if one's rows were rewritten after it was taken. */
-    private int[] finalTiles() {
-      int[] out = new int[4];
-      for (int t = 0; t < 2; t++) {
-        int kind = tileState[3 * t];
-        if (kind == WBUF && version(tileState[3 * t + 1]) != tileState[3 * t + 2]) {
-          return null;
-        }
-        out[2 * t] = kind;
-        out[2 * t + 1] = tileState[3 * t + 1];
-      }
-      return out;
-    }
-
-    /** Per start state of the array's valid bits, the bits at the end (no MATMUL finds none). */
-    private int[] finalValid() {
-      int[] out = new int[4];
-      for (int state = 0; state < 4; state++) {
-        boolean active = (state & 1) != 0;
-        boolean shadow = (state & 2) != 0;
-        for (int[] moves : program.tileMoves) {
-          if (moves == null) {
-            continue;
-          }
-          for (int m = 0; m < moves.length; m += DecodedProgram.MOVE_FIELDS) {
-            int flags = moves[m];
-            if ((flags & (DecodedProgram.SWAP | DecodedProgram.LOAD)) != 0) {
-              shadow = false;
-            }
-            active = true;
-            if ((flags & DecodedProgram.PRELOAD) != 0) {
-              shadow = true;
-            }
-          }
-        }
-        out[state] = (active ? 1 : 0) | (shadow ? 2 : 0);
-      }
-      return out;
     }
 
     /** Per step, its phase (class comment). */

@@ -57,6 +57,8 @@ class FastPathTest {
     Set<ErrorCode> seen = EnumSet.noneOf(ErrorCode.class);
     int fastRuns = 0;
     int chained = 0;
+    int tilesResolved = 0;
+    int tilesFollowed = 0;
     byte[] code = null;
     for (int run = 0; run < 400; run++) {
       if (code == null || r.nextInt(4) != 0) {
@@ -65,6 +67,10 @@ class FastPathTest {
         chained += Programs.chainLinks(program);
         fastMemory.write(PROGRAM, code, 0, code.length);
         plainMemory.write(PROGRAM, code, 0, code.length);
+        boolean resolved = DecodedProgram.decode(fastMemory, PROGRAM,
+            code.length / Contract.INSTRUCTION_BYTES, p).tilesResolved();
+        tilesResolved += resolved ? 1 : 0;
+        tilesFollowed += resolved ? 0 : 1;
       }
       if (r.nextInt(10) == 0) {
         fast.resetArray();
@@ -92,6 +98,8 @@ class FastPathTest {
         "every error status the machine can give on this memory");
     assertTrue(fastRuns > 100, "runs on the fast path: " + fastRuns);
     assertTrue(chained > 1000, "MATMULs that continue a chain: " + chained);
+    assertTrue(tilesResolved > 50 && tilesFollowed > 20, "programs whose tiles are resolved: "
+        + tilesResolved + ", not: " + tilesFollowed);
     assertTrue(fast.pairs() > 50, "steps of two chains over the same rows: " + fast.pairs());
     if (threads > 1) {
       assertTrue(fast.splitRuns() > 100, "runs split between two threads: " + fast.splitRuns());
