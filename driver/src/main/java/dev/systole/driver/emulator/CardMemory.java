@@ -33,6 +33,19 @@ public interface CardMemory {
   }
 
   /**
+   * {@link #gather} of {@code parts} neighbouring runs at once: element i of part k, the {@code
+   * elem} bytes at card {@code address + k · elem + i · stride}, into {@code dst} at {@code offset
+   * + k · partStep + i · step}. A memory may read each element's {@code parts · elem} bytes in
+   * one go.
+   */
+  default void gatherParts(long address, long stride, int elem, int parts, int count,
+      byte[] dst, int offset, int step, int partStep) {
+    for (int k = 0; k < parts; k++) {
+      gather(address + (long) k * elem, stride, elem, count, dst, offset + k * partStep, step);
+    }
+  }
+
+  /**
    * Writes {@code count} elements of {@code elem} bytes, element i from {@code src} at {@code
    * offset + i · step} to card {@code address + i · stride}, in order.
    */

@@ -105,7 +105,7 @@ final class Datapath {
   /** One instruction on the fast path (the caller tells the kernel of ABUF rows written). */
   void executeFast(Instruction in) {
     switch (in.opcode()) {
-      case LOAD -> loadFast(in);
+      case LOAD -> loadFast(in, 1);
       case STORE -> storeFast(in);
       case REQUANT -> requant(in, kernel);
       case VMAX -> vmax(in, kernel);
@@ -229,10 +229,13 @@ final class Datapath {
 
   /**
    * LOAD on the fast path: into ABUF or WBUF a row of elements at a time from the card memory's
-   * {@link CardMemory#gather}, padding filled per run of rows; into ACC or LUT by {@link
-   * #loadWide}.
+   * {@link CardMemory#gatherParts}, padding filled per run of rows; into ACC or LUT by {@link
+   * #loadWide}. With {@code run} above 1, the LOAD and the {@code run - 1} after it that a decoded
+   * program made one step ({@code DecodedProgram.Step#run}): each reads the elements next to the
+   * one before's and writes the rows after its rows, and every element's bytes for all of them
+   * are read at once.
    */
-  private void loadFast(Instruction in) {
+  private void loadFast(Instruction in, int run) {
     Buffer buf = Buffer.fromId(in.get(Isa.Load.BUF));
     if (buf != Buffer.ABUF && buf != Buffer.WBUF) {
       loadWide(in, buf);
@@ -242,25 +245,31 @@ final class Datapath {
     LoadFields f = new LoadFields(in);
     byte pad = (byte) f.pad;
     int width = f.width();
-    int row = f.row;
-    if (f.yPad0 > 0) {
-      Arrays.fill(dst, row * lanes, (row + f.yPad0 * width) * lanes, pad);
-      row += f.yPad0 * width;
-    }
-    for (int y = 0; y < f.ySize; y++) {
-      // Rows with padding are filled whole first, then their elements gathered over the fill.
-      int filled = f.elem < lanes ? width : f.xPad0;
-      if (filled > 0) {
-        Arrays.fill(dst, row * lanes, (row + filled) * lanes, pad);
+    int rows = width * (f.yPad0 + f.ySize + f.yPad1);
+    // Rows with padding are filled whole first, then their elements gathered over the fill.
+    int filled = f.elem < lanes ? width : f.xPad0;
+    for (int k = 0, row = f.row; k < run; k++) {
+      if (f.yPad0 > 0) {
+        Arrays.fill(dst, row * lanes, (row + f.yPad0 * width) * lanes, pad);
+        row += f.yPad0 * width;
       }
-      if (f.elem == lanes && f.xPad1 > 0) {
-        Arrays.fill(dst, (row + f.xPad0 + f.xSize) * lanes, (row + width) * lanes, pad);
+      for (int y = 0; y < f.ySize; y++, row += width) {
+        if (filled > 0) {
+          Arrays.fill(dst, row * lanes, (row + filled) * lanes, pad);
+        }
+        if (f.elem == lanes && f.xPad1 > 0) {
+          Arrays.fill(dst, (row + f.xPad0 + f.xSize) * lanes, (row + width) * lanes, pad);
+        }
       }
-      memory.gather(f.addr + y * f.yStride, f.xStride, f.elem, f.xSize, dst, (row + f.xPad0) * lanes, lanes);
-      row += width;
+      if (f.yPad1 > 0) {
+        Arrays.fill(dst, row * lanes, (row + f.yPad1 * width) * lanes, pad);
+        row += f.yPad1 * width;
+      }
     }
-    if (f.yPad1 > 0) {
-      Arrays.fill(dst, row * lanes, (row + f.yPad1 * width) * lanes, pad);
+    int row = f.row + f.yPad0 * width + f.xPad0;
+    for (int y = 0; y < f.ySize; y++, row += width) {
+      memory.gatherParts(f.addr + y * f.yStride, f.xStride, f.elem, run, f.xSize, dst,
+          row * lanes, lanes, rows * lanes);
     }
   }
 
@@ -444,7 +453,11 @@ final class Datapath {
 
   /** A step that is not a chain, on the fast path, its ABUF rows written told to the kernel. */
   void one(Instruction[] code, DecodedProgram.Step step) {
-    executeFast(code[step.first()]);
+    if (step.run() > 1) {
+      loadFast(code[step.first()], step.run());
+    } else {
+      executeFast(code[step.first()]);
+    }
     if (step.abufRows() > 0) {
       kernel.abufWritten(step.abufRow(), step.abufRows());
     }

@@ -4,6 +4,7 @@ import dev.systole.driver.contract.Buffer;
 import dev.systole.driver.contract.Contract;
 import dev.systole.driver.contract.DeviceParams;
 import dev.systole.driver.contract.ErrorCode;
+import dev.systole.driver.contract.InstrField;
 import dev.systole.driver.contract.Instruction;
 import dev.systole.driver.contract.InstructionCheck;
 import dev.systole.driver.contract.Isa;
@@ -28,23 +29,27 @@ import java.util.List;
  * touches its accumulator rows or writes rows its MATMULs read (from {@link RowAccess}), so no
  * instruction can tell that it ran later than in program order, and the bytes are those of
  * running every instruction in turn. Two chains over the same activation rows may be one step
- * ({@link Step#pair}, see {@link #pairs}).
+ * ({@link Step#pair}, see {@link #pairs}), and so may a run of LOADs that read neighbouring
+ * elements ({@link Step#run}, see {@link #loadRuns}).
  *
- * <p>The weight tiles a chain's MATMULs use are resolved as each MATMUL's flags say (load, swap,
- * preload), in order, when the chain runs. Whether a MATMUL finds no tile (NO_WEIGHTS) depends on
- * what the run before left in the array, so it is precomputed for each of the four states the
- * array can start in ({@link #noWeights}); a run that would fail that way is left to the
- * interpreter.
+ * <p>The weight tiles a chain's MATMULs use follow from each MATMUL's flags (load, swap,
+ * preload), in order; they are resolved once, to the WBUF rows each was loaded from ({@link
+ * #resolveTiles}), where those rows are not written while the array holds the tile, and otherwise
+ * followed as the chains run. Whether a MATMUL finds no tile (NO_WEIGHTS) depends on what the run
+ * before left in the array, so it is precomputed for each of the four states the array can start
+ * in ({@link #noWeights}); a run that would fail that way is left to the interpreter.
  */
 final class DecodedProgram {
   /**
    * One step: instruction {@code first}, or the MATMULs at {@code members} (first included); an
    * instruction that writes ABUF writes {@code abufRows} rows from {@code abufRow}; {@code access}
    * is all it touches. A step of two chains (a {@link #pair}) holds the first chain's MATMULs and
-   * then the second's, the second's from {@code second} on.
+   * then the second's, the second's from {@code second} on. A LOAD step with {@code run} above 1
+   * is that LOAD and the {@code run - 1} LOAD steps after it ({@link #loadRuns}), which read the
+   * elements next to it and write the rows after it; every other step has {@code run} 1.
    */
   record Step(int first, int[] members, int second, int abufRow, int abufRows,
-      StepAccess access) {
+      StepAccess access, int run) {
     boolean chain() {
       return members != null;
     }
@@ -206,6 +211,20 @@ final class DecodedProgram {
     return program;
   }
 
+  /**
+   * The buffer rows step {@code j}, not a chain, touches ({@link RowAccess#of}); for a run of
+   * LOADs ({@link Step#run}), the rows of all of them.
+   */
+  List<RowAccess> rows(int j, DeviceParams p) {
+    Step step = steps[j];
+    Instruction in = code[step.first()];
+    if (step.run() == 1) {
+      return RowAccess.of(in, p);
+    }
+    return List.of(new RowAccess(Buffer.fromId(in.get(Isa.Load.BUF)), in.get(Isa.Load.DST_ROW),
+        step.run() * InstructionCheck.rowsTouched(in, true), false, true, false));
+  }
+
   /** Whether every chain's tiles are resolved ({@link #tileAt}). */
   boolean tilesResolved() {
     return finalTiles != null;
@@ -244,7 +263,7 @@ final class DecodedProgram {
     for (int j = 0; j < steps.length; j++) {
       int[] moves = tileMoves[j];
       if (moves == null) {
-        for (RowAccess a : RowAccess.of(code[steps[j].first()], p)) {
+        for (RowAccess a : rows(j, p)) {
           if (a.write() && a.buffer() == Buffer.WBUF) {
             Arrays.fill(lastWriter, (int) a.first(), (int) (a.first() + a.count()), j);
           }
@@ -365,7 +384,77 @@ final class DecodedProgram {
       }
     }
     close(open, steps);
-    return pairs(steps, code).toArray(new Step[0]);
+    return loadRuns(pairs(steps, code), code, p).toArray(new Step[0]);
+  }
+
+  /** LOADs one step runs at most ({@link #loadRuns}). */
+  static final int MAX_RUN = 16;
+
+  /**
+   * The steps with each run of consecutive LOAD steps that read neighbouring elements made one
+   * step ({@link Step#run}): LOADs of whole rows (ELEM_BYTES = D) into ABUF or WBUF, equal in
+   * every field but HBM_ADDR, which each starts ELEM_BYTES after the one before's, and DST_ROW,
+   * which each starts after the rows the one before writes. A compiler emits such runs for the
+   * blocks of D channels of a convolution's input; the step reads each element's bytes for all of
+   * its LOADs at once. They are consecutive steps, touch no row in common and only read card
+   * memory, so running them together gives the bytes of running them in turn.
+   */
+  private static List<Step> loadRuns(List<Step> steps, Instruction[] code, DeviceParams p) {
+    List<Step> out = new ArrayList<>(steps.size());
+    for (int i = 0; i < steps.size(); ) {
+      Step a = steps.get(i);
+      int k = 1;
+      if (runnable(a, code, p)) {
+        Instruction head = code[a.first()];
+        long rows = InstructionCheck.rowsTouched(head, true);
+        long elem = head.get(Isa.Load.ELEM_BYTES);
+        while (i + k < steps.size() && k < MAX_RUN && runnable(steps.get(i + k), code, p)) {
+          Instruction in = code[steps.get(i + k).first()];
+          if (!sameButPlace(head, in)
+              || in.get(Isa.Load.HBM_ADDR) != head.get(Isa.Load.HBM_ADDR) + k * elem
+              || in.get(Isa.Load.DST_ROW) != head.get(Isa.Load.DST_ROW) + k * rows) {
+            break;
+          }
+          k++;
+        }
+      }
+      if (k == 1) {
+        out.add(a);
+      } else {
+        StepAccess access = a.access();
+        for (int m = 1; m < k; m++) {
+          access = StepAccess.union(access, steps.get(i + m).access());
+        }
+        boolean abuf = code[a.first()].get(Isa.Load.BUF) == Buffer.ABUF.id();
+        Step last = steps.get(i + k - 1);
+        out.add(new Step(a.first(), null, 0, a.abufRow(),
+            abuf ? last.abufRow() + last.abufRows() - a.abufRow() : 0, access, k));
+      }
+      i += k;
+    }
+    return out;
+  }
+
+  /** Whether {@code s} is a LOAD that can be part of a run ({@link #loadRuns}). */
+  private static boolean runnable(Step s, Instruction[] code, DeviceParams p) {
+    if (s.chain()) {
+      return false;
+    }
+    Instruction in = code[s.first()];
+    return in.opcode() == Opcode.LOAD && in.get(Isa.Load.ELEM_BYTES) == p.lanes()
+        && (in.get(Isa.Load.BUF) == Buffer.ABUF.id() || in.get(Isa.Load.BUF) == Buffer.WBUF.id());
+  }
+
+  /** Whether two LOADs are equal in every field but where they read and write. */
+  private static boolean sameButPlace(Instruction a, Instruction b) {
+    for (InstrField f : new InstrField[] {Isa.Load.BUF, Isa.Load.ELEM_BYTES, Isa.Load.PAD_VALUE,
+        Isa.Load.X_SIZE, Isa.Load.Y_SIZE, Isa.Load.X_STRIDE, Isa.Load.Y_STRIDE, Isa.Load.X_PAD0,
+        Isa.Load.X_PAD1, Isa.Load.Y_PAD0, Isa.Load.Y_PAD1}) {
+      if (a.get(f) != b.get(f)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Steps a chain looks ahead for the next chain, to pair with it. */
@@ -400,7 +489,7 @@ final class DecodedProgram {
       System.arraycopy(a.members(), 0, members, 0, a.members().length);
       System.arraycopy(b.members(), 0, members, a.members().length, b.members().length);
       out.add(new Step(a.first(), members, a.members().length, 0, 0,
-          StepAccess.union(a.access(), b.access())));
+          StepAccess.union(a.access(), b.access()), 1));
     }
     return out;
   }
@@ -456,7 +545,7 @@ final class DecodedProgram {
       int[] members = chain.members.stream().mapToInt(Integer::intValue).toArray();
       List<RowAccess> rows = new ArrayList<>(chain.reads);
       rows.add(chain.accumulators);
-      steps.add(new Step(members[0], members, 0, 0, 0, StepAccess.ofChain(rows)));
+      steps.add(new Step(members[0], members, 0, 0, 0, StepAccess.ofChain(rows), 1));
     }
   }
 
@@ -465,8 +554,8 @@ final class DecodedProgram {
     List<RowAccess> rows = RowAccess.of(in, p);
     RowAccess written = abufWrite(rows);
     StepAccess access = StepAccess.of(in, rows);
-    return written == null ? new Step(pc, null, 0, 0, 0, access)
-        : new Step(pc, null, 0, (int) written.first(), (int) written.count(), access);
+    return written == null ? new Step(pc, null, 0, 0, 0, access, 1)
+        : new Step(pc, null, 0, (int) written.first(), (int) written.count(), access, 1);
   }
 
   /** The ABUF rows among {@code rows} that are written, or null (an instruction writes one range). */

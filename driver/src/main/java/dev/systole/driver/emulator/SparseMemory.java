@@ -127,6 +127,53 @@ public final class SparseMemory implements CardMemory {
   }
 
   /**
+   * {@inheritDoc} The elements whose bytes of every part lie whole in one page are moved as a
+   * run, as {@link #gather} does, each element's parts read together.
+   */
+  @Override
+  public void gatherParts(long address, long stride, int elem, int parts, int count,
+      byte[] dst, int offset, int step, int partStep) {
+    if (parts == 1) {
+      gather(address, stride, elem, count, dst, offset, step);
+      return;
+    }
+    if (count <= 0 || parts <= 0) {
+      return;
+    }
+    int span = parts * elem;
+    checkRange("read", address, (count - 1) * stride + span);
+    for (int i = 0; i < count; ) {
+      long a = address + i * stride;
+      int in = (int) (a & PAGE_MASK);
+      int o = offset + i * step;
+      if (in + span > PAGE_SIZE) {
+        for (int k = 0; k < parts; k++) {
+          read(a + (long) k * elem, dst, o + k * partStep, elem);
+        }
+        i++;
+        continue;
+      }
+      int run = run(in, stride, span, count - i);
+      byte[] p = pages.get((int) (a >>> PAGE_BITS));
+      for (int r = 0; r < run; r++) {
+        int from = in + (int) (r * stride);
+        int to = o + r * step;
+        for (int k = 0; k < parts; k++, from += elem, to += partStep) {
+          if (p == null) {
+            Arrays.fill(dst, to, to + elem, (byte) 0);
+          } else if (elem == 16) {
+            LONGS.set(dst, to, (long) LONGS.get(p, from));
+            LONGS.set(dst, to + 8, (long) LONGS.get(p, from + 8));
+          } else {
+            System.arraycopy(p, from, dst, to, elem);
+          }
+        }
+      }
+      i += run;
+    }
+  }
+
+  /**
    * {@inheritDoc} The elements that lie whole in one page are moved as a run, as {@link
    * #gather} does.
    */

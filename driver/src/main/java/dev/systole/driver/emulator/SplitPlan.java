@@ -258,7 +258,7 @@ final class SplitPlan {
           Instruction in = code[step.first()];
           load[j] = in.opcode() == Opcode.LOAD;
           activations[j] = load[j] && in.get(Isa.Load.BUF) == Buffer.ABUF.id();
-          for (RowAccess a : RowAccess.of(in, p)) {
+          for (RowAccess a : program.rows(j, p)) {
             int[] r = {a.buffer().ordinal(), (int) a.first(), (int) a.count()};
             if (a.read()) {
               reads.add(r);
@@ -267,7 +267,7 @@ final class SplitPlan {
               writes.add(r);
             }
           }
-          cost[j] = oneCost(in);
+          cost[j] = step.run() * oneCost(in);
         }
         for (int[] r : reads) {
           int[] w = lastWriter[r[0]];
@@ -349,7 +349,7 @@ final class SplitPlan {
           Span s = null;
           boolean write = false;
           if (in.opcode() == Opcode.LOAD) {
-            s = Span.of(in.get(Isa.Load.HBM_ADDR), in.get(Isa.Load.ELEM_BYTES),
+            s = Span.of(in.get(Isa.Load.HBM_ADDR), step.run() * in.get(Isa.Load.ELEM_BYTES),
                 in.get(Isa.Load.X_SIZE), in.get(Isa.Load.X_STRIDE), in.get(Isa.Load.Y_SIZE),
                 in.get(Isa.Load.Y_STRIDE));
           } else if (in.opcode() == Opcode.STORE) {

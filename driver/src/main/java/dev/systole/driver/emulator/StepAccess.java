@@ -65,7 +65,11 @@ final class StepAccess {
     return new StepAccess(rows, 0, 0, false);
   }
 
-  /** What two chains touch together, for a step that runs both ({@link DecodedProgram.Step#pair}). */
+  /**
+   * What two steps touch together, for a step that runs both (two chains, {@link
+   * DecodedProgram.Step#pair}, or a run of LOADs, {@link DecodedProgram.Step#run}): their rows,
+   * and the span of HBM bytes from the lowest of theirs to the highest.
+   */
   static StepAccess union(StepAccess a, StepAccess b) {
     List<RowAccess> rows = new ArrayList<>();
     for (StepAccess s : List.of(a, b)) {
@@ -74,7 +78,11 @@ final class StepAccess {
             true, s.write[i], false));
       }
     }
-    return ofChain(rows);
+    boolean none = a.hbmHi <= a.hbmLo;
+    boolean noneB = b.hbmHi <= b.hbmLo;
+    long lo = none ? b.hbmLo : noneB ? a.hbmLo : Math.min(a.hbmLo, b.hbmLo);
+    long hi = none ? b.hbmHi : noneB ? a.hbmHi : Math.max(a.hbmHi, b.hbmHi);
+    return new StepAccess(rows, lo, hi, a.hbmWrite || b.hbmWrite);
   }
 
   private static long end(long addr, long elem, long xSize, long ySize, long xStride,
