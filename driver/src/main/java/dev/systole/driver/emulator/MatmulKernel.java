@@ -103,10 +103,7 @@ abstract sealed class MatmulKernel permits ScalarMatmulKernel, VectorMatmulKerne
     chainRows(abuf, a, tiles, t, n, acc, c, c2, 0, rows, accumulate);
   }
 
-  /**
-   * Rows {@code from} to {@code to} (exclusive) of {@link #chain}: two kernels, one per thread,
-   * may compute other rows of the same chain at the same time.
-   */
+  /** Rows {@code from} to {@code to} (exclusive) of {@link #chain}. */
   final void chainRows(byte[] abuf, int[] a, byte[][] tiles, int[] t, int n, int[] acc, int c,
       int c2, int from, int to, boolean accumulate) {
     prepare(abuf, a, n, from, to);
