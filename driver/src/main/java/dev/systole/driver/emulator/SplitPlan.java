@@ -19,8 +19,9 @@ import java.util.List;
  * the buffers (a chain, the REQUANT that reads its accumulators, the STORE that writes the result
  * out). A LOAD only brings data in from card memory, so it belongs to no unit: it runs on every
  * thread whose units read what it wrote (the weights a layer's chains all read are loaded on
- * both). Each unit runs on one thread, chosen as it is met so that the two threads' work stays
- * even, counting the LOADs the unit would add to that thread.
+ * both). Each unit runs on one thread: the units that read the same activations go together, so
+ * that their LOADs run once, and in each phase (below) the groups go, largest first, to the
+ * thread whose work would be the least with them, counting the LOADs they would add to it.
  *
  * <p>So that what a step reads on its thread is what it would read in program order, every step
  * that read a row runs on the thread of the step that last wrote it before, or on both. Steps
@@ -69,7 +70,7 @@ final class SplitPlan {
     return program.tilesResolved() ? new Planner(program, p).plan() : null;
   }
 
-  /** The work of the step's thread with the least, as a share of the whole. */
+  /** The estimated work of the thread with less, as a share of both threads' work. */
   double balance() {
     return (double) Math.min(work[0], work[1]) / Math.max(1, work[0] + work[1]);
   }
