@@ -112,6 +112,40 @@ class SplitPlanTest {
     runBoth(code, memory, false);
   }
 
+  @Test
+  void aSplitRunStoppedHalfWayLeavesBothThreadsReadyForTheNextRun() {
+    List<Instruction> code = new ArrayList<>();
+    layer(code, INPUT, 16, OUTPUT);
+    layer(code, OUTPUT, 32, OUTPUT2);
+    code.add(Instruction.of(Opcode.HALT));
+    SparseMemory memory = memory(code);
+    SparseMemory plainMemory = new SparseMemory(p.hbmBytes());
+    byte[] all = new byte[(int) (OUTPUT2 + 0x2_0000)];
+    memory.read(0, all, 0, all.length);
+    plainMemory.write(0, all, 0, all.length);
+    Machine fast = new Machine(p, memory, 2);
+    fast.parallelFrom(0);
+    Machine plain = Machine.plain(p, plainMemory);
+    try {
+      int[] polls = {0};
+      Machine.Outcome stopped = fast.run(PROGRAM, code.size(), () -> ++polls[0] > 40, pc -> { });
+      assertTrue(stopped.aborted(), "the run stopped when asked");
+      // The program writes every row it reads, so the next run ends as one from a fresh start.
+      Machine.Outcome expected = plain.run(PROGRAM, code.size(), () -> false, pc -> { });
+      Machine.Outcome actual = fast.run(PROGRAM, code.size(), () -> false, pc -> { });
+      assertEquals(expected, actual);
+      assertArrayEquals(plain.snapshot(), fast.snapshot(), "machine state");
+      byte[] a = new byte[all.length];
+      byte[] b = new byte[all.length];
+      plainMemory.read(0, a, 0, a.length);
+      memory.read(0, b, 0, b.length);
+      assertArrayEquals(a, b, "card memory");
+      assertEquals(1, fast.splitRuns(), "split runs that went to the end");
+    } finally {
+      fast.close();
+    }
+  }
+
   /**
    * A layer of {@link #STRIPS} strips: each loads its 32 activation rows (two tiles of input
    * channels) into one of two halves of ABUF, computes two blocks of output channels as chains
