@@ -50,8 +50,7 @@ final class Datapath {
   boolean shadowValid;
   /** Steps of two chains run, counted by the machine that owns this datapath. */
   private final AtomicLong pairs;
-  /** Scratch of a chain: its MATMULs' ABUF offsets and weight tiles. */
-  private final int[] chainOffsets;
+  /** Scratch of a chain: its MATMULs' weight tiles. */
   private final byte[][] chainTiles;
   private final int[] chainTileAt;
   /** WBUF as many times as a step has MATMULs: the tiles of a chain whose tiles are all in WBUF. */
@@ -70,7 +69,6 @@ final class Datapath {
     this.shadow = new byte[lanes * lanes];
     this.kernel = kernel;
     this.pairs = pairs;
-    this.chainOffsets = new int[chain];
     this.chainTiles = new byte[chain][];
     this.chainTileAt = new int[chain];
     this.wbufTiles = new byte[chain][];
@@ -416,12 +414,9 @@ final class Datapath {
    * of chains, which share their activation rows), in one pass of the kernel; each takes the tile
    * its flags give it, in order.
    */
-  void chain(Instruction[] code, DecodedProgram.Step step, int[] moves) {
-    takeTiles(moves, chainOffsets, chainTiles, chainTileAt);
-    Instruction first = code[step.first()];
-    kernel.chainRows(abuf, chainOffsets, chainTiles, chainTileAt, step.tilesPerChain(), acc,
-        (int) first.get(Isa.Matmul.ACC_ROW) * lanes, secondAccumulators(code, step), 0,
-        (int) first.get(Isa.Matmul.ROWS), first.flag(Isa.Matmul.ACCUMULATE));
+  void chain(DecodedProgram program, int j) {
+    takeTiles(program.tileMoves[j], chainTiles, chainTileAt);
+    compute(program, j, chainTiles, chainTileAt);
   }
 
   /**
@@ -432,7 +427,6 @@ final class Datapath {
    * chains (a split run) could not follow it, and one that runs all of them saves the work.
    */
   void chainResolved(DecodedProgram program, int j, byte[][] start, int[] startAt) {
-    DecodedProgram.Step step = program.steps[j];
     int[] at = program.tileAt(j);
     byte[][] tiles = wbufTiles;
     if (program.fromStart(j)) {
@@ -445,6 +439,12 @@ final class Datapath {
         at[m] = k >= 0 ? k : startAt[DecodedProgram.START_ACTIVE - k];
       }
     }
+    compute(program, j, tiles, at);
+  }
+
+  /** Chain step {@code j} in the kernel, MATMUL m's tile at {@code tiles[m]} from {@code at[m]}. */
+  private void compute(DecodedProgram program, int j, byte[][] tiles, int[] at) {
+    DecodedProgram.Step step = program.steps[j];
     Instruction first = program.code[step.first()];
     kernel.chainRows(abuf, program.abufAt[j], tiles, at, step.tilesPerChain(), acc,
         (int) first.get(Isa.Matmul.ACC_ROW) * lanes, secondAccumulators(program.code, step), 0,
@@ -529,13 +529,12 @@ final class Datapath {
   }
 
   /**
-   * Each MATMUL's weight moves in order, its tile to {@code tiles} and {@code tileAt}, its ABUF
-   * offset to {@code offsets}. A tile loaded or preloaded here points into WBUF, which the chain
+   * Each MATMUL's weight moves in order, its tile to {@code tiles} and {@code tileAt}. A tile loaded or preloaded here points into WBUF, which the chain
    * reads before any later step writes it; the tiles the array holds when the chain is over are
    * copied out of WBUF, for the steps after it may write those rows before a later chain uses
    * them.
    */
-  private void takeTiles(int[] moves, int[] offsets, byte[][] tiles, int[] tileAt) {
+  private void takeTiles(int[] moves, byte[][] tiles, int[] tileAt) {
     int f = DecodedProgram.MOVE_FIELDS;
     for (int m = 0; m < moves.length / f; m++) {
       int flags = moves[f * m];
@@ -552,7 +551,6 @@ final class Datapath {
       activeValid = true;
       tiles[m] = active;
       tileAt[m] = activeAt;
-      offsets[m] = moves[f * m + 2] * lanes;
       if ((flags & DecodedProgram.PRELOAD) != 0) {
         shadow = wbuf;
         shadowAt = moves[f * m + 3] * lanes;

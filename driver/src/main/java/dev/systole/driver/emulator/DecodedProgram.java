@@ -74,9 +74,9 @@ final class DecodedProgram {
   /**
    * Per chain step, what each of its MATMULs does to the array's tiles and where its rows start,
    * {@link #MOVE_FIELDS} ints each: the flags ({@link #SWAP}, {@link #LOAD}, {@link #PRELOAD}),
-   * the WBUF row of a load, the ABUF row, the WBUF row of a preload; null for other steps. The
-   * machine takes a chain's tiles from these under the lock that orders the steps, where reading
-   * each field from its instruction cost most of the time the lock was held.
+   * the WBUF row of a load, the ABUF row, the WBUF row of a preload; null for other steps. Read
+   * once here, so that neither resolving the tiles nor following them as the chains run reads
+   * the instructions' fields again.
    */
   final int[][] tileMoves;
 
@@ -206,7 +206,7 @@ final class DecodedProgram {
         steps(decoded, p), outcome, counts, p.lanes());
     program.resolveTiles(p);
     for (int state = 0; state < 4; state++) {
-      program.noWeights[state] = firstNoWeights(decoded, (state & 1) != 0, (state & 2) != 0);
+      program.walkValid(state);
     }
     return program;
   }
@@ -247,8 +247,8 @@ final class DecodedProgram {
 
   /**
    * Resolves each chain's tiles, in the order the steps run, to the WBUF rows they were loaded
-   * or preloaded from ({@link #tileAt}), with the array's valid bits at the end ({@link
-   * #finalValid}). A tile stays its WBUF rows while no step writes them; when one does before
+   * or preloaded from ({@link #tileAt}), and where the tiles held at the end come from ({@link
+   * #finalTiles}). A tile stays its WBUF rows while no step writes them; when one does before
    * the tile is used, or before the run ends while the array still holds the tile, the rows no
    * longer say what the tile is, and nothing is resolved.
    */
@@ -298,25 +298,6 @@ final class DecodedProgram {
         return;
       }
     }
-    for (int state = 0; state < 4; state++) {
-      boolean active = (state & 1) != 0;
-      boolean shadow = (state & 2) != 0;
-      for (int[] moves : tileMoves) {
-        if (moves == null) {
-          continue;
-        }
-        for (int m = 0; m < moves.length; m += MOVE_FIELDS) {
-          if ((moves[m] & (SWAP | LOAD)) != 0) {
-            shadow = false;
-          }
-          active = true;
-          if ((moves[m] & PRELOAD) != 0) {
-            shadow = true;
-          }
-        }
-      }
-      finalValid[state] = (active ? 1 : 0) | (shadow ? 2 : 0);
-    }
     tileAt = at;
     fromStart = start;
     finalTiles = new int[] {held[0], held[2]};
@@ -339,15 +320,23 @@ final class DecodedProgram {
     return noWeights[(activeValid ? 1 : 0) | (shadowValid ? 2 : 0)];
   }
 
-  private static int firstNoWeights(Instruction[] code, boolean active, boolean shadow) {
+  /**
+   * Follows the array's valid bits through the MATMULs from start state {@code state} (active |
+   * 2 shadow): the first that would find no weights goes to {@link #noWeights}, the bits at the
+   * end to {@link #finalValid} (meaningful when none would).
+   */
+  private void walkValid(int state) {
+    boolean active = (state & 1) != 0;
+    boolean shadow = (state & 2) != 0;
+    int first = -1;
     for (int pc = 0; pc < code.length; pc++) {
       Instruction in = code[pc];
       if (in.opcode() != Opcode.MATMUL) {
         continue;
       }
       boolean swap = in.flag(Isa.Matmul.W_SWAP);
-      if (swap ? !shadow : !in.flag(Isa.Matmul.W_LOAD) && !active) {
-        return pc;
+      if (first < 0 && (swap ? !shadow : !in.flag(Isa.Matmul.W_LOAD) && !active)) {
+        first = pc;
       }
       if (swap || in.flag(Isa.Matmul.W_LOAD)) {
         shadow = false;
@@ -357,7 +346,8 @@ final class DecodedProgram {
         shadow = true;
       }
     }
-    return -1;
+    noWeights[state] = first;
+    finalValid[state] = (active ? 1 : 0) | (shadow ? 2 : 0);
   }
 
   /** Groups the instructions into steps, chaining MATMULs as the class comment says. */

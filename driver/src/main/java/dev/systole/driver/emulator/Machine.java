@@ -235,7 +235,7 @@ final class Machine {
       } else if (resolved) {
         core.chainResolved(program, j, start, startAt);
       } else {
-        core.chain(code, step, program.tileMoves[j]);
+        core.chain(program, j);
       }
     }
     if (resolved) {

@@ -75,16 +75,36 @@ final class SplitPlan {
     return (double) Math.min(work[0], work[1]) / Math.max(1, work[0] + work[1]);
   }
 
-  /** One HBM access of a LOAD or STORE: a grid of elements. */
+  /**
+   * One HBM access of a LOAD or STORE: a grid of elements (the strides are unsigned fields), and
+   * the bytes from its first to its last, {@code lo} to {@code hi}.
+   */
   record Span(long addr, long elem, long xSize, long xStride, long ySize, long yStride,
       long lo, long hi) {
     static Span of(long addr, long elem, long xSize, long xStride, long ySize, long yStride) {
-      long last = addr + (xSize - 1) * xStride + (ySize - 1) * yStride;
-      long lo = Math.min(addr, Math.min(addr + (xSize - 1) * xStride,
-          addr + (ySize - 1) * yStride));
-      return new Span(addr, elem, xSize, xStride, ySize, yStride, lo,
-          Math.max(last, Math.max(addr + (xSize - 1) * xStride, addr + (ySize - 1) * yStride))
-              + elem);
+      return new Span(addr, elem, xSize, xStride, ySize, yStride, addr,
+          addr + (xSize - 1) * xStride + (ySize - 1) * yStride + elem);
+    }
+
+    /**
+     * The HBM bytes step {@code step} reads (a LOAD, or a run of them: each element's bytes for
+     * all of them) or writes (a STORE); null for any other step.
+     */
+    static Span of(DecodedProgram.Step step, Instruction in) {
+      if (step.chain()) {
+        return null;
+      }
+      if (in.opcode() == Opcode.LOAD) {
+        return of(in.get(Isa.Load.HBM_ADDR), step.run() * in.get(Isa.Load.ELEM_BYTES),
+            in.get(Isa.Load.X_SIZE), in.get(Isa.Load.X_STRIDE), in.get(Isa.Load.Y_SIZE),
+            in.get(Isa.Load.Y_STRIDE));
+      }
+      if (in.opcode() == Opcode.STORE) {
+        return of(in.get(Isa.Store.HBM_ADDR), in.get(Isa.Store.ELEM_BYTES),
+            in.get(Isa.Store.X_SIZE), in.get(Isa.Store.X_STRIDE), in.get(Isa.Store.Y_SIZE),
+            in.get(Isa.Store.Y_STRIDE));
+      }
+      return null;
     }
 
     /**
@@ -96,7 +116,7 @@ final class SplitPlan {
       if (hi <= o.lo || o.hi <= lo) {
         return true;
       }
-      long g = gcd(gcd(period(), o.period()), 0);
+      long g = gcd(period(), o.period());
       if (g == 0 || elem + o.elem > g) {
         return false;
       }
@@ -107,10 +127,10 @@ final class SplitPlan {
     private long period() {
       long g = 0;
       if (xSize > 1) {
-        g = gcd(g, Math.abs(xStride));
+        g = gcd(g, xStride);
       }
       if (ySize > 1) {
-        g = gcd(g, Math.abs(yStride));
+        g = gcd(g, yStride);
       }
       return g;
     }
@@ -345,27 +365,15 @@ final class SplitPlan {
       int current = 0;
       for (int j = 0; j < n; j++) {
         DecodedProgram.Step step = program.steps[j];
-        if (!step.chain()) {
-          Instruction in = program.code[step.first()];
-          Span s = null;
-          boolean write = false;
-          if (in.opcode() == Opcode.LOAD) {
-            s = Span.of(in.get(Isa.Load.HBM_ADDR), step.run() * in.get(Isa.Load.ELEM_BYTES),
-                in.get(Isa.Load.X_SIZE), in.get(Isa.Load.X_STRIDE), in.get(Isa.Load.Y_SIZE),
-                in.get(Isa.Load.Y_STRIDE));
-          } else if (in.opcode() == Opcode.STORE) {
-            s = Span.of(in.get(Isa.Store.HBM_ADDR), in.get(Isa.Store.ELEM_BYTES),
-                in.get(Isa.Store.X_SIZE), in.get(Isa.Store.X_STRIDE), in.get(Isa.Store.Y_SIZE),
-                in.get(Isa.Store.Y_STRIDE));
-            write = true;
+        Instruction in = program.code[step.first()];
+        Span s = Span.of(step, in);
+        boolean write = in.opcode() == Opcode.STORE;
+        if (s != null && s.xSize > 0 && s.ySize > 0) {
+          if (now.conflicts(s, write)) {
+            current++;
+            now.clear();
           }
-          if (s != null && s.xSize > 0 && s.ySize > 0) {
-            if (now.conflicts(s, write)) {
-              current++;
-              now.clear();
-            }
-            now.add(s, write);
-          }
+          now.add(s, write);
         }
         phase[j] = current;
       }

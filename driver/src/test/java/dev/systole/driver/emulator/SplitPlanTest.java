@@ -91,7 +91,7 @@ class SplitPlanTest {
         assertEquals(pc < secondPhase ? 0 : 1, plan.phases[t][i], "phase of instruction " + pc);
       }
     }
-    runBoth(code, memory, true);
+    runBoth(code, memory, true, false);
   }
 
   @Test
@@ -109,7 +109,7 @@ class SplitPlanTest {
     SparseMemory memory = memory(code);
     DecodedProgram program = DecodedProgram.decode(memory, PROGRAM, code.size(), p);
     assertNull(SplitPlan.of(program, p));
-    runBoth(code, memory, false);
+    runBoth(code, memory, false, false);
   }
 
   @Test
@@ -118,32 +118,9 @@ class SplitPlanTest {
     layer(code, INPUT, 16, OUTPUT);
     layer(code, OUTPUT, 32, OUTPUT2);
     code.add(Instruction.of(Opcode.HALT));
-    SparseMemory memory = memory(code);
-    SparseMemory plainMemory = new SparseMemory(p.hbmBytes());
-    byte[] all = new byte[(int) (OUTPUT2 + 0x2_0000)];
-    memory.read(0, all, 0, all.length);
-    plainMemory.write(0, all, 0, all.length);
-    Machine fast = new Machine(p, memory, 2);
-    fast.parallelFrom(0);
-    Machine plain = Machine.plain(p, plainMemory);
-    try {
-      int[] polls = {0};
-      Machine.Outcome stopped = fast.run(PROGRAM, code.size(), () -> ++polls[0] > 40, pc -> { });
-      assertTrue(stopped.aborted(), "the run stopped when asked");
-      // The program writes every row it reads, so the next run ends as one from a fresh start.
-      Machine.Outcome expected = plain.run(PROGRAM, code.size(), () -> false, pc -> { });
-      Machine.Outcome actual = fast.run(PROGRAM, code.size(), () -> false, pc -> { });
-      assertEquals(expected, actual);
-      assertArrayEquals(plain.snapshot(), fast.snapshot(), "machine state");
-      byte[] a = new byte[all.length];
-      byte[] b = new byte[all.length];
-      plainMemory.read(0, a, 0, a.length);
-      memory.read(0, b, 0, b.length);
-      assertArrayEquals(a, b, "card memory");
-      assertEquals(1, fast.splitRuns(), "split runs that went to the end");
-    } finally {
-      fast.close();
-    }
+    // The program writes every row it reads, so the runs after the stopped one end as runs from
+    // a fresh start.
+    runBoth(code, memory(code), true, true);
   }
 
   /**
@@ -222,9 +199,11 @@ class SplitPlanTest {
 
   /**
    * Runs the program in {@code memory} three times on a two-thread machine and on a plain one
-   * from the same memory; both must leave the same state and card memory each time.
+   * from the same memory; both must leave the same state and card memory each time. With {@code
+   * stopFirst}, the two-thread machine first runs it once stopped half way (SOFT_RESET).
    */
-  private void runBoth(List<Instruction> code, SparseMemory memory, boolean split) {
+  private void runBoth(List<Instruction> code, SparseMemory memory, boolean split,
+      boolean stopFirst) {
     SparseMemory plainMemory = new SparseMemory(p.hbmBytes());
     byte[] all = new byte[(int) (OUTPUT2 + 0x2_0000)];
     memory.read(0, all, 0, all.length);
@@ -233,6 +212,12 @@ class SplitPlanTest {
     fast.parallelFrom(0);
     Machine plain = Machine.plain(p, plainMemory);
     try {
+      if (stopFirst) {
+        int[] polls = {0};
+        Machine.Outcome stopped = fast.run(PROGRAM, code.size(), () -> ++polls[0] > 40,
+            pc -> { });
+        assertTrue(stopped.aborted(), "the run stopped when asked");
+      }
       for (int run = 0; run < 3; run++) {
         Machine.Outcome expected = plain.run(PROGRAM, code.size(), () -> false, pc -> { });
         Machine.Outcome actual = fast.run(PROGRAM, code.size(), () -> false, pc -> { });
@@ -244,7 +229,7 @@ class SplitPlanTest {
         memory.read(0, b, 0, b.length);
         assertArrayEquals(a, b, "run " + run + ": card memory");
       }
-      assertEquals(split ? 3 : 0, fast.splitRuns(), "runs split between the threads");
+      assertEquals(split ? 3 : 0, fast.splitRuns(), "split runs that went to the end");
     } finally {
       fast.close();
     }
