@@ -7,6 +7,8 @@ import dev.systole.driver.contract.ErrorCode;
 import dev.systole.driver.contract.Param;
 import dev.systole.driver.contract.Reg;
 import dev.systole.driver.contract.RegField;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -43,7 +45,21 @@ public final class Accelerator implements AutoCloseable {
   private int status;
   private int errorCode;
   private int errorPc;
-  private volatile int pc;
+  /**
+   * The PC register. The worker writes it at every step with a release store ({@link
+   * #PC_HANDLE}): ordered after the step's writes, without the full fence of a volatile store,
+   * which waits for every store the step left in flight. Reads acquire it.
+   */
+  private int pc;
+  private static final VarHandle PC_HANDLE;
+
+  static {
+    try {
+      PC_HANDLE = MethodHandles.lookup().findVarHandle(Accelerator.class, "pc", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
   private long cycles;
   private long epochNanos = System.nanoTime();
   private final Map<Counter, Long> totals = new EnumMap<>(Counter.class);
@@ -116,7 +132,7 @@ public final class Accelerator implements AutoCloseable {
         case STATUS -> status;
         case ERROR_CODE -> errorCode;
         case ERROR_PC -> errorPc;
-        case PC -> pc;
+        case PC -> (int) PC_HANDLE.getAcquire(this);
         case PROG_ADDR_LO -> progAddrLo;
         case PROG_ADDR_HI -> progAddrHi;
         case PROG_LEN -> progLen;
@@ -214,7 +230,7 @@ public final class Accelerator implements AutoCloseable {
     errorCode = 0;
     errorPc = 0;
     cycles = 0;
-    pc = 0;
+    PC_HANDLE.setVolatile(this, 0);
     abort = false;
     long address = (progAddrHi & 0xFFFFFFFFL) << 32 | (progAddrLo & 0xFFFFFFFFL);
     long length = progLen & 0xFFFFFFFFL;
@@ -226,7 +242,7 @@ public final class Accelerator implements AutoCloseable {
     Machine.Outcome outcome = null;
     Runnable rose = null;
     try {
-      outcome = machine.run(address, length, () -> abort, i -> pc = i);
+      outcome = machine.run(address, length, () -> abort, i -> PC_HANDLE.setRelease(this, i));
     } finally {
       // An emulator defect leaves STATUS BUSY (the host's deadline resets it), but the run is
       // always marked over so that SOFT_RESET never waits for a run that is gone.
@@ -275,7 +291,7 @@ public final class Accelerator implements AutoCloseable {
     status = 0;
     errorCode = 0;
     errorPc = 0;
-    pc = 0;
+    PC_HANDLE.setVolatile(this, 0);
     cycles = 0;
     machine.resetArray();
     clearTotals();

@@ -104,10 +104,11 @@ final class VectorMatmulKernel extends MatmulKernel {
   /** Tiles of one segment. */
   private final int segment;
   /**
-   * The tiles of a segment as floats, strip by strip: strip j holds, for each term of the chained
-   * dot product (row k of tile m at m·D + k), the STRIP weights of the strip's columns.
+   * The tiles of the segment being computed as floats ({@link #packSegment}), strip by strip:
+   * strip j holds, for each term of the segment's dot product (row k of its tile m at m·D + k),
+   * the STRIP weights of the strip's columns; of both chains of a pair.
    */
-  private float[] w;
+  private final float[] w;
   /** Per term of a segment's dot product (row k of tile m), where in the mirror it starts. */
   private int[] at;
   /** The float sums of a block of rows, {@code vectorColumns} per row. */
@@ -141,7 +142,7 @@ final class VectorMatmulKernel extends MatmulKernel {
     this.vectorColumns = lanes - lanes % STRIP;
     this.segment = maxChain(lanes);
     this.planes = (lanes + PLANE - 1) / PLANE;
-    this.w = new float[PAD + segment * vectorColumns * lanes + PAD];
+    this.w = new float[PAD + 2 * segment * vectorColumns * lanes + PAD];
     this.sums = new float[PAD + 2 * WIDE_ROWS * vectorColumns + PAD];
     this.at = new int[PAD + segment * lanes + PAD];
     this.half = new long[lanes];
@@ -337,26 +338,20 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   /**
-   * Makes room for the packed tiles of the chain, or of both chains of a pair, works out the
-   * terms' offsets ({@link #terms}) and packs the tiles ({@link #packTile}).
+   * Works out the terms' offsets ({@link #terms}); the tiles are packed a segment at a time as
+   * {@link #computeRows} reaches them ({@link #packSegment}).
    */
   @Override
   void pack(int[] a, byte[][] tiles, int[] t, int n, boolean pair) {
     if (vectorColumns == 0) {
       return;
     }
-    int floats = PAD + (pair ? 2 : 1) * n * lanes * vectorColumns + PAD;
-    if (w.length < floats) {
-      w = new float[Math.max(floats, 2 * w.length)];
-    }
     if (at.length < PAD + n * lanes + PAD) {
       at = new int[Math.max(PAD + n * lanes + PAD, 2 * at.length)];
     }
     terms(a, n);
-    for (int m = 0; m < n; m++) {
-      packTile(tiles, t, n, pair, m);
-    }
   }
+
 
   /** Whether the 512-bit block shapes ({@link #wideStrips}, {@link #widePairs}) compute the vector columns. */
   private boolean wide() {
@@ -364,8 +359,12 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   /**
-   * Segment by segment, the vector strips of the rows from {@link #pack}ed weights and terms of
-   * {@code packed}, then the scalar tail of each tile.
+   * Segment by segment, the segment's tiles packed ({@link #packSegment}), then the vector strips
+   * of the rows, then the scalar tail of each tile. A segment's floats are packed just before its
+   * rows read them, into the same few KiB each time, so both stay in the first-level cache: packed
+   * for the whole chain first, the floats of a long chain (a ResNet-18 layer-4 pair: 576 KiB)
+   * were written out to the outer caches and read back from there, and packing took a tenth of
+   * the run.
    */
   @Override
   void computeRows(byte[] abuf, int[] a, byte[][] tiles, int[] t, int n, int[] acc,
@@ -376,11 +375,14 @@ final class VectorMatmulKernel extends MatmulKernel {
     for (int m0 = 0; m0 < n; m0 += segment) {
       int count = Math.min(segment, n - m0);
       boolean add = accumulate || m0 > 0;
+      if (vc > 0) {
+        packSegment(tiles, t, n, c2 >= 0, m0, count);
+      }
       if (vc > 0 && wide() && c2 >= 0) {
-        widePairs(w, at, PAD + 2 * m0 * d * vc, m0, count, acc, c, c2, from, to, add);
+        widePairs(w, at, PAD, m0, count, acc, c, c2, from, to, add);
       } else if (vc > 0) {
         for (int chain = 0; chain < chains; chain++) {
-          int base = PAD + (chain * n + m0) * d * vc;
+          int base = PAD + chain * count * d * vc;
           int into = chain == 0 ? c : c2;
           if (wide()) {
             wideStrips(w, at, base, m0, count, acc, into, from, to, add);
@@ -489,21 +491,26 @@ final class VectorMatmulKernel extends MatmulKernel {
   }
 
   /**
-   * Packs tile {@code m} of the chain (and of the second chain of a pair) into {@link #w} as
-   * floats where its segment's strips want it: segment by segment, each strip's STRIP columns for
-   * every term of the segment in turn, a pair's two chains interleaved term by term where {@link
-   * #widePairs} computes it, else the second chain's segments after all of the first's.
+   * Packs the {@code count} tiles of the segment from tile {@code m0} of the chain (and of the
+   * second chain of a pair, tile {@code n + m}) into {@link #w} as floats where the strips want
+   * them: each strip's STRIP columns for every term of the segment in turn, a pair's two chains
+   * interleaved term by term where {@link #widePairs} computes it, else the second chain's after
+   * the first's.
    */
-  private void packTile(byte[][] tiles, int[] t, int n, boolean pair, int m) {
+  private void packSegment(byte[][] tiles, int[] t, int n, boolean pair, int m0, int count) {
+    for (int m = m0; m < m0 + count; m++) {
+      packTile(tiles, t, n, pair, m0, count, m);
+    }
+  }
+
+  /** Tile {@code m} of {@link #packSegment}. */
+  private void packTile(byte[][] tiles, int[] t, int n, boolean pair, int m0, int count, int m) {
     int d = lanes;
     int vc = vectorColumns;
-    int m0 = m / segment * segment;
-    int count = Math.min(segment, n - m0);
     boolean interleave = pair && wide();
     int spread = interleave ? 2 : 1;
     for (int chain = 0; chain < (pair ? 2 : 1); chain++) {
-      int base = interleave ? PAD + 2 * m0 * d * vc + chain * STRIP
-          : PAD + (chain * n + m0) * d * vc;
+      int base = interleave ? PAD + chain * STRIP : PAD + chain * count * d * vc;
       byte[] tile = tiles[chain * n + m];
       int origin = t[chain * n + m];
       for (int n0 = 0; n0 < vc; n0 += STRIP) {
