@@ -103,7 +103,7 @@ final class Datapath {
   /** One instruction on the fast path (the caller tells the kernel of ABUF rows written). */
   void executeFast(Instruction in) {
     switch (in.opcode()) {
-      case LOAD -> loadFast(in, 1);
+      case LOAD -> loadFast(new LoadFields(in), 1);
       case STORE -> storeFast(in);
       case REQUANT -> requant(in, kernel);
       case VMAX -> vmax(in, kernel);
@@ -146,8 +146,9 @@ final class Datapath {
     }
   }
 
-  /** The fields of a LOAD, read once. */
-  private static final class LoadFields {
+  /** The fields of a LOAD, read once ({@link DecodedProgram#loads}). */
+  static final class LoadFields {
+    final Buffer buf;
     final int elem;
     final int pad;
     final long addr;
@@ -162,6 +163,7 @@ final class Datapath {
     final int row;
 
     LoadFields(Instruction in) {
+      buf = Buffer.fromId(in.get(Isa.Load.BUF));
       elem = (int) in.get(Isa.Load.ELEM_BYTES);
       pad = (int) in.get(Isa.Load.PAD_VALUE);
       addr = in.get(Isa.Load.HBM_ADDR);
@@ -233,14 +235,13 @@ final class Datapath {
    * one before's and writes the rows after its rows, and every element's bytes for all of them
    * are read at once.
    */
-  private void loadFast(Instruction in, int run) {
-    Buffer buf = Buffer.fromId(in.get(Isa.Load.BUF));
+  private void loadFast(LoadFields f, int run) {
+    Buffer buf = f.buf;
     if (buf != Buffer.ABUF && buf != Buffer.WBUF) {
-      loadWide(in, buf);
+      loadWide(f, buf);
       return;
     }
     byte[] dst = buf == Buffer.ABUF ? abuf : wbuf;
-    LoadFields f = new LoadFields(in);
     byte pad = (byte) f.pad;
     int width = f.width();
     int rows = width * (f.yPad0 + f.ySize + f.yPad1);
@@ -276,10 +277,9 @@ final class Datapath {
    * gathered at once into bytes, then read as lanes; lanes the element leaves, and padding rows,
    * take the pad value sign-extended.
    */
-  private void loadWide(Instruction in, Buffer buf) {
+  private void loadWide(LoadFields f, Buffer buf) {
     int laneBytes = buf.laneBytes();
     int rowBytes = params.rowBytes(buf);
-    LoadFields f = new LoadFields(in);
     int width = f.width();
     int row = f.row;
     int filled = f.elem / laneBytes;
@@ -451,12 +451,14 @@ final class Datapath {
         (int) first.get(Isa.Matmul.ROWS), first.flag(Isa.Matmul.ACCUMULATE));
   }
 
-  /** A step that is not a chain, on the fast path, its ABUF rows written told to the kernel. */
-  void one(Instruction[] code, DecodedProgram.Step step) {
-    if (step.run() > 1) {
-      loadFast(code[step.first()], step.run());
+  /** Step {@code j}, not a chain, on the fast path, its ABUF rows written told to the kernel. */
+  void one(DecodedProgram program, int j) {
+    DecodedProgram.Step step = program.steps[j];
+    LoadFields f = program.loads[j];
+    if (f != null) {
+      loadFast(f, step.run());
     } else {
-      executeFast(code[step.first()]);
+      executeFast(program.code[step.first()]);
     }
     if (step.abufRows() > 0) {
       kernel.abufWritten(step.abufRow(), step.abufRows());

@@ -90,6 +90,11 @@ final class DecodedProgram {
   private int[][] tileAt;
   /** Per chain step, the lane offset of each MATMUL's first ABUF row. */
   final int[][] abufAt;
+  /**
+   * Per LOAD step, its fields, read once here (a LOAD's dozen fields cost about as much to read
+   * as a short LOAD takes to move its bytes); null for other steps.
+   */
+  final Datapath.LoadFields[] loads;
   /** Per chain step, whether one of its MATMULs takes a tile held when the run began. */
   private boolean[] fromStart;
   /**
@@ -123,9 +128,14 @@ final class DecodedProgram {
     this.steps = steps;
     this.tileMoves = new int[steps.length][];
     this.abufAt = new int[steps.length][];
+    this.loads = new Datapath.LoadFields[steps.length];
     for (int j = 0; j < steps.length; j++) {
       int[] members = steps[j].members();
       if (members == null) {
+        Instruction in = code[steps[j].first()];
+        if (in.opcode() == Opcode.LOAD) {
+          loads[j] = new Datapath.LoadFields(in);
+        }
         continue;
       }
       int[] moves = new int[MOVE_FIELDS * members.length];

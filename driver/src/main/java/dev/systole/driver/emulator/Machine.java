@@ -219,7 +219,6 @@ final class Machine {
    */
   private Outcome runDecoded(DecodedProgram program, BooleanSupplier aborted,
       IntConsumer pcListener) {
-    Instruction[] code = program.code;
     boolean resolved = program.tilesResolved();
     byte[][] start = core.tiles();
     int[] startAt = core.tileOffsets();
@@ -231,7 +230,7 @@ final class Machine {
       }
       pcListener.accept(step.first());
       if (!step.chain()) {
-        core.one(code, step);
+        core.one(program, j);
       } else if (resolved) {
         core.chainResolved(program, j, start, startAt);
       } else {
@@ -342,7 +341,6 @@ final class Machine {
     boolean steps(Datapath d, int t, BooleanSupplier aborted, IntConsumer pcListener) {
       int[] steps = plan.steps[t];
       int[] phases = plan.phases[t];
-      Instruction[] code = program.code;
       int phase = 0;
       for (int i = 0; i < steps.length; i++) {
         if (phases[i] != phase) {
@@ -361,7 +359,7 @@ final class Machine {
         if (step.chain()) {
           d.chainResolved(program, j, start, startAt);
         } else {
-          d.one(code, step);
+          d.one(program, j);
         }
       }
       finish(t, plan.phaseCount);
