@@ -19,6 +19,19 @@ public final class Inputs {
    *     node whose output would be too large
    */
   public static Map<String, long[]> check(Graph graph, Map<String, Tensor> inputs) {
+    Map<String, long[]> shapes = declared(graph, inputs);
+    graph.inferShapesPartially(shapes, inputs);
+    return shapes;
+  }
+
+  /**
+   * The first part of {@link #check}, without shape inference: every input given, none unknown,
+   * each of the declared element type and a shape that fits the declared one. Enough for inputs
+   * of shapes that passed {@link #check} before (a model's cached plan).
+   *
+   * @throws ModelException naming the input, the expected and the given type and shape
+   */
+  public static Map<String, long[]> declared(Graph graph, Map<String, Tensor> inputs) {
     for (String name : inputs.keySet()) {
       if (graph.inputs().stream().noneMatch(in -> in.name().equals(name))) {
         throw new ModelException("'" + name + "' is not an input of the model (its inputs: "
@@ -40,7 +53,6 @@ public final class Inputs {
       Graph.checkDeclared(in, t.shape(), symbols);
       shapes.put(in.name(), t.shape());
     }
-    graph.inferShapesPartially(shapes, inputs);
     return shapes;
   }
 

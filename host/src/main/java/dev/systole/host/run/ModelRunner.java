@@ -3,7 +3,6 @@ package dev.systole.host.run;
 import dev.systole.host.partition.Macs;
 import dev.systole.host.partition.Boundary;
 import dev.systole.host.partition.Plan;
-import dev.systole.host.graph.Inputs;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxTensorLike;
 import ai.onnxruntime.OnnxValue;
@@ -121,7 +120,6 @@ public final class ModelRunner implements AutoCloseable {
 
   private Result run(Map<String, Tensor> inputs, boolean profile) {
     long begin = System.nanoTime();
-    Inputs.check(model.graph(), inputs);
     Plan plan = model.plan(inputs, session.device().info().params());
     Loaded held = hold(plan);
     try {
