@@ -63,12 +63,7 @@ public final class Boundary {
     if (layout == Layout.PATCHES) {
       throw new IllegalArgumentException("patches need a window (expected toPatches)");
     }
-    byte[] codes = codes(name, t, enc);
-    if (layout == Layout.NHWC) {
-      long[] s = t.shape();
-      return nchwToNhwc(codes, (int) s[0], (int) s[1], (int) s[2], (int) s[3]);
-    }
-    return codes;
+    return codes(name, t, enc, layout == Layout.NHWC);
   }
 
   /**
@@ -104,41 +99,48 @@ public final class Boundary {
       throw new IllegalArgumentException("patches of " + size + " bytes for " + n + " images"
           + " (expected at most " + (Integer.MAX_VALUE - 8) + ")");
     }
-    // From the image's pixels with their channels side by side, a window's row is one run of
-    // bytes where the dilation is 1: one copy, with padding before and after it.
-    byte[] pixels = nchwToNhwc(codes(name, t, enc), n, c, h, w);
+    // From the image's pixels with their channels side by side, padded once per window row
+    // (ky) of each output row (oy): every output pixel's window row is then one run of bytes of
+    // it where the dilation is 1.
+    byte[] pixels = codes(name, t, enc, true);
     byte[] dst = new byte[(int) size];
     byte pad = (byte) padValue;
+    int sx = window.strideW();
     int dx = window.dilationW();
-    int i = 0;
+    int rowBytes = kw * c;
+    int windowBytes = kh * rowBytes;
+    int reach = (ow - 1) * sx + (kw - 1) * dx + 1;
+    int left = window.padLeft();
+    byte[] padded = new byte[reach * c];
+    // The part of the padded row the image fills: x from -left to reach - left - 1.
+    int lo = Math.min(reach, Math.max(0, left));
+    int hi = Math.max(lo, Math.min(reach, w + left));
+    Arrays.fill(padded, 0, lo * c, pad);
+    Arrays.fill(padded, hi * c, reach * c, pad);
     for (int b = 0; b < n; b++) {
       for (int oy = 0; oy < oh; oy++) {
-        for (int ox = 0; ox < ow; ox++) {
-          int x0 = ox * window.strideW() - window.padLeft();
-          for (int ky = 0; ky < kh; ky++) {
-            int iy = oy * window.strideH() - window.padTop() + ky * window.dilationH();
-            int row = ((b * h) + iy) * w;
-            if (iy < 0 || iy >= h) {
-              Arrays.fill(dst, i, i + kw * c, pad);
-            } else if (dx == 1) {
-              int lo = Math.min(kw, Math.max(0, -x0));
-              int hi = Math.max(lo, Math.min(kw, w - x0));
-              Arrays.fill(dst, i, i + lo * c, pad);
-              if (hi > lo) {
-                System.arraycopy(pixels, (row + x0 + lo) * c, dst, i + lo * c, (hi - lo) * c);
-              }
-              Arrays.fill(dst, i + hi * c, i + kw * c, pad);
+        int first = (b * oh + oy) * ow * windowBytes;
+        for (int ky = 0; ky < kh; ky++) {
+          int iy = oy * window.strideH() - window.padTop() + ky * window.dilationH();
+          int o = first + ky * rowBytes;
+          if (iy < 0 || iy >= h) {
+            for (int ox = 0; ox < ow; ox++, o += windowBytes) {
+              Arrays.fill(dst, o, o + rowBytes, pad);
+            }
+            continue;
+          }
+          if (hi > lo) {
+            System.arraycopy(pixels, ((b * h + iy) * w + lo - left) * c, padded, lo * c,
+                (hi - lo) * c);
+          }
+          for (int ox = 0; ox < ow; ox++, o += windowBytes) {
+            if (dx == 1) {
+              System.arraycopy(padded, ox * sx * c, dst, o, rowBytes);
             } else {
               for (int kx = 0; kx < kw; kx++) {
-                int ix = x0 + kx * dx;
-                if (ix < 0 || ix >= w) {
-                  Arrays.fill(dst, i + kx * c, i + (kx + 1) * c, pad);
-                } else {
-                  System.arraycopy(pixels, (row + ix) * c, dst, i + kx * c, c);
-                }
+                System.arraycopy(padded, (ox * sx + kx * dx) * c, dst, o + kx * c, c);
               }
             }
-            i += kw * c;
           }
         }
       }
@@ -147,12 +149,22 @@ public final class Boundary {
   }
 
   /**
-   * The int8 codes of {@code t}, in its own element order. Every float value the device reads
-   * is quantized here, so this is where a NaN or an infinity is refused ({@link FiniteValues}).
+   * The int8 codes of {@code t}, in its own element order, or with {@code nhwc} ({@code t} is
+   * {@code [N, C, H, W]}) with each pixel's channels side by side, {@code [N, H, W, C]}. Every
+   * float value the device reads is quantized here, so this is where a NaN or an infinity is
+   * refused ({@link FiniteValues}).
    */
-  private static byte[] codes(String name, Tensor t, Encoding enc) {
+  private static byte[] codes(String name, Tensor t, Encoding enc, boolean nhwc) {
     int n = Math.toIntExact(t.numel());
     byte[] codes = new byte[n];
+    long[] s = t.shape();
+    // Element i of t is pixel p of channel ch of image base / (plane * c): it goes to
+    // base + p * c + ch; in t's own order, c is 1 and the plane all of it.
+    int c = nhwc ? (int) s[1] : 1;
+    int plane = nhwc ? (int) (s[2] * s[3]) : n;
+    int base = 0;
+    int ch = 0;
+    int p = 0;
     if (enc instanceof Encoding.Quantized q) {
       FloatBuffer f = t.data().asFloatBuffer();
       for (int i = 0; i < n; i++) {
@@ -160,13 +172,28 @@ public final class Boundary {
         if (!Float.isFinite(x)) {
           throw FiniteValues.notFinite("value '" + name + "'", x, t.shape(), i);
         }
-        codes[i] = (byte) q.params().quantize(x);
+        codes[base + p * c + ch] = (byte) q.params().quantize(x);
+        if (++p == plane) {
+          p = 0;
+          if (++ch == c) {
+            ch = 0;
+            base += plane * c;
+          }
+        }
       }
     } else if (enc instanceof Encoding.Integer8 i8) {
       ByteBuffer b = t.data();
       int off = i8.offset();
+      int mask = i8.unsigned() ? 0xFF : -1;
       for (int i = 0; i < n; i++) {
-        codes[i] = (byte) ((b.get(i) & (i8.unsigned() ? 0xFF : -1)) - off);
+        codes[base + p * c + ch] = (byte) ((b.get(i) & mask) - off);
+        if (++p == plane) {
+          p = 0;
+          if (++ch == c) {
+            ch = 0;
+            base += plane * c;
+          }
+        }
       }
     } else {
       throw new IllegalStateException("int32 accumulators are never a device program's input");
@@ -227,20 +254,6 @@ public final class Boundary {
       }
     }
     return out;
-  }
-
-  static byte[] nchwToNhwc(byte[] src, int n, int c, int h, int w) {
-    byte[] dst = new byte[src.length];
-    int plane = h * w;
-    for (int b = 0; b < n; b++) {
-      int base = b * c * plane;
-      for (int ch = 0; ch < c; ch++) {
-        for (int p = 0; p < plane; p++) {
-          dst[base + p * c + ch] = src[base + ch * plane + p];
-        }
-      }
-    }
-    return dst;
   }
 
   /** For each NCHW element index, the index of the same element in NHWC. */
