@@ -357,8 +357,9 @@ public final class Accelerator implements AutoCloseable {
     Runnable run;
     synchronized (lock) {
       run = pending;
+      pending = null;
     }
-    if (run != null && take(run)) {
+    if (run != null) {
       try {
         run.run();
       } catch (RuntimeException e) {

@@ -17,7 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * The accelerator's on-chip state and what each instruction does to it: the buffers, the array's
  * weight tiles, and the semantics of the contract's instructions, plain ({@link #execute}) and on
- * the fast path ({@link #executeFast}, {@link #takeTiles} for chains). The {@link Machine} owns
+ * the fast path ({@link #one} for a decoded program's steps, {@link #chainResolved} and {@link
+ * #chain} for its chains). The {@link Machine} owns
  * one and decides what runs when; card memory is shared.
  */
 final class Datapath {
@@ -100,10 +101,12 @@ final class Datapath {
     shadowValid = false;
   }
 
-  /** One instruction on the fast path (the caller tells the kernel of ABUF rows written). */
-  void executeFast(Instruction in) {
+  /**
+   * One instruction on the fast path (the caller tells the kernel of ABUF rows written); a LOAD
+   * comes with its fields read once ({@link #one}).
+   */
+  private void executeFast(Instruction in) {
     switch (in.opcode()) {
-      case LOAD -> loadFast(new LoadFields(in), 1);
       case STORE -> storeFast(in);
       case REQUANT -> requant(in, kernel);
       case VMAX -> vmax(in, kernel);

@@ -352,7 +352,6 @@ final class VectorMatmulKernel extends MatmulKernel {
     terms(a, n);
   }
 
-
   /** Whether the 512-bit block shapes ({@link #wideStrips}, {@link #widePairs}) compute the vector columns. */
   private boolean wide() {
     return WIDE != null && lanes % WIDE.length() == 0;

@@ -8,6 +8,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.util.Arrays;
+import java.util.function.IntUnaryOperator;
 
 /**
  * Moves values across the edge of a device program: a host tensor in ONNX's layout into the
@@ -156,47 +157,36 @@ public final class Boundary {
    */
   private static byte[] codes(String name, Tensor t, Encoding enc, boolean nhwc) {
     int n = Math.toIntExact(t.numel());
-    byte[] codes = new byte[n];
-    long[] s = t.shape();
-    // Element i of t is pixel p of channel ch of image base / (plane * c): it goes to
-    // base + p * c + ch; in t's own order, c is 1 and the plane all of it.
-    int c = nhwc ? (int) s[1] : 1;
-    int plane = nhwc ? (int) (s[2] * s[3]) : n;
-    int base = 0;
-    int ch = 0;
-    int p = 0;
+    IntUnaryOperator code;
     if (enc instanceof Encoding.Quantized q) {
       FloatBuffer f = t.data().asFloatBuffer();
-      for (int i = 0; i < n; i++) {
+      code = i -> {
         float x = f.get(i);
         if (!Float.isFinite(x)) {
           throw FiniteValues.notFinite("value '" + name + "'", x, t.shape(), i);
         }
-        codes[base + p * c + ch] = (byte) q.params().quantize(x);
-        if (++p == plane) {
-          p = 0;
-          if (++ch == c) {
-            ch = 0;
-            base += plane * c;
-          }
-        }
-      }
+        return q.params().quantize(x);
+      };
     } else if (enc instanceof Encoding.Integer8 i8) {
       ByteBuffer b = t.data();
       int off = i8.offset();
       int mask = i8.unsigned() ? 0xFF : -1;
-      for (int i = 0; i < n; i++) {
-        codes[base + p * c + ch] = (byte) ((b.get(i) & mask) - off);
-        if (++p == plane) {
-          p = 0;
-          if (++ch == c) {
-            ch = 0;
-            base += plane * c;
-          }
-        }
-      }
+      code = i -> (b.get(i) & mask) - off;
     } else {
       throw new IllegalStateException("int32 accumulators are never a device program's input");
+    }
+    // Element i of t is pixel p of channel ch of an image: it goes to the image's first element
+    // plus p * c + ch; in t's own order, c is 1 and the plane is all of t.
+    long[] s = t.shape();
+    int c = nhwc ? (int) s[1] : 1;
+    int plane = nhwc ? (int) (s[2] * s[3]) : n;
+    byte[] codes = new byte[n];
+    for (int base = 0, i = 0; base < n; base += plane * c) {
+      for (int ch = 0; ch < c; ch++) {
+        for (int p = 0; p < plane; p++) {
+          codes[base + p * c + ch] = (byte) code.applyAsInt(i++);
+        }
+      }
     }
     return codes;
   }

@@ -101,16 +101,11 @@ public final class Model {
    * @throws dev.systole.host.graph.ModelException if the inputs do not fit the model
    */
   public Plan plan(Map<String, Tensor> inputs, DeviceParams params) {
-    Map<String, long[]> declared = Inputs.declared(graph, inputs);
-    Map<String, long[]> inputShapes = new LinkedHashMap<>();
+    Map<String, long[]> inputShapes = Inputs.declared(graph, inputs);
     Map<String, Tensor> shapeValues = new LinkedHashMap<>();
     StringJoiner key = new StringJoiner(";");
     for (ValueInfo in : graph.inputs()) {
       Tensor t = inputs.get(in.name());
-      if (t == null) {
-        continue;
-      }
-      inputShapes.put(in.name(), t.shape());
       key.add(in.name() + "=" + Arrays.toString(t.shape()));
       if (t.dtype() == DType.INT64) {
         shapeValues.put(in.name(), t);
@@ -124,7 +119,7 @@ public final class Model {
         return p;
       }
     }
-    graph.inferShapesPartially(declared, inputs);
+    graph.inferShapesPartially(inputShapes, inputs);
     return planFor(k, inputShapes, shapeValues, inputs, params);
   }
 
